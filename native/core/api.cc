@@ -1,0 +1,178 @@
+// The facade of api.h: argument checks that need torch, and the one place where c10::Error and other C++ exceptions
+// become tn::Error (code plus a message without a backtrace).
+#include "core/api.h"
+
+#include "core/compat.h"
+#include "core/data/embedded.h"
+#include "core/models/registry.h"
+#include "core/train/trainer.h"
+#include "core/weights/state.h"
+
+namespace tn {
+namespace {
+
+template <class F>
+auto guard(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Error("ERR_TORCH", compat::messageOf(e));
+  } catch (const std::bad_alloc&) {
+    throw Error("ERR_OUT_OF_MEMORY", "Out of memory");
+  } catch (const std::exception& e) {
+    throw Error("ERR_NATIVE", e.what());
+  }
+}
+
+torch::Device parseDevice(const std::string& device) {
+  torch::Device d(torch::kCPU);
+  try {
+    d = torch::Device(device);
+  } catch (const c10::Error&) {
+    throw invalidArg("Expected `device` to be \"cpu\" or \"cuda\" (or \"cuda:N\") but received \"" + device + "\"");
+  }
+  if (d.is_cuda() && !torch::cuda::is_available())
+    throw Error("ERR_NO_CUDA", "Device \"" + device + "\" was asked for but this LibTorch (" + compat::version() +
+                                   ") sees no CUDA device; use --device cpu");
+  if (!d.is_cpu() && !d.is_cuda()) throw invalidArg("Unsupported device \"" + device + "\": use cpu or cuda");
+  return d;
+}
+
+ModelInfo infoOf(const std::string& name, const ModelOptions& options, NetworkImpl& net) {
+  ModelInfo info;
+  for (const auto& e : registryEntries())
+    if (e.name == canonicalName(name)) {
+      info.name = e.name;
+      info.displayName = e.displayName;
+      info.family = e.family;
+      info.description = e.description;
+    }
+  info.padding = options.padding;
+  info.device = options.device;
+  info.numClasses = net.numClasses();
+  info.stages = net.stageNames();
+  for (const auto& p : net.parameters()) info.numel += p.numel();
+  info.paperParams = net.paperParamCount();
+  info.minInputSize = net.minInputSize();
+  return info;
+}
+
+}  // namespace
+
+BusyGuard::BusyGuard(Model& model) : model_(model) {
+  if (model_.busy.exchange(true))
+    throw Error("ERR_BUSY", "Model \"" + model_.name + "\" is already running a job; await it before starting another");
+}
+BusyGuard::~BusyGuard() { model_.busy = false; }
+
+std::string torchVersion() { return compat::version(); }
+
+void setThreads(int count) {
+  if (count < 1) throw invalidArg("Expected `threads` to be a positive integer but received " + std::to_string(count));
+  guard([&] { torch::set_num_threads(count); });
+}
+
+int threads() { return torch::get_num_threads(); }
+
+bool cudaAvailable() { return torch::cuda::is_available(); }
+
+std::vector<ModelInfo> listModels() {
+  return guard([&] {
+    std::vector<ModelInfo> out;
+    for (const auto& e : registryEntries()) {
+      ModelOptions options;
+      options.numClasses = 5;  // Table 1's heads are 5-way
+      auto net = buildNetwork(e.name, options);
+      out.push_back(infoOf(e.name, options, *net));
+    }
+    return out;
+  });
+}
+
+std::shared_ptr<Model> createModel(const std::string& name, const ModelOptions& options) {
+  return guard([&] {
+    const torch::Device device = parseDevice(options.device);
+    auto model = std::make_shared<Model>();
+    model->net = buildNetwork(name, options);
+    model->name = infoOf(name, options, *model->net).name;
+    model->options = options;
+    model->device = device;
+    model->net->to(device);
+    return model;
+  });
+}
+
+ModelInfo describe(const Model& model) {
+  return guard([&] { return infoOf(model.name, model.options, *model.net); });
+}
+
+std::vector<std::pair<std::string, std::vector<int64_t>>> stageShapes(Model& model, int height, int width) {
+  return guard([&] {
+    const int minSize = model.net->minInputSize();
+    if (height < minSize || width < minSize)
+      throw invalidArg("Model \"" + model.name + "\" needs inputs of at least " + std::to_string(minSize) + "x" +
+                       std::to_string(minSize) + " but received " + std::to_string(height) + "x" + std::to_string(width));
+    BusyGuard busy(model);
+    torch::NoGradGuard noGrad;
+    model.net->eval();
+    std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+    for (const auto& [stage, t] : model.net->forwardStages(torch::zeros({1, 3, height, width}, model.device)))
+      out.emplace_back(stage, t.sizes().vec());
+    return out;
+  });
+}
+
+void saveWeights(Model& model, const std::string& path) { guard([&] { saveState(model, path); }); }
+
+LoadReport loadWeights(Model& model, const std::string& path, const LoadOptions& options) {
+  return guard([&] { return loadState(model, path, options); });
+}
+
+std::shared_ptr<Dataset> generateRetina(const RetinaOptions& options, const JobControl& job) {
+  return guard([&] { return drawRetinaSet(options, job); });
+}
+
+std::shared_ptr<Dataset> generateNatural(const NaturalOptions& options, const JobControl& job) {
+  return guard([&] { return drawNaturalSet(options, job); });
+}
+
+DatasetInfo describe(const Dataset& d) {
+  DatasetInfo info;
+  info.source = d.source;
+  info.task = d.task;
+  info.count = d.images.size(0);
+  info.channels = static_cast<int>(d.images.size(1));
+  info.height = static_cast<int>(d.images.size(2));
+  info.width = static_cast<int>(d.images.size(3));
+  info.outputs = d.outputs;
+  return info;
+}
+
+std::vector<float> targets(const Dataset& d) {
+  return guard([&] {
+    const auto t = d.targets.to(torch::kFloat32).contiguous();
+    return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  });
+}
+
+std::vector<int32_t> grades(const Dataset& d) { return d.grades; }
+
+std::vector<float> meanColour(const Dataset& d) {
+  return guard([&] {
+    const auto m = d.images.mean({2, 3}).contiguous();  // (N, C, H, W) -> (N, C)
+    return std::vector<float>(m.data_ptr<float>(), m.data_ptr<float>() + m.numel());
+  });
+}
+
+TrainResult train(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
+                  const JobControl& job) {
+  return guard([&] { return trainModel(model, trainSet, valSet, options, job); });
+}
+
+Metrics evaluate(Model& model, const Dataset& data, int batchSize, const JobControl& job) {
+  return guard([&] { return evaluateModel(model, data, batchSize, job); });
+}
+
+}  // namespace tn

@@ -1,0 +1,132 @@
+// The core's whole public surface, free of torch headers: native/napi includes only this file (and auc.h), so the
+// glue compiles in seconds and cannot leak a c10::Error. Every function here throws tn::Error and nothing else.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+
+namespace tn {
+
+struct Model;    // core/models/model.h: a network, its device and its options
+struct Dataset;  // core/data/dataset.h: images and targets, kept native
+
+// ---- jobs: progress out, cancellation in -----------------------------------------------------------------------
+struct Event {
+  std::string kind;                                   // "step", "eval", "generate"
+  std::vector<std::pair<std::string, double>> fields;  // e.g. {"step", 12}, {"loss", 0.61}
+};
+struct JobControl {
+  const std::atomic<bool>* cancelled = nullptr;
+  std::function<void(Event)> emit;  // may be empty
+  void check() const { if (cancelled && cancelled->load()) throw Cancelled(); }
+  void report(Event e) const { if (emit) emit(std::move(e)); }
+};
+
+// ---- runtime -------------------------------------------------------------------------------------------------
+std::string torchVersion();
+void setThreads(int count);
+int threads();
+bool cudaAvailable();
+
+// ---- models --------------------------------------------------------------------------------------------------
+struct ModelOptions {
+  int numClasses = 1;
+  uint64_t seed = 0;              // initialisation draws from a private generator seeded here
+  std::string padding = "same";   // CBR convs: "same" (k/2, pools padded) or "valid" (as unpadded TF-slim)
+  std::string device = "cpu";     // "cpu" or "cuda[:i]"
+};
+struct ModelInfo {
+  std::string name, displayName, family, description, padding, device;
+  int numClasses = 0;
+  std::vector<std::string> stages;  // bottom to top, ending with the classifier ("head")
+  int64_t numel = 0;                // every parameter of this model, as built
+  int64_t paperParams = 0;          // Table 1's convention (see models/cbr.cc)
+  int minInputSize = 1;             // smallest square input that survives every conv and pool
+};
+std::vector<ModelInfo> listModels();
+std::shared_ptr<Model> createModel(const std::string& name, const ModelOptions& options);
+ModelInfo describe(const Model& model);
+// Output shape of every stage for a (1, 3, height, width) input, bottom to top.
+std::vector<std::pair<std::string, std::vector<int64_t>>> stageShapes(Model& model, int height, int width);
+
+struct LoadOptions {
+  bool strict = true;        // any missing, unexpected or mismatched key is an error
+  bool replaceHead = false;  // drop the file's classifier and draw a fresh one for this model's classes
+  uint64_t headSeed = 0;
+};
+struct LoadReport {
+  std::vector<std::string> loaded, missing, unexpected, mismatched, reinitialised;
+};
+void saveWeights(Model& model, const std::string& path);
+LoadReport loadWeights(Model& model, const std::string& path, const LoadOptions& options);
+
+// ---- embedded data -------------------------------------------------------------------------------------------
+struct RetinaOptions {
+  int64_t count = 0;
+  int size = 64;
+  uint64_t seed = 0;
+  std::vector<double> gradeWeights;  // P(grade = 0..4); empty = the documented default
+};
+struct NaturalOptions {
+  int64_t count = 0;
+  int size = 64;
+  uint64_t seed = 0;
+  int classes = 20;
+};
+struct DatasetInfo {
+  std::string source;  // "retina", "natural"
+  std::string task;    // "binary", "multilabel", "multiclass"
+  int64_t count = 0;
+  int channels = 0, height = 0, width = 0;
+  int outputs = 0;     // logits a model needs: 1 for binary, K for multilabel / multiclass
+};
+std::shared_ptr<Dataset> generateRetina(const RetinaOptions& options, const JobControl& job);
+std::shared_ptr<Dataset> generateNatural(const NaturalOptions& options, const JobControl& job);
+DatasetInfo describe(const Dataset& data);
+std::vector<float> targets(const Dataset& data);    // (count, outputs) row-major; (count) class ids if multiclass
+std::vector<int32_t> grades(const Dataset& data);   // DR grade 0-4 per image; empty where the source has none
+std::vector<float> meanColour(const Dataset& data); // (count, channels), in the stored (normalised) units
+
+// ---- training and evaluation ---------------------------------------------------------------------------------
+struct TrainOptions {
+  std::vector<double> learningRates;  // one per step: the number of steps is its length
+  int batchSize = 32;
+  std::string optimizer = "sgd";      // "sgd" or "adam"
+  double momentum = 0.9;
+  double weightDecay = 1e-4;
+  bool nesterov = false;
+  double beta1 = 0.9, beta2 = 0.999;  // Adam
+  uint64_t seed = 0;                  // batch order
+  int evalEvery = 0;                  // validation every N steps (0: only at the end)
+  int evalBatchSize = 128;
+};
+struct Metrics {
+  std::string task;
+  std::vector<double> auc;  // binary / multilabel: AUC-ROC per output
+  double meanAuc = 0;
+  double top1 = 0, top5 = 0;  // multiclass
+  double loss = 0;
+  int64_t count = 0;
+};
+struct CurvePoint {
+  int64_t step = 0;
+  Metrics metrics;
+};
+struct TrainResult {
+  int64_t steps = 0;
+  std::vector<double> losses;  // training loss per step
+  std::vector<CurvePoint> curve;
+  Metrics final;
+  double wallSeconds = 0, imagesPerSecond = 0;
+};
+TrainResult train(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
+                  const JobControl& job);
+Metrics evaluate(Model& model, const Dataset& data, int batchSize, const JobControl& job);
+
+}  // namespace tn

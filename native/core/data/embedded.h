@@ -1,0 +1,13 @@
+// The embedded, generated datasets (see retina.h and natural.h for what the images show).
+#pragma once
+#include <memory>
+
+#include "core/api.h"
+#include "core/data/dataset.h"
+
+namespace tn {
+
+std::shared_ptr<Dataset> drawRetinaSet(const RetinaOptions& options, const JobControl& job);
+std::shared_ptr<Dataset> drawNaturalSet(const NaturalOptions& options, const JobControl& job);
+
+}  // namespace tn

@@ -1,0 +1,31 @@
+// The uniform model contract: every registered architecture is a Network with named stages (bottom to top, the
+// classifier last), a replaceable head and both parameter counts. Transfer, transfusion and activation capture
+// address a model only through stage names, which are also the prefixes of its parameter names.
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tn {
+
+struct NetworkImpl : torch::nn::Module {
+  // (N, 3, H, W) float -> (N, numClasses) logits
+  virtual torch::Tensor forward(torch::Tensor x) = 0;
+  // Every stage's output, bottom to top (the last is the logits).
+  virtual std::vector<std::pair<std::string, torch::Tensor>> forwardStages(torch::Tensor x) = 0;
+  virtual std::vector<std::string> stageNames() const = 0;
+  virtual std::string headName() const { return "head"; }
+  // A fresh classifier for numClasses outputs, drawn from gen, on the model's current device.
+  virtual void replaceHead(int numClasses, at::Generator& gen) = 0;
+  virtual int numClasses() const = 0;
+  // Table 1's parameter count (the paper's own convention for this family).
+  virtual int64_t paperParamCount() const = 0;
+  // Smallest square input size for which every stage keeps at least one position.
+  virtual int minInputSize() const = 0;
+};
+
+using Network = std::shared_ptr<NetworkImpl>;
+
+}  // namespace tn

@@ -1,0 +1,227 @@
+#include "core/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "core/compat.h"
+#include "core/data/raster.h"
+#include "core/train/auc.h"
+
+namespace tn {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+namespace F = torch::nn::functional;
+
+bool isMulticlass(const Dataset& d) { return d.task == "multiclass"; }
+
+// Mean loss over known labels. logits (B, K); targets (B, K) float or (B) int64; mask (B, K) or undefined.
+torch::Tensor lossOf(const Dataset& d, const torch::Tensor& logits, const torch::Tensor& y, const torch::Tensor& mask) {
+  if (isMulticlass(d)) return F::cross_entropy(logits, y);
+  if (!mask.defined()) return F::binary_cross_entropy_with_logits(logits, y);
+  auto each = F::binary_cross_entropy_with_logits(logits, y, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+  return (each * mask).sum() / mask.sum().clamp_min(1.0);
+}
+
+void checkCompatible(const Model& model, const Dataset& d, const char* role) {
+  const int classes = model.net->numClasses();
+  if (d.outputs != classes)
+    throw invalidArg(std::string("The ") + role + " set has " + std::to_string(d.outputs) + " output(s) (" + d.task +
+                     ") but model \"" + model.name + "\" has " + std::to_string(classes) +
+                     " classes; create the model with numClasses: " + std::to_string(d.outputs));
+  const int minSize = model.net->minInputSize();
+  if (d.images.size(2) < minSize || d.images.size(3) < minSize)
+    throw invalidArg(std::string("The ") + role + " set's images are " + std::to_string(d.images.size(2)) + "x" +
+                     std::to_string(d.images.size(3)) + " but model \"" + model.name + "\" needs at least " +
+                     std::to_string(minSize) + "x" + std::to_string(minSize));
+}
+
+// AUC is defined only where an output has both classes among its known labels.
+void checkBothClasses(const Dataset& d, const char* role) {
+  if (isMulticlass(d)) return;
+  auto known = d.mask.defined() ? d.mask : torch::ones_like(d.targets);
+  auto positives = (d.targets * known).sum(0), total = known.sum(0);
+  for (int64_t k = 0; k < d.outputs; ++k) {
+    const double p = positives[k].item<double>(), n = total[k].item<double>() - p;
+    if (p == 0 || n == 0)
+      throw invalidArg(std::string("The ") + role + " set has " + std::to_string(static_cast<int64_t>(p)) +
+                       " positive and " + std::to_string(static_cast<int64_t>(n)) + " negative example(s) for output " +
+                       std::to_string(k) + ": AUC needs both");
+  }
+}
+
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& params, const TrainOptions& o) {
+  if (o.optimizer == "sgd")
+    return std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(o.learningRates.front()).momentum(o.momentum).weight_decay(o.weightDecay).nesterov(o.nesterov));
+  if (o.optimizer == "adam")
+    return std::make_unique<torch::optim::Adam>(
+        params, torch::optim::AdamOptions(o.learningRates.front()).betas({o.beta1, o.beta2}).weight_decay(o.weightDecay));
+  throw invalidArg("Expected `optimizer` to be \"sgd\" or \"adam\" but received \"" + o.optimizer + "\"");
+}
+
+void validate(const TrainOptions& o, const Dataset& trainSet) {
+  if (o.learningRates.empty()) throw invalidArg("Expected `learningRates` to hold at least one step");
+  for (size_t i = 0; i < o.learningRates.size(); ++i)
+    if (!std::isfinite(o.learningRates[i]) || o.learningRates[i] < 0)
+      throw invalidArg("Expected `learningRates[" + std::to_string(i) + "]` to be a finite, non-negative number");
+  if (o.batchSize < 1 || o.batchSize > trainSet.images.size(0))
+    throw invalidArg("Expected `batchSize` to be an integer in [1, " + std::to_string(trainSet.images.size(0)) +
+                     "] (the training set's size) but received " + std::to_string(o.batchSize));
+  if (o.evalEvery < 0) throw invalidArg("Expected `evalEvery` to be a non-negative integer");
+  if (o.evalBatchSize < 1) throw invalidArg("Expected `evalBatchSize` to be a positive integer");
+}
+
+// Batch order: a fresh seeded shuffle every epoch (Fisher-Yates on our own generator: identical on every platform).
+class BatchSampler {
+ public:
+  BatchSampler(int64_t n, uint64_t seed) : order_(n), rng_(seed) { reshuffle(); }
+  torch::Tensor next(int batch) {
+    std::vector<int64_t> idx(batch);
+    for (int i = 0; i < batch; ++i) {
+      if (pos_ == order_.size()) reshuffle();
+      idx[i] = order_[pos_++];
+    }
+    return torch::tensor(idx, torch::kInt64);
+  }
+
+ private:
+  void reshuffle() {
+    std::iota(order_.begin(), order_.end(), 0);
+    for (size_t i = order_.size() - 1; i > 0; --i) std::swap(order_[i], order_[rng_.next() % (i + 1)]);
+    pos_ = 0;
+  }
+  std::vector<int64_t> order_;
+  raster::Rng rng_;
+  size_t pos_ = 0;
+};
+
+Event evalEvent(int64_t step, const Metrics& m) {
+  Event e{"eval", {{"step", static_cast<double>(step)}, {"loss", m.loss}}};
+  if (m.task == "multiclass") {
+    e.fields.emplace_back("top1", m.top1);
+    e.fields.emplace_back("top5", m.top5);
+  } else {
+    e.fields.emplace_back("auc", m.meanAuc);
+  }
+  return e;
+}
+
+}  // namespace
+
+Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const JobControl& job) {
+  checkCompatible(model, d, "evaluation");
+  checkBothClasses(d, "evaluation");
+  torch::NoGradGuard noGrad;
+  auto& net = *model.net;
+  net.eval();
+  const int64_t n = d.images.size(0);
+  std::vector<torch::Tensor> chunks;
+  for (int64_t begin = 0; begin < n; begin += batchSize) {
+    job.check();
+    const int64_t end = std::min(n, begin + batchSize);
+    chunks.push_back(net.forward(d.images.slice(0, begin, end).to(model.device)).to(torch::kCPU, torch::kFloat32));
+  }
+  const auto logits = torch::cat(chunks);  // (N, K)
+
+  Metrics m;
+  m.task = d.task;
+  m.count = n;
+  m.loss = lossOf(d, logits, d.targets, d.mask).item<double>();
+  if (isMulticlass(d)) {
+    const int64_t k = std::min<int64_t>(5, logits.size(1));
+    const auto top = std::get<1>(logits.topk(k, /*dim=*/1));     // (N, k)
+    const auto hit = top.eq(d.targets.unsqueeze(1));             // (N, k)
+    m.top1 = hit.select(1, 0).to(torch::kFloat64).mean().item<double>();
+    m.top5 = hit.any(1).to(torch::kFloat64).mean().item<double>();
+    return m;
+  }
+  const auto scores = torch::sigmoid(logits).contiguous();
+  const auto labels = d.targets.contiguous();
+  const auto mask = d.mask.defined() ? d.mask.contiguous() : torch::Tensor();
+  double sum = 0;
+  for (int64_t k = 0; k < d.outputs; ++k) {
+    const double a = maskedAuc(scores.data_ptr<float>() + k, labels.data_ptr<float>() + k,
+                               mask.defined() ? mask.data_ptr<float>() + k : nullptr, static_cast<size_t>(n),
+                               static_cast<size_t>(d.outputs));
+    m.auc.push_back(a);
+    sum += a;
+  }
+  m.meanAuc = sum / d.outputs;
+  return m;
+}
+
+Metrics evaluateModel(Model& model, const Dataset& d, int batchSize, const JobControl& job) {
+  if (batchSize < 1) throw invalidArg("Expected `batchSize` to be a positive integer but received " + std::to_string(batchSize));
+  BusyGuard busy(model);
+  return evaluateHeld(model, d, batchSize, job);
+}
+
+TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& o,
+                  const JobControl& job) {
+  validate(o, trainSet);
+  if (trainSet.task != valSet.task)
+    throw invalidArg("The training set is " + trainSet.task + " but the validation set is " + valSet.task);
+  checkCompatible(model, trainSet, "training");
+  checkCompatible(model, valSet, "validation");
+  checkBothClasses(valSet, "validation");
+  BusyGuard busy(model);
+
+  auto& net = *model.net;
+  const auto params = net.parameters();
+  auto optimizer = makeOptimizer(params, o);
+  BatchSampler sampler(trainSet.images.size(0), o.seed);
+  const int64_t steps = static_cast<int64_t>(o.learningRates.size());
+
+  TrainResult r;
+  r.steps = steps;
+  r.losses.reserve(steps);
+  const auto t0 = Clock::now();
+  double trainSeconds = 0;
+  for (int64_t step = 0; step < steps; ++step) {
+    job.check();
+    const auto tStep = Clock::now();
+    net.train();
+    const double lr = o.learningRates[step];
+    for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
+
+    const auto idx = sampler.next(o.batchSize);
+    const auto x = trainSet.images.index_select(0, idx).to(model.device);
+    const auto y = trainSet.targets.index_select(0, idx).to(model.device);
+    const auto mask = trainSet.mask.defined() ? trainSet.mask.index_select(0, idx).to(model.device) : torch::Tensor();
+
+    compat::clearGrads(params);
+    auto loss = lossOf(trainSet, net.forward(x), y, mask);
+    loss.backward();
+    optimizer->step();
+    const double value = loss.item<double>();
+    if (!std::isfinite(value))
+      throw Error("ERR_DIVERGED", "Training loss became " + std::to_string(value) + " at step " + std::to_string(step + 1) +
+                                      " (learning rate " + std::to_string(lr) + "); lower the learning rate");
+    r.losses.push_back(value);
+    const double dt = secondsSince(tStep);
+    trainSeconds += dt;
+    job.report({"step",
+                {{"step", static_cast<double>(step + 1)},
+                 {"steps", static_cast<double>(steps)},
+                 {"loss", value},
+                 {"lr", lr},
+                 {"imagesPerSecond", o.batchSize / std::max(dt, 1e-9)}}});
+
+    const bool last = step + 1 == steps;
+    if (last || (o.evalEvery > 0 && (step + 1) % o.evalEvery == 0)) {
+      CurvePoint point{step + 1, evaluateHeld(model, valSet, o.evalBatchSize, job)};
+      job.report(evalEvent(point.step, point.metrics));
+      r.curve.push_back(point);
+    }
+  }
+  r.final = r.curve.back().metrics;
+  r.wallSeconds = secondsSince(t0);
+  r.imagesPerSecond = static_cast<double>(steps) * o.batchSize / std::max(trainSeconds, 1e-9);
+  return r;
+}
+
+}  // namespace tn

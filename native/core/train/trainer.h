@@ -1,0 +1,20 @@
+// Training and evaluation loops (mechanism only: the learning-rate schedule, the data and the model come from TS).
+#pragma once
+#include "core/api.h"
+#include "core/data/dataset.h"
+#include "core/models/model.h"
+
+namespace tn {
+
+// Evaluation without the busy guard, for use inside a job that already holds it.
+Metrics evaluateHeld(Model& model, const Dataset& data, int batchSize, const JobControl& job);
+
+}  // namespace tn
+
+namespace tn {
+
+Metrics evaluateModel(Model& model, const Dataset& data, int batchSize, const JobControl& job);
+TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
+                       const JobControl& job);
+
+}  // namespace tn

@@ -1,0 +1,156 @@
+// The addon's flat export list. bindings/native.ts mirrors it one to one (a test checks that they agree).
+// Long calls return a Job: { promise, cancel }.
+#include <napi.h>
+
+#include "core/api.h"
+#include "core/train/auc.h"
+#include "napi/convert.h"
+#include "napi/errors.h"
+#include "napi/handles.h"
+#include "napi/jobs.h"
+
+namespace tn::napi {
+namespace {
+
+// version() -> { torch, napi }
+Napi::Value version(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("torch", tn::torchVersion());
+  o.Set("napi", NAPI_VERSION);
+  return o;
+}
+
+// setThreads(count): LibTorch's intra-op thread count for this process. Throws ERR_INVALID_ARG.
+Napi::Value setThreads(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&] {
+    tn::setThreads(intArg(info, 0, "threads", 1, 1024));
+    return info.Env().Undefined();
+  });
+}
+
+// getThreads() -> number
+Napi::Value getThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), tn::threads()); }
+
+// cudaAvailable() -> boolean
+Napi::Value cudaAvailable(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), tn::cudaAvailable()); }
+
+// liveHandles() -> number of model and dataset handles neither disposed nor collected
+Napi::Value liveHandles(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(tn::napi::liveHandles()));
+}
+
+// listModels() -> ModelInfo[] (each with a 5-way head, as Table 1 counts them)
+Napi::Value listModels(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const auto models = tn::listModels();
+    Napi::Array out = Napi::Array::New(env, models.size());
+    for (uint32_t i = 0; i < models.size(); ++i) out.Set(i, modelInfoToJs(env, models[i]));
+    return out;
+  });
+}
+
+// createModel(name, { numClasses, seed, padding, device }) -> NativeModel.
+// Throws ERR_UNKNOWN_MODEL, ERR_INVALID_ARG, ERR_NO_CUDA.
+Napi::Value createModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const std::string name = stringArg(info, 0, "name");
+    return ModelHandle::wrap(env, tn::createModel(name, modelOptions(info[1])));
+  });
+}
+
+Settle datasetSettle(std::shared_ptr<tn::Dataset> data) {
+  return [data](Napi::Env env) -> Napi::Value { return DatasetHandle::wrap(env, data); };
+}
+
+// [async] generateRetina({ count, size, seed, gradeWeights }, onProgress?) -> Job<NativeDataset>
+Napi::Value generateRetina(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const tn::RetinaOptions options = retinaOptions(info[0]);
+    return startJob(env, info[1], [options](const tn::JobControl& job) { return datasetSettle(tn::generateRetina(options, job)); });
+  });
+}
+
+// [async] generateNatural({ count, size, seed, classes }, onProgress?) -> Job<NativeDataset>
+Napi::Value generateNatural(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const tn::NaturalOptions options = naturalOptions(info[0]);
+    return startJob(env, info[1], [options](const tn::JobControl& job) { return datasetSettle(tn::generateNatural(options, job)); });
+  });
+}
+
+// [async] train(model, trainSet, valSet, TrainOptions, onProgress?) -> Job<TrainResult>.
+// Events: { kind: 'step', step, steps, loss, lr, imagesPerSecond } and { kind: 'eval', step, loss, auc | top1, top5 }.
+// Rejects ERR_INVALID_ARG, ERR_BUSY, ERR_DIVERGED, ERR_TORCH, ABORT_ERR.
+Napi::Value train(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    auto model = ModelHandle::from(info[0], "model");
+    auto trainSet = DatasetHandle::from(info[1], "trainSet");
+    auto valSet = DatasetHandle::from(info[2], "valSet");
+    const tn::TrainOptions options = trainOptions(info[3]);
+    return startJob(env, info[4], [model, trainSet, valSet, options](const tn::JobControl& job) -> Settle {
+      auto result = std::make_shared<tn::TrainResult>(tn::train(*model, *trainSet, *valSet, options, job));
+      return [result](Napi::Env e) -> Napi::Value { return trainResultToJs(e, *result); };
+    });
+  });
+}
+
+// [async] evaluate(model, dataset, { batchSize }) -> Job<Metrics>. Rejects as train does.
+Napi::Value evaluate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    auto model = ModelHandle::from(info[0], "model");
+    auto data = DatasetHandle::from(info[1], "dataset");
+    Napi::Object options = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
+    const int batchSize = options.Has("batchSize") ? intArg(info, 2, "batchSize", 1, 1 << 20) : 128;
+    return startJob(env, env.Undefined(), [model, data, batchSize](const tn::JobControl& job) -> Settle {
+      auto metrics = std::make_shared<tn::Metrics>(tn::evaluate(*model, *data, batchSize, job));
+      return [metrics](Napi::Env e) -> Napi::Value { return metricsToJs(e, *metrics); };
+    });
+  });
+}
+
+// auc(scores, labels) -> number: AUC-ROC with ties counted one half (Mann-Whitney). Throws ERR_INVALID_ARG.
+Napi::Value auc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const auto scores = numbersArg(info, 0, "scores");
+    const auto labels = numbersArg(info, 1, "labels");
+    if (scores.size() != labels.size())
+      throw tn::invalidArg("Expected `scores` and `labels` to have the same length but received " +
+                           std::to_string(scores.size()) + " and " + std::to_string(labels.size()));
+    return Napi::Number::New(env, tn::auc(scores.data(), labels.data(), scores.size()));
+  });
+}
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  data->modelConstructor = Napi::Persistent(ModelHandle::define(env));
+  data->datasetConstructor = Napi::Persistent(DatasetHandle::define(env));
+  env.SetInstanceData(data);
+
+  exports.Set("version", Napi::Function::New(env, version, "version"));
+  exports.Set("setThreads", Napi::Function::New(env, setThreads, "setThreads"));
+  exports.Set("getThreads", Napi::Function::New(env, getThreads, "getThreads"));
+  exports.Set("cudaAvailable", Napi::Function::New(env, cudaAvailable, "cudaAvailable"));
+  exports.Set("liveHandles", Napi::Function::New(env, liveHandles, "liveHandles"));
+  exports.Set("listModels", Napi::Function::New(env, listModels, "listModels"));
+  exports.Set("createModel", Napi::Function::New(env, createModel, "createModel"));
+  exports.Set("generateRetina", Napi::Function::New(env, generateRetina, "generateRetina"));
+  exports.Set("generateNatural", Napi::Function::New(env, generateNatural, "generateNatural"));
+  exports.Set("train", Napi::Function::New(env, train, "train"));
+  exports.Set("evaluate", Napi::Function::New(env, evaluate, "evaluate"));
+  exports.Set("auc", Napi::Function::New(env, auc, "auc"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace tn::napi
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) { return tn::napi::init(env, exports); }
+
+NODE_API_MODULE(transfusion_native, Init)

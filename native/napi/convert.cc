@@ -1,0 +1,267 @@
+#include "napi/convert.h"
+
+#include <cmath>
+#include <limits>
+
+#include "napi/errors.h"
+
+namespace tn::napi {
+namespace {
+
+std::string describe(Napi::Value v) {
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsString()) return "\"" + v.As<Napi::String>().Utf8Value() + "\"";
+  if (v.IsNumber()) {
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (d == std::floor(d) && std::abs(d) < 1e15) return std::to_string(static_cast<int64_t>(d));
+    return std::to_string(d);
+  }
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true" : "false";
+  if (v.IsArray()) return "an array";
+  if (v.IsFunction()) return "a function";
+  return "an object";
+}
+
+Napi::Object objectOf(Napi::Value value, const char* what) {
+  if (value.IsUndefined() || value.IsNull()) return Napi::Object::New(value.Env());
+  if (!value.IsObject()) throw tn::invalidArg(std::string("Expected ") + what + " to be an object but received " + describe(value));
+  return value.As<Napi::Object>();
+}
+
+double number(Napi::Object o, const char* key, double fallback, double min, double max, bool integer) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return fallback;
+  const bool ok = v.IsNumber() && std::isfinite(v.As<Napi::Number>().DoubleValue()) &&
+                  v.As<Napi::Number>().DoubleValue() >= min && v.As<Napi::Number>().DoubleValue() <= max &&
+                  (!integer || std::floor(v.As<Napi::Number>().DoubleValue()) == v.As<Napi::Number>().DoubleValue());
+  if (!ok) {
+    std::string range = (integer ? "an integer" : "a number") + std::string(" in [") +
+                        (min == -std::numeric_limits<double>::max() ? "-inf" : describe(Napi::Number::New(o.Env(), min))) +
+                        ", " + describe(Napi::Number::New(o.Env(), max)) + "]";
+    throw tn::invalidArg(std::string("Expected `") + key + "` to be " + range + " but received " + describe(v));
+  }
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+int integer(Napi::Object o, const char* key, int fallback, int min, int max) {
+  return static_cast<int>(number(o, key, fallback, min, max, true));
+}
+
+uint64_t seed(Napi::Object o, const char* key) {
+  return static_cast<uint64_t>(number(o, key, 0, 0, 9007199254740991.0, true));
+}
+
+std::string text(Napi::Object o, const char* key, const std::string& fallback) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsString()) throw tn::invalidArg(std::string("Expected `") + key + "` to be a string but received " + describe(v));
+  return v.As<Napi::String>().Utf8Value();
+}
+
+bool flag(Napi::Object o, const char* key, bool fallback) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsBoolean()) throw tn::invalidArg(std::string("Expected `") + key + "` to be a boolean but received " + describe(v));
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::vector<double> numbers(Napi::Value v, const std::string& key) {
+  std::vector<double> out;
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
+    auto a = v.As<Napi::Float64Array>();
+    out.assign(a.Data(), a.Data() + a.ElementLength());
+  } else if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
+    auto a = v.As<Napi::Float32Array>();
+    out.assign(a.Data(), a.Data() + a.ElementLength());
+  } else if (v.IsArray()) {
+    auto a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      Napi::Value e = a.Get(i);
+      if (!e.IsNumber())
+        throw tn::invalidArg("Expected `" + key + "[" + std::to_string(i) + "]` to be a number but received " + describe(e));
+      out.push_back(e.As<Napi::Number>().DoubleValue());
+    }
+  } else {
+    throw tn::invalidArg("Expected `" + key + "` to be an array of numbers or a Float64Array but received " + describe(v));
+  }
+  return out;
+}
+
+Napi::Array stringsToJs(Napi::Env env, const std::vector<std::string>& items) {
+  Napi::Array a = Napi::Array::New(env, items.size());
+  for (uint32_t i = 0; i < items.size(); ++i) a.Set(i, items[i]);
+  return a;
+}
+
+Napi::Value numberOrNull(Napi::Env env, double v) { return std::isfinite(v) ? Napi::Number::New(env, v) : env.Null(); }
+
+}  // namespace
+
+tn::ModelOptions modelOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "model options");
+  tn::ModelOptions m;
+  m.numClasses = integer(o, "numClasses", 1, 1, 100000);
+  m.seed = seed(o, "seed");
+  m.padding = text(o, "padding", "same");
+  m.device = text(o, "device", "cpu");
+  return m;
+}
+
+tn::TrainOptions trainOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "train options");
+  tn::TrainOptions t;
+  if (!o.Has("learningRates")) throw tn::invalidArg("Expected `learningRates` (one learning rate per step)");
+  t.learningRates = numbers(o.Get("learningRates"), "learningRates");
+  t.batchSize = integer(o, "batchSize", t.batchSize, 1, 1 << 20);
+  t.optimizer = text(o, "optimizer", t.optimizer);
+  t.momentum = number(o, "momentum", t.momentum, 0, 1, false);
+  t.weightDecay = number(o, "weightDecay", t.weightDecay, 0, 1, false);
+  t.nesterov = flag(o, "nesterov", t.nesterov);
+  t.beta1 = number(o, "beta1", t.beta1, 0, 1, false);
+  t.beta2 = number(o, "beta2", t.beta2, 0, 1, false);
+  t.seed = seed(o, "seed");
+  t.evalEvery = integer(o, "evalEvery", t.evalEvery, 0, 1 << 30);
+  t.evalBatchSize = integer(o, "evalBatchSize", t.evalBatchSize, 1, 1 << 20);
+  return t;
+}
+
+tn::RetinaOptions retinaOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "retina options");
+  tn::RetinaOptions r;
+  r.count = integer(o, "count", 0, 1, 1 << 24);
+  r.size = integer(o, "size", r.size, 16, 1024);
+  r.seed = seed(o, "seed");
+  if (o.Has("gradeWeights") && !o.Get("gradeWeights").IsUndefined()) r.gradeWeights = numbers(o.Get("gradeWeights"), "gradeWeights");
+  return r;
+}
+
+tn::NaturalOptions naturalOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "natural options");
+  tn::NaturalOptions n;
+  n.count = integer(o, "count", 0, 1, 1 << 24);
+  n.size = integer(o, "size", n.size, 16, 1024);
+  n.seed = seed(o, "seed");
+  n.classes = integer(o, "classes", n.classes, 2, 1 << 16);
+  return n;
+}
+
+tn::LoadOptions loadOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "load options");
+  tn::LoadOptions l;
+  l.strict = flag(o, "strict", l.strict);
+  const std::string head = text(o, "head", "keep");
+  if (head != "keep" && head != "replace")
+    throw tn::invalidArg("Expected `head` to be \"keep\" or \"replace\" but received \"" + head + "\"");
+  l.replaceHead = head == "replace";
+  l.headSeed = seed(o, "seed");
+  return l;
+}
+
+std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  if (!info[index].IsString())
+    throw tn::invalidArg(std::string("Expected `") + name + "` to be a string but received " + describe(info[index]));
+  return info[index].As<Napi::String>().Utf8Value();
+}
+
+int intArg(const Napi::CallbackInfo& info, size_t index, const char* name, int min, int max) {
+  Napi::Object holder = Napi::Object::New(info.Env());
+  holder.Set(name, info[index]);
+  if (info[index].IsUndefined()) throw tn::invalidArg(std::string("Expected `") + name + "` but received undefined");
+  return integer(holder, name, 0, min, max);
+}
+
+std::vector<double> numbersArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  return numbers(info[index], name);
+}
+
+Napi::Value eventToJs(Napi::Env env, const tn::Event& event) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kind", event.kind);
+  for (const auto& [key, value] : event.fields) o.Set(key, numberOrNull(env, value));
+  return o;
+}
+
+Napi::Object modelInfoToJs(Napi::Env env, const tn::ModelInfo& info) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", info.name);
+  o.Set("displayName", info.displayName);
+  o.Set("family", info.family);
+  o.Set("description", info.description);
+  o.Set("padding", info.padding);
+  o.Set("device", info.device);
+  o.Set("numClasses", info.numClasses);
+  o.Set("stages", stringsToJs(env, info.stages));
+  Napi::Object params = Napi::Object::New(env);
+  params.Set("numel", static_cast<double>(info.numel));
+  params.Set("paper", static_cast<double>(info.paperParams));
+  o.Set("params", params);
+  o.Set("minInputSize", info.minInputSize);
+  return o;
+}
+
+Napi::Object datasetInfoToJs(Napi::Env env, const tn::DatasetInfo& info) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("source", info.source);
+  o.Set("task", info.task);
+  o.Set("count", static_cast<double>(info.count));
+  o.Set("channels", info.channels);
+  o.Set("height", info.height);
+  o.Set("width", info.width);
+  o.Set("outputs", info.outputs);
+  return o;
+}
+
+Napi::Object metricsToJs(Napi::Env env, const tn::Metrics& m) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("task", m.task);
+  o.Set("count", static_cast<double>(m.count));
+  o.Set("loss", numberOrNull(env, m.loss));
+  if (m.task == "multiclass") {
+    o.Set("top1", m.top1);
+    o.Set("top5", m.top5);
+  } else {
+    Napi::Array aucs = Napi::Array::New(env, m.auc.size());
+    for (uint32_t i = 0; i < m.auc.size(); ++i) aucs.Set(i, numberOrNull(env, m.auc[i]));
+    o.Set("auc", aucs);
+    o.Set("meanAuc", numberOrNull(env, m.meanAuc));
+  }
+  return o;
+}
+
+Napi::Object trainResultToJs(Napi::Env env, const tn::TrainResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("steps", static_cast<double>(r.steps));
+  Napi::Float64Array losses = Napi::Float64Array::New(env, r.losses.size());
+  std::copy(r.losses.begin(), r.losses.end(), losses.Data());
+  o.Set("losses", losses);
+  Napi::Array curve = Napi::Array::New(env, r.curve.size());
+  for (uint32_t i = 0; i < r.curve.size(); ++i) {
+    Napi::Object point = metricsToJs(env, r.curve[i].metrics);
+    point.Set("step", static_cast<double>(r.curve[i].step));
+    curve.Set(i, point);
+  }
+  o.Set("curve", curve);
+  o.Set("final", metricsToJs(env, r.final));
+  o.Set("wallSeconds", r.wallSeconds);
+  o.Set("imagesPerSecond", r.imagesPerSecond);
+  return o;
+}
+
+Napi::Object loadReportToJs(Napi::Env env, const tn::LoadReport& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("loaded", stringsToJs(env, r.loaded));
+  o.Set("missing", stringsToJs(env, r.missing));
+  o.Set("unexpected", stringsToJs(env, r.unexpected));
+  o.Set("mismatched", stringsToJs(env, r.mismatched));
+  o.Set("reinitialised", stringsToJs(env, r.reinitialised));
+  return o;
+}
+
+Napi::Float32Array float32ArrayOf(Napi::Env env, const std::vector<float>& values) {
+  Napi::Float32Array a = Napi::Float32Array::New(env, values.size());
+  std::copy(values.begin(), values.end(), a.Data());
+  return a;
+}
+
+}  // namespace tn::napi

@@ -1,0 +1,29 @@
+// The one place values cross between JS and the core: option objects in (each bad field named in the error),
+// results and events out. TS validates first (src/); these checks are the cheap native re-check.
+#pragma once
+#include <napi.h>
+
+#include "core/api.h"
+
+namespace tn::napi {
+
+// Reading options. `where` prefixes messages, e.g. "train options".
+tn::ModelOptions modelOptions(Napi::Value value);
+tn::TrainOptions trainOptions(Napi::Value value);
+tn::RetinaOptions retinaOptions(Napi::Value value);
+tn::NaturalOptions naturalOptions(Napi::Value value);
+tn::LoadOptions loadOptions(Napi::Value value);
+std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* name);
+int intArg(const Napi::CallbackInfo& info, size_t index, const char* name, int min, int max);
+std::vector<double> numbersArg(const Napi::CallbackInfo& info, size_t index, const char* name);
+
+// Writing results.
+Napi::Value eventToJs(Napi::Env env, const tn::Event& event);
+Napi::Object modelInfoToJs(Napi::Env env, const tn::ModelInfo& info);
+Napi::Object datasetInfoToJs(Napi::Env env, const tn::DatasetInfo& info);
+Napi::Object metricsToJs(Napi::Env env, const tn::Metrics& metrics);
+Napi::Object trainResultToJs(Napi::Env env, const tn::TrainResult& result);
+Napi::Object loadReportToJs(Napi::Env env, const tn::LoadReport& report);
+Napi::Float32Array float32ArrayOf(Napi::Env env, const std::vector<float>& values);
+
+}  // namespace tn::napi
