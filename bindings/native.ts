@@ -1,0 +1,180 @@
+// The typed face of the addon: one interface that mirrors native/napi/addon.cc export for export, and the loader.
+// test/native/bindings.test.ts checks that NATIVE_EXPORTS and the real exports agree.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** A native job: the work runs off the event loop; cancel() stops it between steps (the promise rejects, AbortError). */
+export interface NativeJob<T> {
+  promise: Promise<T>;
+  cancel(): void;
+}
+
+export interface ModelInfo {
+  name: string;
+  displayName: string;
+  family: string;
+  description: string;
+  padding: 'same' | 'valid';
+  device: string;
+  numClasses: number;
+  /** Bottom to top; the classifier ("head") last. Also the prefixes of parameter names. */
+  stages: string[];
+  /** numel: every parameter as built; paper: Table 1's counting convention. */
+  params: { numel: number; paper: number };
+  minInputSize: number;
+}
+
+export interface DatasetInfo {
+  source: string;
+  task: 'binary' | 'multilabel' | 'multiclass';
+  count: number;
+  channels: number;
+  height: number;
+  width: number;
+  outputs: number;
+}
+
+export interface Metrics {
+  task: DatasetInfo['task'];
+  count: number;
+  loss: number | null;
+  /** binary / multilabel: AUC-ROC per output, and their mean. */
+  auc?: (number | null)[];
+  meanAuc?: number | null;
+  /** multiclass */
+  top1?: number;
+  top5?: number;
+}
+
+export interface CurvePoint extends Metrics {
+  step: number;
+}
+
+export interface NativeTrainResult {
+  steps: number;
+  losses: Float64Array;
+  curve: CurvePoint[];
+  final: Metrics;
+  wallSeconds: number;
+  imagesPerSecond: number;
+}
+
+export interface LoadReport {
+  loaded: string[];
+  missing: string[];
+  unexpected: string[];
+  mismatched: string[];
+  reinitialised: string[];
+}
+
+export type StepEvent = { kind: 'step'; step: number; steps: number; loss: number; lr: number; imagesPerSecond: number };
+export type EvalEvent = { kind: 'eval'; step: number; loss: number | null; auc?: number | null; top1?: number; top5?: number };
+export type TrainEvent = StepEvent | EvalEvent;
+
+export interface NativeModelOptions {
+  numClasses?: number;
+  seed?: number;
+  padding?: 'same' | 'valid';
+  device?: string;
+}
+
+export interface NativeTrainOptions {
+  learningRates: Float64Array | number[];
+  batchSize?: number;
+  optimizer?: 'sgd' | 'adam';
+  momentum?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+  beta1?: number;
+  beta2?: number;
+  seed?: number;
+  evalEvery?: number;
+  evalBatchSize?: number;
+}
+
+export interface NativeModel {
+  info(): ModelInfo;
+  stageShapes(height: number, width: number): [string, number[]][];
+  save(path: string): NativeJob<void>;
+  load(path: string, options?: { strict?: boolean; head?: 'keep' | 'replace'; seed?: number }): NativeJob<LoadReport>;
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+export interface NativeDataset {
+  info(): DatasetInfo;
+  targets(): Float32Array;
+  grades(): Int32Array;
+  meanColour(): Float32Array;
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+export interface NativeAddon {
+  version(): { torch: string; napi: number };
+  setThreads(count: number): void;
+  getThreads(): number;
+  cudaAvailable(): boolean;
+  liveHandles(): number;
+  listModels(): ModelInfo[];
+  createModel(name: string, options?: NativeModelOptions): NativeModel;
+  generateRetina(
+    options: { count: number; size?: number; seed?: number; gradeWeights?: number[] },
+    onProgress?: (e: unknown) => void,
+  ): NativeJob<NativeDataset>;
+  generateNatural(
+    options: { count: number; size?: number; seed?: number; classes?: number },
+    onProgress?: (e: unknown) => void,
+  ): NativeJob<NativeDataset>;
+  train(
+    model: NativeModel,
+    trainSet: NativeDataset,
+    valSet: NativeDataset,
+    options: NativeTrainOptions,
+    onProgress?: (e: TrainEvent) => void,
+  ): NativeJob<NativeTrainResult>;
+  evaluate(model: NativeModel, dataset: NativeDataset, options?: { batchSize?: number }): NativeJob<Metrics>;
+  auc(scores: Float64Array | number[], labels: Float64Array | number[]): number;
+}
+
+export const NATIVE_EXPORTS = [
+  'version',
+  'setThreads',
+  'getThreads',
+  'cudaAvailable',
+  'liveHandles',
+  'listModels',
+  'createModel',
+  'generateRetina',
+  'generateNatural',
+  'train',
+  'evaluate',
+  'auc',
+] as const satisfies readonly (keyof NativeAddon)[];
+
+/** The package root: the nearest directory above this file whose package.json is ours (works from src and dist). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'transfusion-native') return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('transfusion-native: cannot find the package root above ' + __dirname);
+    dir = up;
+  }
+}
+
+let cached: NativeAddon | undefined;
+
+/** Loads build/Release/transfusion_native.node once; a missing build names the command that makes it. */
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  const file = path.join(packageRoot(), 'build', 'Release', 'transfusion_native.node');
+  if (!fs.existsSync(file)) {
+    const err = new Error(`The native addon is not built (${file} is missing); run \`npm run build\` in ${packageRoot()}`);
+    (err as NodeJS.ErrnoException).code = 'ERR_ADDON_NOT_BUILT';
+    throw err;
+  }
+  cached = require(file) as NativeAddon;
+  return cached;
+}

@@ -1,0 +1,101 @@
+// The command line: a thin layer over the library (runStudy, listModels).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import yargs from 'yargs';
+
+import { TransfusionError } from '../errors';
+import { PRESETS, preset } from '../experiments/presets';
+import { runStudy } from '../experiments/study';
+import { defaultCacheDir } from '../experiments/pretrain';
+import { listModels } from '../models';
+import { setThreads } from '../runtime';
+import { progressPrinter } from './progress';
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const fail = (err: unknown) => {
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(`transfusion-native: ${e?.message ?? String(err)}${e?.code ? ` (${e.code})` : ''}\n`);
+    exitCode = e?.code === 'ABORT_ERR' ? 130 : 1;
+  };
+  await yargs(argv)
+    .scriptName('transfusion-native')
+    .usage('$0 <command> [options]')
+    .command(
+      ['run', '$0'],
+      'Run a study (default preset "quick": the four CBR models, random init against transfer, 3 seeds, embedded RETINA-like task)',
+      (y) =>
+        y
+          .option('preset', { type: 'string', default: 'quick', choices: Object.keys(PRESETS), describe: 'Study preset' })
+          .option('out', { type: 'string', describe: 'Run directory (default runs/<preset>-<time>)' })
+          .option('seed', { type: 'number', describe: 'First seed: the preset\'s N seeds become seed, seed+1, ...' })
+          .option('device', { type: 'string', describe: 'cpu or cuda (default: the preset\'s)' })
+          .option('threads', { type: 'number', describe: 'LibTorch threads (default: available cores)' })
+          .option('cache-dir', { type: 'string', describe: `Pretrained-weight cache (default ${defaultCacheDir()})` })
+          .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
+          .option('json', { type: 'boolean', default: false, describe: 'Progress as JSON lines on stdout' }),
+      async (args) => {
+        try {
+          const spec = preset(args.preset);
+          if (args.seed !== undefined) {
+            if (!Number.isInteger(args.seed) || args.seed < 0)
+              throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--seed\` to be a non-negative integer but received ${args.seed}`);
+            spec.seeds = spec.seeds.map((_, i) => (args.seed as number) + i);
+          }
+          if (args.device !== undefined) spec.device = args.device;
+          if (args.threads !== undefined) setThreads(args.threads);
+          const outDir = path.resolve(args.out ?? path.join('runs', `${spec.name}-${timestamp()}`));
+          const controller = new AbortController();
+          const onSignal = () => controller.abort();
+          process.once('SIGINT', onSignal);
+          const mode = args.json ? 'json' : args.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines';
+          try {
+            await runStudy(spec, {
+              outDir,
+              cacheDir: args['cache-dir'],
+              signal: controller.signal,
+              onProgress: progressPrinter(process.stderr, mode),
+            });
+          } finally {
+            process.removeListener('SIGINT', onSignal);
+          }
+          if (!args.quiet && !args.json) process.stdout.write(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8'));
+        } catch (err) {
+          fail(err);
+        }
+      },
+    )
+    .command(
+      'models',
+      'List the model registry with both parameter counts',
+      (y) => y.option('json', { type: 'boolean', default: false }),
+      (args) => {
+        try {
+          const models = listModels();
+          if (args.json) {
+            process.stdout.write(JSON.stringify(models, null, 2) + '\n');
+            return;
+          }
+          for (const m of models)
+            process.stdout.write(
+              `${m.name.padEnd(20)} ${m.displayName.padEnd(26)} paper ${m.params.paper.toLocaleString('en-US').padStart(11)}  numel ${m.params.numel.toLocaleString('en-US').padStart(11)}  ${m.description}\n`,
+            );
+        } catch (err) {
+          fail(err);
+        }
+      },
+    )
+    .strict()
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      process.stderr.write(`transfusion-native: ${msg}\n`);
+      exitCode = 2;
+    })
+    .help()
+    .parseAsync();
+  return exitCode;
+}

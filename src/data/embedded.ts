@@ -1,0 +1,79 @@
+// The embedded, generated data sources (drawn natively, in parallel, deterministic under a seed).
+import type { DatasetInfo, NativeDataset } from '../../bindings/native';
+import { checkInteger, invalidArg } from '../errors';
+import { awaitJob, callNative } from '../job';
+import { addon } from '../runtime';
+
+export type { DatasetInfo };
+
+/** Images and targets held natively; only labels and small summaries cross into JS. */
+export class Dataset {
+  /** @internal */
+  constructor(readonly native: NativeDataset) {}
+  info(): DatasetInfo {
+    return callNative(() => this.native.info());
+  }
+  get count(): number {
+    return this.info().count;
+  }
+  /** (count, outputs) targets, row-major; class ids for a multiclass set. */
+  targets(): Float32Array {
+    return callNative(() => this.native.targets());
+  }
+  /** DR grade 0-4 per image (RETINA-like data); empty otherwise. */
+  grades(): Int32Array {
+    return callNative(() => this.native.grades());
+  }
+  /** (count, 3) per-image channel means in normalised units. */
+  meanColour(): Float32Array {
+    return callNative(() => this.native.meanColour());
+  }
+  dispose(): void {
+    this.native.dispose();
+  }
+  get disposed(): boolean {
+    return this.native.disposed;
+  }
+}
+
+export interface RetinaOptions {
+  count: number;
+  /** Square image side in pixels (the paper's RETINA images are 587). */
+  size?: number;
+  seed?: number;
+  /** P(grade = 0..4); default [0.45, 0.10, 0.25, 0.12, 0.08]: 45% referable, balanced for short runs. */
+  gradeWeights?: number[];
+}
+
+/**
+ * Fundus-like RGB images with microaneurysms, haemorrhages, exudates and neovascular tufts; label "referable" =
+ * grade >= 2. Lesions are small and local while camera and pigmentation vary per image.
+ */
+export async function generateRetina(options: RetinaOptions, opts: { signal?: AbortSignal } = {}): Promise<Dataset> {
+  checkInteger('count', options.count, 1);
+  if (options.size !== undefined) checkInteger('size', options.size, 16, 1024);
+  if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
+  if (options.gradeWeights !== undefined) {
+    const w = options.gradeWeights;
+    if (!Array.isArray(w) || w.length !== 5 || w.some((x) => typeof x !== 'number' || !(x >= 0)) || w.every((x) => x === 0))
+      throw invalidArg('gradeWeights', '5 non-negative numbers (grades 0-4) with a positive sum', w);
+  }
+  return new Dataset(await awaitJob(() => addon().generateRetina(options), opts.signal));
+}
+
+export interface NaturalOptions {
+  count: number;
+  size?: number;
+  seed?: number;
+  /** 2-30 classes: 10 shapes x {solid, striped, checked}, in that order. */
+  classes?: number;
+}
+
+/** A stand-in for ImageNet: one clear subject per image (shape x fill = class) on a cluttered background. */
+export async function generateNatural(options: NaturalOptions, opts: { signal?: AbortSignal } = {}): Promise<Dataset> {
+  checkInteger('count', options.count, 1);
+  if (options.size !== undefined) checkInteger('size', options.size, 16, 1024);
+  if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
+  if (options.classes !== undefined) checkInteger('classes', options.classes, 2, 30);
+  return new Dataset(await awaitJob(() => addon().generateNatural(options), opts.signal));
+}

@@ -1,0 +1,46 @@
+/** An error with a stable `code`, the same codes the native addon uses (ERR_INVALID_ARG, ERR_UNKNOWN_MODEL, ...). */
+export class TransfusionError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = code === 'ABORT_ERR' ? 'AbortError' : code === 'ERR_INVALID_ARG' ? 'TypeError' : 'TransfusionError';
+  }
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/** "Expected `trainSize` to be a positive integer but received -3" */
+export function invalidArg(name: string, expected: string, received: unknown): TransfusionError {
+  return new TransfusionError('ERR_INVALID_ARG', `Expected \`${name}\` to be ${expected} but received ${show(received)}`);
+}
+
+export function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? (min === 1 ? 'a positive integer' : `an integer >= ${min}`) : `an integer in [${min}, ${max}]`;
+    throw invalidArg(name, range, value);
+  }
+  return value;
+}
+
+export function checkNumber(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
+    throw invalidArg(name, `a number in [${min}, ${max}]`, value);
+  return value;
+}
+
+export function checkOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value))
+    throw invalidArg(name, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value);
+  return value as T;
+}
+
+export function abortError(): TransfusionError {
+  return new TransfusionError('ABORT_ERR', 'The operation was aborted');
+}

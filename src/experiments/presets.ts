@@ -1,0 +1,81 @@
+// Presets: each says why its values differ from the paper's. `quick` is the default of `transfusion-native run`.
+import type { StudySpec, TrainingSpec } from './spec';
+import { TransfusionError } from '../errors';
+import { CBR_MODELS } from '../models';
+
+const adam = (lr: number, steps: number, batchSize: number, evalEvery: number): TrainingSpec => ({
+  steps,
+  batchSize,
+  optimizer: 'adam',
+  schedule: { kind: 'cosine', lr, warmupSteps: Math.max(1, Math.round(steps / 20)) },
+  weightDecay: 0,
+  momentum: 0.9,
+  evalEvery,
+});
+
+const quick: StudySpec = {
+  name: 'quick',
+  why:
+    'Table 1 in miniature on 2 CPU cores in under 5 minutes: 40 px images, 60 Adam steps of 16 images per run, ' +
+    'and a 20-class embedded stand-in for ImageNet pretraining.',
+  models: [...CBR_MODELS],
+  inits: ['random', 'transfer'],
+  seeds: [0, 1, 2],
+  device: 'cpu',
+  padding: 'same',
+  task: { source: 'retina', imageSize: 40, trainSize: 2000, valSize: 500, seed: 1000 },
+  train: adam(2e-3, 60, 16, 20),
+  pretrain: { source: 'natural', classes: 20, imageSize: 40, trainSize: 3000, valSize: 500, seed: 2000, ...adam(2e-3, 80, 32, 0) },
+};
+
+const tiny: StudySpec = {
+  ...quick,
+  name: 'tiny',
+  why: 'A smoke test of the whole pipeline in seconds (tests, CI): two small models, two seeds, a handful of steps.',
+  models: ['cbr-tiny', 'cbr-small'],
+  seeds: [0, 1],
+  task: { source: 'retina', imageSize: 32, trainSize: 256, valSize: 128, seed: 1000 },
+  train: adam(2e-3, 8, 16, 4),
+  pretrain: { ...quick.pretrain, imageSize: 32, trainSize: 256, valSize: 128, ...adam(2e-3, 8, 16, 0) },
+};
+
+// The paper's scale: 224 px and up (RETINA photos are 587 px), SGD momentum 0.9, weight decay 1e-4, batch 256 with
+// lr 0.1 from scratch (the public recipe in ../shared/paper/NOTES.md). For a GPU; a CPU would take days.
+const paper: StudySpec = {
+  ...quick,
+  name: 'paper',
+  why: 'Paper-scale settings (224 px, batch 256, SGD 0.1, 3 seeds, tens of thousands of steps): for a GPU.',
+  device: 'cuda',
+  task: { source: 'retina', imageSize: 224, trainSize: 50000, valSize: 5000, seed: 1000 },
+  train: {
+    steps: 30000,
+    batchSize: 256,
+    optimizer: 'sgd',
+    schedule: { kind: 'cosine', lr: 0.1, warmupSteps: 500 },
+    weightDecay: 1e-4,
+    momentum: 0.9,
+    evalEvery: 1000,
+  },
+  pretrain: {
+    ...quick.pretrain,
+    classes: 30,
+    imageSize: 224,
+    trainSize: 100000,
+    valSize: 5000,
+    steps: 50000,
+    batchSize: 256,
+    optimizer: 'sgd',
+    schedule: { kind: 'cosine', lr: 0.1, warmupSteps: 1000 },
+    weightDecay: 1e-4,
+    momentum: 0.9,
+    evalEvery: 0,
+  },
+};
+
+export const PRESETS: Record<string, StudySpec> = { quick, tiny, paper };
+
+export function preset(name: string): StudySpec {
+  const spec = PRESETS[name];
+  if (!spec) throw new TransfusionError('ERR_INVALID_ARG', `Unknown preset "${name}"; known presets: ${Object.keys(PRESETS).join(', ')}`);
+  return structuredClone(spec);
+}

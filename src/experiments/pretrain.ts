@@ -1,0 +1,86 @@
+// "Pretrained" weights for the transfer arm: pretrain on the embedded natural-image source, save, and cache per
+// model, source and settings, so a second study skips pretraining (and says so).
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import type { Dataset } from '../data/embedded';
+import { writeFileAtomic } from '../io/atomic';
+import { createModel } from '../models';
+import { train, type JobOptions, type TrainEvent } from '../train';
+import type { StudySpec } from './spec';
+
+export interface PretrainRecord {
+  model: string;
+  source: string;
+  classes: number;
+  /** Accuracy on the pretraining source's held-out set: where Table 1 reports ImageNet top-5. */
+  top1: number;
+  top5: number;
+  steps: number;
+  wallSeconds: number;
+  weights: string;
+  /** True when the weights came from the cache and no pretraining ran in this study. */
+  cached: boolean;
+}
+
+export function defaultCacheDir(): string {
+  if (process.env.TRANSFUSION_CACHE) return process.env.TRANSFUSION_CACHE;
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'transfusion-native');
+}
+
+/** Cache key: everything that changes the pretrained weights. */
+export function pretrainKey(model: string, spec: StudySpec): string {
+  const identity = JSON.stringify({ model, padding: spec.padding, pretrain: spec.pretrain, format: 1 });
+  return `${model}-${createHash('sha256').update(identity).digest('hex').slice(0, 16)}`;
+}
+
+export function cachedPretrain(model: string, spec: StudySpec, cacheDir: string): PretrainRecord | undefined {
+  const base = path.join(cacheDir, 'pretrained', pretrainKey(model, spec));
+  if (!fs.existsSync(`${base}.pt`) || !fs.existsSync(`${base}.json`)) return undefined;
+  try {
+    return { ...(JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as PretrainRecord), weights: `${base}.pt`, cached: true };
+  } catch {
+    return undefined;  // a torn or foreign meta file: pretrain again and overwrite it
+  }
+}
+
+export async function pretrain(
+  model: string,
+  spec: StudySpec,
+  data: { train: Dataset; val: Dataset },
+  cacheDir: string,
+  opts: JobOptions<TrainEvent>,
+): Promise<PretrainRecord> {
+  const p = spec.pretrain;
+  const net = createModel(model, { numClasses: p.classes, seed: p.seed, padding: spec.padding, device: spec.device as 'cpu' });
+  try {
+    const result = await train(
+      net,
+      data,
+      { steps: p.steps, batchSize: p.batchSize, optimizer: p.optimizer, schedule: p.schedule, weightDecay: p.weightDecay, momentum: p.momentum, evalEvery: p.evalEvery, seed: p.seed },
+      opts,
+    );
+    const dir = path.join(cacheDir, 'pretrained');
+    fs.mkdirSync(dir, { recursive: true });
+    const base = path.join(dir, pretrainKey(model, spec));
+    await net.saveWeights(`${base}.pt`, { signal: opts.signal });
+    const record: PretrainRecord = {
+      model,
+      source: p.source,
+      classes: p.classes,
+      top1: result.final.top1 ?? NaN,
+      top5: result.final.top5 ?? NaN,
+      steps: result.steps,
+      wallSeconds: result.wallSeconds,
+      weights: `${base}.pt`,
+      cached: false,
+    };
+    writeFileAtomic(`${base}.json`, JSON.stringify(record, null, 2));
+    return record;
+  } finally {
+    net.dispose();
+  }
+}

@@ -1,0 +1,56 @@
+// A study: models x initialisations x seeds on one task, with the pretraining that the transfer arm needs.
+import type { ScheduleSpec } from '../schedules/lr';
+import { checkInteger, checkOneOf, invalidArg } from '../errors';
+import { listModels } from '../models';
+
+export type Init = 'random' | 'transfer';
+export const INITS: readonly Init[] = ['random', 'transfer'];
+
+export interface TrainingSpec {
+  steps: number;
+  batchSize: number;
+  optimizer: 'sgd' | 'adam';
+  schedule: ScheduleSpec;
+  weightDecay: number;
+  momentum: number;
+  evalEvery: number;
+}
+
+export interface StudySpec {
+  /** The preset (or config) name, recorded in results. */
+  name: string;
+  /** Why this study's values are what they are (one line, shown in the report). */
+  why: string;
+  models: string[];
+  inits: Init[];
+  seeds: number[];
+  device: string;
+  padding: 'same' | 'valid';
+  task: { source: 'retina'; imageSize: number; trainSize: number; valSize: number; seed: number };
+  train: TrainingSpec;
+  pretrain: { source: 'natural'; classes: number; imageSize: number; trainSize: number; valSize: number; seed: number } & TrainingSpec;
+}
+
+export function validateSpec(spec: StudySpec): StudySpec {
+  const known = new Set(listModels().map((m) => m.name));
+  if (!Array.isArray(spec.models) || spec.models.length === 0) throw invalidArg('models', 'a non-empty list of model names', spec.models);
+  for (const m of spec.models)
+    if (!known.has(String(m).toLowerCase())) throw invalidArg('models', `model names from: ${[...known].join(', ')}`, m);
+  if (!Array.isArray(spec.inits) || spec.inits.length === 0) throw invalidArg('inits', 'a non-empty list', spec.inits);
+  spec.inits.forEach((init) => checkOneOf('inits', init, INITS));
+  if (!Array.isArray(spec.seeds) || spec.seeds.length === 0) throw invalidArg('seeds', 'a non-empty list of seeds', spec.seeds);
+  spec.seeds.forEach((s) => checkInteger('seeds', s, 0));
+  checkOneOf('device', spec.device.replace(/:\d+$/, ''), ['cpu', 'cuda'] as const);
+  checkInteger('task.imageSize', spec.task.imageSize, 16, 1024);
+  checkInteger('task.trainSize', spec.task.trainSize, 2);
+  checkInteger('task.valSize', spec.task.valSize, 2);
+  checkInteger('pretrain.classes', spec.pretrain.classes, 2, 30);
+  for (const [where, t] of [['train', spec.train], ['pretrain', spec.pretrain]] as const) {
+    checkInteger(`${where}.steps`, t.steps, 1);
+    checkInteger(`${where}.batchSize`, t.batchSize, 1);
+    checkInteger(`${where}.evalEvery`, t.evalEvery, 0);
+  }
+  if (spec.train.batchSize > spec.task.trainSize)
+    throw invalidArg('train.batchSize', `at most task.trainSize (${spec.task.trainSize})`, spec.train.batchSize);
+  return spec;
+}

@@ -1,0 +1,13 @@
+// transfusion-native: the typed library API. Everything the CLI does is here.
+export { TransfusionError } from './errors';
+export { createModel, listModels, Model, CBR_MODELS, type ModelOptions, type LoadOptions, type LoadReport, type ModelInfo } from './models';
+export { generateRetina, generateNatural, Dataset, type RetinaOptions, type NaturalOptions, type DatasetInfo } from './data/embedded';
+export { train, evaluate, type TrainOptions, type TrainResult, type TrainEvent, type Metrics, type CurvePoint } from './train';
+export { auc, meanStd } from './metrics';
+export { learningRates, type ScheduleSpec } from './schedules/lr';
+export { runStudy, RESULTS_SCHEMA, type StudyResults, type StudyEvent, type StudyOptions, type RunRecord } from './experiments/study';
+export { PRESETS, preset } from './experiments/presets';
+export { validateSpec, type StudySpec, type Init } from './experiments/spec';
+export { defaultCacheDir, type PretrainRecord } from './experiments/pretrain';
+export { renderReport } from './report/table1';
+export { setThreads, getThreads, liveHandles, cudaAvailable, versions } from './runtime';

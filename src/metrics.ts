@@ -1,0 +1,26 @@
+import { invalidArg } from './errors';
+import { callNative } from './job';
+import { addon } from './runtime';
+
+/**
+ * AUC-ROC of `scores` against 0/1 `labels`, as the Mann-Whitney U statistic (a tied positive-negative pair counts one
+ * half). Throws ERR_INVALID_ARG for unequal lengths, non-finite scores, labels other than 0/1, or a single class.
+ */
+export function auc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
+  if (!isNumberArray(scores)) throw invalidArg('scores', 'an array of numbers', scores);
+  if (!isNumberArray(labels)) throw invalidArg('labels', 'an array of 0/1 numbers', labels);
+  return callNative(() => addon().auc(Float64Array.from(scores), Float64Array.from(labels)));
+}
+
+function isNumberArray(x: unknown): x is ArrayLike<number> {
+  return ArrayBuffer.isView(x) || (Array.isArray(x) && x.every((v) => typeof v === 'number'));
+}
+
+/** Mean and sample standard deviation (n - 1); std is 0 for one value. */
+export function meanStd(values: number[]): { mean: number; std: number; n: number } {
+  const n = values.length;
+  if (n === 0) return { mean: NaN, std: NaN, n };
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const variance = n > 1 ? values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
+  return { mean, std: Math.sqrt(variance), n };
+}

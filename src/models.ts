@@ -1,0 +1,84 @@
+// Models by name from the native registry. Every model exposes its stages, its parameter counts under both
+// conventions, and weights in and out.
+import type { LoadReport, ModelInfo, NativeModel } from '../bindings/native';
+import { checkInteger, checkOneOf, invalidArg } from './errors';
+import { awaitJob, callNative } from './job';
+import { produceAtomic } from './io/atomic';
+import { addon } from './runtime';
+
+export type { LoadReport, ModelInfo };
+
+export interface ModelOptions {
+  /** Outputs of the classifier: 1 for a binary task, 5 for the chest x-ray pathologies, K for K-way pretraining. */
+  numClasses?: number;
+  /** Seed of the random initialisation (Kaiming-normal convs, unit BatchNorm, PyTorch-default linear head). */
+  seed?: number;
+  /** CBR convolutions: "same" (k/2 padding, padded pools; the default, so small inputs work) or "valid" (unpadded). */
+  padding?: 'same' | 'valid';
+  device?: 'cpu' | 'cuda' | `cuda:${number}`;
+}
+
+export interface LoadOptions {
+  /** Default true: any missing, unexpected or shape-mismatched key is an error naming the file and key. */
+  strict?: boolean;
+  /** "replace" drops the file's classifier and draws a new one for this model's classes, as transfer requires. */
+  head?: 'keep' | 'replace';
+  /** Seed of the replacement head. */
+  seed?: number;
+}
+
+export class Model {
+  /** @internal */
+  constructor(readonly native: NativeModel) {}
+
+  info(): ModelInfo {
+    return callNative(() => this.native.info());
+  }
+  get name(): string {
+    return this.info().name;
+  }
+  get stages(): string[] {
+    return this.info().stages;
+  }
+  get params(): { numel: number; paper: number } {
+    return this.info().params;
+  }
+
+  /** Output shape of every stage for one (3, height, width) image. */
+  stageShapes(height: number, width = height): Record<string, number[]> {
+    return Object.fromEntries(callNative(() => this.native.stageShapes(height, width)));
+  }
+
+  /** Writes the weights atomically (a temporary file, then rename). */
+  async saveWeights(file: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    await produceAtomic(file, (tmp) => awaitJob(() => this.native.save(tmp), opts.signal));
+  }
+
+  async loadWeights(file: string, options: LoadOptions = {}, opts: { signal?: AbortSignal } = {}): Promise<LoadReport> {
+    if (options.head !== undefined) checkOneOf('head', options.head, ['keep', 'replace'] as const);
+    return awaitJob(() => this.native.load(file, options), opts.signal);
+  }
+
+  dispose(): void {
+    this.native.dispose();
+  }
+  get disposed(): boolean {
+    return this.native.disposed;
+  }
+}
+
+export function createModel(name: string, options: ModelOptions = {}): Model {
+  if (typeof name !== 'string' || name.length === 0) throw invalidArg('name', 'a model name (see listModels())', name);
+  if (options.numClasses !== undefined) checkInteger('numClasses', options.numClasses, 1);
+  if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
+  if (options.padding !== undefined) checkOneOf('padding', options.padding, ['same', 'valid'] as const);
+  return new Model(callNative(() => addon().createModel(name, options)));
+}
+
+/** The registry, each model with a 5-way head as Table 1 counts them. */
+export function listModels(): ModelInfo[] {
+  return callNative(() => addon().listModels());
+}
+
+/** The four CBR models of Table 1, in the paper's order. */
+export const CBR_MODELS = ['cbr-larget', 'cbr-largew', 'cbr-small', 'cbr-tiny'] as const;

@@ -1,0 +1,57 @@
+// report.md from results.json alone: Table 1 in the paper's form (AUC mean ± std per model and initialisation,
+// parameters, pretraining accuracy), then the settings and every run.
+import { meanStd } from '../metrics';
+import type { StudyResults } from '../experiments/study';
+
+const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
+const count = (n: number) => n.toLocaleString('en-US');
+
+function aucCell(values: number[]): string {
+  if (values.length === 0) return '—';
+  const { mean, std, n } = meanStd(values);
+  return `${pct(mean)} ± ${pct(std)} (n=${n})`;
+}
+
+export function renderReport(r: StudyResults): string {
+  const s = r.spec;
+  const lines: string[] = [];
+  lines.push(`# Transfusion study \`${s.name}\``, '');
+  lines.push(`${s.why}`, '');
+  lines.push(
+    `Task: embedded RETINA-like fundus images, ${s.task.imageSize}×${s.task.imageSize} px, label "referable DR" (grade ≥ 2); ` +
+      `${count(r.task.trainSize)} training images (${count(r.task.trainPositives)} referable), ` +
+      `${count(r.task.valSize)} validation (${count(r.task.valPositives)} referable). Metric: validation AUC-ROC (%).`,
+    '',
+  );
+  lines.push('## Table 1: random initialisation against transfer', '');
+  lines.push('| Model | Random init AUC | Transfer AUC | Parameters (paper) | Parameters (numel) | Pretraining top-1 / top-5 |');
+  lines.push('|---|---|---|---|---|---|');
+  for (const m of r.models) {
+    const aucs = (init: string) => r.runs.filter((x) => x.model === m.name && x.init === init).map((x) => x.auc);
+    const pre = r.pretraining.find((p) => p.model === m.name);
+    const preCell = pre ? `${pct(pre.top1)} / ${pct(pre.top5)}${pre.cached ? ' (cached)' : ''}` : '—';
+    lines.push(`| ${m.displayName} | ${aucCell(aucs('random'))} | ${aucCell(aucs('transfer'))} | ${count(m.params.paper)} | ${count(m.params.numel)} | ${preCell} |`);
+  }
+  lines.push('');
+  lines.push(
+    'AUC: mean ± sample standard deviation over seeds. Parameters (paper): Table 1\'s convention (every conv but the ' +
+      'first, and a 5-way head without bias); numel: every parameter with a 5-way head. Pretraining: accuracy (%) on ' +
+      `the held-out set of the embedded ${s.pretrain.classes}-class natural-image source, where Table 1 reports ImageNet top-5.`,
+    '',
+  );
+  lines.push('## Settings', '');
+  const t = s.train;
+  lines.push(`- Fine-tuning: ${t.steps} steps, batch ${t.batchSize}, ${t.optimizer}, ${t.schedule.kind} schedule from lr ${t.schedule.lr}, weight decay ${t.weightDecay}; seeds ${s.seeds.join(', ')}.`);
+  const p = s.pretrain;
+  lines.push(`- Pretraining: ${p.steps} steps, batch ${p.batchSize}, ${p.optimizer}, lr ${p.schedule.lr}, on ${count(p.trainSize)} images of ${p.classes} classes at ${p.imageSize} px.`);
+  lines.push(`- Padding: ${s.padding}. Device: ${s.device}. LibTorch ${r.environment.torch}, ${r.environment.threads} thread(s), Node ${r.environment.node}.`);
+  lines.push('');
+  lines.push('## Runs', '');
+  lines.push('| Model | Init | Seed | AUC | Final loss | Steps | Seconds | Images/s |');
+  lines.push('|---|---|---|---|---|---|---|---|');
+  for (const x of r.runs)
+    lines.push(`| ${x.model} | ${x.init} | ${x.seed} | ${pct(x.auc)} | ${x.finalLoss.toFixed(4)} | ${x.steps} | ${x.wallSeconds.toFixed(1)} | ${x.imagesPerSecond.toFixed(0)} |`);
+  lines.push('');
+  if (!r.finishedAt) lines.push(`_In progress: ${r.runs.length} run(s) finished so far._`, '');
+  return lines.join('\n');
+}
