@@ -18,6 +18,9 @@ export interface TrainOptions {
   momentum?: number;
   weightDecay?: number;
   nesterov?: boolean;
+  /** Adam's betas (default 0.9, 0.999). */
+  beta1?: number;
+  beta2?: number;
   /** Seed of the batch order. */
   seed?: number;
   /** Validate every N steps (0 = only at the end); each point lands in the result's curve. */

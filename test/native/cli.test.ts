@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { tempDir } from '../helpers/tmp';
+
+const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
+const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, TRANSFUSION_THREADS: '2' } });
+
+describe('the CLI', () => {
+  const dir = tempDir('cli');
+  const cache = path.join(dir, 'cache');
+
+  it('runs the tiny preset and writes results.json and a Table-1 report', () => {
+    const out = path.join(dir, 'run1');
+    const r = cli('run', '--preset', 'tiny', '--out', out, '--cache-dir', cache);
+    expect(r.stderr).toContain('study: 8 training runs');
+    expect(r.status).toBe(0);
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(results.schema).toBe('transfusion-native/results@1');
+    expect(results.finishedAt).toEqual(expect.any(String));
+    expect(results.runs).toHaveLength(8);
+    for (const run of results.runs) {
+      expect(run).toMatchObject({ model: expect.stringMatching(/^cbr-(tiny|small)$/), init: expect.stringMatching(/^(random|transfer)$/), seed: expect.any(Number), steps: 8 });
+      expect(run.auc).toBeGreaterThan(0);
+      expect(run.auc).toBeLessThanOrEqual(1);
+      expect(run.wallSeconds).toBeGreaterThan(0);
+    }
+    expect(results.pretraining.map((p: { cached: boolean }) => p.cached)).toEqual([false, false]);
+    const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    expect(report).toMatch(/\| CBR-Tiny \| [\d.]+ ± [\d.]+ \(n=2\) \| [\d.]+ ± [\d.]+ \(n=2\) \| 1,076,480 \| 1,079,845 \|/);
+    expect(report).toMatch(/\| CBR-Small \| .* \| 2,108,672 \| 2,114,341 \|/);
+    expect(r.stdout).toContain('## Table 1');
+  });
+
+  it('reuses cached pretrained weights on a second run, and says so', () => {
+    const out = path.join(dir, 'run2');
+    const r = cli('run', '--preset', 'tiny', '--out', out, '--cache-dir', cache, '--seed', '5');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('cbr-tiny: cached weights found, pretraining skipped');
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(results.pretraining.map((p: { cached: boolean }) => p.cached)).toEqual([true, true]);
+    expect(results.spec.seeds).toEqual([5, 6]);
+  });
+
+  it('lists the registry as JSON with both parameter counts', () => {
+    const r = cli('models', '--json');
+    expect(r.status).toBe(0);
+    const models = JSON.parse(r.stdout);
+    expect(models.find((m: { name: string }) => m.name === 'cbr-largew').params).toEqual({ numel: 8_443_461, paper: 8_432_128 });
+  });
+
+  it('rejects a bad argument naming it', () => {
+    const r = cli('run', '--preset', 'huge', '--out', path.join(dir, 'bad'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/preset.*huge/s);
+    const s = cli('run', '--preset', 'tiny', '--seed', '-1', '--out', path.join(dir, 'bad2'), '--cache-dir', cache);
+    expect(s.status).toBe(1);
+    expect(s.stderr).toContain('Expected `--seed` to be a non-negative integer but received -1 (ERR_INVALID_ARG)');
+  });
+});

@@ -1,0 +1,128 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { createModel, listModels, liveHandles, TransfusionError } from '../../src';
+import { tempDir } from '../helpers/tmp';
+
+const dir = tempDir('models');
+
+describe('the CBR registry', () => {
+  it("reproduces Table 1's parameter counts exactly under the paper's convention", () => {
+    const paper = Object.fromEntries(listModels().map((m) => [m.name, m.params.paper]));
+    expect(paper['cbr-larget']).toBe(8_532_480);
+    expect(paper['cbr-largew']).toBe(8_432_128);
+    expect(paper['cbr-small']).toBe(2_108_672);
+    expect(paper['cbr-tiny']).toBe(1_076_480);
+    expect(paper['cbr-tiny-appendix']).toBe(4_303_360);
+  });
+
+  it('reports the plain numel count too (BatchNorm affine, first conv, biased 5-way head)', () => {
+    const larget = listModels().find((m) => m.name === 'cbr-larget')!;
+    expect(larget.params.numel).toBe(8_539_173);
+    expect(createModel('CBR-LargeT', { numClasses: 1 }).params.numel).toBe(8_539_173 - 4 * 512 - 4);
+  });
+
+  it('names stages layer1..layerL and head, with the shapes of each', () => {
+    const m = createModel('cbr-larget');
+    expect(m.stages).toEqual(['layer1', 'layer2', 'layer3', 'layer4', 'layer5', 'head']);
+    expect(m.stageShapes(64)).toEqual({
+      layer1: [1, 32, 32, 32],
+      layer2: [1, 64, 16, 16],
+      layer3: [1, 128, 8, 8],
+      layer4: [1, 256, 4, 4],
+      layer5: [1, 512, 4, 4],  // no pool after the 5th block of CBR-LargeT
+      head: [1, 1],
+    });
+    m.dispose();
+  });
+
+  it('needs 217 px for unpadded CBR-LargeT, as the notes work out', () => {
+    const m = createModel('cbr-larget', { padding: 'valid' });
+    expect(m.info().minInputSize).toBe(217);
+    expect(m.stageShapes(217).layer5).toEqual([1, 512, 1, 1]);
+    expect(() => m.stageShapes(216)).toThrow('Model "cbr-larget" needs inputs of at least 217x217 but received 216x216');
+    m.dispose();
+  });
+
+  it('rejects an unknown model name with a stable code and the known names', () => {
+    expect.assertions(3);
+    try {
+      createModel('resnet-9000');
+    } catch (err) {
+      expect(err).toBeInstanceOf(TransfusionError);
+      expect((err as TransfusionError).code).toBe('ERR_UNKNOWN_MODEL');
+      expect((err as Error).message).toBe('Unknown model "resnet-9000"; known models: cbr-larget, cbr-largew, cbr-small, cbr-tiny, cbr-tiny-appendix');
+    }
+  });
+
+  it('names a bad option', () => {
+    expect(() => createModel('cbr-tiny', { numClasses: -3 })).toThrow('Expected `numClasses` to be a positive integer but received -3');
+    expect(() => createModel('cbr-tiny', { padding: 'full' as 'same' })).toThrow('Expected `padding` to be one of "same", "valid" but received "full"');
+    expect(() => createModel('cbr-tiny', { device: 'tpu' as 'cpu' })).toThrow(/device/);
+  });
+
+  it('initialises deterministically from the seed', async () => {
+    const a = createModel('cbr-tiny', { seed: 7 }), b = createModel('cbr-tiny', { seed: 7 }), c = createModel('cbr-tiny', { seed: 8 });
+    const files = ['a', 'b', 'c'].map((n) => path.join(dir, `${n}.pt`));
+    await Promise.all([a.saveWeights(files[0]), b.saveWeights(files[1]), c.saveWeights(files[2])]);
+    const [fa, fb, fc] = files.map((f) => fs.readFileSync(f));
+    expect(fa.equals(fb)).toBe(true);
+    expect(fa.equals(fc)).toBe(false);
+    [a, b, c].forEach((m) => m.dispose());
+  });
+});
+
+describe('weights in and out', () => {
+  it('round-trips bit-exactly and reports what it loaded', async () => {
+    const a = createModel('cbr-small', { seed: 1 }), b = createModel('cbr-small', { seed: 2 });
+    const fa = path.join(dir, 'small-a.pt'), fb = path.join(dir, 'small-b.pt');
+    await a.saveWeights(fa);
+    const report = await b.loadWeights(fa);
+    expect(report.missing).toEqual([]);
+    expect(report.unexpected).toEqual([]);
+    expect(report.mismatched).toEqual([]);
+    expect(report.loaded).toContain('layer1.conv.weight');
+    expect(report.loaded).toContain('layer4.bn.running_var');
+    expect(report.loaded).toContain('head.bias');
+    await b.saveWeights(fb);
+    expect(fs.readFileSync(fb).equals(fs.readFileSync(fa))).toBe(true);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('replaces the classifier for a new number of classes, as transfer needs', async () => {
+    const source = createModel('cbr-tiny', { numClasses: 20, seed: 3 });
+    const file = path.join(dir, 'tiny20.pt');
+    await source.saveWeights(file);
+    const target = createModel('cbr-tiny', { numClasses: 1, seed: 4 });
+    await expect(target.loadWeights(file)).rejects.toMatchObject({ code: 'ERR_WEIGHTS_MISMATCH', message: expect.stringContaining('head.weight') });
+    const report = await target.loadWeights(file, { head: 'replace', seed: 5 });
+    expect(report.reinitialised.sort()).toEqual(['head.bias', 'head.weight']);
+    expect(report.loaded).not.toContain('head.weight');
+    expect(report.missing).toEqual([]);
+    expect(target.info().numClasses).toBe(1);
+    source.dispose();
+    target.dispose();
+  });
+
+  it('fails clearly on a file that is not a weight file', async () => {
+    const bad = path.join(dir, 'bad.pt');
+    fs.writeFileSync(bad, 'not a zip');
+    const m = createModel('cbr-tiny');
+    await expect(m.loadWeights(bad)).rejects.toMatchObject({ code: 'ERR_BAD_WEIGHTS', message: expect.stringContaining(bad) });
+    await expect(m.loadWeights(path.join(dir, 'missing.pt'))).rejects.toMatchObject({ code: 'ERR_IO' });
+    m.dispose();
+  });
+});
+
+describe('handles', () => {
+  it('return to the starting count after dispose, and refuse use after it', () => {
+    const before = liveHandles();
+    const models = [createModel('cbr-tiny'), createModel('cbr-small')];
+    expect(liveHandles()).toBe(before + 2);
+    models.forEach((m) => m.dispose());
+    models[0].dispose();  // idempotent
+    expect(liveHandles()).toBe(before);
+    expect(() => models[0].info()).toThrow(expect.objectContaining({ code: 'ERR_DISPOSED', message: 'This model was disposed' }));
+  });
+});

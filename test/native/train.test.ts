@@ -1,0 +1,123 @@
+import { createModel, generateRetina, liveHandles, train, evaluate, type Dataset, type TrainEvent } from '../../src';
+
+let trainSet: Dataset, valSet: Dataset;
+beforeAll(async () => {
+  [trainSet, valSet] = await Promise.all([generateRetina({ count: 256, size: 32, seed: 1 }), generateRetina({ count: 128, size: 32, seed: 2 })]);
+});
+afterAll(() => {
+  trainSet.dispose();
+  valSet.dispose();
+});
+
+const options = (steps: number) => ({ steps, batchSize: 16, optimizer: 'adam' as const, schedule: { kind: 'constant' as const, lr: 2e-3 }, seed: 3 });
+
+describe('training', () => {
+  it('lowers the loss', async () => {
+    const m = createModel('cbr-tiny', { seed: 1 });
+    const r = await train(m, { train: trainSet, val: valSet }, options(40));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(r.losses).toHaveLength(40);
+    expect(mean(r.losses.slice(-10))).toBeLessThan(0.8 * mean(r.losses.slice(0, 10)));
+    expect(r.final.meanAuc).toBeGreaterThan(0);
+    m.dispose();
+  });
+
+  it('is deterministic on CPU: same seed, same losses and AUC', async () => {
+    const run = async () => {
+      const m = createModel('cbr-tiny', { seed: 5 });
+      const r = await train(m, { train: trainSet, val: valSet }, { ...options(6), optimizer: 'sgd', schedule: { kind: 'cosine', lr: 0.02 } });
+      m.dispose();
+      return r;
+    };
+    const [a, b] = [await run(), await run()];
+    expect(a.losses).toEqual(b.losses);
+    expect(a.final.meanAuc).toBe(b.final.meanAuc);
+  });
+
+  it('reports every step and evaluation once, in order, before the promise resolves', async () => {
+    const m = createModel('cbr-tiny');
+    const events: TrainEvent[] = [];
+    const r = await train(m, { train: trainSet, val: valSet }, { ...options(6), evalEvery: 2 }, { onProgress: (e) => events.push(e) });
+    expect(events.map((e) => `${e.kind}${e.step}`)).toEqual(['step1', 'step2', 'eval2', 'step3', 'step4', 'eval4', 'step5', 'step6', 'eval6']);
+    const steps = events.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step');
+    expect(steps.map((e) => e.loss)).toEqual(r.losses);
+    steps.forEach((e) => {
+      expect(e.lr).toBeCloseTo(2e-3, 12);
+      expect(e.imagesPerSecond).toBeGreaterThan(0);
+    });
+    expect(r.curve.map((p) => p.step)).toEqual([2, 4, 6]);
+    m.dispose();
+  });
+
+  it('keeps the event loop free while it trains', async () => {
+    const m = createModel('cbr-small');
+    let ticks = 0;
+    const timer = setInterval(() => (ticks += 1), 5);
+    const t0 = Date.now();
+    await train(m, { train: trainSet, val: valSet }, options(25));
+    const elapsed = Date.now() - t0;
+    clearInterval(timer);
+    expect(elapsed).toBeGreaterThan(200);
+    expect(ticks).toBeGreaterThan(elapsed / 5 / 4);  // a blocked loop would tick about once
+    m.dispose();
+  });
+
+  it('cancels between steps on AbortSignal, and the model stays usable', async () => {
+    const m = createModel('cbr-tiny');
+    const controller = new AbortController();
+    let seen = 0;
+    const run = train(m, { train: trainSet, val: valSet }, options(10_000), {
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.kind === 'step' && ++seen === 3) controller.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+    expect(seen).toBeLessThan(20);
+    await expect(train(m, { train: trainSet, val: valSet }, options(2), { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    const metrics = await evaluate(m, valSet);
+    expect(metrics.count).toBe(128);
+    m.dispose();
+  });
+
+  it('rejects a second job on a busy model', async () => {
+    const m = createModel('cbr-tiny');
+    const first = train(m, { train: trainSet, val: valSet }, options(5));
+    await expect(train(m, { train: trainSet, val: valSet }, options(5))).rejects.toMatchObject({ code: 'ERR_BUSY' });
+    await first;
+    m.dispose();
+  });
+
+  it('maps bad arguments and LibTorch errors to JS errors with stable codes and no C++ backtrace', async () => {
+    const m = createModel('cbr-tiny', { numClasses: 3 });
+    await expect(train(m, { train: trainSet, val: valSet }, options(2))).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG',
+      message: 'The training set has 1 output(s) (binary) but model "cbr-tiny" has 3 classes; create the model with numClasses: 1',
+    });
+    const one = createModel('cbr-tiny');
+    await expect(train(one, { train: trainSet, val: valSet }, { ...options(2), batchSize: 1000 })).rejects.toThrow(
+      'Expected `batchSize` to be an integer in [1, 256] (the training set\'s size) but received 1000',
+    );
+    await expect(train(one, { train: trainSet, val: valSet }, { ...options(2), schedule: [0.1] })).rejects.toThrow(/schedule.length/);
+    // Adam's constructor in LibTorch rejects beta2 = 1: a genuine c10::Error from inside LibTorch.
+    const err = await train(one, { train: trainSet, val: valSet }, { ...options(2), beta2: 1 }).catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.code).toBe('ERR_TORCH');
+    expect(err.message).toMatch(/beta/i);
+    expect(err.message).not.toMatch(/Exception raised from|frame #/);
+    // ...and the model is not left busy.
+    await expect(train(one, { train: trainSet, val: valSet }, options(1))).resolves.toBeDefined();
+    m.dispose();
+    one.dispose();
+  });
+
+  it('leaves no live handles behind', async () => {
+    const before = liveHandles();
+    const m = createModel('cbr-tiny');
+    const d = await generateRetina({ count: 32, size: 16, seed: 9 });
+    await train(m, { train: d, val: d }, { ...options(2), batchSize: 8 });
+    m.dispose();
+    d.dispose();
+    expect(liveHandles()).toBe(before);
+  });
+});
