@@ -18,9 +18,11 @@ export async function awaitJob<T>(start: () => NativeJob<T>, signal?: AbortSigna
 
 /** Native errors carry `code`; give them our class so callers can test `instanceof TransfusionError`. */
 export function asTransfusionError(err: unknown): unknown {
-  if (err instanceof TransfusionError || !(err instanceof Error)) return err;
-  const code = (err as NodeJS.ErrnoException).code;
-  return code ? Object.assign(new TransfusionError(code, err.message), { stack: err.stack }) : err;
+  // Duck-typed, not instanceof Error: errors made by the addon may come from another realm (vm contexts, jest).
+  if (err instanceof TransfusionError || typeof err !== 'object' || err === null) return err;
+  const { code, message, stack } = err as { code?: unknown; message?: unknown; stack?: string };
+  if (typeof code !== 'string' || typeof message !== 'string') return err;
+  return Object.assign(new TransfusionError(code, message), { stack });
 }
 
 /** Runs a synchronous native call, converting its error the same way. */

@@ -61,11 +61,11 @@ ModelInfo infoOf(const std::string& name, const ModelOptions& options, NetworkIm
 
 }  // namespace
 
-BusyGuard::BusyGuard(Model& model) : model_(model) {
-  if (model_.busy.exchange(true))
-    throw Error("ERR_BUSY", "Model \"" + model_.name + "\" is already running a job; await it before starting another");
+Reservation reserve(const std::shared_ptr<Model>& model) {
+  if (model->busy.exchange(true))
+    throw Error("ERR_BUSY", "Model \"" + model->name + "\" is already running a job; await it before starting another");
+  return Reservation(nullptr, [model](void*) { model->busy = false; });
 }
-BusyGuard::~BusyGuard() { model_.busy = false; }
 
 std::string torchVersion() { return compat::version(); }
 
@@ -114,7 +114,6 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> stageShapes(Model& mod
     if (height < minSize || width < minSize)
       throw invalidArg("Model \"" + model.name + "\" needs inputs of at least " + std::to_string(minSize) + "x" +
                        std::to_string(minSize) + " but received " + std::to_string(height) + "x" + std::to_string(width));
-    BusyGuard busy(model);
     torch::NoGradGuard noGrad;
     model.net->eval();
     std::vector<std::pair<std::string, std::vector<int64_t>>> out;

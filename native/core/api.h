@@ -50,6 +50,11 @@ struct ModelInfo {
   int minInputSize = 1;             // smallest square input that survives every conv and pool
 };
 std::vector<ModelInfo> listModels();
+// A model runs one job at a time. reserve() marks it busy (ERR_BUSY if it already is) until the last copy of the
+// token is dropped. The functions below that take a Model& expect the caller to hold a reservation; native/napi takes
+// it on the main thread when a job starts, so a second concurrent call fails at once rather than racing.
+using Reservation = std::shared_ptr<void>;
+Reservation reserve(const std::shared_ptr<Model>& model);
 std::shared_ptr<Model> createModel(const std::string& name, const ModelOptions& options);
 ModelInfo describe(const Model& model);
 // Output shape of every stage for a (1, 3, height, width) input, bottom to top.

@@ -92,7 +92,8 @@ Napi::Value train(const Napi::CallbackInfo& info) {
     auto trainSet = DatasetHandle::from(info[1], "trainSet");
     auto valSet = DatasetHandle::from(info[2], "valSet");
     const tn::TrainOptions options = trainOptions(info[3]);
-    return startJob(env, info[4], [model, trainSet, valSet, options](const tn::JobControl& job) -> Settle {
+    auto hold = tn::reserve(model);
+    return startJob(env, info[4], [model, hold, trainSet, valSet, options](const tn::JobControl& job) -> Settle {
       auto result = std::make_shared<tn::TrainResult>(tn::train(*model, *trainSet, *valSet, options, job));
       return [result](Napi::Env e) -> Napi::Value { return trainResultToJs(e, *result); };
     });
@@ -105,9 +106,9 @@ Napi::Value evaluate(const Napi::CallbackInfo& info) {
   return guarded(env, [&] {
     auto model = ModelHandle::from(info[0], "model");
     auto data = DatasetHandle::from(info[1], "dataset");
-    Napi::Object options = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
-    const int batchSize = options.Has("batchSize") ? intArg(info, 2, "batchSize", 1, 1 << 20) : 128;
-    return startJob(env, env.Undefined(), [model, data, batchSize](const tn::JobControl& job) -> Settle {
+    const int batchSize = evalBatchSize(info[2]);
+    auto hold = tn::reserve(model);
+    return startJob(env, env.Undefined(), [model, hold, data, batchSize](const tn::JobControl& job) -> Settle {
       auto metrics = std::make_shared<tn::Metrics>(tn::evaluate(*model, *data, batchSize, job));
       return [metrics](Napi::Env e) -> Napi::Value { return metricsToJs(e, *metrics); };
     });

@@ -146,6 +146,10 @@ tn::NaturalOptions naturalOptions(Napi::Value value) {
   return n;
 }
 
+int evalBatchSize(Napi::Value value) {
+  return integer(objectOf(value, "evaluate options"), "batchSize", 128, 1, 1 << 20);
+}
+
 tn::LoadOptions loadOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "load options");
   tn::LoadOptions l;

@@ -13,6 +13,7 @@ tn::TrainOptions trainOptions(Napi::Value value);
 tn::RetinaOptions retinaOptions(Napi::Value value);
 tn::NaturalOptions naturalOptions(Napi::Value value);
 tn::LoadOptions loadOptions(Napi::Value value);
+int evalBatchSize(Napi::Value options);  // { batchSize } -> batch size, default 128
 std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 int intArg(const Napi::CallbackInfo& info, size_t index, const char* name, int min, int max);
 std::vector<double> numbersArg(const Napi::CallbackInfo& info, size_t index, const char* name);

@@ -76,7 +76,9 @@ Napi::Value ModelHandle::stageShapes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     const int h = intArg(info, 0, "height", 1, 8192), w = intArg(info, 1, "width", 1, 8192);
-    auto shapes = tn::stageShapes(*get(env), h, w);
+    auto model = get(env);
+    auto hold = tn::reserve(model);
+    auto shapes = tn::stageShapes(*model, h, w);
     Napi::Array out = Napi::Array::New(env, shapes.size());
     for (uint32_t i = 0; i < shapes.size(); ++i) {
       Napi::Array dims = Napi::Array::New(env, shapes[i].second.size());
@@ -96,7 +98,8 @@ Napi::Value ModelHandle::save(const Napi::CallbackInfo& info) {
   return guarded(env, [&] {
     auto model = get(env);
     const std::string path = stringArg(info, 0, "path");
-    return startJob(env, env.Undefined(), [model, path](const tn::JobControl&) -> Settle {
+    auto hold = tn::reserve(model);
+    return startJob(env, env.Undefined(), [model, hold, path](const tn::JobControl&) -> Settle {
       tn::saveWeights(*model, path);
       return [](Napi::Env e) { return e.Undefined(); };
     });
@@ -111,7 +114,8 @@ Napi::Value ModelHandle::load(const Napi::CallbackInfo& info) {
     auto model = get(env);
     const std::string path = stringArg(info, 0, "path");
     const tn::LoadOptions options = loadOptions(info[1]);
-    return startJob(env, env.Undefined(), [model, path, options](const tn::JobControl&) -> Settle {
+    auto hold = tn::reserve(model);
+    return startJob(env, env.Undefined(), [model, hold, path, options](const tn::JobControl&) -> Settle {
       auto report = std::make_shared<tn::LoadReport>(tn::loadWeights(*model, path, options));
       return [report](Napi::Env e) -> Napi::Value { return loadReportToJs(e, *report); };
     });

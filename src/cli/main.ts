@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
   const fail = (err: unknown) => {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`transfusion-native: ${e?.message ?? String(err)}${e?.code ? ` (${e.code})` : ''}\n`);
-    exitCode = e?.code === 'ABORT_ERR' ? 130 : 1;
+    exitCode = e?.code === 'ABORT_ERR' ? 130 : e?.code === 'ERR_INVALID_ARG' ? 2 : 1;
   };
   await yargs(argv)
     .scriptName('transfusion-native')
@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
       'Run a study (default preset "quick": the four CBR models, random init against transfer, 3 seeds, embedded RETINA-like task)',
       (y) =>
         y
-          .option('preset', { type: 'string', default: 'quick', choices: Object.keys(PRESETS), describe: 'Study preset' })
+          .option('preset', { type: 'string', default: 'quick', describe: `Study preset: ${Object.keys(PRESETS).join(', ')}` })
           .option('out', { type: 'string', describe: 'Run directory (default runs/<preset>-<time>)' })
           .option('seed', { type: 'number', describe: 'First seed: the preset\'s N seeds become seed, seed+1, ...' })
           .option('device', { type: 'string', describe: 'cpu or cuda (default: the preset\'s)' })

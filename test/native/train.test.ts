@@ -1,4 +1,4 @@
-import { createModel, generateRetina, liveHandles, train, evaluate, type Dataset, type TrainEvent } from '../../src';
+import { createModel, generateRetina, liveHandles, train, evaluate, TransfusionError, type Dataset, type TrainEvent } from '../../src';
 
 let trainSet: Dataset, valSet: Dataset;
 beforeAll(async () => {
@@ -101,7 +101,7 @@ describe('training', () => {
     await expect(train(one, { train: trainSet, val: valSet }, { ...options(2), schedule: [0.1] })).rejects.toThrow(/schedule.length/);
     // Adam's constructor in LibTorch rejects beta2 = 1: a genuine c10::Error from inside LibTorch.
     const err = await train(one, { train: trainSet, val: valSet }, { ...options(2), beta2: 1 }).catch((e) => e);
-    expect(err).toBeInstanceOf(Error);
+    expect(err).toBeInstanceOf(TransfusionError);
     expect(err.code).toBe('ERR_TORCH');
     expect(err.message).toMatch(/beta/i);
     expect(err.message).not.toMatch(/Exception raised from|frame #/);

@@ -13,19 +13,7 @@ struct Model {
   ModelOptions options;
   Network net;
   torch::Device device{torch::kCPU};
-  std::atomic<bool> busy{false};  // one job at a time per model
-};
-
-// Marks a model busy for the lifetime of a job; a second concurrent job fails with ERR_BUSY.
-class BusyGuard {
- public:
-  explicit BusyGuard(Model& model);
-  ~BusyGuard();
-  BusyGuard(const BusyGuard&) = delete;
-  BusyGuard& operator=(const BusyGuard&) = delete;
-
- private:
-  Model& model_;
+  std::atomic<bool> busy{false};  // one job at a time per model: see reserve() in api.h
 };
 
 }  // namespace tn

@@ -156,7 +156,6 @@ Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const JobCon
 
 Metrics evaluateModel(Model& model, const Dataset& d, int batchSize, const JobControl& job) {
   if (batchSize < 1) throw invalidArg("Expected `batchSize` to be a positive integer but received " + std::to_string(batchSize));
-  BusyGuard busy(model);
   return evaluateHeld(model, d, batchSize, job);
 }
 
@@ -168,7 +167,6 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   checkCompatible(model, trainSet, "training");
   checkCompatible(model, valSet, "validation");
   checkBothClasses(valSet, "validation");
-  BusyGuard busy(model);
 
   auto& net = *model.net;
   const auto params = net.parameters();

@@ -6,7 +6,7 @@
 
 namespace tn {
 
-// Evaluation without the busy guard, for use inside a job that already holds it.
+// Evaluation with the checks evaluateModel makes, for use inside training.
 Metrics evaluateHeld(Model& model, const Dataset& data, int batchSize, const JobControl& job);
 
 }  // namespace tn

@@ -27,7 +27,6 @@ bool underStage(const std::string& key, const std::string& stage) {
 }  // namespace
 
 void saveState(Model& model, const std::string& path) {
-  BusyGuard busy(model);
   c10::Dict<std::string, torch::Tensor> dict;
   for (const auto& [key, tensor] : stateOf(*model.net)) dict.insert(key, tensor.detach().to(torch::kCPU).clone());
   const std::vector<char> bytes = torch::pickle_save(dict);
@@ -39,7 +38,6 @@ void saveState(Model& model, const std::string& path) {
 }
 
 LoadReport loadState(Model& model, const std::string& path, const LoadOptions& o) {
-  BusyGuard busy(model);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("ERR_IO", "Cannot open weight file \"" + path + "\"");
   const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
