@@ -23,8 +23,8 @@ const quick: StudySpec = {
   seeds: [0, 1, 2],
   device: 'cpu',
   padding: 'same',
-  task: { source: 'retina', imageSize: 40, trainSize: 2000, valSize: 500, seed: 1000 },
-  train: adam(2e-3, 60, 16, 20),
+  task: { source: 'retina', imageSize: 40, trainSize: 2000, valSize: 400, seed: 1000 },
+  train: adam(2e-3, 60, 16, 30),
   pretrain: { source: 'natural', classes: 20, imageSize: 40, trainSize: 3000, valSize: 500, seed: 2000, ...adam(2e-3, 80, 32, 0) },
 };
 
