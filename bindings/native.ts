@@ -79,15 +79,19 @@ export interface NativeModelOptions {
 }
 
 export interface NativeTrainOptions {
+  /** One learning rate per step: its length is the number of steps. */
   learningRates: Float64Array | number[];
   batchSize?: number;
   optimizer?: 'sgd' | 'adam';
   momentum?: number;
   weightDecay?: number;
   nesterov?: boolean;
+  /** Adam's betas (default 0.9, 0.999). */
   beta1?: number;
   beta2?: number;
+  /** Seed of the batch order. */
   seed?: number;
+  /** Validate every N steps (0 = only at the end); each point lands in the result's curve. */
   evalEvery?: number;
   evalBatchSize?: number;
 }

@@ -1,5 +1,5 @@
 // Training and evaluation: the schedule and the data are chosen here, the steps run natively off the event loop.
-import type { CurvePoint, Metrics, NativeTrainResult, TrainEvent } from '../bindings/native';
+import type { CurvePoint, Metrics, NativeTrainOptions, NativeTrainResult, TrainEvent } from '../bindings/native';
 import type { Dataset } from './data/embedded';
 import { checkInteger, checkNumber, checkOneOf } from './errors';
 import { awaitJob } from './job';
@@ -9,23 +9,10 @@ import { learningRates, type ScheduleSpec } from './schedules/lr';
 
 export type { CurvePoint, Metrics, TrainEvent };
 
-export interface TrainOptions {
+export interface TrainOptions extends Omit<NativeTrainOptions, 'learningRates'> {
   steps: number;
-  batchSize?: number;
-  optimizer?: 'sgd' | 'adam';
   /** A schedule, or an explicit learning rate per step (its length must equal `steps`). */
   schedule: ScheduleSpec | Float64Array | number[];
-  momentum?: number;
-  weightDecay?: number;
-  nesterov?: boolean;
-  /** Adam's betas (default 0.9, 0.999). */
-  beta1?: number;
-  beta2?: number;
-  /** Seed of the batch order. */
-  seed?: number;
-  /** Validate every N steps (0 = only at the end); each point lands in the result's curve. */
-  evalEvery?: number;
-  evalBatchSize?: number;
 }
 
 export interface TrainResult extends Omit<NativeTrainResult, 'losses'> {

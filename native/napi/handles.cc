@@ -15,55 +15,78 @@ struct Token {
   std::shared_ptr<T> value;
 };
 
-template <class T>
-std::shared_ptr<T> takeToken(const Napi::CallbackInfo& info, const char* what) {
-  if (info.Length() != 1 || !info[0].IsExternal())
-    throw toJsError(info.Env(), tn::Error("ERR_ILLEGAL_CONSTRUCTOR", std::string(what) + " handles are created by the library, not with new"));
-  return info[0].As<Napi::External<Token<T>>>().Data()->value;
-}
-
-Napi::Error disposedError(Napi::Env env, const char* what) {
-  return toJsError(env, tn::Error("ERR_DISPOSED", std::string("This ") + what + " was disposed"));
-}
-
 }  // namespace
 
 int64_t liveHandles() { return live.load(); }
 
-// ---- models ----------------------------------------------------------------------------------------------------
+// ---- what every handle shares ---------------------------------------------------------------------------------
 
-Napi::Function ModelHandle::define(Napi::Env env) {
-  return DefineClass(env, "NativeModel",
-                     {InstanceMethod<&ModelHandle::info>("info"), InstanceMethod<&ModelHandle::stageShapes>("stageShapes"),
-                      InstanceMethod<&ModelHandle::save>("save"), InstanceMethod<&ModelHandle::load>("load"),
-                      InstanceMethod<&ModelHandle::dispose>("dispose"),
-                      InstanceAccessor<&ModelHandle::disposed>("disposed")});
+template <class Self, class T>
+Napi::Object Handle<Self, T>::wrap(Napi::Env env, std::shared_ptr<T> value) {
+  Token<T> token{std::move(value)};
+  return Self::constructorIn(*env.GetInstanceData<AddonData>()).New({Napi::External<Token<T>>::New(env, &token)});
 }
 
-Napi::Object ModelHandle::wrap(Napi::Env env, std::shared_ptr<tn::Model> model) {
-  Token<tn::Model> token{std::move(model)};
-  return env.GetInstanceData<AddonData>()->modelConstructor.New({Napi::External<Token<tn::Model>>::New(env, &token)});
-}
-
-std::shared_ptr<tn::Model> ModelHandle::from(Napi::Value value, const char* name) {
+template <class Self, class T>
+std::shared_ptr<T> Handle<Self, T>::from(Napi::Value value, const char* name) {
   Napi::Env env = value.Env();
-  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(env.GetInstanceData<AddonData>()->modelConstructor.Value()))
-    throw toJsError(env, tn::invalidArg(std::string("Expected `") + name + "` to be a model from createModel()"));
-  return Unwrap(value.As<Napi::Object>())->get(env);
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(Self::constructorIn(*env.GetInstanceData<AddonData>()).Value()))
+    throw toJsError(env, tn::invalidArg(std::string("Expected `") + name + "` to be " + Self::kFrom));
+  return Self::Unwrap(value.As<Napi::Object>())->get(env);
 }
 
-ModelHandle::ModelHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelHandle>(info) {
-  model_ = takeToken<tn::Model>(info, "Model");
+template <class Self, class T>
+Handle<Self, T>::Handle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Self>(info) {
+  if (info.Length() != 1 || !info[0].IsExternal())
+    throw toJsError(info.Env(), tn::Error("ERR_ILLEGAL_CONSTRUCTOR",
+                                          std::string(Self::kWhat) + " handles are created by the library, not with new"));
+  value_ = info[0].As<Napi::External<Token<T>>>().Data()->value;
   ++live;
 }
 
-ModelHandle::~ModelHandle() {
-  if (model_) --live;
+template <class Self, class T>
+Handle<Self, T>::~Handle() {
+  if (value_) --live;
 }
 
-std::shared_ptr<tn::Model> ModelHandle::get(Napi::Env env) const {
-  if (!model_) throw disposedError(env, "model");
-  return model_;
+template <class Self, class T>
+std::shared_ptr<T> Handle<Self, T>::get(Napi::Env env) const {
+  if (!value_) throw toJsError(env, tn::Error("ERR_DISPOSED", std::string("This ") + Self::kWhat + " was disposed"));
+  return value_;
+}
+
+// dispose(): idempotent; running jobs keep their own reference.
+template <class Self, class T>
+Napi::Value Handle<Self, T>::dispose(const Napi::CallbackInfo& info) {
+  if (value_) {
+    value_.reset();
+    --live;
+  }
+  return info.Env().Undefined();
+}
+
+template <class Self, class T>
+Napi::Value Handle<Self, T>::disposed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), !value_);
+}
+
+template <class Self, class T>
+std::vector<typename Napi::ObjectWrap<Self>::PropertyDescriptor> Handle<Self, T>::lifetimeProperties() {
+  using Method = Napi::Value (Self::*)(const Napi::CallbackInfo&);
+  return {Self::InstanceMethod("dispose", static_cast<Method>(&Handle::dispose)),
+          Self::InstanceAccessor("disposed", static_cast<Method>(&Handle::disposed), nullptr)};
+}
+
+template class Handle<ModelHandle, tn::Model>;
+template class Handle<DatasetHandle, tn::Dataset>;
+
+// ---- models ----------------------------------------------------------------------------------------------------
+
+Napi::Function ModelHandle::define(Napi::Env env) {
+  auto properties = lifetimeProperties();
+  properties.insert(properties.end(), {InstanceMethod<&ModelHandle::info>("info"), InstanceMethod<&ModelHandle::stageShapes>("stageShapes"),
+                                       InstanceMethod<&ModelHandle::save>("save"), InstanceMethod<&ModelHandle::load>("load")});
+  return DefineClass(env, "NativeModel", properties);
 }
 
 // info() -> { name, displayName, family, stages, params: { numel, paper }, numClasses, padding, device, minInputSize }
@@ -122,52 +145,14 @@ Napi::Value ModelHandle::load(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value ModelHandle::dispose(const Napi::CallbackInfo& info) {
-  if (model_) {
-    model_.reset();
-    --live;
-  }
-  return info.Env().Undefined();
-}
-
-Napi::Value ModelHandle::disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !model_); }
-
 // ---- datasets --------------------------------------------------------------------------------------------------
 
 Napi::Function DatasetHandle::define(Napi::Env env) {
-  return DefineClass(env, "NativeDataset",
-                     {InstanceMethod<&DatasetHandle::info>("info"), InstanceMethod<&DatasetHandle::targets>("targets"),
-                      InstanceMethod<&DatasetHandle::grades>("grades"),
-                      InstanceMethod<&DatasetHandle::meanColour>("meanColour"),
-                      InstanceMethod<&DatasetHandle::dispose>("dispose"),
-                      InstanceAccessor<&DatasetHandle::disposed>("disposed")});
-}
-
-Napi::Object DatasetHandle::wrap(Napi::Env env, std::shared_ptr<tn::Dataset> data) {
-  Token<tn::Dataset> token{std::move(data)};
-  return env.GetInstanceData<AddonData>()->datasetConstructor.New({Napi::External<Token<tn::Dataset>>::New(env, &token)});
-}
-
-std::shared_ptr<tn::Dataset> DatasetHandle::from(Napi::Value value, const char* name) {
-  Napi::Env env = value.Env();
-  if (!value.IsObject() ||
-      !value.As<Napi::Object>().InstanceOf(env.GetInstanceData<AddonData>()->datasetConstructor.Value()))
-    throw toJsError(env, tn::invalidArg(std::string("Expected `") + name + "` to be a dataset from a generator or loader"));
-  return Unwrap(value.As<Napi::Object>())->get(env);
-}
-
-DatasetHandle::DatasetHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DatasetHandle>(info) {
-  data_ = takeToken<tn::Dataset>(info, "Dataset");
-  ++live;
-}
-
-DatasetHandle::~DatasetHandle() {
-  if (data_) --live;
-}
-
-std::shared_ptr<tn::Dataset> DatasetHandle::get(Napi::Env env) const {
-  if (!data_) throw disposedError(env, "dataset");
-  return data_;
+  auto properties = lifetimeProperties();
+  properties.insert(properties.end(), {InstanceMethod<&DatasetHandle::info>("info"), InstanceMethod<&DatasetHandle::targets>("targets"),
+                                       InstanceMethod<&DatasetHandle::grades>("grades"),
+                                       InstanceMethod<&DatasetHandle::meanColour>("meanColour")});
+  return DefineClass(env, "NativeDataset", properties);
 }
 
 // info() -> { source, task, count, channels, height, width, outputs }
@@ -194,15 +179,5 @@ Napi::Value DatasetHandle::grades(const Napi::CallbackInfo& info) {
 Napi::Value DatasetHandle::meanColour(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&] { return float32ArrayOf(info.Env(), tn::meanColour(*get(info.Env()))); });
 }
-
-Napi::Value DatasetHandle::dispose(const Napi::CallbackInfo& info) {
-  if (data_) {
-    data_.reset();
-    --live;
-  }
-  return info.Env().Undefined();
-}
-
-Napi::Value DatasetHandle::disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !data_); }
 
 }  // namespace tn::napi

@@ -3,7 +3,6 @@
 #pragma once
 #include <napi.h>
 
-#include <atomic>
 #include <memory>
 
 #include "core/api.h"
@@ -12,51 +11,63 @@ namespace tn::napi {
 
 int64_t liveHandles();
 
-class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
- public:
-  static Napi::Function define(Napi::Env env);
-  static Napi::Object wrap(Napi::Env env, std::shared_ptr<tn::Model> model);
-  // The model behind a JS value; throws ERR_INVALID_ARG for anything else and ERR_DISPOSED after dispose().
-  static std::shared_ptr<tn::Model> from(Napi::Value value, const char* name);
+// Per-environment constructors (worker_threads each load their own copy of the addon).
+struct AddonData {
+  Napi::FunctionReference modelConstructor;
+  Napi::FunctionReference datasetConstructor;
+};
 
-  explicit ModelHandle(const Napi::CallbackInfo& info);
-  ~ModelHandle() override;
+// What every handle shares. Self supplies kWhat ("model"), kFrom (where valid ones come from) and
+// constructorIn(AddonData&). Handles are made only from C++ (wrap); `new` from JS throws ERR_ILLEGAL_CONSTRUCTOR.
+template <class Self, class T>
+class Handle : public Napi::ObjectWrap<Self> {
+ public:
+  static Napi::Object wrap(Napi::Env env, std::shared_ptr<T> value);
+  // The object behind a JS value; throws ERR_INVALID_ARG for anything else and ERR_DISPOSED after dispose().
+  static std::shared_ptr<T> from(Napi::Value value, const char* name);
+
+  explicit Handle(const Napi::CallbackInfo& info);
+  ~Handle() override;
+
+ protected:
+  std::shared_ptr<T> get(Napi::Env env) const;
+  Napi::Value dispose(const Napi::CallbackInfo& info);
+  Napi::Value disposed(const Napi::CallbackInfo& info);
+  // dispose() and the `disposed` accessor, for Self::define.
+  static std::vector<typename Napi::ObjectWrap<Self>::PropertyDescriptor> lifetimeProperties();
+
+ private:
+  std::shared_ptr<T> value_;
+};
+
+class ModelHandle : public Handle<ModelHandle, tn::Model> {
+ public:
+  static constexpr const char* kWhat = "model";
+  static constexpr const char* kFrom = "a model from createModel()";
+  static Napi::FunctionReference& constructorIn(AddonData& data) { return data.modelConstructor; }
+  static Napi::Function define(Napi::Env env);
+  using Handle::Handle;
 
  private:
   Napi::Value info(const Napi::CallbackInfo& info);
   Napi::Value stageShapes(const Napi::CallbackInfo& info);
   Napi::Value save(const Napi::CallbackInfo& info);
   Napi::Value load(const Napi::CallbackInfo& info);
-  Napi::Value dispose(const Napi::CallbackInfo& info);
-  Napi::Value disposed(const Napi::CallbackInfo& info);
-  std::shared_ptr<tn::Model> get(Napi::Env env) const;
-  std::shared_ptr<tn::Model> model_;
 };
 
-class DatasetHandle : public Napi::ObjectWrap<DatasetHandle> {
+class DatasetHandle : public Handle<DatasetHandle, tn::Dataset> {
  public:
+  static constexpr const char* kWhat = "dataset";
+  static constexpr const char* kFrom = "a dataset from a generator or loader";
+  static Napi::FunctionReference& constructorIn(AddonData& data) { return data.datasetConstructor; }
   static Napi::Function define(Napi::Env env);
-  static Napi::Object wrap(Napi::Env env, std::shared_ptr<tn::Dataset> data);
-  static std::shared_ptr<tn::Dataset> from(Napi::Value value, const char* name);
-
-  explicit DatasetHandle(const Napi::CallbackInfo& info);
-  ~DatasetHandle() override;
+  using Handle::Handle;
 
  private:
   Napi::Value info(const Napi::CallbackInfo& info);
   Napi::Value targets(const Napi::CallbackInfo& info);
   Napi::Value grades(const Napi::CallbackInfo& info);
   Napi::Value meanColour(const Napi::CallbackInfo& info);
-  Napi::Value dispose(const Napi::CallbackInfo& info);
-  Napi::Value disposed(const Napi::CallbackInfo& info);
-  std::shared_ptr<tn::Dataset> get(Napi::Env env) const;
-  std::shared_ptr<tn::Dataset> data_;
-};
-
-// Per-environment constructors (worker_threads each load their own copy of the addon).
-struct AddonData {
-  Napi::FunctionReference modelConstructor;
-  Napi::FunctionReference datasetConstructor;
 };
 
 }  // namespace tn::napi

@@ -125,4 +125,11 @@ describe('handles', () => {
     expect(liveHandles()).toBe(before);
     expect(() => models[0].info()).toThrow(expect.objectContaining({ code: 'ERR_DISPOSED', message: 'This model was disposed' }));
   });
+
+  it('cannot be made with new from JS', () => {
+    const m = createModel('cbr-tiny');
+    const NativeModel = Object.getPrototypeOf(m.native).constructor;
+    expect(() => new NativeModel()).toThrow(expect.objectContaining({ code: 'ERR_ILLEGAL_CONSTRUCTOR' }));
+    m.dispose();
+  });
 });

@@ -11,7 +11,7 @@ using raster::Canvas;
 using raster::Rgb;
 using raster::Rng;
 
-constexpr double kPi = 3.14159265358979323846;
+using raster::kPi;
 constexpr int kShapes = 10;
 
 // Inside test for shape `kind` in its own frame: (u, v) scaled so the shape spans about [-1, 1].

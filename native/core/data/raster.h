@@ -7,6 +7,8 @@
 
 namespace tn::raster {
 
+constexpr double kPi = 3.14159265358979323846;
+
 // splitmix64: one stream per image, seeded from (dataset seed, image index), so images are independent of
 // thread count and generation order.
 class Rng {

@@ -11,7 +11,7 @@ using raster::Canvas;
 using raster::Rgb;
 using raster::Rng;
 
-constexpr double kPi = 3.14159265358979323846;
+using raster::kPi;
 
 struct Lesions {
   int microaneurysms = 0, haemorrhages = 0, exudateClusters = 0, neovascular = 0;
