@@ -15,7 +15,8 @@ export interface ModelOptions {
   seed?: number;
   /** CBR convolutions: "same" (k/2 padding, padded pools; the default, so small inputs work) or "valid" (unpadded). */
   padding?: 'same' | 'valid';
-  device?: 'cpu' | 'cuda' | `cuda:${number}`;
+  /** "cpu" (default), "cuda" or "cuda:N". */
+  device?: string;
 }
 
 export interface LoadOptions {
@@ -75,9 +76,12 @@ export function createModel(name: string, options: ModelOptions = {}): Model {
   return new Model(callNative(() => addon().createModel(name, options)));
 }
 
-/** The registry, each model with a 5-way head as Table 1 counts them. */
-export function listModels(): ModelInfo[] {
-  return callNative(() => addon().listModels());
+let registry: readonly ModelInfo[] | undefined;
+
+/** The registry, each model with a 5-way head as Table 1 counts them (built once per process). */
+export function listModels(): readonly ModelInfo[] {
+  registry ??= Object.freeze(callNative(() => addon().listModels()));
+  return registry;
 }
 
 /** The four CBR models of Table 1, in the paper's order. */

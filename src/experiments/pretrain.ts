@@ -55,7 +55,7 @@ export async function pretrain(
   opts: JobOptions<TrainEvent>,
 ): Promise<PretrainRecord> {
   const p = spec.pretrain;
-  const net = createModel(model, { numClasses: p.classes, seed: p.seed, padding: spec.padding, device: spec.device as 'cpu' });
+  const net = createModel(model, { numClasses: p.classes, seed: p.seed, padding: spec.padding, device: spec.device });
   try {
     const result = await train(
       net,

@@ -159,7 +159,7 @@ async function runOne(
   pretrained: PretrainRecord | undefined,
   opts: { signal?: AbortSignal; onProgress: (e: TrainEvent) => void },
 ): Promise<RunRecord> {
-  const net = createModel(model, { numClasses: 1, seed, padding: spec.padding, device: spec.device as 'cpu' });
+  const net = createModel(model, { numClasses: 1, seed, padding: spec.padding, device: spec.device });
   try {
     let load: RunRecord['load'];
     if (init === 'transfer') {

@@ -1,0 +1,48 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { preset, runStudy, type StudyResults } from '../../src';
+import { tempDir } from '../helpers/tmp';
+
+const dir = tempDir('study');
+const spec = () => ({ ...preset('tiny'), models: ['cbr-tiny'] });
+const read = (out: string): StudyResults => JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+
+describe('runStudy', () => {
+  it('gives the same numbers for the same seeds on CPU', async () => {
+    const cacheDir = path.join(dir, 'cache');
+    const a = await runStudy(spec(), { outDir: path.join(dir, 'a'), cacheDir });
+    const b = await runStudy(spec(), { outDir: path.join(dir, 'b'), cacheDir });
+    expect(a.runs.map((r) => r.auc)).toEqual(b.runs.map((r) => r.auc));
+    expect(a.runs.map((r) => r.finalLoss)).toEqual(b.runs.map((r) => r.finalLoss));
+    expect(b.pretraining[0].cached).toBe(true);
+    expect(read(path.join(dir, 'b')).runs).toHaveLength(4);
+  });
+
+  it('keeps every finished run when it is aborted, and marks the study unfinished', async () => {
+    const out = path.join(dir, 'aborted');
+    const controller = new AbortController();
+    const run = runStudy(spec(), {
+      outDir: out,
+      cacheDir: path.join(dir, 'cache'),
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type === 'run-end' && e.index === 2) controller.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    const saved = read(out);
+    expect(saved.runs).toHaveLength(2);
+    expect(saved.finishedAt).toBeUndefined();
+    expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('_In progress: 2 run(s) finished so far._');
+    expect(fs.readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('names a bad spec before doing any work', async () => {
+    await expect(runStudy({ ...spec(), models: ['cbr-huge'] }, { outDir: path.join(dir, 'bad') })).rejects.toThrow(
+      'Expected `models` to be model names from: cbr-larget, cbr-largew, cbr-small, cbr-tiny, cbr-tiny-appendix but received "cbr-huge"',
+    );
+    await expect(runStudy({ ...spec(), seeds: [] }, { outDir: path.join(dir, 'bad') })).rejects.toThrow('Expected `seeds` to be a non-empty list of seeds');
+    expect(fs.existsSync(path.join(dir, 'bad'))).toBe(false);
+  });
+});
