@@ -1,6 +1,7 @@
 #include "napi/jobs.h"
 
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "napi/convert.h"
@@ -41,7 +42,7 @@ void deliver(Napi::Env env, Napi::Function callback, Pending* pending) {
 
 // Main thread, after the queue has drained and the worker released the function.
 void finish(Napi::Env env, void* /*unused*/, Job* job) {
-  job->thread.join();
+  if (job->thread.joinable()) job->thread.join();
   if (!job->callbackError.IsEmpty()) {
     job->deferred.Reject(job->callbackError.Value());
   } else if (job->error) {
@@ -68,7 +69,7 @@ Napi::Object startJob(Napi::Env env, Napi::Value onProgress, Work work) {
   job->tsfn = Napi::ThreadSafeFunction::New(env, callback, "transfusion-native job", /*maxQueueSize=*/size_t{0},
                                             /*initialThreadCount=*/size_t{1}, job, &finish,
                                             static_cast<void*>(nullptr));
-  job->thread = std::thread([job, wantsProgress, work = std::move(work)]() {
+  auto body = [job, wantsProgress, work = std::move(work)]() {
     tn::JobControl control;
     control.cancelled = job->cancelled.get();
     if (wantsProgress) {
@@ -87,7 +88,13 @@ Napi::Object startJob(Napi::Env env, Napi::Value onProgress, Work work) {
       job->error = tn::Error("ERR_NATIVE", "Unknown native failure");
     }
     job->tsfn.Release();
-  });
+  };
+  try {
+    job->thread = std::thread(std::move(body));
+  } catch (const std::system_error& e) {  // no thread to be had: the promise rejects, the process lives on
+    job->error = tn::Error("ERR_NATIVE", std::string("Cannot start a worker thread: ") + e.what());
+    job->tsfn.Release();
+  }
 
   Napi::Object handle = Napi::Object::New(env);
   handle.Set("promise", job->deferred.Promise());
