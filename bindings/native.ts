@@ -61,10 +61,16 @@ export interface NativeTrainResult {
 
 export interface LoadReport {
   loaded: string[];
+  /** In the model, not in the file. */
   missing: string[];
+  /** In the file, not in the model. */
   unexpected: string[];
+  /** In both, with a different shape or a non-convertible dtype (the reason follows the key). */
   mismatched: string[];
+  /** The classifier drawn afresh by `head: 'replace'`. */
   reinitialised: string[];
+  /** Model keys above `upTo`, left as initialised. */
+  kept: string[];
 }
 
 export type StepEvent = { kind: 'step'; step: number; steps: number; loss: number; lr: number; imagesPerSecond: number };
@@ -99,8 +105,8 @@ export interface NativeTrainOptions {
 export interface NativeModel {
   info(): ModelInfo;
   stageShapes(height: number, width: number): [string, number[]][];
-  save(path: string): NativeJob<void>;
-  load(path: string, options?: { strict?: boolean; head?: 'keep' | 'replace'; seed?: number }): NativeJob<LoadReport>;
+  save(path: string, format: 'pt' | 'safetensors'): NativeJob<void>;
+  load(path: string, options?: { strict?: boolean; head?: 'keep' | 'replace'; seed?: number; upTo?: string }): NativeJob<LoadReport>;
   dispose(): void;
   readonly disposed: boolean;
 }

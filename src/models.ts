@@ -26,6 +26,13 @@ export interface LoadOptions {
   head?: 'keep' | 'replace';
   /** Seed of the replacement head. */
   seed?: number;
+  /** Load only the stages up to and including this one (e.g. "layer2" for Slim); the rest keep their initialisation. */
+  upTo?: string;
+}
+
+/** The weight-file format a path implies: ".safetensors" is safetensors; anything else is PyTorch's zip (.pt/.pth). */
+export function weightFormatOf(file: string): 'pt' | 'safetensors' {
+  return file.toLowerCase().endsWith('.safetensors') ? 'safetensors' : 'pt';
 }
 
 export class Model {
@@ -50,9 +57,12 @@ export class Model {
     return Object.fromEntries(callNative(() => this.native.stageShapes(height, width)));
   }
 
-  /** Writes the weights atomically (a temporary file, then rename). */
+  /**
+   * Writes the weights atomically (a temporary file, then rename): safetensors for a ".safetensors" path, otherwise
+   * PyTorch's zip format (Python's torch.load reads it).
+   */
   async saveWeights(file: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
-    await produceAtomic(file, (tmp) => awaitJob(() => this.native.save(tmp), opts.signal));
+    await produceAtomic(file, (tmp) => awaitJob(() => this.native.save(tmp, weightFormatOf(file)), opts.signal));
   }
 
   async loadWeights(file: string, options: LoadOptions = {}, opts: { signal?: AbortSignal } = {}): Promise<LoadReport> {

@@ -123,7 +123,9 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> stageShapes(Model& mod
   });
 }
 
-void saveWeights(Model& model, const std::string& path) { guard([&] { saveState(model, path); }); }
+void saveWeights(Model& model, const std::string& path, const std::string& format) {
+  guard([&] { saveState(model, path, format); });
+}
 
 LoadReport loadWeights(Model& model, const std::string& path, const LoadOptions& options) {
   return guard([&] { return loadState(model, path, options); });

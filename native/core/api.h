@@ -64,11 +64,14 @@ struct LoadOptions {
   bool strict = true;        // any missing, unexpected or mismatched key is an error
   bool replaceHead = false;  // drop the file's classifier and draw a fresh one for this model's classes
   uint64_t headSeed = 0;
+  std::string upTo;          // load only the stages up to and including this one (empty: all)
 };
 struct LoadReport {
   std::vector<std::string> loaded, missing, unexpected, mismatched, reinitialised;
+  std::vector<std::string> kept;  // model keys above `upTo`, left as initialised
 };
-void saveWeights(Model& model, const std::string& path);
+// format: "pt" (a zip Python's torch.load reads) or "safetensors".
+void saveWeights(Model& model, const std::string& path, const std::string& format);
 LoadReport loadWeights(Model& model, const std::string& path, const LoadOptions& options);
 
 // ---- embedded data -------------------------------------------------------------------------------------------

@@ -159,6 +159,7 @@ tn::LoadOptions loadOptions(Napi::Value value) {
     throw tn::invalidArg("Expected `head` to be \"keep\" or \"replace\" but received \"" + head + "\"");
   l.replaceHead = head == "replace";
   l.headSeed = seed(o, "seed");
+  l.upTo = text(o, "upTo", "");
   return l;
 }
 
@@ -259,6 +260,7 @@ Napi::Object loadReportToJs(Napi::Env env, const tn::LoadReport& r) {
   o.Set("unexpected", stringsToJs(env, r.unexpected));
   o.Set("mismatched", stringsToJs(env, r.mismatched));
   o.Set("reinitialised", stringsToJs(env, r.reinitialised));
+  o.Set("kept", stringsToJs(env, r.kept));
   return o;
 }
 

@@ -115,21 +115,22 @@ Napi::Value ModelHandle::stageShapes(const Napi::CallbackInfo& info) {
   });
 }
 
-// [async] save(path) -> Job<void>. Throws (rejects) ERR_IO.
+// [async] save(path, format: 'pt' | 'safetensors') -> Job<void>. Rejects ERR_IO, ERR_INVALID_ARG.
 Napi::Value ModelHandle::save(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&] {
     auto model = get(env);
     const std::string path = stringArg(info, 0, "path");
+    const std::string format = stringArg(info, 1, "format");
     auto hold = tn::reserve(model);
-    return startJob(env, env.Undefined(), [model, hold, path](const tn::JobControl&) -> Settle {
-      tn::saveWeights(*model, path);
+    return startJob(env, env.Undefined(), [model, hold, path, format](const tn::JobControl&) -> Settle {
+      tn::saveWeights(*model, path, format);
       return [](Napi::Env e) { return e.Undefined(); };
     });
   });
 }
 
-// [async] load(path, { strict, head: 'keep'|'replace', seed }) -> Job<LoadReport>.
+// [async] load(path, { strict, head: 'keep'|'replace', seed, upTo }) -> Job<LoadReport>.
 // Rejects ERR_IO, ERR_BAD_WEIGHTS, ERR_WEIGHTS_MISMATCH (strict).
 Napi::Value ModelHandle::load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -17,6 +17,10 @@ struct NetworkImpl : torch::nn::Module {
   virtual std::vector<std::pair<std::string, torch::Tensor>> forwardStages(torch::Tensor x) = 0;
   virtual std::vector<std::string> stageNames() const = 0;
   virtual std::string headName() const { return "head"; }
+  // The stage a parameter or buffer belongs to (default: its first name component).
+  virtual std::string stageOf(const std::string& key) const { return key.substr(0, key.find('.')); }
+  // Keys that belong to the classifier(s) dropped by head replacement.
+  virtual bool isHeadKey(const std::string& key) const { return stageOf(key) == headName(); }
   // A fresh classifier for numClasses outputs, drawn from gen, on the model's current device.
   virtual void replaceHead(int numClasses, at::Generator& gen) = 0;
   virtual int numClasses() const = 0;

@@ -1,89 +1,105 @@
-// Weight files: a dict of name -> tensor written with torch::pickle_save (the zip format that Python's torch.load
-// reads too). Loading matches names and shapes and reports what it did, like timm's load_pretrained.
+// A model's parameters and buffers in and out of weight files (formats.h). Loading matches names, shapes and dtypes
+// and reports what it did, like timm's load_pretrained.
 #include "core/weights/state.h"
 
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <set>
 
 #include "core/compat.h"
+#include "core/weights/formats.h"
 
 namespace tn {
 namespace {
 
 // Parameters and buffers by their full dotted names ("layer1.conv.weight", "layer1.bn.running_mean", ...).
-std::vector<std::pair<std::string, torch::Tensor>> stateOf(torch::nn::Module& net) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
+NamedTensors stateOf(torch::nn::Module& net) {
+  NamedTensors out;
   for (const auto& p : net.named_parameters()) out.emplace_back(p.key(), p.value());
   for (const auto& b : net.named_buffers()) out.emplace_back(b.key(), b.value());
   return out;
 }
 
-bool underStage(const std::string& key, const std::string& stage) {
-  return key.size() > stage.size() && key.compare(0, stage.size(), stage) == 0 && key[stage.size()] == '.';
-}
+// Which keys a load may touch: all, or those of the stages up to and including `upTo`.
+class StageFilter {
+ public:
+  StageFilter(const NetworkImpl& net, const std::string& upTo) : net_(net) {
+    if (upTo.empty()) return;
+    const auto stages = net.stageNames();
+    bool found = false;
+    for (const auto& s : stages) {
+      allowed_.insert(s);
+      if (s == upTo) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      std::string known;
+      for (const auto& s : stages) known += (known.empty() ? "" : ", ") + s;
+      throw invalidArg("Expected `upTo` to be a stage of this model (" + known + ") but received \"" + upTo + "\"");
+    }
+    limited_ = true;
+  }
+  bool allows(const std::string& key) const { return !limited_ || allowed_.count(net_.stageOf(key)) != 0; }
+
+ private:
+  const NetworkImpl& net_;
+  bool limited_ = false;
+  std::set<std::string> allowed_;
+};
+
+std::string dtypeName(torch::Dtype dtype) { return c10::toString(dtype); }
 
 }  // namespace
 
-void saveState(Model& model, const std::string& path) {
-  c10::Dict<std::string, torch::Tensor> dict;
-  for (const auto& [key, tensor] : stateOf(*model.net)) dict.insert(key, tensor.detach().to(torch::kCPU).clone());
-  const std::vector<char> bytes = torch::pickle_save(dict);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error("ERR_IO", "Cannot open \"" + path + "\" for writing");
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) throw Error("ERR_IO", "Failed writing \"" + path + "\" (disk full?)");
+void saveState(Model& model, const std::string& path, const std::string& format) {
+  writeWeightFile(path, stateOf(*model.net), format);
 }
 
 LoadReport loadState(Model& model, const std::string& path, const LoadOptions& o) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("ERR_IO", "Cannot open weight file \"" + path + "\"");
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  torch::IValue value;
-  try {
-    value = torch::pickle_load(bytes);
-  } catch (const c10::Error& e) {
-    throw Error("ERR_BAD_WEIGHTS", "\"" + path + "\" is not a weight file this library wrote: " + compat::messageOf(e));
-  }
-  if (!value.isGenericDict()) throw Error("ERR_BAD_WEIGHTS", "\"" + path + "\" does not hold a dict of tensors");
+  NetworkImpl& net = *model.net;
+  const StageFilter filter(net, o.upTo);
   std::map<std::string, torch::Tensor> file;
-  for (const auto& item : value.toGenericDict()) {
-    if (!item.key().isString() || !item.value().isTensor())
-      throw Error("ERR_BAD_WEIGHTS", "\"" + path + "\" holds an entry that is not a name -> tensor pair");
-    file[item.key().toStringRef()] = item.value().toTensor();
-  }
+  for (auto& [key, tensor] : readWeightFile(path)) file[key] = tensor;
 
-  const std::string head = model.net->headName();
+  auto skipped = [&](const std::string& key) { return (o.replaceHead && net.isHeadKey(key)) || !filter.allows(key); };
   LoadReport report;
   std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;  // (destination, source)
   std::set<std::string> seen;
-  for (const auto& [key, dst] : stateOf(*model.net)) {
-    if (o.replaceHead && underStage(key, head)) continue;
+  for (const auto& [key, dst] : stateOf(net)) {
+    if (skipped(key)) {
+      if (!filter.allows(key)) report.kept.push_back(key);
+      continue;
+    }
     auto it = file.find(key);
     if (it == file.end()) {
       report.missing.push_back(key);
       continue;
     }
     seen.insert(key);
-    if (it->second.sizes() != dst.sizes()) {
-      report.mismatched.push_back(key + " (file " + c10::str(it->second.sizes()) + ", model " + c10::str(dst.sizes()) + ")");
+    const torch::Tensor& src = it->second;
+    if (src.sizes() != dst.sizes()) {
+      report.mismatched.push_back(key + " (shape " + c10::str(src.sizes()) + " in the file, " + c10::str(dst.sizes()) + " in the model)");
       continue;
     }
-    copies.emplace_back(dst, it->second);
+    if (src.scalar_type() != dst.scalar_type() && !(src.is_floating_point() && dst.is_floating_point())) {
+      report.mismatched.push_back(key + " (dtype " + dtypeName(src.scalar_type()) + " in the file, " +
+                                  dtypeName(dst.scalar_type()) + " in the model)");
+      continue;
+    }
+    copies.emplace_back(dst, src);
     report.loaded.push_back(key);
   }
   for (const auto& [key, tensor] : file)
-    if (!seen.count(key) && !(o.replaceHead && underStage(key, head))) report.unexpected.push_back(key);
+    if (!seen.count(key) && !skipped(key)) report.unexpected.push_back(key);
 
   if (o.strict && (!report.missing.empty() || !report.unexpected.empty() || !report.mismatched.empty())) {
-    auto first = [](const std::vector<std::string>& v) { return v.empty() ? std::string() : v.front(); };
+    auto first = [](const std::vector<std::string>& v) { return v.empty() ? std::string("none") : v.front(); };
     throw Error("ERR_WEIGHTS_MISMATCH",
-                "Strict load of \"" + path + "\" failed: " + std::to_string(report.missing.size()) + " missing (" +
-                    first(report.missing) + "), " + std::to_string(report.unexpected.size()) + " unexpected (" +
-                    first(report.unexpected) + "), " + std::to_string(report.mismatched.size()) + " shape-mismatched (" +
-                    first(report.mismatched) + ")");
+                "Strict load of \"" + path + "\" into \"" + model.name + "\" failed: " +
+                    std::to_string(report.missing.size()) + " missing (first: " + first(report.missing) + "), " +
+                    std::to_string(report.unexpected.size()) + " unexpected (first: " + first(report.unexpected) + "), " +
+                    std::to_string(report.mismatched.size()) + " mismatched (first: " + first(report.mismatched) + ")");
   }
   {
     torch::NoGradGuard noGrad;
@@ -91,9 +107,9 @@ LoadReport loadState(Model& model, const std::string& path, const LoadOptions& o
   }
   if (o.replaceHead) {
     auto gen = compat::cpuGenerator(o.headSeed);
-    model.net->replaceHead(model.net->numClasses(), gen);
-    for (const auto& [key, tensor] : stateOf(*model.net))
-      if (underStage(key, head)) report.reinitialised.push_back(key);
+    net.replaceHead(net.numClasses(), gen);
+    for (const auto& [key, tensor] : stateOf(net))
+      if (net.isHeadKey(key)) report.reinitialised.push_back(key);
   }
   return report;
 }

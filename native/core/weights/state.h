@@ -5,7 +5,7 @@
 
 namespace tn {
 
-void saveState(Model& model, const std::string& path);
+void saveState(Model& model, const std::string& path, const std::string& format);
 LoadReport loadState(Model& model, const std::string& path, const LoadOptions& options);
 
 }  // namespace tn

@@ -1,0 +1,20 @@
+// Weight files in and out. Reading recognises the format by content:
+//   - a zip: PyTorch's torch.save format (what torchvision publishes: an OrderedDict of tensors; also what
+//     torch::pickle_save writes, and checkpoints wrapping a state dict), read by our own zip and pickle readers;
+//   - otherwise safetensors: 8-byte little-endian header length, a JSON header, raw little-endian data.
+// Writing: format "safetensors", or "pt" (a zip that Python's torch.load reads, as ".pt"/".pth" files are).
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tn {
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+NamedTensors readWeightFile(const std::string& path);
+void writeWeightFile(const std::string& path, const NamedTensors& tensors, const std::string& format);
+
+}  // namespace tn

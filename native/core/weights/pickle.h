@@ -1,0 +1,26 @@
+// Reads the pickle inside a torch.save zip (data.pkl) far enough to list a state dict's tensors: names, dtypes,
+// shapes, strides and which storage record holds their bytes. A small stack machine over the opcodes that torch.save
+// (protocols 2-4) and torch::pickle_save emit; any other global or opcode fails naming it. Torch-free.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tn {
+
+struct TensorRecord {
+  std::string storage;  // the storage's key: its bytes are the zip entry "<archive>/data/<storage>"
+  std::string dtype;    // "float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool"
+  int64_t offset = 0;   // in elements
+  std::vector<int64_t> sizes, strides;
+};
+
+// The state dict in `pickle` as (name, tensor) in file order. A checkpoint that wraps it ({"state_dict": ...} or
+// {"model": ...}) is unwrapped. Throws tn::Error (ERR_BAD_WEIGHTS) naming `file`.
+std::vector<std::pair<std::string, TensorRecord>> readStateDict(std::string_view pickle, const std::string& file);
+
+int64_t dtypeSize(const std::string& dtype);
+
+}  // namespace tn
