@@ -82,9 +82,27 @@ export interface NativeModelOptions {
   seed?: number;
   padding?: 'same' | 'valid';
   device?: string;
+  /** Inception-v3: build the auxiliary classifier (default true). */
+  auxLogits?: boolean;
+  /** Inception-v3: dropout before fc (default 0.5). */
+  dropout?: number;
 }
 
-export interface NativeTrainOptions {
+/** Settings of training and inference that matter on a GPU (on CPU, correct is enough). */
+export interface ComputeOptions {
+  /** NHWC memory format for 4-D weights and inputs. */
+  channelsLast?: boolean;
+  /** "bf16": autocast convs and matmuls to bfloat16 (weights stay fp32). Default "fp32". */
+  precision?: 'fp32' | 'bf16';
+}
+
+/** A dense float32 tensor crossing the boundary: row-major data and its shape. */
+export interface TensorData {
+  data: Float32Array;
+  shape: number[];
+}
+
+export interface NativeTrainOptions extends ComputeOptions {
   /** One learning rate per step: its length is the number of steps. */
   learningRates: Float64Array | number[];
   batchSize?: number;
@@ -143,7 +161,9 @@ export interface NativeAddon {
     options: NativeTrainOptions,
     onProgress?: (e: TrainEvent) => void,
   ): NativeJob<NativeTrainResult>;
-  evaluate(model: NativeModel, dataset: NativeDataset, options?: { batchSize?: number }): NativeJob<Metrics>;
+  evaluate(model: NativeModel, dataset: NativeDataset, options?: { batchSize?: number } & ComputeOptions): NativeJob<Metrics>;
+  forward(model: NativeModel, input: TensorData, options?: ComputeOptions): NativeJob<TensorData>;
+  createDataset(options: { images: TensorData; targets: Float32Array; task: DatasetInfo['task']; outputs: number }): NativeDataset;
   auc(scores: Float64Array | number[], labels: Float64Array | number[]): number;
 }
 
@@ -159,6 +179,8 @@ export const NATIVE_EXPORTS = [
   'generateNatural',
   'train',
   'evaluate',
+  'forward',
+  'createDataset',
   'auc',
 ] as const satisfies readonly (keyof NativeAddon)[];
 

@@ -1,7 +1,7 @@
 // transfusion-native: the typed library API. Everything the CLI does is here.
 export { TransfusionError } from './errors';
-export { createModel, listModels, weightFormatOf, Model, CBR_MODELS, type ModelOptions, type LoadOptions, type LoadReport, type ModelInfo } from './models';
-export { generateRetina, generateNatural, Dataset, type RetinaOptions, type NaturalOptions, type DatasetInfo } from './data/embedded';
+export { createModel, listModels, weightFormatOf, Model, CBR_MODELS, type ModelOptions, type LoadOptions, type LoadReport, type ModelInfo, type ComputeOptions, type TensorData } from './models';
+export { generateRetina, generateNatural, createDataset, Dataset, type RetinaOptions, type NaturalOptions, type DatasetInfo } from './data/embedded';
 export { train, evaluate, type TrainOptions, type TrainResult, type TrainEvent, type Metrics, type CurvePoint } from './train';
 export { auc, meanStd } from './metrics';
 export { learningRates, type ScheduleSpec } from './schedules/lr';

@@ -1,12 +1,12 @@
 // Models by name from the native registry. Every model exposes its stages, its parameter counts under both
 // conventions, and weights in and out.
-import type { LoadReport, ModelInfo, NativeModel } from '../bindings/native';
+import type { ComputeOptions, LoadReport, ModelInfo, NativeModel, TensorData } from '../bindings/native';
 import { checkInteger, checkOneOf, invalidArg } from './errors';
 import { awaitJob, callNative } from './job';
 import { produceAtomic } from './io/atomic';
 import { addon } from './runtime';
 
-export type { LoadReport, ModelInfo };
+export type { ComputeOptions, LoadReport, ModelInfo, TensorData };
 
 export interface ModelOptions {
   /** Outputs of the classifier: 1 for a binary task, 5 for the chest x-ray pathologies, K for K-way pretraining. */
@@ -17,6 +17,10 @@ export interface ModelOptions {
   padding?: 'same' | 'valid';
   /** "cpu" (default), "cuda" or "cuda:N". */
   device?: string;
+  /** Inception-v3: build the auxiliary classifier (default true; used in training only, loss weight 0.4). */
+  auxLogits?: boolean;
+  /** Inception-v3: dropout before fc (default 0.5, torchvision's). */
+  dropout?: number;
 }
 
 export interface LoadOptions {
@@ -45,11 +49,20 @@ export class Model {
   get name(): string {
     return this.info().name;
   }
-  get stages(): string[] {
+  /** Stage names, bottom to top, the classifier last: the prefixes of parameter names. */
+  stages(): string[] {
     return this.info().stages;
   }
-  get params(): { numel: number; paper: number } {
+  /** numel: every parameter as built; paper: Table 1's convention (see README). */
+  parameterCount(): { numel: number; paper: number } {
     return this.info().params;
+  }
+
+  /** Eval-mode logits for a (N, 3, H, W) batch, computed off the event loop. */
+  async forward(input: TensorData, options: ComputeOptions & { signal?: AbortSignal } = {}): Promise<TensorData> {
+    if (!input || !(input.data instanceof Float32Array)) throw invalidArg('input.data', 'a Float32Array', input?.data);
+    const { signal, ...compute } = options;
+    return awaitJob(() => addon().forward(this.native, input, compute), signal);
   }
 
   /** Output shape of every stage for one (3, height, width) image. */

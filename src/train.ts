@@ -1,5 +1,5 @@
 // Training and evaluation: the schedule and the data are chosen here, the steps run natively off the event loop.
-import type { CurvePoint, Metrics, NativeTrainOptions, NativeTrainResult, TrainEvent } from '../bindings/native';
+import type { ComputeOptions, CurvePoint, Metrics, NativeTrainOptions, NativeTrainResult, TrainEvent } from '../bindings/native';
 import type { Dataset } from './data/embedded';
 import { checkInteger, checkNumber, checkOneOf } from './errors';
 import { awaitJob } from './job';
@@ -48,7 +48,12 @@ export async function train(
   return { ...result, losses: Array.from(result.losses) };
 }
 
-export async function evaluate(model: Model, data: Dataset, opts: { batchSize?: number; signal?: AbortSignal } = {}): Promise<Metrics> {
-  const batchSize = opts.batchSize === undefined ? 128 : checkInteger('batchSize', opts.batchSize, 1);
-  return awaitJob(() => addon().evaluate(model.native, data.native, { batchSize }), opts.signal);
+export async function evaluate(
+  model: Model,
+  data: Dataset,
+  opts: { batchSize?: number; signal?: AbortSignal } & ComputeOptions = {},
+): Promise<Metrics> {
+  const { signal, batchSize = 128, ...compute } = opts;
+  checkInteger('batchSize', batchSize, 1);
+  return awaitJob(() => addon().evaluate(model.native, data.native, { batchSize, ...compute }), signal);
 }

@@ -3,6 +3,7 @@
 #include "core/api.h"
 
 #include "core/compat.h"
+#include "core/data/arrays.h"
 #include "core/data/embedded.h"
 #include "core/models/registry.h"
 #include "core/train/trainer.h"
@@ -172,8 +173,17 @@ TrainResult train(Model& model, const Dataset& trainSet, const Dataset& valSet, 
   return guard([&] { return trainModel(model, trainSet, valSet, options, job); });
 }
 
-Metrics evaluate(Model& model, const Dataset& data, int batchSize, const JobControl& job) {
-  return guard([&] { return evaluateModel(model, data, batchSize, job); });
+Metrics evaluate(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job) {
+  return guard([&] { return evaluateModel(model, data, batchSize, compute, job); });
+}
+
+TensorData forward(Model& model, const TensorData& input, const ComputeOptions& compute, const JobControl& job) {
+  return guard([&] { return forwardModel(model, input, compute, job); });
+}
+
+std::shared_ptr<Dataset> datasetFromArrays(const TensorData& images, const std::vector<float>& targets,
+                                           const std::string& task, int outputs) {
+  return guard([&] { return makeArrayDataset(images, targets, task, outputs); });
 }
 
 }  // namespace tn

@@ -40,6 +40,8 @@ struct ModelOptions {
   uint64_t seed = 0;              // initialisation draws from a private generator seeded here
   std::string padding = "same";   // CBR convs: "same" (k/2, pools padded) or "valid" (as unpadded TF-slim)
   std::string device = "cpu";     // "cpu" or "cuda[:i]"
+  bool auxLogits = true;          // Inception-v3: build the auxiliary classifier
+  double dropout = 0.5;           // Inception-v3: dropout before fc (torchvision's default)
 };
 struct ModelInfo {
   std::string name, displayName, family, description, padding, device;
@@ -102,6 +104,23 @@ std::vector<int32_t> grades(const Dataset& data);   // DR grade 0-4 per image; e
 std::vector<float> meanColour(const Dataset& data); // (count, channels), in the stored (normalised) units
 
 // ---- training and evaluation ---------------------------------------------------------------------------------
+// How a model computes: settings of training and inference that matter on a GPU (on CPU, correct is enough).
+struct ComputeOptions {
+  bool channelsLast = false;       // NHWC memory format for 4-D weights and inputs
+  std::string precision = "fp32";  // "fp32" or "bf16" (autocast: matmuls and convs in bfloat16, weights in fp32)
+};
+struct TensorData {
+  std::vector<float> data;  // row-major
+  std::vector<int64_t> shape;
+};
+// Eval-mode logits for a (N, 3, H, W) batch.
+TensorData forward(Model& model, const TensorData& input, const ComputeOptions& compute, const JobControl& job);
+
+// A dataset from arrays: images (N, 3, H, W) float32 (already normalised as the model expects) and targets:
+// (N, outputs) 0/1 for "binary"/"multilabel", or (N) class ids for "multiclass".
+std::shared_ptr<Dataset> datasetFromArrays(const TensorData& images, const std::vector<float>& targets,
+                                           const std::string& task, int outputs);
+
 struct TrainOptions {
   std::vector<double> learningRates;  // one per step: the number of steps is its length
   int batchSize = 32;
@@ -113,6 +132,7 @@ struct TrainOptions {
   uint64_t seed = 0;                  // batch order
   int evalEvery = 0;                  // validation every N steps (0: only at the end)
   int evalBatchSize = 128;
+  ComputeOptions compute;
 };
 struct Metrics {
   std::string task;
@@ -135,6 +155,6 @@ struct TrainResult {
 };
 TrainResult train(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
                   const JobControl& job);
-Metrics evaluate(Model& model, const Dataset& data, int batchSize, const JobControl& job);
+Metrics evaluate(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job);
 
 }  // namespace tn

@@ -1,6 +1,7 @@
 // Everything that differs between LibTorch 1.13 (Debian, CPU) and 2.x (pip, CUDA) lives here and nowhere else.
 #pragma once
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -22,6 +23,45 @@ inline void clearGrads(const std::vector<torch::Tensor>& params) {
 
 // c10::Error's message without the C++ backtrace that 1.13 appends to what().
 inline std::string messageOf(const c10::Error& e) { return e.what_without_backtrace(); }
+
+// bf16 autocast on one device type for the lifetime of the guard (thread-local, like Python's torch.autocast).
+// 2.4 moved the per-device setters to set_autocast_enabled(device_type, ...); 1.13 has per-device functions.
+class AutocastGuard {
+ public:
+  AutocastGuard(bool cuda, at::ScalarType dtype) : cuda_(cuda) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    const auto type = cuda ? at::kCUDA : at::kCPU;
+    wasEnabled_ = at::autocast::is_autocast_enabled(type);
+    previous_ = at::autocast::get_autocast_dtype(type);
+    at::autocast::set_autocast_enabled(type, true);
+    at::autocast::set_autocast_dtype(type, dtype);
+#else
+    wasEnabled_ = cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+    previous_ = cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+    if (cuda) at::autocast::set_enabled(true), at::autocast::set_autocast_gpu_dtype(dtype);
+    else at::autocast::set_cpu_enabled(true), at::autocast::set_autocast_cpu_dtype(dtype);
+#endif
+    at::autocast::increment_nesting();
+  }
+  ~AutocastGuard() {
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    const auto type = cuda_ ? at::kCUDA : at::kCPU;
+    at::autocast::set_autocast_enabled(type, wasEnabled_);
+    at::autocast::set_autocast_dtype(type, previous_);
+#else
+    if (cuda_) at::autocast::set_enabled(wasEnabled_), at::autocast::set_autocast_gpu_dtype(previous_);
+    else at::autocast::set_cpu_enabled(wasEnabled_), at::autocast::set_autocast_cpu_dtype(previous_);
+#endif
+  }
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  bool cuda_;
+  bool wasEnabled_ = false;
+  at::ScalarType previous_ = at::kBFloat16;
+};
 
 inline std::string version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +

@@ -100,18 +100,45 @@ Napi::Value train(const Napi::CallbackInfo& info) {
   });
 }
 
-// [async] evaluate(model, dataset, { batchSize }) -> Job<Metrics>. Rejects as train does.
+// [async] evaluate(model, dataset, { batchSize, channelsLast, precision }) -> Job<Metrics>. Rejects as train does.
 Napi::Value evaluate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&] {
     auto model = ModelHandle::from(info[0], "model");
     auto data = DatasetHandle::from(info[1], "dataset");
     const int batchSize = evalBatchSize(info[2]);
+    const tn::ComputeOptions compute = computeOptions(info[2]);
     auto hold = tn::reserve(model);
-    return startJob(env, env.Undefined(), [model, hold, data, batchSize](const tn::JobControl& job) -> Settle {
-      auto metrics = std::make_shared<tn::Metrics>(tn::evaluate(*model, *data, batchSize, job));
+    return startJob(env, env.Undefined(), [model, hold, data, batchSize, compute](const tn::JobControl& job) -> Settle {
+      auto metrics = std::make_shared<tn::Metrics>(tn::evaluate(*model, *data, batchSize, compute, job));
       return [metrics](Napi::Env e) -> Napi::Value { return metricsToJs(e, *metrics); };
     });
+  });
+}
+
+// [async] forward(model, { data: Float32Array, shape: [N, 3, H, W] }, { channelsLast, precision })
+//   -> Job<{ data: Float32Array, shape: [N, classes] }>: eval-mode logits. Rejects ERR_INVALID_ARG, ERR_BUSY, ERR_TORCH.
+Napi::Value forward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    auto model = ModelHandle::from(info[0], "model");
+    auto input = std::make_shared<tn::TensorData>(tensorData(info[1], "input"));
+    const tn::ComputeOptions compute = computeOptions(info[2]);
+    auto hold = tn::reserve(model);
+    return startJob(env, env.Undefined(), [model, hold, input, compute](const tn::JobControl& job) -> Settle {
+      auto out = std::make_shared<tn::TensorData>(tn::forward(*model, *input, compute, job));
+      return [out](Napi::Env e) -> Napi::Value { return tensorDataToJs(e, *out); };
+    });
+  });
+}
+
+// createDataset({ images: { data, shape: [N, 3, H, W] }, targets: Float32Array, task, outputs }) -> NativeDataset.
+// Images are used as given (normalise them first). Throws ERR_INVALID_ARG naming the bad field or target.
+Napi::Value createDataset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const ArrayDataset d = arrayDataset(info[0]);
+    return DatasetHandle::wrap(env, tn::datasetFromArrays(d.images, d.targets, d.task, d.outputs));
   });
 }
 
@@ -145,6 +172,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("generateNatural", Napi::Function::New(env, generateNatural, "generateNatural"));
   exports.Set("train", Napi::Function::New(env, train, "train"));
   exports.Set("evaluate", Napi::Function::New(env, evaluate, "evaluate"));
+  exports.Set("forward", Napi::Function::New(env, forward, "forward"));
+  exports.Set("createDataset", Napi::Function::New(env, createDataset, "createDataset"));
   exports.Set("auc", Napi::Function::New(env, auc, "auc"));
   return exports;
 }

@@ -105,6 +105,8 @@ tn::ModelOptions modelOptions(Napi::Value value) {
   m.seed = seed(o, "seed");
   m.padding = text(o, "padding", "same");
   m.device = text(o, "device", "cpu");
+  m.auxLogits = flag(o, "auxLogits", m.auxLogits);
+  m.dropout = number(o, "dropout", m.dropout, 0, 1, false);
   return m;
 }
 
@@ -123,6 +125,7 @@ tn::TrainOptions trainOptions(Napi::Value value) {
   t.seed = seed(o, "seed");
   t.evalEvery = integer(o, "evalEvery", t.evalEvery, 0, 1 << 30);
   t.evalBatchSize = integer(o, "evalBatchSize", t.evalBatchSize, 1, 1 << 20);
+  t.compute = computeOptions(o);
   return t;
 }
 
@@ -144,6 +147,53 @@ tn::NaturalOptions naturalOptions(Napi::Value value) {
   n.seed = seed(o, "seed");
   n.classes = integer(o, "classes", n.classes, 2, 1 << 16);
   return n;
+}
+
+tn::ComputeOptions computeOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "compute options");
+  tn::ComputeOptions c;
+  c.channelsLast = flag(o, "channelsLast", c.channelsLast);
+  c.precision = text(o, "precision", c.precision);
+  return c;
+}
+
+tn::TensorData tensorData(Napi::Value value, const char* name) {
+  if (!value.IsObject()) throw tn::invalidArg(std::string("Expected `") + name + "` to be { data: Float32Array, shape } but received " + describe(value));
+  Napi::Object o = value.As<Napi::Object>();
+  Napi::Value data = o.Get("data");
+  if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw tn::invalidArg(std::string("Expected `") + name + ".data` to be a Float32Array but received " + describe(data));
+  tn::TensorData t;
+  auto a = data.As<Napi::Float32Array>();
+  t.data.assign(a.Data(), a.Data() + a.ElementLength());
+  for (double d : numbers(o.Get("shape"), std::string(name) + ".shape")) {
+    if (d < 0 || d != std::floor(d)) throw tn::invalidArg(std::string("Expected `") + name + ".shape` to hold non-negative integers");
+    t.shape.push_back(static_cast<int64_t>(d));
+  }
+  return t;
+}
+
+ArrayDataset arrayDataset(Napi::Value value) {
+  Napi::Object o = objectOf(value, "dataset options");
+  ArrayDataset d;
+  d.images = tensorData(o.Get("images"), "images");
+  Napi::Value targets = o.Get("targets");
+  if (!targets.IsTypedArray() || targets.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw tn::invalidArg("Expected `targets` to be a Float32Array but received " + describe(targets));
+  auto t = targets.As<Napi::Float32Array>();
+  d.targets.assign(t.Data(), t.Data() + t.ElementLength());
+  d.task = text(o, "task", "binary");
+  d.outputs = integer(o, "outputs", 1, 1, 1 << 20);
+  return d;
+}
+
+Napi::Object tensorDataToJs(Napi::Env env, const tn::TensorData& t) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("data", float32ArrayOf(env, t.data));
+  Napi::Array shape = Napi::Array::New(env, t.shape.size());
+  for (uint32_t i = 0; i < t.shape.size(); ++i) shape.Set(i, static_cast<double>(t.shape[i]));
+  o.Set("shape", shape);
+  return o;
 }
 
 int evalBatchSize(Napi::Value value) {

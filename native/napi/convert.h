@@ -14,6 +14,15 @@ tn::RetinaOptions retinaOptions(Napi::Value value);
 tn::NaturalOptions naturalOptions(Napi::Value value);
 tn::LoadOptions loadOptions(Napi::Value value);
 int evalBatchSize(Napi::Value options);  // { batchSize } -> batch size, default 128
+tn::ComputeOptions computeOptions(Napi::Value options);  // { channelsLast, precision }
+tn::TensorData tensorData(Napi::Value value, const char* name);  // { data: Float32Array, shape: number[] }
+struct ArrayDataset {
+  tn::TensorData images;
+  std::vector<float> targets;
+  std::string task;
+  int outputs = 1;
+};
+ArrayDataset arrayDataset(Napi::Value options);  // { images: { data, shape }, targets: Float32Array, task, outputs }
 std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 int intArg(const Napi::CallbackInfo& info, size_t index, const char* name, int min, int max);
 std::vector<double> numbersArg(const Napi::CallbackInfo& info, size_t index, const char* name);
@@ -26,5 +35,6 @@ Napi::Object metricsToJs(Napi::Env env, const tn::Metrics& metrics);
 Napi::Object trainResultToJs(Napi::Env env, const tn::TrainResult& result);
 Napi::Object loadReportToJs(Napi::Env env, const tn::LoadReport& report);
 Napi::Float32Array float32ArrayOf(Napi::Env env, const std::vector<float>& values);
+Napi::Object tensorDataToJs(Napi::Env env, const tn::TensorData& t);
 
 }  // namespace tn::napi

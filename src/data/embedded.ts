@@ -1,6 +1,6 @@
 // The embedded, generated data sources (drawn natively, in parallel, deterministic under a seed).
 import type { DatasetInfo, NativeDataset } from '../../bindings/native';
-import { checkInteger, invalidArg } from '../errors';
+import { checkInteger, checkOneOf, invalidArg } from '../errors';
 import { awaitJob, callNative } from '../job';
 import { addon } from '../runtime';
 
@@ -70,6 +70,20 @@ export interface NaturalOptions {
 }
 
 /** A stand-in for ImageNet: one clear subject per image (shape x fill = class) on a cluttered background. */
+/**
+ * A dataset from arrays you hold: images (N, 3, H, W), already normalised as the model expects, and targets:
+ * (N, outputs) 0/1 values for "binary" / "multilabel", or N class ids for "multiclass".
+ */
+export function createDataset(options: {
+  images: { data: Float32Array; shape: number[] };
+  targets: Float32Array;
+  task: DatasetInfo['task'];
+  outputs?: number;
+}): Dataset {
+  checkOneOf('task', options.task, ['binary', 'multilabel', 'multiclass'] as const);
+  return new Dataset(callNative(() => addon().createDataset({ ...options, outputs: options.outputs ?? 1 })));
+}
+
 export async function generateNatural(options: NaturalOptions, opts: { signal?: AbortSignal } = {}): Promise<Dataset> {
   checkInteger('count', options.count, 1);
   if (options.size !== undefined) checkInteger('size', options.size, 16, 1024);

@@ -19,12 +19,12 @@ describe('the CBR registry', () => {
   it('reports the plain numel count too (BatchNorm affine, first conv, biased 5-way head)', () => {
     const larget = listModels().find((m) => m.name === 'cbr-larget')!;
     expect(larget.params.numel).toBe(8_539_173);
-    expect(createModel('CBR-LargeT', { numClasses: 1 }).params.numel).toBe(8_539_173 - 4 * 512 - 4);
+    expect(createModel('CBR-LargeT', { numClasses: 1 }).parameterCount().numel).toBe(8_539_173 - 4 * 512 - 4);
   });
 
   it('names stages layer1..layerL and head, with the shapes of each', () => {
     const m = createModel('cbr-larget');
-    expect(m.stages).toEqual(['layer1', 'layer2', 'layer3', 'layer4', 'layer5', 'head']);
+    expect(m.stages()).toEqual(['layer1', 'layer2', 'layer3', 'layer4', 'layer5', 'head']);
     expect(m.stageShapes(64)).toEqual({
       layer1: [1, 32, 32, 32],
       layer2: [1, 64, 16, 16],
@@ -51,7 +51,7 @@ describe('the CBR registry', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(TransfusionError);
       expect((err as TransfusionError).code).toBe('ERR_UNKNOWN_MODEL');
-      expect((err as Error).message).toBe('Unknown model "resnet-9000"; known models: cbr-larget, cbr-largew, cbr-small, cbr-tiny, cbr-tiny-appendix');
+      expect((err as Error).message).toBe('Unknown model "resnet-9000"; known models: cbr-larget, cbr-largew, cbr-small, cbr-tiny, cbr-tiny-appendix, resnet50, resnet50-slim, inception_v3');
     }
   });
 

@@ -40,7 +40,7 @@ describe('runStudy', () => {
 
   it('names a bad spec before doing any work', async () => {
     await expect(runStudy({ ...spec(), models: ['cbr-huge'] }, { outDir: path.join(dir, 'bad') })).rejects.toThrow(
-      'Expected `models` to be model names from: cbr-larget, cbr-largew, cbr-small, cbr-tiny, cbr-tiny-appendix but received "cbr-huge"',
+      'Expected `models` to be model names from: cbr-larget, cbr-largew, cbr-small, cbr-tiny, cbr-tiny-appendix, resnet50, resnet50-slim, inception_v3 but received "cbr-huge"',
     );
     await expect(runStudy({ ...spec(), seeds: [] }, { outDir: path.join(dir, 'bad') })).rejects.toThrow('Expected `seeds` to be a non-empty list of seeds');
     expect(fs.existsSync(path.join(dir, 'bad'))).toBe(false);

@@ -13,6 +13,9 @@ namespace tn {
 struct NetworkImpl : torch::nn::Module {
   // (N, 3, H, W) float -> (N, numClasses) logits
   virtual torch::Tensor forward(torch::Tensor x) = 0;
+  // Training forward: the logits and, for models with an auxiliary classifier (Inception-v3), its logits (else
+  // undefined). The trainer adds 0.4 x the auxiliary loss, as torchvision's reference recipe does.
+  virtual std::pair<torch::Tensor, torch::Tensor> forwardTrain(torch::Tensor x) { return {forward(x), torch::Tensor()}; }
   // Every stage's output, bottom to top (the last is the logits).
   virtual std::vector<std::pair<std::string, torch::Tensor>> forwardStages(torch::Tensor x) = 0;
   virtual std::vector<std::string> stageNames() const = 0;

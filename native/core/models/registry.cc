@@ -5,6 +5,8 @@
 
 #include "core/compat.h"
 #include "core/models/cbr.h"
+#include "core/models/inception.h"
+#include "core/models/resnet.h"
 #include "core/models/init.h"
 
 namespace tn {
@@ -28,6 +30,9 @@ const std::vector<RegistryEntry>& registryEntries() {
   static const std::vector<RegistryEntry> entries = [] {
     std::vector<RegistryEntry> out;
     for (const auto& spec : cbrSpecs()) out.push_back({spec.name, spec.displayName, "cbr", spec.description});
+    for (const auto& spec : resnetSpecs()) out.push_back({spec.name, spec.displayName, "resnet", spec.description});
+    out.push_back({"inception_v3", "Inception-v3", "inception",
+                   "torchvision Inception-v3 (stem convs, Mixed_5b..Mixed_7c, optional AuxLogits); inputs >= 75 px"});
     return out;
   }();
   return entries;
@@ -37,9 +42,13 @@ Network buildNetwork(const std::string& name, const ModelOptions& options) {
   if (options.numClasses < 1)
     throw invalidArg("Expected `numClasses` to be a positive integer but received " + std::to_string(options.numClasses));
   const std::string id = canonicalName(name);
-  for (const auto& spec : cbrSpecs()) {
-    if (spec.name != id) continue;
-    auto net = std::make_shared<CbrNetImpl>(spec, options.numClasses, parsePadding(options.padding));
+  Network net;
+  for (const auto& spec : cbrSpecs())
+    if (spec.name == id) net = std::make_shared<CbrNetImpl>(spec, options.numClasses, parsePadding(options.padding));
+  for (const auto& spec : resnetSpecs())
+    if (spec.name == id) net = std::make_shared<ResNetImpl>(spec, options.numClasses);
+  if (id == "inception_v3") net = std::make_shared<InceptionV3Impl>(options.numClasses, options.auxLogits, options.dropout);
+  if (net) {
     auto gen = compat::cpuGenerator(options.seed);
     initialiseModule(*net, gen);
     return net;

@@ -7,6 +7,7 @@
 #include "core/compat.h"
 #include "core/data/raster.h"
 #include "core/train/auc.h"
+#include "core/train/compute.h"
 
 namespace tn {
 namespace {
@@ -15,6 +16,9 @@ using Clock = std::chrono::steady_clock;
 double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 namespace F = torch::nn::functional;
+
+// Weight of an auxiliary classifier's loss (Inception-v3), as in torchvision's reference training recipe.
+constexpr double kAuxLossWeight = 0.4;
 
 bool isMulticlass(const Dataset& d) { return d.task == "multiclass"; }
 
@@ -112,9 +116,10 @@ Event evalEvent(int64_t step, const Metrics& m) {
 
 }  // namespace
 
-Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const JobControl& job) {
+Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const ComputeOptions& compute, const JobControl& job) {
   checkCompatible(model, d, "evaluation");
   checkBothClasses(d, "evaluation");
+  const ComputeScope scope(model, compute);
   torch::NoGradGuard noGrad;
   auto& net = *model.net;
   net.eval();
@@ -123,7 +128,7 @@ Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const JobCon
   for (int64_t begin = 0; begin < n; begin += batchSize) {
     job.check();
     const int64_t end = std::min(n, begin + batchSize);
-    chunks.push_back(net.forward(d.images.slice(0, begin, end).to(model.device)).to(torch::kCPU, torch::kFloat32));
+    chunks.push_back(net.forward(scope.input(d.images.slice(0, begin, end))).to(torch::kCPU, torch::kFloat32));
   }
   const auto logits = torch::cat(chunks);  // (N, K)
 
@@ -154,9 +159,29 @@ Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const JobCon
   return m;
 }
 
-Metrics evaluateModel(Model& model, const Dataset& d, int batchSize, const JobControl& job) {
+Metrics evaluateModel(Model& model, const Dataset& d, int batchSize, const ComputeOptions& compute, const JobControl& job) {
   if (batchSize < 1) throw invalidArg("Expected `batchSize` to be a positive integer but received " + std::to_string(batchSize));
-  return evaluateHeld(model, d, batchSize, job);
+  return evaluateHeld(model, d, batchSize, compute, job);
+}
+
+TensorData forwardModel(Model& model, const TensorData& input, const ComputeOptions& compute, const JobControl& job) {
+  const auto& s = input.shape;
+  int64_t numel = 1;
+  for (int64_t d : s) numel *= d;
+  if (s.size() != 4 || s[1] != 3 || numel != static_cast<int64_t>(input.data.size()))
+    throw invalidArg("Expected an input of shape (N, 3, H, W) whose data has N*3*H*W values but received shape " +
+                     c10::str(c10::IntArrayRef(s)) + " with " + std::to_string(input.data.size()) + " values");
+  const int minSize = model.net->minInputSize();
+  if (s[2] < minSize || s[3] < minSize)
+    throw invalidArg("Model \"" + model.name + "\" needs inputs of at least " + std::to_string(minSize) + "x" +
+                     std::to_string(minSize) + " but received " + std::to_string(s[2]) + "x" + std::to_string(s[3]));
+  job.check();
+  const ComputeScope scope(model, compute);
+  torch::NoGradGuard noGrad;
+  model.net->eval();
+  const auto x = torch::from_blob(const_cast<float*>(input.data.data()), s, torch::kFloat32);
+  const auto y = model.net->forward(scope.input(x)).to(torch::kCPU, torch::kFloat32).contiguous();
+  return {std::vector<float>(y.data_ptr<float>(), y.data_ptr<float>() + y.numel()), y.sizes().vec()};
 }
 
 TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& o,
@@ -167,6 +192,7 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   checkCompatible(model, trainSet, "training");
   checkCompatible(model, valSet, "validation");
   checkBothClasses(valSet, "validation");
+  const ComputeScope scope(model, o.compute);
 
   auto& net = *model.net;
   const auto params = net.parameters();
@@ -187,12 +213,14 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
     for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
 
     const auto idx = sampler.next(o.batchSize);
-    const auto x = trainSet.images.index_select(0, idx).to(model.device);
+    const auto x = scope.input(trainSet.images.index_select(0, idx));
     const auto y = trainSet.targets.index_select(0, idx).to(model.device);
     const auto mask = trainSet.mask.defined() ? trainSet.mask.index_select(0, idx).to(model.device) : torch::Tensor();
 
     compat::clearGrads(params);
-    auto loss = lossOf(trainSet, net.forward(x), y, mask);
+    auto [logits, auxLogits] = net.forwardTrain(x);
+    auto loss = lossOf(trainSet, logits, y, mask);
+    if (auxLogits.defined()) loss = loss + kAuxLossWeight * lossOf(trainSet, auxLogits, y, mask);
     loss.backward();
     optimizer->step();
     const double value = loss.item<double>();
@@ -211,7 +239,7 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
 
     const bool last = step + 1 == steps;
     if (last || (o.evalEvery > 0 && (step + 1) % o.evalEvery == 0)) {
-      CurvePoint point{step + 1, evaluateHeld(model, valSet, o.evalBatchSize, job)};
+      CurvePoint point{step + 1, evaluateHeld(model, valSet, o.evalBatchSize, o.compute, job)};
       job.report(evalEvent(point.step, point.metrics));
       r.curve.push_back(point);
     }

@@ -7,13 +7,14 @@
 namespace tn {
 
 // Evaluation with the checks evaluateModel makes, for use inside training.
-Metrics evaluateHeld(Model& model, const Dataset& data, int batchSize, const JobControl& job);
+Metrics evaluateHeld(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job);
 
 }  // namespace tn
 
 namespace tn {
 
-Metrics evaluateModel(Model& model, const Dataset& data, int batchSize, const JobControl& job);
+Metrics evaluateModel(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job);
+TensorData forwardModel(Model& model, const TensorData& input, const ComputeOptions& compute, const JobControl& job);
 TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
                        const JobControl& job);
 

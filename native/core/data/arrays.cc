@@ -1,0 +1,41 @@
+#include "core/data/arrays.h"
+
+#include <cmath>
+
+namespace tn {
+
+std::shared_ptr<Dataset> makeArrayDataset(const TensorData& images, const std::vector<float>& targets,
+                                          const std::string& task, int outputs) {
+  const auto& s = images.shape;
+  int64_t numel = 1;
+  for (int64_t d : s) numel *= d;
+  if (s.size() != 4 || s[0] < 1 || s[1] != 3 || numel != static_cast<int64_t>(images.data.size()))
+    throw invalidArg("Expected `images` of shape (N, 3, H, W) with N*3*H*W values but received shape " +
+                     c10::str(c10::IntArrayRef(s)) + " with " + std::to_string(images.data.size()) + " values");
+  if (task != "binary" && task != "multilabel" && task != "multiclass")
+    throw invalidArg("Expected `task` to be \"binary\", \"multilabel\" or \"multiclass\" but received \"" + task + "\"");
+  if (outputs < 1 || (task == "binary" && outputs != 1))
+    throw invalidArg("Expected `outputs` to be 1 for a binary task and >= 1 otherwise but received " + std::to_string(outputs));
+  const int64_t n = s[0];
+  const int64_t perItem = task == "multiclass" ? 1 : outputs;
+  if (static_cast<int64_t>(targets.size()) != n * perItem)
+    throw invalidArg("Expected `targets` to hold " + std::to_string(n * perItem) + " values (" + std::to_string(n) +
+                     " images x " + std::to_string(perItem) + ") but received " + std::to_string(targets.size()));
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const float t = targets[i];
+    const bool ok = task == "multiclass" ? (t >= 0 && t < outputs && t == std::floor(t)) : (t == 0.f || t == 1.f);
+    if (!ok)
+      throw invalidArg("Target " + std::to_string(i) + " is " + std::to_string(t) +
+                       (task == "multiclass" ? ", not a class id in [0, " + std::to_string(outputs) + ")" : ", not 0 or 1"));
+  }
+  auto d = std::make_shared<Dataset>();
+  d->source = "arrays";
+  d->task = task;
+  d->outputs = outputs;
+  d->images = torch::from_blob(const_cast<float*>(images.data.data()), s, torch::kFloat32).clone();
+  auto t = torch::from_blob(const_cast<float*>(targets.data()), {n, perItem}, torch::kFloat32).clone();
+  d->targets = task == "multiclass" ? t.squeeze(1).to(torch::kInt64) : t;
+  return d;
+}
+
+}  // namespace tn

@@ -1,0 +1,21 @@
+#include "core/train/compute.h"
+
+namespace tn {
+
+ComputeScope::ComputeScope(Model& model, const ComputeOptions& o) : model_(model), channelsLast_(o.channelsLast) {
+  if (o.precision != "fp32" && o.precision != "bf16")
+    throw invalidArg("Expected `precision` to be \"fp32\" or \"bf16\" but received \"" + o.precision + "\"");
+  // Weights follow the requested format; the other one is restored too, so a model alternates freely.
+  const auto format = channelsLast_ ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  torch::NoGradGuard noGrad;
+  for (auto& p : model.net->parameters())
+    if (p.dim() == 4 && !p.is_contiguous(format)) p.set_data(p.contiguous(format));
+  if (o.precision == "bf16") autocast_.emplace(model.device.is_cuda(), at::kBFloat16);
+}
+
+torch::Tensor ComputeScope::input(const torch::Tensor& x) const {
+  auto on = x.to(model_.device);
+  return channelsLast_ ? on.contiguous(torch::MemoryFormat::ChannelsLast) : on;
+}
+
+}  // namespace tn
