@@ -1,5 +1,6 @@
 #include "core/models/inception.h"
 
+#include "core/error.h"
 #include "core/models/init.h"
 
 namespace tn {
@@ -163,6 +164,12 @@ torch::Tensor InceptionV3Impl::trunk(torch::Tensor x, torch::Tensor* aux,
 torch::Tensor InceptionV3Impl::forward(torch::Tensor x) { return fc_(trunk(x, nullptr, nullptr)); }
 
 std::pair<torch::Tensor, torch::Tensor> InceptionV3Impl::forwardTrain(torch::Tensor x) {
+  // The auxiliary head pools Mixed_6e's map 5x5/3 and then convolves 5x5: it needs that map at 17x17, i.e. 299 px in.
+  constexpr int64_t kAuxMinInput = 299;
+  if (aux_ && is_training() && (x.size(2) < kAuxMinInput || x.size(3) < kAuxMinInput))
+    throw invalidArg("Inception-v3's auxiliary classifier needs training inputs of at least 299x299 but received " +
+                     std::to_string(x.size(2)) + "x" + std::to_string(x.size(3)) +
+                     "; create the model with auxLogits: false for smaller inputs");
   torch::Tensor aux;
   auto logits = fc_(trunk(x, &aux, nullptr));
   return {logits, aux};
