@@ -162,7 +162,7 @@ export interface NativeAddon {
     onProgress?: (e: TrainEvent) => void,
   ): NativeJob<NativeTrainResult>;
   evaluate(model: NativeModel, dataset: NativeDataset, options?: { batchSize?: number } & ComputeOptions): NativeJob<Metrics>;
-  forward(model: NativeModel, input: TensorData, options?: ComputeOptions): NativeJob<TensorData>;
+  forward(model: NativeModel, input: TensorData, options?: { stage?: string } & ComputeOptions): NativeJob<TensorData>;
   createDataset(options: { images: TensorData; targets: Float32Array; task: DatasetInfo['task']; outputs: number }): NativeDataset;
   auc(scores: Float64Array | number[], labels: Float64Array | number[]): number;
 }

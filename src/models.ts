@@ -58,8 +58,8 @@ export class Model {
     return this.info().params;
   }
 
-  /** Eval-mode logits for a (N, 3, H, W) batch, computed off the event loop. */
-  async forward(input: TensorData, options: ComputeOptions & { signal?: AbortSignal } = {}): Promise<TensorData> {
+  /** Eval-mode logits for a (N, 3, H, W) batch, or the activations of one named stage; off the event loop. */
+  async forward(input: TensorData, options: ComputeOptions & { stage?: string; signal?: AbortSignal } = {}): Promise<TensorData> {
     if (!input || !(input.data instanceof Float32Array)) throw invalidArg('input.data', 'a Float32Array', input?.data);
     const { signal, ...compute } = options;
     return awaitJob(() => addon().forward(this.native, input, compute), signal);

@@ -177,8 +177,9 @@ Metrics evaluate(Model& model, const Dataset& data, int batchSize, const Compute
   return guard([&] { return evaluateModel(model, data, batchSize, compute, job); });
 }
 
-TensorData forward(Model& model, const TensorData& input, const ComputeOptions& compute, const JobControl& job) {
-  return guard([&] { return forwardModel(model, input, compute, job); });
+TensorData forward(Model& model, const TensorData& input, const std::string& stage, const ComputeOptions& compute,
+                   const JobControl& job) {
+  return guard([&] { return forwardModel(model, input, stage, compute, job); });
 }
 
 std::shared_ptr<Dataset> datasetFromArrays(const TensorData& images, const std::vector<float>& targets,

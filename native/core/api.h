@@ -113,8 +113,9 @@ struct TensorData {
   std::vector<float> data;  // row-major
   std::vector<int64_t> shape;
 };
-// Eval-mode logits for a (N, 3, H, W) batch.
-TensorData forward(Model& model, const TensorData& input, const ComputeOptions& compute, const JobControl& job);
+// Eval-mode output of a (N, 3, H, W) batch: the logits, or the named stage's activations.
+TensorData forward(Model& model, const TensorData& input, const std::string& stage, const ComputeOptions& compute,
+                   const JobControl& job);
 
 // A dataset from arrays: images (N, 3, H, W) float32 (already normalised as the model expects) and targets:
 // (N, outputs) 0/1 for "binary"/"multilabel", or (N) class ids for "multiclass".

@@ -116,17 +116,19 @@ Napi::Value evaluate(const Napi::CallbackInfo& info) {
   });
 }
 
-// [async] forward(model, { data: Float32Array, shape: [N, 3, H, W] }, { channelsLast, precision })
-//   -> Job<{ data: Float32Array, shape: [N, classes] }>: eval-mode logits. Rejects ERR_INVALID_ARG, ERR_BUSY, ERR_TORCH.
+// [async] forward(model, { data: Float32Array, shape: [N, 3, H, W] }, { stage, channelsLast, precision })
+//   -> Job<{ data: Float32Array, shape }>: eval-mode logits (N, classes), or the activations of `stage`.
+//   Rejects ERR_INVALID_ARG, ERR_BUSY, ERR_TORCH.
 Napi::Value forward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&] {
     auto model = ModelHandle::from(info[0], "model");
     auto input = std::make_shared<tn::TensorData>(tensorData(info[1], "input"));
     const tn::ComputeOptions compute = computeOptions(info[2]);
+    const std::string stage = stageOption(info[2]);
     auto hold = tn::reserve(model);
-    return startJob(env, env.Undefined(), [model, hold, input, compute](const tn::JobControl& job) -> Settle {
-      auto out = std::make_shared<tn::TensorData>(tn::forward(*model, *input, compute, job));
+    return startJob(env, env.Undefined(), [model, hold, input, stage, compute](const tn::JobControl& job) -> Settle {
+      auto out = std::make_shared<tn::TensorData>(tn::forward(*model, *input, stage, compute, job));
       return [out](Napi::Env e) -> Napi::Value { return tensorDataToJs(e, *out); };
     });
   });

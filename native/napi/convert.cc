@@ -157,6 +157,8 @@ tn::ComputeOptions computeOptions(Napi::Value value) {
   return c;
 }
 
+std::string stageOption(Napi::Value value) { return text(objectOf(value, "forward options"), "stage", ""); }
+
 tn::TensorData tensorData(Napi::Value value, const char* name) {
   if (!value.IsObject()) throw tn::invalidArg(std::string("Expected `") + name + "` to be { data: Float32Array, shape } but received " + describe(value));
   Napi::Object o = value.As<Napi::Object>();

@@ -15,6 +15,7 @@ tn::NaturalOptions naturalOptions(Napi::Value value);
 tn::LoadOptions loadOptions(Napi::Value value);
 int evalBatchSize(Napi::Value options);  // { batchSize } -> batch size, default 128
 tn::ComputeOptions computeOptions(Napi::Value options);  // { channelsLast, precision }
+std::string stageOption(Napi::Value options);             // { stage } -> stage name, "" for the logits
 tn::TensorData tensorData(Napi::Value value, const char* name);  // { data: Float32Array, shape: number[] }
 struct ArrayDataset {
   tn::TensorData images;

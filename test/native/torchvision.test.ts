@@ -67,3 +67,51 @@ describe.each(cases)('$model against torchvision', ({ model, size }) => {
     [m, reference, data].forEach((h) => h.dispose());
   });
 });
+
+describe('Slim, and the compute settings, on torchvision ResNet-50 weights', () => {
+  const dir = tempDir('slim');
+  const batch = 4, size = 64;
+  let input: TensorData;
+  beforeAll(() => {
+    runFixture('torchvision_reference.py', ['--model', 'resnet50', '--out', dir, '--size', String(size), '--batch', String(batch), '--threads', String(getThreads())]);
+    input = { data: f32(path.join(dir, 'input.f32')), shape: [batch, 3, size, size] };
+  }, 120_000);
+
+  it('loads ResNet-50 weights up to layer2 into Slim and keeps its halved layer3/layer4 as initialised', async () => {
+    const resnet = createModel('resnet50', { numClasses: 5 });
+    await resnet.loadWeights(path.join(dir, 'before.pth'));
+    const slim = createModel('resnet50-slim', { numClasses: 5, seed: 1 });
+    expect(slim.parameterCount()).toEqual({ numel: 7_140_421, paper: 7_140_421 });
+    const report = await slim.loadWeights(path.join(dir, 'before.pth'), { upTo: 'layer2' });
+    expect([report.missing, report.unexpected, report.mismatched]).toEqual([[], [], []]);
+    expect(report.loaded).toEqual(expect.arrayContaining(['conv1.weight', 'bn1.running_var', 'layer1.0.conv1.weight', 'layer2.3.bn3.bias']));
+    expect(report.loaded.some((k) => /^(layer3|layer4|fc)\./.test(k))).toBe(false);
+    expect(report.kept).toEqual(expect.arrayContaining(['layer3.0.conv1.weight', 'layer4.2.bn3.weight', 'fc.weight']));
+    const [a, b] = await Promise.all([resnet.forward(input, { stage: 'layer2' }), slim.forward(input, { stage: 'layer2' })]);
+    expect(b.shape).toEqual([batch, 512, 8, 8]);
+    expect(Array.from(b.data)).toEqual(Array.from(a.data));
+    expect((await slim.forward(input, { stage: 'layer4' })).shape).toEqual([batch, 1024, 2, 2]);
+    await expect(slim.loadWeights(path.join(dir, 'before.pth'))).rejects.toMatchObject({ code: 'ERR_WEIGHTS_MISMATCH' });
+    await expect(slim.loadWeights(path.join(dir, 'before.pth'), { upTo: 'layer9' })).rejects.toThrow(
+      'Expected `upTo` to be a stage of this model (conv1, layer1, layer2, layer3, layer4, fc) but received "layer9"',
+    );
+    resnet.dispose();
+    slim.dispose();
+  });
+
+  it('gives the same logits with channels-last, close ones with bf16 autocast, and trains with both', async () => {
+    const m = createModel('resnet50', { numClasses: 5 });
+    await m.loadWeights(path.join(dir, 'before.pth'));
+    const reference = f32(path.join(dir, 'eval.f32'));
+    expect(relativeError((await m.forward(input, { channelsLast: true })).data, reference)).toBeLessThan(1e-4);
+    const bf16 = relativeError((await m.forward(input, { precision: 'bf16' })).data, reference);
+    expect(bf16).toBeGreaterThan(0);  // it really ran in bfloat16
+    expect(bf16).toBeLessThan(0.1);
+    const data = createDataset({ images: input, targets: f32(path.join(dir, 'targets.f32')), task: 'multilabel', outputs: 5 });
+    const r = await train(m, { train: data, val: data }, { steps: 2, batchSize: batch, schedule: [0.01, 0.01], channelsLast: true, precision: 'bf16' });
+    r.losses.forEach((loss) => expect(Number.isFinite(loss)).toBe(true));
+    expect(relativeError((await m.forward(input)).data, reference)).toBeGreaterThan(1e-3);  // the steps changed it
+    m.dispose();
+    data.dispose();
+  });
+});

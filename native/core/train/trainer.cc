@@ -164,7 +164,8 @@ Metrics evaluateModel(Model& model, const Dataset& d, int batchSize, const Compu
   return evaluateHeld(model, d, batchSize, compute, job);
 }
 
-TensorData forwardModel(Model& model, const TensorData& input, const ComputeOptions& compute, const JobControl& job) {
+TensorData forwardModel(Model& model, const TensorData& input, const std::string& stage, const ComputeOptions& compute,
+                        const JobControl& job) {
   const auto& s = input.shape;
   int64_t numel = 1;
   for (int64_t d : s) numel *= d;
@@ -180,7 +181,19 @@ TensorData forwardModel(Model& model, const TensorData& input, const ComputeOpti
   torch::NoGradGuard noGrad;
   model.net->eval();
   const auto x = torch::from_blob(const_cast<float*>(input.data.data()), s, torch::kFloat32);
-  const auto y = model.net->forward(scope.input(x)).to(torch::kCPU, torch::kFloat32).contiguous();
+  torch::Tensor out;
+  if (stage.empty()) {
+    out = model.net->forward(scope.input(x));
+  } else {
+    std::string known;
+    for (auto& [name, t] : model.net->forwardStages(scope.input(x))) {
+      if (name == stage) out = t;
+      known += (known.empty() ? "" : ", ") + name;
+    }
+    if (!out.defined())
+      throw invalidArg("Expected `stage` to be a stage of \"" + model.name + "\" (" + known + ") but received \"" + stage + "\"");
+  }
+  const auto y = out.to(torch::kCPU, torch::kFloat32).contiguous();
   return {std::vector<float>(y.data_ptr<float>(), y.data_ptr<float>() + y.numel()), y.sizes().vec()};
 }
 

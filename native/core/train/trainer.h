@@ -14,7 +14,8 @@ Metrics evaluateHeld(Model& model, const Dataset& data, int batchSize, const Com
 namespace tn {
 
 Metrics evaluateModel(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job);
-TensorData forwardModel(Model& model, const TensorData& input, const ComputeOptions& compute, const JobControl& job);
+TensorData forwardModel(Model& model, const TensorData& input, const std::string& stage, const ComputeOptions& compute,
+                        const JobControl& job);
 TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
                        const JobControl& job);
 

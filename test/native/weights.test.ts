@@ -1,0 +1,75 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { createModel } from '../../src';
+import { runFixture } from '../helpers/python';
+import { tempDir } from '../helpers/tmp';
+
+const dir = tempDir('weights');
+const file = (name: string) => path.join(dir, name);
+const bytes = (name: string) => fs.readFileSync(file(name));
+
+describe('weight files', () => {
+  beforeAll(async () => {
+    const m = createModel('cbr-tiny', { seed: 3 });
+    await m.saveWeights(file('ours.pt'));
+    await m.saveWeights(file('ours.safetensors'));
+    m.dispose();
+  });
+
+  it('writes .pt files that torch.load reads and safetensors that a hand parser reads, with the same tensors', () => {
+    const r = JSON.parse(runFixture('weight_files.py', ['read', file('ours.pt'), file('ours.safetensors')]));
+    expect(r).toEqual({ keys: 26, equal: true });
+  });
+
+  it.each(['ours.pt', 'ours.safetensors'])('round-trips %s bit-exactly', async (name) => {
+    const m = createModel('cbr-tiny', { seed: 99 });
+    const report = await m.loadWeights(file(name));
+    expect(report.loaded).toHaveLength(26);
+    const again = name.replace('ours', 'again');
+    await m.saveWeights(file(again));
+    expect(bytes(again).equals(bytes(name))).toBe(true);
+    m.dispose();
+  });
+
+  it("reads PyTorch's own files: torch.save of an OrderedDict, a wrapped checkpoint, and safetensors written elsewhere", async () => {
+    runFixture('weight_files.py', ['write', file('ours.pt'), dir]);
+    for (const name of ['python.pth', 'wrapped.pth', 'manual.safetensors']) {
+      const m = createModel('cbr-tiny', { seed: 7 });
+      const report = await m.loadWeights(file(name));
+      expect([report.loaded.length, report.missing, report.unexpected, report.mismatched]).toEqual([26, [], [], []]);
+      await m.saveWeights(file(`from-${name}.safetensors`));
+      expect(bytes(`from-${name}.safetensors`).equals(bytes('ours.safetensors'))).toBe(true);
+      m.dispose();
+    }
+  });
+
+  it('fails clearly on bad files, naming the file and the key', async () => {
+    const m = createModel('cbr-tiny');
+    fs.writeFileSync(file('noise.bin'), Buffer.from('this is neither a zip nor safetensors'));
+    await expect(m.loadWeights(file('noise.bin'))).rejects.toMatchObject({ code: 'ERR_BAD_WEIGHTS', message: expect.stringContaining(file('noise.bin')) });
+
+    const pt = bytes('python.pth');
+    fs.writeFileSync(file('truncated.pth'), pt.subarray(0, pt.length >> 1));
+    await expect(m.loadWeights(file('truncated.pth'))).rejects.toMatchObject({
+      code: 'ERR_BAD_WEIGHTS',
+      message: expect.stringMatching(/truncated\.pth.*truncated/),
+    });
+
+    const st = bytes('ours.safetensors');
+    fs.writeFileSync(file('truncated.safetensors'), st.subarray(0, st.length - 100));
+    await expect(m.loadWeights(file('truncated.safetensors'))).rejects.toMatchObject({
+      code: 'ERR_BAD_WEIGHTS',
+      message: expect.stringMatching(/truncated\.safetensors.*tensor ".+" lies beyond the end of the file/),
+    });
+
+    await expect(m.loadWeights(file('wrong-dtype.safetensors'))).rejects.toMatchObject({
+      code: 'ERR_WEIGHTS_MISMATCH',
+      message: expect.stringContaining('layer1.conv.weight (dtype Long in the file, Float in the model)'),
+    });
+    const lenient = await m.loadWeights(file('wrong-dtype.safetensors'), { strict: false });
+    expect(lenient.mismatched).toEqual(['layer1.conv.weight (dtype Long in the file, Float in the model)']);
+    expect(lenient.loaded).toHaveLength(25);
+    m.dispose();
+  });
+});
