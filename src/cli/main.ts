@@ -15,6 +15,18 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
 }
 
+/** ["resnet50=a.pth", "inception_v3=b.pth,cbr-small=c.pt"] -> { resnet50: 'a.pth', ... } */
+export function parseWeights(items: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items.flatMap((i) => i.split(','))) {
+    const at = item.indexOf('=');
+    if (at <= 0 || at === item.length - 1)
+      throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--weights\` entries as MODEL=PATH but received "${item}"`);
+    out[item.slice(0, at).trim().toLowerCase()] = item.slice(at + 1).trim();
+  }
+  return out;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   const fail = (err: unknown) => {
@@ -33,6 +45,12 @@ export async function main(argv: string[]): Promise<number> {
           .option('preset', { type: 'string', default: 'quick', describe: `Study preset: ${Object.keys(PRESETS).join(', ')}` })
           .option('out', { type: 'string', describe: 'Run directory (default runs/<preset>-<time>)' })
           .option('seed', { type: 'number', describe: 'First seed: the preset\'s N seeds become seed, seed+1, ...' })
+          .option('models', { type: 'string', describe: 'Comma-separated models instead of the preset\'s (see `models`)' })
+          .option('weights', {
+            type: 'string',
+            array: true,
+            describe: 'Your pretrained weights for a model\'s transfer arm: MODEL=PATH (.pth/.pt or .safetensors); repeatable',
+          })
           .option('device', { type: 'string', describe: 'cpu or cuda (default: the preset\'s)' })
           .option('threads', { type: 'number', describe: 'LibTorch threads (default: available cores)' })
           .option('cache-dir', { type: 'string', describe: `Pretrained-weight cache (default ${defaultCacheDir()})` })
@@ -46,6 +64,8 @@ export async function main(argv: string[]): Promise<number> {
               throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--seed\` to be a non-negative integer but received ${args.seed}`);
             spec.seeds = spec.seeds.map((_, i) => (args.seed as number) + i);
           }
+          if (args.models !== undefined) spec.models = args.models.split(',').map((m) => m.trim()).filter(Boolean);
+          if (args.weights !== undefined) spec.weights = parseWeights(args.weights);
           if (args.device !== undefined) spec.device = args.device;
           if (args.threads !== undefined) setThreads(args.threads);
           const outDir = path.resolve(args.out ?? path.join('runs', `${spec.name}-${timestamp()}`));

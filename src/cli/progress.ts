@@ -34,12 +34,13 @@ export function progressPrinter(stream: NodeJS.WriteStream, mode: 'bar' | 'lines
         break;
       case 'pretrain-start':
         current = `pretraining ${e.model}`;
-        if (e.cached) line(`pretrain: ${e.model}: cached weights found, pretraining skipped`);
+        if (e.from === 'cache') line(`pretrain: ${e.model}: cached weights found, pretraining skipped`);
+        else if (e.from === 'file') line(`pretrain: ${e.model}: using your weights, pretraining skipped`);
         else redraw(current);
         break;
       case 'pretrain-end':
-        if (!e.record.cached)
-          line(`pretrain: ${e.record.model}: top-1 ${(100 * e.record.top1).toFixed(1)}%, top-5 ${(100 * e.record.top5).toFixed(1)}% in ${e.record.wallSeconds.toFixed(1)}s`);
+        if (!e.record.cached && e.record.source !== 'file')
+          line(`pretrain: ${e.record.model}: top-1 ${(100 * (e.record.top1 ?? NaN)).toFixed(1)}%, top-5 ${(100 * (e.record.top5 ?? NaN)).toFixed(1)}% in ${e.record.wallSeconds.toFixed(1)}s`);
         break;
       case 'run-start':
         current = `${e.model} ${e.init} seed ${e.seed}`;

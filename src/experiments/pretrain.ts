@@ -7,17 +7,18 @@ import * as path from 'node:path';
 
 import type { Dataset } from '../data/embedded';
 import { writeFileAtomic } from '../io/atomic';
-import { createModel } from '../models';
+import { createModel, type ModelOptions } from '../models';
 import { train, type JobOptions, type TrainEvent } from '../train';
 import type { StudySpec } from './spec';
 
 export interface PretrainRecord {
   model: string;
+  /** "natural" (the embedded source, pretrained here or cached) or "file" (the user's weights). */
   source: string;
-  classes: number;
-  /** Accuracy on the pretraining source's held-out set: where Table 1 reports ImageNet top-5. */
-  top1: number;
-  top5: number;
+  classes: number | null;
+  /** Accuracy on the pretraining source's held-out set: where Table 1 reports ImageNet top-5 (null for a file). */
+  top1: number | null;
+  top5: number | null;
   steps: number;
   wallSeconds: number;
   weights: string;
@@ -47,15 +48,21 @@ export function cachedPretrain(model: string, spec: StudySpec, cacheDir: string)
   }
 }
 
+/** The user's own pretrained weights for a model (e.g. torchvision's ImageNet file), as --weights model=PATH names. */
+export function userWeights(model: string, file: string): PretrainRecord {
+  return { model, source: 'file', classes: null, top1: null, top5: null, steps: 0, wallSeconds: 0, weights: path.resolve(file), cached: false };
+}
+
 export async function pretrain(
   model: string,
   spec: StudySpec,
   data: { train: Dataset; val: Dataset },
   cacheDir: string,
+  options: ModelOptions,
   opts: JobOptions<TrainEvent>,
 ): Promise<PretrainRecord> {
   const p = spec.pretrain;
-  const net = createModel(model, { numClasses: p.classes, seed: p.seed, padding: spec.padding, device: spec.device });
+  const net = createModel(model, { ...options, numClasses: p.classes, seed: p.seed, padding: spec.padding, device: spec.device });
   try {
     const result = await train(
       net,
@@ -71,8 +78,8 @@ export async function pretrain(
       model,
       source: p.source,
       classes: p.classes,
-      top1: result.final.top1 ?? NaN,
-      top5: result.final.top5 ?? NaN,
+      top1: result.final.top1 ?? null,
+      top5: result.final.top5 ?? null,
       steps: result.steps,
       wallSeconds: result.wallSeconds,
       weights: `${base}.pt`,

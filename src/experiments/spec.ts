@@ -1,4 +1,6 @@
 // A study: models x initialisations x seeds on one task, with the pretraining that the transfer arm needs.
+import * as fs from 'node:fs';
+
 import type { ScheduleSpec } from '../schedules/lr';
 import { checkInteger, checkOneOf, invalidArg } from '../errors';
 import { listModels } from '../models';
@@ -27,6 +29,8 @@ export interface StudySpec {
   device: string;
   padding: 'same' | 'valid';
   task: { source: 'retina'; imageSize: number; trainSize: number; valSize: number; seed: number };
+  /** The user's pretrained weight files by model (e.g. { resnet50: 'resnet50-0676ba61.pth' }): used for transfer instead of embedded pretraining. */
+  weights?: Record<string, string>;
   train: TrainingSpec;
   pretrain: { source: 'natural'; classes: number; imageSize: number; trainSize: number; valSize: number; seed: number } & TrainingSpec;
 }
@@ -49,6 +53,10 @@ export function validateSpec(spec: StudySpec): StudySpec {
     checkInteger(`${where}.steps`, t.steps, 1);
     checkInteger(`${where}.batchSize`, t.batchSize, 1);
     checkInteger(`${where}.evalEvery`, t.evalEvery, 0);
+  }
+  for (const [model, file] of Object.entries(spec.weights ?? {})) {
+    if (!known.has(model)) throw invalidArg('weights', `keyed by model names from: ${[...known].join(', ')}`, model);
+    if (typeof file !== 'string' || !fs.existsSync(file)) throw invalidArg(`weights.${model}`, 'the path of an existing weight file', file);
   }
   if (spec.train.batchSize > spec.task.trainSize)
     throw invalidArg('train.batchSize', `at most task.trainSize (${spec.task.trainSize})`, spec.train.batchSize);

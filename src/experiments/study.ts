@@ -5,11 +5,12 @@ import * as path from 'node:path';
 
 import { generateNatural, generateRetina, type Dataset } from '../data/embedded';
 import { writeFileAtomic } from '../io/atomic';
-import { createModel, listModels } from '../models';
+import { createModel, listModels, type ModelInfo } from '../models';
 import { renderReport } from '../report/table1';
 import { versions, getThreads } from '../runtime';
 import { train, type TrainEvent } from '../train';
-import { cachedPretrain, defaultCacheDir, pretrain, type PretrainRecord } from './pretrain';
+import { inputSizeFor, modelOptionsFor, transferSource } from './architecture';
+import { cachedPretrain, defaultCacheDir, pretrain, userWeights, type PretrainRecord } from './pretrain';
 import { validateSpec, type Init, type StudySpec } from './spec';
 
 export const RESULTS_SCHEMA = 'transfusion-native/results@1';
@@ -25,8 +26,9 @@ export interface RunRecord {
   wallSeconds: number;
   imagesPerSecond: number;
   curve: { step: number; auc: number | null }[];
-  /** Transfer arm: what loading the pretrained weights did. */
-  load?: { loaded: number; reinitialised: string[] };
+  imageSize: number;
+  /** Transfer arm: what loading the pretrained weights did (and whose weights they were). */
+  load?: { loaded: number; reinitialised: string[]; from: string };
 }
 
 export interface StudyResults {
@@ -35,7 +37,7 @@ export interface StudyResults {
   environment: { torch: string; napi: number; node: string; threads: number; platform: string };
   startedAt: string;
   finishedAt?: string;
-  models: { name: string; displayName: string; params: { numel: number; paper: number } }[];
+  models: { name: string; displayName: string; params: { numel: number; paper: number }; imageSize: number }[];
   task: { trainPositives: number; trainSize: number; valPositives: number; valSize: number };
   pretraining: PretrainRecord[];
   runs: RunRecord[];
@@ -44,7 +46,7 @@ export interface StudyResults {
 export type StudyEvent =
   | { type: 'study-start'; total: number; outDir: string }
   | { type: 'data'; what: string; seconds: number }
-  | { type: 'pretrain-start'; model: string; cached: boolean }
+  | { type: 'pretrain-start'; model: string; from: 'file' | 'cache' | 'pretraining' }
   | { type: 'pretrain-end'; record: PretrainRecord }
   | { type: 'run-start'; index: number; total: number; model: string; init: Init; seed: number }
   | { type: 'train'; index: number; phase: 'pretrain' | 'run'; model: string; event: TrainEvent }
@@ -71,7 +73,7 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
   const total = spec.models.length * spec.inits.length * spec.seeds.length;
   emit({ type: 'study-start', total, outDir: opts.outDir });
 
-  const registry = new Map(listModels().map((m) => [m.name, m]));
+  const registry = new Map(listModels().map((m) => [m.name, m] as const));
   const models = spec.models.map((m) => m.toLowerCase());
   const owned: Dataset[] = [];
   const timed = async <T extends Dataset>(what: string, make: () => Promise<T>): Promise<T> => {
@@ -84,8 +86,28 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
 
   try {
     const task = spec.task;
-    const trainSet = await timed('retina train', () => generateRetina({ count: task.trainSize, size: task.imageSize, seed: task.seed }, opts));
-    const valSet = await timed('retina val', () => generateRetina({ count: task.valSize, size: task.imageSize, seed: task.seed + 1 }, opts));
+    // Retina data per input size (architectures that need larger inputs get their own draw of the same task).
+    const taskData = new Map<number, Promise<{ train: Dataset; val: Dataset }>>();
+    const retinaAt = (size: number) => {
+      if (!taskData.has(size))
+        taskData.set(size, (async () => ({
+          train: await timed(`retina train ${size}px`, () => generateRetina({ count: task.trainSize, size, seed: task.seed }, opts)),
+          val: await timed(`retina val ${size}px`, () => generateRetina({ count: task.valSize, size, seed: task.seed + 1 }, opts)),
+        }))());
+      return taskData.get(size)!;
+    };
+    const naturalData = new Map<number, Promise<{ train: Dataset; val: Dataset }>>();
+    const naturalAt = (size: number) => {
+      const p = spec.pretrain;
+      if (!naturalData.has(size))
+        naturalData.set(size, (async () => ({
+          train: await timed(`natural train ${size}px`, () => generateNatural({ count: p.trainSize, size, seed: p.seed, classes: p.classes }, opts)),
+          val: await timed(`natural val ${size}px`, () => generateNatural({ count: p.valSize, size, seed: p.seed + 1, classes: p.classes }, opts)),
+        }))());
+      return naturalData.get(size)!;
+    };
+
+    const base = await retinaAt(task.imageSize);
     const results: StudyResults = {
       schema: RESULTS_SCHEMA,
       spec,
@@ -93,9 +115,9 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
       startedAt: new Date(t0).toISOString(),
       models: models.map((m) => {
         const info = registry.get(m)!;
-        return { name: info.name, displayName: info.displayName, params: info.params };
+        return { name: info.name, displayName: info.displayName, params: info.params, imageSize: inputSizeFor(info, task.imageSize) };
       }),
-      task: { trainPositives: positives(trainSet), trainSize: task.trainSize, valPositives: positives(valSet), valSize: task.valSize },
+      task: { trainPositives: positives(base.train), trainSize: task.trainSize, valPositives: positives(base.val), valSize: task.valSize },
       pretraining: [],
       runs: [],
     };
@@ -105,33 +127,40 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
     };
     save();
 
-    let natural: { train: Dataset; val: Dataset } | undefined;
+    // The pretrained weights of each source model: the user's file, the cache, or embedded pretraining now.
+    const sources = new Map<string, PretrainRecord>();
     let index = 0;
-    for (const model of models) {
-      let pretrained: PretrainRecord | undefined;
-      if (spec.inits.includes('transfer')) {
-        pretrained = cachedPretrain(model, spec, cacheDir);
-        emit({ type: 'pretrain-start', model, cached: Boolean(pretrained) });
-        if (!pretrained) {
-          const p = spec.pretrain;
-          natural ??= {
-            train: await timed('natural train', () => generateNatural({ count: p.trainSize, size: p.imageSize, seed: p.seed, classes: p.classes }, opts)),
-            val: await timed('natural val', () => generateNatural({ count: p.valSize, size: p.imageSize, seed: p.seed + 1, classes: p.classes }, opts)),
-          };
-          pretrained = await pretrain(model, spec, natural, cacheDir, {
-            signal: opts.signal,
-            onProgress: (event) => emit({ type: 'train', index, phase: 'pretrain', model, event }),
-          });
-        }
-        results.pretraining.push(pretrained);
-        emit({ type: 'pretrain-end', record: pretrained });
-        save();
+    const sourceFor = async (model: string): Promise<PretrainRecord> => {
+      const known = sources.get(model);
+      if (known) return known;
+      let record: PretrainRecord | undefined = spec.weights?.[model] ? userWeights(model, spec.weights[model]) : cachedPretrain(model, spec, cacheDir);
+      emit({ type: 'pretrain-start', model, from: !record ? 'pretraining' : record.source === 'file' ? 'file' : 'cache' });
+      if (!record) {
+        const info = registry.get(model)!;
+        const size = inputSizeFor(info, spec.pretrain.imageSize);
+        record = await pretrain(model, spec, await naturalAt(size), cacheDir, modelOptionsFor(info, size, {}), {
+          signal: opts.signal,
+          onProgress: (event) => emit({ type: 'train', index, phase: 'pretrain', model, event }),
+        });
       }
+      sources.set(model, record);
+      results.pretraining.push(record);
+      emit({ type: 'pretrain-end', record });
+      save();
+      return record;
+    };
+
+    for (const model of models) {
+      const info = registry.get(model)!;
+      const size = inputSizeFor(info, task.imageSize);
+      const source = transferSource(model);
+      const pretrained = spec.inits.includes('transfer') ? await sourceFor(source.model) : undefined;
+      const data = await retinaAt(size);
       for (const init of spec.inits) {
         for (const seed of spec.seeds) {
           index += 1;
           emit({ type: 'run-start', index, total, model, init, seed });
-          const record = await runOne(spec, model, init, seed, { train: trainSet, val: valSet }, pretrained, {
+          const record = await runOne(spec, info, size, init, seed, data, init === 'transfer' ? { record: pretrained!, upTo: source.upTo } : undefined, {
             signal: opts.signal,
             onProgress: (event) => emit({ type: 'train', index, phase: 'run', model, event }),
           });
@@ -152,19 +181,23 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
 
 async function runOne(
   spec: StudySpec,
-  model: string,
+  info: ModelInfo,
+  size: number,
   init: Init,
   seed: number,
   data: { train: Dataset; val: Dataset },
-  pretrained: PretrainRecord | undefined,
+  transfer: { record: PretrainRecord; upTo?: string } | undefined,
   opts: { signal?: AbortSignal; onProgress: (e: TrainEvent) => void },
 ): Promise<RunRecord> {
-  const net = createModel(model, { numClasses: 1, seed, padding: spec.padding, device: spec.device });
+  const model = info.name;
+  const net = createModel(model, modelOptionsFor(info, size, { numClasses: 1, seed, padding: spec.padding, device: spec.device }));
   try {
     let load: RunRecord['load'];
-    if (init === 'transfer') {
-      const report = await net.loadWeights(pretrained!.weights, { head: 'replace', seed }, opts);
-      load = { loaded: report.loaded.length, reinitialised: report.reinitialised };
+    if (transfer) {
+      // Up to a stage (Slim): the rest, head included, keeps its fresh initialisation. Otherwise: all but a new head.
+      const options = transfer.upTo ? { upTo: transfer.upTo } : { head: 'replace' as const, seed };
+      const report = await net.loadWeights(transfer.record.weights, options, opts);
+      load = { loaded: report.loaded.length, reinitialised: transfer.upTo ? report.kept : report.reinitialised, from: transfer.record.model };
     }
     const t = spec.train;
     const r = await train(
@@ -177,6 +210,7 @@ async function runOne(
       model,
       init,
       seed,
+      imageSize: size,
       auc: r.final.meanAuc ?? NaN,
       steps: r.steps,
       finalLoss: r.losses[r.losses.length - 1],

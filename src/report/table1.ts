@@ -1,9 +1,11 @@
 // report.md from results.json alone: Table 1 in the paper's form (AUC mean ± std per model and initialisation,
 // parameters, pretraining accuracy), then the settings and every run.
+import * as path from 'node:path';
+
 import { meanStd } from '../metrics';
 import type { StudyResults } from '../experiments/study';
 
-const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
+const pct = (x: number | null) => (x !== null && Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
 const count = (n: number) => n.toLocaleString('en-US');
 
 function aucCell(values: number[]): string {
@@ -28,15 +30,18 @@ export function renderReport(r: StudyResults): string {
   lines.push('|---|---|---|---|---|---|');
   for (const m of r.models) {
     const aucs = (init: string) => r.runs.filter((x) => x.model === m.name && x.init === init).map((x) => x.auc);
-    const pre = r.pretraining.find((p) => p.model === m.name);
-    const preCell = pre ? `${pct(pre.top1)} / ${pct(pre.top5)}${pre.cached ? ' (cached)' : ''}` : '—';
+    const from = r.runs.find((x) => x.model === m.name && x.load)?.load?.from ?? m.name;
+    const pre = r.pretraining.find((p) => p.model === from);
+    const via = from === m.name ? '' : ` (${from}'s)`;
+    const preCell = !pre ? '—' : pre.source === 'file' ? `your weights: ${path.basename(pre.weights)}${via}` : `${pct(pre.top1)} / ${pct(pre.top5)}${pre.cached ? ' (cached)' : ''}${via}`;
     lines.push(`| ${m.displayName} | ${aucCell(aucs('random'))} | ${aucCell(aucs('transfer'))} | ${count(m.params.paper)} | ${count(m.params.numel)} | ${preCell} |`);
   }
   lines.push('');
   lines.push(
-    'AUC: mean ± sample standard deviation over seeds. Parameters (paper): Table 1\'s convention (every conv but the ' +
-      'first, and a 5-way head without bias); numel: every parameter with a 5-way head. Pretraining: accuracy (%) on ' +
-      `the held-out set of the embedded ${s.pretrain.classes}-class natural-image source, where Table 1 reports ImageNet top-5.`,
+    'AUC: mean ± sample standard deviation over seeds. Parameters (paper): for the CBR models Table 1\'s convention ' +
+      '(every conv but the first, and a 5-way head without bias); for ResNet-50 and Inception-v3 the counts Table 1 prints ' +
+      '(TF-slim variants); for Slim, numel. Parameters (numel): every parameter with a 5-way head. Pretraining: accuracy (%) ' +
+      `on the held-out set of the embedded ${s.pretrain.classes}-class natural-image source, where Table 1 reports ImageNet top-5.`,
     '',
   );
   lines.push('## Settings', '');
@@ -44,13 +49,16 @@ export function renderReport(r: StudyResults): string {
   lines.push(`- Fine-tuning: ${t.steps} steps, batch ${t.batchSize}, ${t.optimizer}, ${t.schedule.kind} schedule from lr ${t.schedule.lr}, weight decay ${t.weightDecay}; seeds ${s.seeds.join(', ')}.`);
   const p = s.pretrain;
   lines.push(`- Pretraining: ${p.steps} steps, batch ${p.batchSize}, ${p.optimizer}, lr ${p.schedule.lr}, on ${count(p.trainSize)} images of ${p.classes} classes at ${p.imageSize} px.`);
+  const raised = r.models.filter((m) => m.imageSize !== s.task.imageSize);
+  if (raised.length)
+    lines.push(`- Input size raised to what the architecture needs: ${raised.map((m) => `${m.displayName} ${m.imageSize} px`).join(', ')} (task and pretraining).`);
   lines.push(`- Padding: ${s.padding}. Device: ${s.device}. LibTorch ${r.environment.torch}, ${r.environment.threads} thread(s), Node ${r.environment.node}.`);
   lines.push('');
   lines.push('## Runs', '');
-  lines.push('| Model | Init | Seed | AUC | Final loss | Steps | Seconds | Images/s |');
-  lines.push('|---|---|---|---|---|---|---|---|');
+  lines.push('| Model | Init | Seed | Image px | AUC | Final loss | Steps | Seconds | Images/s |');
+  lines.push('|---|---|---|---|---|---|---|---|---|');
   for (const x of r.runs)
-    lines.push(`| ${x.model} | ${x.init} | ${x.seed} | ${pct(x.auc)} | ${x.finalLoss.toFixed(4)} | ${x.steps} | ${x.wallSeconds.toFixed(1)} | ${x.imagesPerSecond.toFixed(0)} |`);
+    lines.push(`| ${x.model} | ${x.init} | ${x.seed} | ${x.imageSize} | ${pct(x.auc)} | ${x.finalLoss.toFixed(4)} | ${x.steps} | ${x.wallSeconds.toFixed(1)} | ${x.imagesPerSecond.toFixed(0)} |`);
   lines.push('');
   if (!r.finishedAt) lines.push(`_In progress: ${r.runs.length} run(s) finished so far._`, '');
   return lines.join('\n');

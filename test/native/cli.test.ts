@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { runFixture } from '../helpers/python';
 import { tempDir } from '../helpers/tmp';
 
 const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
@@ -57,5 +58,40 @@ describe('the CLI', () => {
     const s = cli('run', '--preset', 'tiny', '--seed', '-1', '--out', path.join(dir, 'bad2'), '--cache-dir', cache);
     expect(s.status).toBe(2);
     expect(s.stderr).toContain('Expected `--seed` to be a non-negative integer but received -1 (ERR_INVALID_ARG)');
+  });
+});
+
+describe('the CLI with the ImageNet architectures and your own weights', () => {
+  const dir = tempDir('cli-imagenet');
+
+  it('runs Slim and Inception-v3 at the sizes they need, transferring from a torchvision ResNet-50 file', () => {
+    runFixture('torchvision_reference.py', ['--model', 'resnet50', '--out', dir, '--size', '32', '--batch', '4']);
+    const out = path.join(dir, 'run');
+    const weights = path.join(dir, 'before.pth');
+    const r = cli('run', '--preset', 'tiny', '--models', 'resnet50-slim,inception_v3', '--weights', `resnet50=${weights}`,
+      '--out', out, '--cache-dir', path.join(dir, 'cache'));
+    expect(r.stderr).toContain('pretrain: resnet50: using your weights, pretraining skipped');
+    expect(r.status).toBe(0);
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    const runs = results.runs as { model: string; init: string; imageSize: number; load?: { from: string; loaded: number } }[];
+    expect(runs).toHaveLength(8);
+    expect(new Set(runs.filter((x) => x.model === 'inception_v3').map((x) => x.imageSize))).toEqual(new Set([75]));
+    expect(new Set(runs.filter((x) => x.model === 'resnet50-slim').map((x) => x.imageSize))).toEqual(new Set([32]));
+    const slimTransfer = runs.find((x) => x.model === 'resnet50-slim' && x.init === 'transfer')!;
+    // conv1 + bn1 (1 + 5 tensors), then 18 per Bottleneck and 6 per downsample: layer1 (3 blocks), layer2 (4)
+    expect(slimTransfer.load).toMatchObject({ from: 'resnet50', loaded: 6 + (3 * 18 + 6) + (4 * 18 + 6) });
+    expect(results.pretraining.map((p: { model: string; source: string }) => [p.model, p.source])).toEqual([['resnet50', 'file'], ['inception_v3', 'natural']]);
+    const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    expect(report).toMatch(/\| Slim \(ResNet-50, halved layer3\/layer4\) \| .* \| 7,140,421 \| 7,140,421 \| your weights: before\.pth \(resnet50's\) \|/);
+    expect(report).toContain('Inception-v3 75 px');
+  });
+
+  it('names a bad --weights entry', () => {
+    const r = cli('run', '--preset', 'tiny', '--weights', 'resnet50', '--out', path.join(dir, 'bad'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('Expected `--weights` entries as MODEL=PATH but received "resnet50"');
+    const s = cli('run', '--preset', 'tiny', '--weights', 'resnet50=/nonexistent.pth', '--out', path.join(dir, 'bad'));
+    expect(s.status).toBe(2);
+    expect(s.stderr).toContain('Expected `weights.resnet50` to be the path of an existing weight file but received "/nonexistent.pth"');
   });
 });
