@@ -9,12 +9,12 @@ const results = (): StudyResults => ({
   environment: { torch: '1.13.0', napi: 8, node: 'v20', threads: 2, platform: 'linux-x64' },
   startedAt: '2026-01-01T00:00:00.000Z',
   finishedAt: '2026-01-01T00:01:00.000Z',
-  models: [{ name: 'cbr-small', displayName: 'CBR-Small', params: { numel: 2114341, paper: 2108672 } }],
+  models: [{ name: 'cbr-small', displayName: 'CBR-Small', params: { numel: 2114341, paper: 2108672 }, imageSize: 32 }],
   task: { trainPositives: 100, trainSize: 256, valPositives: 60, valSize: 128 },
   pretraining: [{ model: 'cbr-small', source: 'natural', classes: 20, top1: 0.5, top5: 0.9, steps: 8, wallSeconds: 1, weights: 'w.pt', cached: true }],
   runs: [0.8, 0.9, 0.85].flatMap((auc, seed) => [
-    { model: 'cbr-small', init: 'random' as const, seed, auc, steps: 8, finalLoss: 0.5, wallSeconds: 1, imagesPerSecond: 100, curve: [] },
-    { model: 'cbr-small', init: 'transfer' as const, seed, auc: auc - 0.1, steps: 8, finalLoss: 0.5, wallSeconds: 1, imagesPerSecond: 100, curve: [] },
+    { model: 'cbr-small', init: 'random' as const, seed, imageSize: 32, auc, steps: 8, finalLoss: 0.5, wallSeconds: 1, imagesPerSecond: 100, curve: [] },
+    { model: 'cbr-small', init: 'transfer' as const, seed, imageSize: 32, auc: auc - 0.1, steps: 8, finalLoss: 0.5, wallSeconds: 1, imagesPerSecond: 100, curve: [] },
   ]),
 });
 
@@ -32,7 +32,7 @@ describe('renderReport', () => {
     const md = renderReport(results());
     expect(md).toContain('| Model | Random init AUC | Transfer AUC | Parameters (paper) | Parameters (numel) | Pretraining top-1 / top-5 |');
     expect(md).toContain('| CBR-Small | 85.00 ± 5.00 (n=3) | 75.00 ± 5.00 (n=3) | 2,108,672 | 2,114,341 | 50.00 / 90.00 (cached) |');
-    expect(md.match(/\| cbr-small \| (random|transfer) \|/g)).toHaveLength(6);
+    expect(md.match(/\| cbr-small \| (random|transfer) \| \d \| 32 \|/g)).toHaveLength(6);
     expect(md).not.toContain('In progress');
   });
 
