@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import yargs from 'yargs';
 
-import { TransfusionError } from '../errors';
+import { TransfusionError, checkOneOf } from '../errors';
 import { PRESETS, preset } from '../experiments/presets';
 import { runStudy } from '../experiments/study';
 import { defaultCacheDir } from '../experiments/pretrain';
@@ -53,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
           })
           .option('device', { type: 'string', describe: 'cpu or cuda (default: the preset\'s)' })
           .option('threads', { type: 'number', describe: 'LibTorch threads (default: available cores)' })
+          .option('precision', { type: 'string', describe: 'fp32 (default) or bf16 (autocast; for a GPU)' })
+          .option('channels-last', { type: 'boolean', describe: 'NHWC weights and inputs (for a GPU)' })
           .option('cache-dir', { type: 'string', describe: `Pretrained-weight cache (default ${defaultCacheDir()})` })
           .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
           .option('json', { type: 'boolean', default: false, describe: 'Progress as JSON lines on stdout' }),
@@ -67,6 +69,10 @@ export async function main(argv: string[]): Promise<number> {
           if (args.models !== undefined) spec.models = args.models.split(',').map((m) => m.trim()).filter(Boolean);
           if (args.weights !== undefined) spec.weights = parseWeights(args.weights);
           if (args.device !== undefined) spec.device = args.device;
+          for (const t of [spec.train, spec.pretrain]) {
+            if (args.precision !== undefined) t.precision = checkOneOf('--precision', args.precision, ['fp32', 'bf16'] as const);
+            if (args['channels-last'] !== undefined) t.channelsLast = args['channels-last'];
+          }
           if (args.threads !== undefined) setThreads(args.threads);
           const outDir = path.resolve(args.out ?? path.join('runs', `${spec.name}-${timestamp()}`));
           const controller = new AbortController();

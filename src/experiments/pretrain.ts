@@ -9,7 +9,7 @@ import type { Dataset } from '../data/embedded';
 import { writeFileAtomic } from '../io/atomic';
 import { createModel, type ModelOptions } from '../models';
 import { train, type JobOptions, type TrainEvent } from '../train';
-import type { StudySpec } from './spec';
+import { trainOptionsOf, type StudySpec } from './spec';
 
 export interface PretrainRecord {
   model: string;
@@ -67,7 +67,7 @@ export async function pretrain(
     const result = await train(
       net,
       data,
-      { steps: p.steps, batchSize: p.batchSize, optimizer: p.optimizer, schedule: p.schedule, weightDecay: p.weightDecay, momentum: p.momentum, evalEvery: p.evalEvery, seed: p.seed },
+      { ...trainOptionsOf(p), seed: p.seed },
       opts,
     );
     const dir = path.join(cacheDir, 'pretrained');

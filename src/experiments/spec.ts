@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 
 import type { ScheduleSpec } from '../schedules/lr';
+import type { TrainOptions } from '../train';
 import { checkInteger, checkOneOf, invalidArg } from '../errors';
 import { listModels } from '../models';
 
@@ -10,6 +11,10 @@ export const INITS: readonly Init[] = ['random', 'transfer'];
 
 export interface TrainingSpec {
   steps: number;
+  /** NHWC weights and inputs (a GPU setting). */
+  channelsLast?: boolean;
+  /** "bf16" autocast (a GPU setting). */
+  precision?: 'fp32' | 'bf16';
   batchSize: number;
   optimizer: 'sgd' | 'adam';
   schedule: ScheduleSpec;
@@ -61,4 +66,12 @@ export function validateSpec(spec: StudySpec): StudySpec {
   if (spec.train.batchSize > spec.task.trainSize)
     throw invalidArg('train.batchSize', `at most task.trainSize (${spec.task.trainSize})`, spec.train.batchSize);
   return spec;
+}
+
+/** A spec's training settings as train() takes them. */
+export function trainOptionsOf(t: TrainingSpec): TrainOptions {
+  return {
+    steps: t.steps, batchSize: t.batchSize, optimizer: t.optimizer, schedule: t.schedule, weightDecay: t.weightDecay,
+    momentum: t.momentum, evalEvery: t.evalEvery, channelsLast: t.channelsLast, precision: t.precision,
+  };
 }

@@ -11,9 +11,10 @@ import { versions, getThreads } from '../runtime';
 import { train, type TrainEvent } from '../train';
 import { inputSizeFor, modelOptionsFor, transferSource } from './architecture';
 import { cachedPretrain, defaultCacheDir, pretrain, userWeights, type PretrainRecord } from './pretrain';
-import { validateSpec, type Init, type StudySpec } from './spec';
+import { trainOptionsOf, validateSpec, type Init, type StudySpec } from './spec';
 
 export const RESULTS_SCHEMA = 'transfusion-native/results@1';
+
 
 export interface RunRecord {
   model: string;
@@ -203,7 +204,7 @@ async function runOne(
     const r = await train(
       net,
       data,
-      { steps: t.steps, batchSize: t.batchSize, optimizer: t.optimizer, schedule: t.schedule, weightDecay: t.weightDecay, momentum: t.momentum, evalEvery: t.evalEvery, seed },
+      { ...trainOptionsOf(t), seed },
       opts,
     );
     return {

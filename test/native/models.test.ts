@@ -22,6 +22,35 @@ describe('the CBR registry', () => {
     expect(createModel('CBR-LargeT', { numClasses: 1 }).parameterCount().numel).toBe(8_539_173 - 4 * 512 - 4);
   });
 
+  it('counts ResNet-50 and Inception-v3 as torchvision does', () => {
+    const count = (name: string, options = {}) => {
+      const m = createModel(name, { numClasses: 1000, ...options });
+      const n = m.parameterCount().numel;
+      m.dispose();
+      return n;
+    };
+    expect(count('resnet50')).toBe(25_557_032);
+    expect(count('inception_v3')).toBe(27_161_264);
+    expect(count('inception_v3', { auxLogits: false })).toBe(23_834_568);
+    const paper = Object.fromEntries(listModels().map((m) => [m.name, m.params]));
+    expect(paper['resnet50']).toEqual({ numel: 23_518_277, paper: 23_570_408 });  // 5-way head; Table 1's TF-slim count
+    expect(paper['inception_v3'].paper).toBe(22_881_424);
+  });
+
+  it('names the stages of ResNet-50 and Inception-v3 as torchvision names their modules', () => {
+    expect(createModel('resnet50').stages()).toEqual(['conv1', 'layer1', 'layer2', 'layer3', 'layer4', 'fc']);
+    const inception = createModel('inception_v3', { auxLogits: false });
+    expect(inception.stages()).toEqual([
+      'Conv2d_1a_3x3', 'Conv2d_2a_3x3', 'Conv2d_2b_3x3', 'Conv2d_3b_1x1', 'Conv2d_4a_3x3',
+      'Mixed_5b', 'Mixed_5c', 'Mixed_5d', 'Mixed_6a', 'Mixed_6b', 'Mixed_6c', 'Mixed_6d', 'Mixed_6e',
+      'Mixed_7a', 'Mixed_7b', 'Mixed_7c', 'fc',
+    ]);
+    expect(inception.info().minInputSize).toBe(75);
+    expect(() => inception.stageShapes(74)).toThrow('Model "inception_v3" needs inputs of at least 75x75 but received 74x74');
+    expect(inception.stageShapes(75).Mixed_7c).toEqual([1, 2048, 1, 1]);
+    inception.dispose();
+  });
+
   it('names stages layer1..layerL and head, with the shapes of each', () => {
     const m = createModel('cbr-larget');
     expect(m.stages()).toEqual(['layer1', 'layer2', 'layer3', 'layer4', 'layer5', 'head']);
