@@ -22,6 +22,8 @@ export interface ModelInfo {
   /** numel: every parameter as built; paper: Table 1's counting convention. */
   params: { numel: number; paper: number };
   minInputSize: number;
+  /** The first convolution's weight, e.g. "conv1.weight" (what the Gabor hybrid replaces). */
+  inputConv: string;
 }
 
 export interface DatasetInfo {
@@ -125,8 +127,18 @@ export interface NativeModel {
   stageShapes(height: number, width: number): [string, number[]][];
   save(path: string, format: 'pt' | 'safetensors'): NativeJob<void>;
   load(path: string, options?: { strict?: boolean; head?: 'keep' | 'replace'; seed?: number; upTo?: string }): NativeJob<LoadReport>;
+  getParameter(name: string): TensorData;
+  setParameter(name: string, value: TensorData): void;
+  meanVar(path: string, options?: { seed?: number; batchNorm?: 'meanvar' | 'default' }): NativeJob<MeanVarReport>;
   dispose(): void;
   readonly disposed: boolean;
+}
+
+/** What Mean Var did: tensors drawn from N(mean, var) of the source, reset to defaults, or kept (the new head). */
+export interface MeanVarReport {
+  drawn: string[];
+  reset: string[];
+  kept: string[];
 }
 
 export interface NativeDataset {
@@ -165,6 +177,7 @@ export interface NativeAddon {
   forward(model: NativeModel, input: TensorData, options?: { stage?: string } & ComputeOptions): NativeJob<TensorData>;
   createDataset(options: { images: TensorData; targets: Float32Array; task: DatasetInfo['task']; outputs: number }): NativeDataset;
   auc(scores: Float64Array | number[], labels: Float64Array | number[]): number;
+  readTensor(path: string, key: string): NativeJob<TensorData>;
 }
 
 export const NATIVE_EXPORTS = [
@@ -182,6 +195,7 @@ export const NATIVE_EXPORTS = [
   'forward',
   'createDataset',
   'auc',
+  'readTensor',
 ] as const satisfies readonly (keyof NativeAddon)[];
 
 /** The package root: the nearest directory above this file whose package.json is ours (works from src and dist). */

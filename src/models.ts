@@ -1,12 +1,12 @@
 // Models by name from the native registry. Every model exposes its stages, its parameter counts under both
 // conventions, and weights in and out.
-import type { ComputeOptions, LoadReport, ModelInfo, NativeModel, TensorData } from '../bindings/native';
+import type { ComputeOptions, LoadReport, MeanVarReport, ModelInfo, NativeModel, TensorData } from '../bindings/native';
 import { checkInteger, checkOneOf, invalidArg } from './errors';
 import { awaitJob, callNative } from './job';
 import { produceAtomic } from './io/atomic';
 import { addon } from './runtime';
 
-export type { ComputeOptions, LoadReport, ModelInfo, TensorData };
+export type { ComputeOptions, LoadReport, MeanVarReport, ModelInfo, TensorData };
 
 export interface ModelOptions {
   /** Outputs of the classifier: 1 for a binary task, 5 for the chest x-ray pathologies, K for K-way pretraining. */
@@ -83,12 +83,31 @@ export class Model {
     return awaitJob(() => this.native.load(file, options), opts.signal);
   }
 
+  /** One parameter or buffer as float32, e.g. `getParameter(model.info().inputConv)` for the conv1 filters. */
+  getParameter(name: string): TensorData {
+    return callNative(() => this.native.getParameter(name));
+  }
+  setParameter(name: string, value: TensorData): void {
+    callNative(() => this.native.setParameter(name, value));
+  }
+
+  /** Mean Var: redraw conv/linear (and BatchNorm affine) tensors i.i.d. from N(mean, var) of the file's tensors. */
+  async meanVarInit(file: string, options: { seed?: number; batchNorm?: 'meanvar' | 'default' } = {}, opts: { signal?: AbortSignal } = {}): Promise<MeanVarReport> {
+    if (options.batchNorm !== undefined) checkOneOf('batchNorm', options.batchNorm, ['meanvar', 'default'] as const);
+    return awaitJob(() => this.native.meanVar(file, options), opts.signal);
+  }
+
   dispose(): void {
     this.native.dispose();
   }
   get disposed(): boolean {
     return this.native.disposed;
   }
+}
+
+/** One tensor of a weight file (.pth/.pt or .safetensors), as float32. */
+export async function readTensor(file: string, key: string, opts: { signal?: AbortSignal } = {}): Promise<TensorData> {
+  return awaitJob(() => addon().readTensor(file, key), opts.signal);
 }
 
 export function createModel(name: string, options: ModelOptions = {}): Model {

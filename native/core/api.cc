@@ -7,6 +7,7 @@
 #include "core/data/embedded.h"
 #include "core/models/registry.h"
 #include "core/train/trainer.h"
+#include "core/weights/meanvar.h"
 #include "core/weights/state.h"
 
 namespace tn {
@@ -57,6 +58,7 @@ ModelInfo infoOf(const std::string& name, const ModelOptions& options, NetworkIm
   for (const auto& p : net.parameters()) info.numel += p.numel();
   info.paperParams = net.paperParamCount();
   info.minInputSize = net.minInputSize();
+  info.inputConv = net.inputConvKey();
   return info;
 }
 
@@ -130,6 +132,22 @@ void saveWeights(Model& model, const std::string& path, const std::string& forma
 
 LoadReport loadWeights(Model& model, const std::string& path, const LoadOptions& options) {
   return guard([&] { return loadState(model, path, options); });
+}
+
+TensorData getParameter(Model& model, const std::string& name) {
+  return guard([&] { return parameterOf(model, name); });
+}
+
+void setParameter(Model& model, const std::string& name, const TensorData& value) {
+  guard([&] { assignParameter(model, name, value); });
+}
+
+TensorData readTensor(const std::string& path, const std::string& key) {
+  return guard([&] { return tensorFromFile(path, key); });
+}
+
+MeanVarReport meanVarInit(Model& model, const std::string& path, const MeanVarOptions& options) {
+  return guard([&] { return applyMeanVar(model, path, options); });
 }
 
 std::shared_ptr<Dataset> generateRetina(const RetinaOptions& options, const JobControl& job) {

@@ -28,6 +28,12 @@ struct JobControl {
   void report(Event e) const { if (emit) emit(std::move(e)); }
 };
 
+// A dense float32 tensor crossing into or out of the core.
+struct TensorData {
+  std::vector<float> data;  // row-major
+  std::vector<int64_t> shape;
+};
+
 // ---- runtime -------------------------------------------------------------------------------------------------
 std::string torchVersion();
 void setThreads(int count);
@@ -50,6 +56,7 @@ struct ModelInfo {
   int64_t numel = 0;                // every parameter of this model, as built
   int64_t paperParams = 0;          // Table 1's convention (see models/cbr.cc)
   int minInputSize = 1;             // smallest square input that survives every conv and pool
+  std::string inputConv;            // the first convolution's weight, e.g. "conv1.weight"
 };
 std::vector<ModelInfo> listModels();
 // A model runs one job at a time. reserve() marks it busy (ERR_BUSY if it already is) until the last copy of the
@@ -74,6 +81,26 @@ struct LoadReport {
 };
 // format: "pt" (a zip Python's torch.load reads) or "safetensors".
 void saveWeights(Model& model, const std::string& path, const std::string& format);
+
+// One parameter or buffer by name, as float32 (for small tensors: filters, statistics). Throws ERR_INVALID_ARG for an
+// unknown name or a shape mismatch.
+TensorData getParameter(Model& model, const std::string& name);
+void setParameter(Model& model, const std::string& name, const TensorData& value);
+// One tensor of a weight file, as float32. Throws ERR_INVALID_ARG (naming the file) if the key is absent.
+TensorData readTensor(const std::string& path, const std::string& key);
+
+// Mean Var (the paper's Section 5): every conv and linear weight and bias of the model is drawn i.i.d. from
+// N(mean, var) of the same tensor in the pretrained file, from a generator seeded with `seed`. BatchNorm affine
+// parameters: "meanvar" (drawn the same way) or "default" (weight 1, bias 0). BatchNorm running statistics describe
+// data, not weights: always reset to 0 / 1. The classifier stays as initialised (a new head, as in transfer).
+struct MeanVarOptions {
+  uint64_t seed = 0;
+  std::string batchNorm = "meanvar";
+};
+struct MeanVarReport {
+  std::vector<std::string> drawn, reset, kept;
+};
+MeanVarReport meanVarInit(Model& model, const std::string& path, const MeanVarOptions& options);
 LoadReport loadWeights(Model& model, const std::string& path, const LoadOptions& options);
 
 // ---- embedded data -------------------------------------------------------------------------------------------
@@ -108,10 +135,6 @@ std::vector<float> meanColour(const Dataset& data); // (count, channels), in the
 struct ComputeOptions {
   bool channelsLast = false;       // NHWC memory format for 4-D weights and inputs
   std::string precision = "fp32";  // "fp32" or "bf16" (autocast: matmuls and convs in bfloat16, weights in fp32)
-};
-struct TensorData {
-  std::vector<float> data;  // row-major
-  std::vector<int64_t> shape;
 };
 // Eval-mode output of a (N, 3, H, W) batch: the logits, or the named stage's activations.
 TensorData forward(Model& model, const TensorData& input, const std::string& stage, const ComputeOptions& compute,

@@ -134,6 +134,18 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   });
 }
 
+// [async] readTensor(path, key) -> Job<{ data: Float32Array, shape }>: one tensor of a weight file, as float32.
+Napi::Value readTensor(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const std::string path = stringArg(info, 0, "path"), key = stringArg(info, 1, "key");
+    return startJob(env, env.Undefined(), [path, key](const tn::JobControl&) -> Settle {
+      auto out = std::make_shared<tn::TensorData>(tn::readTensor(path, key));
+      return [out](Napi::Env e) -> Napi::Value { return tensorDataToJs(e, *out); };
+    });
+  });
+}
+
 // createDataset({ images: { data, shape: [N, 3, H, W] }, targets: Float32Array, task, outputs }) -> NativeDataset.
 // Images are used as given (normalise them first). Throws ERR_INVALID_ARG naming the bad field or target.
 Napi::Value createDataset(const Napi::CallbackInfo& info) {
@@ -176,6 +188,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("evaluate", Napi::Function::New(env, evaluate, "evaluate"));
   exports.Set("forward", Napi::Function::New(env, forward, "forward"));
   exports.Set("createDataset", Napi::Function::New(env, createDataset, "createDataset"));
+  exports.Set("readTensor", Napi::Function::New(env, readTensor, "readTensor"));
   exports.Set("auc", Napi::Function::New(env, auc, "auc"));
   return exports;
 }

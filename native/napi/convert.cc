@@ -88,11 +88,6 @@ std::vector<double> numbers(Napi::Value v, const std::string& key) {
   return out;
 }
 
-Napi::Array stringsToJs(Napi::Env env, const std::vector<std::string>& items) {
-  Napi::Array a = Napi::Array::New(env, items.size());
-  for (uint32_t i = 0; i < items.size(); ++i) a.Set(i, items[i]);
-  return a;
-}
 
 Napi::Value numberOrNull(Napi::Env env, double v) { return std::isfinite(v) ? Napi::Number::New(env, v) : env.Null(); }
 
@@ -202,6 +197,20 @@ int evalBatchSize(Napi::Value value) {
   return integer(objectOf(value, "evaluate options"), "batchSize", 128, 1, 1 << 20);
 }
 
+Napi::Array stringsToJs(Napi::Env env, const std::vector<std::string>& items) {
+  Napi::Array a = Napi::Array::New(env, items.size());
+  for (uint32_t i = 0; i < items.size(); ++i) a.Set(i, items[i]);
+  return a;
+}
+
+tn::MeanVarOptions meanVarOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "Mean Var options");
+  tn::MeanVarOptions m;
+  m.seed = seed(o, "seed");
+  m.batchNorm = text(o, "batchNorm", m.batchNorm);
+  return m;
+}
+
 tn::LoadOptions loadOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "load options");
   tn::LoadOptions l;
@@ -254,6 +263,7 @@ Napi::Object modelInfoToJs(Napi::Env env, const tn::ModelInfo& info) {
   params.Set("paper", static_cast<double>(info.paperParams));
   o.Set("params", params);
   o.Set("minInputSize", info.minInputSize);
+  o.Set("inputConv", info.inputConv);
   return o;
 }
 

@@ -13,6 +13,8 @@ tn::TrainOptions trainOptions(Napi::Value value);
 tn::RetinaOptions retinaOptions(Napi::Value value);
 tn::NaturalOptions naturalOptions(Napi::Value value);
 tn::LoadOptions loadOptions(Napi::Value value);
+tn::MeanVarOptions meanVarOptions(Napi::Value value);  // { seed, batchNorm }
+Napi::Array stringsToJs(Napi::Env env, const std::vector<std::string>& items);
 int evalBatchSize(Napi::Value options);  // { batchSize } -> batch size, default 128
 tn::ComputeOptions computeOptions(Napi::Value options);  // { channelsLast, precision }
 std::string stageOption(Napi::Value options);             // { stage } -> stage name, "" for the logits

@@ -85,7 +85,10 @@ template class Handle<DatasetHandle, tn::Dataset>;
 Napi::Function ModelHandle::define(Napi::Env env) {
   auto properties = lifetimeProperties();
   properties.insert(properties.end(), {InstanceMethod<&ModelHandle::info>("info"), InstanceMethod<&ModelHandle::stageShapes>("stageShapes"),
-                                       InstanceMethod<&ModelHandle::save>("save"), InstanceMethod<&ModelHandle::load>("load")});
+                                       InstanceMethod<&ModelHandle::save>("save"), InstanceMethod<&ModelHandle::load>("load"),
+                                       InstanceMethod<&ModelHandle::getParameter>("getParameter"),
+                                       InstanceMethod<&ModelHandle::setParameter>("setParameter"),
+                                       InstanceMethod<&ModelHandle::meanVar>("meanVar")});
   return DefineClass(env, "NativeModel", properties);
 }
 
@@ -142,6 +145,50 @@ Napi::Value ModelHandle::load(const Napi::CallbackInfo& info) {
     return startJob(env, env.Undefined(), [model, hold, path, options](const tn::JobControl&) -> Settle {
       auto report = std::make_shared<tn::LoadReport>(tn::loadWeights(*model, path, options));
       return [report](Napi::Env e) -> Napi::Value { return loadReportToJs(e, *report); };
+    });
+  });
+}
+
+// getParameter(name) -> { data: Float32Array, shape }: one parameter or buffer, as float32 (for small tensors).
+Napi::Value ModelHandle::getParameter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    auto model = get(env);
+    auto hold = tn::reserve(model);
+    return tensorDataToJs(env, tn::getParameter(*model, stringArg(info, 0, "name")));
+  });
+}
+
+// setParameter(name, { data: Float32Array, shape }): overwrite one parameter or buffer. Throws ERR_INVALID_ARG.
+Napi::Value ModelHandle::setParameter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    auto model = get(env);
+    const std::string name = stringArg(info, 0, "name");
+    const tn::TensorData value = tensorData(info[1], "value");
+    auto hold = tn::reserve(model);
+    tn::setParameter(*model, name, value);
+    return env.Undefined();
+  });
+}
+
+// [async] meanVar(path, { seed, batchNorm: 'meanvar'|'default' }) -> Job<{ drawn, reset, kept }>.
+Napi::Value ModelHandle::meanVar(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    auto model = get(env);
+    const std::string path = stringArg(info, 0, "path");
+    const tn::MeanVarOptions options = meanVarOptions(info[1]);
+    auto hold = tn::reserve(model);
+    return startJob(env, env.Undefined(), [model, hold, path, options](const tn::JobControl&) -> Settle {
+      auto report = std::make_shared<tn::MeanVarReport>(tn::meanVarInit(*model, path, options));
+      return [report](Napi::Env e) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(e);
+        o.Set("drawn", stringsToJs(e, report->drawn));
+        o.Set("reset", stringsToJs(e, report->reset));
+        o.Set("kept", stringsToJs(e, report->kept));
+        return o;
+      };
     });
   });
 }

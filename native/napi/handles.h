@@ -53,6 +53,9 @@ class ModelHandle : public Handle<ModelHandle, tn::Model> {
   Napi::Value stageShapes(const Napi::CallbackInfo& info);
   Napi::Value save(const Napi::CallbackInfo& info);
   Napi::Value load(const Napi::CallbackInfo& info);
+  Napi::Value getParameter(const Napi::CallbackInfo& info);
+  Napi::Value setParameter(const Napi::CallbackInfo& info);
+  Napi::Value meanVar(const Napi::CallbackInfo& info);
 };
 
 class DatasetHandle : public Handle<DatasetHandle, tn::Dataset> {

@@ -41,6 +41,7 @@ class CbrNetImpl : public NetworkImpl {
   int numClasses() const override;
   int64_t paperParamCount() const override;
   int minInputSize() const override;
+  std::string inputConvKey() const override { return "layer1.conv.weight"; }
 
  private:
   CbrSpec spec_;

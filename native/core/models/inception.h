@@ -40,6 +40,7 @@ class InceptionV3Impl : public NetworkImpl {
   int numClasses() const override;
   int64_t paperParamCount() const override;
   int minInputSize() const override { return 75; }
+  std::string inputConvKey() const override { return "Conv2d_1a_3x3.conv.weight"; }
 
  private:
   // Runs the main path, calling visit(stage, output) after every stage; returns the pooled features before fc,

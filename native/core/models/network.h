@@ -22,6 +22,8 @@ struct NetworkImpl : torch::nn::Module {
   virtual std::string headName() const { return "head"; }
   // The stage a parameter or buffer belongs to (default: its first name component).
   virtual std::string stageOf(const std::string& key) const { return key.substr(0, key.find('.')); }
+  // The weight of the first convolution (what the paper's Gabor hybrid replaces).
+  virtual std::string inputConvKey() const = 0;
   // Keys that belong to the classifier(s) dropped by head replacement.
   virtual bool isHeadKey(const std::string& key) const { return stageOf(key) == headName(); }
   // A fresh classifier for numClasses outputs, drawn from gen, on the model's current device.

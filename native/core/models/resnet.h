@@ -40,6 +40,7 @@ class ResNetImpl : public NetworkImpl {
   int numClasses() const override;
   int64_t paperParamCount() const override;
   int minInputSize() const override { return 1; }
+  std::string inputConvKey() const override { return "conv1.weight"; }
 
  private:
   torch::Tensor stem(torch::Tensor x);
