@@ -24,3 +24,12 @@ export function meanStd(values: number[]): { mean: number; std: number; n: numbe
   const variance = n > 1 ? values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
   return { mean, std: Math.sqrt(variance), n };
 }
+
+/**
+ * The first step at which the validation AUC reached `threshold` (the paper's Figure 7 uses 0.91), or null if it never
+ * did. Resolution is the evaluation interval of the curve.
+ */
+export function stepsToAuc(curve: { step: number; auc: number | null }[], threshold: number): number | null {
+  for (const point of curve) if (point.auc !== null && point.auc >= threshold) return point.step;
+  return null;
+}

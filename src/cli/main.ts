@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import yargs from 'yargs';
 
-import { TransfusionError, checkOneOf } from '../errors';
-import { PRESETS, preset } from '../experiments/presets';
+import { TransfusionError, checkNumber, checkOneOf } from '../errors';
+import { EXPERIMENTS, experimentSpec } from '../experiments/catalog';
+import { PRESETS } from '../experiments/presets';
 import { runStudy } from '../experiments/study';
 import { defaultCacheDir } from '../experiments/pretrain';
 import { listModels } from '../models';
@@ -38,11 +39,14 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('transfusion-native')
     .usage('$0 <command> [options]')
     .command(
-      ['run', '$0'],
-      'Run a study (default preset "quick": the four CBR models, random init against transfer, 3 seeds, embedded RETINA-like task)',
+      ['run [experiment]', '$0 [experiment]'],
+      'Run an experiment (default "table1" at preset "quick": the four CBR models, random init against transfer, 3 seeds, ' +
+        'embedded RETINA-like task); also meanvar (Figure 6), transfusion (Figure 7), hybrids (Figure 8)',
       (y) =>
         y
-          .option('preset', { type: 'string', default: 'quick', describe: `Study preset: ${Object.keys(PRESETS).join(', ')}` })
+          .positional('experiment', { type: 'string', default: 'table1', describe: `One of ${Object.keys(EXPERIMENTS).join(', ')}` })
+          .option('preset', { type: 'string', default: 'quick', describe: `Scale preset: ${Object.keys(PRESETS).join(', ')}` })
+          .option('threshold', { type: 'number', describe: 'Validation AUC for steps-to-threshold (the paper: 0.91)' })
           .option('out', { type: 'string', describe: 'Run directory (default runs/<preset>-<time>)' })
           .option('seed', { type: 'number', describe: 'First seed: the preset\'s N seeds become seed, seed+1, ...' })
           .option('models', { type: 'string', describe: 'Comma-separated models instead of the preset\'s (see `models`)' })
@@ -60,13 +64,22 @@ export async function main(argv: string[]): Promise<number> {
           .option('json', { type: 'boolean', default: false, describe: 'Progress as JSON lines on stdout' }),
       async (args) => {
         try {
-          const spec = preset(args.preset);
+          const spec = experimentSpec(args.experiment, args.preset);
           if (args.seed !== undefined) {
             if (!Number.isInteger(args.seed) || args.seed < 0)
               throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--seed\` to be a non-negative integer but received ${args.seed}`);
             spec.seeds = spec.seeds.map((_, i) => (args.seed as number) + i);
           }
-          if (args.models !== undefined) spec.models = args.models.split(',').map((m) => m.trim()).filter(Boolean);
+          if (args.models !== undefined) {
+            const models = args.models.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
+            spec.models = models;
+            if (spec.arms) {
+              spec.arms = spec.arms.filter((a) => models.includes(a.model));
+              if (!spec.arms.length)
+                throw new TransfusionError('ERR_INVALID_ARG', `Experiment "${args.experiment}" has no arms for --models ${args.models}`);
+            }
+          }
+          if (args.threshold !== undefined) spec.threshold = checkNumber('--threshold', args.threshold, 0, 1);
           if (args.weights !== undefined) spec.weights = parseWeights(args.weights);
           if (args.device !== undefined) spec.device = args.device;
           for (const t of [spec.train, spec.pretrain]) {

@@ -15,6 +15,8 @@ const adam = (lr: number, steps: number, batchSize: number, evalEvery: number): 
 
 const quick: StudySpec = {
   name: 'quick',
+  experiment: 'table1',
+  threshold: 0.91,
   why:
     'Table 1 in miniature on 2 CPU cores in under 5 minutes: 40 px images, 60 Adam steps of 16 images per run, ' +
     'and a 20-class embedded stand-in for ImageNet pretraining.',

@@ -1,13 +1,25 @@
-// A study: models x initialisations x seeds on one task, with the pretraining that the transfer arm needs.
+// A study: arms (a model with an initialisation) x seeds on one task, with the pretraining the arms draw on.
+// Table 1 is the arms models x {random, transfer}; Section 5's experiments list their arms explicitly.
 import * as fs from 'node:fs';
 
 import type { ScheduleSpec } from '../schedules/lr';
 import type { TrainOptions } from '../train';
-import { checkInteger, checkOneOf, invalidArg } from '../errors';
+import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
 import { listModels } from '../models';
+import { modelForInit, parseInit } from '../schedules/init';
 
-export type Init = 'random' | 'transfer';
-export const INITS: readonly Init[] = ['random', 'transfer'];
+/** An initialisation by name: "random", "transfer", "meanvar", "gabor", "slim" or "transfusion:<stage>". */
+export type Init = string;
+
+export interface Arm {
+  model: string;
+  init: Init;
+}
+
+/** The study's arms: its explicit list, or every model with every initialisation. */
+export function armsOf(spec: StudySpec): Arm[] {
+  return spec.arms ?? spec.models.flatMap((model) => spec.inits.map((init) => ({ model, init })));
+}
 
 export interface TrainingSpec {
   steps: number;
@@ -23,9 +35,17 @@ export interface TrainingSpec {
   evalEvery: number;
 }
 
+export type Experiment = 'table1' | 'meanvar' | 'transfusion' | 'hybrids';
+
 export interface StudySpec {
   /** The preset (or config) name, recorded in results. */
   name: string;
+  /** Which of the paper's comparisons this is (it shapes the report). */
+  experiment: Experiment;
+  /** Validation AUC for steps-to-threshold (the paper's Figure 7 uses 0.91). */
+  threshold: number;
+  /** Explicit arms; when absent, every model with every init. */
+  arms?: Arm[];
   /** Why this study's values are what they are (one line, shown in the report). */
   why: string;
   models: string[];
@@ -46,7 +66,18 @@ export function validateSpec(spec: StudySpec): StudySpec {
   for (const m of spec.models)
     if (!known.has(String(m).toLowerCase())) throw invalidArg('models', `model names from: ${[...known].join(', ')}`, m);
   if (!Array.isArray(spec.inits) || spec.inits.length === 0) throw invalidArg('inits', 'a non-empty list', spec.inits);
-  spec.inits.forEach((init) => checkOneOf('inits', init, INITS));
+  checkOneOf('experiment', spec.experiment, ['table1', 'meanvar', 'transfusion', 'hybrids'] as const);
+  checkNumber('threshold', spec.threshold, 0, 1);
+  const stagesOf = new Map(listModels().map((m) => [m.name, m.stages] as const));
+  for (const arm of armsOf(spec)) {
+    const schedule = parseInit(arm.init);
+    const model = modelForInit(String(arm.model).toLowerCase(), schedule);
+    if (!known.has(model)) throw invalidArg('arms', `model names from: ${[...known].join(', ')}`, arm.model);
+    if (schedule.kind === 'transfusion' && !stagesOf.get(model)!.includes(schedule.upTo))
+      throw invalidArg('init', `a transfusion point among ${model}'s stages (${stagesOf.get(model)!.join(', ')})`, arm.init);
+    if (schedule.kind === 'slim' && !['resnet50', 'resnet50-slim'].includes(String(arm.model).toLowerCase()))
+      throw invalidArg('init', 'used with resnet50 ("slim" is a ResNet-50 hybrid)', `${arm.model} ${arm.init}`);
+  }
   if (!Array.isArray(spec.seeds) || spec.seeds.length === 0) throw invalidArg('seeds', 'a non-empty list of seeds', spec.seeds);
   spec.seeds.forEach((s) => checkInteger('seeds', s, 0));
   checkOneOf('device', spec.device.replace(/:\d+$/, ''), ['cpu', 'cuda'] as const);

@@ -5,13 +5,15 @@ import * as path from 'node:path';
 
 import { generateNatural, generateRetina, type Dataset } from '../data/embedded';
 import { writeFileAtomic } from '../io/atomic';
+import { stepsToAuc } from '../metrics';
 import { createModel, listModels, type ModelInfo } from '../models';
 import { renderReport } from '../report/table1';
 import { versions, getThreads } from '../runtime';
+import { applyInit, initLabel, modelForInit, needsPretrained, parseInit, type InitReport, type InitSchedule } from '../schedules/init';
 import { train, type TrainEvent } from '../train';
 import { inputSizeFor, modelOptionsFor, transferSource } from './architecture';
 import { cachedPretrain, defaultCacheDir, pretrain, userWeights, type PretrainRecord } from './pretrain';
-import { trainOptionsOf, validateSpec, type Init, type StudySpec } from './spec';
+import { armsOf, trainOptionsOf, validateSpec, type Init, type StudySpec } from './spec';
 
 export const RESULTS_SCHEMA = 'transfusion-native/results@1';
 
@@ -22,14 +24,16 @@ export interface RunRecord {
   seed: number;
   /** Final validation AUC-ROC (referable DR). */
   auc: number;
+  /** The first evaluated step with validation AUC >= the study's threshold, or null if none reached it. */
+  stepsToThreshold: number | null;
   steps: number;
   finalLoss: number;
   wallSeconds: number;
   imagesPerSecond: number;
   curve: { step: number; auc: number | null }[];
   imageSize: number;
-  /** Transfer arm: what loading the pretrained weights did (and whose weights they were). */
-  load?: { loaded: number; reinitialised: string[]; from: string };
+  /** What the initialisation did (tensors loaded or drawn, which stayed fresh, whose weights it drew on). */
+  load?: InitReport;
 }
 
 export interface StudyResults {
@@ -71,11 +75,16 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const t0 = Date.now();
   fs.mkdirSync(opts.outDir, { recursive: true });
-  const total = spec.models.length * spec.inits.length * spec.seeds.length;
+  const arms = armsOf(spec).map((a) => {
+    const init = parseInit(a.init);
+    return { model: modelForInit(a.model.toLowerCase(), init), init };
+  });
+  const total = arms.length * spec.seeds.length;
+  // Gabor conv1 is scaled to the pretrained conv1 when the study has pretrained weights anyway.
+  const pretrainedAnyway = arms.some((a) => needsPretrained(a.init)) || Object.keys(spec.weights ?? {}).length > 0;
   emit({ type: 'study-start', total, outDir: opts.outDir });
 
   const registry = new Map(listModels().map((m) => [m.name, m] as const));
-  const models = spec.models.map((m) => m.toLowerCase());
   const owned: Dataset[] = [];
   const timed = async <T extends Dataset>(what: string, make: () => Promise<T>): Promise<T> => {
     const t = Date.now();
@@ -114,7 +123,7 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
       spec,
       environment: { ...versions(), threads: getThreads(), platform: `${process.platform}-${process.arch}` },
       startedAt: new Date(t0).toISOString(),
-      models: models.map((m) => {
+      models: [...new Set(arms.map((a) => a.model))].map((m) => {
         const info = registry.get(m)!;
         return { name: info.name, displayName: info.displayName, params: info.params, imageSize: inputSizeFor(info, task.imageSize) };
       }),
@@ -151,24 +160,25 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
       return record;
     };
 
-    for (const model of models) {
+    for (const arm of arms) {
+      const model = arm.model;
       const info = registry.get(model)!;
       const size = inputSizeFor(info, task.imageSize);
-      const source = transferSource(model);
-      const pretrained = spec.inits.includes('transfer') ? await sourceFor(source.model) : undefined;
+      const sourceModel = transferSource(model).model;
+      const useSource = needsPretrained(arm.init) || (arm.init.kind === 'gabor' && pretrainedAnyway);
+      const pretrained = useSource ? await sourceFor(sourceModel) : undefined;
       const data = await retinaAt(size);
-      for (const init of spec.inits) {
-        for (const seed of spec.seeds) {
-          index += 1;
-          emit({ type: 'run-start', index, total, model, init, seed });
-          const record = await runOne(spec, info, size, init, seed, data, init === 'transfer' ? { record: pretrained!, upTo: source.upTo } : undefined, {
-            signal: opts.signal,
-            onProgress: (event) => emit({ type: 'train', index, phase: 'run', model, event }),
-          });
-          results.runs.push(record);
-          save();
-          emit({ type: 'run-end', index, total, record });
-        }
+      for (const seed of spec.seeds) {
+        index += 1;
+        const init = initLabel(arm.init);
+        emit({ type: 'run-start', index, total, model, init, seed });
+        const record = await runOne(spec, info, size, arm.init, seed, data, pretrained, {
+          signal: opts.signal,
+          onProgress: (event) => emit({ type: 'train', index, phase: 'run', model, event }),
+        });
+        results.runs.push(record);
+        save();
+        emit({ type: 'run-end', index, total, record });
       }
     }
     results.finishedAt = new Date().toISOString();
@@ -184,41 +194,33 @@ async function runOne(
   spec: StudySpec,
   info: ModelInfo,
   size: number,
-  init: Init,
+  schedule: InitSchedule,
   seed: number,
   data: { train: Dataset; val: Dataset },
-  transfer: { record: PretrainRecord; upTo?: string } | undefined,
+  pretrained: PretrainRecord | undefined,
   opts: { signal?: AbortSignal; onProgress: (e: TrainEvent) => void },
 ): Promise<RunRecord> {
   const model = info.name;
   const net = createModel(model, modelOptionsFor(info, size, { numClasses: 1, seed, padding: spec.padding, device: spec.device }));
   try {
-    let load: RunRecord['load'];
-    if (transfer) {
-      // Up to a stage (Slim): the rest, head included, keeps its fresh initialisation. Otherwise: all but a new head.
-      const options = transfer.upTo ? { upTo: transfer.upTo } : { head: 'replace' as const, seed };
-      const report = await net.loadWeights(transfer.record.weights, options, opts);
-      load = { loaded: report.loaded.length, reinitialised: transfer.upTo ? report.kept : report.reinitialised, from: transfer.record.model };
-    }
-    const t = spec.train;
-    const r = await train(
-      net,
-      data,
-      { ...trainOptionsOf(t), seed },
-      opts,
-    );
+    // Table 1's "transfer" for Slim means its hybrid: ResNet-50's weights up to layer2.
+    const effective: InitSchedule = model === 'resnet50-slim' && schedule.kind === 'transfer' ? { kind: 'slim' } : schedule;
+    const report = await applyInit(net, effective, pretrained && { weights: pretrained.weights, model: pretrained.model }, seed, opts);
+    const r = await train(net, data, { ...trainOptionsOf(spec.train), seed }, opts);
+    const curve = r.curve.map((p) => ({ step: p.step, auc: p.meanAuc ?? null }));
     return {
       model,
-      init,
+      init: initLabel(schedule),
       seed,
       imageSize: size,
       auc: r.final.meanAuc ?? NaN,
+      stepsToThreshold: stepsToAuc(curve, spec.threshold),
       steps: r.steps,
       finalLoss: r.losses[r.losses.length - 1],
       wallSeconds: r.wallSeconds,
       imagesPerSecond: r.imagesPerSecond,
-      curve: r.curve.map((p) => ({ step: p.step, auc: p.meanAuc ?? null })),
-      ...(load ? { load } : {}),
+      curve,
+      ...(schedule.kind === 'random' ? {} : { load: report }),
     };
   } finally {
     net.dispose();

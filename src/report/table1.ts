@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 
 import { meanStd } from '../metrics';
+import { EXPERIMENTS } from '../experiments/catalog';
 import type { StudyResults } from '../experiments/study';
 
 const pct = (x: number | null) => (x !== null && Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
@@ -14,18 +15,9 @@ function aucCell(values: number[]): string {
   return `${pct(mean)} ± ${pct(std)} (n=${n})`;
 }
 
-export function renderReport(r: StudyResults): string {
+function table1(r: StudyResults): string[] {
   const s = r.spec;
-  const lines: string[] = [];
-  lines.push(`# Transfusion study \`${s.name}\``, '');
-  lines.push(`${s.why}`, '');
-  lines.push(
-    `Task: embedded RETINA-like fundus images, ${s.task.imageSize}×${s.task.imageSize} px, label "referable DR" (grade ≥ 2); ` +
-      `${count(r.task.trainSize)} training images (${count(r.task.trainPositives)} referable), ` +
-      `${count(r.task.valSize)} validation (${count(r.task.valPositives)} referable). Metric: validation AUC-ROC (%).`,
-    '',
-  );
-  lines.push('## Table 1: random initialisation against transfer', '');
+  const lines: string[] = ['## Table 1: random initialisation against transfer', ''];
   lines.push('| Model | Random init AUC | Transfer AUC | Parameters (paper) | Parameters (numel) | Pretraining top-1 / top-5 |');
   lines.push('|---|---|---|---|---|---|');
   for (const m of r.models) {
@@ -44,6 +36,43 @@ export function renderReport(r: StudyResults): string {
       `on the held-out set of the embedded ${s.pretrain.classes}-class natural-image source, where Table 1 reports ImageNet top-5.`,
     '',
   );
+  return lines;
+}
+
+/** Steps to the threshold AUC and final AUC per arm (Figures 6-8 in table form). */
+function convergence(r: StudyResults): string[] {
+  const arms = [...new Map(r.runs.map((x) => [`${x.model} ${x.init}`, { model: x.model, init: x.init }])).values()];
+  if (!arms.length || r.spec.train.evalEvery === 0) return [];
+  const lines = [
+    `## Convergence: steps to validation AUC ≥ ${pct(r.spec.threshold)}%`,
+    '',
+    '| Model | Init | Steps to threshold (mean ± std over runs that reached it) | Reached | Final AUC |',
+    '|---|---|---|---|---|',
+  ];
+  for (const arm of arms) {
+    const runs = r.runs.filter((x) => x.model === arm.model && x.init === arm.init);
+    const reached = runs.map((x) => x.stepsToThreshold).filter((x): x is number => x !== null);
+    const steps = reached.length ? meanStd(reached) : undefined;
+    const stepsCell = steps ? `${steps.mean.toFixed(1)} ± ${steps.std.toFixed(1)}` : 'never';
+    lines.push(`| ${arm.model} | ${arm.init} | ${stepsCell} | ${reached.length}/${runs.length} | ${aucCell(runs.map((x) => x.auc))} |`);
+  }
+  lines.push('', `Validation every ${r.spec.train.evalEvery} steps: steps-to-threshold has that resolution.`, '');
+  return lines;
+}
+
+export function renderReport(r: StudyResults): string {
+  const s = r.spec;
+  const lines: string[] = [];
+  lines.push(`# Transfusion study \`${s.name}\` (${EXPERIMENTS[s.experiment].figure}: ${EXPERIMENTS[s.experiment].description})`, '');
+  lines.push(`${s.why}`, '');
+  lines.push(
+    `Task: embedded RETINA-like fundus images, ${s.task.imageSize}×${s.task.imageSize} px, label "referable DR" (grade ≥ 2); ` +
+      `${count(r.task.trainSize)} training images (${count(r.task.trainPositives)} referable), ` +
+      `${count(r.task.valSize)} validation (${count(r.task.valPositives)} referable). Metric: validation AUC-ROC (%).`,
+    '',
+  );
+  if (s.experiment === 'table1') lines.push(...table1(r));
+  lines.push(...convergence(r));
   lines.push('## Settings', '');
   const t = s.train;
   lines.push(`- Fine-tuning: ${t.steps} steps, batch ${t.batchSize}, ${t.optimizer}, ${t.schedule.kind} schedule from lr ${t.schedule.lr}, weight decay ${t.weightDecay}; seeds ${s.seeds.join(', ')}.`);

@@ -1,0 +1,109 @@
+// The initialisations of the paper's Section 5, as small typed descriptions (policy), applied to a fresh model by the
+// native core (mechanism). `source` is the pretrained weight file the schedule draws on.
+import { checkOneOf, invalidArg } from '../errors';
+import { readTensor, type Model } from '../models';
+import { gaborBank, type GaborSpec } from './gabor';
+
+export type InitSchedule =
+  /** The library's random initialisation (Kaiming-normal convs, unit BatchNorm, PyTorch-default linear head). */
+  | { kind: 'random' }
+  /** All pretrained weights, a new head. */
+  | { kind: 'transfer' }
+  /** Pretrained weights for the stages up to and including `upTo`; random above (the head included). */
+  | { kind: 'transfusion'; upTo: string }
+  /** Each conv/linear weight and bias drawn i.i.d. from N(mean, var) of the pretrained tensor. */
+  | { kind: 'meanvar'; batchNorm?: 'meanvar' | 'default' }
+  /** conv1 set to synthetic Gabor filters, the rest random; scaled to the pretrained conv1 where there is one. */
+  | { kind: 'gabor'; gabor?: Partial<GaborSpec> }
+  /** ResNet-50 pretrained up to layer2, halved random layer3/layer4 (the model is resnet50-slim). */
+  | { kind: 'slim' };
+
+export const INIT_KINDS = ['random', 'transfer', 'transfusion', 'meanvar', 'gabor', 'slim'] as const;
+
+export function initLabel(s: InitSchedule): string {
+  return s.kind === 'transfusion' ? `transfusion:${s.upTo}` : s.kind;
+}
+
+/** Parses "random", "transfer", "meanvar", "gabor", "slim" or "transfusion:<stage>". */
+export function parseInit(text: string): InitSchedule {
+  const [kind, upTo] = text.split(':');
+  checkOneOf('init', kind, INIT_KINDS);
+  if (kind === 'transfusion') {
+    if (!upTo) throw invalidArg('init', '"transfusion:<stage>", e.g. "transfusion:layer2"', text);
+    return { kind, upTo };
+  }
+  return { kind } as InitSchedule;
+}
+
+/** Whether the schedule cannot run without pretrained weights (Gabor only uses them for scale when present). */
+export function needsPretrained(s: InitSchedule): boolean {
+  return s.kind === 'transfer' || s.kind === 'transfusion' || s.kind === 'meanvar' || s.kind === 'slim';
+}
+
+/** The model a schedule trains: Slim is its own architecture. */
+export function modelForInit(model: string, s: InitSchedule): string {
+  return s.kind === 'slim' ? 'resnet50-slim' : model;
+}
+
+export interface InitReport {
+  init: string;
+  /** Tensors taken from the pretrained file (transfer, transfusion, slim). */
+  loaded?: number;
+  /** Tensors drawn from the source's statistics (Mean Var). */
+  drawn?: number;
+  /** Model tensors left as initialised or drawn afresh (the head, stages above a transfusion point). */
+  fresh?: string[];
+  /** Gabor: the filters conv1 received, and the scale they were given. */
+  gabor?: { filters: number; mean: number; std: number; scaledToPretrained: boolean };
+  /** Whose weights the schedule drew on. */
+  from?: string;
+}
+
+export async function applyInit(
+  model: Model,
+  schedule: InitSchedule,
+  source: { weights: string; model: string } | undefined,
+  seed: number,
+  opts: { signal?: AbortSignal } = {},
+): Promise<InitReport> {
+  const init = initLabel(schedule);
+  const need = () => {
+    if (!source) throw invalidArg('source', `pretrained weights for the "${init}" initialisation`, source);
+    return source;
+  };
+  switch (schedule.kind) {
+    case 'random':
+      return { init };
+    case 'transfer': {
+      const r = await model.loadWeights(need().weights, { head: 'replace', seed }, opts);
+      return { init, loaded: r.loaded.length, fresh: r.reinitialised, from: source!.model };
+    }
+    case 'transfusion':
+    case 'slim': {
+      const upTo = schedule.kind === 'slim' ? 'layer2' : schedule.upTo;
+      const r = await model.loadWeights(need().weights, { upTo }, opts);
+      return { init, loaded: r.loaded.length, fresh: r.kept, from: source!.model };
+    }
+    case 'meanvar': {
+      const r = await model.meanVarInit(need().weights, { seed, batchNorm: schedule.batchNorm }, opts);
+      return { init, drawn: r.drawn.length, fresh: r.kept, from: source!.model };
+    }
+    case 'gabor': {
+      const key = model.info().inputConv;
+      const current = model.getParameter(key);
+      let scale: { mean: number; std: number } | undefined;
+      if (source) {
+        const pretrained = await readTensor(source.weights, key, opts);
+        const n = pretrained.data.length;
+        const mean = pretrained.data.reduce((a, b) => a + b, 0) / n;
+        scale = { mean, std: Math.sqrt(pretrained.data.reduce((a, b) => a + (b - mean) ** 2, 0) / n) };
+      }
+      const bank = gaborBank(schedule.gabor ?? {}, current.shape, scale);
+      model.setParameter(key, { data: bank.data, shape: bank.shape });
+      const n = bank.data.length;
+      const mean = bank.data.reduce((a, b) => a + b, 0) / n;
+      const std = Math.sqrt(bank.data.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+      return { init, gabor: { filters: bank.filters.length, mean, std, scaledToPretrained: Boolean(scale) }, ...(source ? { from: source.model } : {}) };
+    }
+  }
+}
