@@ -95,3 +95,46 @@ describe('the CLI with the ImageNet architectures and your own weights', () => {
     expect(s.stderr).toContain('Expected `weights.resnet50` to be the path of an existing weight file but received "/nonexistent.pth"');
   });
 });
+
+describe('the CLI running the Section 5 experiments', () => {
+  const dir = tempDir('cli-section5');
+  const cache = path.join(dir, 'cache');
+  const read = (out: string) => JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+
+  it('runs meanvar (Figure 6): random, transfer and Mean Var curves with steps to the threshold', () => {
+    const out = path.join(dir, 'meanvar');
+    const r = cli('run', 'meanvar', '--preset', 'tiny', '--models', 'cbr-small', '--threshold', '0.6', '--out', out, '--cache-dir', cache);
+    expect(r.status).toBe(0);
+    const results = read(out);
+    expect(results.spec.experiment).toBe('meanvar');
+    expect(results.runs.map((x: { init: string }) => x.init)).toEqual(['random', 'random', 'transfer', 'transfer', 'meanvar', 'meanvar']);
+    for (const run of results.runs) {
+      expect(run.curve.length).toBeGreaterThanOrEqual(8);  // validation every step at this scale: a curve, not a point
+      const reached = run.curve.find((p: { auc: number }) => p.auc >= 0.6);
+      expect(run.stepsToThreshold).toBe(reached ? reached.step : null);
+    }
+    expect(results.runs[4].load).toMatchObject({ init: 'meanvar', drawn: 12, from: 'cbr-small' });
+    const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    expect(report).toContain('(Figure 6: convergence of random, transfer and Mean Var');
+    expect(report).toMatch(/\| cbr-small \| meanvar \| (never|[\d.]+ ± [\d.]+) \| \d\/2 \| [\d.]+ ± [\d.]+ \(n=2\) \|/);
+  });
+
+  it('runs hybrids (Figure 8) for ResNet-50: Slim and Gabor conv1 against transfer and random', () => {
+    const out = path.join(dir, 'hybrids');
+    const r = cli('run', 'hybrids', '--preset', 'tiny', '--models', 'resnet50', '--out', out, '--cache-dir', cache);
+    expect(r.status).toBe(0);
+    const runs = read(out).runs as { model: string; init: string; load?: { from?: string; gabor?: { scaledToPretrained: boolean } } }[];
+    expect(runs.map((x) => `${x.model}:${x.init}`)).toEqual([
+      'resnet50:random', 'resnet50:random', 'resnet50:transfer', 'resnet50:transfer',
+      'resnet50-slim:slim', 'resnet50-slim:slim', 'resnet50:gabor', 'resnet50:gabor',
+    ]);
+    expect(runs[4].load?.from).toBe('resnet50');
+    expect(runs[6].load?.gabor?.scaledToPretrained).toBe(true);
+  });
+
+  it('names an unknown experiment', () => {
+    const r = cli('run', 'figure9', '--preset', 'tiny', '--out', path.join(dir, 'bad'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('Unknown experiment "figure9"; known experiments: table1, meanvar, transfusion, hybrids');
+  });
+});

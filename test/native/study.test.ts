@@ -43,6 +43,12 @@ describe('runStudy', () => {
       'Expected `models` to be model names from: cbr-larget, cbr-largew, cbr-small, cbr-tiny, cbr-tiny-appendix, resnet50, resnet50-slim, inception_v3 but received "cbr-huge"',
     );
     await expect(runStudy({ ...spec(), seeds: [] }, { outDir: path.join(dir, 'bad') })).rejects.toThrow('Expected `seeds` to be a non-empty list of seeds');
+    await expect(runStudy({ ...spec(), arms: [{ model: 'cbr-small', init: 'transfusion:conv1' }] }, { outDir: path.join(dir, 'bad') })).rejects.toThrow(
+      'Expected `init` to be a transfusion point among cbr-small\'s stages (layer1, layer2, layer3, layer4, head) but received "transfusion:conv1"',
+    );
+    await expect(runStudy({ ...spec(), arms: [{ model: 'cbr-small', init: 'slim' }] }, { outDir: path.join(dir, 'bad') })).rejects.toThrow(
+      'Expected `init` to be used with resnet50 ("slim" is a ResNet-50 hybrid) but received "cbr-small slim"',
+    );
     expect(fs.existsSync(path.join(dir, 'bad'))).toBe(false);
   });
 });

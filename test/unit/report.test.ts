@@ -13,8 +13,8 @@ const results = (): StudyResults => ({
   task: { trainPositives: 100, trainSize: 256, valPositives: 60, valSize: 128 },
   pretraining: [{ model: 'cbr-small', source: 'natural', classes: 20, top1: 0.5, top5: 0.9, steps: 8, wallSeconds: 1, weights: 'w.pt', cached: true }],
   runs: [0.8, 0.9, 0.85].flatMap((auc, seed) => [
-    { model: 'cbr-small', init: 'random' as const, seed, imageSize: 32, auc, steps: 8, finalLoss: 0.5, wallSeconds: 1, imagesPerSecond: 100, curve: [] },
-    { model: 'cbr-small', init: 'transfer' as const, seed, imageSize: 32, auc: auc - 0.1, steps: 8, finalLoss: 0.5, wallSeconds: 1, imagesPerSecond: 100, curve: [] },
+    { model: 'cbr-small', init: 'random', seed, imageSize: 32, auc, stepsToThreshold: [10, 20, null][seed], steps: 8, finalLoss: 0.5, wallSeconds: 1, imagesPerSecond: 100, curve: [] },
+    { model: 'cbr-small', init: 'transfer', seed, imageSize: 32, auc: auc - 0.1, stepsToThreshold: null, steps: 8, finalLoss: 0.5, wallSeconds: 1, imagesPerSecond: 100, curve: [] },
   ]),
 });
 
@@ -34,6 +34,13 @@ describe('renderReport', () => {
     expect(md).toContain('| CBR-Small | 85.00 ± 5.00 (n=3) | 75.00 ± 5.00 (n=3) | 2,108,672 | 2,114,341 | 50.00 / 90.00 (cached) |');
     expect(md.match(/\| cbr-small \| (random|transfer) \| \d \| 32 \|/g)).toHaveLength(6);
     expect(md).not.toContain('In progress');
+  });
+
+  it('writes the convergence table: steps to the threshold over the runs that reached it', () => {
+    const md = renderReport(results());
+    expect(md).toContain('## Convergence: steps to validation AUC ≥ 91.00%');
+    expect(md).toContain('| cbr-small | random | 15.0 ± 7.1 | 2/3 | 85.00 ± 5.00 (n=3) |');
+    expect(md).toContain('| cbr-small | transfer | never | 0/3 | 75.00 ± 5.00 (n=3) |');
   });
 
   it('marks an unfinished study', () => {
