@@ -80,13 +80,17 @@ export type EvalEvent = { kind: 'eval'; step: number; loss: number | null; auc?:
 export type TrainEvent = StepEvent | EvalEvent;
 
 export interface NativeModelOptions {
+  /** Outputs of the classifier: 1 for a binary task, 5 for the chest x-ray pathologies, K for K-way pretraining. */
   numClasses?: number;
+  /** Seed of the random initialisation (Kaiming-normal convs, unit BatchNorm, PyTorch-default linear head). */
   seed?: number;
+  /** CBR convolutions: "same" (k/2 padding, padded pools; the default, so small inputs work) or "valid" (unpadded). */
   padding?: 'same' | 'valid';
+  /** "cpu" (default), "cuda" or "cuda:N". */
   device?: string;
-  /** Inception-v3: build the auxiliary classifier (default true). */
+  /** Inception-v3: build the auxiliary classifier (default true; used in training only, loss weight 0.4). */
   auxLogits?: boolean;
-  /** Inception-v3: dropout before fc (default 0.5). */
+  /** Inception-v3: dropout before fc (default 0.5, torchvision's). */
   dropout?: number;
 }
 

@@ -1,13 +1,16 @@
 // transfusion-native: the typed library API. Everything the CLI does is here.
 export { TransfusionError } from './errors';
-export { createModel, listModels, weightFormatOf, Model, CBR_MODELS, type ModelOptions, type LoadOptions, type LoadReport, type ModelInfo, type ComputeOptions, type TensorData } from './models';
+export { createModel, listModels, readTensor, weightFormatOf, Model, CBR_MODELS, type ModelOptions, type LoadOptions, type LoadReport, type ModelInfo, type ComputeOptions, type TensorData } from './models';
 export { generateRetina, generateNatural, createDataset, Dataset, type RetinaOptions, type NaturalOptions, type DatasetInfo } from './data/embedded';
 export { train, evaluate, type TrainOptions, type TrainResult, type TrainEvent, type Metrics, type CurvePoint } from './train';
-export { auc, meanStd } from './metrics';
+export { auc, meanStd, stepsToAuc } from './metrics';
 export { learningRates, type ScheduleSpec } from './schedules/lr';
+export { gaborBank, gaborKernel, DEFAULT_GABOR, type GaborSpec, type GaborFilter, type GaborBank } from './schedules/gabor';
+export { applyInit, parseInit, initLabel, type InitSchedule, type InitReport } from './schedules/init';
+export { EXPERIMENTS, experimentSpec } from './experiments/catalog';
 export { runStudy, RESULTS_SCHEMA, type StudyResults, type StudyEvent, type StudyOptions, type RunRecord } from './experiments/study';
 export { PRESETS, preset } from './experiments/presets';
-export { validateSpec, type StudySpec, type Init } from './experiments/spec';
+export { validateSpec, armsOf, type StudySpec, type Init, type Arm, type Experiment } from './experiments/spec';
 export { defaultCacheDir, type PretrainRecord } from './experiments/pretrain';
-export { renderReport } from './report/table1';
+export { renderReport } from './report/markdown';
 export { setThreads, getThreads, liveHandles, cudaAvailable, versions } from './runtime';

@@ -1,6 +1,6 @@
 // Models by name from the native registry. Every model exposes its stages, its parameter counts under both
 // conventions, and weights in and out.
-import type { ComputeOptions, LoadReport, MeanVarReport, ModelInfo, NativeModel, TensorData } from '../bindings/native';
+import type { ComputeOptions, LoadReport, MeanVarReport, ModelInfo, NativeModel, NativeModelOptions, TensorData } from '../bindings/native';
 import { checkInteger, checkOneOf, invalidArg } from './errors';
 import { awaitJob, callNative } from './job';
 import { produceAtomic } from './io/atomic';
@@ -8,20 +8,7 @@ import { addon } from './runtime';
 
 export type { ComputeOptions, LoadReport, MeanVarReport, ModelInfo, TensorData };
 
-export interface ModelOptions {
-  /** Outputs of the classifier: 1 for a binary task, 5 for the chest x-ray pathologies, K for K-way pretraining. */
-  numClasses?: number;
-  /** Seed of the random initialisation (Kaiming-normal convs, unit BatchNorm, PyTorch-default linear head). */
-  seed?: number;
-  /** CBR convolutions: "same" (k/2 padding, padded pools; the default, so small inputs work) or "valid" (unpadded). */
-  padding?: 'same' | 'valid';
-  /** "cpu" (default), "cuda" or "cuda:N". */
-  device?: string;
-  /** Inception-v3: build the auxiliary classifier (default true; used in training only, loss weight 0.4). */
-  auxLogits?: boolean;
-  /** Inception-v3: dropout before fc (default 0.5, torchvision's). */
-  dropout?: number;
-}
+export type ModelOptions = NativeModelOptions;
 
 export interface LoadOptions {
   /** Default true: any missing, unexpected or shape-mismatched key is an error naming the file and key. */

@@ -18,11 +18,16 @@ function timestamp(): string {
 
 /** ["resnet50=a.pth", "inception_v3=b.pth,cbr-small=c.pt"] -> { resnet50: 'a.pth', ... } */
 export function parseWeights(items: string[]): Record<string, string> {
+  return parseAssignments('--weights', items, 'PATH');
+}
+
+/** MODEL=VALUE entries, repeatable or comma-separated, keyed by lower-case model name. */
+export function parseAssignments(option: string, items: string[], what = 'VALUE'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of items.flatMap((i) => i.split(','))) {
     const at = item.indexOf('=');
     if (at <= 0 || at === item.length - 1)
-      throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--weights\` entries as MODEL=PATH but received "${item}"`);
+      throw new TransfusionError('ERR_INVALID_ARG', `Expected \`${option}\` entries as MODEL=${what} but received "${item}"`);
     out[item.slice(0, at).trim().toLowerCase()] = item.slice(at + 1).trim();
   }
   return out;
@@ -47,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
           .positional('experiment', { type: 'string', default: 'table1', describe: `One of ${Object.keys(EXPERIMENTS).join(', ')}` })
           .option('preset', { type: 'string', default: 'quick', describe: `Scale preset: ${Object.keys(PRESETS).join(', ')}` })
           .option('threshold', { type: 'number', describe: 'Validation AUC for steps-to-threshold (the paper: 0.91)' })
+          .option('image-size', { type: 'string', array: true, describe: 'Per-model image size, MODEL=PX (e.g. resnet50=96: scaled input); repeatable' })
           .option('out', { type: 'string', describe: 'Run directory (default runs/<preset>-<time>)' })
           .option('seed', { type: 'number', describe: 'First seed: the preset\'s N seeds become seed, seed+1, ...' })
           .option('models', { type: 'string', describe: 'Comma-separated models instead of the preset\'s (see `models`)' })
@@ -81,6 +87,8 @@ export async function main(argv: string[]): Promise<number> {
           }
           if (args.threshold !== undefined) spec.threshold = checkNumber('--threshold', args.threshold, 0, 1);
           if (args.weights !== undefined) spec.weights = parseWeights(args.weights);
+          if (args['image-size'] !== undefined)
+            spec.imageSizes = Object.fromEntries(Object.entries(parseAssignments('--image-size', args['image-size'])).map(([m, v]) => [m, Number(v)]));
           if (args.device !== undefined) spec.device = args.device;
           for (const t of [spec.train, spec.pretrain]) {
             if (args.precision !== undefined) t.precision = checkOneOf('--precision', args.precision, ['fp32', 'bf16'] as const);

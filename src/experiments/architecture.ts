@@ -6,9 +6,12 @@ import type { ModelOptions } from '../models';
 /** Inception-v3's auxiliary classifier needs 299 px inputs in training (its Mixed_6e map must be 17x17). */
 export const INCEPTION_AUX_MIN_SIZE = 299;
 
-/** The study's image size, raised to what the architecture needs (Inception-v3: 75 px). */
-export function inputSizeFor(info: ModelInfo, requested: number): number {
-  return Math.max(requested, info.minInputSize);
+/**
+ * The image size a model gets: the study's, or the spec's per-model override (the paper's "scaled input" for ResNet-50,
+ * whose stride-4 stem otherwise shrinks small lesions away), raised to what the architecture needs (Inception-v3: 75 px).
+ */
+export function inputSizeFor(info: ModelInfo, requested: number, overrides: Record<string, number> = {}): number {
+  return Math.max(overrides[info.name] ?? requested, info.minInputSize);
 }
 
 export function modelOptionsFor(info: ModelInfo, size: number, base: ModelOptions): ModelOptions {

@@ -34,7 +34,8 @@ export function defaultCacheDir(): string {
 
 /** Cache key: everything that changes the pretrained weights. */
 export function pretrainKey(model: string, spec: StudySpec): string {
-  const identity = JSON.stringify({ model, padding: spec.padding, pretrain: spec.pretrain, format: 1 });
+  const size = spec.imageSizes?.[model];  // a per-model size changes the pretraining images too
+  const identity = JSON.stringify({ model, padding: spec.padding, pretrain: spec.pretrain, format: 1, ...(size ? { size } : {}) });
   return `${model}-${createHash('sha256').update(identity).digest('hex').slice(0, 16)}`;
 }
 

@@ -46,6 +46,8 @@ export interface StudySpec {
   threshold: number;
   /** Explicit arms; when absent, every model with every init. */
   arms?: Arm[];
+  /** Per-model image sizes overriding task.imageSize (and the pretraining size), e.g. { resnet50: 96 }. */
+  imageSizes?: Record<string, number>;
   /** Why this study's values are what they are (one line, shown in the report). */
   why: string;
   models: string[];
@@ -89,6 +91,10 @@ export function validateSpec(spec: StudySpec): StudySpec {
     checkInteger(`${where}.steps`, t.steps, 1);
     checkInteger(`${where}.batchSize`, t.batchSize, 1);
     checkInteger(`${where}.evalEvery`, t.evalEvery, 0);
+  }
+  for (const [model, size] of Object.entries(spec.imageSizes ?? {})) {
+    if (!known.has(model)) throw invalidArg('imageSizes', `keyed by model names from: ${[...known].join(', ')}`, model);
+    checkInteger(`imageSizes.${model}`, size, 16, 1024);
   }
   for (const [model, file] of Object.entries(spec.weights ?? {})) {
     if (!known.has(model)) throw invalidArg('weights', `keyed by model names from: ${[...known].join(', ')}`, model);

@@ -7,7 +7,7 @@ import { generateNatural, generateRetina, type Dataset } from '../data/embedded'
 import { writeFileAtomic } from '../io/atomic';
 import { stepsToAuc } from '../metrics';
 import { createModel, listModels, type ModelInfo } from '../models';
-import { renderReport } from '../report/table1';
+import { renderReport } from '../report/markdown';
 import { versions, getThreads } from '../runtime';
 import { applyInit, initLabel, modelForInit, needsPretrained, parseInit, type InitReport, type InitSchedule } from '../schedules/init';
 import { train, type TrainEvent } from '../train';
@@ -125,7 +125,7 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
       startedAt: new Date(t0).toISOString(),
       models: [...new Set(arms.map((a) => a.model))].map((m) => {
         const info = registry.get(m)!;
-        return { name: info.name, displayName: info.displayName, params: info.params, imageSize: inputSizeFor(info, task.imageSize) };
+        return { name: info.name, displayName: info.displayName, params: info.params, imageSize: inputSizeFor(info, task.imageSize, spec.imageSizes) };
       }),
       task: { trainPositives: positives(base.train), trainSize: task.trainSize, valPositives: positives(base.val), valSize: task.valSize },
       pretraining: [],
@@ -147,7 +147,7 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
       emit({ type: 'pretrain-start', model, from: !record ? 'pretraining' : record.source === 'file' ? 'file' : 'cache' });
       if (!record) {
         const info = registry.get(model)!;
-        const size = inputSizeFor(info, spec.pretrain.imageSize);
+        const size = inputSizeFor(info, spec.pretrain.imageSize, spec.imageSizes);
         record = await pretrain(model, spec, await naturalAt(size), cacheDir, modelOptionsFor(info, size, {}), {
           signal: opts.signal,
           onProgress: (event) => emit({ type: 'train', index, phase: 'pretrain', model, event }),
@@ -163,7 +163,7 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
     for (const arm of arms) {
       const model = arm.model;
       const info = registry.get(model)!;
-      const size = inputSizeFor(info, task.imageSize);
+      const size = inputSizeFor(info, task.imageSize, spec.imageSizes);
       const sourceModel = transferSource(model).model;
       const useSource = needsPretrained(arm.init) || (arm.init.kind === 'gabor' && pretrainedAnyway);
       const pretrained = useSource ? await sourceFor(sourceModel) : undefined;

@@ -1,4 +1,4 @@
-import { renderReport } from '../../src/report/table1';
+import { renderReport } from '../../src/report/markdown';
 import { PRESETS } from '../../src/experiments/presets';
 import { RESULTS_SCHEMA, type StudyResults } from '../../src/experiments/study';
 import { meanStd } from '../../src/metrics';

@@ -1,5 +1,6 @@
 // report.md from results.json alone: Table 1 in the paper's form (AUC mean ± std per model and initialisation,
-// parameters, pretraining accuracy), then the settings and every run.
+// parameters, pretraining accuracy) for Table 1 studies, the convergence table (steps to the threshold AUC per arm)
+// wherever validation ran during training, then the settings and every run.
 import * as path from 'node:path';
 
 import { meanStd } from '../metrics';
@@ -80,7 +81,7 @@ export function renderReport(r: StudyResults): string {
   lines.push(`- Pretraining: ${p.steps} steps, batch ${p.batchSize}, ${p.optimizer}, lr ${p.schedule.lr}, on ${count(p.trainSize)} images of ${p.classes} classes at ${p.imageSize} px.`);
   const raised = r.models.filter((m) => m.imageSize !== s.task.imageSize);
   if (raised.length)
-    lines.push(`- Input size raised to what the architecture needs: ${raised.map((m) => `${m.displayName} ${m.imageSize} px`).join(', ')} (task and pretraining).`);
+    lines.push(`- Per-model input size (what the architecture needs, or set with --image-size): ${raised.map((m) => `${m.displayName} ${m.imageSize} px`).join(', ')} (task and pretraining).`);
   lines.push(`- Padding: ${s.padding}. Device: ${s.device}. LibTorch ${r.environment.torch}, ${r.environment.threads} thread(s), Node ${r.environment.node}.`);
   lines.push('');
   lines.push('## Runs', '');
