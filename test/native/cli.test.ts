@@ -93,6 +93,9 @@ describe('the CLI with the ImageNet architectures and your own weights', () => {
     const s = cli('run', '--preset', 'tiny', '--weights', 'resnet50=/nonexistent.pth', '--out', path.join(dir, 'bad'));
     expect(s.status).toBe(2);
     expect(s.stderr).toContain('Expected `weights.resnet50` to be the path of an existing weight file but received "/nonexistent.pth"');
+    const t = cli('run', '--preset', 'tiny', '--image-size', 'resnet50', '--out', path.join(dir, 'bad'));
+    expect(t.status).toBe(2);
+    expect(t.stderr).toContain('Expected `--image-size` entries as MODEL=VALUE but received "resnet50"');
   });
 });
 

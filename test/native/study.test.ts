@@ -38,11 +38,20 @@ describe('runStudy', () => {
     expect(fs.readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('gives a model its own image size when the spec asks (the scaled input of ResNet-50)', async () => {
+    const r = await runStudy({ ...spec(), inits: ['random'], seeds: [0], imageSizes: { 'cbr-tiny': 40 } }, { outDir: path.join(dir, 'sizes'), cacheDir: path.join(dir, 'cache') });
+    expect(r.runs.map((x) => x.imageSize)).toEqual([40]);
+    expect(r.models[0].imageSize).toBe(40);
+  });
+
   it('names a bad spec before doing any work', async () => {
     await expect(runStudy({ ...spec(), models: ['cbr-huge'] }, { outDir: path.join(dir, 'bad') })).rejects.toThrow(
       'Expected `models` to be model names from: cbr-larget, cbr-largew, cbr-small, cbr-tiny, cbr-tiny-appendix, resnet50, resnet50-slim, inception_v3 but received "cbr-huge"',
     );
     await expect(runStudy({ ...spec(), seeds: [] }, { outDir: path.join(dir, 'bad') })).rejects.toThrow('Expected `seeds` to be a non-empty list of seeds');
+    await expect(runStudy({ ...spec(), imageSizes: { 'cbr-tiny': 8 } }, { outDir: path.join(dir, 'bad') })).rejects.toThrow(
+      'Expected `imageSizes.cbr-tiny` to be an integer in [16, 1024] but received 8',
+    );
     await expect(runStudy({ ...spec(), arms: [{ model: 'cbr-small', init: 'transfusion:conv1' }] }, { outDir: path.join(dir, 'bad') })).rejects.toThrow(
       'Expected `init` to be a transfusion point among cbr-small\'s stages (layer1, layer2, layer3, layer4, head) but received "transfusion:conv1"',
     );
