@@ -6,6 +6,7 @@
 #include "core/data/arrays.h"
 #include "core/data/embedded.h"
 #include "core/models/registry.h"
+#include "core/similarity/cca.h"
 #include "core/train/trainer.h"
 #include "core/weights/meanvar.h"
 #include "core/weights/state.h"
@@ -148,6 +149,12 @@ TensorData readTensor(const std::string& path, const std::string& key) {
 
 MeanVarReport meanVarInit(Model& model, const std::string& path, const MeanVarOptions& options) {
   return guard([&] { return applyMeanVar(model, path, options); });
+}
+
+std::vector<SimilarityResult> similarityBatch(const std::vector<ArrayData>& inputs,
+                                              const std::vector<std::pair<int, int>>& pairs,
+                                              const SimilarityOptions& options, const JobControl& job) {
+  return guard([&] { return similarityBatchImpl(inputs, pairs, options, job); });
 }
 
 std::shared_ptr<Dataset> generateRetina(const RetinaOptions& options, const JobControl& job) {

@@ -181,4 +181,32 @@ TrainResult train(Model& model, const Dataset& trainSet, const Dataset& valSet, 
                   const JobControl& job);
 Metrics evaluate(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job);
 
+// ---- representational similarity -----------------------------------------------------------------------------
+// An activation array as it arrives: float32 or float64 (exactly one of the two is filled), row-major.
+struct ArrayData {
+  std::vector<float> f32;
+  std::vector<double> f64;
+  std::vector<int64_t> shape;
+};
+struct SimilarityOptions {
+  std::string layout = "datapoints-first";  // "datapoints-first", "neurons-first" (svcca's), "nchw"
+  int64_t subsample = 0;   // nchw: datapoints kept (0: all, up to max(20000, 10 x neurons)); same positions both sides
+  uint64_t seed = 0;       // of the position subsample
+  double epsilon = 1e-10;  // dead-neuron threshold, relative to the largest variance
+  double svccaVariance = 0.99;
+  int svccaDirections = 0;  // > 0: SVCCA keeps this many directions instead of the variance rule
+  std::string device = "cpu";
+};
+struct SimilarityResult {
+  std::vector<double> cca;  // canonical correlations, descending
+  double meanCca = 0, svccaMean = 0, pwcca = 0, linearCka = 0, debiasedCka = 0;
+  int64_t svccaKeptA = 0, svccaKeptB = 0, deadA = 0, deadB = 0, neuronsA = 0, neuronsB = 0, datapoints = 0;
+};
+// Compares inputs[i] with inputs[j] for every (i, j) in pairs; each input is prepared (centred, factorised) once.
+std::vector<SimilarityResult> similarityBatch(const std::vector<ArrayData>& inputs,
+                                              const std::vector<std::pair<int, int>>& pairs,
+                                              const SimilarityOptions& options, const JobControl& job);
+// A .npy file (format 1.0-3.0, little-endian float32 or float64, C order). Throws ERR_BAD_NPY naming the file.
+ArrayData readNpy(const std::string& path);
+
 }  // namespace tn

@@ -146,6 +146,42 @@ Napi::Value readTensor(const Napi::CallbackInfo& info) {
   });
 }
 
+// [async] similarity(inputs: { data: Float32Array | Float64Array, shape }[], pairs: [i, j][], options, onProgress?)
+//   -> Job<SimilarityResult[]>: each input prepared once (centred, dead neurons dropped, factorised), then every pair
+//   compared, in float64. Options: { layout, subsample, seed, epsilon, svccaVariance, svccaDirections, device }.
+//   Rejects ERR_INVALID_ARG (bad shapes, NaN/Inf, too few datapoints, mismatched datapoints), ERR_NUMERICS.
+Napi::Value similarity(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    if (!info[0].IsArray()) throw tn::invalidArg("Expected `inputs` to be an array of activation arrays");
+    auto list = info[0].As<Napi::Array>();
+    auto inputs = std::make_shared<std::vector<tn::ArrayData>>();
+    for (uint32_t i = 0; i < list.Length(); ++i) inputs->push_back(arrayData(list.Get(i), "inputs[" + std::to_string(i) + "]"));
+    const auto pairs = pairsArg(info[1]);
+    const tn::SimilarityOptions options = similarityOptions(info[2]);
+    return startJob(env, info[3], [inputs, pairs, options](const tn::JobControl& job) -> Settle {
+      auto results = std::make_shared<std::vector<tn::SimilarityResult>>(tn::similarityBatch(*inputs, pairs, options, job));
+      return [results](Napi::Env e) -> Napi::Value {
+        Napi::Array out = Napi::Array::New(e, results->size());
+        for (uint32_t i = 0; i < results->size(); ++i) out.Set(i, similarityResultToJs(e, (*results)[i]));
+        return out;
+      };
+    });
+  });
+}
+
+// [async] readNpy(path) -> Job<{ data: Float32Array | Float64Array, shape }>. Rejects ERR_BAD_NPY, ERR_IO.
+Napi::Value readNpy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const std::string path = stringArg(info, 0, "path");
+    return startJob(env, env.Undefined(), [path](const tn::JobControl&) -> Settle {
+      auto a = std::make_shared<tn::ArrayData>(tn::readNpy(path));
+      return [a](Napi::Env e) -> Napi::Value { return arrayDataToJs(e, *a); };
+    });
+  });
+}
+
 // createDataset({ images: { data, shape: [N, 3, H, W] }, targets: Float32Array, task, outputs }) -> NativeDataset.
 // Images are used as given (normalise them first). Throws ERR_INVALID_ARG naming the bad field or target.
 Napi::Value createDataset(const Napi::CallbackInfo& info) {
@@ -189,6 +225,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("forward", Napi::Function::New(env, forward, "forward"));
   exports.Set("createDataset", Napi::Function::New(env, createDataset, "createDataset"));
   exports.Set("readTensor", Napi::Function::New(env, readTensor, "readTensor"));
+  exports.Set("similarity", Napi::Function::New(env, similarity, "similarity"));
+  exports.Set("readNpy", Napi::Function::New(env, readNpy, "readNpy"));
   exports.Set("auc", Napi::Function::New(env, auc, "auc"));
   return exports;
 }

@@ -170,6 +170,94 @@ tn::TensorData tensorData(Napi::Value value, const char* name) {
   return t;
 }
 
+tn::ArrayData arrayData(Napi::Value value, const std::string& name) {
+  if (!value.IsObject()) throw tn::invalidArg("Expected `" + name + "` to be { data: Float32Array | Float64Array, shape } but received " + describe(value));
+  Napi::Object o = value.As<Napi::Object>();
+  Napi::Value data = o.Get("data");
+  tn::ArrayData a;
+  const auto type = data.IsTypedArray() ? data.As<Napi::TypedArray>().TypedArrayType() : napi_int8_array;
+  if (type == napi_float32_array) {
+    auto f = data.As<Napi::Float32Array>();
+    a.f32.assign(f.Data(), f.Data() + f.ElementLength());
+  } else if (type == napi_float64_array) {
+    auto f = data.As<Napi::Float64Array>();
+    a.f64.assign(f.Data(), f.Data() + f.ElementLength());
+  } else {
+    throw tn::invalidArg("Expected `" + name + ".data` to be a Float32Array or Float64Array but received " + describe(data));
+  }
+  for (double d : numbers(o.Get("shape"), name + ".shape")) {
+    if (d < 0 || d != std::floor(d)) throw tn::invalidArg("Expected `" + name + ".shape` to hold non-negative integers");
+    a.shape.push_back(static_cast<int64_t>(d));
+  }
+  return a;
+}
+
+tn::SimilarityOptions similarityOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "similarity options");
+  tn::SimilarityOptions s;
+  s.layout = text(o, "layout", s.layout);
+  s.subsample = static_cast<int64_t>(number(o, "subsample", 0, 0, 9007199254740991.0, true));
+  s.seed = seed(o, "seed");
+  s.epsilon = number(o, "epsilon", s.epsilon, 0, 1, false);
+  s.svccaVariance = number(o, "svccaVariance", s.svccaVariance, 0, 1, false);
+  s.svccaDirections = integer(o, "svccaDirections", 0, 0, 1 << 20);
+  s.device = text(o, "device", s.device);
+  return s;
+}
+
+std::vector<std::pair<int, int>> pairsArg(Napi::Value value) {
+  if (!value.IsArray()) throw tn::invalidArg("Expected `pairs` to be an array of [i, j] index pairs");
+  std::vector<std::pair<int, int>> out;
+  auto a = value.As<Napi::Array>();
+  for (uint32_t k = 0; k < a.Length(); ++k) {
+    const auto ij = numbers(a.Get(k), "pairs[" + std::to_string(k) + "]");
+    if (ij.size() != 2) throw tn::invalidArg("Expected `pairs[" + std::to_string(k) + "]` to be [i, j]");
+    out.emplace_back(static_cast<int>(ij[0]), static_cast<int>(ij[1]));
+  }
+  return out;
+}
+
+Napi::Object arrayDataToJs(Napi::Env env, const tn::ArrayData& a) {
+  Napi::Object o = Napi::Object::New(env);
+  if (a.f64.empty()) {
+    o.Set("data", float32ArrayOf(env, a.f32));
+  } else {
+    Napi::Float64Array d = Napi::Float64Array::New(env, a.f64.size());
+    std::copy(a.f64.begin(), a.f64.end(), d.Data());
+    o.Set("data", d);
+  }
+  Napi::Array shape = Napi::Array::New(env, a.shape.size());
+  for (uint32_t i = 0; i < a.shape.size(); ++i) shape.Set(i, static_cast<double>(a.shape[i]));
+  o.Set("shape", shape);
+  return o;
+}
+
+Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array cca = Napi::Array::New(env, r.cca.size());
+  for (uint32_t i = 0; i < r.cca.size(); ++i) cca.Set(i, r.cca[i]);
+  o.Set("cca_coefficients", cca);
+  o.Set("mean_cca", r.meanCca);
+  o.Set("svcca_mean", r.svccaMean);
+  o.Set("pwcca", r.pwcca);
+  o.Set("linear_cka", r.linearCka);
+  o.Set("debiased_linear_cka", numberOrNull(env, r.debiasedCka));
+  Napi::Array kept = Napi::Array::New(env, 2);
+  kept.Set(0u, static_cast<double>(r.svccaKeptA));
+  kept.Set(1u, static_cast<double>(r.svccaKeptB));
+  o.Set("svcca_kept", kept);
+  Napi::Array dead = Napi::Array::New(env, 2);
+  dead.Set(0u, static_cast<double>(r.deadA));
+  dead.Set(1u, static_cast<double>(r.deadB));
+  o.Set("dead_neurons", dead);
+  Napi::Array neurons = Napi::Array::New(env, 2);
+  neurons.Set(0u, static_cast<double>(r.neuronsA));
+  neurons.Set(1u, static_cast<double>(r.neuronsB));
+  o.Set("neurons", neurons);
+  o.Set("datapoints", static_cast<double>(r.datapoints));
+  return o;
+}
+
 ArrayDataset arrayDataset(Napi::Value value) {
   Napi::Object o = objectOf(value, "dataset options");
   ArrayDataset d;

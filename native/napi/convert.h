@@ -30,6 +30,10 @@ std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* 
 int intArg(const Napi::CallbackInfo& info, size_t index, const char* name, int min, int max);
 std::vector<double> numbersArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 
+tn::ArrayData arrayData(Napi::Value value, const std::string& name);  // { data: Float32Array | Float64Array, shape }
+tn::SimilarityOptions similarityOptions(Napi::Value options);
+std::vector<std::pair<int, int>> pairsArg(Napi::Value value);      // [[i, j], ...]
+
 // Writing results.
 Napi::Value eventToJs(Napi::Env env, const tn::Event& event);
 Napi::Object modelInfoToJs(Napi::Env env, const tn::ModelInfo& info);
@@ -39,5 +43,7 @@ Napi::Object trainResultToJs(Napi::Env env, const tn::TrainResult& result);
 Napi::Object loadReportToJs(Napi::Env env, const tn::LoadReport& report);
 Napi::Float32Array float32ArrayOf(Napi::Env env, const std::vector<float>& values);
 Napi::Object tensorDataToJs(Napi::Env env, const tn::TensorData& t);
+Napi::Object arrayDataToJs(Napi::Env env, const tn::ArrayData& a);
+Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r);
 
 }  // namespace tn::napi
