@@ -182,6 +182,13 @@ export interface NativeAddon {
   createDataset(options: { images: TensorData; targets: Float32Array; task: DatasetInfo['task']; outputs: number }): NativeDataset;
   auc(scores: Float64Array | number[], labels: Float64Array | number[]): number;
   readTensor(path: string, key: string): NativeJob<TensorData>;
+  similarity(
+    inputs: { data: Float32Array | Float64Array; shape: number[] }[],
+    pairs: [number, number][],
+    options?: { layout?: string; subsample?: number; seed?: number; epsilon?: number; svccaVariance?: number; svccaDirections?: number; device?: string },
+    onProgress?: (e: unknown) => void,
+  ): NativeJob<unknown[]>;
+  readNpy(path: string): NativeJob<{ data: Float32Array | Float64Array; shape: number[] }>;
 }
 
 export const NATIVE_EXPORTS = [
@@ -200,6 +207,8 @@ export const NATIVE_EXPORTS = [
   'createDataset',
   'auc',
   'readTensor',
+  'similarity',
+  'readNpy',
 ] as const satisfies readonly (keyof NativeAddon)[];
 
 /** The package root: the nearest directory above this file whose package.json is ours (works from src and dist). */

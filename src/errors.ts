@@ -41,6 +41,14 @@ export function checkOneOf<T extends string>(name: string, value: unknown, allow
   return value as T;
 }
 
+/**
+ * Whether x is one of the named typed arrays. Checked by tag, not instanceof: arrays the addon makes may come from
+ * another realm (vm contexts, jest), where instanceof Float32Array is false.
+ */
+export function isTypedArray(x: unknown, kinds: readonly ('Float32Array' | 'Float64Array')[]): boolean {
+  return ArrayBuffer.isView(x) && kinds.some((k) => Object.prototype.toString.call(x) === `[object ${k}]`);
+}
+
 export function abortError(): TransfusionError {
   return new TransfusionError('ABORT_ERR', 'The operation was aborted');
 }

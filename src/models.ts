@@ -1,7 +1,7 @@
 // Models by name from the native registry. Every model exposes its stages, its parameter counts under both
 // conventions, and weights in and out.
 import type { ComputeOptions, LoadReport, MeanVarReport, ModelInfo, NativeModel, NativeModelOptions, TensorData } from '../bindings/native';
-import { checkInteger, checkOneOf, invalidArg } from './errors';
+import { checkInteger, checkOneOf, invalidArg, isTypedArray } from './errors';
 import { awaitJob, callNative } from './job';
 import { produceAtomic } from './io/atomic';
 import { addon } from './runtime';
@@ -47,7 +47,7 @@ export class Model {
 
   /** Eval-mode logits for a (N, 3, H, W) batch, or the activations of one named stage; off the event loop. */
   async forward(input: TensorData, options: ComputeOptions & { stage?: string; signal?: AbortSignal } = {}): Promise<TensorData> {
-    if (!input || !(input.data instanceof Float32Array)) throw invalidArg('input.data', 'a Float32Array', input?.data);
+    if (!input || !isTypedArray(input.data, ['Float32Array'])) throw invalidArg('input.data', 'a Float32Array', input?.data);
     const { signal, ...compute } = options;
     return awaitJob(() => addon().forward(this.native, input, compute), signal);
   }

@@ -56,7 +56,9 @@ std::vector<SimilarityResult> similarityBatchImpl(const std::vector<ArrayData>& 
   torch::NoGradGuard noGrad;
   for (size_t k = 0; k < pairs.size(); ++k) {
     job.check();
-    out.push_back(compare(get(pairs[k].first), get(pairs[k].second), o));
+    const PreparedActivations& a = get(pairs[k].first);  // in order, so errors name the first bad input
+    const PreparedActivations& b = get(pairs[k].second);
+    out.push_back(compare(a, b, o));
     job.report({"pair", {{"done", static_cast<double>(k + 1)}, {"total", static_cast<double>(pairs.size())}}});
   }
   return out;

@@ -1,0 +1,91 @@
+// Representational similarity (the paper's Section 4): CCA, SVCCA, PWCCA and CKA between activation sets, computed
+// natively in float64 off the event loop. Inputs stay typed arrays; only the small results cross back.
+import type { NativeJob } from '../../bindings/native';
+import { checkOneOf, invalidArg, isTypedArray } from '../errors';
+import { awaitJob } from '../job';
+import { addon } from '../runtime';
+
+/** datapoints-first: (datapoints, neurons); neurons-first: (neurons, datapoints), svcca's convention; nchw: conv
+ * activations (N, C, H, W) with channels as neurons and every (image, y, x) position a datapoint. */
+export type Layout = 'datapoints-first' | 'neurons-first' | 'nchw';
+export const LAYOUTS: readonly Layout[] = ['datapoints-first', 'neurons-first', 'nchw'];
+
+export interface ActivationArray {
+  data: Float32Array | Float64Array;
+  shape: number[];
+}
+
+export interface SimilarityResult {
+  /** Canonical correlations, descending (min of the live neuron counts). */
+  cca_coefficients: number[];
+  mean_cca: number;
+  /** Mean CCA after keeping the top singular directions explaining svccaVariance (99%) of each side's variance. */
+  svcca_mean: number;
+  /** Projection-weighted CCA (Morcos et al. 2018). */
+  pwcca: number;
+  linear_cka: number;
+  /** Debiased linear CKA (Kornblith et al. 2019); null where undefined (fewer than 4 datapoints). */
+  debiased_linear_cka: number | null;
+  /** Directions SVCCA kept on each side. */
+  svcca_kept: [number, number];
+  /** Constant neurons dropped on each side (reported, never a NaN). */
+  dead_neurons: [number, number];
+  neurons: [number, number];
+  /** Datapoints used (after any subsample). */
+  datapoints: number;
+}
+
+export const METRICS = ['cca_coefficients', 'mean_cca', 'svcca_mean', 'pwcca', 'linear_cka', 'debiased_linear_cka'] as const;
+export type Metric = (typeof METRICS)[number];
+
+export interface SimilarityOptions {
+  layout?: Layout;
+  /** nchw: datapoints (positions) to keep, the same on both sides. Default: all, up to max(20,000, 10 x neurons). */
+  subsample?: number;
+  /** Seed of the position subsample. */
+  seed?: number;
+  /** Dead-neuron threshold, relative to the largest variance (default 1e-10). */
+  epsilon?: number;
+  svccaVariance?: number;
+  svccaDirections?: number;
+  device?: string;
+  signal?: AbortSignal;
+  onProgress?: (e: { kind: 'pair'; done: number; total: number }) => void;
+}
+
+function checkArray(name: string, a: ActivationArray): void {
+  if (!a || !isTypedArray(a.data, ['Float32Array', 'Float64Array']))
+    throw invalidArg(`${name}.data`, 'a Float32Array or Float64Array', a?.data);
+  if (!Array.isArray(a.shape)) throw invalidArg(`${name}.shape`, 'an array of dimensions', a.shape);
+}
+
+/** Every (i, j) pair of `inputs` compared; each input is centred and factorised once however many pairs use it. */
+export async function similarityBatch(
+  inputs: ActivationArray[],
+  pairs: [number, number][],
+  options: SimilarityOptions = {},
+): Promise<SimilarityResult[]> {
+  inputs.forEach((a, i) => checkArray(`inputs[${i}]`, a));
+  const { signal, onProgress, ...native } = options;
+  if (native.layout !== undefined) checkOneOf('layout', native.layout, LAYOUTS);
+  return awaitJob(
+    () => addon().similarity(inputs, pairs, native, onProgress as ((e: unknown) => void) | undefined) as NativeJob<SimilarityResult[]>,
+    signal,
+  );
+}
+
+export async function similarity(a: ActivationArray, b: ActivationArray, options: SimilarityOptions = {}): Promise<SimilarityResult> {
+  checkArray('a', a);
+  checkArray('b', b);
+  return (await similarityBatch([a, b], [[0, 1]], options))[0];
+}
+
+/** Only the named metrics of a result (what `--metrics` prints). */
+export function pickMetrics(r: SimilarityResult, metrics: readonly Metric[]): Partial<SimilarityResult> {
+  return Object.fromEntries(metrics.map((m) => [m, r[m]]));
+}
+
+/** A .npy file (format 1-3, little-endian float32/float64, C order) as an activation array. */
+export async function readNpy(file: string, opts: { signal?: AbortSignal } = {}): Promise<ActivationArray> {
+  return awaitJob(() => addon().readNpy(file), opts.signal);
+}

@@ -1,0 +1,153 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { readNpy, similarity, similarityBatch, type ActivationArray } from '../../src';
+import { referenceCca } from '../helpers/cca-reference';
+import { runFixture } from '../helpers/python';
+import { tempDir } from '../helpers/tmp';
+
+const REFERENCE = path.resolve(__dirname, '../../../shared/reference/cca');
+const cases = JSON.parse(fs.readFileSync(path.join(REFERENCE, 'cases.json'), 'utf8')).cases as {
+  name: string; a: string; b: string; layout: string;
+  expected: { cca_coefficients: number[]; mean_cca: number; svcca_mean: number; svcca_kept: [number, number]; pwcca: number; linear_cka: number };
+}[];
+const dir = tempDir('similarity');
+
+function lcg(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (1664525 * s + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+}
+function randomArray(rows: number, cols: number, seed: number, mix?: { from: ActivationArray; weight: number }): ActivationArray {
+  const r = lcg(seed);
+  const data = new Float64Array(rows * cols).map((_, i) => r() + (mix ? mix.weight * mix.from.data[((i % cols) % mix.from.shape[1]) + Math.floor(i / cols) * mix.from.shape[1]] : 0));
+  return { data, shape: [rows, cols] };
+}
+const rows = (a: ActivationArray) => Array.from({ length: a.shape[0] }, (_, i) => Array.from(a.data.subarray(i * a.shape[1], (i + 1) * a.shape[1])));
+
+describe('the similarity engine against the reference cases (within 1e-6)', () => {
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const [a, b] = await Promise.all([readNpy(path.join(REFERENCE, c.a)), readNpy(path.join(REFERENCE, c.b))]);
+    const r = await similarity(a, b, { layout: c.layout === 'NCHW' ? 'nchw' : 'datapoints-first' });
+    const e = c.expected;
+    expect(r.cca_coefficients).toHaveLength(e.cca_coefficients.length);
+    r.cca_coefficients.forEach((v, i) => expect(Math.abs(v - e.cca_coefficients[i])).toBeLessThan(1e-6));
+    for (const k of ['mean_cca', 'svcca_mean', 'pwcca', 'linear_cka'] as const) expect(Math.abs(r[k] - e[k])).toBeLessThan(1e-6);
+    expect(r.svcca_kept).toEqual(e.svcca_kept);
+  });
+
+  it('drops constant neurons and says so, never a NaN', async () => {
+    const c = cases.find((x) => x.name.startsWith('dead_neurons'))!;
+    const [a, b] = await Promise.all([readNpy(path.join(REFERENCE, c.a)), readNpy(path.join(REFERENCE, c.b))]);
+    const r = await similarity(a, b);
+    expect(r.dead_neurons).toEqual([1, 1]);
+    expect(Object.values(r).flat().every((v) => v === null || Number.isFinite(v))).toBe(true);
+  });
+});
+
+describe('the similarity engine', () => {
+  it('agrees with a plain TypeScript CCA (ml-matrix) on random inputs', async () => {
+    for (const [n, p, q, seed] of [[300, 12, 8, 1], [500, 20, 25, 2], [120, 5, 5, 3]]) {
+      const a = randomArray(n, p, seed);
+      const b = randomArray(n, q, seed + 100, { from: a, weight: 0.8 });
+      const r = await similarity(a, b);
+      const ref = referenceCca(rows(a), rows(b));
+      ref.coefficients.forEach((v, i) => expect(r.cca_coefficients[i]).toBeCloseTo(v, 8));
+      expect(r.mean_cca).toBeCloseTo(ref.mean, 8);
+      expect(r.linear_cka).toBeCloseTo(ref.linearCka, 8);
+    }
+  });
+
+  it("gives the notes' CKA values for numpy seed 1337 (linear 0.55761, debiased 0.51346)", async () => {
+    runFixture('cka_reference.py', [dir]);
+    const r = await similarity(await readNpy(path.join(dir, 'x.npy')), await readNpy(path.join(dir, 'y.npy')));
+    expect(r.linear_cka).toBeCloseTo(0.55761, 5);
+    expect(r.debiased_linear_cka).toBeCloseTo(0.51346, 5);
+  });
+
+  it('reads neurons-first arrays (svcca convention) to the same result', async () => {
+    const a = randomArray(200, 6, 7), b = randomArray(200, 4, 8, { from: a, weight: 1 });
+    const t = (x: ActivationArray): ActivationArray => {
+      const [n, p] = x.shape;
+      const data = new Float64Array(n * p);
+      for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) data[j * n + i] = x.data[i * p + j];
+      return { data, shape: [p, n] };
+    };
+    const [r1, r2] = await Promise.all([similarity(a, b), similarity(t(a), t(b), { layout: 'neurons-first' })]);
+    r1.cca_coefficients.forEach((v, i) => expect(r2.cca_coefficients[i]).toBeCloseTo(v, 10));
+  });
+
+  it('batches pairs over shared inputs with the same results as one call each', async () => {
+    const inputs = [randomArray(400, 10, 11), randomArray(400, 8, 12), randomArray(400, 6, 13)];
+    const events: number[] = [];
+    const batch = await similarityBatch(inputs, [[0, 1], [0, 2], [1, 2]], { onProgress: (e) => events.push(e.done) });
+    expect(events).toEqual([1, 2, 3]);
+    const single = await Promise.all([similarity(inputs[0], inputs[1]), similarity(inputs[0], inputs[2]), similarity(inputs[1], inputs[2])]);
+    batch.forEach((r, k) => expect(r.mean_cca).toBeCloseTo(single[k].mean_cca, 12));
+  });
+
+  it('subsamples conv positions with a seed, the same positions on both sides, and reports how many', async () => {
+    const c = cases.find((x) => x.layout === 'NCHW')!;
+    const [a, b] = await Promise.all([readNpy(path.join(REFERENCE, c.a)), readNpy(path.join(REFERENCE, c.b))]);
+    const [r1, r2, r3] = await Promise.all([
+      similarity(a, b, { layout: 'nchw', subsample: 600, seed: 1 }),
+      similarity(a, b, { layout: 'nchw', subsample: 600, seed: 1 }),
+      similarity(a, b, { layout: 'nchw', subsample: 600, seed: 2 }),
+    ]);
+    expect(r1.datapoints).toBe(600);
+    expect(r1.mean_cca).toBe(r2.mean_cca);
+    expect(r1.mean_cca).not.toBe(r3.mean_cca);
+    expect(Math.abs(r1.mean_cca - c.expected.mean_cca)).toBeLessThan(0.05);  // a subsample estimates the full value
+  });
+
+  it('fails clearly on bad input', async () => {
+    const a = randomArray(50, 4, 1);
+    const nan = { data: Float64Array.from(a.data, (v, i) => (i === 7 ? NaN : v)), shape: a.shape };
+    await expect(similarity(nan, a)).rejects.toThrow('The activations of input 0 contain NaN or Inf');
+    await expect(similarity(a, randomArray(60, 4, 2))).rejects.toThrow('The two activation sets must share their datapoints, but have 50 and 60');
+    await expect(similarity(randomArray(10, 20, 3), randomArray(10, 4, 4))).rejects.toThrow(/CCA needs more datapoints than neurons, but input 0 has 10 datapoints for 20 live neurons/);
+    await expect(similarity(a, { data: new Float64Array(5), shape: [50, 4] })).rejects.toThrow('The shape of input 1 [50, 4] needs 200 values but the data has 5');
+    await expect(similarity(a, a, { layout: 'nchw' })).rejects.toThrow('Expected input 0 to be 4-D (N, C, H, W) for layout "nchw"');
+  });
+
+  it('reads .npy v1 files and names what it cannot read', async () => {
+    const header = (descr: string, fortran: string, shape: string) => {
+      let h = `{'descr': '${descr}', 'fortran_order': ${fortran}, 'shape': ${shape}, }`;
+      h += ' '.repeat(64 - ((10 + h.length + 1) % 64)) + '\n';
+      const b = Buffer.alloc(10);
+      b.write('\x93NUMPY', 0, 'latin1');
+      b[6] = 1;
+      b.writeUInt16LE(h.length, 8);
+      return Buffer.concat([b, Buffer.from(h, 'latin1')]);
+    };
+    const ok = path.join(dir, 'ok.npy');
+    fs.writeFileSync(ok, Buffer.concat([header('<f4', 'False', '(2, 3)'), Buffer.from(new Float32Array([1, 2, 3, 4, 5, 6]).buffer)]));
+    const read = await readNpy(ok);
+    expect([Object.prototype.toString.call(read.data), Array.from(read.data), read.shape]).toEqual(['[object Float32Array]', [1, 2, 3, 4, 5, 6], [2, 3]]);
+    const bad = (name: string, bytes: Buffer) => {
+      fs.writeFileSync(path.join(dir, name), bytes);
+      return readNpy(path.join(dir, name));
+    };
+    await expect(bad('int.npy', Buffer.concat([header('<i8', 'False', '(2,)'), Buffer.alloc(16)]))).rejects.toThrow("dtype '<i8' is not supported (little-endian float32 or float64 only)");
+    await expect(bad('fortran.npy', Buffer.concat([header('<f8', 'True', '(2, 2)'), Buffer.alloc(32)]))).rejects.toThrow('Fortran-order arrays are not supported');
+    await expect(bad('short.npy', Buffer.concat([header('<f8', 'False', '(4, 4)'), Buffer.alloc(32)]))).rejects.toThrow('holds 32 data bytes but its shape needs 128 (truncated?)');
+    await expect(bad('text.npy', Buffer.from('hello'))).rejects.toMatchObject({ code: 'ERR_BAD_NPY', message: expect.stringContaining('text.npy') });
+  });
+});
+
+describe('the cca command', () => {
+  const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
+  it('prints exactly the svcca-style keys as JSON', () => {
+    const c = cases[0];
+    const r = spawnSync(process.execPath, [bin, 'cca', path.join(REFERENCE, c.a), path.join(REFERENCE, c.b), '--json'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out).sort()).toEqual(['cca_coefficients', 'linear_cka', 'mean_cca', 'pwcca', 'svcca_mean']);
+    expect(Math.abs(out.pwcca - c.expected.pwcca)).toBeLessThan(1e-6);
+    const only = spawnSync(process.execPath, [bin, 'cca', path.join(REFERENCE, c.a), path.join(REFERENCE, c.b), '--json', '--metrics', 'linear_cka'], { encoding: 'utf8' });
+    expect(Object.keys(JSON.parse(only.stdout))).toEqual(['linear_cka']);
+    const bad = spawnSync(process.execPath, [bin, 'cca', path.join(REFERENCE, c.a), path.join(REFERENCE, c.b), '--layout', 'rows'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('Expected `--layout` to be one of "datapoints-first", "neurons-first", "nchw" but received "rows"');
+  });
+});
