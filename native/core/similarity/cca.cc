@@ -8,16 +8,17 @@
 namespace tn {
 namespace {
 
-constexpr double kRankTolerance = 1e-10;  // singular values below this x the largest span no direction
+// Eigenvalues below this x the largest span no direction (singular values below ~1e-7 x the largest).
+constexpr double kRankTolerance = 1e-14;
 
-// CCA of two orthonormal bases Qa (n, ra), Qb (n, rb): Qa^T Qb = U diag(rho) V^T. rho are the canonical
-// correlations (descending); Qa U and Qb V are the unit-norm canonical variates of each side.
+// CCA of two prepared sides from their cross-Gram S_ab = A^T B: with whitening maps Wa, Wb (A Wa, B Wb orthonormal),
+// Wa^T S_ab Wb = U diag(rho) V^T. rho are the canonical correlations (descending); A Wa U are A's unit canonical variates.
 struct Canonical {
-  torch::Tensor rho, variatesA, variatesB;
+  torch::Tensor rho, rotationA, rotationB;
 };
-Canonical canonical(const torch::Tensor& qa, const torch::Tensor& qb) {
-  auto [u, rho, vh] = compat::thinSvd(qa.t().mm(qb));
-  return {rho.clamp(0.0, 1.0), qa.mm(u), qb.mm(vh.t())};
+Canonical canonical(const torch::Tensor& cross, const torch::Tensor& whitenA, const torch::Tensor& whitenB) {
+  auto [u, rho, vh] = compat::thinSvd(whitenA.t().mm(cross).mm(whitenB));
+  return {rho.clamp(0.0, 1.0), u, vh.t()};
 }
 
 // Mean over min(p, q) correlations: directions a rank-deficient side lacks count as 0.
@@ -48,20 +49,24 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
   PreparedActivations p;
   p.datapoints = data.size(0);
   p.neurons = data.size(1);
-  p.centred = data - data.mean(0, /*keepdim=*/true);
-  const auto variance = p.centred.pow(2).sum(0);
+  const auto centred = data - data.mean(0, /*keepdim=*/true);
+  const auto variance = centred.pow(2).sum(0);
   const double largest = variance.max().item<double>();
-  const auto live = variance > epsilon * largest;
-  p.dead = p.neurons - live.sum().item<int64_t>();
+  const auto alive = variance > epsilon * largest;
+  p.dead = p.neurons - alive.sum().item<int64_t>();
   if (largest == 0 || p.dead == p.neurons) throw invalidArg("Every neuron of " + what + " is constant: no similarity is defined");
   if (p.datapoints <= p.neurons - p.dead)
     throw invalidArg("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(p.datapoints) +
                      " datapoints for " + std::to_string(p.neurons - p.dead) + " live neurons (keep >= 10x as many)");
-  auto svd = compat::thinSvd(p.centred.index({torch::indexing::Slice(), live}));
-  const auto s = std::get<1>(svd);
-  const int64_t rank = (s > kRankTolerance * s[0].item<double>()).sum().item<int64_t>();
-  p.basis = std::get<0>(svd).narrow(1, 0, rank);
-  p.singular = s.narrow(0, 0, rank);
+  p.live = p.dead ? centred.index({torch::indexing::Slice(), alive}) : centred;
+  p.gram = p.live.t().mm(p.live);
+  p.rowNorms = centred.pow(2).sum(1);
+  auto [values, vectors] = torch::linalg::eigh(p.gram, "L");  // ascending
+  values = values.flip(0);
+  vectors = vectors.flip(1);
+  const int64_t rank = (values > kRankTolerance * values[0].item<double>()).sum().item<int64_t>();
+  p.energy = values.narrow(0, 0, rank);
+  p.whiten = vectors.narrow(1, 0, rank) / p.energy.sqrt().unsqueeze(0);
   return p;
 }
 
@@ -76,33 +81,34 @@ SimilarityResult compare(const PreparedActivations& a, const PreparedActivations
   r.deadB = b.dead;
   r.datapoints = a.datapoints;
   const int64_t liveA = a.neurons - a.dead, liveB = b.neurons - b.dead;
+  const auto cross = a.live.t().mm(b.live);  // (pa, pb): the only product over datapoints per pair
 
-  const Canonical c = canonical(a.basis, b.basis);
+  const Canonical c = canonical(cross, a.whiten, b.whiten);
   const auto& rho = c.rho;
   r.cca.assign(rho.data_ptr<double>(), rho.data_ptr<double>() + rho.numel());
   r.meanCca = meanOver(rho, std::min(liveA, liveB));
 
-  r.svccaKeptA = svccaKeep(a.singular, o);
-  r.svccaKeptB = svccaKeep(b.singular, o);
-  const auto svccaRho = canonical(a.basis.narrow(1, 0, r.svccaKeptA), b.basis.narrow(1, 0, r.svccaKeptB)).rho;
+  r.svccaKeptA = svccaKeep(a.energy.sqrt(), o);
+  r.svccaKeptB = svccaKeep(b.energy.sqrt(), o);
+  const auto svccaRho = canonical(cross, a.whiten.narrow(1, 0, r.svccaKeptA), b.whiten.narrow(1, 0, r.svccaKeptB)).rho;
   r.svccaMean = meanOver(svccaRho, std::min(r.svccaKeptA, r.svccaKeptB));
 
-  // PWCCA on the side with fewer live neurons: its unit canonical variates h_i, weighted by sum_j |<h_i, x_j>|.
+  // PWCCA on the side with fewer live neurons: unit canonical variates h_i = X W u_i, weighted by sum_j |<h_i, x_j>|,
+  // and X^T h_i = (X^T X) W u_i needs no pass over the datapoints.
   const bool aSide = liveA <= liveB;
-  const auto weights = (aSide ? a : b).centred.t().mm(aSide ? c.variatesA : c.variatesB).abs().sum(0);  // (k)
+  const auto& side = aSide ? a : b;
+  const auto weights = side.gram.mm(side.whiten).mm(aSide ? c.rotationA : c.rotationB).abs().sum(0);  // (k)
   r.pwcca = (weights * rho).sum().item<double>() / weights.sum().item<double>();
 
-  // Linear CKA, plain and debiased, from the feature-space Gram products.
-  const auto& x = a.centred;
-  const auto& y = b.centred;
-  const double xty = y.t().mm(x).pow(2).sum().item<double>();
-  const double xtx = x.t().mm(x).pow(2).sum().item<double>(), yty = y.t().mm(y).pow(2).sum().item<double>();
+  // Linear CKA, plain and debiased, from the Gram products (dead neurons are zero columns and change nothing).
+  const double xty = cross.pow(2).sum().item<double>();
+  const double xtx = a.gram.pow(2).sum().item<double>(), yty = b.gram.pow(2).sum().item<double>();
   r.linearCka = xty / std::sqrt(xtx * yty);
   const double n = static_cast<double>(a.datapoints);
-  const auto rowsX = x.pow(2).sum(1), rowsY = y.pow(2).sum(1);
-  const double normX = rowsX.sum().item<double>(), normY = rowsY.sum().item<double>();
-  const double num = debiasedDot(xty, rowsX, rowsY, normX, normY, n);
-  const double dx = debiasedDot(xtx, rowsX, rowsX, normX, normX, n), dy = debiasedDot(yty, rowsY, rowsY, normY, normY, n);
+  const double normX = a.rowNorms.sum().item<double>(), normY = b.rowNorms.sum().item<double>();
+  const double num = debiasedDot(xty, a.rowNorms, b.rowNorms, normX, normY, n);
+  const double dx = debiasedDot(xtx, a.rowNorms, a.rowNorms, normX, normX, n);
+  const double dy = debiasedDot(yty, b.rowNorms, b.rowNorms, normY, normY, n);
   r.debiasedCka = num / std::sqrt(dx * dy);
 
   for (double v : {r.meanCca, r.svccaMean, r.pwcca, r.linearCka})

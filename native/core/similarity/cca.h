@@ -8,11 +8,14 @@
 
 namespace tn {
 
-// One side, ready for comparison. `data` is (datapoints, neurons) float64 on the compute device.
+// One side, ready for comparison, by the covariance (Gram) route: everything after preparation works on p x p and
+// p x q matrices, never on SVDs of tall n x p data (slow on CPU and especially on GPUs).
 struct PreparedActivations {
-  torch::Tensor centred;   // (n, p) all neurons, centred
-  torch::Tensor basis;     // (n, r) orthonormal basis of the live neurons' span (left singular vectors)
-  torch::Tensor singular;  // (r) singular values of the centred live neurons
+  torch::Tensor live;      // (n, p_live) centred live neurons, float64
+  torch::Tensor gram;      // (p_live, p_live) live^T live
+  torch::Tensor energy;    // (r) eigenvalues of gram, descending: the squared singular values of `live`
+  torch::Tensor whiten;    // (p_live, r) eigenvectors / sqrt(eigenvalue): live * whiten is an orthonormal basis
+  torch::Tensor rowNorms;  // (n) squared norm of each centred datapoint (for debiased CKA)
   int64_t neurons = 0, dead = 0, datapoints = 0;
 };
 
