@@ -73,9 +73,19 @@ Reservation reserve(const std::shared_ptr<Model>& model) {
 
 std::string torchVersion() { return compat::version(); }
 
+namespace {
+std::atomic<int> configuredThreads{0};  // 0: LibTorch's own default
+}  // namespace
+
 void setThreads(int count) {
   if (count < 1) throw invalidArg("Expected `threads` to be a positive integer but received " + std::to_string(count));
   guard([&] { torch::set_num_threads(count); });
+  configuredThreads = count;
+}
+
+void adoptThreadSettings() {
+  // OpenMP's thread count is per calling thread: a job's thread takes the process-wide setting explicitly.
+  if (const int count = configuredThreads.load(); count > 0 && torch::get_num_threads() != count) torch::set_num_threads(count);
 }
 
 int threads() { return torch::get_num_threads(); }

@@ -38,6 +38,8 @@ struct TensorData {
 std::string torchVersion();
 void setThreads(int count);
 int threads();
+// Called first on every job thread, so that setThreads() governs native jobs too.
+void adoptThreadSettings();
 bool cudaAvailable();
 
 // ---- models --------------------------------------------------------------------------------------------------

@@ -70,6 +70,7 @@ Napi::Object startJob(Napi::Env env, Napi::Value onProgress, Work work) {
                                             /*initialThreadCount=*/size_t{1}, job, &finish,
                                             static_cast<void*>(nullptr));
   auto body = [job, wantsProgress, work = std::move(work)]() {
+    tn::adoptThreadSettings();
     tn::JobControl control;
     control.cancelled = job->cancelled.get();
     if (wantsProgress) {

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include <ATen/Parallel.h>
+
 #include "core/compat.h"
 
 namespace tn {
@@ -41,6 +43,23 @@ double debiasedDot(double xty, const torch::Tensor& rowsX, const torch::Tensor& 
   return xty - n / (n - 2.0) * rowsX.dot(rowsY).item<double>() + normX * normY / ((n - 1.0) * (n - 2.0));
 }
 
+// X^T Y over blocks of datapoints, one block per LibTorch thread: each block's product goes to BLAS on its own thread
+// and the partial sums are added. Parallel even where the BLAS is single-threaded (Debian's reference libblas).
+torch::Tensor crossProduct(const torch::Tensor& x, const torch::Tensor& y) {
+  const int64_t n = x.size(0), parts = std::min<int64_t>(at::get_num_threads(), n / 2048);
+  if (parts <= 1 || !x.device().is_cpu()) return x.t().mm(y);
+  std::vector<torch::Tensor> partial(parts);
+  at::parallel_for(0, parts, /*grain_size=*/1, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      const int64_t lo = n * k / parts, hi = n * (k + 1) / parts;
+      partial[k] = x.slice(0, lo, hi).t().mm(y.slice(0, lo, hi));
+    }
+  });
+  auto sum = partial[0];
+  for (int64_t k = 1; k < parts; ++k) sum = sum + partial[k];
+  return sum;
+}
+
 }  // namespace
 
 PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon, const std::string& what) {
@@ -59,7 +78,7 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
     throw invalidArg("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(p.datapoints) +
                      " datapoints for " + std::to_string(p.neurons - p.dead) + " live neurons (keep >= 10x as many)");
   p.live = p.dead ? centred.index({torch::indexing::Slice(), alive}) : centred;
-  p.gram = p.live.t().mm(p.live);
+  p.gram = crossProduct(p.live, p.live);
   p.rowNorms = centred.pow(2).sum(1);
   auto [values, vectors] = torch::linalg::eigh(p.gram, "L");  // ascending
   values = values.flip(0);
@@ -81,7 +100,7 @@ SimilarityResult compare(const PreparedActivations& a, const PreparedActivations
   r.deadB = b.dead;
   r.datapoints = a.datapoints;
   const int64_t liveA = a.neurons - a.dead, liveB = b.neurons - b.dead;
-  const auto cross = a.live.t().mm(b.live);  // (pa, pb): the only product over datapoints per pair
+  const auto cross = crossProduct(a.live, b.live);  // (pa, pb): the only product over datapoints per pair
 
   const Canonical c = canonical(cross, a.whiten, b.whiten);
   const auto& rho = c.rho;
