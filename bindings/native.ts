@@ -189,6 +189,13 @@ export interface NativeAddon {
     onProgress?: (e: unknown) => void,
   ): NativeJob<unknown[]>;
   readNpy(path: string): NativeJob<{ data: Float32Array | Float64Array; shape: number[] }>;
+  compareModels(
+    a: NativeModel,
+    b: NativeModel,
+    data: NativeDataset,
+    options?: { stages?: string[]; maxDatapoints?: number; seed?: number; batchSize?: number },
+    onProgress?: (e: unknown) => void,
+  ): NativeJob<unknown[]>;
 }
 
 export const NATIVE_EXPORTS = [
@@ -209,6 +216,7 @@ export const NATIVE_EXPORTS = [
   'readTensor',
   'similarity',
   'readNpy',
+  'compareModels',
 ] as const satisfies readonly (keyof NativeAddon)[];
 
 /** The package root: the nearest directory above this file whose package.json is ours (works from src and dist). */

@@ -208,6 +208,17 @@ struct SimilarityResult {
 std::vector<SimilarityResult> similarityBatch(const std::vector<ArrayData>& inputs,
                                               const std::vector<std::pair<int, int>>& pairs,
                                               const SimilarityOptions& options, const JobControl& job);
+// Runs both models (eval mode) over the dataset and compares their activations at each stage (all stages when empty).
+// Conv outputs keep a seeded budget of positions (the same for both models); other outputs keep every image.
+struct CompareOptions {
+  int64_t maxDatapoints = 0;  // per stage; 0: max(20000, 10 x channels)
+  uint64_t seed = 0;
+  int batchSize = 64;
+  double epsilon = 1e-10;
+};
+std::vector<std::pair<std::string, SimilarityResult>> compareModels(Model& a, Model& b, const Dataset& data,
+                                                                    const std::vector<std::string>& stages,
+                                                                    const CompareOptions& options, const JobControl& job);
 // A .npy file (format 1.0-3.0, little-endian float32 or float64, C order). Throws ERR_BAD_NPY naming the file.
 ArrayData readNpy(const std::string& path);
 

@@ -170,6 +170,33 @@ Napi::Value similarity(const Napi::CallbackInfo& info) {
   });
 }
 
+// [async] compareModels(modelA, modelB, dataset, { stages, maxDatapoints, seed, batchSize }, onProgress?)
+//   -> Job<{ stage, ...SimilarityResult }[]>. Rejects ERR_INVALID_ARG (unknown stage, different layouts), ERR_BUSY.
+Napi::Value compareModels(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    auto a = ModelHandle::from(info[0], "modelA");
+    auto b = ModelHandle::from(info[1], "modelB");
+    auto data = DatasetHandle::from(info[2], "data");
+    if (a == b) throw tn::invalidArg("Expected two different models (compare a model with a copy of itself instead)");
+    const auto [stages, options] = compareOptions(info[3]);
+    auto holdA = tn::reserve(a);
+    auto holdB = tn::reserve(b);
+    return startJob(env, info[4], [a, b, holdA, holdB, data, stages = stages, options = options](const tn::JobControl& job) -> Settle {
+      auto results = std::make_shared<std::vector<std::pair<std::string, tn::SimilarityResult>>>(tn::compareModels(*a, *b, *data, stages, options, job));
+      return [results](Napi::Env e) -> Napi::Value {
+        Napi::Array out = Napi::Array::New(e, results->size());
+        for (uint32_t i = 0; i < results->size(); ++i) {
+          Napi::Object o = similarityResultToJs(e, (*results)[i].second);
+          o.Set("stage", (*results)[i].first);
+          out.Set(i, o);
+        }
+        return out;
+      };
+    });
+  });
+}
+
 // [async] readNpy(path) -> Job<{ data: Float32Array | Float64Array, shape }>. Rejects ERR_BAD_NPY, ERR_IO.
 Napi::Value readNpy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -227,6 +254,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("readTensor", Napi::Function::New(env, readTensor, "readTensor"));
   exports.Set("similarity", Napi::Function::New(env, similarity, "similarity"));
   exports.Set("readNpy", Napi::Function::New(env, readNpy, "readNpy"));
+  exports.Set("compareModels", Napi::Function::New(env, compareModels, "compareModels"));
   exports.Set("auc", Napi::Function::New(env, auc, "auc"));
   return exports;
 }

@@ -205,6 +205,25 @@ tn::SimilarityOptions similarityOptions(Napi::Value value) {
   return s;
 }
 
+std::pair<std::vector<std::string>, tn::CompareOptions> compareOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "compare options");
+  std::vector<std::string> stages;
+  Napi::Value list = o.Get("stages");
+  if (!list.IsUndefined()) {
+    if (!list.IsArray()) throw tn::invalidArg("Expected `stages` to be an array of stage names but received " + describe(list));
+    auto a = list.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      if (!a.Get(i).IsString()) throw tn::invalidArg("Expected `stages[" + std::to_string(i) + "]` to be a stage name");
+      stages.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+    }
+  }
+  tn::CompareOptions c;
+  c.maxDatapoints = static_cast<int64_t>(number(o, "maxDatapoints", 0, 0, 9007199254740991.0, true));
+  c.seed = seed(o, "seed");
+  c.batchSize = integer(o, "batchSize", c.batchSize, 1, 1 << 20);
+  return {stages, c};
+}
+
 std::vector<std::pair<int, int>> pairsArg(Napi::Value value) {
   if (!value.IsArray()) throw tn::invalidArg("Expected `pairs` to be an array of [i, j] index pairs");
   std::vector<std::pair<int, int>> out;

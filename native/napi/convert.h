@@ -33,6 +33,8 @@ std::vector<double> numbersArg(const Napi::CallbackInfo& info, size_t index, con
 tn::ArrayData arrayData(Napi::Value value, const std::string& name);  // { data: Float32Array | Float64Array, shape }
 tn::SimilarityOptions similarityOptions(Napi::Value options);
 std::vector<std::pair<int, int>> pairsArg(Napi::Value value);      // [[i, j], ...]
+// { stages, maxDatapoints, seed, batchSize } -> (stages, options)
+std::pair<std::vector<std::string>, tn::CompareOptions> compareOptions(Napi::Value options);
 
 // Writing results.
 Napi::Value eventToJs(Napi::Env env, const tn::Event& event);

@@ -3,6 +3,8 @@
 import type { NativeJob } from '../../bindings/native';
 import { checkOneOf, invalidArg, isTypedArray } from '../errors';
 import { awaitJob } from '../job';
+import type { Dataset } from '../data/embedded';
+import type { Model } from '../models';
 import { addon } from '../runtime';
 
 /** datapoints-first: (datapoints, neurons); neurons-first: (neurons, datapoints), svcca's convention; nchw: conv
@@ -88,4 +90,27 @@ export function pickMetrics(r: SimilarityResult, metrics: readonly Metric[]): Pa
 /** A .npy file (format 1-3, little-endian float32/float64, C order) as an activation array. */
 export async function readNpy(file: string, opts: { signal?: AbortSignal } = {}): Promise<ActivationArray> {
   return awaitJob(() => addon().readNpy(file), opts.signal);
+}
+
+export interface CompareOptions {
+  /** Stages to compare (default: every stage of the model). */
+  stages?: string[];
+  /** Datapoints kept per conv stage (positions subsampled as batches pass; default max(20,000, 10 x channels)). */
+  maxDatapoints?: number;
+  seed?: number;
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (e: { kind: 'stage'; done: number; total: number }) => void;
+}
+
+/**
+ * Both models (eval mode) over the same data, compared stage by stage: activations never leave the native side, and
+ * conv stages keep a bounded, seeded set of positions (the same for both models).
+ */
+export async function compareModels(a: Model, b: Model, data: Dataset, options: CompareOptions = {}): Promise<(SimilarityResult & { stage: string })[]> {
+  const { signal, onProgress, ...native } = options;
+  return awaitJob(
+    () => addon().compareModels(a.native, b.native, data.native, native, onProgress as ((e: unknown) => void) | undefined) as NativeJob<(SimilarityResult & { stage: string })[]>,
+    signal,
+  );
 }

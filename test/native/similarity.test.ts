@@ -151,3 +151,23 @@ describe('the cca command', () => {
     expect(bad.stderr).toContain('Expected `--layout` to be one of "datapoints-first", "neurons-first", "nchw" but received "rows"');
   });
 });
+
+describe('compareModels', () => {
+  it('finds a model identical to itself at every stage, and random inits different low down', async () => {
+    const { createModel, generateRetina, compareModels } = await import('../../src');
+    const data = await generateRetina({ count: 64, size: 32, seed: 1 });
+    const a = createModel('cbr-small', { seed: 1 }), twin = createModel('cbr-small', { seed: 1 }), other = createModel('cbr-small', { seed: 2 });
+    const stages = ['layer1', 'layer2', 'layer4'];
+    const same = await compareModels(a, twin, data, { stages, maxDatapoints: 3000, seed: 5 });
+    expect(same.map((r) => r.stage)).toEqual(stages);
+    same.forEach((r) => expect(r.mean_cca).toBeCloseTo(1, 6));
+    expect(same[0].datapoints).toBeLessThanOrEqual(3000 + 64);  // the budget, rounded up per batch
+    expect(same[0].neurons).toEqual([32, 32]);
+    const diff = await compareModels(a, other, data, { stages: ['layer1'], maxDatapoints: 3000, seed: 5 });
+    expect(diff[0].mean_cca).toBeLessThan(0.99);
+    const big = createModel('cbr-largew', { seed: 1 });
+    await expect(compareModels(a, big, data, { stages: ['layer1'] })).rejects.toThrow(/Stage "layer1" has output \[64, 32, 16, 16\] in "cbr-small" but \[64, 64, 16, 16\] in "cbr-largew"/);
+    await expect(compareModels(a, twin, data, { stages: ['conv1'] })).rejects.toThrow('Model "cbr-small" has no stage "conv1"');
+    [a, twin, other, big, data].forEach((h) => h.dispose());
+  });
+});

@@ -30,6 +30,9 @@ SimilarityResult compare(const PreparedActivations& a, const PreparedActivations
 torch::Tensor asDatapointsByNeurons(const ArrayData& input, const std::string& layout, const torch::Tensor& positions,
                                     const torch::Device& device, const std::string& what);
 
+std::vector<std::pair<std::string, SimilarityResult>> compareModelsImpl(Model& a, Model& b, const Dataset& data,
+                                                                        const std::vector<std::string>& stages,
+                                                                        const CompareOptions& options, const JobControl& job);
 std::vector<SimilarityResult> similarityBatchImpl(const std::vector<ArrayData>& inputs,
                                                   const std::vector<std::pair<int, int>>& pairs,
                                                   const SimilarityOptions& options, const JobControl& job);
