@@ -7,7 +7,7 @@ import { referenceCca } from '../helpers/cca-reference';
 import { runFixture } from '../helpers/python';
 import { tempDir } from '../helpers/tmp';
 
-const REFERENCE = path.resolve(__dirname, '../../../shared/reference/cca');
+const REFERENCE = path.resolve(__dirname, '../reference/cca');
 const cases = JSON.parse(fs.readFileSync(path.join(REFERENCE, 'cases.json'), 'utf8')).cases as {
   name: string; a: string; b: string; layout: string;
   expected: { cca_coefficients: number[]; mean_cca: number; svcca_mean: number; svcca_kept: [number, number]; pwcca: number; linear_cka: number };
