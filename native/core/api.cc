@@ -124,10 +124,7 @@ ModelInfo describe(const Model& model) {
 
 std::vector<std::pair<std::string, std::vector<int64_t>>> stageShapes(Model& model, int height, int width) {
   return guard([&] {
-    const int minSize = model.net->minInputSize();
-    if (height < minSize || width < minSize)
-      throw invalidArg("Model \"" + model.name + "\" needs inputs of at least " + std::to_string(minSize) + "x" +
-                       std::to_string(minSize) + " but received " + std::to_string(height) + "x" + std::to_string(width));
+    checkInputSize(model, height, width);
     torch::NoGradGuard noGrad;
     model.net->eval();
     std::vector<std::pair<std::string, std::vector<int64_t>>> out;

@@ -89,9 +89,26 @@ std::vector<double> numbers(Napi::Value v, const std::string& key) {
 }
 
 
+// A shape: non-negative integers, from an array or typed array.
+std::vector<int64_t> shapeOf(Napi::Value value, const std::string& name) {
+  std::vector<int64_t> shape;
+  for (double d : numbers(value, name)) {
+    if (d < 0 || d != std::floor(d)) throw tn::invalidArg("Expected `" + name + "` to hold non-negative integers");
+    shape.push_back(static_cast<int64_t>(d));
+  }
+  return shape;
+}
+
 Napi::Value numberOrNull(Napi::Env env, double v) { return std::isfinite(v) ? Napi::Number::New(env, v) : env.Null(); }
 
 }  // namespace
+
+Napi::Array integersToJs(Napi::Env env, const std::vector<int64_t>& values) {
+  Napi::Array a = Napi::Array::New(env, values.size());
+  for (uint32_t i = 0; i < values.size(); ++i) a.Set(i, static_cast<double>(values[i]));
+  return a;
+}
+
 
 tn::ModelOptions modelOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "model options");
@@ -163,10 +180,7 @@ tn::TensorData tensorData(Napi::Value value, const char* name) {
   tn::TensorData t;
   auto a = data.As<Napi::Float32Array>();
   t.data.assign(a.Data(), a.Data() + a.ElementLength());
-  for (double d : numbers(o.Get("shape"), std::string(name) + ".shape")) {
-    if (d < 0 || d != std::floor(d)) throw tn::invalidArg(std::string("Expected `") + name + ".shape` to hold non-negative integers");
-    t.shape.push_back(static_cast<int64_t>(d));
-  }
+  t.shape = shapeOf(o.Get("shape"), std::string(name) + ".shape");
   return t;
 }
 
@@ -185,10 +199,7 @@ tn::ArrayData arrayData(Napi::Value value, const std::string& name) {
   } else {
     throw tn::invalidArg("Expected `" + name + ".data` to be a Float32Array or Float64Array but received " + describe(data));
   }
-  for (double d : numbers(o.Get("shape"), name + ".shape")) {
-    if (d < 0 || d != std::floor(d)) throw tn::invalidArg("Expected `" + name + ".shape` to hold non-negative integers");
-    a.shape.push_back(static_cast<int64_t>(d));
-  }
+  a.shape = shapeOf(o.Get("shape"), name + ".shape");
   return a;
 }
 
@@ -245,9 +256,7 @@ Napi::Object arrayDataToJs(Napi::Env env, const tn::ArrayData& a) {
     std::copy(a.f64.begin(), a.f64.end(), d.Data());
     o.Set("data", d);
   }
-  Napi::Array shape = Napi::Array::New(env, a.shape.size());
-  for (uint32_t i = 0; i < a.shape.size(); ++i) shape.Set(i, static_cast<double>(a.shape[i]));
-  o.Set("shape", shape);
+  o.Set("shape", integersToJs(env, a.shape));
   return o;
 }
 
@@ -261,18 +270,9 @@ Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r) 
   o.Set("pwcca", r.pwcca);
   o.Set("linear_cka", r.linearCka);
   o.Set("debiased_linear_cka", numberOrNull(env, r.debiasedCka));
-  Napi::Array kept = Napi::Array::New(env, 2);
-  kept.Set(0u, static_cast<double>(r.svccaKeptA));
-  kept.Set(1u, static_cast<double>(r.svccaKeptB));
-  o.Set("svcca_kept", kept);
-  Napi::Array dead = Napi::Array::New(env, 2);
-  dead.Set(0u, static_cast<double>(r.deadA));
-  dead.Set(1u, static_cast<double>(r.deadB));
-  o.Set("dead_neurons", dead);
-  Napi::Array neurons = Napi::Array::New(env, 2);
-  neurons.Set(0u, static_cast<double>(r.neuronsA));
-  neurons.Set(1u, static_cast<double>(r.neuronsB));
-  o.Set("neurons", neurons);
+  o.Set("svcca_kept", integersToJs(env, {r.svccaKeptA, r.svccaKeptB}));
+  o.Set("dead_neurons", integersToJs(env, {r.deadA, r.deadB}));
+  o.Set("neurons", integersToJs(env, {r.neuronsA, r.neuronsB}));
   o.Set("datapoints", static_cast<double>(r.datapoints));
   return o;
 }
@@ -294,9 +294,7 @@ ArrayDataset arrayDataset(Napi::Value value) {
 Napi::Object tensorDataToJs(Napi::Env env, const tn::TensorData& t) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("data", float32ArrayOf(env, t.data));
-  Napi::Array shape = Napi::Array::New(env, t.shape.size());
-  for (uint32_t i = 0; i < t.shape.size(); ++i) shape.Set(i, static_cast<double>(t.shape[i]));
-  o.Set("shape", shape);
+  o.Set("shape", integersToJs(env, t.shape));
   return o;
 }
 

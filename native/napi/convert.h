@@ -15,6 +15,7 @@ tn::NaturalOptions naturalOptions(Napi::Value value);
 tn::LoadOptions loadOptions(Napi::Value value);
 tn::MeanVarOptions meanVarOptions(Napi::Value value);  // { seed, batchNorm }
 Napi::Array stringsToJs(Napi::Env env, const std::vector<std::string>& items);
+Napi::Array integersToJs(Napi::Env env, const std::vector<int64_t>& values);
 int evalBatchSize(Napi::Value options);  // { batchSize } -> batch size, default 128
 tn::ComputeOptions computeOptions(Napi::Value options);  // { channelsLast, precision }
 std::string stageOption(Napi::Value options);             // { stage } -> stage name, "" for the logits

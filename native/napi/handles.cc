@@ -107,11 +107,9 @@ Napi::Value ModelHandle::stageShapes(const Napi::CallbackInfo& info) {
     auto shapes = tn::stageShapes(*model, h, w);
     Napi::Array out = Napi::Array::New(env, shapes.size());
     for (uint32_t i = 0; i < shapes.size(); ++i) {
-      Napi::Array dims = Napi::Array::New(env, shapes[i].second.size());
-      for (uint32_t d = 0; d < shapes[i].second.size(); ++d) dims.Set(d, static_cast<double>(shapes[i].second[d]));
       Napi::Array pair = Napi::Array::New(env, 2);
       pair.Set(0u, shapes[i].first);
-      pair.Set(1u, dims);
+      pair.Set(1u, integersToJs(env, shapes[i].second));
       out.Set(i, pair);
     }
     return out;

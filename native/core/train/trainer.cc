@@ -172,10 +172,7 @@ TensorData forwardModel(Model& model, const TensorData& input, const std::string
   if (s.size() != 4 || s[1] != 3 || numel != static_cast<int64_t>(input.data.size()))
     throw invalidArg("Expected an input of shape (N, 3, H, W) whose data has N*3*H*W values but received shape " +
                      c10::str(c10::IntArrayRef(s)) + " with " + std::to_string(input.data.size()) + " values");
-  const int minSize = model.net->minInputSize();
-  if (s[2] < minSize || s[3] < minSize)
-    throw invalidArg("Model \"" + model.name + "\" needs inputs of at least " + std::to_string(minSize) + "x" +
-                     std::to_string(minSize) + " but received " + std::to_string(s[2]) + "x" + std::to_string(s[3]));
+  checkInputSize(model, s[2], s[3]);
   job.check();
   const ComputeScope scope(model, compute);
   torch::NoGradGuard noGrad;

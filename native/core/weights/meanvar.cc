@@ -4,6 +4,7 @@
 
 #include "core/compat.h"
 #include "core/weights/formats.h"
+#include "core/weights/state.h"
 
 namespace tn {
 namespace {
@@ -13,19 +14,10 @@ TensorData toData(const torch::Tensor& t) {
   return {std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel()), c.sizes().vec()};
 }
 
-// Parameters and buffers by name.
-std::map<std::string, torch::Tensor> namedState(torch::nn::Module& net) {
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& p : net.named_parameters()) out[p.key()] = p.value();
-  for (const auto& b : net.named_buffers()) out[b.key()] = b.value();
-  return out;
-}
-
 torch::Tensor find(Model& model, const std::string& name) {
-  auto state = namedState(*model.net);
-  auto it = state.find(name);
-  if (it == state.end()) throw invalidArg("Model \"" + model.name + "\" has no parameter or buffer \"" + name + "\"");
-  return it->second;
+  for (auto& [key, tensor] : stateOf(*model.net))
+    if (key == name) return tensor;
+  throw invalidArg("Model \"" + model.name + "\" has no parameter or buffer \"" + name + "\"");
 }
 
 // Fills `dst` i.i.d. from N(mean, var) of `src` (population variance).

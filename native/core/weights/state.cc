@@ -11,14 +11,6 @@
 namespace tn {
 namespace {
 
-// Parameters and buffers by their full dotted names ("layer1.conv.weight", "layer1.bn.running_mean", ...).
-NamedTensors stateOf(torch::nn::Module& net) {
-  NamedTensors out;
-  for (const auto& p : net.named_parameters()) out.emplace_back(p.key(), p.value());
-  for (const auto& b : net.named_buffers()) out.emplace_back(b.key(), b.value());
-  return out;
-}
-
 // Which keys a load may touch: all, or those of the stages up to and including `upTo`.
 class StageFilter {
  public:
@@ -51,6 +43,13 @@ class StageFilter {
 std::string dtypeName(torch::Dtype dtype) { return c10::toString(dtype); }
 
 }  // namespace
+
+NamedTensors stateOf(torch::nn::Module& net) {
+  NamedTensors out;
+  for (const auto& p : net.named_parameters()) out.emplace_back(p.key(), p.value());
+  for (const auto& b : net.named_buffers()) out.emplace_back(b.key(), b.value());
+  return out;
+}
 
 void saveState(Model& model, const std::string& path, const std::string& format) {
   writeWeightFile(path, stateOf(*model.net), format);
