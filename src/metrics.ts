@@ -16,6 +16,17 @@ function isNumberArray(x: unknown): x is ArrayLike<number> {
   return ArrayBuffer.isView(x) || (Array.isArray(x) && x.every((v) => typeof v === 'number'));
 }
 
+/** Mean and population standard deviation (n): the statistics of a weight tensor. */
+export function populationStats(values: ArrayLike<number>): { mean: number; std: number } {
+  const n = values.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += values[i];
+  const mean = sum / n;
+  let squares = 0;
+  for (let i = 0; i < n; i++) squares += (values[i] - mean) ** 2;
+  return { mean, std: Math.sqrt(squares / n) };
+}
+
 /** Mean and sample standard deviation (n - 1); std is 0 for one value. */
 export function meanStd(values: number[]): { mean: number; std: number; n: number } {
   const n = values.length;

@@ -96,26 +96,26 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
 
   try {
     const task = spec.task;
-    // Retina data per input size (architectures that need larger inputs get their own draw of the same task).
-    const taskData = new Map<number, Promise<{ train: Dataset; val: Dataset }>>();
-    const retinaAt = (size: number) => {
-      if (!taskData.has(size))
-        taskData.set(size, (async () => ({
-          train: await timed(`retina train ${size}px`, () => generateRetina({ count: task.trainSize, size, seed: task.seed }, opts)),
-          val: await timed(`retina val ${size}px`, () => generateRetina({ count: task.valSize, size, seed: task.seed + 1 }, opts)),
-        }))());
-      return taskData.get(size)!;
+    // Train and validation sets per input size, drawn on first use (architectures that need larger inputs get their
+    // own draw of the same task); the validation set uses the next seed.
+    const perSize = (source: string, draw: (count: number, size: number, seed: number) => Promise<Dataset>, sizes: { train: number; val: number; seed: number }) => {
+      const drawn = new Map<number, Promise<{ train: Dataset; val: Dataset }>>();
+      return (size: number) => {
+        if (!drawn.has(size))
+          drawn.set(size, (async () => ({
+            train: await timed(`${source} train ${size}px`, () => draw(sizes.train, size, sizes.seed)),
+            val: await timed(`${source} val ${size}px`, () => draw(sizes.val, size, sizes.seed + 1)),
+          }))());
+        return drawn.get(size)!;
+      };
     };
-    const naturalData = new Map<number, Promise<{ train: Dataset; val: Dataset }>>();
-    const naturalAt = (size: number) => {
-      const p = spec.pretrain;
-      if (!naturalData.has(size))
-        naturalData.set(size, (async () => ({
-          train: await timed(`natural train ${size}px`, () => generateNatural({ count: p.trainSize, size, seed: p.seed, classes: p.classes }, opts)),
-          val: await timed(`natural val ${size}px`, () => generateNatural({ count: p.valSize, size, seed: p.seed + 1, classes: p.classes }, opts)),
-        }))());
-      return naturalData.get(size)!;
-    };
+    const retinaAt = perSize('retina', (count, size, seed) => generateRetina({ count, size, seed }, opts), {
+      train: task.trainSize, val: task.valSize, seed: task.seed,
+    });
+    const p = spec.pretrain;
+    const naturalAt = perSize('natural', (count, size, seed) => generateNatural({ count, size, seed, classes: p.classes }, opts), {
+      train: p.trainSize, val: p.valSize, seed: p.seed,
+    });
 
     const base = await retinaAt(task.imageSize);
     const results: StudyResults = {

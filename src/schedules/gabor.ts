@@ -4,6 +4,7 @@
 // x runs along columns and y along rows, both centred on the kernel. The paper's parameter ranges are not public: every
 // one is a setting here.
 import { checkInteger, invalidArg } from '../errors';
+import { populationStats } from '../metrics';
 
 export interface GaborSpec {
   /** Orientations theta, evenly spaced over [0, pi). */
@@ -96,11 +97,9 @@ export function gaborBank(settings: Partial<GaborSpec>, shape: number[], scale?:
       for (let p = 0; p < kh * kw; p++) data[((o * inChannels + c) * kh * kw) + p] = (f.colour[c] * k[p]) / norm;
   });
 
-  const n = data.length;
-  const mean = data.reduce((a, b) => a + b, 0) / n;
-  const std = Math.sqrt(data.reduce((a, b) => a + (b - mean) ** 2, 0) / n) || 1;
+  const { mean, std } = populationStats(data);
   const target = scale ?? { mean: 0, std: Math.sqrt(2 / (out * kh * kw)) };
-  const result = new Float32Array(n);
-  data.forEach((v, i) => (result[i] = ((v - mean) / std) * target.std + target.mean));
+  const result = new Float32Array(data.length);
+  data.forEach((v, i) => (result[i] = ((v - mean) / (std || 1)) * target.std + target.mean));
   return { data: result, shape: [...shape], filters };
 }

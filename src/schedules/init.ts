@@ -1,6 +1,7 @@
 // The initialisations of the paper's Section 5, as small typed descriptions (policy), applied to a fresh model by the
 // native core (mechanism). `source` is the pretrained weight file the schedule draws on.
 import { checkOneOf, invalidArg } from '../errors';
+import { populationStats } from '../metrics';
 import { readTensor, type Model } from '../models';
 import { gaborBank, type GaborSpec } from './gabor';
 
@@ -91,18 +92,10 @@ export async function applyInit(
     case 'gabor': {
       const key = model.info().inputConv;
       const current = model.getParameter(key);
-      let scale: { mean: number; std: number } | undefined;
-      if (source) {
-        const pretrained = await readTensor(source.weights, key, opts);
-        const n = pretrained.data.length;
-        const mean = pretrained.data.reduce((a, b) => a + b, 0) / n;
-        scale = { mean, std: Math.sqrt(pretrained.data.reduce((a, b) => a + (b - mean) ** 2, 0) / n) };
-      }
+      const scale = source ? populationStats((await readTensor(source.weights, key, opts)).data) : undefined;
       const bank = gaborBank(schedule.gabor ?? {}, current.shape, scale);
       model.setParameter(key, { data: bank.data, shape: bank.shape });
-      const n = bank.data.length;
-      const mean = bank.data.reduce((a, b) => a + b, 0) / n;
-      const std = Math.sqrt(bank.data.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+      const { mean, std } = populationStats(bank.data);
       return { init, gabor: { filters: bank.filters.length, mean, std, scaledToPretrained: Boolean(scale) }, ...(source ? { from: source.model } : {}) };
     }
   }
