@@ -2,6 +2,9 @@
 // become tn::Error (code plus a message without a backtrace).
 #include "core/api.h"
 
+#include <omp.h>
+
+
 #include "core/compat.h"
 #include "core/data/arrays.h"
 #include "core/data/embedded.h"
@@ -79,13 +82,20 @@ std::atomic<int> configuredThreads{0};  // 0: LibTorch's own default
 
 void setThreads(int count) {
   if (count < 1) throw invalidArg("Expected `threads` to be a positive integer but received " + std::to_string(count));
-  guard([&] { torch::set_num_threads(count); });
+  guard([&] {
+    torch::set_num_threads(count);
+    omp_set_num_threads(count);
+  });
   configuredThreads = count;
 }
 
 void adoptThreadSettings() {
   // OpenMP's thread count is per calling thread: a job's thread takes the process-wide setting explicitly.
-  if (const int count = configuredThreads.load(); count > 0 && torch::get_num_threads() != count) torch::set_num_threads(count);
+  // omp_set_num_threads also reaches this library's own OpenMP runtime where LibTorch bundles another (pip wheels).
+  if (const int count = configuredThreads.load(); count > 0) {
+    if (torch::get_num_threads() != count) torch::set_num_threads(count);
+    omp_set_num_threads(count);
+  }
 }
 
 int threads() { return torch::get_num_threads(); }

@@ -203,6 +203,7 @@ struct SimilarityResult {
   std::vector<double> cca;  // canonical correlations, descending
   double meanCca = 0, svccaMean = 0, pwcca = 0, linearCka = 0, debiasedCka = 0;
   int64_t svccaKeptA = 0, svccaKeptB = 0, deadA = 0, deadB = 0, neuronsA = 0, neuronsB = 0, datapoints = 0;
+  std::string route;  // how the products over datapoints ran: "gram/avx512", "gram/avx2", "gram/blas", "gram/cuda"
 };
 // Compares inputs[i] with inputs[j] for every (i, j) in pairs; each input is prepared (centred, factorised) once.
 std::vector<SimilarityResult> similarityBatch(const std::vector<ArrayData>& inputs,

@@ -63,11 +63,6 @@ class AutocastGuard {
   at::ScalarType previous_ = at::kBFloat16;
 };
 
-// Thin SVD (U, S, Vh). linalg::svd's `driver` argument has no default in 1.13.
-inline std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> thinSvd(const torch::Tensor& a) {
-  return torch::linalg::svd(a, /*full_matrices=*/false, /*driver=*/c10::nullopt);
-}
-
 inline std::string version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
          std::to_string(TORCH_VERSION_PATCH);

@@ -274,6 +274,7 @@ Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r) 
   o.Set("dead_neurons", integersToJs(env, {r.deadA, r.deadB}));
   o.Set("neurons", integersToJs(env, {r.neuronsA, r.neuronsB}));
   o.Set("datapoints", static_cast<double>(r.datapoints));
+  o.Set("route", r.route);
   return o;
 }
 

@@ -35,6 +35,10 @@ export interface SimilarityResult {
   neurons: [number, number];
   /** Datapoints used (after any subsample). */
   datapoints: number;
+  /** How the products over datapoints ran: "gram/avx512" or "gram/avx2" (this library's float64 SIMD kernel on the
+   * CPU), "gram/blas" (a CPU without one), "gram/cuda" (cuBLAS). Every route factorises only neurons x neurons
+   * matrices, never a tall datapoints x neurons SVD. */
+  route: string;
 }
 
 export const METRICS = ['cca_coefficients', 'mean_cca', 'svcca_mean', 'pwcca', 'linear_cka', 'debiased_linear_cka'] as const;

@@ -41,13 +41,16 @@ describe('the similarity engine against the reference cases (within 1e-6)', () =
     const [a, b] = await Promise.all([readNpy(path.join(REFERENCE, c.a)), readNpy(path.join(REFERENCE, c.b))]);
     const r = await similarity(a, b);
     expect(r.dead_neurons).toEqual([1, 1]);
-    expect(Object.values(r).flat().every((v) => v === null || Number.isFinite(v))).toBe(true);
+    const { route, ...numbers } = r;
+    expect(route).toMatch(/^gram\//);
+    expect(Object.values(numbers).flat().every((v) => v === null || Number.isFinite(v))).toBe(true);
   });
 });
 
 describe('the similarity engine', () => {
   it('agrees with a plain TypeScript CCA (ml-matrix) on random inputs', async () => {
-    for (const [n, p, q, seed] of [[300, 12, 8, 1], [500, 20, 25, 2], [120, 5, 5, 3]]) {
+    // 5000 datapoints: the product over datapoints splits into blocks (one per thread) summed at the end.
+    for (const [n, p, q, seed] of [[300, 12, 8, 1], [500, 20, 25, 2], [120, 5, 5, 3], [5000, 37, 21, 4]]) {
       const a = randomArray(n, p, seed);
       const b = randomArray(n, q, seed + 100, { from: a, weight: 0.8 });
       const r = await similarity(a, b);
@@ -55,6 +58,7 @@ describe('the similarity engine', () => {
       ref.coefficients.forEach((v, i) => expect(r.cca_coefficients[i]).toBeCloseTo(v, 8));
       expect(r.mean_cca).toBeCloseTo(ref.mean, 8);
       expect(r.linear_cka).toBeCloseTo(ref.linearCka, 8);
+      expect(r.route).toMatch(/^gram\/(avx512|avx2|blas)$/);
     }
   });
 

@@ -1,5 +1,7 @@
 // The batched similarity job: every input prepared once, then every pair compared.
-#include <map>
+#include <exception>
+
+#include <ATen/Parallel.h>
 
 #include "core/compat.h"
 #include "core/data/raster.h"
@@ -22,6 +24,33 @@ torch::Tensor positionsFor(int64_t total, int64_t neurons, const SimilarityOptio
   return torch::tensor(chosen, torch::kInt64);
 }
 
+// Runs work(k) for k in [0, count) on the LibTorch threads, a thread's worth at a time, then after(k) in order on
+// the calling thread. The lowest-numbered failure is rethrown, so a batch fails as a serial run would. Each item runs
+// single-threaded inside: the factorisations go to a single-threaded LAPACK, so items, not operations, are what
+// parallelise here.
+template <class Work, class After>
+void inParallel(int64_t count, const JobControl& job, Work work, After after) {
+  const int64_t width = std::max(1, at::get_num_threads());
+  for (int64_t start = 0; start < count; start += width) {
+    job.check();
+    const int64_t end = std::min(count, start + width);
+    std::vector<std::exception_ptr> failed(end - start);
+    at::parallel_for(start, end, /*grain_size=*/1, [&](int64_t begin, int64_t stop) {
+      torch::NoGradGuard noGrad;
+      for (int64_t k = begin; k < stop; ++k) {
+        try {
+          work(k);
+        } catch (...) {
+          failed[k - start] = std::current_exception();
+        }
+      }
+    });
+    for (const auto& e : failed)
+      if (e) std::rethrow_exception(e);
+    for (int64_t k = start; k < end; ++k) after(k);
+  }
+}
+
 }  // namespace
 
 std::vector<SimilarityResult> similarityBatchImpl(const std::vector<ArrayData>& inputs,
@@ -41,26 +70,27 @@ std::vector<SimilarityResult> similarityBatchImpl(const std::vector<ArrayData>& 
   int64_t maxNeurons = 0;
   for (const auto& in : inputs)
     if (o.layout == "nchw" && in.shape.size() == 4) maxNeurons = std::max(maxNeurons, in.shape[1]);
-  std::map<int, PreparedActivations> prepared;
-  auto get = [&](int i) -> const PreparedActivations& {
-    auto it = prepared.find(i);
-    if (it != prepared.end()) return it->second;
-    job.check();
+  // Every input a pair needs, in order of first use, prepared in parallel; then every pair compared in parallel.
+  std::vector<int> order;
+  std::vector<char> needed(inputs.size(), 0);
+  for (const auto& [i, j] : pairs)
+    for (int k : {i, j})
+      if (!needed[k]) needed[k] = 1, order.push_back(k);
+  std::vector<PreparedActivations> prepared(inputs.size());
+  inParallel(static_cast<int64_t>(order.size()), job, [&](int64_t k) {
+    const int i = order[k];
     const auto& in = inputs[i];
     torch::Tensor positions;
     if (o.layout == "nchw" && in.shape.size() == 4) positions = positionsFor(in.shape[0] * in.shape[2] * in.shape[3], maxNeurons, o);
     const std::string what = "input " + std::to_string(i);
-    return prepared.emplace(i, prepareActivations(asDatapointsByNeurons(in, o.layout, positions, device, what), o.epsilon, what)).first->second;
-  };
-  std::vector<SimilarityResult> out;
-  torch::NoGradGuard noGrad;
-  for (size_t k = 0; k < pairs.size(); ++k) {
-    job.check();
-    const PreparedActivations& a = get(pairs[k].first);  // in order, so errors name the first bad input
-    const PreparedActivations& b = get(pairs[k].second);
-    out.push_back(compare(a, b, o));
+    prepared[i] = prepareActivations(asDatapointsByNeurons(in, o.layout, positions, device, what), o.epsilon, what);
+  }, [](int64_t) {});
+  std::vector<SimilarityResult> out(pairs.size());
+  inParallel(static_cast<int64_t>(pairs.size()), job, [&](int64_t k) {
+    out[k] = compare(prepared[pairs[k].first], prepared[pairs[k].second], o);
+  }, [&](int64_t k) {
     job.report({"pair", {{"done", static_cast<double>(k + 1)}, {"total", static_cast<double>(pairs.size())}}});
-  }
+  });
   return out;
 }
 

@@ -6,22 +6,13 @@
 #include <ATen/Parallel.h>
 
 #include "core/compat.h"
+#include "core/similarity/gram.h"
 
 namespace tn {
 namespace {
 
 // Eigenvalues below this x the largest span no direction (singular values below ~1e-7 x the largest).
 constexpr double kRankTolerance = 1e-14;
-
-// CCA of two prepared sides from their cross-Gram S_ab = A^T B: with whitening maps Wa, Wb (A Wa, B Wb orthonormal),
-// Wa^T S_ab Wb = U diag(rho) V^T. rho are the canonical correlations (descending); A Wa U are A's unit canonical variates.
-struct Canonical {
-  torch::Tensor rho, rotationA, rotationB;
-};
-Canonical canonical(const torch::Tensor& cross, const torch::Tensor& whitenA, const torch::Tensor& whitenB) {
-  auto [u, rho, vh] = compat::thinSvd(whitenA.t().mm(cross).mm(whitenB));
-  return {rho.clamp(0.0, 1.0), u, vh.t()};
-}
 
 // Mean over min(p, q) correlations: directions a rank-deficient side lacks count as 0.
 double meanOver(const torch::Tensor& rho, int64_t count) {
@@ -43,10 +34,21 @@ double debiasedDot(double xty, const torch::Tensor& rowsX, const torch::Tensor& 
   return xty - n / (n - 2.0) * rowsX.dot(rowsY).item<double>() + normX * normY / ((n - 1.0) * (n - 2.0));
 }
 
-// X^T Y over blocks of datapoints, one block per LibTorch thread: each block's product goes to BLAS on its own thread
-// and the partial sums are added. Parallel even where the BLAS is single-threaded (Debian's reference libblas).
+// X^T Y over blocks of datapoints, one block per LibTorch thread. On the CPU the SIMD kernel of gram.cc runs it
+// (exploiting symmetry for X^T X); elsewhere, or on a CPU without one, each block's product goes to the BLAS on its
+// own thread and the partial sums are added (parallel even where that BLAS is single-threaded).
 torch::Tensor crossProduct(const torch::Tensor& x, const torch::Tensor& y) {
-  const int64_t n = x.size(0), parts = std::min<int64_t>(at::get_num_threads(), n / 2048);
+  const bool symmetric = x.is_same(y);
+  const int64_t n = x.size(0), parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), n / 2048));
+  if (x.device().is_cpu() && x.scalar_type() == torch::kFloat64 && gram::kernelName()) {
+    const auto xc = x.contiguous(), yc = symmetric ? xc : y.contiguous();
+    auto out = torch::empty({x.size(1), y.size(1)}, xc.options());
+    gram::crossProduct(xc.data_ptr<double>(), xc.size(1), xc.size(1), yc.data_ptr<double>(), yc.size(1), yc.size(1), n,
+                       symmetric, out.data_ptr<double>(), parts, [](int64_t count, const std::function<void(int64_t, int64_t)>& body) {
+                         at::parallel_for(0, count, /*grain_size=*/1, body);
+                       });
+    return out;
+  }
   if (parts <= 1 || !x.device().is_cpu()) return x.t().mm(y);
   std::vector<torch::Tensor> partial(parts);
   at::parallel_for(0, parts, /*grain_size=*/1, [&](int64_t begin, int64_t end) {
@@ -59,6 +61,37 @@ torch::Tensor crossProduct(const torch::Tensor& x, const torch::Tensor& y) {
   for (int64_t k = 1; k < parts; ++k) sum = sum + partial[k];
   return sum;
 }
+
+// a b for the small (neurons x neurons) products, through the same kernel on the CPU: a = (a^T)^T.
+torch::Tensor smallProduct(const torch::Tensor& a, const torch::Tensor& b) {
+  return a.device().is_cpu() && gram::kernelName() ? crossProduct(a.t().contiguous(), b) : a.mm(b);
+}
+
+// Canonical correlations from M = Wa^T S_ab Wb (whitening maps Wa, Wb make A Wa, B Wb orthonormal; S_ab = A^T B):
+// its singular values rho (descending, min(rows, cols) of them) are the canonical correlations, and A Wa U (left
+// singular vectors) are A's unit canonical variates. Computed by the symmetric eigenproblem of M M^T or M^T M, which
+// costs half an SVD with a reference LAPACK; rho = sqrt(eigenvalue) is then exact to ~1e-8 near 0 and ~1e-16 near 1.
+// Whitening maps are ordered by energy, so SVCCA's M for the leading directions is a corner of the full one.
+struct Canonical {
+  torch::Tensor rho, rotation;  // rotation: the singular vectors on the side asked for (left = A's), one per rho
+};
+Canonical canonical(const torch::Tensor& m, bool left, bool withRotation) {
+  const int64_t k = std::min(m.size(0), m.size(1));
+  const auto side = left ? m.t().contiguous() : m.contiguous();  // side^T side = M M^T (left) or M^T M (right)
+  const auto g = crossProduct(side, side);
+  Canonical c;
+  torch::Tensor values;
+  if (withRotation) {
+    auto [w, v] = torch::linalg::eigh(g, "L");
+    values = w;
+    c.rotation = v.flip(1).narrow(1, 0, k);
+  } else {
+    values = torch::linalg::eigvalsh(g, "L");
+  }
+  c.rho = values.flip(0).narrow(0, 0, k).clamp(0.0, 1.0).sqrt();
+  return c;
+}
+
 
 }  // namespace
 
@@ -85,7 +118,8 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
   vectors = vectors.flip(1);
   const int64_t rank = (values > kRankTolerance * values[0].item<double>()).sum().item<int64_t>();
   p.energy = values.narrow(0, 0, rank);
-  p.whiten = vectors.narrow(1, 0, rank) / p.energy.sqrt().unsqueeze(0);
+  p.basis = vectors.narrow(1, 0, rank);
+  p.whiten = p.basis / p.energy.sqrt().unsqueeze(0);
   return p;
 }
 
@@ -99,24 +133,27 @@ SimilarityResult compare(const PreparedActivations& a, const PreparedActivations
   r.deadA = a.dead;
   r.deadB = b.dead;
   r.datapoints = a.datapoints;
+  r.route = std::string("gram/") + (!a.live.device().is_cpu() ? "cuda" : gram::kernelName() ? gram::kernelName() : "blas");
   const int64_t liveA = a.neurons - a.dead, liveB = b.neurons - b.dead;
   const auto cross = crossProduct(a.live, b.live);  // (pa, pb): the only product over datapoints per pair
 
-  const Canonical c = canonical(cross, a.whiten, b.whiten);
+  const auto whitened = smallProduct(smallProduct(a.whiten.t(), cross), b.whiten);  // (ra, rb)
+  const bool aSide = liveA <= liveB;  // PWCCA weighs the variates of the side with fewer live neurons
+  const Canonical c = canonical(whitened, aSide, true);
   const auto& rho = c.rho;
   r.cca.assign(rho.data_ptr<double>(), rho.data_ptr<double>() + rho.numel());
   r.meanCca = meanOver(rho, std::min(liveA, liveB));
 
   r.svccaKeptA = svccaKeep(a.energy.sqrt(), o);
   r.svccaKeptB = svccaKeep(b.energy.sqrt(), o);
-  const auto svccaRho = canonical(cross, a.whiten.narrow(1, 0, r.svccaKeptA), b.whiten.narrow(1, 0, r.svccaKeptB)).rho;
+  const auto corner = whitened.narrow(0, 0, r.svccaKeptA).narrow(1, 0, r.svccaKeptB);
+  const auto svccaRho = canonical(corner, corner.size(0) <= corner.size(1), false).rho;
   r.svccaMean = meanOver(svccaRho, std::min(r.svccaKeptA, r.svccaKeptB));
 
   // PWCCA on the side with fewer live neurons: unit canonical variates h_i = X W u_i, weighted by sum_j |<h_i, x_j>|,
-  // and X^T h_i = (X^T X) W u_i needs no pass over the datapoints.
-  const bool aSide = liveA <= liveB;
+  // and X^T h_i = (X^T X) W u_i = V sqrt(E) u_i (X^T X = V E V^T, W = V E^-1/2) needs no pass over the datapoints.
   const auto& side = aSide ? a : b;
-  const auto weights = side.gram.mm(side.whiten).mm(aSide ? c.rotationA : c.rotationB).abs().sum(0);  // (k)
+  const auto weights = smallProduct(side.basis * side.energy.sqrt().unsqueeze(0), c.rotation).abs().sum(0);
   r.pwcca = (weights * rho).sum().item<double>() / weights.sum().item<double>();
 
   // Linear CKA, plain and debiased, from the Gram products (dead neurons are zero columns and change nothing).

@@ -14,7 +14,8 @@ struct PreparedActivations {
   torch::Tensor live;      // (n, p_live) centred live neurons, float64
   torch::Tensor gram;      // (p_live, p_live) live^T live
   torch::Tensor energy;    // (r) eigenvalues of gram, descending: the squared singular values of `live`
-  torch::Tensor whiten;    // (p_live, r) eigenvectors / sqrt(eigenvalue): live * whiten is an orthonormal basis
+  torch::Tensor basis;     // (p_live, r) the eigenvectors of gram for `energy`
+  torch::Tensor whiten;    // (p_live, r) basis / sqrt(energy): live * whiten is an orthonormal basis
   torch::Tensor rowNorms;  // (n) squared norm of each centred datapoint (for debiased CKA)
   int64_t neurons = 0, dead = 0, datapoints = 0;
 };

@@ -1,0 +1,145 @@
+#include "core/similarity/gram.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define TN_GRAM_X86 1
+#endif
+
+namespace tn::gram {
+namespace {
+
+// Datapoints per packed block: a packed panel of either side (kKc x 16 doubles, 32 KiB) stays in L1 while the
+// other side's panels stream from L2.
+constexpr int64_t kKc = 256;
+
+// c (mr x nr, row-major, overwritten) = a^T b over kc datapoints of packed panels: a holds kc rows of mr values,
+// b kc rows of nr values.
+using Kernel = void (*)(int64_t kc, const double* a, const double* b, double* c);
+
+struct Variant {
+  int64_t mr, nr;
+  Kernel kernel;
+  const char* name;
+};
+
+#ifdef TN_GRAM_X86
+// 8 x 16 tile: 16 zmm accumulators, each step broadcasts 8 values of a against two vectors of b.
+__attribute__((target("avx512f"))) void kernelAvx512(int64_t kc, const double* a, const double* b, double* c) {
+  __m512d acc[8][2];
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_pd();
+  for (int64_t k = 0; k < kc; ++k, a += 8, b += 16) {
+    const __m512d b0 = _mm512_loadu_pd(b), b1 = _mm512_loadu_pd(b + 8);
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; ++r) {
+      const __m512d ar = _mm512_set1_pd(a[r]);
+      acc[r][0] = _mm512_fmadd_pd(ar, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_pd(ar, b1, acc[r][1]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; ++r) {
+    _mm512_storeu_pd(c + r * 16, acc[r][0]);
+    _mm512_storeu_pd(c + r * 16 + 8, acc[r][1]);
+  }
+}
+
+// 6 x 8 tile: 12 ymm accumulators (of 16 registers).
+__attribute__((target("avx2,fma"))) void kernelAvx2(int64_t kc, const double* a, const double* b, double* c) {
+  __m256d acc[6][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < 6; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_pd();
+  for (int64_t k = 0; k < kc; ++k, a += 6, b += 8) {
+    const __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
+#pragma GCC unroll 6
+    for (int r = 0; r < 6; ++r) {
+      const __m256d ar = _mm256_set1_pd(a[r]);
+      acc[r][0] = _mm256_fmadd_pd(ar, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_pd(ar, b1, acc[r][1]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < 6; ++r) {
+    _mm256_storeu_pd(c + r * 8, acc[r][0]);
+    _mm256_storeu_pd(c + r * 8 + 4, acc[r][1]);
+  }
+}
+#endif
+
+const Variant* variant() {
+#ifdef TN_GRAM_X86
+  static const Variant avx512{8, 16, kernelAvx512, "avx512"}, avx2{6, 8, kernelAvx2, "avx2"};
+  static const Variant* chosen = __builtin_cpu_supports("avx512f")                                   ? &avx512
+                                 : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? &avx2
+                                                                                                      : nullptr;
+  return chosen;
+#else
+  return nullptr;
+#endif
+}
+
+// Rows [k0, k0 + kc) of m (row stride ld, `cols` columns) as panels of `width` columns, zero-padded past the last
+// column: panel j holds kc rows of `width` values.
+void pack(const double* m, int64_t ld, int64_t cols, int64_t k0, int64_t kc, int64_t width, double* out) {
+  const int64_t panels = (cols + width - 1) / width;
+  for (int64_t j = 0; j < panels; ++j) {
+    const int64_t c0 = j * width, w = std::min(width, cols - c0);
+    double* dst = out + j * kc * width;
+    for (int64_t k = 0; k < kc; ++k, dst += width) {
+      std::memcpy(dst, m + (k0 + k) * ld + c0, static_cast<size_t>(w) * sizeof(double));
+      std::fill(dst + w, dst + width, 0.0);
+    }
+  }
+}
+
+}  // namespace
+
+const char* kernelName() {
+  const Variant* v = variant();
+  return v ? v->name : nullptr;
+}
+
+bool crossProduct(const double* x, int64_t ldx, int64_t p, const double* y, int64_t ldy, int64_t q, int64_t n,
+                  bool symmetric, double* out, int64_t parts, const ParallelFor& parallel) {
+  const Variant* v = variant();
+  if (!v) return false;
+  parts = std::max<int64_t>(1, std::min(parts, n));
+  const int64_t mr = v->mr, nr = v->nr, rowPanels = (p + mr - 1) / mr, colPanels = (q + nr - 1) / nr;
+  // Part 0 accumulates into `out`, every other part into its own buffer; they are summed at the end.
+  std::vector<std::vector<double>> partial(parts - 1, std::vector<double>(p * q, 0.0));
+  std::fill(out, out + p * q, 0.0);
+  parallel(parts, [&](int64_t begin, int64_t end) {
+    std::vector<double> packedA(rowPanels * mr * kKc), packedB(colPanels * nr * kKc), tile(mr * nr);
+    for (int64_t part = begin; part < end; ++part) {
+      double* sum = part == 0 ? out : partial[part - 1].data();
+      const int64_t lo = n * part / parts, hi = n * (part + 1) / parts;
+      for (int64_t k0 = lo; k0 < hi; k0 += kKc) {
+        const int64_t kc = std::min(kKc, hi - k0);
+        pack(x, ldx, p, k0, kc, mr, packedA.data());
+        pack(y, ldy, q, k0, kc, nr, packedB.data());
+        for (int64_t jb = 0; jb < colPanels; ++jb) {
+          const int64_t j0 = jb * nr, w = std::min(nr, q - j0);
+          for (int64_t ib = 0; ib < rowPanels; ++ib) {
+            const int64_t i0 = ib * mr, h = std::min(mr, p - i0);
+            if (symmetric && i0 >= j0 + w) break;  // the tile lies wholly below the diagonal
+            v->kernel(kc, packedA.data() + ib * kc * mr, packedB.data() + jb * kc * nr, tile.data());
+            for (int64_t r = 0; r < h; ++r)
+              for (int64_t c = 0; c < w; ++c) sum[(i0 + r) * q + j0 + c] += tile[r * nr + c];
+          }
+        }
+      }
+    }
+  });
+  for (const auto& part : partial)
+    for (int64_t i = 0; i < p * q; ++i) out[i] += part[i];
+  if (symmetric)
+    for (int64_t i = 0; i < p; ++i)
+      for (int64_t j = 0; j < i; ++j) out[i * q + j] = out[j * q + i];
+  return true;
+}
+
+}  // namespace tn::gram
