@@ -190,9 +190,9 @@ export interface NativeAddon {
   ): NativeJob<unknown[]>;
   readNpy(path: string): NativeJob<{ data: Float32Array | Float64Array; shape: number[] }>;
   compareModels(
-    a: NativeModel,
-    b: NativeModel,
+    models: NativeModel[],
     data: NativeDataset,
+    pairs: [number, number][],
     options?: { stages?: string[]; maxDatapoints?: number; seed?: number; batchSize?: number },
     onProgress?: (e: unknown) => void,
   ): NativeJob<unknown[]>;

@@ -13,5 +13,5 @@ export { PRESETS, preset } from './experiments/presets';
 export { validateSpec, armsOf, type StudySpec, type Init, type Arm, type Experiment } from './experiments/spec';
 export { defaultCacheDir, type PretrainRecord } from './experiments/pretrain';
 export { renderReport } from './report/markdown';
-export { similarity, similarityBatch, compareModels, readNpy, pickMetrics, LAYOUTS, METRICS, type Layout, type Metric, type ActivationArray, type SimilarityResult, type SimilarityOptions, type CompareOptions } from './similarity/similarity';
+export { similarity, similarityBatch, compareModels, compareModelSet, type StageResult, readNpy, pickMetrics, LAYOUTS, METRICS, type Layout, type Metric, type ActivationArray, type SimilarityResult, type SimilarityOptions, type CompareOptions } from './similarity/similarity';
 export { setThreads, getThreads, liveHandles, cudaAvailable, versions } from './runtime';

@@ -174,10 +174,11 @@ std::vector<SimilarityResult> similarityBatch(const std::vector<ArrayData>& inpu
   return guard([&] { return similarityBatchImpl(inputs, pairs, options, job); });
 }
 
-std::vector<std::pair<std::string, SimilarityResult>> compareModels(Model& a, Model& b, const Dataset& data,
-                                                                    const std::vector<std::string>& stages,
-                                                                    const CompareOptions& options, const JobControl& job) {
-  return guard([&] { return compareModelsImpl(a, b, data, stages, options, job); });
+std::vector<StageComparison> compareModels(const std::vector<Model*>& models, const Dataset& data,
+                                           const std::vector<std::string>& stages,
+                                           const std::vector<std::pair<int, int>>& pairs, const CompareOptions& options,
+                                           const JobControl& job) {
+  return guard([&] { return compareModelsImpl(models, data, stages, pairs, options, job); });
 }
 
 std::shared_ptr<Dataset> generateRetina(const RetinaOptions& options, const JobControl& job) {

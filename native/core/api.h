@@ -217,9 +217,18 @@ struct CompareOptions {
   int batchSize = 64;
   double epsilon = 1e-10;
 };
-std::vector<std::pair<std::string, SimilarityResult>> compareModels(Model& a, Model& b, const Dataset& data,
-                                                                    const std::vector<std::string>& stages,
-                                                                    const CompareOptions& options, const JobControl& job);
+struct StageComparison {
+  std::string stage;
+  int pair = 0;  // index into the pairs given
+  SimilarityResult result;
+};
+// Runs every model once over the data, capturing the stages (the same positions for every model), then compares each
+// pair (i, j) of models at each stage: each model's activations at a stage are prepared once for all its pairs.
+// Results come stage by stage, pairs in the order given.
+std::vector<StageComparison> compareModels(const std::vector<Model*>& models, const Dataset& data,
+                                           const std::vector<std::string>& stages,
+                                           const std::vector<std::pair<int, int>>& pairs, const CompareOptions& options,
+                                           const JobControl& job);
 // A .npy file (format 1.0-3.0, little-endian float32 or float64, C order). Throws ERR_BAD_NPY naming the file.
 ArrayData readNpy(const std::string& path);
 

@@ -2,6 +2,8 @@
 // Long calls return a Job: { promise, cancel }.
 #include <napi.h>
 
+#include <algorithm>
+
 #include "core/api.h"
 #include "core/train/auc.h"
 #include "napi/convert.h"
@@ -170,25 +172,40 @@ Napi::Value similarity(const Napi::CallbackInfo& info) {
   });
 }
 
-// [async] compareModels(modelA, modelB, dataset, { stages, maxDatapoints, seed, batchSize }, onProgress?)
-//   -> Job<{ stage, ...SimilarityResult }[]>. Rejects ERR_INVALID_ARG (unknown stage, different layouts), ERR_BUSY.
+// [async] compareModels(models: NativeModel[], dataset, pairs: [i, j][], { stages, maxDatapoints, seed, batchSize },
+//   onProgress?) -> Job<{ stage, pair, ...SimilarityResult }[]>, stage by stage, pairs in the order given.
+//   Rejects ERR_INVALID_ARG (unknown stage, different layouts, a model listed twice, a bad pair), ERR_BUSY.
 Napi::Value compareModels(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&] {
-    auto a = ModelHandle::from(info[0], "modelA");
-    auto b = ModelHandle::from(info[1], "modelB");
-    auto data = DatasetHandle::from(info[2], "data");
-    if (a == b) throw tn::invalidArg("Expected two different models (compare a model with a copy of itself instead)");
+    if (!info[0].IsArray()) throw tn::invalidArg("Expected `models` to be an array of models");
+    const auto list = info[0].As<Napi::Array>();
+    std::vector<std::shared_ptr<tn::Model>> models;
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      const std::string name = "models[" + std::to_string(i) + "]";
+      models.push_back(ModelHandle::from(list.Get(i), name.c_str()));
+    }
+    auto data = DatasetHandle::from(info[1], "data");
+    const auto pairs = pairsArg(info[2]);
     const auto [stages, options] = compareOptions(info[3]);
-    auto holdA = tn::reserve(a);
-    auto holdB = tn::reserve(b);
-    return startJob(env, info[4], [a, b, holdA, holdB, data, stages = stages, options = options](const tn::JobControl& job) -> Settle {
-      auto results = std::make_shared<std::vector<std::pair<std::string, tn::SimilarityResult>>>(tn::compareModels(*a, *b, *data, stages, options, job));
-      return [results](Napi::Env e) -> Napi::Value {
+    std::vector<tn::Reservation> holds;
+    for (size_t i = 0; i < models.size(); ++i)
+      if (std::find(models.begin(), models.begin() + static_cast<std::ptrdiff_t>(i), models[i]) == models.begin() + static_cast<std::ptrdiff_t>(i))
+        holds.push_back(tn::reserve(models[i]));
+    return startJob(env, info[4], [models, holds, data, pairs, stages = stages, options = options](const tn::JobControl& job) -> Settle {
+      std::vector<tn::Model*> raw;
+      for (const auto& m : models) raw.push_back(m.get());
+      auto results = std::make_shared<std::vector<tn::StageComparison>>(tn::compareModels(raw, *data, stages, pairs, options, job));
+      return [results, pairs](Napi::Env e) -> Napi::Value {
         Napi::Array out = Napi::Array::New(e, results->size());
         for (uint32_t i = 0; i < results->size(); ++i) {
-          Napi::Object o = similarityResultToJs(e, (*results)[i].second);
-          o.Set("stage", (*results)[i].first);
+          const auto& r = (*results)[i];
+          Napi::Object o = similarityResultToJs(e, r.result);
+          o.Set("stage", r.stage);
+          Napi::Array pair = Napi::Array::New(e, 2);
+          pair.Set(0u, pairs[r.pair].first);
+          pair.Set(1u, pairs[r.pair].second);
+          o.Set("pair", pair);
           out.Set(i, o);
         }
         return out;

@@ -107,14 +107,34 @@ export interface CompareOptions {
   onProgress?: (e: { kind: 'stage'; done: number; total: number }) => void;
 }
 
+export type StageResult = SimilarityResult & { stage: string };
+
 /**
  * Both models (eval mode) over the same data, compared stage by stage: activations never leave the native side, and
  * conv stages keep a bounded, seeded set of positions (the same for both models).
  */
-export async function compareModels(a: Model, b: Model, data: Dataset, options: CompareOptions = {}): Promise<(SimilarityResult & { stage: string })[]> {
+export async function compareModels(a: Model, b: Model, data: Dataset, options: CompareOptions = {}): Promise<StageResult[]> {
+  const results = await compareModelSet([a, b], data, [[0, 1]], options);
+  return results.map(({ pair: _pair, ...r }) => r);
+}
+
+/**
+ * Many models over the same data, each run once; then every pair [i, j] compared at every stage, each model's
+ * activations at a stage prepared once for all its pairs. Results come stage by stage, pairs in the order given.
+ * Captured activations are bounded by models x stages x maxDatapoints x channels.
+ */
+export async function compareModelSet(
+  models: Model[],
+  data: Dataset,
+  pairs: [number, number][],
+  options: CompareOptions = {},
+): Promise<(StageResult & { pair: [number, number] })[]> {
   const { signal, onProgress, ...native } = options;
   return awaitJob(
-    () => addon().compareModels(a.native, b.native, data.native, native, onProgress as ((e: unknown) => void) | undefined) as NativeJob<(SimilarityResult & { stage: string })[]>,
+    () =>
+      addon().compareModels(models.map((m) => m.native), data.native, pairs, native, onProgress as ((e: unknown) => void) | undefined) as NativeJob<
+        (StageResult & { pair: [number, number] })[]
+      >,
     signal,
   );
 }

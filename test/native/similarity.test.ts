@@ -170,8 +170,24 @@ describe('compareModels', () => {
     const diff = await compareModels(a, other, data, { stages: ['layer1'], maxDatapoints: 3000, seed: 5 });
     expect(diff[0].mean_cca).toBeLessThan(0.99);
     const big = createModel('cbr-largew', { seed: 1 });
-    await expect(compareModels(a, big, data, { stages: ['layer1'] })).rejects.toThrow(/Stage "layer1" has output \[64, 32, 16, 16\] in "cbr-small" but \[64, 64, 16, 16\] in "cbr-largew"/);
+    await expect(compareModels(a, big, data, { stages: ['layer1'] })).rejects.toThrow(/Stage "layer1" has output \[64, 64, 16, 16\] in "cbr-largew" but \[64, 32, 16, 16\] in "cbr-small"/);
     await expect(compareModels(a, twin, data, { stages: ['conv1'] })).rejects.toThrow('Model "cbr-small" has no stage "conv1"');
+    await expect(compareModels(a, a, data)).rejects.toThrow('models[0] and models[1] are the same model');
     [a, twin, other, big, data].forEach((h) => h.dispose());
+  });
+
+  it('compares a set of models pairwise with the same results as one call per pair', async () => {
+    const { createModel, generateRetina, compareModels, compareModelSet } = await import('../../src');
+    const data = await generateRetina({ count: 48, size: 32, seed: 2 });
+    const models = [1, 2, 3].map((seed) => createModel('cbr-tiny', { seed }));
+    const stages = ['layer1', 'layer3'];
+    const options = { stages, maxDatapoints: 2000, seed: 9 };
+    const set = await compareModelSet(models, data, [[0, 1], [1, 2], [0, 2]], options);
+    expect(set.map((r) => `${r.stage} ${r.pair.join('-')}`)).toEqual(['layer1 0-1', 'layer1 1-2', 'layer1 0-2', 'layer3 0-1', 'layer3 1-2', 'layer3 0-2']);
+    const single = await compareModels(models[1], models[2], data, options);
+    expect(set[1].mean_cca).toBeCloseTo(single[0].mean_cca, 10);
+    expect(set[4].pwcca).toBeCloseTo(single[1].pwcca, 10);
+    await expect(compareModelSet(models, data, [[0, 3]], options)).rejects.toThrow('A pair refers to model 3 but there are 3');
+    [...models, data].forEach((h) => h.dispose());
   });
 });

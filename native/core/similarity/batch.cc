@@ -70,27 +70,37 @@ std::vector<SimilarityResult> similarityBatchImpl(const std::vector<ArrayData>& 
   int64_t maxNeurons = 0;
   for (const auto& in : inputs)
     if (o.layout == "nchw" && in.shape.size() == 4) maxNeurons = std::max(maxNeurons, in.shape[1]);
+  return compareInputs(
+      inputs.size(),
+      [&](int i) {
+        const auto& in = inputs[i];
+        torch::Tensor positions;
+        if (o.layout == "nchw" && in.shape.size() == 4) positions = positionsFor(in.shape[0] * in.shape[2] * in.shape[3], maxNeurons, o);
+        return asDatapointsByNeurons(in, o.layout, positions, device, "input " + std::to_string(i));
+      },
+      [](int i) { return "input " + std::to_string(i); }, pairs, o, job, [&](int64_t k) {
+        job.report({"pair", {{"done", static_cast<double>(k + 1)}, {"total", static_cast<double>(pairs.size())}}});
+      });
+}
+
+std::vector<SimilarityResult> compareInputs(size_t count, const std::function<torch::Tensor(int)>& input,
+                                            const std::function<std::string(int)>& name,
+                                            const std::vector<std::pair<int, int>>& pairs, const SimilarityOptions& o,
+                                            const JobControl& job, const std::function<void(int64_t)>& onPair) {
   // Every input a pair needs, in order of first use, prepared in parallel; then every pair compared in parallel.
   std::vector<int> order;
-  std::vector<char> needed(inputs.size(), 0);
+  std::vector<char> needed(count, 0);
   for (const auto& [i, j] : pairs)
     for (int k : {i, j})
       if (!needed[k]) needed[k] = 1, order.push_back(k);
-  std::vector<PreparedActivations> prepared(inputs.size());
+  std::vector<PreparedActivations> prepared(count);
   inParallel(static_cast<int64_t>(order.size()), job, [&](int64_t k) {
-    const int i = order[k];
-    const auto& in = inputs[i];
-    torch::Tensor positions;
-    if (o.layout == "nchw" && in.shape.size() == 4) positions = positionsFor(in.shape[0] * in.shape[2] * in.shape[3], maxNeurons, o);
-    const std::string what = "input " + std::to_string(i);
-    prepared[i] = prepareActivations(asDatapointsByNeurons(in, o.layout, positions, device, what), o.epsilon, what);
+    prepared[order[k]] = prepareActivations(input(order[k]), o.epsilon, name(order[k]));
   }, [](int64_t) {});
   std::vector<SimilarityResult> out(pairs.size());
   inParallel(static_cast<int64_t>(pairs.size()), job, [&](int64_t k) {
     out[k] = compare(prepared[pairs[k].first], prepared[pairs[k].second], o);
-  }, [&](int64_t k) {
-    job.report({"pair", {{"done", static_cast<double>(k + 1)}, {"total", static_cast<double>(pairs.size())}}});
-  });
+  }, onPair);
   return out;
 }
 

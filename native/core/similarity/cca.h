@@ -31,9 +31,18 @@ SimilarityResult compare(const PreparedActivations& a, const PreparedActivations
 torch::Tensor asDatapointsByNeurons(const ArrayData& input, const std::string& layout, const torch::Tensor& positions,
                                     const torch::Device& device, const std::string& what);
 
-std::vector<std::pair<std::string, SimilarityResult>> compareModelsImpl(Model& a, Model& b, const Dataset& data,
-                                                                        const std::vector<std::string>& stages,
-                                                                        const CompareOptions& options, const JobControl& job);
+// Every input a pair needs is made (input(i), (n, p) float32/64) and prepared once, in parallel; then every pair is
+// compared, in parallel; onPair(k) runs on the calling thread, in order, as pairs complete. Inputs are named by
+// name(i) in errors.
+std::vector<SimilarityResult> compareInputs(size_t count, const std::function<torch::Tensor(int)>& input,
+                                            const std::function<std::string(int)>& name,
+                                            const std::vector<std::pair<int, int>>& pairs, const SimilarityOptions& options,
+                                            const JobControl& job, const std::function<void(int64_t)>& onPair);
+
+std::vector<StageComparison> compareModelsImpl(const std::vector<Model*>& models, const Dataset& data,
+                                               const std::vector<std::string>& stages,
+                                               const std::vector<std::pair<int, int>>& pairs,
+                                               const CompareOptions& options, const JobControl& job);
 std::vector<SimilarityResult> similarityBatchImpl(const std::vector<ArrayData>& inputs,
                                                   const std::vector<std::pair<int, int>>& pairs,
                                                   const SimilarityOptions& options, const JobControl& job);

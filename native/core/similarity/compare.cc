@@ -1,5 +1,6 @@
-// compareModels: run two models over a dataset, capture the activations of named stages with a bounded budget of
-// datapoints (conv positions subsampled as the batches pass, the same positions for both models), and compare them.
+// compareModels: run a set of models over a dataset, capture the activations of named stages with a bounded budget
+// of datapoints (conv positions subsampled as the batches pass, the same positions for every model), and compare
+// pairs of them stage by stage, each model's activations prepared once per stage.
 #include "core/compat.h"
 #include "core/data/dataset.h"
 #include "core/models/model.h"
@@ -7,12 +8,22 @@
 
 namespace tn {
 
-std::vector<std::pair<std::string, SimilarityResult>> compareModelsImpl(Model& a, Model& b, const Dataset& data,
-                                                                        const std::vector<std::string>& requested,
-                                                                        const CompareOptions& o, const JobControl& job) {
+std::vector<StageComparison> compareModelsImpl(const std::vector<Model*>& models, const Dataset& data,
+                                               const std::vector<std::string>& requested,
+                                               const std::vector<std::pair<int, int>>& pairs,
+                                               const CompareOptions& o, const JobControl& job) {
+  if (models.empty()) throw invalidArg("Expected at least one model to compare");
+  for (size_t i = 0; i < models.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (models[i] == models[j])
+        throw invalidArg("models[" + std::to_string(j) + "] and models[" + std::to_string(i) +
+                         "] are the same model (compare a model with a copy of itself instead)");
+  for (const auto& [i, j] : pairs)
+    if (i < 0 || j < 0 || i >= static_cast<int>(models.size()) || j >= static_cast<int>(models.size()))
+      throw invalidArg("A pair refers to model " + std::to_string(std::max(i, j)) + " but there are " + std::to_string(models.size()));
   auto stages = requested;
-  if (stages.empty()) stages = a.net->stageNames();
-  for (Model* m : {&a, &b}) {
+  if (stages.empty()) stages = models[0]->net->stageNames();
+  for (Model* m : models) {
     const auto names = m->net->stageNames();
     for (const auto& s : stages)
       if (std::find(names.begin(), names.end(), s) == names.end())
@@ -20,49 +31,54 @@ std::vector<std::pair<std::string, SimilarityResult>> compareModelsImpl(Model& a
   }
   if (o.batchSize < 1) throw invalidArg("Expected `batchSize` to be a positive integer");
   const int64_t n = data.images.size(0);
-  std::vector<std::vector<torch::Tensor>> keptA(stages.size()), keptB(stages.size());
+  // kept[s][m]: the batches' kept rows of stage s for model m, (rows, channels) float32 on the CPU.
+  std::vector<std::vector<std::vector<torch::Tensor>>> kept(stages.size(), std::vector<std::vector<torch::Tensor>>(models.size()));
   torch::NoGradGuard noGrad;
-  a.net->eval();
-  b.net->eval();
+  for (Model* m : models) m->net->eval();
   for (int64_t begin = 0, batch = 0; begin < n; begin += o.batchSize, ++batch) {
     job.check();
     const int64_t end = std::min(n, begin + o.batchSize);
     const auto x = data.images.slice(0, begin, end);
-    auto outA = a.net->forwardStages(x.to(a.device)), outB = b.net->forwardStages(x.to(b.device));
-    for (size_t s = 0; s < stages.size(); ++s) {
-      auto find = [&](std::vector<std::pair<std::string, torch::Tensor>>& out) {
-        for (auto& [name, t] : out)
-          if (name == stages[s]) return t.to(torch::kCPU, torch::kFloat32);
-        return torch::Tensor();
-      };
-      auto ta = find(outA), tb = find(outB);
-      if (ta.sizes() != tb.sizes())
-        throw invalidArg("Stage \"" + stages[s] + "\" has output " + c10::str(ta.sizes()) + " in \"" + a.name + "\" but " +
-                         c10::str(tb.sizes()) + " in \"" + b.name + "\": compare models with the same layout");
-      if (ta.dim() == 4) {
-        // (B, C, H, W) -> (B*H*W, C), keeping this batch's share of the stage's budget of positions.
-        const int64_t c = ta.size(1), positions = ta.size(0) * ta.size(2) * ta.size(3);
-        const int64_t budget = o.maxDatapoints > 0 ? o.maxDatapoints : std::max<int64_t>(20000, 10 * c);
-        const int64_t share = std::min(positions, (budget * (end - begin) + n - 1) / n);
-        auto gen = compat::cpuGenerator(o.seed * 1000003ull + s * 7919ull + static_cast<uint64_t>(batch));
-        const auto pick = torch::randperm(positions, gen, torch::TensorOptions(torch::kInt64)).narrow(0, 0, share);
-        ta = ta.permute({0, 2, 3, 1}).reshape({-1, c}).index_select(0, pick);
-        tb = tb.permute({0, 2, 3, 1}).reshape({-1, c}).index_select(0, pick);
-      } else {
-        ta = ta.reshape({ta.size(0), -1});
-        tb = tb.reshape({tb.size(0), -1});
+    std::vector<torch::Tensor> pick(stages.size());  // this batch's positions per stage, shared by every model
+    std::vector<std::vector<int64_t>> shapeOf(stages.size());
+    for (size_t m = 0; m < models.size(); ++m) {
+      auto outputs = models[m]->net->forwardStages(x.to(models[m]->device));
+      for (size_t s = 0; s < stages.size(); ++s) {
+        torch::Tensor t;
+        for (auto& [name, value] : outputs)
+          if (name == stages[s]) t = value.to(torch::kCPU, torch::kFloat32);
+        if (m == 0) shapeOf[s] = t.sizes().vec();
+        if (t.sizes().vec() != shapeOf[s])
+          throw invalidArg("Stage \"" + stages[s] + "\" has output " + c10::str(t.sizes()) + " in \"" + models[m]->name + "\" but " +
+                           c10::str(c10::IntArrayRef(shapeOf[s])) + " in \"" + models[0]->name + "\": compare models with the same layout");
+        if (t.dim() == 4) {
+          // (B, C, H, W) -> (B*H*W, C), keeping this batch's share of the stage's budget of positions.
+          const int64_t c = t.size(1), positions = t.size(0) * t.size(2) * t.size(3);
+          if (!pick[s].defined()) {
+            const int64_t budget = o.maxDatapoints > 0 ? o.maxDatapoints : std::max<int64_t>(20000, 10 * c);
+            const int64_t share = std::min(positions, (budget * (end - begin) + n - 1) / n);
+            auto gen = compat::cpuGenerator(o.seed * 1000003ull + s * 7919ull + static_cast<uint64_t>(batch));
+            pick[s] = torch::randperm(positions, gen, torch::TensorOptions(torch::kInt64)).narrow(0, 0, share);
+          }
+          t = t.permute({0, 2, 3, 1}).reshape({-1, c}).index_select(0, pick[s]);
+        } else {
+          t = t.reshape({t.size(0), -1});
+        }
+        kept[s][m].push_back(t);
       }
-      keptA[s].push_back(ta);
-      keptB[s].push_back(tb);
     }
   }
-  std::vector<std::pair<std::string, SimilarityResult>> out;
+  std::vector<StageComparison> out;
+  SimilarityOptions so;
+  so.epsilon = o.epsilon;
   for (size_t s = 0; s < stages.size(); ++s) {
     job.check();
-    const auto pa = prepareActivations(torch::cat(keptA[s]).to(torch::kFloat64), o.epsilon, "\"" + a.name + "\" at " + stages[s]);
-    const auto pb = prepareActivations(torch::cat(keptB[s]).to(torch::kFloat64), o.epsilon, "\"" + b.name + "\" at " + stages[s]);
-    SimilarityOptions so;
-    out.emplace_back(stages[s], compare(pa, pb, so));
+    const auto results = compareInputs(
+        models.size(), [&](int m) { return torch::cat(kept[s][m]).to(torch::kFloat64); },
+        [&](int m) { return "\"" + models[m]->name + "\" (models[" + std::to_string(m) + "]) at " + stages[s]; }, pairs, so, job,
+        [](int64_t) {});
+    kept[s].clear();
+    for (size_t k = 0; k < pairs.size(); ++k) out.push_back({stages[s], static_cast<int>(k), results[k]});
     job.report({"stage", {{"done", static_cast<double>(s + 1)}, {"total", static_cast<double>(stages.size())}}});
   }
   return out;
