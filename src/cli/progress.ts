@@ -56,6 +56,9 @@ export function progressPrinter(stream: NodeJS.WriteStream, mode: 'bar' | 'lines
         line(`run ${e.index}/${e.total}: ${e.record.model} ${e.record.init} seed ${e.record.seed}: AUC ${(100 * e.record.auc).toFixed(2)} (${e.record.wallSeconds.toFixed(1)}s, ${e.record.imagesPerSecond.toFixed(0)} img/s)`);
         redraw('');
         break;
+      case 'analysis':
+        line(`analysis: ${e.what}`);
+        break;
       case 'study-end':
         line(`done in ${e.seconds.toFixed(0)}s: ${e.outDir}/results.json, ${e.outDir}/report.md`);
         break;

@@ -1,6 +1,7 @@
 // The paper's experiments as arm lists over a scale preset: `transfusion-native run <experiment> --preset <scale>`.
 // Table 1 compares random init with transfer; Section 5's Figures 6-8 compare initialisations by convergence speed.
 import type { Arm, Experiment, StudySpec } from './spec';
+import { ANALYSES, type Analysis } from './representations';
 import { preset } from './presets';
 import { TransfusionError } from '../errors';
 
@@ -22,6 +23,18 @@ const convergence = (spec: StudySpec): Partial<StudySpec> => ({
   task: { ...spec.task, valSize: Math.min(spec.task.valSize, 200) },
   train: { ...spec.train, evalEvery: Math.max(1, Math.round(spec.train.steps / 12)) },
 });
+
+// Section 4 compares representations of trained models: every listed model trained from random init and with
+// transfer over the seeds (arms follow --models), snapshots kept, then the analysis. No validation curve is needed.
+const representations =
+  (models: string[], seeds: number[]) =>
+  (spec: StudySpec): Partial<StudySpec> => ({
+    models,
+    inits: ['random', 'transfer'],
+    seeds,
+    train: { ...spec.train, evalEvery: 0 },
+    representations: { probeSize: spec.name === 'tiny' ? 128 : 1024, maxDatapoints: spec.name === 'tiny' ? 2000 : 0, seed: 0 },
+  });
 
 export const EXPERIMENTS: Record<Experiment, ExperimentDefinition> = {
   table1: {
@@ -55,7 +68,39 @@ export const EXPERIMENTS: Record<Experiment, ExperimentDefinition> = {
     arms: () => [...arms('resnet50', ['random', 'transfer', 'slim', 'gabor']), ...arms('cbr-largew', ['random', 'transfer', 'gabor'])],
     adjust: convergence,
   },
+  similarity: {
+    name: 'similarity',
+    figure: 'Figure 2',
+    description: 'CCA of the top two stages: pretrained-init against random-init models, with random against random as baseline',
+    arms: () => undefined,
+    adjust: representations(['resnet50', 'cbr-larget', 'cbr-largew', 'cbr-small', 'cbr-tiny'], [0, 1, 2]),
+  },
+  layers: {
+    name: 'layers',
+    figure: 'Figure 3',
+    description: 'per-stage CCA of each trained model with its own initialisation, pretrained and random init',
+    arms: () => undefined,
+    adjust: representations(['resnet50', 'cbr-larget', 'cbr-largew', 'cbr-small', 'cbr-tiny'], [0, 1, 2]),
+  },
+  'init-vs-final': {
+    name: 'init-vs-final',
+    figure: 'Figure 4',
+    description: 'CCA of pairs of models at initialisation against after training, per stage, with R²',
+    arms: () => undefined,
+    adjust: representations(['resnet50', 'cbr-small'], [0, 1, 2, 3]),
+  },
+  filters: {
+    name: 'filters',
+    figure: 'Figure 5',
+    description: 'conv1 filters before and after training, from random init and pretrained weights',
+    arms: () => undefined,
+    adjust: representations(['resnet50', 'cbr-small'], [0]),
+  },
 };
+
+/** The Section 4 analysis an experiment runs after training, if any. */
+export const analysisOf = (experiment: Experiment): Analysis | undefined =>
+  (ANALYSES as readonly string[]).includes(experiment) ? (experiment as Analysis) : undefined;
 
 /** The study for an experiment at a scale preset ("quick", "tiny", "paper"). */
 export function experimentSpec(experiment: string, scale: string): StudySpec {

@@ -7,6 +7,7 @@ import type { TrainOptions } from '../train';
 import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
 import { listModels } from '../models';
 import { modelForInit, parseInit } from '../schedules/init';
+import type { RepresentationSettings } from './representations';
 
 /** An initialisation by name: "random", "transfer", "meanvar", "gabor", "slim" or "transfusion:<stage>". */
 export type Init = string;
@@ -35,7 +36,8 @@ export interface TrainingSpec {
   evalEvery: number;
 }
 
-export type Experiment = 'table1' | 'meanvar' | 'transfusion' | 'hybrids';
+export const EXPERIMENT_NAMES = ['table1', 'meanvar', 'transfusion', 'hybrids', 'similarity', 'layers', 'init-vs-final', 'filters'] as const;
+export type Experiment = (typeof EXPERIMENT_NAMES)[number];
 
 export interface StudySpec {
   /** The preset (or config) name, recorded in results. */
@@ -59,6 +61,8 @@ export interface StudySpec {
   /** The user's pretrained weight files by model (e.g. { resnet50: 'resnet50-0676ba61.pth' }): used for transfer instead of embedded pretraining. */
   weights?: Record<string, string>;
   train: TrainingSpec;
+  /** Section 4's analyses: the probe set and datapoint budget (default DEFAULT_REPRESENTATIONS). */
+  representations?: RepresentationSettings;
   pretrain: { source: 'natural'; classes: number; imageSize: number; trainSize: number; valSize: number; seed: number } & TrainingSpec;
 }
 
@@ -68,7 +72,12 @@ export function validateSpec(spec: StudySpec): StudySpec {
   for (const m of spec.models)
     if (!known.has(String(m).toLowerCase())) throw invalidArg('models', `model names from: ${[...known].join(', ')}`, m);
   if (!Array.isArray(spec.inits) || spec.inits.length === 0) throw invalidArg('inits', 'a non-empty list', spec.inits);
-  checkOneOf('experiment', spec.experiment, ['table1', 'meanvar', 'transfusion', 'hybrids'] as const);
+  checkOneOf('experiment', spec.experiment, EXPERIMENT_NAMES);
+  if (spec.representations) {
+    checkInteger('representations.probeSize', spec.representations.probeSize, 2);
+    checkInteger('representations.maxDatapoints', spec.representations.maxDatapoints, 0);
+    checkInteger('representations.seed', spec.representations.seed, 0);
+  }
   checkNumber('threshold', spec.threshold, 0, 1);
   const stagesOf = new Map(listModels().map((m) => [m.name, m.stages] as const));
   for (const arm of armsOf(spec)) {

@@ -13,6 +13,8 @@ import { applyInit, initLabel, modelForInit, needsPretrained, parseInit, type In
 import { train, type TrainEvent } from '../train';
 import { inputSizeFor, modelOptionsFor, transferSource } from './architecture';
 import { cachedPretrain, defaultCacheDir, pretrain, userWeights, type PretrainRecord } from './pretrain';
+import { analysisOf } from './catalog';
+import { analyseRepresentations, DEFAULT_REPRESENTATIONS, snapshotPath, type RepresentationResults } from './representations';
 import { armsOf, trainOptionsOf, validateSpec, type Init, type StudySpec } from './spec';
 
 export const RESULTS_SCHEMA = 'transfusion-native/results@1';
@@ -34,6 +36,8 @@ export interface RunRecord {
   imageSize: number;
   /** What the initialisation did (tensors loaded or drawn, which stayed fresh, whose weights it drew on). */
   load?: InitReport;
+  /** Weights at initialisation and after training, relative to the run directory (Section 4 experiments). */
+  snapshots?: { init: string; final: string };
 }
 
 export interface StudyResults {
@@ -46,6 +50,8 @@ export interface StudyResults {
   task: { trainPositives: number; trainSize: number; valPositives: number; valSize: number };
   pretraining: PretrainRecord[];
   runs: RunRecord[];
+  /** Section 4's analysis of the runs' snapshots, once every run has finished. */
+  representations?: RepresentationResults;
 }
 
 export type StudyEvent =
@@ -56,6 +62,7 @@ export type StudyEvent =
   | { type: 'run-start'; index: number; total: number; model: string; init: Init; seed: number }
   | { type: 'train'; index: number; phase: 'pretrain' | 'run'; model: string; event: TrainEvent }
   | { type: 'run-end'; index: number; total: number; record: RunRecord }
+  | { type: 'analysis'; what: string }
   | { type: 'study-end'; outDir: string; seconds: number };
 
 export interface StudyOptions {
@@ -80,6 +87,8 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
     return { model: modelForInit(a.model.toLowerCase(), init), init };
   });
   const total = arms.length * spec.seeds.length;
+  const analysis = analysisOf(spec.experiment);
+  if (analysis) spec.representations ??= { ...DEFAULT_REPRESENTATIONS };
   // Gabor conv1 is scaled to the pretrained conv1 when the study has pretrained weights anyway.
   const pretrainedAnyway = arms.some((a) => needsPretrained(a.init)) || Object.keys(spec.weights ?? {}).length > 0;
   emit({ type: 'study-start', total, outDir: opts.outDir });
@@ -173,6 +182,7 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
         const init = initLabel(arm.init);
         emit({ type: 'run-start', index, total, model, init, seed });
         const record = await runOne(spec, info, size, arm.init, seed, data, pretrained, {
+          snapshotsIn: analysis ? opts.outDir : undefined,
           signal: opts.signal,
           onProgress: (event) => emit({ type: 'train', index, phase: 'run', model, event }),
         });
@@ -180,6 +190,24 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
         save();
         emit({ type: 'run-end', index, total, record });
       }
+    }
+    if (analysis) {
+      // The probe: task images of their own seed, the same for every model at a size.
+      const probes = new Map<number, Promise<Dataset>>();
+      const probeAt = (size: number) => {
+        if (!probes.has(size))
+          probes.set(size, timed(`probe ${size}px`, () => generateRetina({ count: spec.representations!.probeSize, size, seed: task.seed + 7 }, opts)));
+        return probes.get(size)!;
+      };
+      results.representations = await analyseRepresentations(analysis, {
+        spec,
+        outDir: opts.outDir,
+        runs: results.runs,
+        infoOf: (m) => registry.get(m)!,
+        probeAt,
+        signal: opts.signal,
+        onProgress: (what) => emit({ type: 'analysis', what }),
+      });
     }
     results.finishedAt = new Date().toISOString();
     save();
@@ -198,7 +226,7 @@ async function runOne(
   seed: number,
   data: { train: Dataset; val: Dataset },
   pretrained: PretrainRecord | undefined,
-  opts: { signal?: AbortSignal; onProgress: (e: TrainEvent) => void },
+  opts: { snapshotsIn?: string; signal?: AbortSignal; onProgress: (e: TrainEvent) => void },
 ): Promise<RunRecord> {
   const model = info.name;
   const net = createModel(model, modelOptionsFor(info, size, { numClasses: 1, seed, padding: spec.padding, device: spec.device }));
@@ -206,7 +234,14 @@ async function runOne(
     // Table 1's "transfer" for Slim means its hybrid: ResNet-50's weights up to layer2.
     const effective: InitSchedule = model === 'resnet50-slim' && schedule.kind === 'transfer' ? { kind: 'slim' } : schedule;
     const report = await applyInit(net, effective, pretrained && { weights: pretrained.weights, model: pretrained.model }, seed, opts);
+    const label = initLabel(schedule);
+    const snapshots = opts.snapshotsIn ? { init: snapshotPath(model, label, seed, 'init'), final: snapshotPath(model, label, seed, 'final') } : undefined;
+    if (snapshots) {
+      fs.mkdirSync(path.join(opts.snapshotsIn!, 'snapshots'), { recursive: true });
+      await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.init), { signal: opts.signal });
+    }
     const r = await train(net, data, { ...trainOptionsOf(spec.train), seed }, opts);
+    if (snapshots) await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.final), { signal: opts.signal });
     const curve = r.curve.map((p) => ({ step: p.step, auc: p.meanAuc ?? null }));
     return {
       model,
@@ -221,6 +256,7 @@ async function runOne(
       imagesPerSecond: r.imagesPerSecond,
       curve,
       ...(schedule.kind === 'random' ? {} : { load: report }),
+      ...(snapshots ? { snapshots } : {}),
     };
   } finally {
     net.dispose();

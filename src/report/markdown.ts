@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { meanStd } from '../metrics';
 import { EXPERIMENTS } from '../experiments/catalog';
 import type { StudyResults } from '../experiments/study';
+import { representationSection } from './representations';
 
 const pct = (x: number | null) => (x !== null && Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
 const count = (n: number) => n.toLocaleString('en-US');
@@ -74,6 +75,7 @@ export function renderReport(r: StudyResults): string {
   );
   if (s.experiment === 'table1') lines.push(...table1(r));
   lines.push(...convergence(r));
+  if (r.representations) lines.push(...representationSection(r.representations));
   lines.push('## Settings', '');
   const t = s.train;
   lines.push(`- Fine-tuning: ${t.steps} steps, batch ${t.batchSize}, ${t.optimizer}, ${t.schedule.kind} schedule from lr ${t.schedule.lr}, weight decay ${t.weightDecay}; seeds ${s.seeds.join(', ')}.`);

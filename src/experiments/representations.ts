@@ -1,0 +1,283 @@
+// The paper's Section 4 as analyses of a study's models: each run saved its weights at initialisation and after
+// training (snapshots); here they are loaded and compared on a probe set of task images with the batched similarity
+// engine, or their conv1 filters drawn.
+//   similarity     (Figure 2)  top two stages: transfer-init against random-init models, and random against random
+//   layers         (Figure 3)  every stage of each trained model against its own initialisation
+//   init-vs-final  (Figure 4)  pairs of models compared at initialisation and after training, per stage, with R²
+//   filters        (Figure 5)  conv1 filters before and after training, random and pretrained, as a PNG grid
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import type { Dataset } from '../data/embedded';
+import { writeFileAtomic } from '../io/atomic';
+import { createModel, type Model, type ModelInfo } from '../models';
+import { encodePng, filterFigure, type FilterBank } from '../report/png';
+import { compareModelSet } from '../similarity/similarity';
+import { modelOptionsFor } from './architecture';
+import type { StudySpec } from './spec';
+
+export const ANALYSES = ['similarity', 'layers', 'init-vs-final', 'filters'] as const;
+export type Analysis = (typeof ANALYSES)[number];
+
+export interface RepresentationSettings {
+  /** Probe images (drawn from the task, a seed of their own) every model is run over. */
+  probeSize: number;
+  /** Datapoints (conv positions) kept per stage; 0: max(20,000, 10 x channels). */
+  maxDatapoints: number;
+  seed: number;
+}
+
+/** A run, as a pair's side: its initialisation and seed. */
+export interface RunRef {
+  init: string;
+  seed: number;
+}
+
+export interface SimilarityRecord {
+  model: string;
+  stage: string;
+  /** final: two runs after training; init: the same two at initialisation; self: a run against its own initialisation. */
+  compared: 'final' | 'init' | 'self';
+  a: RunRef;
+  b: RunRef;
+  mean_cca: number;
+  svcca_mean: number;
+  pwcca: number;
+  linear_cka: number;
+  datapoints: number;
+  neurons: number;
+}
+
+/** Figure 4's fit: similarity after training against at initialisation, over pairs of one kind. */
+export interface InitFinalFit {
+  model: string;
+  stage: string;
+  /** transfer-random, random-random, or all pairs. */
+  pairs: 'transfer-random' | 'random-random' | 'all';
+  n: number;
+  r2: number | null;
+  slope: number | null;
+}
+
+export interface FilterRecord {
+  model: string;
+  init: string;
+  seed: number;
+  parameter: string;
+  /** ||W_trained - W_init|| / ||W_init|| of conv1. */
+  relativeChange: number;
+}
+
+export interface RepresentationResults {
+  analysis: Analysis;
+  probe: RepresentationSettings;
+  records: SimilarityRecord[];
+  fits: InitFinalFit[];
+  filters: FilterRecord[];
+  /** Stages left out, and why (too few datapoints for their neurons at this probe size). */
+  skipped: { model: string; stage: string; reason: string }[];
+  /** Files written under the run directory. */
+  figures: string[];
+}
+
+/** What analyseRepresentations needs of each training run. */
+export interface SnapshotRun {
+  model: string;
+  init: string;
+  seed: number;
+  imageSize: number;
+  /** Weight files relative to the run directory. */
+  snapshots?: { init: string; final: string };
+}
+
+export interface AnalysisContext {
+  spec: StudySpec;
+  outDir: string;
+  runs: SnapshotRun[];
+  infoOf: (model: string) => ModelInfo;
+  /** The probe set at an input size. */
+  probeAt: (size: number) => Promise<Dataset>;
+  signal?: AbortSignal;
+  onProgress?: (what: string) => void;
+}
+
+/** The snapshot file of a run (relative to the run directory). */
+export function snapshotPath(model: string, init: string, seed: number, which: 'init' | 'final'): string {
+  return path.join('snapshots', `${model}-${init.replace(/[^A-Za-z0-9_-]/g, '_')}-s${seed}-${which}.safetensors`);
+}
+
+export async function analyseRepresentations(analysis: Analysis, ctx: AnalysisContext): Promise<RepresentationResults> {
+  const settings = ctx.spec.representations ?? DEFAULT_REPRESENTATIONS;
+  const out: RepresentationResults = { analysis, probe: settings, records: [], fits: [], filters: [], skipped: [], figures: [] };
+  const models = [...new Set(ctx.runs.map((r) => r.model))];
+  for (const model of models) {
+    const runs = ctx.runs.filter((r) => r.model === model).sort((x, y) => x.seed - y.seed);
+    const random = runs.filter((r) => r.init === 'random');
+    const transfer = runs.filter((r) => r.init === 'transfer');
+    ctx.onProgress?.(`${analysis}: ${model}`);
+    if (analysis === 'filters') out.filters.push(...(await filters(ctx, model, random, transfer, out)));
+    else if (analysis === 'layers') {
+      for (const run of runs) out.records.push(...(await compareSnapshots(ctx, settings, model, [run], ['init', 'final'], 'all', [[0, 1]], 'self', out)));
+    } else {
+      // Pairs over the listed runs: transfer vs random (every combination), random vs random (different seeds).
+      const listed = [...random, ...transfer];
+      const pairs: [number, number][] = [];
+      transfer.forEach((_, t) => random.forEach((_, r) => pairs.push([random.length + t, r])));
+      random.forEach((_, i) => random.forEach((_, j) => j > i && pairs.push([i, j])));
+      if (!pairs.length) continue;
+      if (analysis === 'similarity') {
+        out.records.push(...(await compareSnapshots(ctx, settings, model, listed, ['final'], 'top2', pairs, 'final', out)));
+      } else {
+        const atInit = await compareSnapshots(ctx, settings, model, listed, ['init'], 'all', pairs, 'init', out);
+        const atFinal = await compareSnapshots(ctx, settings, model, listed, ['final'], 'all', pairs, 'final', out);
+        out.records.push(...atInit, ...atFinal);
+        out.fits.push(...initFinalFits(model, atInit, atFinal));
+      }
+    }
+  }
+  return out;
+}
+
+export const DEFAULT_REPRESENTATIONS: RepresentationSettings = { probeSize: 1024, maxDatapoints: 0, seed: 0 };
+
+async function loadSnapshot(ctx: AnalysisContext, run: SnapshotRun, which: 'init' | 'final'): Promise<Model> {
+  if (!run.snapshots) throw new Error(`Run ${run.model} ${run.init} seed ${run.seed} saved no snapshots`);
+  const info = ctx.infoOf(run.model);
+  const net = createModel(run.model, modelOptionsFor(info, run.imageSize, { numClasses: 1, seed: run.seed, padding: ctx.spec.padding, device: ctx.spec.device }));
+  try {
+    await net.loadWeights(path.join(ctx.outDir, run.snapshots[which]), { strict: true }, { signal: ctx.signal });
+    return net;
+  } catch (err) {
+    net.dispose();
+    throw err;
+  }
+}
+
+/** The model's stages below its head that the probe can support (more datapoints than neurons), the rest recorded. */
+function usableStages(net: Model, size: number, probe: number, s: RepresentationSettings, which: 'all' | 'top2', out: RepresentationResults): { stages: string[]; neurons: Record<string, number> } {
+  const info = net.info();
+  const shapes = net.stageShapes(size);
+  const below = info.stages.slice(0, -1);
+  const wanted = which === 'top2' ? below.slice(-2) : below;
+  const stages: string[] = [];
+  const neurons: Record<string, number> = {};
+  for (const stage of wanted) {
+    const shape = shapes[stage];
+    const channels = shape[1];
+    const positions = shape.length === 4 ? probe * shape[2] * shape[3] : probe;
+    const budget = s.maxDatapoints > 0 ? s.maxDatapoints : Math.max(20000, 10 * channels);
+    const datapoints = shape.length === 4 ? Math.min(positions, budget) : probe;
+    if (datapoints <= channels) {
+      if (!out.skipped.some((x) => x.model === info.name && x.stage === stage))
+        out.skipped.push({ model: info.name, stage, reason: `${datapoints} datapoints for ${channels} neurons at ${size} px with ${probe} probe images` });
+      continue;
+    }
+    stages.push(stage);
+    neurons[stage] = channels;
+  }
+  return { stages, neurons };
+}
+
+async function compareSnapshots(
+  ctx: AnalysisContext,
+  s: RepresentationSettings,
+  model: string,
+  runs: SnapshotRun[],
+  which: ('init' | 'final')[],
+  stageSet: 'all' | 'top2',
+  pairs: [number, number][],
+  compared: SimilarityRecord['compared'],
+  out: RepresentationResults,
+): Promise<SimilarityRecord[]> {
+  // Model k is runs[floor(k / which.length)] at which[k % which.length].
+  const nets: Model[] = [];
+  try {
+    for (const run of runs) for (const w of which) nets.push(await loadSnapshot(ctx, run, w));
+    const size = runs[0].imageSize;
+    const probe = await ctx.probeAt(size);
+    const { stages } = usableStages(nets[0], size, probe.info().count, s, stageSet, out);
+    if (!stages.length) return [];
+    const results = await compareModelSet(nets, probe, pairs, { stages, maxDatapoints: s.maxDatapoints || undefined, seed: s.seed, signal: ctx.signal });
+    const ref = (k: number): RunRef => ({ init: runs[Math.floor(k / which.length)].init, seed: runs[Math.floor(k / which.length)].seed });
+    return results.map((r) => ({
+      model,
+      stage: r.stage,
+      compared,
+      a: ref(r.pair[0]),
+      b: ref(r.pair[1]),
+      mean_cca: r.mean_cca,
+      svcca_mean: r.svcca_mean,
+      pwcca: r.pwcca,
+      linear_cka: r.linear_cka,
+      datapoints: r.datapoints,
+      neurons: Math.min(r.neurons[0] - r.dead_neurons[0], r.neurons[1] - r.dead_neurons[1]),
+    }));
+  } finally {
+    nets.forEach((n) => n.dispose());
+  }
+}
+
+/** Least-squares line of y on x and its R² (null for fewer than 3 points or no spread in x). */
+export function linearFit(x: number[], y: number[]): { r2: number | null; slope: number | null } {
+  const n = x.length;
+  if (n < 3) return { r2: null, slope: null };
+  const mx = x.reduce((a, b) => a + b, 0) / n, my = y.reduce((a, b) => a + b, 0) / n;
+  let sxx = 0, syy = 0, sxy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (x[i] - mx) ** 2;
+    syy += (y[i] - my) ** 2;
+    sxy += (x[i] - mx) * (y[i] - my);
+  }
+  if (sxx === 0) return { r2: null, slope: null };
+  return { r2: syy === 0 ? 1 : (sxy * sxy) / (sxx * syy), slope: sxy / sxx };
+}
+
+export const pairKind = (r: { a: RunRef; b: RunRef }): 'transfer-random' | 'random-random' | 'other' =>
+  r.a.init === 'random' && r.b.init === 'random' ? 'random-random' : [r.a.init, r.b.init].sort().join('-') === 'random-transfer' ? 'transfer-random' : 'other';
+
+function initFinalFits(model: string, atInit: SimilarityRecord[], atFinal: SimilarityRecord[]): InitFinalFit[] {
+  const key = (r: SimilarityRecord) => `${r.stage}|${r.a.init}|${r.a.seed}|${r.b.init}|${r.b.seed}`;
+  const finals = new Map(atFinal.map((r) => [key(r), r] as const));
+  const points = atInit.filter((r) => finals.has(key(r))).map((r) => ({ stage: r.stage, kind: pairKind(r), x: r.mean_cca, y: finals.get(key(r))!.mean_cca }));
+  const fits: InitFinalFit[] = [];
+  for (const stage of [...new Set(points.map((p) => p.stage))])
+    for (const kind of ['transfer-random', 'random-random', 'all'] as const) {
+      const chosen = points.filter((p) => p.stage === stage && (kind === 'all' || p.kind === kind));
+      if (!chosen.length) continue;
+      fits.push({ model, stage, pairs: kind, n: chosen.length, ...linearFit(chosen.map((p) => p.x), chosen.map((p) => p.y)) });
+    }
+  return fits;
+}
+
+async function filters(ctx: AnalysisContext, model: string, random: SnapshotRun[], transfer: SnapshotRun[], out: RepresentationResults): Promise<FilterRecord[]> {
+  const records: FilterRecord[] = [];
+  const row: FilterBank[] = [];
+  for (const run of [random[0], transfer[0]].filter((r): r is SnapshotRun => r !== undefined)) {
+    const banks: FilterBank[] = [];
+    let parameter = '';
+    for (const which of ['init', 'final'] as const) {
+      const net = await loadSnapshot(ctx, run, which);
+      try {
+        parameter = net.info().inputConv;
+        const t = net.getParameter(parameter);
+        banks.push({ data: t.data, shape: t.shape });
+      } finally {
+        net.dispose();
+      }
+    }
+    let diff = 0, norm = 0;
+    banks[0].data.forEach((v, i) => {
+      diff += (banks[1].data[i] - v) ** 2;
+      norm += v * v;
+    });
+    records.push({ model, init: run.init, seed: run.seed, parameter, relativeChange: Math.sqrt(diff / norm) });
+    row.push(...banks);
+  }
+  if (row.length) {
+    const file = path.join('figures', `filters-${model}.png`);
+    fs.mkdirSync(path.join(ctx.outDir, 'figures'), { recursive: true });
+    writeFileAtomic(path.join(ctx.outDir, file), encodePng(filterFigure([row])));
+    out.figures.push(file);
+  }
+  return records;
+}
