@@ -63,6 +63,30 @@ class AutocastGuard {
   at::ScalarType previous_ = at::kBFloat16;
 };
 
+// TF32 off for cuDNN convolutions and cuBLAS matmuls while the guard lives (process-wide, as the settings are), then
+// the previous settings back: similarity work wants activations in full float32. The setters exist in 1.13 and 2.x.
+class Tf32Off {
+ public:
+  explicit Tf32Off(bool active) : active_(active) {
+    if (!active_) return;
+    auto& ctx = at::globalContext();
+    cudnn_ = ctx.allowTF32CuDNN();
+    cublas_ = ctx.allowTF32CuBLAS();
+    ctx.setAllowTF32CuDNN(false);
+    ctx.setAllowTF32CuBLAS(false);
+  }
+  ~Tf32Off() {
+    if (!active_) return;
+    at::globalContext().setAllowTF32CuDNN(cudnn_);
+    at::globalContext().setAllowTF32CuBLAS(cublas_);
+  }
+  Tf32Off(const Tf32Off&) = delete;
+  Tf32Off& operator=(const Tf32Off&) = delete;
+
+ private:
+  bool active_, cudnn_ = false, cublas_ = false;
+};
+
 inline std::string version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
          std::to_string(TORCH_VERSION_PATCH);

@@ -34,6 +34,10 @@ const representations =
     seeds,
     train: { ...spec.train, evalEvery: 0 },
     representations: { probeSize: spec.name === 'tiny' ? 128 : 1024, maxDatapoints: spec.name === 'tiny' ? 2000 : 0, seed: 0 },
+    why:
+      `Section 4 at the ${spec.name} scale: ${spec.task.imageSize} px images, ${spec.train.steps} ${spec.train.optimizer} steps of ` +
+      `${spec.train.batchSize} images per run, the embedded ${spec.pretrain.classes}-class natural-image source for pretraining; ` +
+      'each run keeps its weights at initialisation and after training for the analysis.',
   });
 
 export const EXPERIMENTS: Record<Experiment, ExperimentDefinition> = {

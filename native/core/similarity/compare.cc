@@ -31,9 +31,14 @@ std::vector<StageComparison> compareModelsImpl(const std::vector<Model*>& models
   }
   if (o.batchSize < 1) throw invalidArg("Expected `batchSize` to be a positive integer");
   const int64_t n = data.images.size(0);
-  // kept[s][m]: the batches' kept rows of stage s for model m, (rows, channels) float32 on the CPU.
+  // kept[s][m]: the batches' kept rows of stage s for model m, (rows, channels) float32 on the first model's device,
+  // where the comparison then runs (a GPU's cuBLAS and cuSOLVER, or the CPU kernel).
+  const torch::Device where = models[0]->device;
   std::vector<std::vector<std::vector<torch::Tensor>>> kept(stages.size(), std::vector<std::vector<torch::Tensor>>(models.size()));
   torch::NoGradGuard noGrad;
+  bool onGpu = false;
+  for (Model* m : models) onGpu = onGpu || m->device.is_cuda();
+  compat::Tf32Off fullFloat32(onGpu);
   for (Model* m : models) m->net->eval();
   for (int64_t begin = 0, batch = 0; begin < n; begin += o.batchSize, ++batch) {
     job.check();
@@ -46,7 +51,7 @@ std::vector<StageComparison> compareModelsImpl(const std::vector<Model*>& models
       for (size_t s = 0; s < stages.size(); ++s) {
         torch::Tensor t;
         for (auto& [name, value] : outputs)
-          if (name == stages[s]) t = value.to(torch::kCPU, torch::kFloat32);
+          if (name == stages[s]) t = value.to(where, torch::kFloat32);
         if (m == 0) shapeOf[s] = t.sizes().vec();
         if (t.sizes().vec() != shapeOf[s])
           throw invalidArg("Stage \"" + stages[s] + "\" has output " + c10::str(t.sizes()) + " in \"" + models[m]->name + "\" but " +
@@ -58,7 +63,7 @@ std::vector<StageComparison> compareModelsImpl(const std::vector<Model*>& models
             const int64_t budget = o.maxDatapoints > 0 ? o.maxDatapoints : std::max<int64_t>(20000, 10 * c);
             const int64_t share = std::min(positions, (budget * (end - begin) + n - 1) / n);
             auto gen = compat::cpuGenerator(o.seed * 1000003ull + s * 7919ull + static_cast<uint64_t>(batch));
-            pick[s] = torch::randperm(positions, gen, torch::TensorOptions(torch::kInt64)).narrow(0, 0, share);
+            pick[s] = torch::randperm(positions, gen, torch::TensorOptions(torch::kInt64)).narrow(0, 0, share).to(where);
           }
           t = t.permute({0, 2, 3, 1}).reshape({-1, c}).index_select(0, pick[s]);
         } else {
