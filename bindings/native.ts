@@ -170,6 +170,11 @@ export interface NativeAddon {
     options: { count: number; size?: number; seed?: number; classes?: number },
     onProgress?: (e: unknown) => void,
   ): NativeJob<NativeDataset>;
+  generateChest(
+    options: { count: number; size?: number; seed?: number; uncertainRate?: number; policy?: string[] },
+    onProgress?: (e: unknown) => void,
+  ): NativeJob<NativeDataset>;
+  chestFindings(): string[];
   train(
     model: NativeModel,
     trainSet: NativeDataset,
@@ -208,6 +213,8 @@ export const NATIVE_EXPORTS = [
   'createModel',
   'generateRetina',
   'generateNatural',
+  'generateChest',
+  'chestFindings',
   'train',
   'evaluate',
   'forward',

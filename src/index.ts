@@ -1,7 +1,21 @@
 // transfusion-native: the typed library API. Everything the CLI does is here.
 export { TransfusionError } from './errors';
 export { createModel, listModels, readTensor, weightFormatOf, Model, CBR_MODELS, type ModelOptions, type LoadOptions, type LoadReport, type ModelInfo, type ComputeOptions, type TensorData } from './models';
-export { generateRetina, generateNatural, createDataset, Dataset, type RetinaOptions, type NaturalOptions, type DatasetInfo } from './data/embedded';
+export {
+  generateRetina,
+  generateNatural,
+  generateChest,
+  chestFindings,
+  defaultUncertaintyPolicy,
+  createDataset,
+  Dataset,
+  UNCERTAINTY_POLICIES,
+  type RetinaOptions,
+  type NaturalOptions,
+  type ChestOptions,
+  type UncertaintyPolicy,
+  type DatasetInfo,
+} from './data/embedded';
 export { train, evaluate, type TrainOptions, type TrainResult, type TrainEvent, type Metrics, type CurvePoint } from './train';
 export { auc, meanStd, stepsToAuc } from './metrics';
 export { learningRates, type ScheduleSpec } from './schedules/lr';

@@ -185,6 +185,10 @@ std::shared_ptr<Dataset> generateRetina(const RetinaOptions& options, const JobC
   return guard([&] { return drawRetinaSet(options, job); });
 }
 
+std::shared_ptr<Dataset> generateChest(const ChestOptions& options, const JobControl& job) {
+  return guard([&] { return drawChestSet(options, job); });
+}
+
 std::shared_ptr<Dataset> generateNatural(const NaturalOptions& options, const JobControl& job) {
   return guard([&] { return drawNaturalSet(options, job); });
 }

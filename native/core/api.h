@@ -112,6 +112,16 @@ struct RetinaOptions {
   uint64_t seed = 0;
   std::vector<double> gradeWeights;  // P(grade = 0..4); empty = the documented default
 };
+// The embedded CheXpert-like chest radiographs (see data/chest.h): five findings, multi-label. Uncertain labels
+// (CheXpert's -1, at uncertainRate) become targets by each finding's policy: "ignore" (masked in the loss and in
+// AUC), "zeros" or "ones".
+struct ChestOptions {
+  int64_t count = 0;
+  int size = 64;
+  uint64_t seed = 0;
+  double uncertainRate = 0.1;
+  std::vector<std::string> policy;  // per finding; empty = ones for Atelectasis and Edema, zeros for the rest
+};
 struct NaturalOptions {
   int64_t count = 0;
   int size = 64;
@@ -126,6 +136,9 @@ struct DatasetInfo {
   int outputs = 0;     // logits a model needs: 1 for binary, K for multilabel / multiclass
 };
 std::shared_ptr<Dataset> generateRetina(const RetinaOptions& options, const JobControl& job);
+std::shared_ptr<Dataset> generateChest(const ChestOptions& options, const JobControl& job);
+// The five findings of the chest task, in its column order.
+std::vector<std::string> chestFindings();
 std::shared_ptr<Dataset> generateNatural(const NaturalOptions& options, const JobControl& job);
 DatasetInfo describe(const Dataset& data);
 std::vector<float> targets(const Dataset& data);    // (count, outputs) row-major; (count) class ids if multiclass

@@ -75,6 +75,26 @@ Napi::Value generateRetina(const Napi::CallbackInfo& info) {
   });
 }
 
+// [async] generateChest({ count, size, seed, uncertainRate, policy }, onProgress?) -> Job<NativeDataset>
+Napi::Value generateChest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const tn::ChestOptions options = chestOptions(info[0]);
+    return startJob(env, info[1], [options](const tn::JobControl& job) { return datasetSettle(tn::generateChest(options, job)); });
+  });
+}
+
+// chestFindings() -> string[]: the chest task's five findings, in its column order.
+Napi::Value chestFindings(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const auto names = tn::chestFindings();
+    Napi::Array out = Napi::Array::New(env, names.size());
+    for (uint32_t i = 0; i < names.size(); ++i) out.Set(i, names[i]);
+    return out;
+  });
+}
+
 // [async] generateNatural({ count, size, seed, classes }, onProgress?) -> Job<NativeDataset>
 Napi::Value generateNatural(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -264,6 +284,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("createModel", Napi::Function::New(env, createModel, "createModel"));
   exports.Set("generateRetina", Napi::Function::New(env, generateRetina, "generateRetina"));
   exports.Set("generateNatural", Napi::Function::New(env, generateNatural, "generateNatural"));
+  exports.Set("generateChest", Napi::Function::New(env, generateChest, "generateChest"));
+  exports.Set("chestFindings", Napi::Function::New(env, chestFindings, "chestFindings"));
   exports.Set("train", Napi::Function::New(env, train, "train"));
   exports.Set("evaluate", Napi::Function::New(env, evaluate, "evaluate"));
   exports.Set("forward", Napi::Function::New(env, forward, "forward"));

@@ -151,6 +151,25 @@ tn::RetinaOptions retinaOptions(Napi::Value value) {
   return r;
 }
 
+tn::ChestOptions chestOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "chest options");
+  tn::ChestOptions c;
+  c.count = integer(o, "count", 0, 1, 1 << 24);
+  c.size = integer(o, "size", c.size, 16, 1024);
+  c.seed = seed(o, "seed");
+  c.uncertainRate = number(o, "uncertainRate", c.uncertainRate, 0, 1, false);
+  Napi::Value policy = o.Get("policy");
+  if (!policy.IsUndefined()) {
+    if (!policy.IsArray()) throw tn::invalidArg("Expected `policy` to be an array of \"ignore\" | \"zeros\" | \"ones\", one per finding");
+    auto a = policy.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      if (!a.Get(i).IsString()) throw tn::invalidArg("Expected `policy[" + std::to_string(i) + "]` to be a string");
+      c.policy.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+    }
+  }
+  return c;
+}
+
 tn::NaturalOptions naturalOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "natural options");
   tn::NaturalOptions n;

@@ -11,6 +11,7 @@ namespace tn::napi {
 tn::ModelOptions modelOptions(Napi::Value value);
 tn::TrainOptions trainOptions(Napi::Value value);
 tn::RetinaOptions retinaOptions(Napi::Value value);
+tn::ChestOptions chestOptions(Napi::Value value);
 tn::NaturalOptions naturalOptions(Napi::Value value);
 tn::LoadOptions loadOptions(Napi::Value value);
 tn::MeanVarOptions meanVarOptions(Napi::Value value);  // { seed, batchNorm }

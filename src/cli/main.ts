@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       ['run [experiment]', '$0 [experiment]'],
       'Run an experiment (default "table1" at preset "quick": the four CBR models, random init against transfer, 3 seeds, ' +
-        'embedded RETINA-like task); also similarity (Figure 2), layers (Figure 3), init-vs-final (Figure 4), ' +
+        'embedded RETINA-like task); also chexpert (Table 2), small-data (Table 3), similarity (Figure 2), layers (Figure 3), init-vs-final (Figure 4), ' +
         'filters (Figure 5), meanvar (Figure 6), transfusion (Figure 7), hybrids (Figure 8)',
       (y) =>
         y

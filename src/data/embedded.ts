@@ -1,6 +1,6 @@
 // The embedded, generated data sources (drawn natively, in parallel, deterministic under a seed).
 import type { DatasetInfo, NativeDataset } from '../../bindings/native';
-import { checkInteger, checkOneOf, invalidArg } from '../errors';
+import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
 import { awaitJob, callNative } from '../job';
 import { addon } from '../runtime';
 
@@ -59,6 +59,50 @@ export async function generateRetina(options: RetinaOptions, opts: { signal?: Ab
       throw invalidArg('gradeWeights', '5 non-negative numbers (grades 0-4) with a positive sum', w);
   }
   return new Dataset(await awaitJob(() => addon().generateRetina(options), opts.signal));
+}
+
+/** What an uncertain label (CheXpert's -1) becomes: masked in the loss and in AUC, 0, or 1. */
+export type UncertaintyPolicy = 'ignore' | 'zeros' | 'ones';
+export const UNCERTAINTY_POLICIES: readonly UncertaintyPolicy[] = ['ignore', 'zeros', 'ones'];
+
+/** The five findings of the chest task (CheXpert's competition pathologies), in column order. */
+export function chestFindings(): string[] {
+  return callNative(() => addon().chestFindings());
+}
+
+/** The paper's choice (after CheXpert's best): ones for Atelectasis and Edema, zeros for the rest. */
+export function defaultUncertaintyPolicy(): Record<string, UncertaintyPolicy> {
+  return Object.fromEntries(chestFindings().map((f) => [f, f === 'Atelectasis' || f === 'Edema' ? 'ones' : 'zeros']));
+}
+
+export interface ChestOptions {
+  count: number;
+  size?: number;
+  seed?: number;
+  /** Fraction of reported labels that are uncertain (CheXpert's -1); default 0.1. Validation sets use 0. */
+  uncertainRate?: number;
+  /** Per finding (by name); findings not named keep the default policy. */
+  policy?: Partial<Record<string, UncertaintyPolicy>>;
+}
+
+/**
+ * Grey chest-radiograph-like images (lungs, heart, ribs, diaphragm) with five findings drawn locally: a collapsed-lung
+ * band (Atelectasis), an enlarged heart shadow (Cardiomegaly), patchy consolidation, perihilar haze (Edema) and
+ * blunted costophrenic angles with fluid (Pleural Effusion). Multi-label, with co-occurrence through shared causes.
+ */
+export async function generateChest(options: ChestOptions, opts: { signal?: AbortSignal } = {}): Promise<Dataset> {
+  checkInteger('count', options.count, 1);
+  if (options.size !== undefined) checkInteger('size', options.size, 16, 1024);
+  if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
+  if (options.uncertainRate !== undefined) checkNumber('uncertainRate', options.uncertainRate, 0, 1);
+  const findings = chestFindings();
+  const policy = { ...defaultUncertaintyPolicy() };
+  for (const [finding, p] of Object.entries(options.policy ?? {})) {
+    if (!findings.includes(finding)) throw invalidArg('policy', `keyed by findings from: ${findings.join(', ')}`, finding);
+    policy[finding] = checkOneOf(`policy.${finding}`, p, UNCERTAINTY_POLICIES);
+  }
+  const native = { count: options.count, size: options.size, seed: options.seed, uncertainRate: options.uncertainRate, policy: findings.map((f) => policy[f]) };
+  return new Dataset(await awaitJob(() => addon().generateChest(native), opts.signal));
 }
 
 export interface NaturalOptions {

@@ -48,6 +48,26 @@ export const EXPERIMENTS: Record<Experiment, ExperimentDefinition> = {
     arms: () => undefined,
     adjust: () => ({}),
   },
+  chexpert: {
+    name: 'chexpert',
+    figure: 'Table 2',
+    description: 'random initialisation against transfer on the chest x-ray task, AUC per pathology',
+    arms: () => undefined,
+    adjust: (spec) => ({
+      task: { ...spec.task, source: 'chest', uncertainRate: 0.1 },
+      why: `${spec.why} The task: the embedded CheXpert-like chest radiographs, five findings.`,
+    }),
+  },
+  'small-data': {
+    name: 'small-data',
+    figure: 'Table 3',
+    description: 'random initialisation against transfer with little training data',
+    arms: () => undefined,
+    adjust: (spec) => ({
+      task: { ...spec.task, trainSize: spec.name === 'paper' ? 5000 : Math.max(spec.train.batchSize * 4, Math.round(spec.task.trainSize / 10)) },
+      why: `${spec.why} Small data: a tenth of the training images (the paper: 5,000).`,
+    }),
+  },
   meanvar: {
     name: 'meanvar',
     figure: 'Figure 6',

@@ -15,6 +15,7 @@ import { encodePng, filterFigure, type FilterBank } from '../report/png';
 import { compareModelSet } from '../similarity/similarity';
 import { modelOptionsFor } from './architecture';
 import type { StudySpec } from './spec';
+import { taskLabels } from './task';
 
 export const ANALYSES = ['similarity', 'layers', 'init-vs-final', 'filters'] as const;
 export type Analysis = (typeof ANALYSES)[number];
@@ -143,7 +144,8 @@ export const DEFAULT_REPRESENTATIONS: RepresentationSettings = { probeSize: 1024
 async function loadSnapshot(ctx: AnalysisContext, run: SnapshotRun, which: 'init' | 'final'): Promise<Model> {
   if (!run.snapshots) throw new Error(`Run ${run.model} ${run.init} seed ${run.seed} saved no snapshots`);
   const info = ctx.infoOf(run.model);
-  const net = createModel(run.model, modelOptionsFor(info, run.imageSize, { numClasses: 1, seed: run.seed, padding: ctx.spec.padding, device: ctx.spec.device }));
+  const numClasses = taskLabels(ctx.spec.task).length;
+  const net = createModel(run.model, modelOptionsFor(info, run.imageSize, { numClasses, seed: run.seed, padding: ctx.spec.padding, device: ctx.spec.device }));
   try {
     await net.loadWeights(path.join(ctx.outDir, run.snapshots[which]), { strict: true }, { signal: ctx.signal });
     return net;

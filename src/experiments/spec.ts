@@ -8,6 +8,7 @@ import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
 import { listModels } from '../models';
 import { modelForInit, parseInit } from '../schedules/init';
 import type { RepresentationSettings } from './representations';
+import { TASK_SOURCES, type TaskSpec } from './task';
 
 /** An initialisation by name: "random", "transfer", "meanvar", "gabor", "slim" or "transfusion:<stage>". */
 export type Init = string;
@@ -36,7 +37,9 @@ export interface TrainingSpec {
   evalEvery: number;
 }
 
-export const EXPERIMENT_NAMES = ['table1', 'meanvar', 'transfusion', 'hybrids', 'similarity', 'layers', 'init-vs-final', 'filters'] as const;
+export const EXPERIMENT_NAMES = [
+  'table1', 'chexpert', 'small-data', 'meanvar', 'transfusion', 'hybrids', 'similarity', 'layers', 'init-vs-final', 'filters',
+] as const;
 export type Experiment = (typeof EXPERIMENT_NAMES)[number];
 
 export interface StudySpec {
@@ -57,7 +60,7 @@ export interface StudySpec {
   seeds: number[];
   device: string;
   padding: 'same' | 'valid';
-  task: { source: 'retina'; imageSize: number; trainSize: number; valSize: number; seed: number };
+  task: TaskSpec;
   /** The user's pretrained weight files by model (e.g. { resnet50: 'resnet50-0676ba61.pth' }): used for transfer instead of embedded pretraining. */
   weights?: Record<string, string>;
   train: TrainingSpec;
@@ -92,6 +95,8 @@ export function validateSpec(spec: StudySpec): StudySpec {
   if (!Array.isArray(spec.seeds) || spec.seeds.length === 0) throw invalidArg('seeds', 'a non-empty list of seeds', spec.seeds);
   spec.seeds.forEach((s) => checkInteger('seeds', s, 0));
   checkOneOf('device', spec.device.replace(/:\d+$/, ''), ['cpu', 'cuda'] as const);
+  checkOneOf('task.source', spec.task.source, TASK_SOURCES);
+  if (spec.task.uncertainRate !== undefined) checkNumber('task.uncertainRate', spec.task.uncertainRate, 0, 1);
   checkInteger('task.imageSize', spec.task.imageSize, 16, 1024);
   checkInteger('task.trainSize', spec.task.trainSize, 2);
   checkInteger('task.valSize', spec.task.valSize, 2);

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { generateNatural, generateRetina, type Dataset } from '../data/embedded';
+import { generateNatural, type Dataset } from '../data/embedded';
 import { writeFileAtomic } from '../io/atomic';
 import { stepsToAuc } from '../metrics';
 import { createModel, listModels, type ModelInfo } from '../models';
@@ -16,6 +16,7 @@ import { cachedPretrain, defaultCacheDir, pretrain, userWeights, type PretrainRe
 import { analysisOf } from './catalog';
 import { analyseRepresentations, DEFAULT_REPRESENTATIONS, snapshotPath, type RepresentationResults } from './representations';
 import { armsOf, trainOptionsOf, validateSpec, type Init, type StudySpec } from './spec';
+import { drawTask, positivesPerOutput, taskLabels } from './task';
 
 export const RESULTS_SCHEMA = 'transfusion-native/results@1';
 
@@ -24,8 +25,10 @@ export interface RunRecord {
   model: string;
   init: Init;
   seed: number;
-  /** Final validation AUC-ROC (referable DR). */
+  /** Final validation AUC-ROC (referable DR), or its mean over the findings (chest). */
   auc: number;
+  /** chest: final validation AUC-ROC per finding (null where the validation set has one class only). */
+  aucs?: Record<string, number | null>;
   /** The first evaluated step with validation AUC >= the study's threshold, or null if none reached it. */
   stepsToThreshold: number | null;
   steps: number;
@@ -47,7 +50,16 @@ export interface StudyResults {
   startedAt: string;
   finishedAt?: string;
   models: { name: string; displayName: string; params: { numel: number; paper: number }; imageSize: number }[];
-  task: { trainPositives: number; trainSize: number; valPositives: number; valSize: number };
+  task: {
+    /** Output names: ["referable DR"], or the five findings. */
+    labels: string[];
+    trainPositives: number;
+    trainSize: number;
+    valPositives: number;
+    valSize: number;
+    trainPositivesPerLabel?: number[];
+    valPositivesPerLabel?: number[];
+  };
   pretraining: PretrainRecord[];
   runs: RunRecord[];
   /** Section 4's analysis of the runs' snapshots, once every run has finished. */
@@ -107,26 +119,28 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
     const task = spec.task;
     // Train and validation sets per input size, drawn on first use (architectures that need larger inputs get their
     // own draw of the same task); the validation set uses the next seed.
-    const perSize = (source: string, draw: (count: number, size: number, seed: number) => Promise<Dataset>, sizes: { train: number; val: number; seed: number }) => {
+    type Draw = (split: 'train' | 'val', count: number, size: number, seed: number) => Promise<Dataset>;
+    const perSize = (source: string, draw: Draw, sizes: { train: number; val: number; seed: number }) => {
       const drawn = new Map<number, Promise<{ train: Dataset; val: Dataset }>>();
       return (size: number) => {
         if (!drawn.has(size))
           drawn.set(size, (async () => ({
-            train: await timed(`${source} train ${size}px`, () => draw(sizes.train, size, sizes.seed)),
-            val: await timed(`${source} val ${size}px`, () => draw(sizes.val, size, sizes.seed + 1)),
+            train: await timed(`${source} train ${size}px`, () => draw('train', sizes.train, size, sizes.seed)),
+            val: await timed(`${source} val ${size}px`, () => draw('val', sizes.val, size, sizes.seed + 1)),
           }))());
         return drawn.get(size)!;
       };
     };
-    const retinaAt = perSize('retina', (count, size, seed) => generateRetina({ count, size, seed }, opts), {
+    const taskAt = perSize(task.source, (split, count, size, seed) => drawTask(task, split, count, size, seed, opts), {
       train: task.trainSize, val: task.valSize, seed: task.seed,
     });
     const p = spec.pretrain;
-    const naturalAt = perSize('natural', (count, size, seed) => generateNatural({ count, size, seed, classes: p.classes }, opts), {
+    const naturalAt = perSize('natural', (_split, count, size, seed) => generateNatural({ count, size, seed, classes: p.classes }, opts), {
       train: p.trainSize, val: p.valSize, seed: p.seed,
     });
 
-    const base = await retinaAt(task.imageSize);
+    const base = await taskAt(task.imageSize);
+    const labels = taskLabels(task);
     const results: StudyResults = {
       schema: RESULTS_SCHEMA,
       spec,
@@ -136,7 +150,11 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
         const info = registry.get(m)!;
         return { name: info.name, displayName: info.displayName, params: info.params, imageSize: inputSizeFor(info, task.imageSize, spec.imageSizes) };
       }),
-      task: { trainPositives: positives(base.train), trainSize: task.trainSize, valPositives: positives(base.val), valSize: task.valSize },
+      task: {
+        labels,
+        trainPositives: positives(base.train), trainSize: task.trainSize, valPositives: positives(base.val), valSize: task.valSize,
+        ...(labels.length > 1 ? { trainPositivesPerLabel: positivesPerOutput(base.train, labels.length), valPositivesPerLabel: positivesPerOutput(base.val, labels.length) } : {}),
+      },
       pretraining: [],
       runs: [],
     };
@@ -176,7 +194,7 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
       const sourceModel = transferSource(model).model;
       const useSource = needsPretrained(arm.init) || (arm.init.kind === 'gabor' && pretrainedAnyway);
       const pretrained = useSource ? await sourceFor(sourceModel) : undefined;
-      const data = await retinaAt(size);
+      const data = await taskAt(size);
       for (const seed of spec.seeds) {
         index += 1;
         const init = initLabel(arm.init);
@@ -196,7 +214,7 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
       const probes = new Map<number, Promise<Dataset>>();
       const probeAt = (size: number) => {
         if (!probes.has(size))
-          probes.set(size, timed(`probe ${size}px`, () => generateRetina({ count: spec.representations!.probeSize, size, seed: task.seed + 7 }, opts)));
+          probes.set(size, timed(`probe ${size}px`, () => drawTask(task, 'probe', spec.representations!.probeSize, size, task.seed + 7, opts)));
         return probes.get(size)!;
       };
       results.representations = await analyseRepresentations(analysis, {
@@ -229,7 +247,7 @@ async function runOne(
   opts: { snapshotsIn?: string; signal?: AbortSignal; onProgress: (e: TrainEvent) => void },
 ): Promise<RunRecord> {
   const model = info.name;
-  const net = createModel(model, modelOptionsFor(info, size, { numClasses: 1, seed, padding: spec.padding, device: spec.device }));
+  const net = createModel(model, modelOptionsFor(info, size, { numClasses: taskLabels(spec.task).length, seed, padding: spec.padding, device: spec.device }));
   try {
     // Table 1's "transfer" for Slim means its hybrid: ResNet-50's weights up to layer2.
     const effective: InitSchedule = model === 'resnet50-slim' && schedule.kind === 'transfer' ? { kind: 'slim' } : schedule;
@@ -249,6 +267,7 @@ async function runOne(
       seed,
       imageSize: size,
       auc: r.final.meanAuc ?? NaN,
+      ...(r.final.auc && r.final.auc.length > 1 ? { aucs: Object.fromEntries(taskLabels(spec.task).map((l, i) => [l, r.final.auc![i] ?? null])) } : {}),
       stepsToThreshold: stepsToAuc(curve, spec.threshold),
       steps: r.steps,
       finalLoss: r.losses[r.losses.length - 1],

@@ -8,6 +8,10 @@ import { EXPERIMENTS } from '../experiments/catalog';
 import type { StudyResults } from '../experiments/study';
 import { representationSection } from './representations';
 
+/** The default uncertainty policy by finding name (without calling the addon: reports render from results alone). */
+const defaultUncertaintyPolicyNames = (labels: string[]) =>
+  Object.fromEntries(labels.map((f) => [f, f === 'Atelectasis' || f === 'Edema' ? 'ones' : 'zeros']));
+
 const pct = (x: number | null) => (x !== null && Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
 const count = (n: number) => n.toLocaleString('en-US');
 
@@ -41,6 +45,25 @@ function table1(r: StudyResults): string[] {
   return lines;
 }
 
+/** Table 2: per-finding AUC of each model and initialisation on the chest task. */
+function table2(r: StudyResults): string[] {
+  const labels = r.task.labels;
+  const lines = [
+    '## Table 2: AUC per pathology, random initialisation against transfer',
+    '',
+    `| Model | Init | ${labels.join(' | ')} | Mean |`,
+    `|---|---|${labels.map(() => '---|').join('')}---|`,
+  ];
+  const arms = [...new Map(r.runs.map((x) => [`${x.model} ${x.init}`, { model: x.model, init: x.init }])).values()];
+  for (const arm of arms) {
+    const runs = r.runs.filter((x) => x.model === arm.model && x.init === arm.init);
+    const per = labels.map((l) => aucCell(runs.map((x) => x.aucs?.[l]).filter((v): v is number => typeof v === 'number')));
+    lines.push(`| ${arm.model} | ${arm.init} | ${per.join(' | ')} | ${aucCell(runs.map((x) => x.auc))} |`);
+  }
+  lines.push('', 'Validation AUC-ROC (%) per finding, mean ± sample standard deviation over seeds; Mean: the mean over findings per run.', '');
+  return lines;
+}
+
 /** Steps to the threshold AUC and final AUC per arm (Figures 6-8 in table form). */
 function convergence(r: StudyResults): string[] {
   const arms = [...new Map(r.runs.map((x) => [`${x.model} ${x.init}`, { model: x.model, init: x.init }])).values()];
@@ -67,13 +90,27 @@ export function renderReport(r: StudyResults): string {
   const lines: string[] = [];
   lines.push(`# Transfusion study \`${s.name}\` (${EXPERIMENTS[s.experiment].figure}: ${EXPERIMENTS[s.experiment].description})`, '');
   lines.push(`${s.why}`, '');
-  lines.push(
-    `Task: embedded RETINA-like fundus images, ${s.task.imageSize}×${s.task.imageSize} px, label "referable DR" (grade ≥ 2); ` +
-      `${count(r.task.trainSize)} training images (${count(r.task.trainPositives)} referable), ` +
-      `${count(r.task.valSize)} validation (${count(r.task.valPositives)} referable). Metric: validation AUC-ROC (%).`,
-    '',
-  );
-  if (s.experiment === 'table1') lines.push(...table1(r));
+  if (s.task.source === 'chest') {
+    const prevalence = (per: number[] | undefined, n: number) => (per ?? []).map((p, i) => `${r.task.labels[i]} ${((100 * p) / n).toFixed(0)}%`).join(', ');
+    lines.push(
+      `Task: embedded CheXpert-like chest radiographs, ${s.task.imageSize}×${s.task.imageSize} px, five findings (multi-label); ` +
+        `${count(r.task.trainSize)} training images (positive: ${prevalence(r.task.trainPositivesPerLabel, r.task.trainSize)}; ` +
+        `${(100 * (s.task.uncertainRate ?? 0.1)).toFixed(0)}% of labels uncertain, resolved per finding: ` +
+        `${Object.entries({ ...defaultUncertaintyPolicyNames(r.task.labels), ...(s.task.policy ?? {}) }).map(([f, p]) => `${f} ${p}`).join(', ')}), ` +
+        `${count(r.task.valSize)} validation (positive: ${prevalence(r.task.valPositivesPerLabel, r.task.valSize)}; no uncertain labels). ` +
+        'Metric: validation AUC-ROC (%).',
+      '',
+    );
+  } else {
+    lines.push(
+      `Task: embedded RETINA-like fundus images, ${s.task.imageSize}×${s.task.imageSize} px, label "referable DR" (grade ≥ 2); ` +
+        `${count(r.task.trainSize)} training images (${count(r.task.trainPositives)} referable), ` +
+        `${count(r.task.valSize)} validation (${count(r.task.valPositives)} referable). Metric: validation AUC-ROC (%).`,
+      '',
+    );
+  }
+  if (s.task.source === 'chest') lines.push(...table2(r));
+  else if (s.experiment === 'table1' || s.experiment === 'small-data') lines.push(...table1(r));
   lines.push(...convergence(r));
   if (r.representations) lines.push(...representationSection(r.representations));
   lines.push('## Settings', '');

@@ -2,7 +2,10 @@
 // not depend on the thread count), normalised and stored as tensors.
 #include <ATen/Parallel.h>
 
+#include <atomic>
+
 #include "core/data/embedded.h"
+#include "core/data/chest.h"
 #include "core/data/dataset.h"
 #include "core/data/natural.h"
 #include "core/data/retina.h"
@@ -77,6 +80,57 @@ std::shared_ptr<Dataset> drawNaturalSet(const NaturalOptions& o, const JobContro
       target[i] = img.label;
     }
   });
+  return data;
+}
+
+std::vector<std::string> chestFindings() { return {kChestFindingNames.begin(), kChestFindingNames.end()}; }
+
+std::shared_ptr<Dataset> drawChestSet(const ChestOptions& o, const JobControl& job) {
+  checkShape(o.count, o.size);
+  if (!(o.uncertainRate >= 0 && o.uncertainRate <= 1))
+    throw invalidArg("Expected `uncertainRate` to be a number in [0, 1] but received " + std::to_string(o.uncertainRate));
+  // Per finding: the target an uncertain label becomes (-1 = masked).
+  std::array<float, kChestFindings> uncertainTo = {1.f, 0.f, 0.f, 1.f, 0.f};
+  if (!o.policy.empty()) {
+    if (o.policy.size() != kChestFindings)
+      throw invalidArg("Expected `policy` to name one policy per finding (" + std::to_string(kChestFindings) + ") but it has " +
+                       std::to_string(o.policy.size()));
+    for (int f = 0; f < kChestFindings; ++f) {
+      const auto& p = o.policy[f];
+      if (p != "ignore" && p != "zeros" && p != "ones")
+        throw invalidArg("Expected `policy[" + std::to_string(f) + "]` (" + kChestFindingNames[f] +
+                         ") to be \"ignore\", \"zeros\" or \"ones\" but received \"" + p + "\"");
+      uncertainTo[f] = p == "ignore" ? -1.f : p == "ones" ? 1.f : 0.f;
+    }
+  }
+  auto data = std::make_shared<Dataset>();
+  data->source = "chest";
+  data->task = "multilabel";
+  data->outputs = kChestFindings;
+  data->images = torch::empty({o.count, 3, o.size, o.size}, torch::kFloat32);
+  data->targets = torch::empty({o.count, kChestFindings}, torch::kFloat32);
+  auto mask = torch::ones({o.count, kChestFindings}, torch::kFloat32);
+  float* target = data->targets.data_ptr<float>();
+  float* known = mask.data_ptr<float>();
+  std::atomic<bool> anyMasked{false};
+  at::parallel_for(0, o.count, /*grain_size=*/16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      job.check();
+      const ChestImage img = drawChest(o.size, o.seed, static_cast<uint64_t>(i), o.uncertainRate);
+      store(data->images, i, img.pixels);
+      for (int f = 0; f < kChestFindings; ++f) {
+        float t = static_cast<float>(img.label[f]);
+        if (img.label[f] < 0) t = uncertainTo[f];
+        if (t < 0) {
+          known[i * kChestFindings + f] = 0.f;
+          anyMasked = true;
+          t = 0.f;
+        }
+        target[i * kChestFindings + f] = t;
+      }
+    }
+  });
+  if (anyMasked) data->mask = mask;
   return data;
 }
 

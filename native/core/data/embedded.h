@@ -9,5 +9,6 @@ namespace tn {
 
 std::shared_ptr<Dataset> drawRetinaSet(const RetinaOptions& options, const JobControl& job);
 std::shared_ptr<Dataset> drawNaturalSet(const NaturalOptions& options, const JobControl& job);
+std::shared_ptr<Dataset> drawChestSet(const ChestOptions& options, const JobControl& job);
 
 }  // namespace tn

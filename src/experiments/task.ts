@@ -1,0 +1,37 @@
+// The downstream task of a study: the embedded RETINA-like fundus task (one output: referable DR) or the embedded
+// CheXpert-like chest task (five findings, multi-label, with uncertain labels in the training set).
+import { chestFindings, generateChest, generateRetina, type Dataset, type UncertaintyPolicy } from '../data/embedded';
+
+export interface TaskSpec {
+  source: 'retina' | 'chest';
+  imageSize: number;
+  trainSize: number;
+  valSize: number;
+  seed: number;
+  /** chest: fraction of training labels that are uncertain (validation labels never are; CheXpert's are consensus reads). */
+  uncertainRate?: number;
+  /** chest: what uncertain labels become, per finding (default: ones for Atelectasis and Edema, zeros for the rest). */
+  policy?: Partial<Record<string, UncertaintyPolicy>>;
+}
+
+export const TASK_SOURCES = ['retina', 'chest'] as const;
+
+/** The task's output names, one per model output. */
+export function taskLabels(task: TaskSpec): string[] {
+  return task.source === 'chest' ? chestFindings() : ['referable DR'];
+}
+
+/** One split of the task at an input size. */
+export function drawTask(task: TaskSpec, split: 'train' | 'val' | 'probe', count: number, size: number, seed: number, opts: { signal?: AbortSignal }): Promise<Dataset> {
+  if (task.source === 'chest')
+    return generateChest({ count, size, seed, uncertainRate: split === 'train' ? (task.uncertainRate ?? 0.1) : 0, policy: task.policy }, opts);
+  return generateRetina({ count, size, seed }, opts);
+}
+
+/** Positive labels per output (masked labels not counted). */
+export function positivesPerOutput(d: Dataset, outputs: number): number[] {
+  const t = d.targets();
+  const out = new Array<number>(outputs).fill(0);
+  t.forEach((v, i) => (out[i % outputs] += v));
+  return out;
+}
