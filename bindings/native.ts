@@ -184,7 +184,14 @@ export interface NativeAddon {
   ): NativeJob<NativeTrainResult>;
   evaluate(model: NativeModel, dataset: NativeDataset, options?: { batchSize?: number } & ComputeOptions): NativeJob<Metrics>;
   forward(model: NativeModel, input: TensorData, options?: { stage?: string } & ComputeOptions): NativeJob<TensorData>;
-  createDataset(options: { images: TensorData; targets: Float32Array; task: DatasetInfo['task']; outputs: number }): NativeDataset;
+  createDataset(options: {
+    images: TensorData;
+    targets: Float32Array;
+    task: DatasetInfo['task'];
+    outputs: number;
+    mask?: Float32Array;
+    source?: string;
+  }): NativeDataset;
   auc(scores: Float64Array | number[], labels: Float64Array | number[]): number;
   readTensor(path: string, key: string): NativeJob<TensorData>;
   similarity(

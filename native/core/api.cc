@@ -236,8 +236,9 @@ TensorData forward(Model& model, const TensorData& input, const std::string& sta
 }
 
 std::shared_ptr<Dataset> datasetFromArrays(const TensorData& images, const std::vector<float>& targets,
-                                           const std::string& task, int outputs) {
-  return guard([&] { return makeArrayDataset(images, targets, task, outputs); });
+                                           const std::vector<float>& mask, const std::string& task, int outputs,
+                                           const std::string& source) {
+  return guard([&] { return makeArrayDataset(images, targets, mask, task, outputs, source); });
 }
 
 }  // namespace tn

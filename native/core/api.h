@@ -156,9 +156,11 @@ TensorData forward(Model& model, const TensorData& input, const std::string& sta
                    const JobControl& job);
 
 // A dataset from arrays: images (N, 3, H, W) float32 (already normalised as the model expects) and targets:
-// (N, outputs) 0/1 for "binary"/"multilabel", or (N) class ids for "multiclass".
+// (N, outputs) 0/1 for "binary"/"multilabel", or (N) class ids for "multiclass"; mask (binary/multilabel, optional):
+// (N, outputs) 1 = label known, 0 = masked in the loss and in AUC. `source` names the data in info().
 std::shared_ptr<Dataset> datasetFromArrays(const TensorData& images, const std::vector<float>& targets,
-                                           const std::string& task, int outputs);
+                                           const std::vector<float>& mask, const std::string& task, int outputs,
+                                           const std::string& source);
 
 struct TrainOptions {
   std::vector<double> learningRates;  // one per step: the number of steps is its length

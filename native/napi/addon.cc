@@ -252,7 +252,7 @@ Napi::Value createDataset(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&] {
     const ArrayDataset d = arrayDataset(info[0]);
-    return DatasetHandle::wrap(env, tn::datasetFromArrays(d.images, d.targets, d.task, d.outputs));
+    return DatasetHandle::wrap(env, tn::datasetFromArrays(d.images, d.targets, d.mask, d.task, d.outputs, d.source));
   });
 }
 

@@ -306,7 +306,15 @@ ArrayDataset arrayDataset(Napi::Value value) {
     throw tn::invalidArg("Expected `targets` to be a Float32Array but received " + describe(targets));
   auto t = targets.As<Napi::Float32Array>();
   d.targets.assign(t.Data(), t.Data() + t.ElementLength());
+  Napi::Value mask = o.Get("mask");
+  if (!mask.IsUndefined()) {
+    if (!mask.IsTypedArray() || mask.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw tn::invalidArg("Expected `mask` to be a Float32Array but received " + describe(mask));
+    auto m = mask.As<Napi::Float32Array>();
+    d.mask.assign(m.Data(), m.Data() + m.ElementLength());
+  }
   d.task = text(o, "task", "binary");
+  d.source = text(o, "source", "arrays");
   d.outputs = integer(o, "outputs", 1, 1, 1 << 20);
   return d;
 }

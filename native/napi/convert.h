@@ -24,7 +24,8 @@ tn::TensorData tensorData(Napi::Value value, const char* name);  // { data: Floa
 struct ArrayDataset {
   tn::TensorData images;
   std::vector<float> targets;
-  std::string task;
+  std::vector<float> mask;  // empty: every label known
+  std::string task, source;
   int outputs = 1;
 };
 ArrayDataset arrayDataset(Napi::Value options);  // { images: { data, shape }, targets: Float32Array, task, outputs }

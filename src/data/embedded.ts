@@ -123,6 +123,10 @@ export function createDataset(options: {
   targets: Float32Array;
   task: DatasetInfo['task'];
   outputs?: number;
+  /** binary / multilabel: 1 = label known, 0 = masked in the loss and in AUC (e.g. an ignored uncertain label). */
+  mask?: Float32Array;
+  /** What info().source reports (default "arrays"). */
+  source?: string;
 }): Dataset {
   checkOneOf('task', options.task, ['binary', 'multilabel', 'multiclass'] as const);
   return new Dataset(callNative(() => addon().createDataset({ ...options, outputs: options.outputs ?? 1 })));

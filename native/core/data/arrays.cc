@@ -5,7 +5,8 @@
 namespace tn {
 
 std::shared_ptr<Dataset> makeArrayDataset(const TensorData& images, const std::vector<float>& targets,
-                                          const std::string& task, int outputs) {
+                                          const std::vector<float>& mask, const std::string& task, int outputs,
+                                          const std::string& source) {
   const auto& s = images.shape;
   int64_t numel = 1;
   for (int64_t d : s) numel *= d;
@@ -28,13 +29,22 @@ std::shared_ptr<Dataset> makeArrayDataset(const TensorData& images, const std::v
       throw invalidArg("Target " + std::to_string(i) + " is " + std::to_string(t) +
                        (task == "multiclass" ? ", not a class id in [0, " + std::to_string(outputs) + ")" : ", not 0 or 1"));
   }
+  if (!mask.empty()) {
+    if (task == "multiclass") throw invalidArg("A `mask` applies to binary and multilabel targets, not multiclass");
+    if (mask.size() != targets.size())
+      throw invalidArg("Expected `mask` to hold one value per target (" + std::to_string(targets.size()) + ") but received " +
+                       std::to_string(mask.size()));
+    for (size_t i = 0; i < mask.size(); ++i)
+      if (mask[i] != 0.f && mask[i] != 1.f) throw invalidArg("Mask value " + std::to_string(i) + " is " + std::to_string(mask[i]) + ", not 0 or 1");
+  }
   auto d = std::make_shared<Dataset>();
-  d->source = "arrays";
+  d->source = source.empty() ? "arrays" : source;
   d->task = task;
   d->outputs = outputs;
   d->images = torch::from_blob(const_cast<float*>(images.data.data()), s, torch::kFloat32).clone();
   auto t = torch::from_blob(const_cast<float*>(targets.data()), {n, perItem}, torch::kFloat32).clone();
   d->targets = task == "multiclass" ? t.squeeze(1).to(torch::kInt64) : t;
+  if (!mask.empty()) d->mask = torch::from_blob(const_cast<float*>(mask.data()), {n, perItem}, torch::kFloat32).clone();
   return d;
 }
 

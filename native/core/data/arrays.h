@@ -8,6 +8,7 @@
 namespace tn {
 
 std::shared_ptr<Dataset> makeArrayDataset(const TensorData& images, const std::vector<float>& targets,
-                                          const std::string& task, int outputs);
+                                          const std::vector<float>& mask, const std::string& task, int outputs,
+                                          const std::string& source);
 
 }  // namespace tn

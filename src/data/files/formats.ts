@@ -1,0 +1,277 @@
+// Users' datasets in the formats they ship in, read into one labelled form: EyePACS / Kaggle DR, CheXpert, MedMNIST
+// (.npz), an image folder (one folder per class) and Fashion-MNIST's idx files. Every bad row, value or file is an
+// error naming the file and row.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+
+import { parse } from 'csv-parse/sync';
+
+import type { UncertaintyPolicy } from '../embedded';
+import { TransfusionError } from '../../errors';
+import type { ImageInput } from './images';
+import { parseNpz, toNumbers } from './npy';
+
+export const DATA_FORMATS = ['eyepacs', 'chexpert', 'medmnist', 'folder', 'fashion-mnist'] as const;
+export type DataFormat = (typeof DATA_FORMATS)[number];
+
+export const CHEXPERT_FINDINGS = ['Atelectasis', 'Cardiomegaly', 'Consolidation', 'Edema', 'Pleural Effusion'];
+
+/** A dataset as read: one image input and one label row per item, and what to split patients by. */
+export interface LabelledSet {
+  format: DataFormat;
+  task: 'binary' | 'multilabel' | 'multiclass';
+  /** Output names (binary: one; multilabel: one per finding; multiclass: the class names). */
+  labels: string[];
+  inputs: ImageInput[];
+  /** (N, outputs) 0/1 for binary/multilabel; N class ids for multiclass. */
+  targets: Float32Array;
+  /** (N, outputs): 0 where a label is masked (uncertain under "ignore"); absent when every label is known. */
+  mask?: Float32Array;
+  /** The grade behind a binary label (EyePACS, RetinaMNIST: 0-4). */
+  grades?: number[];
+  /** Per item: who it belongs to (patient), so that no patient is on both sides of a split. */
+  groups: string[];
+  /** Per item: where it came from, for messages ("trainLabels.csv row 12"). */
+  where: string[];
+  /** Splits the format defines (MedMNIST, Fashion-MNIST): indices of training and validation items. */
+  splits?: { train: number[]; val: number[] };
+}
+
+const fail = (message: string) => new TransfusionError('ERR_BAD_DATA', message);
+
+function readCsv(file: string): Record<string, string>[] {
+  if (!fs.existsSync(file)) throw fail(`${file}: no such file`);
+  try {
+    return parse(fs.readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
+  } catch (err) {
+    throw fail(`${file}: not a readable CSV (${(err as Error).message})`);
+  }
+}
+
+function requireColumns(file: string, rows: Record<string, string>[], columns: string[]): void {
+  const have = rows.length ? Object.keys(rows[0]) : [];
+  for (const c of columns) if (!have.includes(c)) throw fail(`${file}: missing column "${c}" (columns: ${have.join(', ') || 'none'})`);
+}
+
+/**
+ * EyePACS as Kaggle ships it: `trainLabels.csv` (image,level) beside `train/` of `<image>.jpeg`. `dir` holds both
+ * (or is the CSV itself); `imageDir` points at the images elsewhere. Label: referable = level >= 2; the grade is kept.
+ * Patient: the image name before "_left"/"_right".
+ */
+export function readEyepacs(dir: string, imageDir?: string): LabelledSet {
+  const csv = dir.toLowerCase().endsWith('.csv') ? dir : path.join(dir, 'trainLabels.csv');
+  const rows = readCsv(csv);
+  requireColumns(csv, rows, ['image', 'level']);
+  const images = imageDir ?? path.join(path.dirname(csv), 'train');
+  const set: LabelledSet = { format: 'eyepacs', task: 'binary', labels: ['referable DR'], inputs: [], targets: new Float32Array(rows.length), grades: [], groups: [], where: [] };
+  rows.forEach((row, i) => {
+    const where = `${csv} row ${i + 2}`;  // the header is row 1
+    const level = Number(row.level);
+    if (row.level === '' || !Number.isInteger(level) || level < 0 || level > 4) throw fail(`${where}: level "${row.level}" is not a grade 0-4`);
+    if (!row.image) throw fail(`${where}: empty image name`);
+    set.inputs.push({ file: path.join(images, /\.[a-z]+$/i.test(row.image) ? row.image : `${row.image}.jpeg`) });
+    set.targets[i] = level >= 2 ? 1 : 0;
+    set.grades!.push(level);
+    set.groups.push(row.image.replace(/_(left|right)$/i, ''));
+    set.where.push(where);
+  });
+  return set;
+}
+
+export interface ChexpertOptions {
+  /** Per finding, what an uncertain (-1) label becomes (default: ones for Atelectasis and Edema, zeros for the rest). */
+  policy?: Partial<Record<string, UncertaintyPolicy>>;
+  /** Keep frontal images only (default true). */
+  frontalOnly?: boolean;
+}
+
+/**
+ * CheXpert's CSV (`Path,Sex,Age,Frontal/Lateral,AP/PA`, then 14 findings: 1, 0, -1 or blank). `Path` values start
+ * with the dataset's folder (e.g. `CheXpert-v1.0-small/train/patient00001/study1/view1_frontal.jpg`) and are resolved
+ * from the folder above it, as the download lays them out. Blank means not mentioned: negative. Patient: `patientNNNNN`.
+ */
+export function readChexpert(csv: string, o: ChexpertOptions = {}): LabelledSet {
+  const rows = readCsv(csv);
+  requireColumns(csv, rows, ['Path', 'Frontal/Lateral', ...CHEXPERT_FINDINGS]);
+  const policy: Record<string, UncertaintyPolicy> = Object.fromEntries(CHEXPERT_FINDINGS.map((f) => [f, f === 'Atelectasis' || f === 'Edema' ? 'ones' : 'zeros']));
+  for (const [f, p] of Object.entries(o.policy ?? {})) {
+    if (!CHEXPERT_FINDINGS.includes(f)) throw new TransfusionError('ERR_INVALID_ARG', `Unknown finding "${f}" in the uncertainty policy; findings: ${CHEXPERT_FINDINGS.join(', ')}`);
+    policy[f] = p!;
+  }
+  const csvDir = path.dirname(path.resolve(csv));
+  const resolve = (p: string) => {
+    const first = p.split(/[\\/]/)[0];
+    // The Path's first component is the folder holding the CSV: resolve from its parent.
+    return first === path.basename(csvDir) ? path.join(path.dirname(csvDir), p) : path.join(csvDir, p);
+  };
+  const K = CHEXPERT_FINDINGS.length;
+  const kept = rows.map((row, i) => ({ row, line: i + 2 })).filter(({ row }) => (o.frontalOnly ?? true) ? row['Frontal/Lateral'] === 'Frontal' : true);
+  const set: LabelledSet = { format: 'chexpert', task: 'multilabel', labels: CHEXPERT_FINDINGS, inputs: [], targets: new Float32Array(kept.length * K), groups: [], where: [] };
+  const mask = new Float32Array(kept.length * K).fill(1);
+  let masked = false;
+  kept.forEach(({ row, line }, i) => {
+    const where = `${csv} row ${line}`;
+    if (!row.Path) throw fail(`${where}: empty Path`);
+    if (!['Frontal', 'Lateral'].includes(row['Frontal/Lateral'])) throw fail(`${where}: Frontal/Lateral is "${row['Frontal/Lateral']}", not Frontal or Lateral`);
+    CHEXPERT_FINDINGS.forEach((f, k) => {
+      const v = row[f];
+      let t: number;
+      if (v === '' || v === '0' || v === '0.0') t = 0;
+      else if (v === '1' || v === '1.0') t = 1;
+      else if (v === '-1' || v === '-1.0') {
+        if (policy[f] === 'ignore') {
+          mask[i * K + k] = 0;
+          masked = true;
+          t = 0;
+        } else t = policy[f] === 'ones' ? 1 : 0;
+      } else throw fail(`${where}: ${f} is "${v}", not 1, 0, -1 or blank`);
+      set.targets[i * K + k] = t;
+    });
+    set.inputs.push({ file: resolve(row.Path) });
+    set.groups.push(/patient\d+/.exec(row.Path)?.[0] ?? row.Path);
+    set.where.push(where);
+  });
+  if (masked) set.mask = mask;
+  return set;
+}
+
+/** ChestMNIST's 14 labels (NIH ChestX-ray14 order) that are the paper's five findings. */
+const CHESTMNIST_COLUMNS: Record<string, number> = { Atelectasis: 0, Cardiomegaly: 1, Consolidation: 8, Edema: 9, 'Pleural Effusion': 2 };
+
+/**
+ * A MedMNIST .npz (any image size): `train_images`, `train_labels`, `val_images`, `val_labels` (test ignored). The
+ * flavour comes from the file name or the labels: RetinaMNIST (5 grades -> referable >= 2), ChestMNIST (14 labels ->
+ * the paper's five findings), PneumoniaMNIST and any other binary set.
+ */
+export function readMedmnist(file: string): LabelledSet {
+  if (!fs.existsSync(file)) throw fail(`${file}: no such file`);
+  const arrays = parseNpz(new Uint8Array(fs.readFileSync(file)), file);
+  for (const key of ['train_images', 'train_labels', 'val_images', 'val_labels'])
+    if (!arrays.has(key)) throw fail(`${file}: no array "${key}" (has ${[...arrays.keys()].join(', ')})`);
+  const name = path.basename(file).toLowerCase();
+  const inputs: ImageInput[] = [], where: string[] = [], labels: number[][] = [];
+  const splits = { train: [] as number[], val: [] as number[] };
+  for (const split of ['train', 'val'] as const) {
+    const images = arrays.get(`${split}_images`)!, y = arrays.get(`${split}_labels`)!;
+    const [n, h, w] = images.shape;
+    const channels = images.shape.length === 4 ? images.shape[3] : 1;
+    if (images.shape.length < 3 || (channels !== 1 && channels !== 3) || Object.prototype.toString.call(images.data) !== '[object Uint8Array]')
+      throw fail(`${file}: ${split}_images has shape [${images.shape}] of ${images.data.constructor.name}; expected uint8 (N, H, W) or (N, H, W, 3)`);
+    if (y.shape[0] !== n) throw fail(`${file}: ${split}_labels has ${y.shape[0]} rows for ${n} images`);
+    const perRow = y.shape.length > 1 ? y.shape[1] : 1;
+    const values = toNumbers(y.data);
+    for (let i = 0; i < n; i++) {
+      splits[split].push(inputs.length);
+      inputs.push({ pixels: (images.data as Uint8Array).subarray(i * h * w * channels, (i + 1) * h * w * channels), width: w, height: h, channels: channels as 1 | 3 });
+      where.push(`${file} ${split}_labels row ${i}`);
+      labels.push(values.slice(i * perRow, (i + 1) * perRow));
+    }
+  }
+  const perRow = labels[0]?.length ?? 1;
+  const groups = inputs.map((_, i) => `item${i}`);
+  const check = (ok: (v: number) => boolean, what: string) =>
+    labels.forEach((row, i) => row.forEach((v) => {
+      if (!ok(v)) throw fail(`${where[i]}: label ${v} is not ${what}`);
+    }));
+  if (name.includes('chestmnist') || perRow === 14) {
+    check((v) => v === 0 || v === 1, '0 or 1');
+    const K = CHEXPERT_FINDINGS.length, targets = new Float32Array(inputs.length * K);
+    labels.forEach((row, i) => CHEXPERT_FINDINGS.forEach((f, k) => (targets[i * K + k] = row[CHESTMNIST_COLUMNS[f]])));
+    return { format: 'medmnist', task: 'multilabel', labels: CHEXPERT_FINDINGS, inputs, targets, groups, where, splits };
+  }
+  if (perRow !== 1) throw fail(`${file}: labels have ${perRow} columns; expected 1 (RetinaMNIST, PneumoniaMNIST) or 14 (ChestMNIST)`);
+  const flat = labels.map((r) => r[0]);
+  if (name.includes('retinamnist') || Math.max(...flat) > 1) {
+    check((v) => Number.isInteger(v) && v >= 0 && v <= 4, 'a grade 0-4');
+    return { format: 'medmnist', task: 'binary', labels: ['referable DR'], inputs, targets: Float32Array.from(flat, (g) => (g >= 2 ? 1 : 0)), grades: flat, groups, where, splits };
+  }
+  check((v) => v === 0 || v === 1, '0 or 1');
+  return { format: 'medmnist', task: 'binary', labels: [name.includes('pneumonia') ? 'pneumonia' : 'positive'], inputs, targets: Float32Array.from(flat), groups, where, splits };
+}
+
+const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|tiff?|bmp|gif)$/i;
+
+/** An image folder: one sub-folder per class (ImageNet / Imagenette layout), classes in sorted order. */
+export function readFolder(dir: string): LabelledSet {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw fail(`${dir}: no such folder`);
+  const classes = fs.readdirSync(dir).filter((c) => fs.statSync(path.join(dir, c)).isDirectory()).sort();
+  if (classes.length < 2) throw fail(`${dir}: expected one sub-folder per class (at least 2), found ${classes.length}`);
+  const inputs: ImageInput[] = [], targets: number[] = [], where: string[] = [];
+  classes.forEach((c, k) => {
+    const files = fs.readdirSync(path.join(dir, c)).filter((f) => IMAGE_EXTENSIONS.test(f)).sort();
+    if (!files.length) throw fail(`${path.join(dir, c)}: no images (jpeg, png, webp, tiff, bmp, gif)`);
+    for (const f of files) {
+      inputs.push({ file: path.join(dir, c, f) });
+      targets.push(k);
+      where.push(path.join(dir, c, f));
+    }
+  });
+  return { format: 'folder', task: 'multiclass', labels: classes, inputs, targets: Float32Array.from(targets), groups: where, where };
+}
+
+function readIdx(file: string): { data: Uint8Array; shape: number[] } {
+  const candidates = [file, `${file}.gz`];
+  const found = candidates.find((f) => fs.existsSync(f));
+  if (!found) throw fail(`${file}(.gz): no such file`);
+  let bytes = new Uint8Array(fs.readFileSync(found));
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = new Uint8Array(zlib.gunzipSync(bytes));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 8 || view.getUint16(0) !== 0 || bytes[2] !== 0x08) throw fail(`${found}: not an idx file of unsigned bytes`);
+  const dims = bytes[3];
+  const shape = Array.from({ length: dims }, (_, i) => view.getUint32(4 + 4 * i));
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (bytes.length < 4 + 4 * dims + count) throw fail(`${found}: truncated (shape [${shape}] needs ${count} bytes of data)`);
+  return { data: bytes.subarray(4 + 4 * dims, 4 + 4 * dims + count), shape };
+}
+
+export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+
+/** Fashion-MNIST's idx files (gzipped or not) in `dir`: train-* for training, t10k-* for validation. */
+export function readFashionMnist(dir: string): LabelledSet {
+  const inputs: ImageInput[] = [], targets: number[] = [], where: string[] = [];
+  const splits = { train: [] as number[], val: [] as number[] };
+  for (const [split, prefix] of [['train', 'train'], ['val', 't10k']] as const) {
+    const images = readIdx(path.join(dir, `${prefix}-images-idx3-ubyte`)), labels = readIdx(path.join(dir, `${prefix}-labels-idx1-ubyte`));
+    const [n, h, w] = images.shape;
+    if (labels.shape[0] !== n) throw fail(`${dir}: ${prefix} has ${n} images but ${labels.shape[0]} labels`);
+    for (let i = 0; i < n; i++) {
+      if (labels.data[i] > 9) throw fail(`${path.join(dir, `${prefix}-labels-idx1-ubyte`)} item ${i}: label ${labels.data[i]} is not a class 0-9`);
+      splits[split].push(inputs.length);
+      inputs.push({ pixels: images.data.subarray(i * h * w, (i + 1) * h * w), width: w, height: h, channels: 1 });
+      targets.push(labels.data[i]);
+      where.push(`${prefix} item ${i}`);
+    }
+  }
+  return { format: 'fashion-mnist', task: 'multiclass', labels: FASHION_CLASSES, inputs, targets: Float32Array.from(targets), groups: where, where, splits };
+}
+
+/** The format of `data` when --format is not given. */
+export function detectFormat(data: string): DataFormat {
+  if (!fs.existsSync(data)) throw new TransfusionError('ERR_INVALID_ARG', `--data ${data}: no such file or folder`);
+  if (fs.statSync(data).isFile()) {
+    if (data.toLowerCase().endsWith('.npz')) return 'medmnist';
+    if (data.toLowerCase().endsWith('.csv')) return readCsvHeader(data).includes('Path') ? 'chexpert' : 'eyepacs';
+  } else {
+    if (fs.existsSync(path.join(data, 'trainLabels.csv'))) return 'eyepacs';
+    if (['train-images-idx3-ubyte', 'train-images-idx3-ubyte.gz'].some((f) => fs.existsSync(path.join(data, f)))) return 'fashion-mnist';
+    if (fs.existsSync(path.join(data, 'train.csv'))) return 'chexpert';
+    return 'folder';
+  }
+  throw new TransfusionError('ERR_INVALID_ARG', `--data ${data}: cannot tell its format; give --format (${DATA_FORMATS.join(', ')})`);
+}
+
+function readCsvHeader(file: string): string[] {
+  const first = fs.readFileSync(file, 'utf8').split(/\r?\n/, 1)[0] ?? '';
+  return first.split(',').map((c) => c.trim());
+}
+
+export function readLabelled(format: DataFormat, data: string, o: { imageDir?: string } & ChexpertOptions = {}): LabelledSet {
+  switch (format) {
+    case 'eyepacs': return readEyepacs(data, o.imageDir);
+    case 'chexpert': return readChexpert(fs.statSync(data).isDirectory() ? path.join(data, 'train.csv') : data, o);
+    case 'medmnist': return readMedmnist(data);
+    case 'folder': return readFolder(data);
+    case 'fashion-mnist': return readFashionMnist(data);
+  }
+}

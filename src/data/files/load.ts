@@ -1,0 +1,157 @@
+// A user's dataset as training and validation Datasets: read in its format, split by patient (or as the format
+// defines), the training side subsampled (stratified, seeded) when asked, images decoded and resized, normalised.
+import { createDataset, type Dataset } from '../embedded';
+import { TransfusionError } from '../../errors';
+import { decodeImages, normalise, type ImageSettings } from './images';
+import { detectFormat, readLabelled, type DataFormat, type LabelledSet } from './formats';
+import type { UncertaintyPolicy } from '../embedded';
+
+export interface DataSpec {
+  /** The dataset: a folder or file, as the format expects. */
+  path: string;
+  /** Detected from `path` when absent. */
+  format?: DataFormat;
+  /** EyePACS: the folder of images when not `train/` beside the CSV. */
+  imageDir?: string;
+  /** CheXpert: uncertainty policy per finding; frontal images only (default true). */
+  policy?: Partial<Record<string, UncertaintyPolicy>>;
+  frontalOnly?: boolean;
+  /** Fraction of patients held out for validation where the format has no split (default 0.2). */
+  valFraction?: number;
+  equalize?: ImageSettings['equalize'];
+  onBadImage?: 'fail' | 'skip';
+}
+
+export interface LoadedData {
+  format: DataFormat;
+  task: LabelledSet['task'];
+  labels: string[];
+  train: Dataset;
+  val: Dataset;
+  /** Items left out because their images did not decode (onBadImage "skip"), with where and why. */
+  skipped: { where: string; reason: string }[];
+  /** Items available before subsampling, per side. */
+  available: { train: number; val: number };
+}
+
+/** A seeded generator (mulberry32): splits and subsamples depend on the seed only. */
+function rng(seed: number): () => number {
+  let a = (seed >>> 0) + 0x6d2b79f5;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  const a = [...items];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+/** Training and validation indices: the format's own split, else whole patients held out at random. */
+export function splitByGroup(set: LabelledSet, valFraction: number, seed: number): { train: number[]; val: number[] } {
+  if (set.splits) return set.splits;
+  const groups = shuffle([...new Set(set.groups)].sort(), rng(seed));
+  const held = new Set(groups.slice(0, Math.max(1, Math.round(groups.length * valFraction))));
+  const train: number[] = [], val: number[] = [];
+  set.groups.forEach((g, i) => (held.has(g) ? val : train).push(i));
+  return { train, val };
+}
+
+/** The label pattern an item is stratified by: its class, or its row of 0/1 labels. */
+function stratum(set: LabelledSet, i: number): string {
+  const k = set.task === 'multiclass' ? 1 : set.labels.length;
+  return Array.from(set.targets.subarray(i * k, (i + 1) * k)).join('');
+}
+
+/** `count` of `indices`, stratified by label pattern (each pattern keeps its share, rounded), seeded. */
+export function stratifiedSample(set: LabelledSet, indices: number[], count: number, seed: number): number[] {
+  if (count >= indices.length) return indices;
+  const random = rng(seed ^ 0x5eed);
+  const byStratum = new Map<string, number[]>();
+  for (const i of indices) byStratum.set(stratum(set, i), [...(byStratum.get(stratum(set, i)) ?? []), i]);
+  const chosen: number[] = [];
+  const strata = [...byStratum.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  // Largest remainder: every stratum gets floor(share), the leftover goes to the largest fractions.
+  const shares = strata.map(([, items]) => (items.length * count) / indices.length);
+  const base = shares.map(Math.floor);
+  let left = count - base.reduce((a, b) => a + b, 0);
+  shares.map((s, k) => ({ k, frac: s - base[k] })).sort((a, b) => b.frac - a.frac).forEach(({ k }) => {
+    if (left > 0) base[k]++, left--;
+  });
+  strata.forEach(([, items], k) => chosen.push(...shuffle(items, random).slice(0, base[k])));
+  return chosen.sort((a, b) => a - b);
+}
+
+function subset(set: LabelledSet, indices: number[], k: number): { targets: Float32Array; mask?: Float32Array } {
+  const per = set.task === 'multiclass' ? 1 : k;
+  const targets = new Float32Array(indices.length * per);
+  const mask = set.mask ? new Float32Array(indices.length * per) : undefined;
+  indices.forEach((i, j) => {
+    targets.set(set.targets.subarray(i * per, (i + 1) * per), j * per);
+    mask?.set(set.mask!.subarray(i * per, (i + 1) * per), j * per);
+  });
+  return { targets, mask };
+}
+
+export interface LoadOptions {
+  size: number;
+  /** Training items to keep (stratified, seeded); default all. */
+  trainSize?: number;
+  /** Validation items to keep; default all. */
+  valSize?: number;
+  seed: number;
+  cacheDir?: string;
+  signal?: AbortSignal;
+  onProgress?: (what: string, done: number, total: number) => void;
+}
+
+export async function loadData(spec: DataSpec, o: LoadOptions): Promise<LoadedData> {
+  const format = spec.format ?? detectFormat(spec.path);
+  const set = readLabelled(format, spec.path, spec);
+  if (!set.inputs.length) throw new TransfusionError('ERR_BAD_DATA', `${spec.path}: no items (after filters)`);
+  const split = splitByGroup(set, spec.valFraction ?? 0.2, o.seed);
+  const available = { train: split.train.length, val: split.val.length };
+  const sides = {
+    train: o.trainSize ? stratifiedSample(set, split.train, o.trainSize, o.seed) : split.train,
+    val: o.valSize ? stratifiedSample(set, split.val, o.valSize, o.seed + 1) : split.val,
+  };
+  const outputs = set.task === 'multiclass' ? set.labels.length : set.labels.length;
+  const skipped: LoadedData['skipped'] = [];
+  const made: Dataset[] = [];
+  try {
+    const build = async (side: 'train' | 'val') => {
+      const indices = sides[side];
+      if (!indices.length) throw new TransfusionError('ERR_BAD_DATA', `${spec.path}: the ${side} split is empty`);
+      const decoded = await decodeImages(indices.map((i) => set.inputs[i]), { size: o.size, equalize: spec.equalize }, (j) => set.where[indices[j]], {
+        onBadImage: spec.onBadImage,
+        cacheDir: o.cacheDir,
+        signal: o.signal,
+        onProgress: (done, total) => o.onProgress?.(`${side} images`, done, total),
+      });
+      skipped.push(...decoded.bad.map((b) => ({ where: set.where[indices[b.index]], reason: b.reason })));
+      const keep = decoded.kept.map((j) => indices[j]);
+      if (!keep.length) throw new TransfusionError('ERR_BAD_DATA', `${spec.path}: no ${side} image could be read`);
+      const { targets, mask } = subset(set, keep, outputs);
+      const d = createDataset({
+        images: { data: normalise(decoded.pixels, o.size), shape: [keep.length, 3, o.size, o.size] },
+        targets, mask, task: set.task, outputs, source: format,
+      });
+      made.push(d);
+      return d;
+    };
+    const train = await build('train');
+    const val = await build('val');
+    return { format, task: set.task, labels: set.labels, train, val, skipped, available };
+  } catch (err) {
+    made.forEach((d) => d.dispose());
+    throw err;
+  }
+}
