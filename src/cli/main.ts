@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import yargs from 'yargs';
 
-import { TransfusionError, checkNumber, checkOneOf } from '../errors';
+import { TransfusionError, checkInteger, checkNumber, checkOneOf } from '../errors';
+import { UNCERTAINTY_POLICIES } from '../data/embedded';
+import { DATA_FORMATS } from '../data/files/formats';
 import { EXPERIMENTS, experimentSpec } from '../experiments/catalog';
 import { PRESETS } from '../experiments/presets';
 import { runStudy } from '../experiments/study';
@@ -70,7 +72,18 @@ export async function main(argv: string[]): Promise<number> {
           .option('threads', { type: 'number', describe: 'LibTorch threads (default: available cores)' })
           .option('precision', { type: 'string', describe: 'fp32 (default) or bf16 (autocast; for a GPU)' })
           .option('channels-last', { type: 'boolean', describe: 'NHWC weights and inputs (for a GPU)' })
-          .option('cache-dir', { type: 'string', describe: `Pretrained-weight cache (default ${defaultCacheDir()})` })
+          .option('data', { type: 'string', describe: 'Your dataset instead of the embedded task: a folder or file (see --format)' })
+          .option('format', { type: 'string', describe: `Format of --data: ${DATA_FORMATS.join(', ')} (default: detected)` })
+          .option('image-dir', { type: 'string', describe: 'EyePACS: the folder of <image>.jpeg files when not train/ beside trainLabels.csv' })
+          .option('train-size', { type: 'number', describe: 'Training images to keep (stratified, seeded; e.g. 5000 for the small-data regime)' })
+          .option('val-size', { type: 'number', describe: 'Validation images to keep (default: the preset\'s; with --data, capped by the split)' })
+          .option('policy', { type: 'string', array: true, describe: 'CheXpert uncertain labels: FINDING=ignore|zeros|ones; repeatable' })
+          .option('all-views', { type: 'boolean', describe: 'CheXpert: keep lateral views too (default: frontal only)' })
+          .option('equalize', { type: 'string', describe: 'Image contrast for --data: none (default), normalise or clahe' })
+          .option('on-bad-image', { type: 'string', describe: 'fail (default) or skip: unreadable images are left out and counted in the report' })
+          .option('pretrain-data', { type: 'string', describe: 'Your labelled images for pretraining (an image folder, Fashion-MNIST)' })
+          .option('pretrain-format', { type: 'string', describe: `Format of --pretrain-data: folder or fashion-mnist (default: detected)` })
+          .option('cache-dir', { type: 'string', describe: `Pretrained-weight and decoded-image cache (default ${defaultCacheDir()})` })
           .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
           .option('json', { type: 'boolean', default: false, describe: 'Progress as JSON lines on stdout' }),
       async (args) => {
@@ -95,6 +108,23 @@ export async function main(argv: string[]): Promise<number> {
           if (args['image-size'] !== undefined)
             spec.imageSizes = Object.fromEntries(Object.entries(parseAssignments('--image-size', args['image-size'])).map(([m, v]) => [m, Number(v)]));
           if (args.device !== undefined) spec.device = args.device;
+          const dataSpec = (file: string, format: string | undefined) => ({
+            path: path.resolve(file),
+            ...(format !== undefined ? { format: checkOneOf('--format', format, DATA_FORMATS) } : {}),
+            ...(args['image-dir'] !== undefined ? { imageDir: path.resolve(args['image-dir']) } : {}),
+            ...(args.equalize !== undefined ? { equalize: checkOneOf('--equalize', args.equalize, ['none', 'normalise', 'clahe'] as const) } : {}),
+            ...(args['on-bad-image'] !== undefined ? { onBadImage: checkOneOf('--on-bad-image', args['on-bad-image'], ['fail', 'skip'] as const) } : {}),
+          });
+          if (args.data !== undefined) {
+            const policy = args.policy ? Object.fromEntries(Object.entries(parseAssignments('--policy', args.policy)).map(([f, p]) => [f, checkOneOf(`--policy ${f}`, p, UNCERTAINTY_POLICIES)])) : undefined;
+            spec.task = { ...spec.task, source: 'files', data: { ...dataSpec(args.data, args.format), ...(policy ? { policy } : {}), ...(args['all-views'] ? { frontalOnly: false } : {}) } };
+          } else if (args.policy !== undefined) {
+            if (spec.task.source !== 'chest') throw new TransfusionError('ERR_INVALID_ARG', '--policy applies to chest x-ray data: `run chexpert` or --data with CheXpert or ChestMNIST');
+            spec.task.policy = Object.fromEntries(Object.entries(parseAssignments('--policy', args.policy)).map(([f, p]) => [f, checkOneOf(`--policy ${f}`, p, UNCERTAINTY_POLICIES)]));
+          }
+          if (args['pretrain-data'] !== undefined) spec.pretrain = { ...spec.pretrain, source: 'files', data: dataSpec(args['pretrain-data'], args['pretrain-format']) };
+          if (args['train-size'] !== undefined) spec.task.trainSize = checkInteger('--train-size', args['train-size'], 2);
+          if (args['val-size'] !== undefined) spec.task.valSize = checkInteger('--val-size', args['val-size'], 2);
           for (const t of [spec.train, spec.pretrain]) {
             if (args.precision !== undefined) t.precision = checkOneOf('--precision', args.precision, ['fp32', 'bf16'] as const);
             if (args['channels-last'] !== undefined) t.channelsLast = args['channels-last'];

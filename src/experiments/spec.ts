@@ -9,6 +9,8 @@ import { listModels } from '../models';
 import { modelForInit, parseInit } from '../schedules/init';
 import type { RepresentationSettings } from './representations';
 import { TASK_SOURCES, type TaskSpec } from './task';
+import { DATA_FORMATS, detectFormat, readLabelled } from '../data/files/formats';
+import type { DataSpec } from '../data/files/load';
 
 /** An initialisation by name: "random", "transfer", "meanvar", "gabor", "slim" or "transfusion:<stage>". */
 export type Init = string;
@@ -66,7 +68,11 @@ export interface StudySpec {
   train: TrainingSpec;
   /** Section 4's analyses: the probe set and datapoint budget (default DEFAULT_REPRESENTATIONS). */
   representations?: RepresentationSettings;
-  pretrain: { source: 'natural'; classes: number; imageSize: number; trainSize: number; valSize: number; seed: number } & TrainingSpec;
+  /**
+   * natural: the embedded natural-image source with `classes` classes; files: a user's labelled images (`data`, e.g. an
+   * ImageNet-style folder or Fashion-MNIST), whose class count replaces `classes`.
+   */
+  pretrain: { source: 'natural' | 'files'; data?: DataSpec; classes: number; imageSize: number; trainSize: number; valSize: number; seed: number } & TrainingSpec;
 }
 
 export function validateSpec(spec: StudySpec): StudySpec {
@@ -100,7 +106,19 @@ export function validateSpec(spec: StudySpec): StudySpec {
   checkInteger('task.imageSize', spec.task.imageSize, 16, 1024);
   checkInteger('task.trainSize', spec.task.trainSize, 2);
   checkInteger('task.valSize', spec.task.valSize, 2);
-  checkInteger('pretrain.classes', spec.pretrain.classes, 2, 30);
+  checkOneOf('pretrain.source', spec.pretrain.source, ['natural', 'files'] as const);
+  for (const [where, source, data] of [['task', spec.task.source, spec.task.data], ['pretrain', spec.pretrain.source, spec.pretrain.data]] as const) {
+    if (source !== 'files') continue;
+    if (!data || typeof data.path !== 'string') throw invalidArg(`${where}.data`, 'a dataset ({ path, format? })', data);
+    if (!fs.existsSync(data.path)) throw invalidArg(`${where}.data.path`, 'an existing file or folder', data.path);
+    if (data.format !== undefined) checkOneOf(`${where}.data.format`, data.format, DATA_FORMATS);
+  }
+  if (spec.pretrain.source === 'files') {
+    const d = spec.pretrain.data!;
+    const set = readLabelled(d.format ?? detectFormat(d.path), d.path, d);
+    if (set.task !== 'multiclass') throw invalidArg('pretrain.data', 'a multiclass dataset (an image folder, Fashion-MNIST)', `${d.path} (${set.format}, ${set.task})`);
+    spec.pretrain.classes = set.labels.length;
+  } else checkInteger('pretrain.classes', spec.pretrain.classes, 2, 30);
   for (const [where, t] of [['train', spec.train], ['pretrain', spec.pretrain]] as const) {
     checkInteger(`${where}.steps`, t.steps, 1);
     checkInteger(`${where}.batchSize`, t.batchSize, 1);

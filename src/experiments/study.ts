@@ -17,6 +17,7 @@ import { analysisOf } from './catalog';
 import { analyseRepresentations, DEFAULT_REPRESENTATIONS, snapshotPath, type RepresentationResults } from './representations';
 import { armsOf, trainOptionsOf, validateSpec, type Init, type StudySpec } from './spec';
 import { drawTask, positivesPerOutput, taskLabels } from './task';
+import { loadData, type DataSpec } from '../data/files/load';
 
 export const RESULTS_SCHEMA = 'transfusion-native/results@1';
 
@@ -64,6 +65,8 @@ export interface StudyResults {
   runs: RunRecord[];
   /** Section 4's analysis of the runs' snapshots, once every run has finished. */
   representations?: RepresentationResults;
+  /** A user's dataset: where, its format, the items each split offered, and images left out (--on-bad-image skip). */
+  data?: { path: string; format: string; available: { train: number; val: number }; skipped: { where: string; reason: string }[] };
 }
 
 export type StudyEvent =
@@ -131,16 +134,36 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
         return drawn.get(size)!;
       };
     };
-    const taskAt = perSize(task.source, (split, count, size, seed) => drawTask(task, split, count, size, seed, opts), {
-      train: task.trainSize, val: task.valSize, seed: task.seed,
-    });
+    // A user's dataset: read, split and decoded once per input size (trainSize / valSize cap what is kept).
+    let loadedInfo: StudyResults['data'];
+    const filesAt = (source: DataSpec, caps: { train: number; val: number; seed: number }) => {
+      const loaded = new Map<number, Promise<{ train: Dataset; val: Dataset }>>();
+      return (size: number) => {
+        if (!loaded.has(size))
+          loaded.set(size, (async () => {
+            const t = Date.now();
+            const d = await loadData(source, { size, trainSize: caps.train, valSize: caps.val, seed: caps.seed, cacheDir, signal: opts.signal });
+            owned.push(d.train, d.val);
+            emit({ type: 'data', what: `${d.format} ${source.path} at ${size}px (${d.train.count} train, ${d.val.count} val)`, seconds: (Date.now() - t) / 1000 });
+            if (source === task.data) loadedInfo ??= { path: source.path, format: d.format, available: d.available, skipped: d.skipped };
+            return d;
+          })());
+        return loaded.get(size)!;
+      };
+    };
+    const caps = { train: task.trainSize, val: task.valSize, seed: task.seed };
+    const taskAt = task.source === 'files' ? filesAt(task.data!, caps) : perSize(task.source, (split, count, size, seed) => drawTask(task, split, count, size, seed, opts), caps);
     const p = spec.pretrain;
-    const naturalAt = perSize('natural', (_split, count, size, seed) => generateNatural({ count, size, seed, classes: p.classes }, opts), {
-      train: p.trainSize, val: p.valSize, seed: p.seed,
-    });
+    const naturalAt =
+      p.source === 'files'
+        ? filesAt(p.data!, { train: p.trainSize, val: p.valSize, seed: p.seed })
+        : perSize('natural', (_split, count, size, seed) => generateNatural({ count, size, seed, classes: p.classes }, opts), {
+            train: p.trainSize, val: p.valSize, seed: p.seed,
+          });
 
     const base = await taskAt(task.imageSize);
     const labels = taskLabels(task);
+    const counted = base.train.info().task !== 'multiclass';
     const results: StudyResults = {
       schema: RESULTS_SCHEMA,
       spec,
@@ -152,11 +175,12 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
       }),
       task: {
         labels,
-        trainPositives: positives(base.train), trainSize: task.trainSize, valPositives: positives(base.val), valSize: task.valSize,
-        ...(labels.length > 1 ? { trainPositivesPerLabel: positivesPerOutput(base.train, labels.length), valPositivesPerLabel: positivesPerOutput(base.val, labels.length) } : {}),
+        trainPositives: counted ? positives(base.train) : 0, trainSize: base.train.count, valPositives: counted ? positives(base.val) : 0, valSize: base.val.count,
+        ...(counted && labels.length > 1 ? { trainPositivesPerLabel: positivesPerOutput(base.train, labels.length), valPositivesPerLabel: positivesPerOutput(base.val, labels.length) } : {}),
       },
       pretraining: [],
       runs: [],
+      ...(loadedInfo ? { data: loadedInfo } : {}),
     };
     const save = () => {
       writeFileAtomic(path.join(opts.outDir, 'results.json'), JSON.stringify(results, null, 2));
@@ -214,7 +238,12 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
       const probes = new Map<number, Promise<Dataset>>();
       const probeAt = (size: number) => {
         if (!probes.has(size))
-          probes.set(size, timed(`probe ${size}px`, () => drawTask(task, 'probe', spec.representations!.probeSize, size, task.seed + 7, opts)));
+          probes.set(
+            size,
+            task.source === 'files'
+              ? taskAt(size).then((d) => d.val)  // a user's data: its validation images are the probe
+              : timed(`probe ${size}px`, () => drawTask(task, 'probe', spec.representations!.probeSize, size, task.seed + 7, opts)),
+          );
         return probes.get(size)!;
       };
       results.representations = await analyseRepresentations(analysis, {

@@ -1,9 +1,14 @@
 // The downstream task of a study: the embedded RETINA-like fundus task (one output: referable DR) or the embedded
 // CheXpert-like chest task (five findings, multi-label, with uncertain labels in the training set).
 import { chestFindings, generateChest, generateRetina, type Dataset, type UncertaintyPolicy } from '../data/embedded';
+import { detectFormat, readLabelled } from '../data/files/formats';
+import type { DataSpec } from '../data/files/load';
 
 export interface TaskSpec {
-  source: 'retina' | 'chest';
+  /** retina / chest: the embedded tasks; files: a user's dataset (`data`). */
+  source: 'retina' | 'chest' | 'files';
+  /** files: the dataset and how to read it. trainSize / valSize then cap the items kept (stratified, seeded). */
+  data?: DataSpec;
   imageSize: number;
   trainSize: number;
   valSize: number;
@@ -14,10 +19,14 @@ export interface TaskSpec {
   policy?: Partial<Record<string, UncertaintyPolicy>>;
 }
 
-export const TASK_SOURCES = ['retina', 'chest'] as const;
+export const TASK_SOURCES = ['retina', 'chest', 'files'] as const;
 
-/** The task's output names, one per model output. */
+/** The task's output names, one per model output (a user's dataset: as its format reads them). */
 export function taskLabels(task: TaskSpec): string[] {
+  if (task.source === 'files') {
+    const d = task.data!;
+    return readLabelled(d.format ?? detectFormat(d.path), d.path, d).labels;
+  }
   return task.source === 'chest' ? chestFindings() : ['referable DR'];
 }
 

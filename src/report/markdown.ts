@@ -90,7 +90,19 @@ export function renderReport(r: StudyResults): string {
   const lines: string[] = [];
   lines.push(`# Transfusion study \`${s.name}\` (${EXPERIMENTS[s.experiment].figure}: ${EXPERIMENTS[s.experiment].description})`, '');
   lines.push(`${s.why}`, '');
-  if (s.task.source === 'chest') {
+  if (r.data) {
+    const d = r.data;
+    lines.push(
+      `Task: your data, ${d.format} at \`${d.path}\`: ${r.task.labels.length > 3 ? `${r.task.labels.length} outputs` : r.task.labels.join(', ')}; ` +
+        `${count(r.task.trainSize)} training images (of ${count(d.available.train)} in the training split), ` +
+        `${count(r.task.valSize)} validation (of ${count(d.available.val)}), ${s.task.imageSize}×${s.task.imageSize} px. ` +
+        `Images left out (unreadable, --on-bad-image skip): ${d.skipped.length}.`,
+      '',
+    );
+    for (const x of d.skipped.slice(0, 10)) lines.push(`- skipped: ${x.where}: ${x.reason}`);
+    if (d.skipped.length > 10) lines.push(`- ... and ${d.skipped.length - 10} more (results.json lists them all)`);
+    if (d.skipped.length) lines.push('');
+  } else if (s.task.source === 'chest') {
     const prevalence = (per: number[] | undefined, n: number) => (per ?? []).map((p, i) => `${r.task.labels[i]} ${((100 * p) / n).toFixed(0)}%`).join(', ');
     lines.push(
       `Task: embedded CheXpert-like chest radiographs, ${s.task.imageSize}×${s.task.imageSize} px, five findings (multi-label); ` +
@@ -109,7 +121,7 @@ export function renderReport(r: StudyResults): string {
       '',
     );
   }
-  if (s.task.source === 'chest') lines.push(...table2(r));
+  if (r.task.labels.length > 1 && r.task.trainPositivesPerLabel) lines.push(...table2(r));
   else if (s.experiment === 'table1' || s.experiment === 'small-data') lines.push(...table1(r));
   lines.push(...convergence(r));
   if (r.representations) lines.push(...representationSection(r.representations));

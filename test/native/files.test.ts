@@ -186,3 +186,38 @@ describe('MedMNIST, image folders, Fashion-MNIST', () => {
     expect(stratifiedSample(set, all, 4, 2)).not.toEqual(stratifiedSample(set, all, 4, 3));
   });
 });
+
+describe('a study on your data (the command line)', () => {
+  it('runs Table 1 on an EyePACS folder with pretraining on an image folder, skipping and counting a corrupt image', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const eyepacs = path.join(dir, 'study-eyepacs'), natural = path.join(dir, 'study-natural');
+    const names = Array.from({ length: 24 }, (_, i) => `${100 + Math.floor(i / 2)}_${i % 2 ? 'right' : 'left'}`);
+    fs.mkdirSync(path.join(eyepacs, 'train'), { recursive: true });
+    fs.writeFileSync(path.join(eyepacs, 'trainLabels.csv'), 'image,level\n' + names.map((n, i) => `${n},${i % 5}`).join('\n') + '\n');
+    await Promise.all(names.map((n, i) => (i === 5 ? fs.promises.writeFile(path.join(eyepacs, 'train', `${n}.jpeg`), 'corrupt') : writeImage(path.join(eyepacs, 'train', `${n}.jpeg`), i))));
+    for (const c of ['a', 'b', 'c']) for (let i = 0; i < 8; i++) await writeImage(path.join(natural, c, `${i}.png`), i + c.charCodeAt(0));
+    const out = path.join(dir, 'study-run');
+    const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
+    const args = ['run', '--preset', 'tiny', '--models', 'cbr-tiny', '--seed', '0', '--data', eyepacs, '--pretrain-data', natural, '--on-bad-image', 'skip', '--out', out, '--cache-dir', path.join(dir, 'study-cache'), '--quiet'];
+    const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(results.data.format).toBe('eyepacs');
+    expect(results.data.skipped).toEqual([{ where: `${path.join(eyepacs, 'trainLabels.csv')} row 7`, reason: expect.any(String) }]);
+    expect(results.task.trainSize + results.task.valSize).toBe(23);
+    expect(results.pretraining[0]).toMatchObject({ classes: 3, source: 'files' });
+    expect(results.runs.map((x: { init: string }) => x.init)).toEqual(['random', 'random', 'transfer', 'transfer']);
+    const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    expect(report).toContain(`Task: your data, eyepacs at \`${eyepacs}\``);
+    expect(report).toContain('Images left out (unreadable, --on-bad-image skip): 1.');
+    // Without skip, the corrupt image stops the run and names its row.
+    const strictArgs = args.filter((a) => a !== '--on-bad-image' && a !== 'skip').map((a) => (a === out ? `${out}-strict` : a));
+    const strict = spawnSync(process.execPath, [bin, ...strictArgs], { encoding: 'utf8' });
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toContain(`${path.join(eyepacs, 'trainLabels.csv')} row 7: cannot read the image`);
+    const badFormat = spawnSync(process.execPath, [bin, 'run', '--data', eyepacs, '--format', 'dicom'], { encoding: 'utf8' });
+    expect(badFormat.status).toBe(2);
+    expect(badFormat.stderr).toContain('Expected `--format` to be one of "eyepacs", "chexpert", "medmnist", "folder", "fashion-mnist" but received "dicom"');
+  }, 120000);
+});
