@@ -173,7 +173,7 @@ ChestImage drawChest(int size, uint64_t seed, uint64_t index, double uncertainRa
   const double ratio = rng.uniform(0.4, 0.48) + strength[kCardiomegaly] * rng.uniform(0.14, 0.2);
   const float dense = static_cast<float>(rng.uniform(0.6, 0.7));
   film.ellipse(midX, midY - 0.14 * S, 0.055 * S * scale, 0.2 * S * scale, 0, [&](int x, int y, float a) { film.toward(x, y, dense, a); });
-  film.ellipse(midX + 0.03 * S, midY + 0.16 * S, ratio * thorax / 2, 0.12 * S * scale, rng.uniform(-0.15, 0.05),
+  film.ellipse(midX + 0.035 * S, midY + 0.11 * S, ratio * thorax / 2, 0.115 * S * scale, rng.uniform(-0.15, 0.05),
                [&](int x, int y, float a) { film.toward(x, y, dense, a); });
 
   // Diaphragm domes below each lung (higher on the collapsed side), leaving sharp costophrenic angles.
@@ -184,6 +184,9 @@ ChestImage drawChest(int size, uint64_t seed, uint64_t index, double uncertainRa
     for (int y = static_cast<int>(l.bottom() + 0.02 * S - lift); y < size; ++y)
       for (int x = static_cast<int>(l.cx - l.rx * 1.05); x <= static_cast<int>(l.cx + l.rx * 1.05); ++x) film.toward(x, y, dense, 1.f);
   }
+  // The abdomen below both domes, continuous across the midline.
+  const double base = std::max(lungs[0].bottom(), lungs[1].bottom());
+  film.ellipse(midX, base + 0.18 * S, thorax * 0.55, 0.2 * S, 0, [&](int x, int y, float a) { film.toward(x, y, dense, a); });
 
   // Clavicles and ribs: faint bright arcs across the lungs.
   for (int side = 0; side < 2; ++side) {
