@@ -124,6 +124,19 @@ export interface NativeTrainOptions extends ComputeOptions {
   /** Validate every N steps (0 = only at the end); each point lands in the result's curve. */
   evalEvery?: number;
   evalBatchSize?: number;
+  /** Random affine augmentation per training image, seeded by `seed` and the step (none by default). */
+  augment?: AugmentOptions;
+}
+
+export interface AugmentOptions {
+  /** Rotation up to +-degrees (0-180). */
+  rotate?: number;
+  /** Shift up to +-this fraction of the side (0-0.5). */
+  translate?: number;
+  /** Zoom within 1 +- scale (0-0.5). */
+  scale?: number;
+  /** Horizontal flips with probability 1/2. */
+  flip?: boolean;
 }
 
 export interface NativeModel {

@@ -162,6 +162,12 @@ std::shared_ptr<Dataset> datasetFromArrays(const TensorData& images, const std::
                                            const std::vector<float>& mask, const std::string& task, int outputs,
                                            const std::string& source);
 
+// Random affine augmentation per training image (none by default): rotation up to +-rotate degrees, shifts up to
+// +-translate of the side, zoom within 1 +- scale, horizontal flips with probability 1/2.
+struct AugmentOptions {
+  double rotate = 0, translate = 0, scale = 0;
+  bool flip = false;
+};
 struct TrainOptions {
   std::vector<double> learningRates;  // one per step: the number of steps is its length
   int batchSize = 32;
@@ -174,6 +180,7 @@ struct TrainOptions {
   int evalEvery = 0;                  // validation every N steps (0: only at the end)
   int evalBatchSize = 128;
   ComputeOptions compute;
+  AugmentOptions augment;
 };
 struct Metrics {
   std::string task;

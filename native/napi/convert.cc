@@ -138,6 +138,14 @@ tn::TrainOptions trainOptions(Napi::Value value) {
   t.evalEvery = integer(o, "evalEvery", t.evalEvery, 0, 1 << 30);
   t.evalBatchSize = integer(o, "evalBatchSize", t.evalBatchSize, 1, 1 << 20);
   t.compute = computeOptions(o);
+  Napi::Value augment = o.Get("augment");
+  if (!augment.IsUndefined()) {
+    Napi::Object a = objectOf(augment, "augment");
+    t.augment.rotate = number(a, "rotate", 0, 0, 180, false);
+    t.augment.translate = number(a, "translate", 0, 0, 0.5, false);
+    t.augment.scale = number(a, "scale", 0, 0, 0.5, false);
+    t.augment.flip = flag(a, "flip", false);
+  }
   return t;
 }
 

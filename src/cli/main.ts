@@ -17,6 +17,7 @@ import { LAYOUTS, pickMetrics, readNpy, similarity, type Metric } from '../simil
 const CLI_METRICS: readonly Metric[] = ['mean_cca', 'svcca_mean', 'pwcca', 'linear_cka', 'cca_coefficients'];
 import { setThreads } from '../runtime';
 import { progressPrinter } from './progress';
+import type { AugmentOptions } from '../../bindings/native';
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
@@ -28,6 +29,19 @@ export function parseWeights(items: string[]): Record<string, string> {
 }
 
 /** MODEL=VALUE entries, repeatable or comma-separated, keyed by lower-case model name. */
+/** "rotate=10,translate=0.05,scale=0.1,flip" -> AugmentOptions, each value checked against its range. */
+export function parseAugment(text: string): AugmentOptions {
+  const out: AugmentOptions = {};
+  const limits = { rotate: 180, translate: 0.5, scale: 0.5 } as const;
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [key, value] = part.split('=');
+    if (key === 'flip' && value === undefined) out.flip = true;
+    else if (key in limits && value !== undefined) out[key as keyof typeof limits] = checkNumber(`--augment ${key}`, Number(value), 0, limits[key as keyof typeof limits]);
+    else throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--augment\` items rotate=DEG, translate=FRACTION, scale=FRACTION or flip but received "${part}"`);
+  }
+  return out;
+}
+
 export function parseAssignments(option: string, items: string[], what = 'VALUE'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of items.flatMap((i) => i.split(','))) {
@@ -80,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('policy', { type: 'string', array: true, describe: 'CheXpert uncertain labels: FINDING=ignore|zeros|ones; repeatable' })
           .option('all-views', { type: 'boolean', describe: 'CheXpert: keep lateral views too (default: frontal only)' })
           .option('equalize', { type: 'string', describe: 'Image contrast for --data: none (default), normalise or clahe' })
+          .option('augment', { type: 'string', describe: 'Random affine augmentation of training images, e.g. rotate=10,translate=0.05,scale=0.1,flip' })
           .option('on-bad-image', { type: 'string', describe: 'fail (default) or skip: unreadable images are left out and counted in the report' })
           .option('pretrain-data', { type: 'string', describe: 'Your labelled images for pretraining (an image folder, Fashion-MNIST)' })
           .option('pretrain-format', { type: 'string', describe: `Format of --pretrain-data: folder or fashion-mnist (default: detected)` })
@@ -123,6 +138,7 @@ export async function main(argv: string[]): Promise<number> {
             spec.task.policy = Object.fromEntries(Object.entries(parseAssignments('--policy', args.policy)).map(([f, p]) => [f, checkOneOf(`--policy ${f}`, p, UNCERTAINTY_POLICIES)]));
           }
           if (args['pretrain-data'] !== undefined) spec.pretrain = { ...spec.pretrain, source: 'files', data: dataSpec(args['pretrain-data'], args['pretrain-format']) };
+          if (args.augment !== undefined) spec.train.augment = parseAugment(args.augment);
           if (args['train-size'] !== undefined) spec.task.trainSize = checkInteger('--train-size', args['train-size'], 2);
           if (args['val-size'] !== undefined) spec.task.valSize = checkInteger('--val-size', args['val-size'], 2);
           for (const t of [spec.train, spec.pretrain]) {

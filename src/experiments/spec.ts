@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 
 import type { ScheduleSpec } from '../schedules/lr';
+import type { AugmentOptions } from '../../bindings/native';
 import type { TrainOptions } from '../train';
 import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
 import { listModels } from '../models';
@@ -37,6 +38,8 @@ export interface TrainingSpec {
   weightDecay: number;
   momentum: number;
   evalEvery: number;
+  /** Random affine augmentation of training images (none by default). */
+  augment?: AugmentOptions;
 }
 
 export const EXPERIMENT_NAMES = [
@@ -142,5 +145,6 @@ export function trainOptionsOf(t: TrainingSpec): TrainOptions {
   return {
     steps: t.steps, batchSize: t.batchSize, optimizer: t.optimizer, schedule: t.schedule, weightDecay: t.weightDecay,
     momentum: t.momentum, evalEvery: t.evalEvery, channelsLast: t.channelsLast, precision: t.precision,
+    ...(t.augment ? { augment: t.augment } : {}),
   };
 }

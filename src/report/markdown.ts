@@ -23,7 +23,10 @@ function aucCell(values: number[]): string {
 
 function table1(r: StudyResults): string[] {
   const s = r.spec;
-  const lines: string[] = ['## Table 1: random initialisation against transfer', ''];
+  const lines: string[] =
+    s.experiment === 'small-data'
+      ? [`## Table 3: random initialisation against transfer with ${count(r.task.trainSize)} training images`, '']
+      : ['## Table 1: random initialisation against transfer', ''];
   lines.push('| Model | Random init AUC | Transfer AUC | Parameters (paper) | Parameters (numel) | Pretraining top-1 / top-5 |');
   lines.push('|---|---|---|---|---|---|');
   for (const m of r.models) {

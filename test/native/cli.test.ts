@@ -138,6 +138,6 @@ describe('the CLI running the Section 5 experiments', () => {
   it('names an unknown experiment', () => {
     const r = cli('run', 'figure9', '--preset', 'tiny', '--out', path.join(dir, 'bad'));
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('Unknown experiment "figure9"; known experiments: table1, meanvar, transfusion, hybrids');
+    expect(r.stderr).toContain('Unknown experiment "figure9"; known experiments: table1, chexpert, small-data, meanvar, transfusion, hybrids, similarity, layers, init-vs-final, filters');
   });
 });

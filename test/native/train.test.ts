@@ -121,3 +121,25 @@ describe('training', () => {
     expect(liveHandles()).toBe(before);
   });
 });
+
+describe('augmentation', () => {
+  it('changes what the model sees, reproducibly under a seed, and checks its ranges', async () => {
+    // lr 0: the model never changes, so the losses differ only through the inputs.
+    const frozen = { ...options(5), schedule: { kind: 'constant' as const, lr: 0 } };
+    const run = async (augment?: { rotate?: number; translate?: number; scale?: number; flip?: boolean }) => {
+      const m = createModel('cbr-tiny', { seed: 4 });
+      const r = await train(m, { train: trainSet, val: valSet }, { ...frozen, ...(augment ? { augment } : {}) });
+      m.dispose();
+      return r.losses;
+    };
+    const plain = await run();
+    const augment = { rotate: 15, translate: 0.1, scale: 0.1, flip: true };
+    const a = await run(augment), b = await run(augment);
+    expect(a).toEqual(b);
+    a.forEach((loss, i) => expect(loss).not.toBe(plain[i]));
+    expect(await run({ rotate: 0 })).toEqual(plain);
+    const m = createModel('cbr-tiny');
+    await expect(train(m, { train: trainSet, val: valSet }, { ...frozen, augment: { rotate: 200 } })).rejects.toThrow('Expected `rotate` to be a number in [0, 180] but received 200');
+    m.dispose();
+  });
+});

@@ -10,7 +10,7 @@ const results = (): StudyResults => ({
   startedAt: '2026-01-01T00:00:00.000Z',
   finishedAt: '2026-01-01T00:01:00.000Z',
   models: [{ name: 'cbr-small', displayName: 'CBR-Small', params: { numel: 2114341, paper: 2108672 }, imageSize: 32 }],
-  task: { trainPositives: 100, trainSize: 256, valPositives: 60, valSize: 128 },
+  task: { labels: ['referable DR'], trainPositives: 100, trainSize: 256, valPositives: 60, valSize: 128 },
   pretraining: [{ model: 'cbr-small', source: 'natural', classes: 20, top1: 0.5, top5: 0.9, steps: 8, wallSeconds: 1, weights: 'w.pt', cached: true }],
   runs: [0.8, 0.9, 0.85].flatMap((auc, seed) => [
     { model: 'cbr-small', init: 'random', seed, imageSize: 32, auc, stepsToThreshold: [10, 20, null][seed], steps: 8, finalLoss: 0.5, wallSeconds: 1, imagesPerSecond: 100, curve: [] },
@@ -34,6 +34,12 @@ describe('renderReport', () => {
     expect(md).toContain('| CBR-Small | 85.00 ± 5.00 (n=3) | 75.00 ± 5.00 (n=3) | 2,108,672 | 2,114,341 | 50.00 / 90.00 (cached) |');
     expect(md.match(/\| cbr-small \| (random|transfer) \| \d \| 32 \|/g)).toHaveLength(6);
     expect(md).not.toContain('In progress');
+  });
+
+  it('titles the small-data study as Table 3, with its training size', () => {
+    const r = results();
+    r.spec = { ...r.spec, experiment: 'small-data' };
+    expect(renderReport(r)).toContain('## Table 3: random initialisation against transfer with 256 training images');
   });
 
   it('writes the convergence table: steps to the threshold over the runs that reached it', () => {

@@ -7,6 +7,7 @@
 #include "core/compat.h"
 #include "core/data/raster.h"
 #include "core/train/auc.h"
+#include "core/train/augment.h"
 #include "core/train/compute.h"
 
 namespace tn {
@@ -197,6 +198,7 @@ TensorData forwardModel(Model& model, const TensorData& input, const std::string
 TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& o,
                   const JobControl& job) {
   validate(o, trainSet);
+  validateAugment(o.augment);
   if (trainSet.task != valSet.task)
     throw invalidArg("The training set is " + trainSet.task + " but the validation set is " + valSet.task);
   checkCompatible(model, trainSet, "training");
@@ -223,7 +225,7 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
     for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
 
     const auto idx = sampler.next(o.batchSize);
-    const auto x = scope.input(trainSet.images.index_select(0, idx));
+    const auto x = scope.input(augmentBatch(trainSet.images.index_select(0, idx), o.augment, o.seed, step));
     const auto y = trainSet.targets.index_select(0, idx).to(model.device);
     const auto mask = trainSet.mask.defined() ? trainSet.mask.index_select(0, idx).to(model.device) : torch::Tensor();
 
