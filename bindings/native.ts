@@ -188,6 +188,16 @@ export interface NativeAddon {
     onProgress?: (e: unknown) => void,
   ): NativeJob<NativeDataset>;
   chestFindings(): string[];
+  openDataset(options: {
+    file: string;
+    count: number;
+    size: number;
+    targets: Float32Array;
+    mask?: Float32Array;
+    task: DatasetInfo['task'];
+    outputs: number;
+    source?: string;
+  }): NativeDataset;
   train(
     model: NativeModel,
     trainSet: NativeDataset,
@@ -235,6 +245,7 @@ export const NATIVE_EXPORTS = [
   'generateNatural',
   'generateChest',
   'chestFindings',
+  'openDataset',
   'train',
   'evaluate',
   'forward',

@@ -185,6 +185,10 @@ std::shared_ptr<Dataset> generateRetina(const RetinaOptions& options, const JobC
   return guard([&] { return drawRetinaSet(options, job); });
 }
 
+std::shared_ptr<Dataset> openMappedDataset(const MappedDatasetOptions& options) {
+  return guard([&] { return mapDatasetFile(options); });
+}
+
 std::shared_ptr<Dataset> generateChest(const ChestOptions& options, const JobControl& job) {
   return guard([&] { return drawChestSet(options, job); });
 }
@@ -216,8 +220,12 @@ std::vector<int32_t> grades(const Dataset& d) { return d.grades; }
 
 std::vector<float> meanColour(const Dataset& d) {
   return guard([&] {
-    const auto m = d.images.mean({2, 3}).contiguous();  // (N, C, H, W) -> (N, C)
-    return std::vector<float>(m.data_ptr<float>(), m.data_ptr<float>() + m.numel());
+    std::vector<float> out;
+    for (int64_t begin = 0; begin < d.images.size(0); begin += 256) {  // in chunks: a mapped dataset may not fit in memory
+      const auto m = imageRange(d, begin, std::min<int64_t>(d.images.size(0), begin + 256)).mean({2, 3}).contiguous();
+      out.insert(out.end(), m.data_ptr<float>(), m.data_ptr<float>() + m.numel());
+    }
+    return out;
   });
 }
 

@@ -168,6 +168,17 @@ struct AugmentOptions {
   double rotate = 0, translate = 0, scale = 0;
   bool flip = false;
 };
+// A dataset over a file of uint8 RGB images (count x 3 x size x size, row-major), memory-mapped: a user's images
+// decoded once (the TypeScript loaders write it). Targets and mask as for datasetFromArrays.
+struct MappedDatasetOptions {
+  std::string file, task = "binary", source;
+  int64_t count = 0;
+  int size = 0;
+  std::vector<float> targets, mask;
+  int outputs = 1;
+};
+std::shared_ptr<Dataset> openMappedDataset(const MappedDatasetOptions& options);
+
 struct TrainOptions {
   std::vector<double> learningRates;  // one per step: the number of steps is its length
   int batchSize = 32;

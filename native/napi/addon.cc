@@ -256,6 +256,14 @@ Napi::Value createDataset(const Napi::CallbackInfo& info) {
   });
 }
 
+// openDataset({ file, count, size, targets: Float32Array, mask?, task, outputs, source }) -> NativeDataset over a
+// memory-mapped file of uint8 RGB images (count x 3 x size x size). Throws ERR_INVALID_ARG (wrong file size, bad
+// targets), ERR_IO.
+Napi::Value openDataset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] { return DatasetHandle::wrap(env, tn::openMappedDataset(mappedDatasetOptions(info[0]))); });
+}
+
 // auc(scores, labels) -> number: AUC-ROC with ties counted one half (Mann-Whitney). Throws ERR_INVALID_ARG.
 Napi::Value auc(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -295,6 +303,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("readNpy", Napi::Function::New(env, readNpy, "readNpy"));
   exports.Set("compareModels", Napi::Function::New(env, compareModels, "compareModels"));
   exports.Set("auc", Napi::Function::New(env, auc, "auc"));
+  exports.Set("openDataset", Napi::Function::New(env, openDataset, "openDataset"));
   return exports;
 }
 

@@ -305,6 +305,31 @@ Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r) 
   return o;
 }
 
+tn::MappedDatasetOptions mappedDatasetOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "mapped dataset options");
+  tn::MappedDatasetOptions m;
+  m.file = text(o, "file", "");
+  if (m.file.empty()) throw tn::invalidArg("Expected `file` to name a file of uint8 images");
+  m.count = static_cast<int64_t>(number(o, "count", 0, 1, 9007199254740991.0, true));
+  m.size = integer(o, "size", 0, 1, 1 << 16);
+  auto floats = [&](const char* key, bool required) {
+    Napi::Value v = o.Get(key);
+    std::vector<float> out;
+    if (v.IsUndefined() && !required) return out;
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw tn::invalidArg(std::string("Expected `") + key + "` to be a Float32Array but received " + describe(v));
+    auto a = v.As<Napi::Float32Array>();
+    out.assign(a.Data(), a.Data() + a.ElementLength());
+    return out;
+  };
+  m.targets = floats("targets", true);
+  m.mask = floats("mask", false);
+  m.task = text(o, "task", "binary");
+  m.source = text(o, "source", "mapped");
+  m.outputs = integer(o, "outputs", 1, 1, 1 << 20);
+  return m;
+}
+
 ArrayDataset arrayDataset(Napi::Value value) {
   Napi::Object o = objectOf(value, "dataset options");
   ArrayDataset d;

@@ -28,7 +28,8 @@ struct ArrayDataset {
   std::string task, source;
   int outputs = 1;
 };
-ArrayDataset arrayDataset(Napi::Value options);  // { images: { data, shape }, targets: Float32Array, task, outputs }
+ArrayDataset arrayDataset(Napi::Value options);
+tn::MappedDatasetOptions mappedDatasetOptions(Napi::Value options);  // { images: { data, shape }, targets: Float32Array, task, outputs }
 std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 int intArg(const Napi::CallbackInfo& info, size_t index, const char* name, int min, int max);
 std::vector<double> numbersArg(const Napi::CallbackInfo& info, size_t index, const char* name);

@@ -44,10 +44,21 @@ describe('EyePACS (Kaggle DR)', () => {
     const groups = (idx: number[]) => new Set(idx.map((i) => rows[i][0].split('_')[0]));
     expect([...groups(split.train)].filter((g) => groups(split.val).has(g))).toEqual([]);
     expect(split.train.length + split.val.length).toBe(rows.length);
-    const data = await loadData({ path: root, valFraction: 0.4 }, { size: 16, seed: 7 });
+    const cacheDir = path.join(dir, 'eyepacs-cache');
+    const data = await loadData({ path: root, valFraction: 0.4 }, { size: 16, seed: 7, cacheDir });
+    expect(data.fromCache).toEqual({ train: false, val: false });
     expect(data.train.info()).toMatchObject({ source: 'eyepacs', task: 'binary', count: split.train.length, height: 16, width: 16 });
     expect(Array.from(data.train.targets())).toEqual(split.train.map((i) => (rows[i][1] >= 2 ? 1 : 0)));
-    [data.train, data.val].forEach((d) => d.dispose());
+    // The decoded images live in a memory-mapped file: a second load reads it instead of decoding, to the same pixels.
+    const again = await loadData({ path: root, valFraction: 0.4 }, { size: 16, seed: 7, cacheDir });
+    expect(again.fromCache).toEqual({ train: true, val: true });
+    expect(Array.from(again.train.meanColour())).toEqual(Array.from(data.train.meanColour()));
+    // ... and the same as decoding in memory: sharp's pixels, normalised as the embedded data are.
+    const first = await sharp(path.join(root, 'train', `${rows[split.train[0]][0]}.jpeg`)).resize(16, 16, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+    const mean = [0, 1, 2].map((c) => Array.from({ length: 256 }, (_, p) => first[3 * p + c]).reduce((a, b) => a + b, 0) / 256);
+    const expected = mean.map((m, c) => (m / 255 - [0.485, 0.456, 0.406][c]) / [0.229, 0.224, 0.225][c]);
+    Array.from(data.train.meanColour().subarray(0, 3)).forEach((v, c) => expect(v).toBeCloseTo(expected[c], 4));
+    [data.train, data.val, again.train, again.val].forEach((d) => d.dispose());
   });
 
   it('names the file and row of a bad level, a missing image and a corrupt one; skips and counts with onBadImage skip', async () => {
@@ -220,4 +231,31 @@ describe('a study on your data (the command line)', () => {
     expect(badFormat.status).toBe(2);
     expect(badFormat.stderr).toContain('Expected `--format` to be one of "eyepacs", "chexpert", "medmnist", "folder", "fashion-mnist" but received "dicom"');
   }, 120000);
+});
+
+describe('memory-mapped datasets', () => {
+  it('train as the same images held in memory would', async () => {
+    const { createDataset, createModel, train } = await import('../../src');
+    const { addon } = await import('../../src/runtime');
+    const { Dataset } = await import('../../src/data/embedded');
+    const n = 48, size = 16, plane = 3 * size * size;
+    const bytes = Uint8Array.from({ length: n * plane }, (_, i) => (i * 37 + (i >> 7) * 11) % 256);
+    const file = path.join(dir, 'mapped.u8');
+    fs.writeFileSync(file, bytes);
+    const targets = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const mapped = new Dataset(addon().openDataset({ file, count: n, size, targets, task: 'binary', outputs: 1 }));
+    const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
+    const floats = Float32Array.from(bytes, (v, i) => (v / 255 - mean[Math.floor(i / (size * size)) % 3]) / std[Math.floor(i / (size * size)) % 3]);
+    const held = createDataset({ images: { data: floats, shape: [n, 3, size, size] }, targets, task: 'binary' });
+    const run = async (d: typeof held) => {
+      const m = createModel('cbr-tiny', { seed: 2 });
+      const r = await train(m, { train: d, val: d }, { steps: 4, batchSize: 8, optimizer: 'adam', schedule: { kind: 'constant', lr: 1e-3 }, seed: 1 });
+      m.dispose();
+      return r.losses;
+    };
+    const [a, b] = [await run(mapped), await run(held)];
+    a.forEach((loss, i) => expect(loss).toBeCloseTo(b[i], 5));
+    expect(() => addon().openDataset({ file, count: n + 1, size, targets: new Float32Array(n + 1), task: 'binary', outputs: 1 })).toThrow(`${file} holds ${n * plane} bytes, but ${n + 1} RGB images of 16x16 need ${(n + 1) * plane}`);
+    [mapped, held].forEach((d) => d.dispose());
+  });
 });

@@ -8,9 +8,11 @@
 namespace tn {
 
 struct Dataset {
-  std::string source;  // "retina", "natural"
+  std::string source;  // "retina", "natural", "chest", or a user's format
   std::string task;    // "binary", "multilabel", "multiclass"
-  torch::Tensor images;   // (N, 3, H, W) float32, normalised with kImageMean / kImageStd
+  // (N, 3, H, W): float32 normalised with kImageMean / kImageStd, or uint8 RGB viewing a memory-mapped file (a user's
+  // decoded dataset, paged in by the OS as batches touch it). Read through imageRows / imageRange.
+  torch::Tensor images;
   torch::Tensor targets;  // binary / multilabel: (N, K) float32 in {0, 1}; multiclass: (N) int64
   torch::Tensor mask;     // (N, K) float32, 1 = label known; undefined = all known
   std::vector<int32_t> grades;
@@ -20,5 +22,11 @@ struct Dataset {
 // Per-channel normalisation of every embedded image (ImageNet's constants, as torchvision uses).
 constexpr float kImageMean[3] = {0.485f, 0.456f, 0.406f};
 constexpr float kImageStd[3] = {0.229f, 0.224f, 0.225f};
+
+// Images as models take them (float32, normalised) for the given rows (int64) or for rows [begin, end).
+torch::Tensor imageRows(const Dataset& d, const torch::Tensor& rows);
+torch::Tensor imageRange(const Dataset& d, int64_t begin, int64_t end);
+// Asks the OS to page in these rows ahead of use (memory-mapped datasets; a no-op otherwise).
+void prefetchRows(const Dataset& d, const torch::Tensor& rows);
 
 }  // namespace tn

@@ -43,7 +43,7 @@ std::vector<StageComparison> compareModelsImpl(const std::vector<Model*>& models
   for (int64_t begin = 0, batch = 0; begin < n; begin += o.batchSize, ++batch) {
     job.check();
     const int64_t end = std::min(n, begin + o.batchSize);
-    const auto x = data.images.slice(0, begin, end);
+    const auto x = imageRange(data, begin, end);
     std::vector<torch::Tensor> pick(stages.size());  // this batch's positions per stage, shared by every model
     std::vector<std::vector<int64_t>> shapeOf(stages.size());
     for (size_t m = 0; m < models.size(); ++m) {

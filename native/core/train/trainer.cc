@@ -129,7 +129,7 @@ Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const Comput
   for (int64_t begin = 0; begin < n; begin += batchSize) {
     job.check();
     const int64_t end = std::min(n, begin + batchSize);
-    chunks.push_back(net.forward(scope.input(d.images.slice(0, begin, end))).to(torch::kCPU, torch::kFloat32));
+    chunks.push_back(net.forward(scope.input(imageRange(d, begin, end))).to(torch::kCPU, torch::kFloat32));
   }
   const auto logits = torch::cat(chunks);  // (N, K)
 
@@ -217,6 +217,7 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   r.losses.reserve(steps);
   const auto t0 = Clock::now();
   double trainSeconds = 0;
+  torch::Tensor next;  // the next step's batch, drawn one step ahead
   for (int64_t step = 0; step < steps; ++step) {
     job.check();
     const auto tStep = Clock::now();
@@ -224,8 +225,10 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
     const double lr = o.learningRates[step];
     for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
 
-    const auto idx = sampler.next(o.batchSize);
-    const auto x = scope.input(augmentBatch(trainSet.images.index_select(0, idx), o.augment, o.seed, step));
+    const auto idx = next.defined() ? next : sampler.next(o.batchSize);
+    next = step + 1 < steps ? sampler.next(o.batchSize) : torch::Tensor();
+    if (next.defined()) prefetchRows(trainSet, next);  // the OS pages the next batch in while this one trains
+    const auto x = scope.input(augmentBatch(imageRows(trainSet, idx), o.augment, o.seed, step));
     const auto y = trainSet.targets.index_select(0, idx).to(model.device);
     const auto mask = trainSet.mask.defined() ? trainSet.mask.index_select(0, idx).to(model.device) : torch::Tensor();
 

@@ -1,14 +1,13 @@
 // Decoding and resizing images for loaders with sharp (libvips): JPEG, PNG and the rest, on libvips' own threads, so
-// the event loop keeps running; a bounded number in flight; grey images become three equal channels. Decoded, resized
-// pixels are cached on disk (keyed by file, size, modification time and settings), so a second run skips decoding.
-import { createHash } from 'node:crypto';
+// the event loop keeps running; a bounded number in flight; grey images become three equal channels. The decoded,
+// resized pixels go to a file the native side memory-maps (the loader caches it, so a second run skips decoding).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 import sharp from 'sharp';
 
-import { writeFileAtomic } from '../../io/atomic';
+import { tempPathFor } from '../../io/atomic';
 
 export interface ImageSettings {
   /** Square side the images are resized to (stretching, as the paper's fixed-size inputs). */
@@ -23,8 +22,6 @@ export type ImageInput = { file: string } | { pixels: Uint8Array; width: number;
 export interface DecodeOptions {
   /** fail (default): the first bad image rejects, naming it; skip: bad images are left out and reported. */
   onBadImage?: 'fail' | 'skip';
-  /** Decoded-pixel cache directory (default: none). */
-  cacheDir?: string;
   /** Images decoded at once (default: 2 x cores). */
   concurrency?: number;
   signal?: AbortSignal;
@@ -32,9 +29,7 @@ export interface DecodeOptions {
 }
 
 export interface Decoded {
-  /** (N, 3, size, size) RGB bytes, planar, for the images that decoded. */
-  pixels: Uint8Array;
-  /** Indices (into the inputs) that decoded, in order. */
+  /** Indices (into the inputs) whose images are in the file, in row order. */
   kept: number[];
   /** Inputs that did not decode, with why (only with onBadImage "skip"). */
   bad: { index: number; reason: string }[];
@@ -46,12 +41,6 @@ export class BadImageError extends Error {
     super(`${where}: ${reason}`);
     this.name = 'BadImageError';
   }
-}
-
-function cacheKey(input: ImageInput, s: ImageSettings): string | undefined {
-  if (!('file' in input)) return undefined;
-  const stat = fs.statSync(input.file);
-  return createHash('sha256').update(JSON.stringify([path.resolve(input.file), stat.size, stat.mtimeMs, s.size, s.equalize ?? 'none'])).digest('hex');
 }
 
 async function decodeOne(input: ImageInput, s: ImageSettings): Promise<Uint8Array> {
@@ -72,53 +61,57 @@ async function decodeOne(input: ImageInput, s: ImageSettings): Promise<Uint8Arra
   return out;
 }
 
-/** Decodes every input at the settings' size; `where(i)` names input i in errors (file and row). */
-export async function decodeImages(inputs: ImageInput[], settings: ImageSettings, where: (i: number) => string, o: DecodeOptions = {}): Promise<Decoded> {
-  const plane = 3 * settings.size * settings.size;
-  const results: (Uint8Array | null)[] = new Array(inputs.length).fill(null);
+/**
+ * Decodes every input at the settings' size into `file`: one planar uint8 RGB row per image, in input order (the
+ * native side maps it). Only a bounded number of images are in memory at once, so a dataset larger than memory decodes
+ * too. Written to a temporary name and renamed, so `file` is whole or absent. `where(i)` names input i in errors.
+ */
+export async function decodeToFile(inputs: ImageInput[], settings: ImageSettings, file: string, where: (i: number) => string, o: DecodeOptions = {}): Promise<Decoded> {
+  const rowBytes = 3 * settings.size * settings.size;
   const bad: Decoded['bad'] = [];
-  const cacheDir = o.cacheDir ? path.join(o.cacheDir, 'decoded') : undefined;
-  if (cacheDir) fs.mkdirSync(cacheDir, { recursive: true });
-  let next = 0, done = 0;
-  const worker = async () => {
-    while (next < inputs.length) {
-      const i = next++;
-      if (o.signal?.aborted) throw Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
-      const input = inputs[i];
-      try {
-        if ('file' in input && !fs.existsSync(input.file)) throw new Error(`no such file ${input.file}`);
-        const key = cacheDir ? cacheKey(input, settings) : undefined;
-        const cached = key ? path.join(cacheDir!, `${key}.rgb`) : undefined;
-        if (cached && fs.existsSync(cached)) results[i] = new Uint8Array(fs.readFileSync(cached));
-        else {
-          results[i] = await decodeOne(input, settings);
-          if (cached) writeFileAtomic(cached, results[i]!);
+  const ok = new Uint8Array(inputs.length);
+  const tmp = tempPathFor(file);
+  const handle = await fs.promises.open(tmp, 'w+');
+  try {
+    let next = 0, done = 0;
+    const worker = async () => {
+      while (next < inputs.length) {
+        const i = next++;
+        if (o.signal?.aborted) throw Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
+        const input = inputs[i];
+        try {
+          if ('file' in input && !fs.existsSync(input.file)) throw new Error(`no such file ${input.file}`);
+          const row = await decodeOne(input, settings);
+          await handle.write(row, 0, rowBytes, i * rowBytes);
+          ok[i] = 1;
+        } catch (err) {
+          const reason = (err as Error).message;
+          if ((o.onBadImage ?? 'fail') === 'fail') throw new BadImageError(where(i), `cannot read the image (${reason}); --on-bad-image skip leaves such images out and counts them`);
+          bad.push({ index: i, reason });
         }
-      } catch (err) {
-        const reason = (err as Error).message;
-        if ((o.onBadImage ?? 'fail') === 'fail') throw new BadImageError(where(i), `cannot read the image (${reason}); --on-bad-image skip leaves such images out and counts them`);
-        bad.push({ index: i, reason });
+        o.onProgress?.(++done, inputs.length);
       }
-      o.onProgress?.(++done, inputs.length);
+    };
+    const concurrency = Math.max(1, o.concurrency ?? 2 * os.availableParallelism());
+    await Promise.all(Array.from({ length: Math.min(concurrency, inputs.length) }, worker));
+    const kept = Array.from(ok).flatMap((v, i) => (v ? [i] : []));
+    if (bad.length) {
+      // Close the gaps the bad images left, row by row.
+      const row = new Uint8Array(rowBytes);
+      for (let k = 0; k < kept.length; k++) {
+        if (kept[k] === k) continue;
+        await handle.read(row, 0, rowBytes, kept[k] * rowBytes);
+        await handle.write(row, 0, rowBytes, k * rowBytes);
+      }
     }
-  };
-  const concurrency = Math.max(1, o.concurrency ?? 2 * os.availableParallelism());
-  await Promise.all(Array.from({ length: Math.min(concurrency, inputs.length) }, worker));
-  const kept = results.flatMap((r, i) => (r ? [i] : []));
-  const pixels = new Uint8Array(kept.length * plane);
-  kept.forEach((i, k) => pixels.set(results[i]!, k * plane));
-  bad.sort((a, b) => a.index - b.index);
-  return { pixels, kept, bad };
-}
-
-/** Planar RGB bytes -> float32 normalised with ImageNet's per-channel constants (what the models expect). */
-export function normalise(pixels: Uint8Array, size: number): Float32Array {
-  const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
-  const plane = size * size;
-  const out = new Float32Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) {
-    const c = Math.floor(i / plane) % 3;
-    out[i] = (pixels[i] / 255 - mean[c]) / std[c];
+    await handle.truncate(kept.length * rowBytes);
+    await handle.close();
+    fs.renameSync(tmp, file);
+    bad.sort((a, b) => a.index - b.index);
+    return { kept, bad };
+  } catch (err) {
+    await handle.close().catch(() => {});
+    fs.rmSync(tmp, { force: true });
+    throw err;
   }
-  return out;
 }

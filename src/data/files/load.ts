@@ -1,8 +1,16 @@
 // A user's dataset as training and validation Datasets: read in its format, split by patient (or as the format
 // defines), the training side subsampled (stratified, seeded) when asked, images decoded and resized, normalised.
-import { createDataset, type Dataset } from '../embedded';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { Dataset } from '../embedded';
 import { TransfusionError } from '../../errors';
-import { decodeImages, normalise, type ImageSettings } from './images';
+import { callNative } from '../../job';
+import { addon } from '../../runtime';
+import { writeFileAtomic } from '../../io/atomic';
+import { decodeToFile, type ImageSettings } from './images';
 import { detectFormat, readLabelled, type DataFormat, type LabelledSet } from './formats';
 import type { UncertaintyPolicy } from '../embedded';
 
@@ -32,6 +40,8 @@ export interface LoadedData {
   skipped: { where: string; reason: string }[];
   /** Items available before subsampling, per side. */
   available: { train: number; val: number };
+  /** Whether each side's decoded images came from the cache (no decoding). */
+  fromCache: { train: boolean; val: boolean };
 }
 
 /** A seeded generator (mulberry32): splits and subsamples depend on the seed only. */
@@ -103,12 +113,13 @@ function subset(set: LabelledSet, indices: number[], k: number): { targets: Floa
 
 export interface LoadOptions {
   size: number;
+  /** Where decoded images are kept (default $TRANSFUSION_CACHE, else ~/.cache/transfusion-native). */
+  cacheDir?: string;
   /** Training items to keep (stratified, seeded); default all. */
   trainSize?: number;
   /** Validation items to keep; default all. */
   valSize?: number;
   seed: number;
-  cacheDir?: string;
   signal?: AbortSignal;
   onProgress?: (what: string, done: number, total: number) => void;
 }
@@ -125,33 +136,70 @@ export async function loadData(spec: DataSpec, o: LoadOptions): Promise<LoadedDa
   };
   const outputs = set.task === 'multiclass' ? set.labels.length : set.labels.length;
   const skipped: LoadedData['skipped'] = [];
+  const fromCache = { train: false, val: false };
   const made: Dataset[] = [];
   try {
     const build = async (side: 'train' | 'val') => {
       const indices = sides[side];
       if (!indices.length) throw new TransfusionError('ERR_BAD_DATA', `${spec.path}: the ${side} split is empty`);
-      const decoded = await decodeImages(indices.map((i) => set.inputs[i]), { size: o.size, equalize: spec.equalize }, (j) => set.where[indices[j]], {
-        onBadImage: spec.onBadImage,
-        cacheDir: o.cacheDir,
-        signal: o.signal,
-        onProgress: (done, total) => o.onProgress?.(`${side} images`, done, total),
-      });
+      const settings: ImageSettings = { size: o.size, equalize: spec.equalize };
+      const { file, decoded, cached } = await decodedSet(set, indices, settings, spec, o, side);
+      fromCache[side] = cached;
       skipped.push(...decoded.bad.map((b) => ({ where: set.where[indices[b.index]], reason: b.reason })));
       const keep = decoded.kept.map((j) => indices[j]);
       if (!keep.length) throw new TransfusionError('ERR_BAD_DATA', `${spec.path}: no ${side} image could be read`);
       const { targets, mask } = subset(set, keep, outputs);
-      const d = createDataset({
-        images: { data: normalise(decoded.pixels, o.size), shape: [keep.length, 3, o.size, o.size] },
-        targets, mask, task: set.task, outputs, source: format,
-      });
+      const d = new Dataset(callNative(() => addon().openDataset({ file, count: keep.length, size: o.size, targets, mask, task: set.task, outputs, source: format })));
       made.push(d);
       return d;
     };
     const train = await build('train');
     const val = await build('val');
-    return { format, task: set.task, labels: set.labels, train, val, skipped, available };
+    return { format, task: set.task, labels: set.labels, train, val, skipped, available, fromCache };
   } catch (err) {
     made.forEach((d) => d.dispose());
     throw err;
   }
+}
+
+/** The cache directory for decoded sets: $TRANSFUSION_CACHE, else ~/.cache/transfusion-native. */
+function cacheRoot(o: LoadOptions): string {
+  if (o.cacheDir) return o.cacheDir;
+  if (process.env.TRANSFUSION_CACHE) return process.env.TRANSFUSION_CACHE;
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'transfusion-native');
+}
+
+/**
+ * The chosen images of one side decoded into a file of uint8 rows, cached by what they are: each file input's path,
+ * size and modification time (pixel inputs: their bytes), the size and contrast settings and the bad-image policy.
+ * A second load of the same images reuses the file without decoding.
+ */
+async function decodedSet(set: LabelledSet, indices: number[], settings: ImageSettings, spec: DataSpec, o: LoadOptions, side: string) {
+  const hash = createHash('sha256').update(JSON.stringify(['decoded@1', settings.size, settings.equalize ?? 'none', spec.onBadImage ?? 'fail']));
+  for (const i of indices) {
+    const input = set.inputs[i];
+    if ('file' in input) {
+      const st = fs.existsSync(input.file) ? fs.statSync(input.file) : undefined;
+      hash.update(`${path.resolve(input.file)}|${st?.size}|${st?.mtimeMs}\n`);
+    } else hash.update(input.pixels).update(`|${input.width}x${input.height}x${input.channels}\n`);
+  }
+  const dir = path.join(cacheRoot(o), 'decoded');
+  fs.mkdirSync(dir, { recursive: true });
+  const key = hash.digest('hex').slice(0, 32);
+  const file = path.join(dir, `${key}.u8`), manifest = path.join(dir, `${key}.json`);
+  if (fs.existsSync(file) && fs.existsSync(manifest)) {
+    try {
+      const decoded = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { kept: number[]; bad: { index: number; reason: string }[] };
+      if (fs.statSync(file).size === decoded.kept.length * 3 * settings.size * settings.size) return { file, decoded, cached: true };
+    } catch {
+      // a torn manifest: decode again
+    }
+  }
+  const decoded = await decodeToFile(indices.map((i) => set.inputs[i]), settings, file, (j) => set.where[indices[j]], {
+    onBadImage: spec.onBadImage,
+    signal: o.signal,
+    onProgress: (done, total) => o.onProgress?.(`${side} images`, done, total),
+  });
+  writeFileAtomic(manifest, JSON.stringify(decoded));
+  return { file, decoded, cached: false };
 }

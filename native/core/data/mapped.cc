@@ -1,0 +1,67 @@
+// Memory-mapped datasets: a user's images decoded once into a file of uint8 RGB rows (N, 3, H, W), which the OS pages
+// in as batches touch it, so a dataset larger than memory trains with memory bounded by the page cache, and a second
+// run reads the file instead of decoding again.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/data/arrays.h"
+#include "core/data/dataset.h"
+
+namespace tn {
+namespace {
+
+torch::Tensor normalised(const torch::Tensor& x) {
+  if (x.scalar_type() != torch::kUInt8) return x;
+  static const auto mean = torch::tensor({kImageMean[0], kImageMean[1], kImageMean[2]}).view({1, 3, 1, 1});
+  static const auto std = torch::tensor({kImageStd[0], kImageStd[1], kImageStd[2]}).view({1, 3, 1, 1});
+  return (x.to(torch::kFloat32).div_(255.f) - mean).div_(std);
+}
+
+}  // namespace
+
+torch::Tensor imageRows(const Dataset& d, const torch::Tensor& rows) { return normalised(d.images.index_select(0, rows)); }
+
+torch::Tensor imageRange(const Dataset& d, int64_t begin, int64_t end) { return normalised(d.images.slice(0, begin, end)); }
+
+void prefetchRows(const Dataset& d, const torch::Tensor& rows) {
+  if (d.images.scalar_type() != torch::kUInt8) return;
+  const int64_t rowBytes = d.images.stride(0);
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  auto* base = static_cast<uint8_t*>(d.images.data_ptr());
+  const auto r = rows.to(torch::kInt64).contiguous();
+  for (int64_t i = 0; i < r.numel(); ++i) {
+    const auto start = reinterpret_cast<uintptr_t>(base + r.data_ptr<int64_t>()[i] * rowBytes);
+    const uintptr_t aligned = start & ~(page - 1);
+    madvise(reinterpret_cast<void*>(aligned), static_cast<size_t>(start + rowBytes - aligned), MADV_WILLNEED);
+  }
+}
+
+std::shared_ptr<Dataset> mapDatasetFile(const MappedDatasetOptions& o) {
+  if (o.count < 1 || o.size < 1) throw invalidArg("Expected a positive `count` and `size` for a mapped dataset");
+  const int fd = ::open(o.file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error("ERR_IO", "Cannot open " + o.file + ": " + std::strerror(errno));
+  struct stat st {};
+  const int64_t bytes = o.count * 3 * static_cast<int64_t>(o.size) * o.size;
+  if (fstat(fd, &st) != 0 || st.st_size != bytes) {
+    ::close(fd);
+    throw invalidArg(o.file + " holds " + std::to_string(st.st_size) + " bytes, but " + std::to_string(o.count) + " RGB images of " +
+                     std::to_string(o.size) + "x" + std::to_string(o.size) + " need " + std::to_string(bytes));
+  }
+  void* base = mmap(nullptr, static_cast<size_t>(bytes), PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (base == MAP_FAILED) throw Error("ERR_IO", "Cannot map " + o.file + ": " + std::strerror(errno));
+  madvise(base, static_cast<size_t>(bytes), MADV_RANDOM);  // batches are random rows: no long read-ahead
+  auto d = std::make_shared<Dataset>();
+  d->images = torch::from_blob(base, {o.count, 3, o.size, o.size}, [base, bytes](void*) { munmap(base, static_cast<size_t>(bytes)); },
+                               torch::TensorOptions(torch::kUInt8));
+  attachTargets(*d, o.count, o.targets, o.mask, o.task, o.outputs);
+  d->source = o.source.empty() ? "mapped" : o.source;
+  return d;
+}
+
+}  // namespace tn
