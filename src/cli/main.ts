@@ -5,7 +5,7 @@ import yargs from 'yargs';
 
 import { TransfusionError, checkInteger, checkNumber, checkOneOf } from '../errors';
 import { UNCERTAINTY_POLICIES } from '../data/embedded';
-import { DATA_FORMATS } from '../data/files/formats';
+import { DATA_FORMATS, resolveDataPath } from '../data/files/formats';
 import { EXPERIMENTS, experimentSpec } from '../experiments/catalog';
 import { PRESETS } from '../experiments/presets';
 import { runStudy } from '../experiments/study';
@@ -96,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('equalize', { type: 'string', describe: 'Image contrast for --data: none (default), normalise or clahe' })
           .option('augment', { type: 'string', describe: 'Random affine augmentation of training images, e.g. rotate=10,translate=0.05,scale=0.1,flip' })
           .option('on-bad-image', { type: 'string', describe: 'fail (default) or skip: unreadable images are left out and counted in the report' })
-          .option('pretrain-data', { type: 'string', describe: 'Your labelled images for pretraining (an image folder, Fashion-MNIST)' })
+          .option('pretrain-data', { type: 'string', describe: 'Labelled images for pretraining: an image folder, Fashion-MNIST idx files, or "fashion-mnist" (Debian\'s dataset-fashion-mnist)' })
           .option('pretrain-format', { type: 'string', describe: `Format of --pretrain-data: folder or fashion-mnist (default: detected)` })
           .option('cache-dir', { type: 'string', describe: `Pretrained-weight and decoded-image cache (default ${defaultCacheDir()})` })
           .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
@@ -123,8 +123,8 @@ export async function main(argv: string[]): Promise<number> {
           if (args['image-size'] !== undefined)
             spec.imageSizes = Object.fromEntries(Object.entries(parseAssignments('--image-size', args['image-size'])).map(([m, v]) => [m, Number(v)]));
           if (args.device !== undefined) spec.device = args.device;
-          const dataSpec = (file: string, format: string | undefined) => ({
-            path: path.resolve(file),
+          const dataSpec = (file: string, format: string | undefined, option: string) => ({
+            path: resolveDataPath(file, option),
             ...(format !== undefined ? { format: checkOneOf('--format', format, DATA_FORMATS) } : {}),
             ...(args['image-dir'] !== undefined ? { imageDir: path.resolve(args['image-dir']) } : {}),
             ...(args.equalize !== undefined ? { equalize: checkOneOf('--equalize', args.equalize, ['none', 'normalise', 'clahe'] as const) } : {}),
@@ -132,12 +132,12 @@ export async function main(argv: string[]): Promise<number> {
           });
           if (args.data !== undefined) {
             const policy = args.policy ? Object.fromEntries(Object.entries(parseAssignments('--policy', args.policy)).map(([f, p]) => [f, checkOneOf(`--policy ${f}`, p, UNCERTAINTY_POLICIES)])) : undefined;
-            spec.task = { ...spec.task, source: 'files', data: { ...dataSpec(args.data, args.format), ...(policy ? { policy } : {}), ...(args['all-views'] ? { frontalOnly: false } : {}) } };
+            spec.task = { ...spec.task, source: 'files', data: { ...dataSpec(args.data, args.format, '--data'), ...(policy ? { policy } : {}), ...(args['all-views'] ? { frontalOnly: false } : {}) } };
           } else if (args.policy !== undefined) {
             if (spec.task.source !== 'chest') throw new TransfusionError('ERR_INVALID_ARG', '--policy applies to chest x-ray data: `run chexpert` or --data with CheXpert or ChestMNIST');
             spec.task.policy = Object.fromEntries(Object.entries(parseAssignments('--policy', args.policy)).map(([f, p]) => [f, checkOneOf(`--policy ${f}`, p, UNCERTAINTY_POLICIES)]));
           }
-          if (args['pretrain-data'] !== undefined) spec.pretrain = { ...spec.pretrain, source: 'files', data: dataSpec(args['pretrain-data'], args['pretrain-format']) };
+          if (args['pretrain-data'] !== undefined) spec.pretrain = { ...spec.pretrain, source: 'files', data: dataSpec(args['pretrain-data'], args['pretrain-format'], '--pretrain-data') };
           if (args.augment !== undefined) spec.train.augment = parseAugment(args.augment);
           if (args['train-size'] !== undefined) spec.task.trainSize = checkInteger('--train-size', args['train-size'], 2);
           if (args['val-size'] !== undefined) spec.task.valSize = checkInteger('--val-size', args['val-size'], 2);

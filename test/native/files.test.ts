@@ -259,3 +259,23 @@ describe('memory-mapped datasets', () => {
     [mapped, held].forEach((d) => d.dispose());
   });
 });
+
+describe('a real dataset: Debian\'s Fashion-MNIST', () => {
+  it('reads the shipped idx files: 60,000 + 10,000 images, the known first labels, usable as a pretraining source', async () => {
+    const { DEBIAN_FASHION_MNIST, resolveDataPath } = await import('../../src/data/files/formats');
+    if (!fs.existsSync(DEBIAN_FASHION_MNIST))
+      throw new Error(`${DEBIAN_FASHION_MNIST} is missing: these tests need Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)`);
+    expect(resolveDataPath('fashion-mnist', '--pretrain-data')).toBe(DEBIAN_FASHION_MNIST);
+    const set = readFashionMnist(DEBIAN_FASHION_MNIST);
+    expect([set.splits!.train.length, set.splits!.val.length]).toEqual([60000, 10000]);
+    // Zalando's published first training labels: ankle boot, T-shirt, T-shirt, dress, T-shirt, pullover, sneaker, ...
+    expect(Array.from(set.targets.subarray(0, 10))).toEqual([9, 0, 0, 3, 0, 2, 7, 2, 5, 5]);
+    const data = await loadData({ path: DEBIAN_FASHION_MNIST }, { size: 32, seed: 0, trainSize: 500, valSize: 200, cacheDir: path.join(dir, 'fm-cache') });
+    expect(data.train.info()).toMatchObject({ task: 'multiclass', outputs: 10, count: 500, channels: 3, height: 32 });
+    // Stratified: 50 of each class.
+    const counts = new Array(10).fill(0);
+    data.train.targets().forEach((c) => counts[c]++);
+    expect(counts).toEqual(new Array(10).fill(50));
+    [data.train, data.val].forEach((d) => d.dispose());
+  });
+});

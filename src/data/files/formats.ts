@@ -225,6 +225,17 @@ function readIdx(file: string): { data: Uint8Array; shape: number[] } {
   return { data: bytes.subarray(4 + 4 * dims, 4 + 4 * dims + count), shape };
 }
 
+/** Where Debian's dataset-fashion-mnist package puts the idx files (`--pretrain-data fashion-mnist`). */
+export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
+
+/** A dataset argument: a path, or "fashion-mnist" for Debian's installed copy. */
+export function resolveDataPath(arg: string, option: string): string {
+  if (arg !== 'fashion-mnist' || fs.existsSync(arg)) return path.resolve(arg);
+  if (!fs.existsSync(DEBIAN_FASHION_MNIST))
+    throw new TransfusionError('ERR_INVALID_ARG', `${option} fashion-mnist: ${DEBIAN_FASHION_MNIST} is missing; apt-get install dataset-fashion-mnist, or give the folder holding the idx files`);
+  return DEBIAN_FASHION_MNIST;
+}
+
 export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 /** Fashion-MNIST's idx files (gzipped or not) in `dir`: train-* for training, t10k-* for validation. */
