@@ -137,7 +137,11 @@ export async function main(argv: string[]): Promise<number> {
             if (spec.task.source !== 'chest') throw new TransfusionError('ERR_INVALID_ARG', '--policy applies to chest x-ray data: `run chexpert` or --data with CheXpert or ChestMNIST');
             spec.task.policy = Object.fromEntries(Object.entries(parseAssignments('--policy', args.policy)).map(([f, p]) => [f, checkOneOf(`--policy ${f}`, p, UNCERTAINTY_POLICIES)]));
           }
-          if (args['pretrain-data'] !== undefined) spec.pretrain = { ...spec.pretrain, source: 'files', data: dataSpec(args['pretrain-data'], args['pretrain-format'], '--pretrain-data') };
+          if (args['pretrain-data'] !== undefined) {
+            spec.pretrain = { ...spec.pretrain, source: 'files', data: dataSpec(args['pretrain-data'], args['pretrain-format'], '--pretrain-data') };
+            spec.why += ` Pretraining on ${spec.pretrain.data!.path} instead of the embedded source.`;
+          }
+          if (args.data !== undefined) spec.why += ` The task: ${spec.task.data!.path}.`;
           if (args.augment !== undefined) spec.train.augment = parseAugment(args.augment);
           if (args['train-size'] !== undefined) spec.task.trainSize = checkInteger('--train-size', args['train-size'], 2);
           if (args['val-size'] !== undefined) spec.task.valSize = checkInteger('--val-size', args['val-size'], 2);

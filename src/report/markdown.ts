@@ -42,7 +42,7 @@ function table1(r: StudyResults): string[] {
     'AUC: mean ± sample standard deviation over seeds. Parameters (paper): for the CBR models Table 1\'s convention ' +
       '(every conv but the first, and a 5-way head without bias); for ResNet-50 and Inception-v3 the counts Table 1 prints ' +
       '(TF-slim variants); for Slim, numel. Parameters (numel): every parameter with a 5-way head. Pretraining: accuracy (%) ' +
-      `on the held-out set of the embedded ${s.pretrain.classes}-class natural-image source, where Table 1 reports ImageNet top-5.`,
+      `on the held-out set of ${s.pretrain.source === 'files' ? `your pretraining data (\`${s.pretrain.data?.path}\`, ${s.pretrain.classes} classes)` : `the embedded ${s.pretrain.classes}-class natural-image source`}, where Table 1 reports ImageNet top-5.`,
     '',
   );
   return lines;
