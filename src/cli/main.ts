@@ -8,7 +8,9 @@ import { UNCERTAINTY_POLICIES } from '../data/embedded';
 import { DATA_FORMATS, resolveDataPath } from '../data/files/formats';
 import { EXPERIMENTS, experimentSpec } from '../experiments/catalog';
 import { PRESETS } from '../experiments/presets';
-import { runStudy } from '../experiments/study';
+import { readResults, resumeSpec, runStudy } from '../experiments/study';
+import { renderReport } from '../report/markdown';
+import { writeFileAtomic } from '../io/atomic';
 import { defaultCacheDir } from '../experiments/pretrain';
 import { listModels } from '../models';
 import { LAYOUTS, pickMetrics, readNpy, similarity, type Metric } from '../similarity/similarity';
@@ -97,12 +99,26 @@ export async function main(argv: string[]): Promise<number> {
           .option('augment', { type: 'string', describe: 'Random affine augmentation of training images, e.g. rotate=10,translate=0.05,scale=0.1,flip' })
           .option('on-bad-image', { type: 'string', describe: 'fail (default) or skip: unreadable images are left out and counted in the report' })
           .option('pretrain-data', { type: 'string', describe: 'Labelled images for pretraining: an image folder, Fashion-MNIST idx files, or "fashion-mnist" (Debian\'s dataset-fashion-mnist)' })
+          .option('resume', { type: 'string', describe: 'Continue the interrupted study in this run directory (its results.json): finished runs are kept, the rest run' })
           .option('pretrain-format', { type: 'string', describe: `Format of --pretrain-data: folder or fashion-mnist (default: detected)` })
           .option('cache-dir', { type: 'string', describe: `Pretrained-weight and decoded-image cache (default ${defaultCacheDir()})` })
           .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
           .option('json', { type: 'boolean', default: false, describe: 'Progress as JSON lines on stdout' }),
       async (args) => {
         try {
+          if (args.resume !== undefined) {
+            // The study is the one the directory records: flags that would change it are refused, not ignored.
+            const changing = ['preset', 'threshold', 'image-size', 'out', 'seed', 'models', 'weights', 'device', 'precision', 'channels-last', 'data', 'format',
+              'image-dir', 'train-size', 'val-size', 'policy', 'all-views', 'equalize', 'augment', 'on-bad-image', 'pretrain-data', 'pretrain-format'];
+            const given = changing.filter((f) => argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`)));
+            if (given.length || args.experiment !== 'table1')
+              throw new TransfusionError('ERR_INVALID_ARG', `--resume continues the study recorded in ${args.resume}/results.json; drop ${given.length ? given.map((f) => `--${f}`).join(', ') : `the experiment "${args.experiment}"`}`);
+            if (args.threads !== undefined) setThreads(args.threads);
+            const outDir = path.resolve(args.resume);
+            await runStudy(resumeSpec(outDir), { outDir, resume: true, cacheDir: args['cache-dir'], onProgress: progressPrinter(process.stderr, args.json ? 'json' : args.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines') });
+            if (!args.quiet && !args.json) process.stdout.write(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8'));
+            return;
+          }
           const spec = experimentSpec(args.experiment, args.preset);
           if (args.seed !== undefined) {
             if (!Number.isInteger(args.seed) || args.seed < 0)
@@ -168,6 +184,40 @@ export async function main(argv: string[]): Promise<number> {
           if (!args.quiet && !args.json) process.stdout.write(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8'));
         } catch (err) {
           fail(err);
+        }
+      },
+    )
+    .command(
+      'report <dir>',
+      'Rebuild report.md of a run directory from its results.json alone, and print it',
+      (y) => y.positional('dir', { type: 'string', demandOption: true, describe: 'A run directory' }).example('$0 report runs/quick-2026-11-27T01-27-07', ''),
+      (args) => {
+        try {
+          const results = readResults(path.resolve(args.dir));
+          const md = renderReport(results);
+          writeFileAtomic(path.join(path.resolve(args.dir), 'report.md'), md);
+          process.stdout.write(md);
+        } catch (err) {
+          fail(err);
+        }
+      },
+    )
+    .command(
+      'list',
+      'Experiments, presets, models and data formats',
+      (y) => y.option('json', { type: 'boolean', default: false, describe: 'As JSON' }),
+      (args) => {
+        const listing = {
+          experiments: Object.values(EXPERIMENTS).map((e) => ({ name: e.name, figure: e.figure, description: e.description })),
+          presets: Object.values(PRESETS).map((p) => ({ name: p.name, why: p.why })),
+          models: listModels().map((m) => m.name),
+          formats: [...DATA_FORMATS],
+        };
+        if (args.json) process.stdout.write(JSON.stringify(listing, null, 2) + '\n');
+        else {
+          process.stdout.write('experiments:\n' + listing.experiments.map((e) => `  ${e.name.padEnd(14)} ${e.figure.padEnd(9)} ${e.description}`).join('\n') + '\n');
+          process.stdout.write('presets:\n' + listing.presets.map((p) => `  ${p.name.padEnd(14)} ${p.why}`).join('\n') + '\n');
+          process.stdout.write(`models: ${listing.models.join(', ')}\nformats (--data): ${listing.formats.join(', ')}\n`);
         }
       },
     )

@@ -1,10 +1,12 @@
 // runStudy: the Table-1 comparison of initialisations. Results are written atomically after every run, so an
 // interrupted study loses at most the run in progress.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { generateNatural, type Dataset } from '../data/embedded';
 import { writeFileAtomic } from '../io/atomic';
+import { TransfusionError } from '../errors';
 import { stepsToAuc } from '../metrics';
 import { createModel, listModels, type ModelInfo } from '../models';
 import { renderReport } from '../report/markdown';
@@ -87,16 +89,96 @@ export interface StudyOptions {
   cacheDir?: string;
   signal?: AbortSignal;
   onProgress?: (event: StudyEvent) => void;
+  /**
+   * Continue the study already in outDir (its results.json): finished runs are kept as they are, not repeated; the
+   * run that was in progress starts again. The spec must be the one results.json records (resumeSpec reads it).
+   */
+  resume?: boolean;
+}
+
+/** The spec of the study in a run directory, for resuming it. */
+export function resumeSpec(outDir: string): StudySpec {
+  return readResults(outDir).spec;
+}
+
+/** results.json of a run directory, checked to be one this library wrote. */
+export function readResults(outDir: string): StudyResults {
+  const file = path.join(outDir, 'results.json');
+  if (!fs.existsSync(file)) throw new TransfusionError('ERR_INVALID_ARG', `${outDir} holds no results.json to resume or report`);
+  let parsed: StudyResults;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as StudyResults;
+  } catch (err) {
+    throw new TransfusionError('ERR_BAD_DATA', `${file} is not valid JSON (${(err as Error).message})`);
+  }
+  if (parsed.schema !== RESULTS_SCHEMA) throw new TransfusionError('ERR_BAD_DATA', `${file} has schema "${parsed.schema}", not "${RESULTS_SCHEMA}"`);
+  return parsed;
+}
+
+/**
+ * Holds a run directory for this process: a lock file created exclusively, naming the holder. A lock whose process is
+ * gone is taken over; a live one is an error naming it. Returns the release.
+ */
+export function lockRunDir(outDir: string): () => void {
+  const lock = path.join(outDir, '.lock');
+  const mine = JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(lock, mine, { flag: 'wx' });
+      return () => fs.rmSync(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') break;
+        throw new TransfusionError('ERR_IO', `Cannot write the run directory ${outDir}: ${(err as Error).message}`);
+      }
+      let holder: { pid?: number; host?: string } = {};
+      try {
+        holder = JSON.parse(fs.readFileSync(lock, 'utf8'));
+      } catch {
+        // unreadable: treat as stale
+      }
+      const alive = holder.pid !== undefined && holder.host === os.hostname() && isAlive(holder.pid);
+      if (alive || (holder.host !== undefined && holder.host !== os.hostname()))
+        throw new TransfusionError('ERR_LOCKED', `${outDir} is being written by process ${holder.pid} on ${holder.host} (${lock}); wait for it, or remove the lock if that process is gone`);
+      fs.rmSync(lock, { force: true });  // stale: its process is gone
+    }
+  }
+  throw new TransfusionError('ERR_LOCKED', `${outDir} was locked by another process while this one started`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 const positives = (d: Dataset) => d.targets().reduce((a, b) => a + b, 0);
 
 export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<StudyResults> {
   const spec = validateSpec(structuredClone(specIn));
+  const t0 = Date.now();
+  try {
+    fs.mkdirSync(opts.outDir, { recursive: true });
+  } catch (err) {
+    throw new TransfusionError('ERR_IO', `Cannot create the run directory ${opts.outDir}: ${(err as Error).message}`);
+  }
+  const prior = opts.resume ? readResults(opts.outDir) : undefined;
+  if (prior && JSON.stringify(prior.spec) !== JSON.stringify(spec))
+    throw new TransfusionError('ERR_INVALID_ARG', `The spec differs from the one ${opts.outDir}/results.json records: resume with resumeSpec(outDir)`);
+  const release = lockRunDir(opts.outDir);
+  try {
+    return await studyIn(spec, opts, prior, t0);
+  } finally {
+    release();
+  }
+}
+
+async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults | undefined, t0: number): Promise<StudyResults> {
   const emit = opts.onProgress ?? (() => {});
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  const t0 = Date.now();
-  fs.mkdirSync(opts.outDir, { recursive: true });
   const arms = armsOf(spec).map((a) => {
     const init = parseInit(a.init);
     return { model: modelForInit(a.model.toLowerCase(), init), init };
@@ -168,7 +250,7 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
       schema: RESULTS_SCHEMA,
       spec,
       environment: { ...versions(), threads: getThreads(), platform: `${process.platform}-${process.arch}` },
-      startedAt: new Date(t0).toISOString(),
+      startedAt: prior?.startedAt ?? new Date(t0).toISOString(),
       models: [...new Set(arms.map((a) => a.model))].map((m) => {
         const info = registry.get(m)!;
         return { name: info.name, displayName: info.displayName, params: info.params, imageSize: inputSizeFor(info, task.imageSize, spec.imageSizes) };
@@ -178,8 +260,9 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
         trainPositives: counted ? positives(base.train) : 0, trainSize: base.train.count, valPositives: counted ? positives(base.val) : 0, valSize: base.val.count,
         ...(counted && labels.length > 1 ? { trainPositivesPerLabel: positivesPerOutput(base.train, labels.length), valPositivesPerLabel: positivesPerOutput(base.val, labels.length) } : {}),
       },
-      pretraining: [],
-      runs: [],
+      pretraining: prior ? prior.pretraining.filter((r) => fs.existsSync(r.weights)) : [],
+      // A resumed study's finished runs, from the first save on: nothing recorded is ever dropped.
+      runs: prior ? [...prior.runs] : [],
       ...(loadedInfo ? { data: loadedInfo } : {}),
     };
     const save = () => {
@@ -192,7 +275,7 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
     const sources = new Map<string, PretrainRecord>();
     let index = 0;
     const sourceFor = async (model: string): Promise<PretrainRecord> => {
-      const known = sources.get(model);
+      const known = sources.get(model) ?? results.pretraining.find((r) => r.model === model);  // a resumed study's
       if (known) return known;
       let record: PretrainRecord | undefined = spec.weights?.[model] ? userWeights(model, spec.weights[model]) : cachedPretrain(model, spec, cacheDir);
       emit({ type: 'pretrain-start', model, from: !record ? 'pretraining' : record.source === 'file' ? 'file' : 'cache' });
@@ -211,19 +294,26 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
       return record;
     };
 
+    const finished = (model: string, init: string, seed: number) => prior?.runs.find((r) => r.model === model && r.init === init && r.seed === seed);
     for (const arm of arms) {
       const model = arm.model;
       const info = registry.get(model)!;
       const size = inputSizeFor(info, task.imageSize, spec.imageSizes);
       const sourceModel = transferSource(model).model;
       const useSource = needsPretrained(arm.init) || (arm.init.kind === 'gabor' && pretrainedAnyway);
-      const pretrained = useSource ? await sourceFor(sourceModel) : undefined;
-      const data = await taskAt(size);
+      const allDone = spec.seeds.every((seed) => finished(model, initLabel(arm.init), seed));
+      const pretrained = useSource && !allDone ? await sourceFor(sourceModel) : undefined;
+      const data = allDone ? undefined : await taskAt(size);
       for (const seed of spec.seeds) {
         index += 1;
         const init = initLabel(arm.init);
+        const done = finished(model, init, seed);
+        if (done) {
+          emit({ type: 'run-end', index, total, record: done });  // resumed: kept as recorded, not run again
+          continue;
+        }
         emit({ type: 'run-start', index, total, model, init, seed });
-        const record = await runOne(spec, info, size, arm.init, seed, data, pretrained, {
+        const record = await runOne(spec, info, size, arm.init, seed, data!, pretrained, {
           snapshotsIn: analysis ? opts.outDir : undefined,
           signal: opts.signal,
           onProgress: (event) => emit({ type: 'train', index, phase: 'run', model, event }),
