@@ -59,6 +59,8 @@ export interface NativeTrainResult {
   final: Metrics;
   wallSeconds: number;
   imagesPerSecond: number;
+  /** The step a checkpoint brought this run to (0: trained from the start). */
+  resumedFrom: number;
 }
 
 export interface LoadReport {
@@ -77,7 +79,11 @@ export interface LoadReport {
 
 export type StepEvent = { kind: 'step'; step: number; steps: number; loss: number; lr: number; imagesPerSecond: number };
 export type EvalEvent = { kind: 'eval'; step: number; loss: number | null; auc?: number | null; top1?: number; top5?: number };
-export type TrainEvent = StepEvent | EvalEvent;
+/** A checkpoint holding the state after `step` is in place. */
+export type CheckpointEvent = { kind: 'checkpoint'; step: number };
+/** Training continues from a checkpoint holding the state after `step`. */
+export type ResumeEvent = { kind: 'resume'; step: number };
+export type TrainEvent = StepEvent | EvalEvent | CheckpointEvent | ResumeEvent;
 
 export interface NativeModelOptions {
   /** Outputs of the classifier: 1 for a binary task, 5 for the chest x-ray pathologies, K for K-way pretraining. */
@@ -126,6 +132,14 @@ export interface NativeTrainOptions extends ComputeOptions {
   evalBatchSize?: number;
   /** Random affine augmentation per training image, seeded by `seed` and the step (none by default). */
   augment?: AugmentOptions;
+  /**
+   * Every `checkpointEvery` steps (0: never; needs `checkpointPath`) the whole training state is written atomically to
+   * `checkpointPath`. With `resume: true` training continues from that file when it exists: on CPU the result equals
+   * that of an uninterrupted run (same losses, curve and weights).
+   */
+  checkpointPath?: string;
+  checkpointEvery?: number;
+  resume?: boolean;
 }
 
 export interface AugmentOptions {

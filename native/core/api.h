@@ -192,6 +192,12 @@ struct TrainOptions {
   int evalBatchSize = 128;
   ComputeOptions compute;
   AugmentOptions augment;
+  // Checkpoints: every `checkpointEvery` steps (0: never) the whole training state (weights, buffers, optimizer,
+  // batch order, curve so far) is written atomically to `checkpointPath`. With `resume`, training starts from that
+  // file when it exists, and the result equals that of an uninterrupted run on CPU.
+  std::string checkpointPath;
+  int checkpointEvery = 0;
+  bool resume = false;
 };
 struct Metrics {
   std::string task;
@@ -211,6 +217,7 @@ struct TrainResult {
   std::vector<CurvePoint> curve;
   Metrics final;
   double wallSeconds = 0, imagesPerSecond = 0;
+  int64_t resumedFrom = 0;  // the step a checkpoint brought this run to (0: trained from the start)
 };
 TrainResult train(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
                   const JobControl& job);

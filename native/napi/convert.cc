@@ -146,6 +146,12 @@ tn::TrainOptions trainOptions(Napi::Value value) {
     t.augment.scale = number(a, "scale", 0, 0, 0.5, false);
     t.augment.flip = flag(a, "flip", false);
   }
+  t.checkpointPath = text(o, "checkpointPath", "");
+  t.checkpointEvery = integer(o, "checkpointEvery", 0, 0, 1 << 30);
+  t.resume = flag(o, "resume", false);
+  if (t.checkpointEvery > 0 && t.checkpointPath.empty())
+    throw tn::invalidArg("Expected `checkpointPath` with `checkpointEvery` (where to write the checkpoints)");
+  if (t.resume && t.checkpointPath.empty()) throw tn::invalidArg("Expected `checkpointPath` with `resume` (the checkpoint to resume from)");
   return t;
 }
 
@@ -478,6 +484,7 @@ Napi::Object trainResultToJs(Napi::Env env, const tn::TrainResult& r) {
   o.Set("final", metricsToJs(env, r.final));
   o.Set("wallSeconds", r.wallSeconds);
   o.Set("imagesPerSecond", r.imagesPerSecond);
+  o.Set("resumedFrom", static_cast<double>(r.resumedFrom));
   return o;
 }
 

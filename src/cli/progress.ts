@@ -1,66 +1,140 @@
-// Study progress for the terminal: a bar redrawn in place on a TTY, plain lines otherwise (CI logs).
+// Study progress for people and machines. On a terminal: two bars redrawn in place at the bottom, one for the study
+// (runs done / total, ETA) and one for the run in progress (step, loss, AUC, images/s), with log lines scrolling
+// above them. Elsewhere (CI logs, files): plain lines, one per event worth keeping. `json`: one JSON event per line on
+// stdout. `quiet`: nothing.
 import type { StudyEvent } from '../experiments/study';
 
-export function progressPrinter(stream: NodeJS.WriteStream, mode: 'bar' | 'lines' | 'quiet' | 'json'): (e: StudyEvent) => void {
+export type ProgressMode = 'bar' | 'lines' | 'quiet' | 'json';
+
+/** The mode for a stream: bars on a terminal, lines otherwise, unless the user asked for json or quiet. */
+export function progressMode(stream: { isTTY?: boolean }, flags: { json?: boolean; quiet?: boolean }): ProgressMode {
+  return flags.json ? 'json' : flags.quiet ? 'quiet' : stream.isTTY ? 'bar' : 'lines';
+}
+
+interface Sink {
+  write(text: string): unknown;
+  columns?: number;
+}
+
+const seconds = (s: number) => (!Number.isFinite(s) ? '?' : s < 90 ? `${s.toFixed(0)}s` : s < 5400 ? `${(s / 60).toFixed(0)}m` : `${(s / 3600).toFixed(1)}h`);
+const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : (100 * x).toFixed(1));
+
+function gauge(fraction: number, width = 20): string {
+  const filled = Math.max(0, Math.min(width, Math.round(width * fraction)));
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+}
+
+export function progressPrinter(stream: Sink, mode: ProgressMode, out: Sink = process.stdout, now: () => number = Date.now): (e: StudyEvent) => void {
   if (mode === 'quiet') return () => {};
-  if (mode === 'json') return (e) => process.stdout.write(JSON.stringify(e) + '\n');
-  let done = 0;
-  let total = 0;
-  let started = Date.now();
-  let current = '';
-  const bar = () => {
-    const width = 24;
-    const filled = total ? Math.round((width * done) / total) : 0;
-    const elapsed = (Date.now() - started) / 1000;
-    const eta = done > 0 ? ((elapsed / done) * (total - done)).toFixed(0) + 's' : '?';
-    return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ETA ${eta}`;
+  if (mode === 'json') return (e) => out.write(JSON.stringify(e) + '\n');
+  const study = { done: 0, total: 0, started: now() };
+  // The run in progress; `first` is the step it started from (a checkpoint's, when resumed).
+  let run: { label: string; step: number; first: number; steps: number; loss?: number; auc?: number | null; ips?: number; started: number } | undefined;
+  let drawn = false;
+  let closed = false;  // after study-end the bars are gone for good
+  let lastDraw = 0;
+
+  const bars = (): string[] => {
+    const elapsed = (now() - study.started) / 1000;
+    // The study's ETA counts the run in progress by its fraction done.
+    const progress = study.done + (run && run.steps ? run.step / run.steps : 0);
+    const eta = progress > 0 ? seconds((elapsed / progress) * (study.total - progress)) : '?';
+    const lines = [`study ${gauge(study.total ? study.done / study.total : 0)} ${study.done}/${study.total} runs, ${seconds(elapsed)} elapsed, ETA ${eta}`];
+    if (!run) lines.push('run   (none in progress)');
+    else {
+      const runEta = run.step > run.first ? seconds((((now() - run.started) / 1000) / (run.step - run.first)) * (run.steps - run.step)) : '?';
+      lines.push(
+        `run   ${gauge(run.steps ? run.step / run.steps : 0)} ${run.label} | step ${run.step}/${run.steps}` +
+          (run.loss !== undefined ? ` loss ${run.loss.toFixed(3)}` : '') +
+          (run.auc !== undefined ? ` AUC ${pct(run.auc)}` : '') +
+          (run.ips !== undefined ? ` | ${run.ips.toFixed(0)} img/s` : '') +
+          ` | ETA ${runEta}`,
+      );
+    }
+    const width = stream.columns || 120;
+    return lines.map((l) => (l.length > width - 1 ? l.slice(0, width - 2) + '…' : l));
   };
-  const redraw = (tail: string) => {
-    if (mode === 'bar') stream.write(`\r\x1b[2K${bar()} ${tail}`.slice(0, (stream.columns || 120) + 8));
+  const clear = () => {
+    if (!drawn) return;
+    stream.write('\r\x1b[1A\x1b[J');  // from the end of the second bar: up to the first, then clear below
+    drawn = false;
+  };
+  const draw = (force: boolean) => {
+    if (mode !== 'bar' || closed || (!force && now() - lastDraw < 100)) return;
+    clear();
+    stream.write(bars().join('\n'));  // two lines, the cursor left at the end of the second
+    drawn = true;
+    lastDraw = now();
   };
   const line = (text: string) => {
-    if (mode === 'bar') stream.write('\r\x1b[2K');
+    clear();
     stream.write(text + '\n');
+    if (mode === 'bar') draw(true);
   };
+
   return (e) => {
     switch (e.type) {
       case 'study-start':
-        total = e.total;
-        started = Date.now();
+        study.total = e.total;
+        study.started = now();
         line(`study: ${e.total} training runs -> ${e.outDir}`);
         break;
       case 'data':
-        line(`data: ${e.what} generated in ${e.seconds.toFixed(1)}s`);
+        line(`data: ${e.what} ready in ${e.seconds.toFixed(1)}s`);
         break;
       case 'pretrain-start':
-        current = `pretraining ${e.model}`;
         if (e.from === 'cache') line(`pretrain: ${e.model}: cached weights found, pretraining skipped`);
         else if (e.from === 'file') line(`pretrain: ${e.model}: using your weights, pretraining skipped`);
-        else redraw(current);
+        else {
+          line(`pretrain: ${e.model}: pretraining on the natural-image source`);
+          run = { label: `pretraining ${e.model}`, step: 0, first: 0, steps: 0, started: now() };
+        }
         break;
       case 'pretrain-end':
         if (!e.record.cached && e.record.source !== 'file')
-          line(`pretrain: ${e.record.model}: top-1 ${(100 * (e.record.top1 ?? NaN)).toFixed(1)}%, top-5 ${(100 * (e.record.top5 ?? NaN)).toFixed(1)}% in ${e.record.wallSeconds.toFixed(1)}s`);
+          line(`pretrain: ${e.record.model}: top-1 ${pct(e.record.top1)}%, top-5 ${pct(e.record.top5)}% in ${e.record.wallSeconds.toFixed(1)}s`);
+        run = undefined;
         break;
       case 'run-start':
-        current = `${e.model} ${e.init} seed ${e.seed}`;
-        redraw(current);
+        run = { label: `${e.model} ${e.init} seed ${e.seed}`, step: 0, first: 0, steps: 0, started: now() };
+        if (mode === 'lines') line(`run ${e.index}/${e.total}: ${run.label}: started`);
+        draw(true);
         break;
-      case 'train':
-        if (e.event.kind === 'step')
-          redraw(`${current} | step ${e.event.step}/${e.event.steps} loss ${e.event.loss.toFixed(3)} | ${e.event.imagesPerSecond.toFixed(0)} img/s`);
-        else if (e.event.auc !== undefined && e.event.auc !== null) redraw(`${current} | step ${e.event.step} AUC ${(100 * e.event.auc).toFixed(1)}`);
+      case 'train': {
+        const t = e.event;
+        if (!run) break;
+        if (t.kind === 'resume') {
+          run.started = now();  // time the steps that remain
+          run.step = run.first = t.step;
+          line(`run ${e.index}: continuing from its checkpoint at step ${t.step}`);
+        } else if (t.kind === 'step') {
+          Object.assign(run, { step: t.step, steps: t.steps, loss: t.loss, ips: t.imagesPerSecond });
+          draw(false);
+        } else if (t.kind === 'eval') {
+          run.auc = t.auc ?? (t.top1 !== undefined ? t.top1 : run.auc);
+          if (mode === 'lines') line(`  ${run.label}: step ${t.step}${t.auc !== undefined ? ` AUC ${pct(t.auc)}` : ''}${t.top1 !== undefined ? ` top-1 ${pct(t.top1)}` : ''} loss ${t.loss?.toFixed(3) ?? 'n/a'}`);
+          else draw(true);
+        }
         break;
+      }
       case 'run-end':
-        done = e.index;
-        line(`run ${e.index}/${e.total}: ${e.record.model} ${e.record.init} seed ${e.record.seed}: AUC ${(100 * e.record.auc).toFixed(2)} (${e.record.wallSeconds.toFixed(1)}s, ${e.record.imagesPerSecond.toFixed(0)} img/s)`);
-        redraw('');
+        study.done = e.index;
+        run = undefined;
+        line(
+          `run ${e.index}/${e.total}: ${e.record.model} ${e.record.init} seed ${e.record.seed}: AUC ${(100 * e.record.auc).toFixed(2)} ` +
+            `(${e.record.wallSeconds.toFixed(1)}s, ${e.record.imagesPerSecond.toFixed(0)} img/s${e.record.resumedFrom ? `, resumed at step ${e.record.resumedFrom}` : ''})`,
+        );
+        draw(true);
         break;
       case 'analysis':
         line(`analysis: ${e.what}`);
         break;
+      case 'report':
+        for (const w of e.warnings) line(`report: ${w}`);
+        break;
       case 'study-end':
-        line(`done in ${e.seconds.toFixed(0)}s: ${e.outDir}/results.json, ${e.outDir}/report.md`);
+        closed = true;
+        line(`done in ${seconds(e.seconds)}: ${e.outDir}/results.json, ${e.outDir}/report.md, ${e.outDir}/report.html`);
         break;
     }
   };

@@ -6,10 +6,11 @@ import * as path from 'node:path';
 
 import { generateNatural, type Dataset } from '../data/embedded';
 import { writeFileAtomic } from '../io/atomic';
-import { TransfusionError } from '../errors';
+import { TransfusionError, checkInteger } from '../errors';
 import { stepsToAuc } from '../metrics';
 import { createModel, listModels, type ModelInfo } from '../models';
 import { renderReport } from '../report/markdown';
+import { writeReport } from '../report/write';
 import { versions, getThreads } from '../runtime';
 import { applyInit, initLabel, modelForInit, needsPretrained, parseInit, type InitReport, type InitSchedule } from '../schedules/init';
 import { train, type TrainEvent } from '../train';
@@ -42,6 +43,8 @@ export interface RunRecord {
   imageSize: number;
   /** What the initialisation did (tensors loaded or drawn, which stayed fresh, whose weights it drew on). */
   load?: InitReport;
+  /** The step a checkpoint brought this run to after an interruption (absent: trained in one go). */
+  resumedFrom?: number;
   /** Weights at initialisation and after training, relative to the run directory (Section 4 experiments). */
   snapshots?: { init: string; final: string };
 }
@@ -80,6 +83,8 @@ export type StudyEvent =
   | { type: 'train'; index: number; phase: 'pretrain' | 'run'; model: string; event: TrainEvent }
   | { type: 'run-end'; index: number; total: number; record: RunRecord }
   | { type: 'analysis'; what: string }
+  /** report.html and figures/ written (or, in warnings, why not: results.json is complete either way). */
+  | { type: 'report'; files: string[]; warnings: string[] }
   | { type: 'study-end'; outDir: string; seconds: number };
 
 export interface StudyOptions {
@@ -91,9 +96,19 @@ export interface StudyOptions {
   onProgress?: (event: StudyEvent) => void;
   /**
    * Continue the study already in outDir (its results.json): finished runs are kept as they are, not repeated; the
-   * run that was in progress starts again. The spec must be the one results.json records (resumeSpec reads it).
+   * run that was in progress continues from its last checkpoint. The spec must be the one results.json records
+   * (resumeSpec reads it).
    */
   resume?: boolean;
+  /** Write the run in progress's whole training state every N steps (default 100; 0: never). */
+  checkpointEvery?: number;
+}
+
+export const DEFAULT_CHECKPOINT_EVERY = 100;
+
+/** Where a run's checkpoint lives while it trains (removed once its record is saved). */
+export function checkpointPath(outDir: string, model: string, init: string, seed: number): string {
+  return path.join(outDir, 'checkpoints', `${model}-${init.replace(/[^\w.-]+/g, '_')}-seed${seed}.pt`);
 }
 
 /** The spec of the study in a run directory, for resuming it. */
@@ -184,6 +199,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
     return { model: modelForInit(a.model.toLowerCase(), init), init };
   });
   const total = arms.length * spec.seeds.length;
+  const checkpointEvery = checkInteger('checkpointEvery', opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY, 0);
   const analysis = analysisOf(spec.experiment);
   if (analysis) spec.representations ??= { ...DEFAULT_REPRESENTATIONS };
   // Gabor conv1 is scaled to the pretrained conv1 when the study has pretrained weights anyway.
@@ -313,13 +329,17 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
           continue;
         }
         emit({ type: 'run-start', index, total, model, init, seed });
+        const checkpoint = checkpointPath(opts.outDir, model, init, seed);
+        if (checkpointEvery > 0) fs.mkdirSync(path.dirname(checkpoint), { recursive: true });
         const record = await runOne(spec, info, size, arm.init, seed, data!, pretrained, {
           snapshotsIn: analysis ? opts.outDir : undefined,
+          checkpoint: { checkpointPath: checkpoint, checkpointEvery, resume: Boolean(opts.resume) },
           signal: opts.signal,
           onProgress: (event) => emit({ type: 'train', index, phase: 'run', model, event }),
         });
         results.runs.push(record);
         save();
+        fs.rmSync(checkpoint, { force: true });  // its record is saved: the checkpoint has done its work
         emit({ type: 'run-end', index, total, record });
       }
     }
@@ -348,6 +368,12 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
     }
     results.finishedAt = new Date().toISOString();
     save();
+    // The figures come last: a drawing problem must not cost a finished study its results (`report DIR` redraws).
+    try {
+      emit({ type: 'report', ...(await writeReport(opts.outDir, results)) });
+    } catch (err) {
+      emit({ type: 'report', files: [], warnings: [`report.html and figures/ were not written: ${(err as Error).message}; results.json is complete, and \`transfusion-native report ${opts.outDir}\` draws them again`] });
+    }
     emit({ type: 'study-end', outDir: opts.outDir, seconds: (Date.now() - t0) / 1000 });
     return results;
   } finally {
@@ -363,7 +389,12 @@ async function runOne(
   seed: number,
   data: { train: Dataset; val: Dataset },
   pretrained: PretrainRecord | undefined,
-  opts: { snapshotsIn?: string; signal?: AbortSignal; onProgress: (e: TrainEvent) => void },
+  opts: {
+    snapshotsIn?: string;
+    checkpoint: { checkpointPath: string; checkpointEvery: number; resume: boolean };
+    signal?: AbortSignal;
+    onProgress: (e: TrainEvent) => void;
+  },
 ): Promise<RunRecord> {
   const model = info.name;
   const net = createModel(model, modelOptionsFor(info, size, { numClasses: taskLabels(spec.task).length, seed, padding: spec.padding, device: spec.device }));
@@ -377,7 +408,7 @@ async function runOne(
       fs.mkdirSync(path.join(opts.snapshotsIn!, 'snapshots'), { recursive: true });
       await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.init), { signal: opts.signal });
     }
-    const r = await train(net, data, { ...trainOptionsOf(spec.train), seed }, opts);
+    const r = await train(net, data, { ...trainOptionsOf(spec.train), ...opts.checkpoint, seed }, opts);
     if (snapshots) await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.final), { signal: opts.signal });
     const curve = r.curve.map((p) => ({ step: p.step, auc: p.meanAuc ?? null }));
     return {
@@ -394,6 +425,7 @@ async function runOne(
       imagesPerSecond: r.imagesPerSecond,
       curve,
       ...(schedule.kind === 'random' ? {} : { load: report }),
+      ...(r.resumedFrom > 0 ? { resumedFrom: r.resumedFrom } : {}),
       ...(snapshots ? { snapshots } : {}),
     };
   } finally {

@@ -1,12 +1,25 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { TransfusionError } from '../errors';
+
 /** A temporary name beside `file`, unique to this process and call, for write-then-rename. */
 export function tempPathFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
 }
 
-/** Writes `data` to `file` so that readers see the old content or the new, never a torn file. */
+/**
+ * An I/O failure as an ERR_IO error that names the file and says that its previous content is intact; a full disk
+ * is said in words.
+ */
+export function writeError(file: string, err: unknown): Error {
+  const e = err as NodeJS.ErrnoException;
+  if (e instanceof TransfusionError || e?.code?.startsWith('ERR_') || e?.code === 'ABORT_ERR') return e;  // already says what and where
+  const why = e?.code === 'ENOSPC' ? 'no space left on the device' : e?.code === 'EACCES' || e?.code === 'EPERM' ? 'permission denied' : e?.code === 'EROFS' ? 'read-only file system' : (e?.message ?? String(err));
+  return new TransfusionError('ERR_IO', `Cannot write ${file}: ${why}${e?.code ? ` (${e.code})` : ''}; its previous content, if any, is intact`);
+}
+
+/** Writes `data` to `file` so that readers see the old content or the new, never a torn file. Throws ERR_IO. */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = tempPathFor(file);
   try {
@@ -14,7 +27,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     fs.renameSync(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
-    throw err;
+    throw writeError(file, err);
   }
 }
 
@@ -26,6 +39,6 @@ export async function produceAtomic(file: string, write: (tmp: string) => Promis
     fs.renameSync(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
-    throw err;
+    throw writeError(file, err);
   }
 }

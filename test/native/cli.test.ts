@@ -141,3 +141,50 @@ describe('the CLI running the Section 5 experiments', () => {
     expect(r.stderr).toContain('Unknown experiment "figure9"; known experiments: table1, chexpert, small-data, meanvar, transfusion, hybrids, similarity, layers, init-vs-final, filters');
   });
 });
+
+describe('the CLI\'s manners', () => {
+  const dir = tempDir('cli-manners');
+
+  it('shows an example in --help for every command', () => {
+    for (const command of ['run', 'report', 'list', 'cca', 'models', 'schema']) {
+      const r = cli(command, '--help');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('Examples:');
+      expect(r.stdout).toContain(`transfusion-native ${command}`);
+    }
+  });
+
+  it('refuses unknown flags and bad values instead of ignoring them', () => {
+    const unknown = cli('run', '--preset', 'tiny', '--stepz', '5', '--out', path.join(dir, 'x'));
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('Unknown argument: stepz');
+    const threads = cli('run', '--preset', 'tiny', '--threads', 'many', '--out', path.join(dir, 'x'));
+    expect(threads.status).toBe(2);
+    expect(threads.stderr).toContain('Expected `--threads` to be an integer in [1, 1024] but received NaN');
+    const every = cli('run', '--preset', 'tiny', '--checkpoint-every', '-3', '--out', path.join(dir, 'x'));
+    expect(every.status).toBe(2);
+    expect(every.stderr).toContain('Expected `--checkpoint-every` to be an integer');
+    expect(fs.existsSync(path.join(dir, 'x'))).toBe(false);
+  });
+
+  it('runs a study from a file, and names the field a bad file gets wrong', () => {
+    const file = path.join(dir, 'study.json');
+    fs.writeFileSync(file, JSON.stringify({ preset: 'tiny', models: ['cbr-tiny'], inits: ['random'], seeds: [7], train: { steps: 3, evalEvery: 0 } }));
+    const out = path.join(dir, 'from-file');
+    const r = cli('run', '--config', file, '--out', out, '--cache-dir', path.join(dir, 'cache'), '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(results.spec.name).toBe('study');
+    expect(results.runs.map((x: { model: string; seed: number; steps: number }) => [x.model, x.seed, x.steps])).toEqual([['cbr-tiny', 7, 3]]);
+    fs.writeFileSync(file, JSON.stringify({ preset: 'tiny', train: { stepz: 3 } }));
+    const bad = cli('run', '--config', file, '--out', path.join(dir, 'y'));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(`${file} does not describe a study:\n  /train: unknown field "stepz"`);
+    const both = cli('run', 'meanvar', '--config', file);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain(`--config ${file} names its experiment and preset; drop the experiment "meanvar"`);
+    const schema = JSON.parse(cli('schema').stdout);
+    expect(schema.title).toBe('transfusion-native study');
+  });
+});

@@ -65,43 +65,112 @@ describe('runStudy', () => {
 describe('runs that survive', () => {
   const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
   const cacheDir = path.join(dir, 'cache');
-  const args = (out: string) => ['run', '--preset', 'tiny', '--models', 'cbr-tiny', '--out', out, '--cache-dir', cacheDir, '--json'];
 
-  it('resumes a study killed with SIGKILL: no finished run lost or repeated, the results of an uninterrupted run', async () => {
+  it('resumes a study killed with SIGKILL mid-run: no finished run lost or repeated, the run in progress continued from its checkpoint, the results of an uninterrupted run', async () => {
     const { spawn, spawnSync } = await import('node:child_process');
+    const { checkpointPath } = await import('../../src/experiments/study');
+    // A study file: the tiny preset with runs long enough to be killed between two checkpoints.
+    const config = path.join(dir, 'long-runs.json');
+    fs.writeFileSync(config, JSON.stringify({ preset: 'tiny', models: ['cbr-tiny'], train: { steps: 40, evalEvery: 10 } }));
+    const args = (out: string) => ['run', '--config', config, '--out', out, '--cache-dir', cacheDir, '--checkpoint-every', '5', '--json'];
+    const events = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     const whole = path.join(dir, 'whole');
     expect(spawnSync(process.execPath, [bin, ...args(whole)], { encoding: 'utf8' }).status).toBe(0);
+
     const out = path.join(dir, 'killed');
     const child = spawn(process.execPath, [bin, ...args(out)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let buffered = '';
     await new Promise<void>((resolve) => {
       child.stdout.on('data', (chunk: Buffer) => {
         buffered += chunk.toString();
-        if (buffered.split('\n').some((l) => l.startsWith('{') && JSON.parse(l).type === 'run-end' && JSON.parse(l).index === 2)) {
-          child.kill('SIGKILL');
-        }
+        // Killed once run 2 has written its checkpoint at step 10 (of 40).
+        if (events(buffered).some((e) => e.type === 'train' && e.phase === 'run' && e.index === 2 && e.event.kind === 'checkpoint' && e.event.step === 10)) child.kill('SIGKILL');
       });
       child.on('exit', () => resolve());
     });
     const killed = read(out);
-    expect(killed.runs.length).toBeGreaterThanOrEqual(2);  // the kill lands after run 2's record at the earliest
-    expect(killed.runs.length).toBeLessThan(4);
+    expect(killed.runs).toHaveLength(1);  // run 1 recorded, run 2 in progress
     expect(killed.finishedAt).toBeUndefined();
+    const checkpoint = checkpointPath(out, 'cbr-tiny', 'random', 1);
+    expect(fs.existsSync(checkpoint)).toBe(true);
     expect(fs.existsSync(path.join(out, '.lock'))).toBe(true);  // left by the killed process: stale, taken over below
-    const resumed = spawnSync(process.execPath, [bin, 'run', '--resume', out, '--cache-dir', cacheDir, '--json'], { encoding: 'utf8' });
+
+    const resumed = spawnSync(process.execPath, [bin, 'run', '--resume', out, '--cache-dir', cacheDir, '--checkpoint-every', '5', '--json'], { encoding: 'utf8' });
     expect(resumed.stderr).toBe('');
     expect(resumed.status).toBe(0);
+    const trained = events(resumed.stdout).filter((e) => e.type === 'train' && e.phase === 'run');
+    expect(trained.some((e) => e.index === 1)).toBe(false);  // the finished run is not trained again
+    const resumedAt = trained.find((e) => e.index === 2 && e.event.kind === 'resume').event.step;
+    expect(resumedAt).toBeGreaterThanOrEqual(10);
+    expect(trained.find((e) => e.index === 2 && e.event.kind === 'step').event.step).toBe(resumedAt + 1);
     const done = read(out);
     expect(done.runs).toHaveLength(4);
-    expect(done.runs.slice(0, killed.runs.length)).toEqual(killed.runs);  // kept as recorded (same wall times: not run again)
-    expect(done.runs.map((r) => [r.init, r.seed, r.auc, r.finalLoss])).toEqual(read(whole).runs.map((r) => [r.init, r.seed, r.auc, r.finalLoss]));
+    expect(done.runs[0]).toEqual(killed.runs[0]);  // kept as recorded (same wall time: not run again)
+    expect(done.runs[1].resumedFrom).toBe(resumedAt);
+    const science = (r: StudyResults) => r.runs.map((x) => [x.init, x.seed, x.auc, x.finalLoss, x.curve, x.stepsToThreshold]);
+    expect(science(done)).toEqual(science(read(whole)));
     expect(done.finishedAt).toBeDefined();
     expect(fs.existsSync(path.join(out, '.lock'))).toBe(false);
+    expect(fs.readdirSync(path.join(out, 'checkpoints'))).toEqual([]);  // each removed once its run was recorded
     // Flags that would change the study are refused, not ignored.
     const changed = spawnSync(process.execPath, [bin, 'run', '--resume', out, '--models', 'cbr-small'], { encoding: 'utf8' });
     expect(changed.status).toBe(2);
     expect(changed.stderr).toContain(`--resume continues the study recorded in ${out}/results.json; drop --models`);
-  }, 120000);
+  }, 180000);
+
+  it('refuses a checkpoint of another run, naming the file', async () => {
+    const { checkpointPath } = await import('../../src/experiments/study');
+    const out = path.join(dir, 'foreign');
+    const s = { ...spec(), inits: ['random'], seeds: [0] };
+    await runStudy(s, { outDir: out, cacheDir });
+    // A checkpoint left by seed 0's run where seed 0's run of a study with another batch size would look for it.
+    const { createModel } = await import('../../src');
+    const { train } = await import('../../src/train');
+    const { generateRetina } = await import('../../src/data/embedded');
+    const data = await generateRetina({ count: 64, size: 32, seed: 1 });
+    const net = createModel('cbr-tiny', { numClasses: 1, seed: 0 });
+    const file = checkpointPath(out, 'cbr-tiny', 'random', 0);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await train(net, { train: data, val: data }, { steps: 4, batchSize: 8, schedule: { kind: 'constant', lr: 1e-3 }, optimizer: 'adam', checkpointPath: file, checkpointEvery: 2, seed: 0 });
+    expect(fs.existsSync(file)).toBe(true);
+    await expect(train(net, { train: data, val: data }, { steps: 4, batchSize: 16, schedule: { kind: 'constant', lr: 1e-3 }, optimizer: 'adam', checkpointPath: file, resume: true, seed: 0 }))
+      .rejects.toMatchObject({ code: 'ERR_BAD_DATA', message: `The checkpoint ${file} is not one of this run (its model, seed, batch size, steps or optimizer differ); remove it to train from the start` });
+    fs.writeFileSync(file, 'not a checkpoint');
+    await expect(train(net, { train: data, val: data }, { steps: 4, batchSize: 8, schedule: { kind: 'constant', lr: 1e-3 }, optimizer: 'adam', checkpointPath: file, resume: true, seed: 0 }))
+      .rejects.toMatchObject({ code: 'ERR_BAD_DATA', message: expect.stringContaining(`Cannot read the checkpoint ${file}`) });
+    net.dispose();
+    data.dispose();
+  });
+
+  it('says so clearly when the disk is full, and leaves results.json whole', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const mnt = path.join(dir, 'small-disk');
+    fs.mkdirSync(mnt);
+    // A 2 MiB file system: results.json fits, a checkpoint of CBR-Tiny (~13 MB with Adam's moments) does not.
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]);
+    if (mounted.status !== 0) {
+      console.warn(`skipped: cannot mount a small tmpfs here (${mounted.stderr?.toString().trim() || 'not root'})`);
+      return;
+    }
+    try {
+      const out = path.join(mnt, 'run');
+      await expect(runStudy({ ...spec(), inits: ['random'], seeds: [0] }, { outDir: out, cacheDir, checkpointEvery: 2 })).rejects.toMatchObject({
+        code: 'ERR_IO',
+        message: expect.stringMatching(new RegExp(`^Cannot write the checkpoint ${out}/checkpoints/cbr-tiny-random-seed0\\.pt\\.tmp: .*\\(no space left on the device\\)`)),
+      });
+      const saved = read(out);  // parses: never torn
+      expect(saved.runs).toEqual([]);
+      expect(fs.readdirSync(path.join(out, 'checkpoints'))).toEqual([]);  // no partial checkpoint left behind
+      // And a write of results.json itself that does not fit.
+      const { writeFileAtomic } = await import('../../src/io/atomic');
+      expect(() => writeFileAtomic(path.join(out, 'results.json'), 'x'.repeat(4 << 20))).toThrow(
+        `Cannot write ${out}/results.json: no space left on the device (ENOSPC); its previous content, if any, is intact`,
+      );
+      expect(read(out).runs).toEqual([]);
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
+  });
 
   it('refuses a run directory another live process holds, and names it', async () => {
     const { lockRunDir } = await import('../../src/experiments/study');
@@ -122,10 +191,19 @@ describe('runs that survive', () => {
     const { spawnSync } = await import('node:child_process');
     const out = path.join(dir, 'whole');
     const before = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    // The study drew its figures when it finished: Table 1's bars and the convergence curves (validation every 10 steps).
+    expect(fs.readdirSync(path.join(out, 'figures')).sort()).toEqual(['convergence.png', 'convergence.svg', 'table-1.png', 'table-1.svg']);
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('id="table-1"');
     fs.rmSync(path.join(out, 'report.md'));
+    fs.rmSync(path.join(out, 'report.html'));
+    fs.rmSync(path.join(out, 'figures'), { recursive: true });
     const r = spawnSync(process.execPath, [bin, 'report', out], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toBe(before);
+    expect(fs.readFileSync(path.join(out, 'report.html'), 'utf8')).toBe(html);
+    expect(fs.readdirSync(path.join(out, 'figures'))).toHaveLength(4);
+    expect(r.stderr).toBe(`wrote 6 files: ${out}/report.md, ${out}/report.html, ${out}/figures/\n`);
     expect(r.stdout).toBe(before);
     const missing = spawnSync(process.execPath, [bin, 'report', path.join(dir, 'nothing')], { encoding: 'utf8' });
     expect(missing.status).toBe(2);

@@ -14,6 +14,8 @@ constexpr double kPi = 3.14159265358979323846;
 class Rng {
  public:
   explicit Rng(uint64_t seed) : state_(seed) {}
+  // The whole state: Rng(r.state()) continues r's stream exactly (checkpoints).
+  uint64_t state() const { return state_; }
   static Rng forItem(uint64_t seed, uint64_t index, uint64_t stream) {
     Rng r(seed ^ (0x9E3779B97F4A7C15ull * (index + 1)) ^ (0xD1B54A32D192ED03ull * (stream + 1)));
     r.next();

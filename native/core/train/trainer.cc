@@ -8,6 +8,7 @@
 #include "core/data/raster.h"
 #include "core/train/auc.h"
 #include "core/train/augment.h"
+#include "core/train/checkpoint.h"
 #include "core/train/compute.h"
 
 namespace tn {
@@ -84,6 +85,20 @@ void validate(const TrainOptions& o, const Dataset& trainSet) {
 class BatchSampler {
  public:
   BatchSampler(int64_t n, uint64_t seed) : order_(n), rng_(seed) { reshuffle(); }
+  void saveTo(TrainCheckpoint& c) const {
+    c.order = order_;
+    c.position = static_cast<int64_t>(pos_);
+    c.rngState = rng_.state();
+  }
+  void restore(const TrainCheckpoint& c, const std::string& path) {
+    if (c.order.size() != order_.size() || c.position < 0 || c.position > static_cast<int64_t>(order_.size()))
+      throw Error("ERR_BAD_DATA", "The checkpoint " + path + " is not one of this run (its training set has " +
+                                      std::to_string(c.order.size()) + " images, this one " + std::to_string(order_.size()) +
+                                      "); remove it to train from the start");
+    order_ = c.order;
+    pos_ = static_cast<size_t>(c.position);
+    rng_ = raster::Rng(c.rngState);
+  }
   torch::Tensor next(int batch) {
     std::vector<int64_t> idx(batch);
     for (int i = 0; i < batch; ++i) {
@@ -218,7 +233,18 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   const auto t0 = Clock::now();
   double trainSeconds = 0;
   torch::Tensor next;  // the next step's batch, drawn one step ahead
-  for (int64_t step = 0; step < steps; ++step) {
+  int64_t start = 0;
+  if (o.resume && checkpointExists(o.checkpointPath)) {
+    auto c = loadCheckpoint(o.checkpointPath, model, *optimizer, o, trainSet.task);
+    sampler.restore(c, o.checkpointPath);
+    next = c.next;
+    r.losses = std::move(c.losses);
+    r.curve = std::move(c.curve);
+    trainSeconds = c.trainSeconds;
+    start = r.resumedFrom = c.step;
+    job.report({"resume", {{"step", static_cast<double>(start)}}});
+  }
+  for (int64_t step = start; step < steps; ++step) {
     job.check();
     const auto tStep = Clock::now();
     net.train();
@@ -257,6 +283,17 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
       CurvePoint point{step + 1, evaluateHeld(model, valSet, o.evalBatchSize, o.compute, job)};
       job.report(evalEvent(point.step, point.metrics));
       r.curve.push_back(point);
+    }
+    if (!last && o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0) {
+      TrainCheckpoint c;
+      c.step = step + 1;
+      sampler.saveTo(c);
+      c.next = next;
+      c.losses = r.losses;
+      c.curve = r.curve;
+      c.trainSeconds = trainSeconds;
+      saveCheckpoint(o.checkpointPath, model, *optimizer, c, o);
+      job.report({"checkpoint", {{"step", static_cast<double>(step + 1)}}});
     }
   }
   r.final = r.curve.back().metrics;

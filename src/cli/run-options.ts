@@ -1,0 +1,152 @@
+// The `run` command's options: their definitions, and the study spec they describe (an experiment at a preset, or a
+// study file, with flags on top).
+import * as path from 'node:path';
+import type { Argv } from 'yargs';
+
+import { TransfusionError, checkInteger, checkNumber, checkOneOf } from '../errors';
+import { UNCERTAINTY_POLICIES } from '../data/embedded';
+import { DATA_FORMATS, resolveDataPath } from '../data/files/formats';
+import { EXPERIMENTS, experimentSpec } from '../experiments/catalog';
+import { loadStudyConfig } from '../experiments/config';
+import { PRESETS } from '../experiments/presets';
+import { defaultCacheDir } from '../experiments/pretrain';
+import type { StudySpec } from '../experiments/spec';
+import { DEFAULT_CHECKPOINT_EVERY } from '../experiments/study';
+import type { AugmentOptions } from '../../bindings/native';
+
+/** ["resnet50=a.pth", "inception_v3=b.pth,cbr-small=c.pt"] -> { resnet50: 'a.pth', ... } */
+export function parseWeights(items: string[]): Record<string, string> {
+  return parseAssignments('--weights', items, 'PATH');
+}
+
+/** "rotate=10,translate=0.05,scale=0.1,flip" -> AugmentOptions, each value checked against its range. */
+export function parseAugment(text: string): AugmentOptions {
+  const out: AugmentOptions = {};
+  const limits = { rotate: 180, translate: 0.5, scale: 0.5 } as const;
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [key, value] = part.split('=');
+    if (key === 'flip' && value === undefined) out.flip = true;
+    else if (key in limits && value !== undefined) out[key as keyof typeof limits] = checkNumber(`--augment ${key}`, Number(value), 0, limits[key as keyof typeof limits]);
+    else throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--augment\` items rotate=DEG, translate=FRACTION, scale=FRACTION or flip but received "${part}"`);
+  }
+  return out;
+}
+
+/** MODEL=VALUE entries, repeatable or comma-separated, keyed by lower-case model name. */
+export function parseAssignments(option: string, items: string[], what = 'VALUE'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items.flatMap((i) => i.split(','))) {
+    const at = item.indexOf('=');
+    if (at <= 0 || at === item.length - 1)
+      throw new TransfusionError('ERR_INVALID_ARG', `Expected \`${option}\` entries as MODEL=${what} but received "${item}"`);
+    out[item.slice(0, at).trim().toLowerCase()] = item.slice(at + 1).trim();
+  }
+  return out;
+}
+
+/** The flags of `run`. */
+export function runOptions<T>(y: Argv<T>) {
+  return y
+    .positional('experiment', { type: 'string', default: 'table1', describe: `One of ${Object.keys(EXPERIMENTS).join(', ')}` })
+    .option('preset', { type: 'string', default: 'quick', describe: `Scale preset: ${Object.keys(PRESETS).join(', ')}` })
+    .option('config', { type: 'string', describe: 'A study file (JSON; schema: `transfusion-native schema`): an experiment at a preset with any field overridden' })
+    .option('threshold', { type: 'number', describe: 'Validation AUC for steps-to-threshold (the paper: 0.91)' })
+    .option('image-size', { type: 'string', array: true, describe: 'Per-model image size, MODEL=PX (e.g. resnet50=96: scaled input); repeatable' })
+    .option('out', { type: 'string', describe: 'Run directory (default runs/<preset>-<time>)' })
+    .option('seed', { type: 'number', describe: 'First seed: the preset\'s N seeds become seed, seed+1, ...' })
+    .option('models', { type: 'string', describe: 'Comma-separated models instead of the preset\'s (see `models`)' })
+    .option('weights', { type: 'string', array: true, describe: 'Your pretrained weights for a model\'s transfer arm: MODEL=PATH (.pth/.pt or .safetensors); repeatable' })
+    .option('device', { type: 'string', describe: 'cpu or cuda (default: the preset\'s)' })
+    .option('threads', { type: 'number', describe: 'LibTorch threads (default: available cores)' })
+    .option('precision', { type: 'string', describe: 'fp32 (default) or bf16 (autocast; for a GPU)' })
+    .option('channels-last', { type: 'boolean', describe: 'NHWC weights and inputs (for a GPU)' })
+    .option('data', { type: 'string', describe: 'Your dataset instead of the embedded task: a folder or file (see --format)' })
+    .option('format', { type: 'string', describe: `Format of --data: ${DATA_FORMATS.join(', ')} (default: detected)` })
+    .option('image-dir', { type: 'string', describe: 'EyePACS: the folder of <image>.jpeg files when not train/ beside trainLabels.csv' })
+    .option('train-size', { type: 'number', describe: 'Training images to keep (stratified, seeded; e.g. 5000 for the small-data regime)' })
+    .option('val-size', { type: 'number', describe: 'Validation images to keep (default: the preset\'s; with --data, capped by the split)' })
+    .option('policy', { type: 'string', array: true, describe: 'CheXpert uncertain labels: FINDING=ignore|zeros|ones; repeatable' })
+    .option('all-views', { type: 'boolean', describe: 'CheXpert: keep lateral views too (default: frontal only)' })
+    .option('equalize', { type: 'string', describe: 'Image contrast for --data: none (default), normalise or clahe' })
+    .option('augment', { type: 'string', describe: 'Random affine augmentation of training images, e.g. rotate=10,translate=0.05,scale=0.1,flip' })
+    .option('on-bad-image', { type: 'string', describe: 'fail (default) or skip: unreadable images are left out and counted in the report' })
+    .option('pretrain-data', { type: 'string', describe: 'Labelled images for pretraining: an image folder, Fashion-MNIST idx files, or "fashion-mnist" (Debian\'s dataset-fashion-mnist)' })
+    .option('pretrain-format', { type: 'string', describe: 'Format of --pretrain-data: folder or fashion-mnist (default: detected)' })
+    .option('resume', { type: 'string', describe: 'Continue the interrupted study in this run directory: finished runs are kept, the one in progress continues from its checkpoint' })
+    .option('checkpoint-every', { type: 'number', describe: `Save the run in progress every N steps, for --resume (default ${DEFAULT_CHECKPOINT_EVERY}; 0: never)` })
+    .option('cache-dir', { type: 'string', describe: `Pretrained-weight and decoded-image cache (default ${defaultCacheDir()})` })
+    .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
+    .option('json', { type: 'boolean', default: false, describe: 'Progress as JSON lines on stdout' })
+    .example('$0 run', 'Table 1 at the quick preset on the embedded retina task')
+    .example('$0 run transfusion --preset quick --models cbr-small', 'Figure 7: transfuse the bottom k stages, steps to the threshold AUC')
+    .example('$0 run --data ~/eyepacs --format eyepacs --train-size 5000', 'Table 1 on your Kaggle DR download, small-data regime')
+    .example('$0 run --config study.json', 'A study described in a file')
+    .example('$0 run --resume runs/quick-2026-11-30T10-00-00', 'Continue an interrupted study');
+}
+
+export type RunArgs = ReturnType<typeof runOptions>;
+type Parsed = Awaited<RunArgs['argv']>;
+
+/** Flags that would change a study: refused with --resume (the run directory records the study). */
+export const STUDY_FLAGS = ['preset', 'config', 'threshold', 'image-size', 'out', 'seed', 'models', 'weights', 'device', 'precision', 'channels-last', 'data', 'format',
+  'image-dir', 'train-size', 'val-size', 'policy', 'all-views', 'equalize', 'augment', 'on-bad-image', 'pretrain-data', 'pretrain-format'];
+
+/** The flags among `names` that appear on the command line. */
+export const givenFlags = (argv: string[], names: string[]) => names.filter((f) => argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`)));
+
+/** The study the command line describes: the experiment at its preset (or the study file), then the flags. */
+export function studySpecOf(args: Parsed, argv: string[]): StudySpec {
+  let spec: StudySpec;
+  if (args.config !== undefined) {
+    const clash = givenFlags(argv, ['preset']);
+    if (clash.length || args.experiment !== 'table1')
+      throw new TransfusionError('ERR_INVALID_ARG', `--config ${args.config} names its experiment and preset; drop ${clash.length ? '--preset' : `the experiment "${args.experiment}"`}`);
+    spec = loadStudyConfig(path.resolve(args.config));
+  } else spec = experimentSpec(args.experiment as string, args.preset);
+  if (args.seed !== undefined) {
+    if (!Number.isInteger(args.seed) || args.seed < 0)
+      throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--seed\` to be a non-negative integer but received ${args.seed}`);
+    spec.seeds = spec.seeds.map((_, i) => (args.seed as number) + i);
+  }
+  if (args.models !== undefined) {
+    const models = args.models.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
+    spec.models = models;
+    if (spec.arms) {
+      spec.arms = spec.arms.filter((a) => models.includes(a.model));
+      if (!spec.arms.length)
+        throw new TransfusionError('ERR_INVALID_ARG', `Experiment "${args.experiment}" has no arms for --models ${args.models}`);
+    }
+  }
+  if (args.threshold !== undefined) spec.threshold = checkNumber('--threshold', args.threshold, 0, 1);
+  if (args.weights !== undefined) spec.weights = parseWeights(args.weights);
+  if (args['image-size'] !== undefined)
+    spec.imageSizes = Object.fromEntries(Object.entries(parseAssignments('--image-size', args['image-size'])).map(([m, v]) => [m, Number(v)]));
+  if (args.device !== undefined) spec.device = args.device;
+  const dataSpec = (file: string, format: string | undefined, option: string) => ({
+    path: resolveDataPath(file, option),
+    ...(format !== undefined ? { format: checkOneOf('--format', format, DATA_FORMATS) } : {}),
+    ...(args['image-dir'] !== undefined ? { imageDir: path.resolve(args['image-dir']) } : {}),
+    ...(args.equalize !== undefined ? { equalize: checkOneOf('--equalize', args.equalize, ['none', 'normalise', 'clahe'] as const) } : {}),
+    ...(args['on-bad-image'] !== undefined ? { onBadImage: checkOneOf('--on-bad-image', args['on-bad-image'], ['fail', 'skip'] as const) } : {}),
+  });
+  if (args.data !== undefined) {
+    const policy = args.policy ? Object.fromEntries(Object.entries(parseAssignments('--policy', args.policy)).map(([f, p]) => [f, checkOneOf(`--policy ${f}`, p, UNCERTAINTY_POLICIES)])) : undefined;
+    spec.task = { ...spec.task, source: 'files', data: { ...dataSpec(args.data, args.format, '--data'), ...(policy ? { policy } : {}), ...(args['all-views'] ? { frontalOnly: false } : {}) } };
+  } else if (args.policy !== undefined) {
+    if (spec.task.source !== 'chest') throw new TransfusionError('ERR_INVALID_ARG', '--policy applies to chest x-ray data: `run chexpert` or --data with CheXpert or ChestMNIST');
+    spec.task.policy = Object.fromEntries(Object.entries(parseAssignments('--policy', args.policy)).map(([f, p]) => [f, checkOneOf(`--policy ${f}`, p, UNCERTAINTY_POLICIES)]));
+  }
+  if (args['pretrain-data'] !== undefined) {
+    spec.pretrain = { ...spec.pretrain, source: 'files', data: dataSpec(args['pretrain-data'], args['pretrain-format'], '--pretrain-data') };
+    spec.why += ` Pretraining on ${spec.pretrain.data!.path} instead of the embedded source.`;
+  }
+  if (args.data !== undefined) spec.why += ` The task: ${spec.task.data!.path}.`;
+  if (args.augment !== undefined) spec.train.augment = parseAugment(args.augment);
+  if (args['train-size'] !== undefined) spec.task.trainSize = checkInteger('--train-size', args['train-size'], 2);
+  if (args['val-size'] !== undefined) spec.task.valSize = checkInteger('--val-size', args['val-size'], 2);
+  for (const t of [spec.train, spec.pretrain]) {
+    if (args.precision !== undefined) t.precision = checkOneOf('--precision', args.precision, ['fp32', 'bf16'] as const);
+    if (args['channels-last'] !== undefined) t.channelsLast = args['channels-last'];
+  }
+  return spec;
+}

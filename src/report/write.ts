@@ -1,0 +1,75 @@
+// A study's report files from its results alone: report.md, figures/<name>.svg and .png, and report.html with every
+// figure inline. Each file is written atomically, so a reader (or a study writing again after its next run) never
+// sees a torn file.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import type { StudyResults } from '../experiments/study';
+import { writeFileAtomic } from '../io/atomic';
+import { displayName } from './chart';
+import { filterImages, renderFigure, studyFigures } from './figures';
+import { renderHtml, type PageFigure } from './html';
+import { renderReport } from './markdown';
+
+const dataUri = (type: string, data: string | Buffer) => `data:${type};base64,${Buffer.from(data).toString('base64')}`;
+
+/** The SVG's own size (vega writes plain pixel width and height on the root element). */
+function svgSize(svg: string): { width?: number; height?: number } {
+  const root = /<svg[^>]*>/.exec(svg)?.[0] ?? '';
+  const width = Number(/\swidth="([\d.]+)"/.exec(root)?.[1]), height = Number(/\sheight="([\d.]+)"/.exec(root)?.[1]);
+  return Number.isFinite(width) && Number.isFinite(height) ? { width, height } : {};
+}
+
+/** The PNG's size from its IHDR chunk. */
+const pngSize = (png: Buffer) => (png.length >= 24 && png.toString('ascii', 12, 16) === 'IHDR' ? { width: png.readUInt32BE(16), height: png.readUInt32BE(20) } : {});
+
+/** Figure 5's grids, as the page shows them: the PNG the filters analysis wrote, with what each panel is. */
+function filterFigures(outDir: string, r: StudyResults): Map<string, PageFigure> {
+  const figures = new Map<string, PageFigure>();
+  for (const { id, file, model } of filterImages(r)) {
+    const at = path.join(outDir, file);
+    if (!fs.existsSync(at)) continue;
+    const png = fs.readFileSync(at);
+    const change = (r.representations?.filters ?? []).filter((f) => f.model === model).map((f) => `${f.init} ${f.relativeChange.toFixed(3)}`);
+    figures.set(file, {
+      id,
+      title: `Figure 5, ${displayName(r, model)}: conv1 filters before and after training`,
+      caption:
+        'Left to right: random init, random init after training, pretrained init, pretrained after training; each filter scaled ' +
+        `to its own range around grey, the three input channels as RGB.${change.length ? ` Relative change ‖W_trained − W_init‖ / ‖W_init‖: ${change.join(', ')}.` : ''}`,
+      section: 'Figure 5',
+      src: dataUri('image/png', png),
+      ...pngSize(png),
+    });
+  }
+  return figures;
+}
+
+/**
+ * Writes report.md, figures/<name>.svg and .png, and report.html into outDir. Returns the paths written and what vega
+ * warned of while drawing ("<figure>: <warning>"; none is expected).
+ */
+export async function writeReport(outDir: string, results: StudyResults): Promise<{ files: string[]; warnings: string[] }> {
+  const files: string[] = [], warnings: string[] = [];
+  const put = (relative: string, data: string | Uint8Array) => {
+    const file = path.join(outDir, relative);
+    writeFileAtomic(file, data);
+    files.push(file);
+  };
+  fs.mkdirSync(outDir, { recursive: true });
+  const markdown = renderReport(results);
+  put('report.md', markdown);
+  const figures = studyFigures(results);
+  if (figures.length) fs.mkdirSync(path.join(outDir, 'figures'), { recursive: true });
+  const shown: PageFigure[] = [];
+  for (const f of figures) {
+    const { svg, png, warnings: said } = await renderFigure(f.spec);
+    warnings.push(...said.map((w) => `${f.name}: ${w}`));
+    put(path.join('figures', `${f.name}.svg`), svg);
+    put(path.join('figures', `${f.name}.png`), png);
+    shown.push({ id: f.name, title: f.title, caption: f.caption, section: f.section, src: dataUri('image/svg+xml', svg), ...svgSize(svg) });
+  }
+  const filters = filterFigures(outDir, results);
+  put('report.html', renderHtml(markdown, shown, (src) => filters.get(src)));
+  return { files, warnings };
+}

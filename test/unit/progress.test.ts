@@ -1,0 +1,81 @@
+import { progressMode, progressPrinter } from '../../src/cli/progress';
+import type { StudyEvent } from '../../src/experiments/study';
+import type { RunRecord } from '../../src/experiments/study';
+
+const record = (over: Partial<RunRecord> = {}): RunRecord => ({
+  model: 'cbr-small', init: 'transfer', seed: 1, auc: 0.9123, stepsToThreshold: 20, steps: 40, finalLoss: 0.3, wallSeconds: 12.5,
+  imagesPerSecond: 410, curve: [{ step: 40, auc: 0.9123 }], imageSize: 40, ...over,
+});
+
+function capture(mode: 'bar' | 'lines' | 'json', columns = 200) {
+  let text = '';
+  let stdout = '';
+  let clock = 0;
+  const sink = { write: (s: string) => (text += s), columns };
+  const out = { write: (s: string) => (stdout += s) };
+  const print = progressPrinter(sink, mode, out, () => clock);
+  return { print, text: () => text, stdout: () => stdout, tick: (ms: number) => (clock += ms) };
+}
+
+const study: StudyEvent[] = [
+  { type: 'study-start', total: 4, outDir: '/runs/x' },
+  { type: 'run-end', index: 1, total: 4, record: record({ init: 'random', seed: 0 }) },
+  { type: 'run-start', index: 2, total: 4, model: 'cbr-small', init: 'transfer', seed: 1 },
+];
+const step = (n: number): StudyEvent => ({ type: 'train', index: 2, phase: 'run', model: 'cbr-small', event: { kind: 'step', step: n, steps: 40, loss: 0.4567, lr: 1e-3, imagesPerSecond: 512.3 } });
+
+describe('progress output', () => {
+  it('picks bars on a terminal, lines elsewhere, and honours --json and --quiet', () => {
+    expect(progressMode({ isTTY: true }, {})).toBe('bar');
+    expect(progressMode({ isTTY: false }, {})).toBe('lines');
+    expect(progressMode({ isTTY: true }, { json: true })).toBe('json');
+    expect(progressMode({ isTTY: true }, { quiet: true })).toBe('quiet');
+  });
+
+  it('draws a study bar (runs, ETA) and a run bar (step, loss, AUC, images/s) in place on a terminal', () => {
+    const c = capture('bar');
+    study.forEach((e) => c.print(e));
+    c.tick(10_000);
+    c.print(step(10));
+    c.print({ type: 'train', index: 2, phase: 'run', model: 'cbr-small', event: { kind: 'eval', step: 10, loss: 0.5, auc: 0.8771 } });
+    const screen = c.text();
+    const last = screen.slice(screen.lastIndexOf('\x1b[J') + 3).split('\n');
+    expect(last).toHaveLength(2);
+    // 1 run done and a quarter of the next in 10 s: 2.75 runs to go at 8 s each.
+    expect(last[0]).toBe('study [#####---------------] 1/4 runs, 10s elapsed, ETA 22s');
+    expect(last[1]).toBe('run   [#####---------------] cbr-small transfer seed 1 | step 10/40 loss 0.457 AUC 87.7 | 512 img/s | ETA 30s');
+    expect(screen).toContain('run 1/4: cbr-small random seed 0: AUC 91.23 (12.5s, 410 img/s)\n');
+  });
+
+  it('keeps bars within the terminal width', () => {
+    const c = capture('bar', 40);
+    study.forEach((e) => c.print(e));
+    c.print(step(3));
+    const screen = c.text();
+    for (const l of screen.slice(screen.lastIndexOf('\x1b[J') + 3).split('\n')) expect(l.length).toBeLessThanOrEqual(39);
+  });
+
+  it('writes plain lines without control codes when not on a terminal', () => {
+    const c = capture('lines');
+    study.forEach((e) => c.print(e));
+    c.print(step(10));
+    c.print({ type: 'train', index: 2, phase: 'run', model: 'cbr-small', event: { kind: 'eval', step: 20, loss: 0.5, auc: 0.9 } });
+    c.print({ type: 'run-end', index: 2, total: 4, record: record({ resumedFrom: 30 }) });
+    expect(c.text()).not.toContain('\x1b');
+    expect(c.text().split('\n')).toEqual([
+      'study: 4 training runs -> /runs/x',
+      'run 1/4: cbr-small random seed 0: AUC 91.23 (12.5s, 410 img/s)',
+      'run 2/4: cbr-small transfer seed 1: started',
+      '  cbr-small transfer seed 1: step 20 AUC 90.0 loss 0.500',
+      'run 2/4: cbr-small transfer seed 1: AUC 91.23 (12.5s, 410 img/s, resumed at step 30)',
+      '',
+    ]);
+  });
+
+  it('prints one JSON event per line on stdout with --json', () => {
+    const c = capture('json');
+    study.forEach((e) => c.print(e));
+    expect(c.text()).toBe('');
+    expect(c.stdout().trim().split('\n').map((l) => JSON.parse(l).type)).toEqual(['study-start', 'run-end', 'run-start']);
+  });
+});
