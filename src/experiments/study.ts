@@ -368,6 +368,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
     }
     results.finishedAt = new Date().toISOString();
     save();
+    fs.rmSync(path.join(opts.outDir, 'checkpoints'), { recursive: true, force: true });  // every run recorded: none is needed
     // The figures come last: a drawing problem must not cost a finished study its results (`report DIR` redraws).
     try {
       emit({ type: 'report', ...(await writeReport(opts.outDir, results)) });

@@ -122,7 +122,7 @@ export function transfusionDepth(r: StudyResults): Figure | undefined {
     const s = summary(reached.map((x) => x.stepsToThreshold!));
     if (s) rows.push({ kind: 'mean', model, depth: d, mean: s.mean, lo: Math.max(0, s.lo), hi: s.hi, n: s.n });
     for (const x of reached) rows.push({ kind: 'run', model, depth: d, seed: x.seed, value: x.stepsToThreshold });
-    if (reached.length < runs.length) rows.push({ kind: 'never', model, depth: d, value: budget, label: `${runs.length - reached.length}/${runs.length} not reached` });
+    if (reached.length < runs.length) rows.push({ kind: 'never', model, depth: d, value: budget, label: `${runs.length - reached.length}/${runs.length} never` });
   }
   if (!rows.length) return undefined;
   const x = { field: 'depth', type: 'ordinal' as const, sort: order, title: 'Pretrained weights up to (transfused depth)', axis: { labelAngle: 0 } };
@@ -133,7 +133,7 @@ export function transfusionDepth(r: StudyResults): Figure | undefined {
     caption:
       `Pretrained weights are loaded up to and including the named stage, the rest initialised at random (none: random init; all: ` +
       `transfer). Line: mean steps to validation AUC ≥ ${thresholdText(r)} over the seeds that reached it; error bars ±1 std; dots: ` +
-      `single runs; ✕ at the top: seeds that did not reach it within the ${budget}-step budget. Resolution: the evaluation interval ` +
+      `single runs; ✕ at the top, “k/n never”: k of n seeds did not reach it within the ${budget}-step budget. Resolution: the evaluation interval ` +
       `(${r.spec.train.evalEvery} steps).`,
     section: 'Convergence',
     spec: {
@@ -146,7 +146,7 @@ export function transfusionDepth(r: StudyResults): Figure | undefined {
           { transform: only('mean'), mark: { type: 'rule', color: '#4c78a8', strokeWidth: 1.5 }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' } } },
           { transform: only('run'), mark: { type: 'point', filled: true, size: 22, color: '#222', opacity: 0.6 }, encoding: { x, y: { ...y, field: 'value' } } },
           { transform: only('never'), mark: { type: 'point', shape: 'cross', size: 110, color: '#d03030', filled: true, opacity: 1, angle: 45 }, encoding: { x, y: { ...y, field: 'value' } } },
-          { transform: only('never'), mark: { type: 'text', align: 'left', baseline: 'middle', dx: 10, fontSize: 11, color: '#b03030' }, encoding: { x, y: { ...y, field: 'value' }, text: { field: 'label' } } },
+          { transform: only('never'), mark: { type: 'text', align: 'center', baseline: 'top', dy: 9, fontSize: 11, color: '#b03030' }, encoding: { x, y: { ...y, field: 'value' }, text: { field: 'label' } } },
         ],
       },
     },

@@ -111,7 +111,7 @@ describe('runs that survive', () => {
     expect(science(done)).toEqual(science(read(whole)));
     expect(done.finishedAt).toBeDefined();
     expect(fs.existsSync(path.join(out, '.lock'))).toBe(false);
-    expect(fs.readdirSync(path.join(out, 'checkpoints'))).toEqual([]);  // each removed once its run was recorded
+    expect(fs.existsSync(path.join(out, 'checkpoints'))).toBe(false);  // each removed once its run was recorded
     // Flags that would change the study are refused, not ignored.
     const changed = spawnSync(process.execPath, [bin, 'run', '--resume', out, '--models', 'cbr-small'], { encoding: 'utf8' });
     expect(changed.status).toBe(2);

@@ -103,7 +103,7 @@ describe('studyFigures', () => {
     }
     // Random init: 0.84 +- 0.03 over three seeds against a threshold of 0.85: two seeds never reach it.
     expect(TRANSFUSION.random.auc).toBeLessThan(r.spec.threshold);
-    expect(one(f, { kind: 'never', model: 'CBR-Small', depth: 'none' })).toMatchObject({ label: '2/3 not reached', value: r.spec.train.steps });
+    expect(one(f, { kind: 'never', model: 'CBR-Small', depth: 'none' })).toMatchObject({ label: '2/3 never', value: r.spec.train.steps });
     expect(one(f, { kind: 'mean', model: 'CBR-Small', depth: 'none' }).n).toBe(1);
     expect(find(f, { model: 'CBR-Small', depth: 'conv1' })).toHaveLength(0);
   });
