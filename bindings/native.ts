@@ -104,8 +104,8 @@ export interface NativeModelOptions {
 export interface ComputeOptions {
   /** NHWC memory format for 4-D weights and inputs. */
   channelsLast?: boolean;
-  /** "bf16": autocast convs and matmuls to bfloat16 (weights stay fp32). Default "fp32". */
-  precision?: 'fp32' | 'bf16';
+  /** "bf16": autocast convs and matmuls to bfloat16 (weights stay fp32); "tf32": TF32 matmuls and convs on CUDA (on CPU as fp32). Default "fp32" (TF32 off). */
+  precision?: 'fp32' | 'tf32' | 'bf16';
 }
 
 /** A dense float32 tensor crossing the boundary: row-major data and its shape. */

@@ -149,7 +149,9 @@ std::vector<float> meanColour(const Dataset& data); // (count, channels), in the
 // How a model computes: settings of training and inference that matter on a GPU (on CPU, correct is enough).
 struct ComputeOptions {
   bool channelsLast = false;       // NHWC memory format for 4-D weights and inputs
-  std::string precision = "fp32";  // "fp32" or "bf16" (autocast: matmuls and convs in bfloat16, weights in fp32)
+  // "fp32"; "tf32" (CUDA: TF32 matmuls and convs; on CPU the same as fp32); "bf16" (autocast: matmuls and convs in
+  // bfloat16, weights in fp32)
+  std::string precision = "fp32";
 };
 // Eval-mode output of a (N, 3, H, W) batch: the logits, or the named stage's activations.
 TensorData forward(Model& model, const TensorData& input, const std::string& stage, const ComputeOptions& compute,

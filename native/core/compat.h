@@ -63,25 +63,27 @@ class AutocastGuard {
   at::ScalarType previous_ = at::kBFloat16;
 };
 
-// TF32 off for cuDNN convolutions and cuBLAS matmuls while the guard lives (process-wide, as the settings are), then
-// the previous settings back: similarity work wants activations in full float32. The setters exist in 1.13 and 2.x.
-class Tf32Off {
+// TF32 on or off for cuDNN convolutions and cuBLAS matmuls while the guard lives (process-wide, as the settings are),
+// then the previous settings back: similarity work wants full float32, `precision: "tf32"` training allows TF32. The
+// setters exist in 1.13 and 2.x.
+class Tf32Scope {
  public:
-  explicit Tf32Off(bool active) : active_(active) {
+  // active: a CUDA job (TF32 is a GPU setting); allow: whether cuBLAS and cuDNN may use TF32 until the scope ends.
+  Tf32Scope(bool active, bool allow) : active_(active) {
     if (!active_) return;
     auto& ctx = at::globalContext();
     cudnn_ = ctx.allowTF32CuDNN();
     cublas_ = ctx.allowTF32CuBLAS();
-    ctx.setAllowTF32CuDNN(false);
-    ctx.setAllowTF32CuBLAS(false);
+    ctx.setAllowTF32CuDNN(allow);
+    ctx.setAllowTF32CuBLAS(allow);
   }
-  ~Tf32Off() {
+  ~Tf32Scope() {
     if (!active_) return;
     at::globalContext().setAllowTF32CuDNN(cudnn_);
     at::globalContext().setAllowTF32CuBLAS(cublas_);
   }
-  Tf32Off(const Tf32Off&) = delete;
-  Tf32Off& operator=(const Tf32Off&) = delete;
+  Tf32Scope(const Tf32Scope&) = delete;
+  Tf32Scope& operator=(const Tf32Scope&) = delete;
 
  private:
   bool active_, cudnn_ = false, cublas_ = false;

@@ -58,7 +58,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('weights', { type: 'string', array: true, describe: 'Your pretrained weights for a model\'s transfer arm: MODEL=PATH (.pth/.pt or .safetensors); repeatable' })
     .option('device', { type: 'string', describe: 'cpu or cuda (default: the preset\'s)' })
     .option('threads', { type: 'number', describe: 'LibTorch threads (default: available cores)' })
-    .option('precision', { type: 'string', describe: 'fp32 (default) or bf16 (autocast; for a GPU)' })
+    .option('precision', { type: 'string', describe: 'fp32 (default), tf32 (CUDA: TF32 matmuls and convs) or bf16 (autocast; for a GPU)' })
     .option('channels-last', { type: 'boolean', describe: 'NHWC weights and inputs (for a GPU)' })
     .option('data', { type: 'string', describe: 'Your dataset instead of the embedded task: a folder or file (see --format)' })
     .option('format', { type: 'string', describe: `Format of --data: ${DATA_FORMATS.join(', ')} (default: detected)` })
@@ -145,7 +145,7 @@ export function studySpecOf(args: Parsed, argv: string[]): StudySpec {
   if (args['train-size'] !== undefined) spec.task.trainSize = checkInteger('--train-size', args['train-size'], 2);
   if (args['val-size'] !== undefined) spec.task.valSize = checkInteger('--val-size', args['val-size'], 2);
   for (const t of [spec.train, spec.pretrain]) {
-    if (args.precision !== undefined) t.precision = checkOneOf('--precision', args.precision, ['fp32', 'bf16'] as const);
+    if (args.precision !== undefined) t.precision = checkOneOf('--precision', args.precision, ['fp32', 'tf32', 'bf16'] as const);
     if (args['channels-last'] !== undefined) t.channelsLast = args['channels-last'];
   }
   return spec;

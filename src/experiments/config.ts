@@ -53,7 +53,7 @@ const training = {
   momentum: { type: 'number', minimum: 0, maximum: 1 },
   evalEvery: integer(),
   channelsLast: { type: 'boolean' },
-  precision: { enum: ['fp32', 'bf16'] },
+  precision: { enum: ['fp32', 'tf32', 'bf16'] },
   augment: {
     type: 'object',
     additionalProperties: false,

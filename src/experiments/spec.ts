@@ -31,7 +31,7 @@ export interface TrainingSpec {
   /** NHWC weights and inputs (a GPU setting). */
   channelsLast?: boolean;
   /** "bf16" autocast (a GPU setting). */
-  precision?: 'fp32' | 'bf16';
+  precision?: 'fp32' | 'tf32' | 'bf16';
   batchSize: number;
   optimizer: 'sgd' | 'adam';
   schedule: ScheduleSpec;

@@ -38,7 +38,7 @@ std::vector<StageComparison> compareModelsImpl(const std::vector<Model*>& models
   torch::NoGradGuard noGrad;
   bool onGpu = false;
   for (Model* m : models) onGpu = onGpu || m->device.is_cuda();
-  compat::Tf32Off fullFloat32(onGpu);
+  compat::Tf32Scope fullFloat32(onGpu, /*allow=*/false);
   for (Model* m : models) m->net->eval();
   for (int64_t begin = 0, batch = 0; begin < n; begin += o.batchSize, ++batch) {
     job.check();

@@ -2,9 +2,18 @@
 
 namespace tn {
 
-ComputeScope::ComputeScope(Model& model, const ComputeOptions& o) : model_(model), channelsLast_(o.channelsLast) {
-  if (o.precision != "fp32" && o.precision != "bf16")
-    throw invalidArg("Expected `precision` to be \"fp32\" or \"bf16\" but received \"" + o.precision + "\"");
+namespace {
+const std::string& checked(const std::string& precision) {
+  if (precision != "fp32" && precision != "tf32" && precision != "bf16")
+    throw invalidArg("Expected `precision` to be \"fp32\", \"tf32\" or \"bf16\" but received \"" + precision + "\"");
+  return precision;
+}
+}  // namespace
+
+ComputeScope::ComputeScope(Model& model, const ComputeOptions& o)
+    : model_(model), channelsLast_(o.channelsLast), tf32_(model.device.is_cuda(), checked(o.precision) == "tf32") {
+  // Fixed shapes through a job: let cuDNN time its algorithms once and keep the fastest.
+  if (model.device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
   // Weights follow the requested format; the other one is restored too, so a model alternates freely.
   const auto format = channelsLast_ ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
   torch::NoGradGuard noGrad;

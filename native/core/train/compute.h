@@ -1,4 +1,5 @@
-// Applies ComputeOptions for the length of a job: channels-last weights and inputs, and bf16 autocast.
+// Applies ComputeOptions for the length of a job: channels-last weights and inputs, bf16 autocast, TF32 on or off (a
+// CUDA setting: "tf32" allows it, "fp32" and "bf16" keep full float32 matmuls), cuDNN's benchmark mode on CUDA.
 #pragma once
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@ class ComputeScope {
  private:
   Model& model_;
   bool channelsLast_;
+  compat::Tf32Scope tf32_;
   std::optional<compat::AutocastGuard> autocast_;
 };
 

@@ -1,0 +1,147 @@
+// `transfusion-native bench`: training throughput per model (images/s after warm-up, TFLOP/s where the FLOPs are
+// counted) and similarity throughput (pairs/s at a stated size); with --vs-python, the same training step in PyTorch
+// from Python (bench/train_step.py) in the same invocation, alternated round by round, and the ratio addon/python.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+import { packageRoot } from '../../bindings/native';
+import { generateRetina } from '../data/embedded';
+import { TransfusionError } from '../errors';
+import { createModel, listModels } from '../models';
+import { getThreads, versions } from '../runtime';
+import { similarityBatch, type ActivationArray } from '../similarity/similarity';
+import { train } from '../train';
+
+export interface BenchOptions {
+  device: string;
+  models: string[];
+  batch: number;
+  /** Image side in pixels (raised to a model's minimum, e.g. 75 for Inception-v3). */
+  size: number;
+  precision: 'fp32' | 'tf32' | 'bf16';
+  channelsLast: boolean;
+  steps: number;
+  warmup: number;
+  /** Rounds alternating addon and python; the best round of each counts. */
+  rounds: number;
+  /** The interpreter for --vs-python (undefined: no python peer). */
+  python?: string;
+  /** Similarity: pairs of (datapoints x neurons) per side; 0 pairs skips it. */
+  similarity: { pairs: number; datapoints: number; neurons: number };
+}
+
+export interface TrainingBench {
+  model: string;
+  batch: number;
+  size: number;
+  imagesPerSecond: number;
+  /** Forward FLOPs of one image, as the python peer counts them (conv and linear layers); null without it. */
+  flopsPerImage: number | null;
+  /** Achieved training TFLOP/s, taking a training step as 3x the forward FLOPs. */
+  tflops: number | null;
+  python?: { imagesPerSecond: number; torch: string; device: string };
+  /** addon / python images/s. */
+  ratio?: number;
+}
+
+export interface BenchResults {
+  device: string;
+  precision: string;
+  channelsLast: boolean;
+  threads: number;
+  torch: string;
+  training: TrainingBench[];
+  similarity?: { pairs: number; datapoints: number; neurons: number; seconds: number; pairsPerSecond: number; route: string };
+}
+
+interface PeerResult {
+  images_per_second: number;
+  flops_per_image: number;
+  torch: string;
+  device: string;
+}
+
+function pythonStep(o: BenchOptions, model: string, size: number): PeerResult {
+  const script = path.join(packageRoot(), 'bench', 'train_step.py');
+  const args = [script, '--model', model, '--batch', o.batch, '--size', size, '--steps', o.steps, '--warmup', o.warmup, '--threads', getThreads(),
+    '--device', o.device, '--precision', o.precision, ...(o.channelsLast ? ['--channels-last'] : [])].map(String);
+  const r = spawnSync(o.python!, args, { encoding: 'utf8' });
+  if (r.status !== 0)
+    throw new TransfusionError('ERR_PYTHON', `${o.python} ${path.relative(process.cwd(), script)} --model ${model} failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerResult;
+}
+
+async function addonStep(o: BenchOptions, model: string, size: number): Promise<number> {
+  // At least 16 images, so the validation pass that ends train() sees both classes.
+  const data = await generateRetina({ count: Math.max(o.batch, 16), size, seed: 0, gradeWeights: [1, 0, 1, 0, 0] });
+  // Inception-v3's auxiliary classifier needs 299 px; below that it is left out (as in studies), in both peers.
+  const net = createModel(model, { numClasses: 1, seed: 0, device: o.device, ...(model === 'inception_v3' ? { auxLogits: size >= 299 } : {}) });
+  try {
+    const settings = { batchSize: o.batch, optimizer: 'sgd' as const, momentum: 0.9, weightDecay: 1e-4, precision: o.precision, channelsLast: o.channelsLast, evalBatchSize: o.batch };
+    const schedule = { kind: 'constant' as const, lr: 0.01 };
+    if (o.warmup > 0) await train(net, { train: data, val: data }, { ...settings, steps: o.warmup, schedule });
+    const r = await train(net, { train: data, val: data }, { ...settings, steps: o.steps, schedule });
+    return r.imagesPerSecond;  // training steps only: the validation pass at the end is not counted
+  } finally {
+    net.dispose();
+    data.dispose();
+  }
+}
+
+/** A seeded (N, P) float32 array: shared latent signal plus noise, so the pair has non-trivial correlations. */
+function activations(n: number, p: number, seed: number, latent: Float32Array): ActivationArray {
+  let s = (seed * 2654435761) >>> 0;
+  const rand = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296) * 2 - 1;
+  const data = new Float32Array(n * p);
+  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) data[i * p + j] = latent[i * 8 + (j % 8)] * (j % 3) + rand();
+  return { data, shape: [n, p] };
+}
+
+export async function runBench(o: BenchOptions, onLine: (text: string) => void = () => {}): Promise<BenchResults> {
+  const known = new Map(listModels().map((m) => [m.name, m] as const));
+  for (const m of o.models)
+    if (!known.has(m)) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--models\` to be model names from: ${[...known.keys()].join(', ')} but received "${m}"`);
+  const results: BenchResults = { device: o.device, precision: o.precision, channelsLast: o.channelsLast, threads: getThreads(), torch: versions().torch, training: [] };
+  onLine(`bench on ${o.device}, ${results.threads} thread(s), LibTorch ${results.torch}, ${o.precision}${o.channelsLast ? ', channels-last' : ''}${o.python ? `; peer: ${o.python}` : ''}`);
+  for (const model of o.models) {
+    const size = Math.max(o.size, known.get(model)!.minInputSize);
+    const addon: number[] = [], peer: PeerResult[] = [];
+    for (let round = 0; round < o.rounds; round++) {
+      addon.push(await addonStep(o, model, size));
+      if (o.python) peer.push(pythonStep(o, model, size));
+    }
+    const best = Math.max(...addon);
+    const py = peer.length ? peer.reduce((a, b) => (b.images_per_second > a.images_per_second ? b : a)) : undefined;
+    const flops = py?.flops_per_image ?? null;
+    const row: TrainingBench = {
+      model, batch: o.batch, size, imagesPerSecond: best, flopsPerImage: flops, tflops: flops === null ? null : (3 * flops * best) / 1e12,
+      ...(py ? { python: { imagesPerSecond: py.images_per_second, torch: py.torch, device: py.device }, ratio: best / py.images_per_second } : {}),
+    };
+    results.training.push(row);
+    onLine(
+      `${model.padEnd(18)} batch ${o.batch} ${size}px: ${best.toFixed(1)} img/s` +
+        (row.tflops !== null ? `, ${row.tflops.toFixed(3)} TFLOP/s` : '') +
+        (row.python ? ` | python ${row.python.imagesPerSecond.toFixed(1)} img/s | addon/python ${row.ratio!.toFixed(3)}` : ''),
+    );
+  }
+  const { pairs, datapoints, neurons } = o.similarity;
+  if (pairs > 0) {
+    const latent = Float32Array.from({ length: datapoints * 8 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+    const inputs = Array.from({ length: 2 * pairs }, (_, k) => activations(datapoints, neurons, k + 1, latent));
+    const index = Array.from({ length: pairs }, (_, k) => [2 * k, 2 * k + 1] as [number, number]);
+    await similarityBatch(inputs.slice(0, 2), [[0, 1]], { device: o.device });  // warm-up
+    const t0 = process.hrtime.bigint();
+    const r = await similarityBatch(inputs, index, { device: o.device });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    results.similarity = { pairs, datapoints, neurons, seconds, pairsPerSecond: pairs / seconds, route: r[0].route };
+    onLine(`similarity: ${pairs} pairs of ${datapoints} x ${neurons} per side in ${seconds.toFixed(2)}s: ${(pairs / seconds).toFixed(2)} pairs/s (${r[0].route})`);
+  }
+  return results;
+}
+
+/** The first interpreter that imports torch: the one given, else python3 on PATH, else Debian's /usr/bin/python3. */
+export function findPython(given?: string): string {
+  const candidates = given ? [given] : ['python3', '/usr/bin/python3'];
+  for (const py of candidates) if (spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) return py;
+  throw new TransfusionError('ERR_PYTHON', `--vs-python needs a Python with torch: tried ${candidates.join(', ')} (on Debian: apt-get install python3-torch python3-torchvision)`);
+}

@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
+const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, TRANSFUSION_THREADS: '2' } });
+
+describe('transfusion-native bench', () => {
+  it('measures training against PyTorch from Python in one invocation, with FLOPs counted, and similarity throughput', () => {
+    const r = cli('bench', '--models', 'cbr-tiny', '--batch', '8', '--size', '32', '--steps', '2', '--warmup', '1', '--rounds', '1', '--vs-python', '--python', '/usr/bin/python3', '--cca', '2x1000x32', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ device: 'cpu', precision: 'fp32', channelsLast: false, threads: 2, torch: expect.stringMatching(/^1\.13/) });
+    const [row] = out.training;
+    expect(row).toMatchObject({ model: 'cbr-tiny', batch: 8, size: 32, python: { torch: expect.stringMatching(/^1\.13/), device: 'cpu' } });
+    expect(row.imagesPerSecond).toBeGreaterThan(0);
+    expect(row.python.imagesPerSecond).toBeGreaterThan(0);
+    expect(row.ratio).toBeCloseTo(row.imagesPerSecond / row.python.imagesPerSecond, 10);
+    // CBR-Tiny's forward FLOPs at 32 px, by hand: 5x5 same-padded convs at 32, 16, 8 and 4 px (a 3x3/2 pool after each),
+    // and the 256 -> 1 head; the peer counts them with forward hooks.
+    const conv = (cin: number, cout: number, side: number) => 2 * cout * side * side * cin * 25;
+    const flops = conv(3, 32, 32) + conv(32, 64, 16) + conv(64, 128, 8) + conv(128, 256, 4) + 2 * 256;
+    expect(row.flopsPerImage).toBe(flops);
+    expect(row.tflops).toBeCloseTo((3 * flops * row.imagesPerSecond) / 1e12, 12);
+    expect(out.similarity).toMatchObject({ pairs: 2, datapoints: 1000, neurons: 32, route: expect.stringMatching(/^gram\//) });
+    expect(out.similarity.pairsPerSecond).toBeCloseTo(2 / out.similarity.seconds, 10);
+  }, 120000);
+
+  it('raises the size to what a model needs, and names bad arguments', () => {
+    const r = cli('bench', '--models', 'inception_v3', '--batch', '2', '--size', '32', '--steps', '1', '--warmup', '0', '--rounds', '1', '--cca', '0', '--json');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).training[0].size).toBe(75);
+    expect(JSON.parse(r.stdout).similarity).toBeUndefined();
+    const cca = cli('bench', '--cca', '8x20000');
+    expect(cca.status).toBe(2);
+    expect(cca.stderr).toContain('Expected `--cca` as PAIRSxDATAPOINTSxNEURONS (e.g. 8x20000x512) or 0 but received "8x20000"');
+    const model = cli('bench', '--models', 'vgg16', '--cca', '0');
+    expect(model.status).toBe(2);
+    expect(model.stderr).toContain('Expected `--models` to be model names from: cbr-larget');
+  }, 120000);
+});
