@@ -36,11 +36,14 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride)
                                                                       torch::nn::BatchNorm2d(planes * 4)));
 }
 
+// ReLUs and the residual sum in place, as torchvision's: BatchNorm's outputs are fresh tensors that autograd does not
+// need afterwards, so this saves an allocation and a pass over memory per op.
 torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
-  auto out = torch::relu(bn1(conv1(x)));
-  out = torch::relu(bn2(conv2(out)));
+  auto out = bn1(conv1(x)).relu_();
+  out = bn2(conv2(out)).relu_();
   out = bn3(conv3(out));
-  return torch::relu(out + (downsample ? downsample->forward(x) : x));
+  out += downsample ? downsample->forward(x) : x;
+  return out.relu_();
 }
 
 ResNetImpl::ResNetImpl(const ResNetSpec& spec, int numClasses) : spec_(spec) {
@@ -60,7 +63,7 @@ ResNetImpl::ResNetImpl(const ResNetSpec& spec, int numClasses) : spec_(spec) {
 
 // (N, 3, H, W) -> (N, 64, H/4, W/4)
 torch::Tensor ResNetImpl::stem(torch::Tensor x) {
-  return torch::max_pool2d(torch::relu(bn1_(conv1_(x))), /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
+  return torch::max_pool2d(bn1_(conv1_(x)).relu_(), /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
