@@ -8,7 +8,8 @@ import { DATA_FORMATS } from '../data/files/formats';
 import { EXPERIMENTS } from '../experiments/catalog';
 import { STUDY_CONFIG_SCHEMA } from '../experiments/config';
 import { PRESETS } from '../experiments/presets';
-import { readResults, resumeSpec, runStudy } from '../experiments/study';
+import { mergeShards } from '../experiments/merge';
+import { checkShard, readResults, resumeSpec, runStudy, type Shard } from '../experiments/study';
 import { writeReport } from '../report/write';
 import { listModels } from '../models';
 import { setThreads } from '../runtime';
@@ -21,6 +22,16 @@ export { parseAssignments, parseAugment, parseWeights } from './run-options';
 
 /** What `cca` prints by default, keys exactly as in google/svcca's vocabulary. */
 const CLI_METRICS: readonly Metric[] = ['mean_cca', 'svcca_mean', 'pwcca', 'linear_cka', 'cca_coefficients'];
+
+/** "2/8" -> { index: 2, count: 8 } (0-based index, as Slurm's SLURM_ARRAY_TASK_ID from 0). */
+function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (!m) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--shard\` as INDEX/COUNT with 0 <= INDEX < COUNT (e.g. 0/4) but received "${text}"`);
+  const shard = { index: Number(m[1]), count: Number(m[2]) };
+  if (shard.count < 1 || shard.index >= shard.count)
+    throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--shard\` as INDEX/COUNT with 0 <= INDEX < COUNT (e.g. 0/4) but received "${text}"`);
+  return checkShard(shard);
+}
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
@@ -49,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
             if (args.threads !== undefined) setThreads(checkInteger('--threads', args.threads, 1, 1024));
             const checkpointEvery = args['checkpoint-every'] === undefined ? undefined : checkInteger('--checkpoint-every', args['checkpoint-every'], 0);
             const mode = progressMode(process.stderr, args);
+          const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
             let spec;
             let outDir: string;
             if (args.resume !== undefined) {
@@ -70,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
                 outDir,
                 resume: args.resume !== undefined,
                 checkpointEvery,
+                ...(shard ? { shard } : {}),
                 cacheDir: args['cache-dir'],
                 signal: controller.signal,
                 onProgress: progressPrinter(process.stderr, mode),
@@ -84,12 +97,25 @@ export async function main(argv: string[]): Promise<number> {
         },
       )
       .command(
-        'report <dir>',
-        'Rebuild the report of a run directory from its results.json alone (report.md, report.html, figures/*.svg and *.png) and print report.md',
-        (y) => y.positional('dir', { type: 'string', demandOption: true, describe: 'A run directory' }).example('$0 report runs/quick-2026-11-27T01-27-07', ''),
+        'report <dirs..>',
+        'Rebuild the report of a run directory from its results.json alone (report.md, report.html, figures/*.svg and *.png) and print report.md; ' +
+          'given the run directories of a study\'s shards (run --shard i/N), merge them into --out first',
+        (y) =>
+          y
+            .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'A run directory, or every shard\'s' })
+            .option('out', { type: 'string', describe: 'Where the merged study goes (with several shard directories)' })
+            .example('$0 report runs/quick-2026-11-27T01-27-07', '')
+            .example('$0 report runs/shard-* --out runs/merged', 'Merge the shards of a study run as a job array'),
         async (args) => {
           try {
-            const dir = path.resolve(args.dir);
+            const dirs = (args.dirs as string[]).map((d) => path.resolve(d));
+            let dir = dirs[0];
+            if (dirs.length > 1 || readResults(dirs[0]).shard) {
+              if (args.out === undefined) throw new TransfusionError('ERR_INVALID_ARG', 'Expected `--out` (where the merged study goes) with the shards of a study');
+              dir = path.resolve(args.out);
+              const merged = mergeShards(dirs, dir);
+              process.stderr.write(`merged ${dirs.length} shard(s), ${merged.runs.length} runs, into ${dir}\n`);
+            } else if (args.out !== undefined) throw new TransfusionError('ERR_INVALID_ARG', '`--out` is for merging shards; a single run directory is reported in place');
             const { files, warnings } = await writeReport(dir, readResults(dir));
             for (const w of warnings) process.stderr.write(`transfusion-native: ${w}\n`);
             process.stderr.write(`wrote ${files.length} files: ${path.join(dir, 'report.md')}, ${path.join(dir, 'report.html')}${files.length > 2 ? `, ${path.join(dir, 'figures')}/` : ''}\n`);

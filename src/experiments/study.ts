@@ -70,6 +70,10 @@ export interface StudyResults {
   runs: RunRecord[];
   /** Section 4's analysis of the runs' snapshots, once every run has finished. */
   representations?: RepresentationResults;
+  /** This directory holds one shard of the study (absent: the whole study, or shards merged). */
+  shard?: Shard;
+  /** The shard directories this one was merged from. */
+  mergedFrom?: string[];
   /** A user's dataset: where, its format, the items each split offered, and images left out (--on-bad-image skip). */
   data?: { path: string; format: string; available: { train: number; val: number }; skipped: { where: string; reason: string }[] };
 }
@@ -102,6 +106,22 @@ export interface StudyOptions {
   resume?: boolean;
   /** Write the run in progress's whole training state every N steps (default 100; 0: never). */
   checkpointEvery?: number;
+  /**
+   * Run only shard `index` (0-based) of `count`: every count-th training run of the study, for job arrays. The shards'
+   * run directories merge into the whole study with mergeShards (`report --merge`). Section 4's analysis waits for it.
+   */
+  shard?: Shard;
+}
+
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export function checkShard(shard: Shard): Shard {
+  checkInteger('shard.count', shard.count, 1);
+  checkInteger('shard.index', shard.index, 0, shard.count - 1);
+  return shard;
 }
 
 export const DEFAULT_CHECKPOINT_EVERY = 100;
@@ -183,6 +203,8 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
   const prior = opts.resume ? readResults(opts.outDir) : undefined;
   if (prior && JSON.stringify(prior.spec) !== JSON.stringify(spec))
     throw new TransfusionError('ERR_INVALID_ARG', `The spec differs from the one ${opts.outDir}/results.json records: resume with resumeSpec(outDir)`);
+  if (prior && opts.shard && JSON.stringify(prior.shard) !== JSON.stringify(opts.shard))
+    throw new TransfusionError('ERR_INVALID_ARG', `${opts.outDir} holds ${prior.shard ? `shard ${prior.shard.index}/${prior.shard.count}` : 'the whole study'}, not shard ${opts.shard.index}/${opts.shard.count}`);
   const release = lockRunDir(opts.outDir);
   try {
     return await studyIn(spec, opts, prior, t0);
@@ -198,7 +220,11 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
     const init = parseInit(a.init);
     return { model: modelForInit(a.model.toLowerCase(), init), init };
   });
-  const total = arms.length * spec.seeds.length;
+  const shard = opts.shard ?? prior?.shard;
+  if (shard) checkShard(shard);
+  // A shard takes every count-th run of the study, from its index: models and inits spread over the shards.
+  const inShard = (slot: number) => !shard || (slot - 1) % shard.count === shard.index;
+  const total = Array.from({ length: arms.length * spec.seeds.length }, (_, k) => k + 1).filter(inShard).length;
   const checkpointEvery = checkInteger('checkpointEvery', opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY, 0);
   const analysis = analysisOf(spec.experiment);
   if (analysis) spec.representations ??= { ...DEFAULT_REPRESENTATIONS };
@@ -280,6 +306,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
       // A resumed study's finished runs, from the first save on: nothing recorded is ever dropped.
       runs: prior ? [...prior.runs] : [],
       ...(loadedInfo ? { data: loadedInfo } : {}),
+      ...(shard ? { shard } : {}),
     };
     const save = () => {
       writeFileAtomic(path.join(opts.outDir, 'results.json'), JSON.stringify(results, null, 2));
@@ -311,18 +338,22 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
     };
 
     const finished = (model: string, init: string, seed: number) => prior?.runs.find((r) => r.model === model && r.init === init && r.seed === seed);
+    let slot = 0;  // the run's place in the whole study (1-based): what a shard takes is decided by it
     for (const arm of arms) {
       const model = arm.model;
       const info = registry.get(model)!;
       const size = inputSizeFor(info, task.imageSize, spec.imageSizes);
       const sourceModel = transferSource(model).model;
       const useSource = needsPretrained(arm.init) || (arm.init.kind === 'gabor' && pretrainedAnyway);
-      const allDone = spec.seeds.every((seed) => finished(model, initLabel(arm.init), seed));
-      const pretrained = useSource && !allDone ? await sourceFor(sourceModel) : undefined;
-      const data = allDone ? undefined : await taskAt(size);
-      for (const seed of spec.seeds) {
+      const init = initLabel(arm.init);
+      const slots = spec.seeds.map((seed, k) => ({ seed, slot: slot + k + 1 }));
+      slot += spec.seeds.length;
+      const todo = slots.filter((x) => inShard(x.slot) && !finished(model, init, x.seed));
+      const pretrained = useSource && todo.length ? await sourceFor(sourceModel) : undefined;
+      const data = todo.length ? await taskAt(size) : undefined;
+      for (const { seed, slot: at } of slots) {
+        if (!inShard(at)) continue;
         index += 1;
-        const init = initLabel(arm.init);
         const done = finished(model, init, seed);
         if (done) {
           emit({ type: 'run-end', index, total, record: done });  // resumed: kept as recorded, not run again
@@ -343,7 +374,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         emit({ type: 'run-end', index, total, record });
       }
     }
-    if (analysis) {
+    if (analysis && !shard) {
       // The probe: task images of their own seed, the same for every model at a size.
       const probes = new Map<number, Promise<Dataset>>();
       const probeAt = (size: number) => {

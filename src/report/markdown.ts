@@ -93,6 +93,9 @@ export function renderReport(r: StudyResults): string {
   const lines: string[] = [];
   lines.push(`# Transfusion study \`${s.name}\` (${EXPERIMENTS[s.experiment].figure}: ${EXPERIMENTS[s.experiment].description})`, '');
   lines.push(`${s.why}`, '');
+  if (r.shard)
+    lines.push(`_Shard ${r.shard.index}/${r.shard.count} of the study: its every ${r.shard.count}th run from run ${r.shard.index + 1}. Merge the shards with \`transfusion-native report DIRS.. --out DIR\`._`, '');
+  if (r.mergedFrom) lines.push(`Merged from ${r.mergedFrom.length} shards: ${r.mergedFrom.map((d) => `\`${d}\``).join(', ')}.`, '');
   if (r.data) {
     const d = r.data;
     lines.push(
