@@ -140,6 +140,14 @@ export interface NativeTrainOptions extends ComputeOptions {
   checkpointPath?: string;
   checkpointEvery?: number;
   resume?: boolean;
+  /**
+   * Data parallel: every rank of the group calls train with the same options; each step the batch order draws
+   * batchSize x ranks images and each rank trains on its slice, gradients averaged over ranks in buckets; weights start
+   * from rank 0's; evaluation is gathered, so the metrics cover the whole validation set, the same on every rank.
+   */
+  group?: NativeProcessGroup;
+  /** With a group: BatchNorm statistics over the whole batch (default: per rank, as DDP's). */
+  syncBatchNorm?: boolean;
 }
 
 export interface AugmentOptions {
@@ -170,6 +178,24 @@ export interface MeanVarReport {
   drawn: string[];
   reset: string[];
   kept: string[];
+}
+
+/** How a process joins a data-parallel group (torchrun's MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE). */
+export interface DistributedOptions {
+  /** "gloo" (default; CPU, and CUDA tensors through the host) or "nccl" (not built yet). */
+  backend?: 'gloo' | 'nccl';
+  masterAddr?: string;
+  masterPort?: number;
+  rank: number;
+  worldSize: number;
+  /** Rendezvous and every collective (default 300). */
+  timeoutSeconds?: number;
+}
+
+export interface NativeProcessGroup {
+  info(): { rank: number; size: number };
+  dispose(): void;
+  readonly disposed: boolean;
 }
 
 export interface NativeDataset {
@@ -221,6 +247,7 @@ export interface NativeAddon {
   ): NativeJob<NativeTrainResult>;
   evaluate(model: NativeModel, dataset: NativeDataset, options?: { batchSize?: number } & ComputeOptions): NativeJob<Metrics>;
   forward(model: NativeModel, input: TensorData, options?: { stage?: string } & ComputeOptions): NativeJob<TensorData>;
+  joinProcessGroup(options: DistributedOptions): NativeJob<NativeProcessGroup>;
   createDataset(options: {
     images: TensorData;
     targets: Float32Array;
@@ -260,6 +287,7 @@ export const NATIVE_EXPORTS = [
   'generateChest',
   'chestFindings',
   'openDataset',
+  'joinProcessGroup',
   'train',
   'evaluate',
   'forward',

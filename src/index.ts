@@ -16,6 +16,7 @@ export {
   type UncertaintyPolicy,
   type DatasetInfo,
 } from './data/embedded';
+export { initProcessGroup, distributedFromEnv, ProcessGroup, type DistributedOptions } from './distributed';
 export { train, evaluate, type TrainOptions, type TrainResult, type TrainEvent, type Metrics, type CurvePoint } from './train';
 export { auc, meanStd, stepsToAuc } from './metrics';
 export { learningRates, type ScheduleSpec } from './schedules/lr';

@@ -1,6 +1,7 @@
 // Training and evaluation: the schedule and the data are chosen here, the steps run natively off the event loop.
 import type { ComputeOptions, CurvePoint, Metrics, NativeTrainOptions, NativeTrainResult, TrainEvent } from '../bindings/native';
 import type { Dataset } from './data/embedded';
+import type { ProcessGroup } from './distributed';
 import { checkInteger, checkNumber, checkOneOf } from './errors';
 import { awaitJob } from './job';
 import type { Model } from './models';
@@ -9,7 +10,9 @@ import { learningRates, type ScheduleSpec } from './schedules/lr';
 
 export type { CurvePoint, Metrics, TrainEvent };
 
-export interface TrainOptions extends Omit<NativeTrainOptions, 'learningRates'> {
+export interface TrainOptions extends Omit<NativeTrainOptions, 'learningRates' | 'group'> {
+  /** Data parallel over this group's ranks (see NativeTrainOptions.group). */
+  group?: ProcessGroup;
   steps: number;
   /** A schedule, or an explicit learning rate per step (its length must equal `steps`). */
   schedule: ScheduleSpec | Float64Array | number[];
@@ -40,9 +43,9 @@ export async function train(
     ? Float64Array.from(options.schedule)
     : learningRates(options.schedule, steps);
   if (lrs.length !== steps) checkInteger('schedule.length (must equal steps)', lrs.length, steps, steps);
-  const { schedule: _schedule, steps: _steps, ...rest } = options;
+  const { schedule: _schedule, steps: _steps, group, ...rest } = options;
   const result = await awaitJob(
-    () => addon().train(model.native, data.train.native, data.val.native, { ...rest, learningRates: lrs }, opts.onProgress),
+    () => addon().train(model.native, data.train.native, data.val.native, { ...rest, ...(group ? { group: group.native } : {}), learningRates: lrs }, opts.onProgress),
     opts.signal,
   );
   return { ...result, losses: Array.from(result.losses) };

@@ -181,6 +181,17 @@ struct MappedDatasetOptions {
 };
 std::shared_ptr<Dataset> openMappedDataset(const MappedDatasetOptions& options);
 
+// ---- distributed ----------------------------------------------------------------------------------------------
+// How a process joins a data-parallel group: torchrun's variables (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE).
+struct DistributedOptions {
+  std::string backend = "gloo";  // "gloo" (CPU, or CUDA tensors through the host) or "nccl" (CUDA)
+  std::string masterAddr = "127.0.0.1";
+  int masterPort = 29500;
+  int rank = 0, worldSize = 1;
+  double timeoutSeconds = 300;  // rendezvous and every collective
+};
+class ProcessGroup;  // core/dist/group.h
+
 struct TrainOptions {
   std::vector<double> learningRates;  // one per step: the number of steps is its length
   int batchSize = 32;
@@ -200,6 +211,10 @@ struct TrainOptions {
   std::string checkpointPath;
   int checkpointEvery = 0;
   bool resume = false;
+  // Data parallel: every rank runs trainModel with the same options and seed; each step the sampler draws
+  // batchSize x group size images and each rank trains on its own slice (batchSize per rank), gradients averaged.
+  std::shared_ptr<ProcessGroup> group;
+  bool syncBatchNorm = false;  // BatchNorm statistics over the whole batch (default: per rank, as DDP's)
 };
 struct Metrics {
   std::string task;
@@ -221,6 +236,11 @@ struct TrainResult {
   double wallSeconds = 0, imagesPerSecond = 0;
   int64_t resumedFrom = 0;  // the step a checkpoint brought this run to (0: trained from the start)
 };
+// [blocking] Joins a process group; see core/dist/group.h.
+std::shared_ptr<ProcessGroup> joinProcessGroup(const DistributedOptions& options);
+int groupRank(const ProcessGroup& group);
+int groupSize(const ProcessGroup& group);
+
 TrainResult train(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
                   const JobControl& job);
 Metrics evaluate(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job);

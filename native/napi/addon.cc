@@ -113,7 +113,9 @@ Napi::Value train(const Napi::CallbackInfo& info) {
     auto model = ModelHandle::from(info[0], "model");
     auto trainSet = DatasetHandle::from(info[1], "trainSet");
     auto valSet = DatasetHandle::from(info[2], "valSet");
-    const tn::TrainOptions options = trainOptions(info[3]);
+    tn::TrainOptions options = trainOptions(info[3]);
+    if (info[3].IsObject() && !info[3].As<Napi::Object>().Get("group").IsUndefined())
+      options.group = GroupHandle::from(info[3].As<Napi::Object>().Get("group"), "group");
     auto hold = tn::reserve(model);
     return startJob(env, info[4], [model, hold, trainSet, valSet, options](const tn::JobControl& job) -> Settle {
       auto result = std::make_shared<tn::TrainResult>(tn::train(*model, *trainSet, *valSet, options, job));
@@ -246,6 +248,19 @@ Napi::Value readNpy(const Napi::CallbackInfo& info) {
   });
 }
 
+// [async] joinProcessGroup({ backend, masterAddr, masterPort, rank, worldSize, timeoutSeconds }) -> Job<NativeProcessGroup>.
+// Resolves once every rank has joined; rejects ERR_DISTRIBUTED (naming the address) when they do not within the timeout.
+Napi::Value joinProcessGroup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const tn::DistributedOptions options = distributedOptions(info[0]);
+    return startJob(env, env.Undefined(), [options](const tn::JobControl&) -> Settle {
+      auto group = tn::joinProcessGroup(options);
+      return [group](Napi::Env e) -> Napi::Value { return GroupHandle::wrap(e, group); };
+    });
+  });
+}
+
 // createDataset({ images: { data, shape: [N, 3, H, W] }, targets: Float32Array, task, outputs }) -> NativeDataset.
 // Images are used as given (normalise them first). Throws ERR_INVALID_ARG naming the bad field or target.
 Napi::Value createDataset(const Napi::CallbackInfo& info) {
@@ -281,6 +296,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->modelConstructor = Napi::Persistent(ModelHandle::define(env));
   data->datasetConstructor = Napi::Persistent(DatasetHandle::define(env));
+  data->groupConstructor = Napi::Persistent(GroupHandle::define(env));
   env.SetInstanceData(data);
 
   exports.Set("version", Napi::Function::New(env, version, "version"));
@@ -295,6 +311,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("generateChest", Napi::Function::New(env, generateChest, "generateChest"));
   exports.Set("chestFindings", Napi::Function::New(env, chestFindings, "chestFindings"));
   exports.Set("train", Napi::Function::New(env, train, "train"));
+  exports.Set("joinProcessGroup", Napi::Function::New(env, joinProcessGroup, "joinProcessGroup"));
   exports.Set("evaluate", Napi::Function::New(env, evaluate, "evaluate"));
   exports.Set("forward", Napi::Function::New(env, forward, "forward"));
   exports.Set("createDataset", Napi::Function::New(env, createDataset, "createDataset"));

@@ -149,10 +149,23 @@ tn::TrainOptions trainOptions(Napi::Value value) {
   t.checkpointPath = text(o, "checkpointPath", "");
   t.checkpointEvery = integer(o, "checkpointEvery", 0, 0, 1 << 30);
   t.resume = flag(o, "resume", false);
+  t.syncBatchNorm = flag(o, "syncBatchNorm", false);
   if (t.checkpointEvery > 0 && t.checkpointPath.empty())
     throw tn::invalidArg("Expected `checkpointPath` with `checkpointEvery` (where to write the checkpoints)");
   if (t.resume && t.checkpointPath.empty()) throw tn::invalidArg("Expected `checkpointPath` with `resume` (the checkpoint to resume from)");
   return t;
+}
+
+tn::DistributedOptions distributedOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "process group options");
+  tn::DistributedOptions d;
+  d.backend = text(o, "backend", d.backend);
+  d.masterAddr = text(o, "masterAddr", d.masterAddr);
+  d.masterPort = integer(o, "masterPort", d.masterPort, 1, 65535);
+  d.worldSize = integer(o, "worldSize", d.worldSize, 1, 1 << 20);
+  d.rank = integer(o, "rank", d.rank, 0, d.worldSize - 1);
+  d.timeoutSeconds = number(o, "timeoutSeconds", d.timeoutSeconds, 0.001, 1e7, false);
+  return d;
 }
 
 tn::RetinaOptions retinaOptions(Napi::Value value) {

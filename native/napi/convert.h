@@ -10,6 +10,7 @@ namespace tn::napi {
 // Reading options. `where` prefixes messages, e.g. "train options".
 tn::ModelOptions modelOptions(Napi::Value value);
 tn::TrainOptions trainOptions(Napi::Value value);
+tn::DistributedOptions distributedOptions(Napi::Value value);
 tn::RetinaOptions retinaOptions(Napi::Value value);
 tn::ChestOptions chestOptions(Napi::Value value);
 tn::NaturalOptions naturalOptions(Napi::Value value);

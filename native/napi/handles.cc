@@ -78,6 +78,7 @@ std::vector<typename Napi::ObjectWrap<Self>::PropertyDescriptor> Handle<Self, T>
 }
 
 template class Handle<ModelHandle, tn::Model>;
+template class Handle<GroupHandle, tn::ProcessGroup>;
 template class Handle<DatasetHandle, tn::Dataset>;
 
 // ---- models ----------------------------------------------------------------------------------------------------
@@ -224,6 +225,25 @@ Napi::Value DatasetHandle::grades(const Napi::CallbackInfo& info) {
 // meanColour() -> Float32Array (count x channels) of per-image channel means, in normalised units
 Napi::Value DatasetHandle::meanColour(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&] { return float32ArrayOf(info.Env(), tn::meanColour(*get(info.Env()))); });
+}
+
+// ---- process groups --------------------------------------------------------------------------------------------
+
+Napi::Function GroupHandle::define(Napi::Env env) {
+  auto properties = lifetimeProperties();
+  properties.push_back(InstanceMethod<&GroupHandle::info>("info"));
+  return DefineClass(env, "NativeProcessGroup", properties);
+}
+
+// info() -> { rank, size }
+Napi::Value GroupHandle::info(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&] {
+    const auto group = get(info.Env());
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("rank", tn::groupRank(*group));
+    o.Set("size", tn::groupSize(*group));
+    return o;
+  });
 }
 
 }  // namespace tn::napi

@@ -15,6 +15,7 @@ int64_t liveHandles();
 struct AddonData {
   Napi::FunctionReference modelConstructor;
   Napi::FunctionReference datasetConstructor;
+  Napi::FunctionReference groupConstructor;
 };
 
 // What every handle shares. Self supplies kWhat ("model"), kFrom (where valid ones come from) and
@@ -71,6 +72,18 @@ class DatasetHandle : public Handle<DatasetHandle, tn::Dataset> {
   Napi::Value targets(const Napi::CallbackInfo& info);
   Napi::Value grades(const Napi::CallbackInfo& info);
   Napi::Value meanColour(const Napi::CallbackInfo& info);
+};
+
+class GroupHandle : public Handle<GroupHandle, tn::ProcessGroup> {
+ public:
+  static constexpr const char* kWhat = "process group";
+  static constexpr const char* kFrom = "a process group from joinProcessGroup()";
+  static Napi::FunctionReference& constructorIn(AddonData& data) { return data.groupConstructor; }
+  static Napi::Function define(Napi::Env env);
+  using Handle::Handle;
+
+ private:
+  Napi::Value info(const Napi::CallbackInfo& info);
 };
 
 }  // namespace tn::napi

@@ -1,5 +1,6 @@
 #include "core/models/cbr.h"
 
+#include "core/dist/group.h"
 #include "core/models/init.h"
 
 namespace tn {
@@ -29,7 +30,7 @@ CbrBlockImpl::CbrBlockImpl(int64_t in, int64_t out, int kernel, Padding padding,
 }
 
 torch::Tensor CbrBlockImpl::forward(torch::Tensor x) {
-  x = torch::relu(bn(conv(x)));
+  x = torch::relu(batchNorm(bn, conv(x)));
   return pool ? pool(x) : x;
 }
 

@@ -1,5 +1,6 @@
 #include "core/models/inception.h"
 
+#include "core/dist/group.h"
 #include "core/error.h"
 #include "core/models/init.h"
 
@@ -119,7 +120,7 @@ BasicConv2dImpl::BasicConv2dImpl(int64_t in, int64_t out, std::vector<int64_t> k
   bn = register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(out).eps(0.001)));
 }
 
-torch::Tensor BasicConv2dImpl::forward(torch::Tensor x) { return torch::relu(bn(conv(x))); }
+torch::Tensor BasicConv2dImpl::forward(torch::Tensor x) { return torch::relu(batchNorm(bn, conv(x))); }
 
 InceptionV3Impl::InceptionV3Impl(int numClasses, bool auxLogits, double dropout) {
   // The stem convs are registered under torchvision's names directly (a BasicConv2d each), so their parameters are

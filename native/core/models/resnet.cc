@@ -1,5 +1,6 @@
 #include "core/models/resnet.h"
 
+#include "core/dist/group.h"
 #include "core/models/init.h"
 
 namespace tn {
@@ -39,10 +40,15 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride)
 // ReLUs and the residual sum in place, as torchvision's: BatchNorm's outputs are fresh tensors that autograd does not
 // need afterwards, so this saves an allocation and a pass over memory per op.
 torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
-  auto out = bn1(conv1(x)).relu_();
-  out = bn2(conv2(out)).relu_();
-  out = bn3(conv3(out));
-  out += downsample ? downsample->forward(x) : x;
+  auto out = batchNorm(bn1, conv1(x)).relu_();
+  out = batchNorm(bn2, conv2(out)).relu_();
+  out = batchNorm(bn3, conv3(out));
+  if (downsample) {  // (conv, bn), called one by one so the BatchNorm can be synchronised
+    torch::nn::BatchNorm2d bn(std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(downsample->ptr(1)));
+    out += batchNorm(bn, std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(downsample->ptr(0))->forward(x));
+  } else {
+    out += x;
+  }
   return out.relu_();
 }
 
@@ -63,7 +69,7 @@ ResNetImpl::ResNetImpl(const ResNetSpec& spec, int numClasses) : spec_(spec) {
 
 // (N, 3, H, W) -> (N, 64, H/4, W/4)
 torch::Tensor ResNetImpl::stem(torch::Tensor x) {
-  return torch::max_pool2d(bn1_(conv1_(x)).relu_(), /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
+  return torch::max_pool2d(batchNorm(bn1_, conv1_(x)).relu_(), /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {

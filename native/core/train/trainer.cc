@@ -9,6 +9,7 @@
 #include "core/train/auc.h"
 #include "core/train/augment.h"
 #include "core/train/checkpoint.h"
+#include "core/dist/group.h"
 #include "core/train/compute.h"
 
 namespace tn {
@@ -132,7 +133,8 @@ Event evalEvent(int64_t step, const Metrics& m) {
 
 }  // namespace
 
-Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const ComputeOptions& compute, const JobControl& job) {
+Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const ComputeOptions& compute, const JobControl& job,
+                     ProcessGroup* group) {
   checkCompatible(model, d, "evaluation");
   checkBothClasses(d, "evaluation");
   const ComputeScope scope(model, compute);
@@ -140,13 +142,26 @@ Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const Comput
   auto& net = *model.net;
   net.eval();
   const int64_t n = d.images.size(0);
+  // This rank's rows: all of them, or its contiguous share of ceil(n / ranks).
+  const int64_t ranks = group ? group->size() : 1, share = (n + ranks - 1) / ranks;
+  const int64_t first = group ? std::min(n, group->rank() * share) : 0, last = group ? std::min(n, first + share) : n;
+  if (group) {
+    std::vector<torch::Tensor> buffers;
+    for (auto& b : net.buffers()) buffers.push_back(b);
+    group->broadcast(buffers, /*root=*/0);  // rank 0's BatchNorm statistics, as DDP evaluates
+  }
   std::vector<torch::Tensor> chunks;
-  for (int64_t begin = 0; begin < n; begin += batchSize) {
+  for (int64_t begin = first; begin < last; begin += batchSize) {
     job.check();
-    const int64_t end = std::min(n, begin + batchSize);
+    const int64_t end = std::min(last, begin + batchSize);
     chunks.push_back(net.forward(scope.input(imageRange(d, begin, end))).to(torch::kCPU, torch::kFloat32));
   }
-  const auto logits = torch::cat(chunks);  // (N, K)
+  auto logits = chunks.empty() ? torch::empty({0, d.outputs}, torch::kFloat32) : torch::cat(chunks);  // (rows, K)
+  if (group) {
+    // Padded to the share so every rank sends the same shape; the padding is cut after the gather.
+    if (logits.size(0) < share) logits = torch::cat({logits, torch::zeros({share - logits.size(0), logits.size(1)}, logits.options())});
+    logits = group->allgather(logits).narrow(0, 0, n);
+  }
 
   Metrics m;
   m.task = d.task;
@@ -219,12 +234,23 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   checkCompatible(model, trainSet, "training");
   checkCompatible(model, valSet, "validation");
   checkBothClasses(valSet, "validation");
+  ProcessGroup* group = o.group.get();
+  if (group && (o.checkpointEvery > 0 || o.resume))
+    throw invalidArg("Checkpoints are not supported in distributed training yet: leave `checkpointEvery` and `resume` unset");
+  const int64_t ranks = group ? group->size() : 1;
+  if (o.batchSize * ranks > trainSet.images.size(0))
+    throw invalidArg("Expected `batchSize` x ranks (" + std::to_string(o.batchSize) + " x " + std::to_string(ranks) +
+                     ") to be at most the training set's size (" + std::to_string(trainSet.images.size(0)) + ")");
   const ComputeScope scope(model, o.compute);
 
   auto& net = *model.net;
   const auto params = net.parameters();
+  if (group) broadcastState(*group, *model.net);  // every rank starts from rank 0's weights
+  const SyncBatchNormScope syncBn(group && o.syncBatchNorm ? group : nullptr);
   auto optimizer = makeOptimizer(params, o);
   BatchSampler sampler(trainSet.images.size(0), o.seed);
+  // The whole batch over ranks, drawn alike on every rank; each trains on its own slice of it.
+  const auto mine = [&](const torch::Tensor& all) { return group ? all.narrow(0, group->rank() * o.batchSize, o.batchSize) : all; };
   const int64_t steps = static_cast<int64_t>(o.learningRates.size());
 
   TrainResult r;
@@ -251,9 +277,9 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
     const double lr = o.learningRates[step];
     for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
 
-    const auto idx = next.defined() ? next : sampler.next(o.batchSize);
-    next = step + 1 < steps ? sampler.next(o.batchSize) : torch::Tensor();
-    if (next.defined()) prefetchRows(trainSet, next);  // the OS pages the next batch in while this one trains
+    const auto idx = mine(next.defined() ? next : sampler.next(o.batchSize * ranks));
+    next = step + 1 < steps ? sampler.next(o.batchSize * ranks) : torch::Tensor();
+    if (next.defined()) prefetchRows(trainSet, mine(next));  // the OS pages the next batch in while this one trains
     const auto x = scope.input(augmentBatch(imageRows(trainSet, idx), o.augment, o.seed, step));
     const auto y = trainSet.targets.index_select(0, idx).to(model.device);
     const auto mask = trainSet.mask.defined() ? trainSet.mask.index_select(0, idx).to(model.device) : torch::Tensor();
@@ -263,8 +289,15 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
     auto loss = lossOf(trainSet, logits, y, mask);
     if (auxLogits.defined()) loss = loss + kAuxLossWeight * lossOf(trainSet, auxLogits, y, mask);
     loss.backward();
+    double value;
+    if (group) {
+      averageGradients(*group, params);
+      std::vector<torch::Tensor> mean{loss.detach().to(torch::kFloat64).reshape({1}).cpu()};
+      group->allreduceSum(mean);  // the loss over the whole batch, the same on every rank
+      value = mean[0].item<double>() / ranks;
+    }
     optimizer->step();
-    const double value = loss.item<double>();
+    if (!group) value = loss.item<double>();
     if (!std::isfinite(value))
       throw Error("ERR_DIVERGED", "Training loss became " + std::to_string(value) + " at step " + std::to_string(step + 1) +
                                       " (learning rate " + std::to_string(lr) + "); lower the learning rate");
@@ -276,11 +309,11 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
                  {"steps", static_cast<double>(steps)},
                  {"loss", value},
                  {"lr", lr},
-                 {"imagesPerSecond", o.batchSize / std::max(dt, 1e-9)}}});
+                 {"imagesPerSecond", o.batchSize * ranks / std::max(dt, 1e-9)}}});
 
     const bool last = step + 1 == steps;
     if (last || (o.evalEvery > 0 && (step + 1) % o.evalEvery == 0)) {
-      CurvePoint point{step + 1, evaluateHeld(model, valSet, o.evalBatchSize, o.compute, job)};
+      CurvePoint point{step + 1, evaluateHeld(model, valSet, o.evalBatchSize, o.compute, job, group)};
       job.report(evalEvent(point.step, point.metrics));
       r.curve.push_back(point);
     }
@@ -298,7 +331,7 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   }
   r.final = r.curve.back().metrics;
   r.wallSeconds = secondsSince(t0);
-  r.imagesPerSecond = static_cast<double>(steps) * o.batchSize / std::max(trainSeconds, 1e-9);
+  r.imagesPerSecond = static_cast<double>(steps) * o.batchSize * ranks / std::max(trainSeconds, 1e-9);  // whole batches
   return r;
 }
 

@@ -7,7 +7,10 @@
 namespace tn {
 
 // Evaluation with the checks evaluateModel makes, for use inside training.
-Metrics evaluateHeld(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job);
+// With a group, every rank evaluates its share of the rows, the outputs are gathered, and the metrics are computed over
+// the whole set, the same on every rank.
+Metrics evaluateHeld(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job,
+                     ProcessGroup* group = nullptr);
 
 }  // namespace tn
 

@@ -1,0 +1,66 @@
+// Joining a data-parallel group the way torchrun, Slurm and Kubernetes launchers expect: from MASTER_ADDR,
+// MASTER_PORT, RANK, WORLD_SIZE and LOCAL_RANK, or from explicit options. The group is then passed to train() (or a
+// study), where c10d does the collectives.
+import type { DistributedOptions, NativeProcessGroup } from '../bindings/native';
+import { TransfusionError, checkInteger, checkNumber, checkOneOf } from './errors';
+import { awaitJob } from './job';
+import { addon } from './runtime';
+
+export type { DistributedOptions };
+
+export class ProcessGroup {
+  /** This process's rank, 0 .. size - 1; rank 0 alone writes results. */
+  readonly rank: number;
+  readonly size: number;
+  /** The rank on this machine (LOCAL_RANK): which GPU a rank takes on a multi-GPU machine. */
+  readonly localRank: number;
+
+  constructor(
+    readonly native: NativeProcessGroup,
+    localRank: number,
+  ) {
+    const info = native.info();
+    this.rank = info.rank;
+    this.size = info.size;
+    this.localRank = localRank;
+  }
+
+  dispose(): void {
+    this.native.dispose();
+  }
+}
+
+/** torchrun's variables, checked: each missing or malformed one is named. Undefined when RANK and WORLD_SIZE are unset. */
+export function distributedFromEnv(env: NodeJS.ProcessEnv = process.env): (DistributedOptions & { localRank: number }) | undefined {
+  if (!env.WORLD_SIZE && !env.RANK) return undefined;
+  const int = (name: string, min: number, max?: number, fallback?: number) => {
+    const text = env[name];
+    if (text === undefined || text === '') {
+      if (fallback !== undefined) return fallback;
+      throw new TransfusionError('ERR_INVALID_ARG', `The environment sets ${env.RANK ? 'RANK' : 'WORLD_SIZE'} but not ${name}: a distributed launch needs MASTER_ADDR, MASTER_PORT, RANK and WORLD_SIZE`);
+    }
+    if (!/^\d+$/.test(text.trim())) throw new TransfusionError('ERR_INVALID_ARG', `Expected the environment variable ${name} to be a non-negative integer but received "${text}"`);
+    return checkInteger(`${name} (environment)`, Number(text), min, max);
+  };
+  const worldSize = int('WORLD_SIZE', 1);
+  const rank = int('RANK', 0, worldSize - 1);
+  const masterAddr = env.MASTER_ADDR?.trim();
+  if (!masterAddr) throw new TransfusionError('ERR_INVALID_ARG', 'The environment sets RANK and WORLD_SIZE but not MASTER_ADDR: a distributed launch needs MASTER_ADDR, MASTER_PORT, RANK and WORLD_SIZE');
+  const masterPort = int('MASTER_PORT', 1, 65535);
+  const localRank = int('LOCAL_RANK', 0, undefined, rank);
+  const timeoutSeconds = env.TRANSFUSION_DIST_TIMEOUT ? checkNumber('TRANSFUSION_DIST_TIMEOUT (environment)', Number(env.TRANSFUSION_DIST_TIMEOUT), 0.001, 1e7) : undefined;
+  return { masterAddr, masterPort, rank, worldSize, localRank, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) };
+}
+
+/**
+ * Joins the group: with no options, the one torchrun's environment describes. Resolves once every rank has joined;
+ * rejects ERR_DISTRIBUTED, naming the address, when they have not within the timeout.
+ */
+export async function initProcessGroup(options?: DistributedOptions & { localRank?: number }, opts: { signal?: AbortSignal } = {}): Promise<ProcessGroup> {
+  const o = options ?? distributedFromEnv();
+  if (!o) throw new TransfusionError('ERR_INVALID_ARG', 'No process group to join: set MASTER_ADDR, MASTER_PORT, RANK and WORLD_SIZE (as torchrun does), or pass the options');
+  if (o.backend !== undefined) checkOneOf('backend', o.backend, ['gloo', 'nccl'] as const);
+  const { localRank, ...native } = o;
+  const group = await awaitJob(() => addon().joinProcessGroup(native), opts.signal);
+  return new ProcessGroup(group, localRank ?? o.rank);
+}

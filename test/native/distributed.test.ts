@@ -1,0 +1,93 @@
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+
+import { distributedFromEnv } from '../../src/distributed';
+import { tempDir } from '../helpers/tmp';
+
+const dir = tempDir('ddp');
+const worker = path.resolve(__dirname, '../fixtures/ddp_worker.js');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Outcome { code: number | null; stderr: string }
+
+/** Starts `ranks` workers (RANK 0..ranks-1 of WORLD_SIZE size) and waits for all of them. */
+async function launch(name: string, size: number, ranks: number, args: string[], env: Record<string, string> = {}): Promise<Outcome[]> {
+  const port = await freePort();
+  return Promise.all(
+    Array.from({ length: ranks }, (_, rank) =>
+      new Promise<Outcome>((resolve) => {
+        const child = spawn(process.execPath, [worker, path.join(dir, `${name}-${rank}`), ...args], {
+          env: { ...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), RANK: String(rank), WORLD_SIZE: String(size), LOCAL_RANK: String(rank), ...env },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        child.on('exit', (code) => resolve({ code, stderr }));
+      }),
+    ),
+  );
+}
+
+const read = (name: string) => ({
+  meta: JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { losses: number[]; auc: number; rank: number; size: number },
+  params: new Float32Array(new Uint8Array(fs.readFileSync(path.join(dir, `${name}.bin`))).buffer),
+});
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('data-parallel training on c10d (Gloo, loopback)', () => {
+  it('trains 2 ranks on slices of the batch to the weights of one process on the whole batch (synchronised BatchNorm)', async () => {
+    const outcomes = await launch('sync', 2, 2, ['8', '6', 'sync']);
+    expect(outcomes.map((o) => o.stderr)).toEqual(['', '']);
+    expect(outcomes.map((o) => o.code)).toEqual([0, 0]);
+    const single = spawnSync(process.execPath, [worker, path.join(dir, 'single'), '16', '6'], { encoding: 'utf8', env: { ...process.env, RANK: '', WORLD_SIZE: '' } });
+    expect(single.stderr).toBe('');
+    const [r0, r1, one] = [read('sync-0'), read('sync-1'), read('single')];
+    expect([r0.meta.rank, r1.meta.rank, r0.meta.size]).toEqual([0, 1, 2]);
+    expect(maxDiff(r0.params, r1.params)).toBe(0);  // every rank holds the same weights
+    expect(maxDiff(r0.params, one.params)).toBeLessThan(1e-5);  // float rounding only (measured: 5e-8)
+    r0.meta.losses.forEach((l, i) => expect(l).toBeCloseTo(one.meta.losses[i], 5));
+    expect(r0.meta.losses).toEqual(r1.meta.losses);  // the loss over the whole batch, on every rank
+    expect(r0.meta.auc).toBe(r1.meta.auc);  // evaluation gathered: the whole validation set, once
+    expect(r0.meta.auc).toBeCloseTo(one.meta.auc, 6);
+  }, 120000);
+
+  it('keeps the ranks\' weights identical with per-rank BatchNorm (the default)', async () => {
+    const outcomes = await launch('local', 2, 2, ['8', '4', 'local']);
+    expect(outcomes.map((o) => o.code)).toEqual([0, 0]);
+    expect(maxDiff(read('local-0').params, read('local-1').params)).toBe(0);
+  }, 120000);
+
+  it('fails with a clear error, not a hang, when a rank dies or never comes', async () => {
+    const died = await launch('died', 2, 2, ['8', '4', 'sync'], { DIE_AFTER_JOIN: '1', TRANSFUSION_DIST_TIMEOUT: '10' });
+    expect(died[1].code).toBe(3);
+    expect(died[0].code).toBe(1);
+    expect(died[0].stderr).toMatch(/^ERR_DISTRIBUTED: Rank 0 of 2: the (broadcast|all-reduce) did not complete \(timeout 10 s\); another rank may have died or stalled: /);
+    const alone = await launch('alone', 2, 1, ['8', '4'], { TRANSFUSION_DIST_TIMEOUT: '2' });
+    expect(alone[0].code).toBe(1);
+    expect(alone[0].stderr).toMatch(/^ERR_DISTRIBUTED: Rank 0 of 2 could not join the group at 127\.0\.0\.1:\d+ within 2 s: /);
+  }, 120000);
+
+  it('reads torchrun\'s environment, naming what is missing or malformed', () => {
+    expect(distributedFromEnv({})).toBeUndefined();
+    expect(distributedFromEnv({ MASTER_ADDR: 'node1', MASTER_PORT: '29500', RANK: '3', WORLD_SIZE: '8', LOCAL_RANK: '1' })).toEqual({ masterAddr: 'node1', masterPort: 29500, rank: 3, worldSize: 8, localRank: 1 });
+    expect(() => distributedFromEnv({ RANK: '0', WORLD_SIZE: '2', MASTER_PORT: '29500' })).toThrow('The environment sets RANK and WORLD_SIZE but not MASTER_ADDR');
+    expect(() => distributedFromEnv({ MASTER_ADDR: 'a', MASTER_PORT: 'x', RANK: '0', WORLD_SIZE: '2' })).toThrow('Expected the environment variable MASTER_PORT to be a non-negative integer but received "x"');
+    expect(() => distributedFromEnv({ MASTER_ADDR: 'a', MASTER_PORT: '1', RANK: '2', WORLD_SIZE: '2' })).toThrow('Expected `RANK (environment)` to be an integer in [0, 1] but received 2');
+  });
+});
