@@ -8,6 +8,7 @@ import { DATA_FORMATS } from '../data/files/formats';
 import { EXPERIMENTS } from '../experiments/catalog';
 import { STUDY_CONFIG_SCHEMA } from '../experiments/config';
 import { PRESETS } from '../experiments/presets';
+import { distributedFromEnv, initProcessGroup } from '../distributed';
 import { mergeShards } from '../experiments/merge';
 import { checkShard, readResults, resumeSpec, runStudy, type Shard } from '../experiments/study';
 import { writeReport } from '../report/write';
@@ -15,6 +16,7 @@ import { listModels } from '../models';
 import { setThreads } from '../runtime';
 import { LAYOUTS, pickMetrics, readNpy, similarity, type Metric } from '../similarity/similarity';
 import { findPython, runBench } from './bench';
+import { launch } from './launch';
 import { progressMode, progressPrinter } from './progress';
 import { STUDY_FLAGS, givenFlags, runOptions, studySpecOf } from './run-options';
 
@@ -48,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await yargs(argv)
       .scriptName('transfusion-native')
+      .parserConfiguration({ 'populate--': true })
       .usage('$0 <command> [options]')
       .command(
         ['run [experiment]', '$0 [experiment]'],
@@ -59,8 +62,13 @@ export async function main(argv: string[]): Promise<number> {
           try {
             if (args.threads !== undefined) setThreads(checkInteger('--threads', args.threads, 1, 1024));
             const checkpointEvery = args['checkpoint-every'] === undefined ? undefined : checkInteger('--checkpoint-every', args['checkpoint-every'], 0);
-            const mode = progressMode(process.stderr, args);
-          const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
+            const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
+            // Under `launch`, torchrun, srun or a Kubernetes job: the environment names this process's rank.
+            const dist = distributedFromEnv();
+            if (args['sync-bn'] && !dist) throw new TransfusionError('ERR_INVALID_ARG', '--sync-bn is for data-parallel runs: start them with `transfusion-native launch --nproc N -- run ...` or torchrun-style variables');
+            const group = dist ? await initProcessGroup(dist) : undefined;
+            const speaks = !group || group.rank === 0;  // other ranks are quiet unless --json
+            const mode = speaks || args.json ? progressMode(process.stderr, args) : 'quiet';
             let spec;
             let outDir: string;
             if (args.resume !== undefined) {
@@ -83,14 +91,16 @@ export async function main(argv: string[]): Promise<number> {
                 resume: args.resume !== undefined,
                 checkpointEvery,
                 ...(shard ? { shard } : {}),
+                ...(group ? { group, syncBatchNorm: Boolean(args['sync-bn']) } : {}),
                 cacheDir: args['cache-dir'],
                 signal: controller.signal,
                 onProgress: progressPrinter(process.stderr, mode),
               });
             } finally {
               process.removeListener('SIGINT', onSignal);
+              group?.dispose();
             }
-            if (mode !== 'quiet' && mode !== 'json') process.stdout.write(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8'));
+            if (speaks && mode !== 'quiet' && mode !== 'json') process.stdout.write(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8'));
           } catch (err) {
             fail(err);
           }
@@ -242,6 +252,27 @@ export async function main(argv: string[]): Promise<number> {
             };
             const results = await runBench(options, args.json ? undefined : (line) => process.stdout.write(line + '\n'));
             if (args.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+          } catch (err) {
+            fail(err);
+          }
+        },
+      )
+      .command(
+        'launch',
+        'Start N local ranks of a data-parallel job (as torchrun does: MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE, LOCAL_RANK) running the command after --',
+        (y) =>
+          y
+            .option('nproc', { type: 'number', demandOption: true, describe: 'Ranks to start on this machine' })
+            .option('master-port', { type: 'number', describe: 'Rendezvous port (default: a free one)' })
+            .example('$0 launch --nproc 2 -- run --preset quick --sync-bn', 'Table 1 with each batch split over 2 processes')
+            .example('$0 launch --nproc 4 -- bench --models resnet50', ''),
+        async (args) => {
+          try {
+            const rest = ((args as { '--'?: (string | number)[] })['--'] ?? []).map(String);
+            if (!rest.length) throw new TransfusionError('ERR_INVALID_ARG', 'Expected the command to launch after --, e.g. `launch --nproc 2 -- run --preset quick`');
+            const nproc = checkInteger('--nproc', args.nproc, 1, 1024);
+            const port = args['master-port'] === undefined ? undefined : checkInteger('--master-port', args['master-port'], 1, 65535);
+            exitCode = await launch(nproc, rest, { masterPort: port });
           } catch (err) {
             fail(err);
           }

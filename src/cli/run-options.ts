@@ -74,6 +74,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('pretrain-format', { type: 'string', describe: 'Format of --pretrain-data: folder or fashion-mnist (default: detected)' })
     .option('resume', { type: 'string', describe: 'Continue the interrupted study in this run directory: finished runs are kept, the one in progress continues from its checkpoint' })
     .option('shard', { type: 'string', describe: 'Run only shard INDEX/COUNT of the study (0-based; for job arrays); merge the shards with `report DIRS.. --out DIR`' })
+    .option('sync-bn', { type: 'boolean', describe: 'Data-parallel runs: BatchNorm statistics over every rank\'s slice (default: per rank, as DDP)' })
     .option('checkpoint-every', { type: 'number', describe: `Save the run in progress every N steps, for --resume (default ${DEFAULT_CHECKPOINT_EVERY}; 0: never)` })
     .option('cache-dir', { type: 'string', describe: `Pretrained-weight and decoded-image cache (default ${defaultCacheDir()})` })
     .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })

@@ -13,6 +13,7 @@ import { renderReport } from '../report/markdown';
 import { writeReport } from '../report/write';
 import { versions, getThreads } from '../runtime';
 import { applyInit, initLabel, modelForInit, needsPretrained, parseInit, type InitReport, type InitSchedule } from '../schedules/init';
+import type { ProcessGroup } from '../distributed';
 import { train, type TrainEvent } from '../train';
 import { inputSizeFor, modelOptionsFor, transferSource } from './architecture';
 import { cachedPretrain, defaultCacheDir, pretrain, userWeights, type PretrainRecord } from './pretrain';
@@ -72,6 +73,8 @@ export interface StudyResults {
   representations?: RepresentationResults;
   /** This directory holds one shard of the study (absent: the whole study, or shards merged). */
   shard?: Shard;
+  /** Trained data-parallel over this many ranks. */
+  distributed?: { worldSize: number; backend: string; syncBatchNorm: boolean };
   /** The shard directories this one was merged from. */
   mergedFrom?: string[];
   /** A user's dataset: where, its format, the items each split offered, and images left out (--on-bad-image skip). */
@@ -111,6 +114,19 @@ export interface StudyOptions {
    * run directories merge into the whole study with mergeShards (`report --merge`). Section 4's analysis waits for it.
    */
   shard?: Shard;
+  /**
+   * Data-parallel: every rank of the group calls runStudy with the same spec and options; each training run's batch
+   * (train.batchSize, which the ranks must divide) is split over the ranks. Rank 0 alone writes the run directory.
+   * Checkpoints are off (not yet supported in distributed training).
+   */
+  group?: ProcessGroup;
+  /** With a group: BatchNorm statistics over the whole batch, so results match a single process (default: per rank). */
+  syncBatchNorm?: boolean;
+}
+
+function checkDivisible(batchSize: number, ranks: number): void {
+  if (batchSize % ranks !== 0)
+    throw new TransfusionError('ERR_INVALID_ARG', `Expected train.batchSize (${batchSize}) to be a multiple of the number of ranks (${ranks}): each rank trains an equal slice`);
 }
 
 export interface Shard {
@@ -195,6 +211,11 @@ const positives = (d: Dataset) => d.targets().reduce((a, b) => a + b, 0);
 export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<StudyResults> {
   const spec = validateSpec(structuredClone(specIn));
   const t0 = Date.now();
+  if (opts.group) {
+    checkDivisible(spec.train.batchSize, opts.group.size);
+    // Every rank runs the study's control flow and trains its slice of each batch; rank 0 alone writes.
+    if (opts.group.rank !== 0) return studyIn(spec, { ...opts, checkpointEvery: 0 }, opts.resume ? readResults(opts.outDir) : undefined, t0);
+  }
   try {
     fs.mkdirSync(opts.outDir, { recursive: true });
   } catch (err) {
@@ -207,7 +228,7 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
     throw new TransfusionError('ERR_INVALID_ARG', `${opts.outDir} holds ${prior.shard ? `shard ${prior.shard.index}/${prior.shard.count}` : 'the whole study'}, not shard ${opts.shard.index}/${opts.shard.count}`);
   const release = lockRunDir(opts.outDir);
   try {
-    return await studyIn(spec, opts, prior, t0);
+    return await studyIn(spec, opts.group ? { ...opts, checkpointEvery: 0 } : opts, prior, t0);
   } finally {
     release();
   }
@@ -307,8 +328,11 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
       runs: prior ? [...prior.runs] : [],
       ...(loadedInfo ? { data: loadedInfo } : {}),
       ...(shard ? { shard } : {}),
+      ...(opts.group ? { distributed: { worldSize: opts.group.size, backend: 'gloo', syncBatchNorm: Boolean(opts.syncBatchNorm) } } : {}),
     };
+    const writer = !opts.group || opts.group.rank === 0;
     const save = () => {
+      if (!writer) return;
       writeFileAtomic(path.join(opts.outDir, 'results.json'), JSON.stringify(results, null, 2));
       writeFileAtomic(path.join(opts.outDir, 'report.md'), renderReport(results));
     };
@@ -363,7 +387,8 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         const checkpoint = checkpointPath(opts.outDir, model, init, seed);
         if (checkpointEvery > 0) fs.mkdirSync(path.dirname(checkpoint), { recursive: true });
         const record = await runOne(spec, info, size, arm.init, seed, data!, pretrained, {
-          snapshotsIn: analysis ? opts.outDir : undefined,
+          snapshotsIn: analysis && writer ? opts.outDir : undefined,
+          ...(opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {}),
           checkpoint: { checkpointPath: checkpoint, checkpointEvery, resume: Boolean(opts.resume) },
           signal: opts.signal,
           onProgress: (event) => emit({ type: 'train', index, phase: 'run', model, event }),
@@ -374,7 +399,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         emit({ type: 'run-end', index, total, record });
       }
     }
-    if (analysis && !shard) {
+    if (analysis && !shard && writer) {
       // The probe: task images of their own seed, the same for every model at a size.
       const probes = new Map<number, Promise<Dataset>>();
       const probeAt = (size: number) => {
@@ -399,6 +424,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
     }
     results.finishedAt = new Date().toISOString();
     save();
+    if (!writer) return results;
     fs.rmSync(path.join(opts.outDir, 'checkpoints'), { recursive: true, force: true });  // every run recorded: none is needed
     // The figures come last: a drawing problem must not cost a finished study its results (`report DIR` redraws).
     try {
@@ -424,6 +450,8 @@ async function runOne(
   opts: {
     snapshotsIn?: string;
     checkpoint: { checkpointPath: string; checkpointEvery: number; resume: boolean };
+    group?: ProcessGroup;
+    syncBatchNorm?: boolean;
     signal?: AbortSignal;
     onProgress: (e: TrainEvent) => void;
   },
@@ -440,7 +468,9 @@ async function runOne(
       fs.mkdirSync(path.join(opts.snapshotsIn!, 'snapshots'), { recursive: true });
       await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.init), { signal: opts.signal });
     }
-    const r = await train(net, data, { ...trainOptionsOf(spec.train), ...opts.checkpoint, seed }, opts);
+    const perRank = opts.group ? { batchSize: spec.train.batchSize / opts.group.size, group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {};
+    const checkpoint = opts.group ? {} : opts.checkpoint;  // (not in distributed training yet)
+    const r = await train(net, data, { ...trainOptionsOf(spec.train), ...checkpoint, ...perRank, seed }, opts);
     if (snapshots) await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.final), { signal: opts.signal });
     const curve = r.curve.map((p) => ({ step: p.step, auc: p.meanAuc ?? null }));
     return {

@@ -140,6 +140,8 @@ export function renderReport(r: StudyResults): string {
   if (raised.length)
     lines.push(`- Per-model input size (what the architecture needs, or set with --image-size): ${raised.map((m) => `${m.displayName} ${m.imageSize} px`).join(', ')} (task and pretraining).`);
   lines.push(`- Padding: ${s.padding}. Device: ${s.device}. LibTorch ${r.environment.torch}, ${r.environment.threads} thread(s), Node ${r.environment.node}.`);
+  if (r.distributed)
+    lines.push(`- Data parallel over ${r.distributed.worldSize} ranks (${r.distributed.backend}): each batch of ${s.train.batchSize} split ${s.train.batchSize / r.distributed.worldSize} per rank, gradients averaged; BatchNorm statistics ${r.distributed.syncBatchNorm ? 'synchronised over the ranks' : 'per rank'}.`);
   lines.push('');
   lines.push('## Runs', '');
   lines.push('| Model | Init | Seed | Image px | AUC | Final loss | Steps | Seconds | Images/s |');

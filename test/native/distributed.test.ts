@@ -91,3 +91,38 @@ describe('data-parallel training on c10d (Gloo, loopback)', () => {
     expect(() => distributedFromEnv({ MASTER_ADDR: 'a', MASTER_PORT: '1', RANK: '2', WORLD_SIZE: '2' })).toThrow('Expected `RANK (environment)` to be an integer in [0, 1] but received 2');
   });
 });
+
+describe('launch: a study data-parallel over local ranks', () => {
+  const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
+  const cache = path.join(dir, 'cache');
+  const study = (out: string) => ['run', '--preset', 'tiny', '--models', 'cbr-tiny', '--out', out, '--cache-dir', cache, '--quiet'];
+
+  it('splits each batch over 2 ranks, rank 0 alone writes, and with --sync-bn gives the single-process numbers', () => {
+    const single = spawnSync(process.execPath, [bin, ...study(path.join(dir, 'study-1'))], { encoding: 'utf8' });
+    expect(single.status).toBe(0);
+    const out = path.join(dir, 'study-2');
+    const r = spawnSync(process.execPath, [bin, 'launch', '--nproc', '2', '--', ...study(out), '--sync-bn'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const [one, two] = ['study-1', 'study-2'].map((d) => JSON.parse(fs.readFileSync(path.join(dir, d, 'results.json'), 'utf8')));
+    expect(two.distributed).toEqual({ worldSize: 2, backend: 'gloo', syncBatchNorm: true });
+    expect(two.runs).toHaveLength(4);
+    two.runs.forEach((x: { auc: number; finalLoss: number }, i: number) => {
+      expect(x.auc).toBeCloseTo(one.runs[i].auc, 3);
+      expect(x.finalLoss).toBeCloseTo(one.runs[i].finalLoss, 4);
+    });
+    expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('- Data parallel over 2 ranks (gloo): each batch of 16 split 8 per rank, gradients averaged; BatchNorm statistics synchronised over the ranks.');
+  }, 180000);
+
+  it('stops every rank when one fails, with the failing rank\'s error and exit code', () => {
+    const r = spawnSync(process.execPath, [bin, 'launch', '--nproc', '2', '--', 'run', '--preset', 'tiny', '--models', 'cbr-tiny', '--seed', '-1', '--quiet'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('Expected `--seed` to be a non-negative integer but received -1');
+    const odd = spawnSync(process.execPath, [bin, 'launch', '--nproc', '3', '--', ...study(path.join(dir, 'odd'))], { encoding: 'utf8' });
+    expect(odd.status).toBe(2);
+    expect(odd.stderr).toContain('Expected train.batchSize (16) to be a multiple of the number of ranks (3)');
+    const none = spawnSync(process.execPath, [bin, 'launch', '--nproc', '2'], { encoding: 'utf8' });
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('Expected the command to launch after --');
+  }, 120000);
+});

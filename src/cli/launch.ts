@@ -1,0 +1,59 @@
+// `transfusion-native launch --nproc N -- run ...`: N local ranks of one data-parallel job, as torchrun starts them
+// (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE, LOCAL_RANK). Rank 0 speaks on this terminal; the others' stderr comes
+// through prefixed with their rank. The first rank to fail stops the rest, and its exit code is the launch's.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+
+import { packageRoot } from '../../bindings/native';
+
+/** A TCP port free on this machine now, for the rendezvous. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function launch(nproc: number, args: string[], opts: { masterPort?: number; env?: NodeJS.ProcessEnv } = {}): Promise<number> {
+  const port = opts.masterPort ?? (await freePort());
+  const bin = path.join(packageRoot(), 'bin', 'transfusion-native.js');
+  const children: ChildProcess[] = [];
+  let failed: number | undefined;
+  const results = Array.from({ length: nproc }, (_, rank) =>
+    new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, [bin, ...args], {
+        env: { ...process.env, ...opts.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), RANK: String(rank), WORLD_SIZE: String(nproc), LOCAL_RANK: String(rank) },
+        stdio: rank === 0 ? 'inherit' : ['ignore', 'ignore', 'pipe'],
+      });
+      children.push(child);
+      let pending = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        const lines = (pending + chunk.toString()).split('\n');
+        pending = lines.pop()!;
+        for (const line of lines) process.stderr.write(`[rank ${rank}] ${line}\n`);
+      });
+      child.on('exit', (code, signal) => {
+        if (pending) process.stderr.write(`[rank ${rank}] ${pending}\n`);
+        const status = code ?? (signal ? 128 + 9 : 1);
+        if (status !== 0 && failed === undefined) {
+          failed = status;
+          for (const other of children) if (other !== child && other.exitCode === null) other.kill('SIGTERM');
+        }
+        resolve(status);
+      });
+    }),
+  );
+  const forward = () => children.forEach((c) => c.kill('SIGINT'));
+  process.on('SIGINT', forward);
+  try {
+    const codes = await Promise.all(results);
+    return failed ?? codes.find((c) => c !== 0) ?? 0;
+  } finally {
+    process.removeListener('SIGINT', forward);
+  }
+}
