@@ -83,7 +83,9 @@ export type EvalEvent = { kind: 'eval'; step: number; loss: number | null; auc?:
 export type CheckpointEvent = { kind: 'checkpoint'; step: number };
 /** Training continues from a checkpoint holding the state after `step`. */
 export type ResumeEvent = { kind: 'resume'; step: number };
-export type TrainEvent = StepEvent | EvalEvent | CheckpointEvent | ResumeEvent;
+/** Data parallel, once per run: the gradient buckets, and how many were reduced while backward was still running. */
+export type BucketsEvent = { kind: 'buckets'; buckets: number; launchedDuringBackward: number };
+export type TrainEvent = StepEvent | EvalEvent | CheckpointEvent | ResumeEvent | BucketsEvent;
 
 export interface NativeModelOptions {
   /** Outputs of the classifier: 1 for a binary task, 5 for the chest x-ray pathologies, K for K-way pretraining. */
@@ -148,6 +150,8 @@ export interface NativeTrainOptions extends ComputeOptions {
   group?: NativeProcessGroup;
   /** With a group: BatchNorm statistics over the whole batch (default: per rank, as DDP's). */
   syncBatchNorm?: boolean;
+  /** With a group: gradient bucket size in MB (default 25); full buckets are reduced while backward goes on. */
+  bucketMegabytes?: number;
 }
 
 export interface AugmentOptions {

@@ -215,6 +215,7 @@ struct TrainOptions {
   // batchSize x group size images and each rank trains on its own slice (batchSize per rank), gradients averaged.
   std::shared_ptr<ProcessGroup> group;
   bool syncBatchNorm = false;  // BatchNorm statistics over the whole batch (default: per rank, as DDP's)
+  double bucketMegabytes = 25;  // gradient all-reduce buckets, reduced while backward goes on (DDP's default size)
 };
 struct Metrics {
   std::string task;

@@ -150,6 +150,7 @@ tn::TrainOptions trainOptions(Napi::Value value) {
   t.checkpointEvery = integer(o, "checkpointEvery", 0, 0, 1 << 30);
   t.resume = flag(o, "resume", false);
   t.syncBatchNorm = flag(o, "syncBatchNorm", false);
+  t.bucketMegabytes = number(o, "bucketMegabytes", t.bucketMegabytes, 1e-6, 1e6, false);
   if (t.checkpointEvery > 0 && t.checkpointPath.empty())
     throw tn::invalidArg("Expected `checkpointPath` with `checkpointEvery` (where to write the checkpoints)");
   if (t.resume && t.checkpointPath.empty()) throw tn::invalidArg("Expected `checkpointPath` with `resume` (the checkpoint to resume from)");

@@ -39,7 +39,9 @@ async function launch(name: string, size: number, ranks: number, args: string[],
 }
 
 const read = (name: string) => ({
-  meta: JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { losses: number[]; auc: number; rank: number; size: number },
+  meta: JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8')) as {
+    losses: number[]; auc: number; rank: number; size: number; buckets?: { buckets: number; launchedDuringBackward: number };
+  },
   params: new Float32Array(new Uint8Array(fs.readFileSync(path.join(dir, `${name}.bin`))).buffer),
 });
 
@@ -52,7 +54,7 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 
 describe('data-parallel training on c10d (Gloo, loopback)', () => {
   it('trains 2 ranks on slices of the batch to the weights of one process on the whole batch (synchronised BatchNorm)', async () => {
-    const outcomes = await launch('sync', 2, 2, ['8', '6', 'sync']);
+    const outcomes = await launch('sync', 2, 2, ['8', '6', 'sync', '0.5']);
     expect(outcomes.map((o) => o.stderr)).toEqual(['', '']);
     expect(outcomes.map((o) => o.code)).toEqual([0, 0]);
     const single = spawnSync(process.execPath, [worker, path.join(dir, 'single'), '16', '6'], { encoding: 'utf8', env: { ...process.env, RANK: '', WORLD_SIZE: '' } });
@@ -65,6 +67,10 @@ describe('data-parallel training on c10d (Gloo, loopback)', () => {
     expect(r0.meta.losses).toEqual(r1.meta.losses);  // the loss over the whole batch, on every rank
     expect(r0.meta.auc).toBe(r1.meta.auc);  // evaluation gathered: the whole validation set, once
     expect(r0.meta.auc).toBeCloseTo(one.meta.auc, 6);
+    // 0.5 MB buckets over CBR-Tiny's 4.3 MB of gradients (layer4's 3.3 MB conv alone in one): every bucket was reduced
+    // while backward was still running.
+    expect(r0.meta.buckets!.buckets).toBeGreaterThanOrEqual(4);
+    expect(r0.meta.buckets!.launchedDuringBackward).toBe(r0.meta.buckets!.buckets);
   }, 120000);
 
   it('keeps the ranks\' weights identical with per-rank BatchNorm (the default)', async () => {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "core/compat.h"
 #include "core/data/raster.h"
@@ -247,6 +248,8 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   const auto params = net.parameters();
   if (group) broadcastState(*group, *model.net);  // every rank starts from rank 0's weights
   const SyncBatchNormScope syncBn(group && o.syncBatchNorm ? group : nullptr);
+  std::optional<GradientReducer> reducer;
+  if (group) reducer.emplace(*group, params, static_cast<int64_t>(o.bucketMegabytes * (1 << 20)));
   auto optimizer = makeOptimizer(params, o);
   BatchSampler sampler(trainSet.images.size(0), o.seed);
   // The whole batch over ranks, drawn alike on every rank; each trains on its own slice of it.
@@ -291,7 +294,9 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
     loss.backward();
     double value;
     if (group) {
-      averageGradients(*group, params);
+      const int early = reducer->finish();
+      if (step == start)
+        job.report({"buckets", {{"buckets", static_cast<double>(reducer->buckets())}, {"launchedDuringBackward", static_cast<double>(early)}}});
       std::vector<torch::Tensor> mean{loss.detach().to(torch::kFloat64).reshape({1}).cpu()};
       group->allreduceSum(mean);  // the loss over the whole batch, the same on every rank
       value = mean[0].item<double>() / ranks;
