@@ -190,7 +190,7 @@ struct DistributedOptions {
   int rank = 0, worldSize = 1;
   double timeoutSeconds = 300;  // rendezvous and every collective
 };
-class ProcessGroup;  // core/dist/group.h
+class ProcessGroup;  // core/distributed/group.h
 
 struct TrainOptions {
   std::vector<double> learningRates;  // one per step: the number of steps is its length
@@ -237,7 +237,7 @@ struct TrainResult {
   double wallSeconds = 0, imagesPerSecond = 0;
   int64_t resumedFrom = 0;  // the step a checkpoint brought this run to (0: trained from the start)
 };
-// [blocking] Joins a process group; see core/dist/group.h.
+// [blocking] Joins a process group; see core/distributed/group.h.
 std::shared_ptr<ProcessGroup> joinProcessGroup(const DistributedOptions& options);
 int groupRank(const ProcessGroup& group);
 int groupSize(const ProcessGroup& group);

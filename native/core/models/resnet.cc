@@ -1,6 +1,6 @@
 #include "core/models/resnet.h"
 
-#include "core/dist/group.h"
+#include "core/distributed/group.h"
 #include "core/models/init.h"
 
 namespace tn {

@@ -10,7 +10,7 @@
 #include "core/train/auc.h"
 #include "core/train/augment.h"
 #include "core/train/checkpoint.h"
-#include "core/dist/group.h"
+#include "core/distributed/group.h"
 #include "core/train/compute.h"
 
 namespace tn {
