@@ -1,8 +1,10 @@
 // `transfusion-native launch --nproc N -- run ...`: N local ranks of one data-parallel job, as torchrun starts them
 // (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE, LOCAL_RANK). Rank 0 speaks on this terminal; the others' stderr comes
-// through prefixed with their rank. The first rank to fail stops the rest, and its exit code is the launch's.
+// through prefixed with their rank. The first rank to fail stops the rest, and its exit code is the launch's. Each rank
+// gets cores / N threads unless OMP_NUM_THREADS or TRANSFUSION_THREADS say otherwise.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { packageRoot } from '../../bindings/native';
@@ -21,13 +23,17 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 
 export async function launch(nproc: number, args: string[], opts: { masterPort?: number; env?: NodeJS.ProcessEnv } = {}): Promise<number> {
   const port = opts.masterPort ?? (await freePort());
+  // The cores shared out between the ranks (as torchrun sets OMP_NUM_THREADS): OpenMP teams that together ask for more
+  // threads than there are cores spin against each other and run many times slower.
+  const threads = String(Math.max(1, Math.floor(os.availableParallelism() / nproc)));
+  const shared = { OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? threads, TRANSFUSION_THREADS: process.env.TRANSFUSION_THREADS ?? threads };
   const bin = path.join(packageRoot(), 'bin', 'transfusion-native.js');
   const children: ChildProcess[] = [];
   let failed: number | undefined;
   const results = Array.from({ length: nproc }, (_, rank) =>
     new Promise<number>((resolve) => {
       const child = spawn(process.execPath, [bin, ...args], {
-        env: { ...process.env, ...opts.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), RANK: String(rank), WORLD_SIZE: String(nproc), LOCAL_RANK: String(rank) },
+        env: { ...process.env, ...shared, ...opts.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), RANK: String(rank), WORLD_SIZE: String(nproc), LOCAL_RANK: String(rank) },
         stdio: rank === 0 ? 'inherit' : ['ignore', 'ignore', 'pipe'],
       });
       children.push(child);

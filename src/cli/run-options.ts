@@ -92,7 +92,7 @@ type Parsed = Awaited<RunArgs['argv']>;
 
 /** Flags that would change a study: refused with --resume (the run directory records the study). */
 export const STUDY_FLAGS = ['preset', 'config', 'threshold', 'image-size', 'out', 'seed', 'models', 'weights', 'device', 'precision', 'channels-last', 'data', 'format',
-  'image-dir', 'train-size', 'val-size', 'policy', 'all-views', 'equalize', 'augment', 'on-bad-image', 'pretrain-data', 'pretrain-format', 'shard'];
+  'image-dir', 'train-size', 'val-size', 'policy', 'all-views', 'equalize', 'augment', 'on-bad-image', 'pretrain-data', 'pretrain-format', 'shard', 'sync-bn'];
 
 /** The flags among `names` that appear on the command line. */
 export const givenFlags = (argv: string[], names: string[]) => names.filter((f) => argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`)));

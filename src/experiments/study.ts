@@ -116,12 +116,21 @@ export interface StudyOptions {
   shard?: Shard;
   /**
    * Data-parallel: every rank of the group calls runStudy with the same spec and options; each training run's batch
-   * (train.batchSize, which the ranks must divide) is split over the ranks. Rank 0 alone writes the run directory.
-   * Checkpoints are off (not yet supported in distributed training).
+   * (train.batchSize, which the ranks must divide) is split over the ranks. Rank 0 alone writes the run directory and
+   * the checkpoints; on resume every rank reads them, so the ranks need the run directory on a shared file system.
    */
   group?: ProcessGroup;
   /** With a group: BatchNorm statistics over the whole batch, so results match a single process (default: per rank). */
   syncBatchNorm?: boolean;
+}
+
+/** A resumed study keeps the data-parallel layout it was recorded with (its BatchNorm mode from the record). */
+function checkLayout(prior: StudyResults | undefined, opts: StudyOptions): { syncBatchNorm?: boolean } {
+  if (!prior) return {};
+  const was = prior.distributed?.worldSize ?? 1, now = opts.group?.size ?? 1;
+  if (was !== now)
+    throw new TransfusionError('ERR_INVALID_ARG', `${opts.outDir} was trained over ${was} rank(s), not ${now}: resume it the same way${was > 1 ? ` (launch --nproc ${was} -- run --resume ...)` : ''}`);
+  return prior.distributed ? { syncBatchNorm: prior.distributed.syncBatchNorm } : {};
 }
 
 function checkDivisible(batchSize: number, ranks: number): void {
@@ -214,7 +223,10 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
   if (opts.group) {
     checkDivisible(spec.train.batchSize, opts.group.size);
     // Every rank runs the study's control flow and trains its slice of each batch; rank 0 alone writes.
-    if (opts.group.rank !== 0) return studyIn(spec, { ...opts, checkpointEvery: 0 }, opts.resume ? readResults(opts.outDir) : undefined, t0);
+    if (opts.group.rank !== 0) {
+      const prior = opts.resume ? readResults(opts.outDir) : undefined;
+      return studyIn(spec, { ...opts, ...checkLayout(prior, opts) }, prior, t0);
+    }
   }
   try {
     fs.mkdirSync(opts.outDir, { recursive: true });
@@ -226,9 +238,10 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
     throw new TransfusionError('ERR_INVALID_ARG', `The spec differs from the one ${opts.outDir}/results.json records: resume with resumeSpec(outDir)`);
   if (prior && opts.shard && JSON.stringify(prior.shard) !== JSON.stringify(opts.shard))
     throw new TransfusionError('ERR_INVALID_ARG', `${opts.outDir} holds ${prior.shard ? `shard ${prior.shard.index}/${prior.shard.count}` : 'the whole study'}, not shard ${opts.shard.index}/${opts.shard.count}`);
+  const layout = checkLayout(prior, opts);
   const release = lockRunDir(opts.outDir);
   try {
-    return await studyIn(spec, opts.group ? { ...opts, checkpointEvery: 0 } : opts, prior, t0);
+    return await studyIn(spec, { ...opts, ...layout }, prior, t0);
   } finally {
     release();
   }
@@ -385,7 +398,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         }
         emit({ type: 'run-start', index, total, model, init, seed });
         const checkpoint = checkpointPath(opts.outDir, model, init, seed);
-        if (checkpointEvery > 0) fs.mkdirSync(path.dirname(checkpoint), { recursive: true });
+        if (checkpointEvery > 0 && writer) fs.mkdirSync(path.dirname(checkpoint), { recursive: true });
         const record = await runOne(spec, info, size, arm.init, seed, data!, pretrained, {
           snapshotsIn: analysis && writer ? opts.outDir : undefined,
           ...(opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {}),
@@ -395,7 +408,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         });
         results.runs.push(record);
         save();
-        fs.rmSync(checkpoint, { force: true });  // its record is saved: the checkpoint has done its work
+        if (writer) fs.rmSync(checkpoint, { force: true });  // its record is saved: the checkpoint has done its work
         emit({ type: 'run-end', index, total, record });
       }
     }
@@ -469,8 +482,7 @@ async function runOne(
       await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.init), { signal: opts.signal });
     }
     const perRank = opts.group ? { batchSize: spec.train.batchSize / opts.group.size, group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {};
-    const checkpoint = opts.group ? {} : opts.checkpoint;  // (not in distributed training yet)
-    const r = await train(net, data, { ...trainOptionsOf(spec.train), ...checkpoint, ...perRank, seed }, opts);
+    const r = await train(net, data, { ...trainOptionsOf(spec.train), ...opts.checkpoint, ...perRank, seed }, opts);
     if (snapshots) await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.final), { signal: opts.signal });
     const curve = r.curve.map((p) => ({ step: p.step, auc: p.meanAuc ?? null }));
     return {

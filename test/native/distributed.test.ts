@@ -120,6 +120,39 @@ describe('launch: a study data-parallel over local ranks', () => {
     expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('- Data parallel over 2 ranks (gloo): each batch of 16 split 8 per rank, gradients averaged; BatchNorm statistics synchronised over the ranks.');
   }, 180000);
 
+  it('resumes a data-parallel study killed mid-run from the checkpoint rank 0 wrote, with an uninterrupted run\'s numbers', async () => {
+    const config = path.join(dir, 'long.json');
+    fs.writeFileSync(config, JSON.stringify({ preset: 'tiny', models: ['cbr-tiny'], inits: ['random'], seeds: [0, 1], train: { steps: 40, evalEvery: 10 } }));
+    const args = (extra: string[]) => ['launch', '--nproc', '2', '--', 'run', ...extra, '--cache-dir', cache, '--checkpoint-every', '5', '--json'];
+    const events = (text: string) => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const whole = path.join(dir, 'ddp-whole');
+    expect(spawnSync(process.execPath, [bin, ...args(['--config', config, '--out', whole, '--sync-bn'])], { encoding: 'utf8' }).status).toBe(0);
+    const out = path.join(dir, 'ddp-killed');
+    // The launcher and its ranks in a process group of their own, killed together.
+    const child = spawn(process.execPath, [bin, ...args(['--config', config, '--out', out, '--sync-bn'])], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (events(seen).some((e) => e.type === 'train' && e.index === 2 && e.event.kind === 'checkpoint' && e.event.step === 10)) process.kill(-child.pid!, 'SIGKILL');
+      });
+      child.on('exit', () => resolve());
+    });
+    await new Promise((r) => setTimeout(r, 500));  // the ranks die with the group
+    const killed = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(killed.runs).toHaveLength(1);
+    const resumed = spawnSync(process.execPath, [bin, ...args(['--resume', out])], { encoding: 'utf8' });
+    expect(resumed.status).toBe(0);
+    const trained = events(resumed.stdout).filter((e) => e.type === 'train' && e.phase === 'run');
+    expect(trained.some((e) => e.index === 1)).toBe(false);
+    expect(trained.find((e) => e.event.kind === 'resume').event.step).toBeGreaterThanOrEqual(10);
+    const science = (d: string) => JSON.parse(fs.readFileSync(path.join(d, 'results.json'), 'utf8')).runs.map((x: { auc: number; finalLoss: number; curve: unknown }) => [x.auc, x.finalLoss, x.curve]);
+    expect(science(out)).toEqual(science(whole));
+    const alone = spawnSync(process.execPath, [bin, 'run', '--resume', out], { encoding: 'utf8' });
+    expect(alone.status).toBe(2);
+    expect(alone.stderr).toContain(`${out} was trained over 2 rank(s), not 1: resume it the same way (launch --nproc 2 -- run --resume ...)`);
+  }, 240000);
+
   it('stops every rank when one fails, with the failing rank\'s error and exit code', () => {
     const r = spawnSync(process.execPath, [bin, 'launch', '--nproc', '2', '--', 'run', '--preset', 'tiny', '--models', 'cbr-tiny', '--seed', '-1', '--quiet'], { encoding: 'utf8' });
     expect(r.status).toBe(2);

@@ -236,8 +236,6 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   checkCompatible(model, valSet, "validation");
   checkBothClasses(valSet, "validation");
   ProcessGroup* group = o.group.get();
-  if (group && (o.checkpointEvery > 0 || o.resume))
-    throw invalidArg("Checkpoints are not supported in distributed training yet: leave `checkpointEvery` and `resume` unset");
   const int64_t ranks = group ? group->size() : 1;
   if (o.batchSize * ranks > trainSet.images.size(0))
     throw invalidArg("Expected `batchSize` x ranks (" + std::to_string(o.batchSize) + " x " + std::to_string(ranks) +
@@ -272,6 +270,15 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
     trainSeconds = c.trainSeconds;
     start = r.resumedFrom = c.step;
     job.report({"resume", {{"step", static_cast<double>(start)}}});
+  }
+  if (group && o.resume) {
+    // Every rank must continue from the same step: each reads the checkpoint rank 0 wrote (a shared file system).
+    const auto seen = group->allgather(torch::tensor({start}, torch::kInt64));
+    for (int64_t k = 0; k < seen.size(0); ++k)
+      if (seen[k].item<int64_t>() != start)
+        throw Error("ERR_DISTRIBUTED", "Rank " + std::to_string(k) + " resumes from step " + std::to_string(seen[k].item<int64_t>()) + " but rank " +
+                                           std::to_string(group->rank()) + " from step " + std::to_string(start) + ": every rank must see " +
+                                           o.checkpointPath + " (rank 0 writes it; the ranks need a shared file system)");
   }
   for (int64_t step = start; step < steps; ++step) {
     job.check();
@@ -330,7 +337,7 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
       c.losses = r.losses;
       c.curve = r.curve;
       c.trainSeconds = trainSeconds;
-      saveCheckpoint(o.checkpointPath, model, *optimizer, c, o);
+      if (!group || group->rank() == 0) saveCheckpoint(o.checkpointPath, model, *optimizer, c, o);  // the ranks' states are equal
       job.report({"checkpoint", {{"step", static_cast<double>(step + 1)}}});
     }
   }
