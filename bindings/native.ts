@@ -186,12 +186,14 @@ export interface MeanVarReport {
 
 /** How a process joins a data-parallel group (torchrun's MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE). */
 export interface DistributedOptions {
-  /** "gloo" (default; CPU, and CUDA tensors through the host) or "nccl" (not built yet). */
+  /** "gloo" (default; CPU tensors, and CUDA ones) or "nccl" (CUDA builds of LibTorch only; untested so far). */
   backend?: 'gloo' | 'nccl';
   masterAddr?: string;
   masterPort?: number;
   rank: number;
   worldSize: number;
+  /** This rank's GPU for nccl, cuda:localRank (default: rank). */
+  localRank?: number;
   /** Rendezvous and every collective (default 300). */
   timeoutSeconds?: number;
 }

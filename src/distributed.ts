@@ -49,7 +49,8 @@ export function distributedFromEnv(env: NodeJS.ProcessEnv = process.env): (Distr
   const masterPort = int('MASTER_PORT', 1, 65535);
   const localRank = int('LOCAL_RANK', 0, undefined, rank);
   const timeoutSeconds = env.TRANSFUSION_DIST_TIMEOUT ? checkNumber('TRANSFUSION_DIST_TIMEOUT (environment)', Number(env.TRANSFUSION_DIST_TIMEOUT), 0.001, 1e7) : undefined;
-  return { masterAddr, masterPort, rank, worldSize, localRank, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) };
+  const backend = env.TRANSFUSION_DIST_BACKEND ? checkOneOf('TRANSFUSION_DIST_BACKEND (environment)', env.TRANSFUSION_DIST_BACKEND, ['gloo', 'nccl'] as const) : undefined;
+  return { masterAddr, masterPort, rank, worldSize, localRank, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}), ...(backend ? { backend } : {}) };
 }
 
 /**
@@ -60,7 +61,7 @@ export async function initProcessGroup(options?: DistributedOptions & { localRan
   const o = options ?? distributedFromEnv();
   if (!o) throw new TransfusionError('ERR_INVALID_ARG', 'No process group to join: set MASTER_ADDR, MASTER_PORT, RANK and WORLD_SIZE (as torchrun does), or pass the options');
   if (o.backend !== undefined) checkOneOf('backend', o.backend, ['gloo', 'nccl'] as const);
-  const { localRank, ...native } = o;
-  const group = await awaitJob(() => addon().joinProcessGroup(native), opts.signal);
-  return new ProcessGroup(group, localRank ?? o.rank);
+  const localRank = o.localRank ?? o.rank;
+  const group = await awaitJob(() => addon().joinProcessGroup({ ...o, localRank }), opts.signal);
+  return new ProcessGroup(group, localRank);
 }

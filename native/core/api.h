@@ -188,6 +188,7 @@ struct DistributedOptions {
   std::string masterAddr = "127.0.0.1";
   int masterPort = 29500;
   int rank = 0, worldSize = 1;
+  int localRank = 0;            // nccl: this rank's GPU, cuda:localRank
   double timeoutSeconds = 300;  // rendezvous and every collective
 };
 class ProcessGroup;  // core/distributed/group.h

@@ -165,6 +165,7 @@ tn::DistributedOptions distributedOptions(Napi::Value value) {
   d.masterPort = integer(o, "masterPort", d.masterPort, 1, 65535);
   d.worldSize = integer(o, "worldSize", d.worldSize, 1, 1 << 20);
   d.rank = integer(o, "rank", d.rank, 0, d.worldSize - 1);
+  d.localRank = integer(o, "localRank", d.rank, 0, 1 << 20);
   d.timeoutSeconds = number(o, "timeoutSeconds", d.timeoutSeconds, 0.001, 1e7, false);
   return d;
 }

@@ -16,7 +16,13 @@ interface Sink {
   columns?: number;
 }
 
-const seconds = (s: number) => (!Number.isFinite(s) ? '?' : s < 90 ? `${s.toFixed(0)}s` : s < 5400 ? `${(s / 60).toFixed(0)}m` : `${(s / 3600).toFixed(1)}h`);
+function seconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const t = Math.round(s);
+  if (t < 90) return `${t}s`;
+  if (t < 5400) return `${Math.floor(t / 60)}m ${t % 60}s`;
+  return `${Math.floor(t / 3600)}h ${Math.round((t % 3600) / 60)}m`;
+}
 const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : (100 * x).toFixed(1));
 
 function gauge(fraction: number, width = 20): string {

@@ -89,8 +89,17 @@ describe('data-parallel training on c10d (Gloo, loopback)', () => {
     expect(alone[0].stderr).toMatch(/^ERR_DISTRIBUTED: Rank 0 of 2 could not join the group at 127\.0\.0\.1:\d+ within 2 s: /);
   }, 120000);
 
+  it('says why there is no NCCL on a CPU build of LibTorch', async () => {
+    const { initProcessGroup } = await import('../../src/distributed');
+    await expect(initProcessGroup({ backend: 'nccl', rank: 0, worldSize: 1, masterPort: await freePort() })).rejects.toMatchObject({
+      code: 'ERR_DISTRIBUTED',
+      message: 'The nccl backend needs a CUDA build of LibTorch with NCCL (this one has none): use gloo',
+    });
+  });
+
   it('reads torchrun\'s environment, naming what is missing or malformed', () => {
     expect(distributedFromEnv({})).toBeUndefined();
+    expect(distributedFromEnv({ MASTER_ADDR: 'a', MASTER_PORT: '1', RANK: '0', WORLD_SIZE: '1', TRANSFUSION_DIST_BACKEND: 'nccl' })?.backend).toBe('nccl');
     expect(distributedFromEnv({ MASTER_ADDR: 'node1', MASTER_PORT: '29500', RANK: '3', WORLD_SIZE: '8', LOCAL_RANK: '1' })).toEqual({ masterAddr: 'node1', masterPort: 29500, rank: 3, worldSize: 8, localRank: 1 });
     expect(() => distributedFromEnv({ RANK: '0', WORLD_SIZE: '2', MASTER_PORT: '29500' })).toThrow('The environment sets RANK and WORLD_SIZE but not MASTER_ADDR');
     expect(() => distributedFromEnv({ MASTER_ADDR: 'a', MASTER_PORT: 'x', RANK: '0', WORLD_SIZE: '2' })).toThrow('Expected the environment variable MASTER_PORT to be a non-negative integer but received "x"');

@@ -7,6 +7,11 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
+// NCCL exists only in CUDA builds of LibTorch (pip's), whose CMake config defines USE_C10D_NCCL.
+#if defined(TN_WITH_GLOO) && defined(USE_C10D_NCCL)
+#define TN_WITH_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 namespace tn {
 namespace {
@@ -14,12 +19,18 @@ namespace {
 std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
 
 #ifdef TN_WITH_GLOO
-class GlooGroup final : public ProcessGroup {
+// A c10d process group of either backend: PG is ::c10d::ProcessGroupGloo or ::c10d::ProcessGroupNCCL, whose
+// collectives have the same signatures in LibTorch 1.13 and 2.x.
+template <class PG>
+class C10dGroup final : public ProcessGroup {
  public:
-  GlooGroup(const DistributedOptions& o) : timeout_(o.timeoutSeconds) {
+  using Make = c10::intrusive_ptr<PG> (*)(const c10::intrusive_ptr<::c10d::Store>&, const DistributedOptions&, std::chrono::milliseconds);
+
+  C10dGroup(const DistributedOptions& o, const char* backend, torch::Device device, Make make) : timeout_(o.timeoutSeconds) {
     rank_ = o.rank;
     size_ = o.worldSize;
-    backend_ = "gloo";
+    backend_ = backend;
+    device_ = device;
     const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeoutSeconds * 1000));
     try {
       ::c10d::TCPStoreOptions so;
@@ -29,13 +40,7 @@ class GlooGroup final : public ProcessGroup {
       so.waitWorkers = true;
       so.timeout = timeout;
       store_ = c10::make_intrusive<::c10d::TCPStore>(o.masterAddr, so);
-      auto options = ::c10d::ProcessGroupGloo::Options::create();
-      options->timeout = timeout;
-      // As torch.distributed: GLOO_SOCKET_IFNAME names the interface; otherwise the host's own address.
-      const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
-      options->devices.push_back(ifname && *ifname ? ::c10d::ProcessGroupGloo::createDeviceForInterface(ifname)
-                                                   : ::c10d::ProcessGroupGloo::createDefaultDevice());
-      group_ = c10::make_intrusive<::c10d::ProcessGroupGloo>(store_, o.rank, o.worldSize, options);
+      group_ = make(store_, o, timeout);
     } catch (const std::exception& e) {
       throw Error("ERR_DISTRIBUTED", "Rank " + std::to_string(o.rank) + " of " + std::to_string(o.worldSize) + " could not join the group at " +
                                          o.masterAddr + ":" + std::to_string(o.masterPort) + " within " + seconds() + ": " + firstLine(e.what()));
@@ -58,7 +63,7 @@ class GlooGroup final : public ProcessGroup {
     std::vector<torch::Tensor> one{tensor};
     c10::intrusive_ptr<::c10d::Work> work;
     run("all-reduce", [&] { work = group_->allreduce(one); });
-    return std::make_unique<GlooPending>(this, std::move(work));
+    return std::make_unique<Pending>(this, std::move(work));
   }
 
   void broadcast(std::vector<torch::Tensor>& tensors, int root) override {
@@ -82,10 +87,10 @@ class GlooGroup final : public ProcessGroup {
   }
 
  private:
-  struct GlooPending final : PendingCollective {
-    GlooPending(GlooGroup* group, c10::intrusive_ptr<::c10d::Work> work) : group(group), work(std::move(work)) {}
+  struct Pending final : PendingCollective {
+    Pending(C10dGroup* group, c10::intrusive_ptr<::c10d::Work> work) : group(group), work(std::move(work)) {}
     void wait() override { group->run("all-reduce", [&] { work->wait(); }); }
-    GlooGroup* group;
+    C10dGroup* group;
     c10::intrusive_ptr<::c10d::Work> work;
   };
 
@@ -106,8 +111,28 @@ class GlooGroup final : public ProcessGroup {
 
   double timeout_;
   c10::intrusive_ptr<::c10d::Store> store_;
-  c10::intrusive_ptr<::c10d::ProcessGroupGloo> group_;
+  c10::intrusive_ptr<PG> group_;
 };
+
+c10::intrusive_ptr<::c10d::ProcessGroupGloo> makeGloo(const c10::intrusive_ptr<::c10d::Store>& store, const DistributedOptions& o,
+                                                      std::chrono::milliseconds timeout) {
+  auto options = ::c10d::ProcessGroupGloo::Options::create();
+  options->timeout = timeout;
+  // As torch.distributed: GLOO_SOCKET_IFNAME names the interface; otherwise the host's own address.
+  const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
+  options->devices.push_back(ifname && *ifname ? ::c10d::ProcessGroupGloo::createDeviceForInterface(ifname)
+                                               : ::c10d::ProcessGroupGloo::createDefaultDevice());
+  return c10::make_intrusive<::c10d::ProcessGroupGloo>(store, o.rank, o.worldSize, options);
+}
+#endif
+
+#ifdef TN_WITH_NCCL
+c10::intrusive_ptr<::c10d::ProcessGroupNCCL> makeNccl(const c10::intrusive_ptr<::c10d::Store>& store, const DistributedOptions& o,
+                                                      std::chrono::milliseconds timeout) {
+  auto options = ::c10d::ProcessGroupNCCL::Options::create();
+  options->timeout = timeout;
+  return c10::make_intrusive<::c10d::ProcessGroupNCCL>(store, o.rank, o.worldSize, options);
+}
 #endif
 
 // The group synchronised BatchNorm uses on this thread (set by SyncBatchNormScope).
@@ -159,13 +184,18 @@ std::shared_ptr<ProcessGroup> createProcessGroup(const DistributedOptions& o) {
     throw invalidArg("Expected 0 <= rank < worldSize but received rank " + std::to_string(o.rank) + " of " + std::to_string(o.worldSize));
   if (o.masterPort < 1 || o.masterPort > 65535) throw invalidArg("Expected `masterPort` in [1, 65535] but received " + std::to_string(o.masterPort));
   if (!(o.timeoutSeconds > 0)) throw invalidArg("Expected `timeoutSeconds` to be positive");
-  if (o.backend == "nccl")
-    throw Error("ERR_DISTRIBUTED", "The nccl backend is not built into this addon yet: use gloo (it also reduces CUDA tensors, through the host)");
-  if (o.backend != "gloo") throw invalidArg("Expected `backend` to be \"gloo\" or \"nccl\" but received \"" + o.backend + "\"");
-#ifdef TN_WITH_GLOO
-  return std::make_shared<GlooGroup>(o);
-#else
+  if (o.backend != "gloo" && o.backend != "nccl") throw invalidArg("Expected `backend` to be \"gloo\" or \"nccl\" but received \"" + o.backend + "\"");
+#ifndef TN_WITH_GLOO
   throw Error("ERR_DISTRIBUTED", "This addon was built without Gloo (no gloo headers were found): install libgloo-dev and rebuild");
+#else
+  if (o.backend == "gloo") return std::make_shared<C10dGroup<::c10d::ProcessGroupGloo>>(o, "gloo", torch::Device(torch::kCPU), &makeGloo);
+#ifdef TN_WITH_NCCL
+  if (!torch::cuda::is_available()) throw Error("ERR_DISTRIBUTED", "The nccl backend needs CUDA, and this machine has no usable GPU: use gloo");
+  // Each rank's collectives run on its own GPU, cuda:LOCAL_RANK.
+  return std::make_shared<C10dGroup<::c10d::ProcessGroupNCCL>>(o, "nccl", torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(o.localRank)), &makeNccl);
+#else
+  throw Error("ERR_DISTRIBUTED", "The nccl backend needs a CUDA build of LibTorch with NCCL (this one has none): use gloo");
+#endif
 #endif
 }
 

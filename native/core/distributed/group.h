@@ -1,6 +1,6 @@
 // Data-parallel training across processes on c10d, PyTorch's own collectives: a process group (Gloo on CPU, where
-// this work is tested; NCCL where LibTorch was built with it and the model is on CUDA), rendezvous through a
-// TCPStore. The training loop uses it to start every rank from rank 0's weights, all-reduce gradients in buckets,
+// this work is tested; NCCL where LibTorch was built with it, on CUDA: compiled only there and not yet run),
+// rendezvous through a TCPStore. The training loop uses it to start every rank from rank 0's weights, all-reduce gradients in buckets,
 // synchronise BatchNorm statistics when asked, and gather evaluation outputs.
 #pragma once
 #include <torch/torch.h>
@@ -26,6 +26,8 @@ class ProcessGroup {
   int rank() const { return rank_; }
   int size() const { return size_; }
   const std::string& backend() const { return backend_; }
+  // Where the tensors of a collective must live: the CPU for gloo, this rank's GPU for nccl.
+  torch::Device device() const { return device_; }
   // Every rank must make the same calls in the same order. Each throws ERR_DISTRIBUTED, naming the collective and the
   // timeout, when the others do not answer in time (a rank died or stalled): never a hang.
   virtual void allreduceSum(std::vector<torch::Tensor>& tensors) = 0;  // in place
@@ -38,6 +40,7 @@ class ProcessGroup {
  protected:
   int rank_ = 0, size_ = 1;
   std::string backend_;
+  torch::Device device_{torch::kCPU};
 };
 
 // Joins the group (blocks until every rank has, or the timeout passes). Throws ERR_DISTRIBUTED naming the address.

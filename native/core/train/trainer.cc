@@ -161,7 +161,7 @@ Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const Comput
   if (group) {
     // Padded to the share so every rank sends the same shape; the padding is cut after the gather.
     if (logits.size(0) < share) logits = torch::cat({logits, torch::zeros({share - logits.size(0), logits.size(1)}, logits.options())});
-    logits = group->allgather(logits).narrow(0, 0, n);
+    logits = group->allgather(logits.to(group->device())).narrow(0, 0, n).cpu();
   }
 
   Metrics m;
@@ -236,6 +236,8 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   checkCompatible(model, valSet, "validation");
   checkBothClasses(valSet, "validation");
   ProcessGroup* group = o.group.get();
+  if (group && group->device().is_cuda() && !model.device.is_cuda())
+    throw invalidArg("The " + group->backend() + " group reduces on the GPU but model \"" + model.name + "\" is on the CPU: create it with device \"cuda\"");
   const int64_t ranks = group ? group->size() : 1;
   if (o.batchSize * ranks > trainSet.images.size(0))
     throw invalidArg("Expected `batchSize` x ranks (" + std::to_string(o.batchSize) + " x " + std::to_string(ranks) +
@@ -273,7 +275,7 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   }
   if (group && o.resume) {
     // Every rank must continue from the same step: each reads the checkpoint rank 0 wrote (a shared file system).
-    const auto seen = group->allgather(torch::tensor({start}, torch::kInt64));
+    const auto seen = group->allgather(torch::tensor({start}, torch::kInt64).to(group->device())).cpu();
     for (int64_t k = 0; k < seen.size(0); ++k)
       if (seen[k].item<int64_t>() != start)
         throw Error("ERR_DISTRIBUTED", "Rank " + std::to_string(k) + " resumes from step " + std::to_string(seen[k].item<int64_t>()) + " but rank " +
@@ -304,7 +306,7 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
       const int early = reducer->finish();
       if (step == start)
         job.report({"buckets", {{"buckets", static_cast<double>(reducer->buckets())}, {"launchedDuringBackward", static_cast<double>(early)}}});
-      std::vector<torch::Tensor> mean{loss.detach().to(torch::kFloat64).reshape({1}).cpu()};
+      std::vector<torch::Tensor> mean{loss.detach().to(group->device(), torch::kFloat64).reshape({1})};
       group->allreduceSum(mean);  // the loss over the whole batch, the same on every rank
       value = mean[0].item<double>() / ranks;
     }
