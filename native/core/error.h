@@ -13,6 +13,9 @@ struct Error : std::runtime_error {
 
 inline Error invalidArg(const std::string& message) { return Error("ERR_INVALID_ARG", message); }
 
+// The first line of a library's message: LibTorch 1.13 appends a C++ backtrace to what().
+inline std::string firstLine(const std::string& message) { return message.substr(0, message.find('\n')); }
+
 // Thrown between steps when a job's cancel flag is set.
 struct Cancelled : Error {
   Cancelled() : Error("ABORT_ERR", "The operation was aborted") {}

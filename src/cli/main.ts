@@ -28,11 +28,9 @@ const CLI_METRICS: readonly Metric[] = ['mean_cca', 'svcca_mean', 'pwcca', 'line
 /** "2/8" -> { index: 2, count: 8 } (0-based index, as Slurm's SLURM_ARRAY_TASK_ID from 0). */
 function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  if (!m) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--shard\` as INDEX/COUNT with 0 <= INDEX < COUNT (e.g. 0/4) but received "${text}"`);
-  const shard = { index: Number(m[1]), count: Number(m[2]) };
-  if (shard.count < 1 || shard.index >= shard.count)
+  if (!m || Number(m[1]) >= Number(m[2]))
     throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--shard\` as INDEX/COUNT with 0 <= INDEX < COUNT (e.g. 0/4) but received "${text}"`);
-  return checkShard(shard);
+  return checkShard({ index: Number(m[1]), count: Number(m[2]) });
 }
 
 function timestamp(): string {

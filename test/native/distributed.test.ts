@@ -1,22 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 
+import { freePort } from '../../src/cli/launch';
 import { distributedFromEnv } from '../../src/distributed';
 import { tempDir } from '../helpers/tmp';
 
 const dir = tempDir('ddp');
 const worker = path.resolve(__dirname, '../fixtures/ddp_worker.js');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Outcome { code: number | null; stderr: string }
 

@@ -16,8 +16,6 @@
 namespace tn {
 namespace {
 
-std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
-
 #ifdef TN_WITH_GLOO
 // A c10d process group of either backend: PG is ::c10d::ProcessGroupGloo or ::c10d::ProcessGroupNCCL, whose
 // collectives have the same signatures in LibTorch 1.13 and 2.x.

@@ -49,8 +49,6 @@ torch::Tensor identity(const Model& model, const TrainOptions& o) {
 
 at::Generator generatorOf(const Model& model) { return at::globalContext().defaultGenerator(model.device); }
 
-std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
-
 // A fresh tensor per key: reading into a defined tensor would alias it to the archive's storage.
 torch::Tensor get(torch::serialize::InputArchive& archive, const std::string& key) {
   torch::Tensor t;
