@@ -7,6 +7,10 @@
 
 #include <string>
 
+// True when the LibTorch being compiled against is MAJOR.MINOR or newer.
+#define TN_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
 namespace tn::compat {
 
 // A private CPU generator: model initialisation and sampling never touch the global RNG, so jobs running
@@ -29,7 +33,7 @@ inline std::string messageOf(const c10::Error& e) { return e.what_without_backtr
 class AutocastGuard {
  public:
   AutocastGuard(bool cuda, at::ScalarType dtype) : cuda_(cuda) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#if TN_TORCH_AT_LEAST(2, 4)
     const auto type = cuda ? at::kCUDA : at::kCPU;
     wasEnabled_ = at::autocast::is_autocast_enabled(type);
     previous_ = at::autocast::get_autocast_dtype(type);
@@ -45,7 +49,7 @@ class AutocastGuard {
   }
   ~AutocastGuard() {
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#if TN_TORCH_AT_LEAST(2, 4)
     const auto type = cuda_ ? at::kCUDA : at::kCPU;
     at::autocast::set_autocast_enabled(type, wasEnabled_);
     at::autocast::set_autocast_dtype(type, previous_);
@@ -88,6 +92,18 @@ class Tf32Scope {
  private:
   bool active_, cudnn_ = false, cublas_ = false;
 };
+
+// TCPStore's libuv backend: 2.2 added the option (`useLibUV`), 2.4 made it the default, and Debian (like any build
+// without USE_LIBUV) has no libuv, so a store left at the default fails to start ("use_libuv was requested but
+// PyTorch was build without libuv support"). The classic backend serves a handful of ranks equally well.
+template <class TCPStoreOptions>
+void useClassicTcpStore(TCPStoreOptions& options) {
+#if TN_TORCH_AT_LEAST(2, 2)
+  options.useLibUV = false;
+#else
+  (void)options;
+#endif
+}
 
 inline std::string version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +

@@ -17,9 +17,12 @@ describe('weight files', () => {
     m.dispose();
   });
 
-  it('writes .pt files that torch.load reads and safetensors that a hand parser reads, with the same tensors', () => {
+  it('writes .pt files as torch.save does, which torch.load reads with weights_only, and safetensors that a hand parser reads, with the same tensors', () => {
     const r = JSON.parse(runFixture('weight_files.py', ['read', file('ours.pt'), file('ours.safetensors')]));
-    expect(r).toEqual({ keys: 26, equal: true });
+    // Only the globals torch.save(OrderedDict of tensors) itself writes (BatchNorm's step count is a LongStorage), so
+    // PyTorch 2.6's default loader takes it.
+    const globals = ['collections OrderedDict', 'torch FloatStorage', 'torch LongStorage', 'torch._utils _rebuild_tensor_v2'];
+    expect(r).toEqual({ keys: 26, equal: true, type: 'OrderedDict', globals, torchSaveGlobals: globals, crcOk: true, aligned: true });
   });
 
   it.each(['ours.pt', 'ours.safetensors'])('round-trips %s bit-exactly', async (name) => {

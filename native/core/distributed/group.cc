@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "core/compat.h"
+
 #ifdef TN_WITH_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -37,6 +39,7 @@ class C10dGroup final : public ProcessGroup {
       so.numWorkers = static_cast<size_t>(o.worldSize);
       so.waitWorkers = true;
       so.timeout = timeout;
+      compat::useClassicTcpStore(so);
       store_ = c10::make_intrusive<::c10d::TCPStore>(o.masterAddr, so);
       group_ = make(store_, o, timeout);
     } catch (const std::exception& e) {

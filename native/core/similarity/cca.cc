@@ -82,11 +82,11 @@ Canonical canonical(const torch::Tensor& m, bool left, bool withRotation) {
   Canonical c;
   torch::Tensor values;
   if (withRotation) {
-    auto [w, v] = torch::linalg::eigh(g, "L");
+    auto [w, v] = torch::linalg_eigh(g, "L");
     values = w;
     c.rotation = v.flip(1).narrow(1, 0, k);
   } else {
-    values = torch::linalg::eigvalsh(g, "L");
+    values = torch::linalg_eigvalsh(g, "L");
   }
   c.rho = values.flip(0).narrow(0, 0, k).clamp(0.0, 1.0).sqrt();
   return c;
@@ -113,7 +113,7 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
   p.live = p.dead ? centred.index({torch::indexing::Slice(), alive}) : centred;
   p.gram = crossProduct(p.live, p.live);
   p.rowNorms = centred.pow(2).sum(1);
-  auto [values, vectors] = torch::linalg::eigh(p.gram, "L");  // ascending
+  auto [values, vectors] = torch::linalg_eigh(p.gram, "L");  // ascending
   values = values.flip(0);
   vectors = vectors.flip(1);
   const int64_t rank = (values > kRankTolerance * values[0].item<double>()).sum().item<int64_t>();

@@ -51,16 +51,6 @@ const DtypeName& byTorch(torch::Dtype dtype, const std::string& key) {
   throw invalidArg("Tensor \"" + key + "\" has a dtype no weight format here supports");
 }
 
-// Elements a strided view reaches: offset + sum((size - 1) * stride) + 1, or 0 for an empty tensor.
-int64_t extent(int64_t offset, const std::vector<int64_t>& sizes, const std::vector<int64_t>& strides) {
-  int64_t last = offset;
-  for (size_t i = 0; i < sizes.size(); ++i) {
-    if (sizes[i] == 0) return 0;
-    last += (sizes[i] - 1) * strides[i];
-  }
-  return last + 1;
-}
-
 NamedTensors readTorchZip(const std::string& path, const std::string& bytes) {
   ZipArchive zip(bytes, path);
   std::string prefix;
@@ -83,7 +73,7 @@ NamedTensors readTorchZip(const std::string& path, const std::string& bytes) {
     const std::string_view storage = zip.read(prefix + "data/" + record.storage);
     const int64_t elementSize = dtypeSize(record.dtype);
     const int64_t available = static_cast<int64_t>(storage.size()) / elementSize;
-    if (extent(record.offset, record.sizes, record.strides) > available)
+    if (storageExtent(record) > available)
       throw bad(path, "tensor \"" + key + "\" reaches past its storage (truncated or corrupt file)");
     auto flat = torch::from_blob(const_cast<char*>(storage.data()), {available}, torch::TensorOptions(dt->dtype));
     out.emplace_back(key, flat.as_strided(record.sizes, record.strides, record.offset).clone());
@@ -162,13 +152,30 @@ void writeSafetensors(const std::string& path, const NamedTensors& tensors) {
   if (!out) throw Error("ERR_IO", "Failed writing \"" + path + "\" (disk full?)");
 }
 
+// The zip torch.save writes: <archive>/data.pkl (writeStateDict), byteorder, one record per storage under data/, and
+// the format version (3, which PyTorch 1.13 and 2.x both read).
 void writeTorchZip(const std::string& path, const NamedTensors& tensors) {
-  c10::Dict<std::string, torch::Tensor> dict;
-  for (const auto& [key, tensor] : tensors) dict.insert(key, tensor.detach().to(torch::kCPU).clone());
-  const std::vector<char> bytes = torch::pickle_save(dict);
+  std::vector<std::pair<std::string, TensorRecord>> records;
+  std::vector<torch::Tensor> storages;
+  for (const auto& [key, tensor] : tensors) {
+    auto t = tensor.detach().to(torch::kCPU).contiguous();
+    TensorRecord r;
+    r.storage = std::to_string(storages.size());
+    r.dtype = byTorch(t.scalar_type(), key).name;
+    r.sizes = t.sizes().vec();
+    r.strides = t.strides().vec();
+    records.emplace_back(key, std::move(r));
+    storages.push_back(std::move(t));
+  }
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw Error("ERR_IO", "Cannot open \"" + path + "\" for writing");
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  ZipWriter zip(out, path);
+  zip.add("archive/data.pkl", writeStateDict(records));
+  zip.add("archive/byteorder", "little");
+  for (size_t i = 0; i < storages.size(); ++i)
+    zip.add("archive/data/" + records[i].second.storage, storages[i].data_ptr(), storages[i].numel() * storages[i].element_size());
+  zip.add("archive/version", "3\n");
+  zip.finish();
   out.close();
   if (!out) throw Error("ERR_IO", "Failed writing \"" + path + "\" (disk full?)");
 }

@@ -256,7 +256,88 @@ bool allTensors(const Value& dict) {
   return !dict.entries.empty();
 }
 
+// Opcodes of protocol 2, as pickle.py names them, for the writer.
+class Pickler {
+ public:
+  std::string take() { return std::move(out_); }
+  void op(char c) { out_.push_back(c); }
+  void proto() { out_ += "\x80\x02"; }
+  void global(const std::string& module, const std::string& name) { out_ += "c" + module + "\n" + name + "\n"; }
+  void str(const std::string& s) {  // BINUNICODE: 4-byte length, UTF-8
+    op('X');
+    le(s.size(), 4);
+    out_ += s;
+  }
+  void integer(int64_t v) {
+    if (v >= 0 && v < 0x100) op('K'), le(v, 1);
+    else if (v >= 0 && v < 0x10000) op('M'), le(v, 2);
+    else if (v >= INT32_MIN && v <= INT32_MAX) op('J'), le(static_cast<uint32_t>(v), 4);
+    else op('\x8a'), op(8), le(static_cast<uint64_t>(v), 8);  // LONG1: 8 bytes, two's complement
+  }
+  void ints(const std::vector<int64_t>& v) {  // a tuple of ints
+    op('(');
+    for (int64_t x : v) integer(x);
+    op('t');
+  }
+  void emptyOrderedDict() {
+    global("collections", "OrderedDict");
+    op(')');  // EMPTY_TUPLE
+    op('R');  // REDUCE
+  }
+
+ private:
+  void le(uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  }
+  std::string out_;
+};
+
+std::string storageClass(const std::string& dtype) {
+  for (const auto& [cls, name] : storageDtypes())
+    if (name == dtype) return cls.substr(std::string("torch.").size());
+  throw invalidArg("No torch storage type for dtype \"" + dtype + "\"");
+}
+
 }  // namespace
+
+std::string writeStateDict(const std::vector<std::pair<std::string, TensorRecord>>& tensors) {
+  Pickler p;
+  p.proto();
+  p.emptyOrderedDict();
+  p.op('(');  // MARK: the items, set by one SETITEMS
+  for (const auto& [key, t] : tensors) {
+    p.str(key);
+    p.global("torch._utils", "_rebuild_tensor_v2");
+    p.op('(');
+    p.op('(');  // the storage's persistent id
+    p.str("storage");
+    p.global("torch", storageClass(t.dtype));
+    p.str(t.storage);
+    p.str("cpu");
+    p.integer(storageExtent(t));
+    p.op('t');
+    p.op('Q');  // BINPERSID
+    p.integer(t.offset);
+    p.ints(t.sizes);
+    p.ints(t.strides);
+    p.op('\x89');  // NEWFALSE: requires_grad
+    p.emptyOrderedDict();  // backward hooks
+    p.op('t');
+    p.op('R');
+  }
+  p.op('u');  // SETITEMS
+  p.op('.');  // STOP
+  return p.take();
+}
+
+int64_t storageExtent(const TensorRecord& t) {
+  int64_t last = t.offset;
+  for (size_t i = 0; i < t.sizes.size(); ++i) {
+    if (t.sizes[i] == 0) return 0;
+    last += (t.sizes[i] - 1) * t.strides[i];
+  }
+  return last + 1;
+}
 
 int64_t dtypeSize(const std::string& dtype) {
   if (dtype == "float64" || dtype == "int64") return 8;

@@ -1,6 +1,7 @@
-// Reads the pickle inside a torch.save zip (data.pkl) far enough to list a state dict's tensors: names, dtypes,
-// shapes, strides and which storage record holds their bytes. A small stack machine over the opcodes that torch.save
-// (protocols 2-4) and torch::pickle_save emit; any other global or opcode fails naming it. Torch-free.
+// The pickle inside a torch.save zip (data.pkl), read far enough to list a state dict's tensors (names, dtypes,
+// shapes, strides and which storage record holds their bytes) and written as torch.save(state_dict) writes it.
+// Reading: a small stack machine over the opcodes that torch.save (protocols 2-4) and torch::pickle_save emit; any
+// other global or opcode fails naming it. Torch-free.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -21,6 +22,15 @@ struct TensorRecord {
 // {"model": ...}) is unwrapped. Throws tn::Error (ERR_BAD_WEIGHTS) naming `file`.
 std::vector<std::pair<std::string, TensorRecord>> readStateDict(std::string_view pickle, const std::string& file);
 
+// The pickle torch.save(OrderedDict of tensors) writes, protocol 2: collections.OrderedDict() filled with
+// name -> torch._utils._rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict()), each storage the
+// persistent id ('storage', torch.<Type>Storage, record.storage, 'cpu', numel). Only globals that
+// torch.load(weights_only=True) allows, in 1.13 and 2.x alike. Throws tn::Error (ERR_INVALID_ARG) for an unknown dtype.
+std::string writeStateDict(const std::vector<std::pair<std::string, TensorRecord>>& tensors);
+
 int64_t dtypeSize(const std::string& dtype);
+
+// Elements of its storage a strided tensor reaches: offset + sum((size - 1) * stride) + 1, or 0 when it is empty.
+int64_t storageExtent(const TensorRecord& t);
 
 }  // namespace tn

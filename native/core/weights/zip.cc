@@ -1,5 +1,6 @@
 #include "core/weights/zip.h"
 
+#include <array>
 #include <cstring>
 
 #include "core/error.h"
@@ -15,6 +16,31 @@ uint64_t u64(std::string_view b, uint64_t at) { return u32(b, at) | static_cast<
 
 constexpr uint32_t kLocalHeader = 0x04034b50, kCentralHeader = 0x02014b50, kEndOfCentral = 0x06054b50;
 constexpr uint32_t kZip64EndOfCentral = 0x06064b50, kZip64Locator = 0x07064b50;
+
+// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as zip records it for each entry.
+uint32_t crc32(const void* data, uint64_t size) {
+  static const auto table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t n = 0; n < 256; ++n) {
+      uint32_t c = n;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[n] = c;
+    }
+    return t;
+  }();
+  uint32_t c = 0xFFFFFFFFu;
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (uint64_t i = 0; i < size; ++i) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+// Little-endian fields appended to a header under construction.
+void le(std::string& out, uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
+}
+
+constexpr uint64_t kAlignment = 64;        // PyTorchStreamWriter's kFieldAlignment: tensor data can be mapped
+constexpr uint64_t kZip32Limit = 0xFFFFFFFFu;
 
 }  // namespace
 
@@ -81,6 +107,79 @@ std::string_view ZipArchive::read(const std::string& name) const {
   if (start + e.size > bytes_.size())
     throw Error("ERR_BAD_WEIGHTS", "\"" + file_ + "\": entry \"" + name + "\" runs past the end of the file (truncated?)");
   return bytes_.substr(start, e.size);
+}
+
+void ZipWriter::put(const void* data, uint64_t size) {
+  out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+  if (!out_) throw Error("ERR_IO", "Failed writing \"" + file_ + "\" (disk full?)");
+  written_ += size;
+}
+
+void ZipWriter::add(const std::string& name, const void* data, uint64_t size) {
+  // Padding so that the data after the 30-byte header, the name and the extra field starts on kAlignment; an extra
+  // field needs 4 bytes of its own, so a shorter gap takes a whole kAlignment more.
+  const uint64_t unpadded = written_ + 30 + name.size();
+  uint64_t padding = (kAlignment - unpadded % kAlignment) % kAlignment;
+  if (padding != 0 && padding < 4) padding += kAlignment;
+  if (written_ + 30 + name.size() + padding + size > kZip32Limit)
+    throw invalidArg("\"" + file_ + "\" would pass 4 GiB, beyond what this .pt writer supports; save as .safetensors");
+  Entry e{name, crc32(data, size), size, written_};
+  std::string header;
+  le(header, kLocalHeader, 4);
+  le(header, 20, 2);      // version needed to extract: 2.0
+  le(header, 0, 2);       // flags
+  le(header, 0, 2);       // method: stored
+  le(header, 0, 4);       // modification time and date
+  le(header, e.crc, 4);
+  le(header, size, 4);    // compressed size
+  le(header, size, 4);    // uncompressed size
+  le(header, name.size(), 2);
+  le(header, padding, 2);
+  header += name;
+  if (padding != 0) {
+    le(header, 0x4246, 2);  // "FB", PyTorch's padding field
+    le(header, padding - 4, 2);
+    header.append(padding - 4, 'Z');
+  }
+  put(header.data(), header.size());
+  put(data, size);
+  entries_.push_back(std::move(e));
+}
+
+void ZipWriter::finish() {
+  const uint64_t directory = written_;
+  std::string central;
+  for (const auto& e : entries_) {
+    le(central, kCentralHeader, 4);
+    le(central, 20, 2);   // version made by
+    le(central, 20, 2);   // version needed to extract
+    le(central, 0, 2);    // flags
+    le(central, 0, 2);    // method: stored
+    le(central, 0, 4);    // modification time and date
+    le(central, e.crc, 4);
+    le(central, e.size, 4);
+    le(central, e.size, 4);
+    le(central, e.name.size(), 2);
+    le(central, 0, 2);    // extra field length
+    le(central, 0, 2);    // comment length
+    le(central, 0, 2);    // disk number
+    le(central, 0, 2);    // internal attributes
+    le(central, 0, 4);    // external attributes
+    le(central, e.localHeader, 4);
+    central += e.name;
+  }
+  const uint64_t directorySize = central.size();
+  if (entries_.size() >= 0xFFFF || directory + directorySize + 22 > kZip32Limit)
+    throw invalidArg("\"" + file_ + "\" would need zip64, beyond what this .pt writer supports; save as .safetensors");
+  le(central, kEndOfCentral, 4);
+  le(central, 0, 2);      // this disk
+  le(central, 0, 2);      // the disk with the directory
+  le(central, entries_.size(), 2);
+  le(central, entries_.size(), 2);
+  le(central, directorySize, 4);
+  le(central, directory, 4);
+  le(central, 0, 2);      // comment length
+  put(central.data(), central.size());
 }
 
 }  // namespace tn

@@ -1,8 +1,9 @@
-// A read-only view of an uncompressed ("stored") zip archive held in memory, enough for PyTorch's torch.save files
-// (which never compress). Torch-free. Throws tn::Error (ERR_BAD_WEIGHTS) naming the file for anything else.
+// Uncompressed ("stored") zip archives as PyTorch's torch.save writes them (it never compresses): ZipArchive, a
+// read-only view of one held in memory; ZipWriter, which writes one. Torch-free. Throws tn::Error naming the file.
 #pragma once
 #include <cstdint>
 #include <map>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,30 @@ class ZipArchive {
   std::string file_;
   std::map<std::string, Entry> entries_;
   std::vector<std::string> names_;
+};
+
+// Writes a zip as PyTorch's PyTorchStreamWriter does: every entry stored, with its CRC-32, its data starting on a
+// 64-byte boundary (padding in the local header's "FB" extra field), no zip64 (an archive past 4 GiB is refused:
+// safetensors has no such limit). Each add() writes through to `out`; finish() writes the central directory.
+class ZipWriter {
+ public:
+  // `file` names the destination in error messages.
+  ZipWriter(std::ostream& out, std::string file) : out_(out), file_(std::move(file)) {}
+  void add(const std::string& name, const void* data, uint64_t size);
+  void add(const std::string& name, std::string_view data) { add(name, data.data(), data.size()); }
+  void finish();
+
+ private:
+  struct Entry {
+    std::string name;
+    uint32_t crc = 0;
+    uint64_t size = 0, localHeader = 0;
+  };
+  std::ostream& out_;
+  std::string file_;
+  uint64_t written_ = 0;
+  std::vector<Entry> entries_;
+  void put(const void* data, uint64_t size);
 };
 
 }  // namespace tn
