@@ -214,7 +214,8 @@ export interface NativeDataset {
 }
 
 export interface NativeAddon {
-  version(): { torch: string; napi: number };
+  /** oneDnn: whether LibTorch's CPU convolutions may use oneDNN (switched off where this CPU makes it unsafe). */
+  version(): { torch: string; napi: number; oneDnn: boolean };
   setThreads(count: number): void;
   getThreads(): number;
   cudaAvailable(): boolean;

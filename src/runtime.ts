@@ -40,6 +40,6 @@ export function cudaAvailable(): boolean {
   return addon().cudaAvailable();
 }
 
-export function versions(): { torch: string; napi: number; node: string } {
+export function versions(): { torch: string; napi: number; oneDnn: boolean; node: string } {
   return { ...addon().version(), node: process.version };
 }

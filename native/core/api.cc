@@ -74,7 +74,11 @@ Reservation reserve(const std::shared_ptr<Model>& model) {
   return Reservation(nullptr, [model](void*) { model->busy = false; });
 }
 
+void initRuntime() { compat::avoidOneDnnWhereUnsafe(); }
+
 std::string torchVersion() { return compat::version(); }
+
+bool oneDnnEnabled() { return at::globalContext().userEnabledMkldnn(); }
 
 namespace {
 std::atomic<int> configuredThreads{0};  // 0: LibTorch's own default

@@ -35,7 +35,11 @@ struct TensorData {
 };
 
 // ---- runtime -------------------------------------------------------------------------------------------------
+// Process-wide settings made once, when the addon loads: oneDNN off where this CPU makes it unsafe (compat.h).
+void initRuntime();
 std::string torchVersion();
+// Whether LibTorch's CPU convolutions may use oneDNN in this process.
+bool oneDnnEnabled();
 void setThreads(int count);
 int threads();
 // Called first on every job thread, so that setThreads() governs native jobs too.

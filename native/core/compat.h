@@ -7,6 +7,10 @@
 
 #include <string>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 // True when the LibTorch being compiled against is MAJOR.MINOR or newer.
 #define TN_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -102,6 +106,22 @@ void useClassicTcpStore(TCPStoreOptions& options) {
   options.useLibUV = false;
 #else
   (void)options;
+#endif
+}
+
+// oneDNN 3.x (LibTorch 2.x) sizes its convolution blocking from the cache descriptors in CPUID (leaf 4; AMD's
+// 0x8000001D) and divides by zero where a virtual CPU reports none: under gVisor, a strided 1x1 convolution's backward
+// (ResNet-50's layer4 downsample) kills the process with SIGFPE, in PyTorch 2.6 and in the addon alike. There oneDNN
+// is switched off for the process and convolutions take ATen's own kernels; 1.13's oneDNN 2.7 copes.
+inline void avoidOneDnnWhereUnsafe() {
+#if TN_TORCH_AT_LEAST(2, 0) && (defined(__x86_64__) || defined(__i386__))
+  auto describesCaches = [](unsigned leaf) {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid_max(leaf & 0x80000000u, nullptr) < leaf) return false;
+    __cpuid_count(leaf, 0, eax, ebx, ecx, edx);
+    return (eax & 31u) != 0;  // the first cache's type; 0: no cache described
+  };
+  if (!describesCaches(4) && !describesCaches(0x8000001D)) at::globalContext().setUserEnabledMkldnn(false);
 #endif
 }
 

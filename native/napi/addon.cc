@@ -14,11 +14,12 @@
 namespace tn::napi {
 namespace {
 
-// version() -> { torch, napi }
+// version() -> { torch, napi, oneDnn }: oneDnn, whether CPU convolutions may use oneDNN (off where unsafe).
 Napi::Value version(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("torch", tn::torchVersion());
   o.Set("napi", NAPI_VERSION);
+  o.Set("oneDnn", tn::oneDnnEnabled());
   return o;
 }
 
@@ -293,6 +294,7 @@ Napi::Value auc(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
+  tn::initRuntime();
   auto* data = new AddonData();
   data->modelConstructor = Napi::Persistent(ModelHandle::define(env));
   data->datasetConstructor = Napi::Persistent(DatasetHandle::define(env));

@@ -1,15 +1,29 @@
+import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
+import * as path from 'node:path';
 
 import { loadAddon, NATIVE_EXPORTS } from '../../bindings/native';
 import { getThreads } from '../../src';
+import { tempDir } from '../helpers/tmp';
 
 describe('the typed bindings', () => {
+  const dir = tempDir('cpu-caches');
+
   it('list exactly the functions the addon exports', () => {
     expect(Object.keys(loadAddon()).sort()).toEqual([...NATIVE_EXPORTS].sort());
   });
 
   it('report the LibTorch version the addon was built against', () => {
     expect(loadAddon().version().torch).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('keep oneDNN on, except with LibTorch 2.x on a CPU whose CPUID describes no caches (oneDNN 3.x divides by zero there)', () => {
+    const { torch, oneDnn } = loadAddon().version();
+    if (process.arch !== 'x64') return expect(oneDnn).toBe(true);
+    const probe = path.join(dir, 'cpu_caches');
+    execFileSync('cc', ['-O1', '-o', probe, path.join(__dirname, '..', 'fixtures', 'cpu_caches.c')]);
+    const described = execFileSync(probe, { encoding: 'utf8' }).trim() === '1';
+    expect(oneDnn).toBe(Number(torch.split('.')[0]) < 2 || described);
   });
 
   it("set LibTorch's thread count to the available cores by default (Debian's LibTorch would use 1)", () => {

@@ -9,7 +9,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
-// NCCL exists only in CUDA builds of LibTorch (pip's), whose CMake config defines USE_C10D_NCCL.
+// NCCL exists only in CUDA builds of LibTorch; CMakeLists.txt defines USE_C10D_NCCL where LibTorch has CUDA and NCCL.
 #if defined(TN_WITH_GLOO) && defined(USE_C10D_NCCL)
 #define TN_WITH_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
