@@ -80,11 +80,8 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     p.add_argument("--channels-last", action="store_true")
-    p.add_argument("--onednn", choices=("on", "off"), default="on",
-                   help="off: as the addon where oneDNN is unsafe on this CPU (native/core/compat.h)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    torch.backends.mkldnn.enabled = a.onednn == "on"
     torch.manual_seed(0)
     device = torch.device(a.device)
     if device.type == "cuda":

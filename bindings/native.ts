@@ -61,6 +61,10 @@ export interface NativeTrainResult {
   imagesPerSecond: number;
   /** The step a checkpoint brought this run to (0: trained from the start). */
   resumedFrom: number;
+  /** Times the loop read training state (the losses) back from the device: one per progress point (see syncEvery). */
+  hostReads: number;
+  /** Whether the training set lived on the model's device (a CUDA model and a set within residentMegabytes). */
+  resident: boolean;
 }
 
 export interface LoadReport {
@@ -104,9 +108,9 @@ export interface NativeModelOptions {
 
 /** Settings of training and inference that matter on a GPU (on CPU, correct is enough). */
 export interface ComputeOptions {
-  /** NHWC memory format for 4-D weights and inputs. */
+  /** NHWC memory format for 4-D weights and inputs. Default: on for a CUDA model, off on the CPU. */
   channelsLast?: boolean;
-  /** "bf16": autocast convs and matmuls to bfloat16 (weights stay fp32); "tf32": TF32 matmuls and convs on CUDA (on CPU as fp32). Default "fp32" (TF32 off). */
+  /** "bf16": autocast convs and matmuls to bfloat16 (weights stay fp32); "tf32": TF32 matmuls and convs on CUDA (on CPU as fp32); "fp32": TF32 off. Default: "bf16" for a CUDA model, "fp32" on the CPU. */
   precision?: 'fp32' | 'tf32' | 'bf16';
 }
 
@@ -152,6 +156,14 @@ export interface NativeTrainOptions extends ComputeOptions {
   syncBatchNorm?: boolean;
   /** With a group: gradient bucket size in MB (default 25); full buckets are reduced while backward goes on. */
   bucketMegabytes?: number;
+  /**
+   * Steps between host reads of the losses, which stay on the device until then; evaluations and checkpoints read
+   * them too. Step events arrive at those points, one per step, in order. Default (0): every step on the CPU, where a
+   * read costs nothing; every 50 steps on CUDA, so the GPU never waits for the host in between.
+   */
+  syncEvery?: number;
+  /** A CUDA model's training set is copied to the device once when it takes at most this many MB (default 8192). */
+  residentMegabytes?: number;
 }
 
 export interface AugmentOptions {
@@ -214,8 +226,9 @@ export interface NativeDataset {
 }
 
 export interface NativeAddon {
-  /** oneDnn: whether LibTorch's CPU convolutions may use oneDNN (switched off where this CPU makes it unsafe). */
-  version(): { torch: string; napi: number; oneDnn: boolean };
+  /** oneDnnMaxIsa: the cap on oneDNN's CPU kernels (ONEDNN_MAX_CPU_ISA), null for none; set where this CPU makes the
+   * faster ones unsafe (native/core/compat.h). Child processes inherit it. */
+  version(): { torch: string; napi: number; oneDnnMaxIsa: string | null };
   setThreads(count: number): void;
   getThreads(): number;
   cudaAvailable(): boolean;

@@ -40,6 +40,15 @@ export function cudaAvailable(): boolean {
   return addon().cudaAvailable();
 }
 
-export function versions(): { torch: string; napi: number; oneDnn: boolean; node: string } {
+/**
+ * The environment for a peer process (PyTorch from Python, in the bench and the tests) that should compute as the
+ * addon does: this process's, with the addon's cap on oneDNN's CPU kernels where it set one.
+ */
+export function peerEnvironment(): NodeJS.ProcessEnv {
+  const cap = addon().version().oneDnnMaxIsa;
+  return { ...process.env, ...(cap ? { ONEDNN_MAX_CPU_ISA: cap } : {}) };
+}
+
+export function versions(): { torch: string; napi: number; oneDnnMaxIsa: string | null; node: string } {
   return { ...addon().version(), node: process.version };
 }

@@ -74,11 +74,14 @@ Reservation reserve(const std::shared_ptr<Model>& model) {
   return Reservation(nullptr, [model](void*) { model->busy = false; });
 }
 
-void initRuntime() { compat::avoidOneDnnWhereUnsafe(); }
+void initRuntime() { compat::capOneDnnWhereUnsafe(); }
 
 std::string torchVersion() { return compat::version(); }
 
-bool oneDnnEnabled() { return at::globalContext().userEnabledMkldnn(); }
+std::string oneDnnMaxIsa() {
+  const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA");
+  return cap ? cap : "";
+}
 
 namespace {
 std::atomic<int> configuredThreads{0};  // 0: LibTorch's own default

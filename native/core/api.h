@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,11 +36,11 @@ struct TensorData {
 };
 
 // ---- runtime -------------------------------------------------------------------------------------------------
-// Process-wide settings made once, when the addon loads: oneDNN off where this CPU makes it unsafe (compat.h).
+// Process-wide settings made once, when the addon loads: oneDNN capped where this CPU makes it unsafe (compat.h).
 void initRuntime();
 std::string torchVersion();
-// Whether LibTorch's CPU convolutions may use oneDNN in this process.
-bool oneDnnEnabled();
+// The cap on oneDNN's CPU kernels in this process (ONEDNN_MAX_CPU_ISA, e.g. "SSE41"), or "" for none.
+std::string oneDnnMaxIsa();
 void setThreads(int count);
 int threads();
 // Called first on every job thread, so that setThreads() governs native jobs too.
@@ -152,10 +153,11 @@ std::vector<float> meanColour(const Dataset& data); // (count, channels), in the
 // ---- training and evaluation ---------------------------------------------------------------------------------
 // How a model computes: settings of training and inference that matter on a GPU (on CPU, correct is enough).
 struct ComputeOptions {
-  bool channelsLast = false;       // NHWC memory format for 4-D weights and inputs
+  // NHWC memory format for 4-D weights and inputs; unset: on for a CUDA model (cuDNN's fast layout), off on the CPU
+  std::optional<bool> channelsLast;
   // "fp32"; "tf32" (CUDA: TF32 matmuls and convs; on CPU the same as fp32); "bf16" (autocast: matmuls and convs in
-  // bfloat16, weights in fp32)
-  std::string precision = "fp32";
+  // bfloat16, weights in fp32); "" (unset): "bf16" for a CUDA model (Tensor Cores), "fp32" on the CPU
+  std::string precision;
 };
 // Eval-mode output of a (N, 3, H, W) batch: the logits, or the named stage's activations.
 TensorData forward(Model& model, const TensorData& input, const std::string& stage, const ComputeOptions& compute,
@@ -221,6 +223,12 @@ struct TrainOptions {
   std::shared_ptr<ProcessGroup> group;
   bool syncBatchNorm = false;  // BatchNorm statistics over the whole batch (default: per rank, as DDP's)
   double bucketMegabytes = 25;  // gradient all-reduce buckets, reduced while backward goes on (DDP's default size)
+  // Host reads: the losses stay on the device and are read together every `syncEvery` steps, at evaluations and at
+  // checkpoints (progress points; step events arrive then, one per step, in order). 0: every step on the CPU (where a
+  // read costs nothing), every kCudaSyncEvery steps on CUDA.
+  int syncEvery = 0;
+  // A CUDA model's training set lives on the device when images, targets and mask take at most this much.
+  double residentMegabytes = 8192;
 };
 struct Metrics {
   std::string task;
@@ -241,6 +249,8 @@ struct TrainResult {
   Metrics final;
   double wallSeconds = 0, imagesPerSecond = 0;
   int64_t resumedFrom = 0;  // the step a checkpoint brought this run to (0: trained from the start)
+  int64_t hostReads = 0;    // times the loop read training state (the losses) back from the device
+  bool resident = false;    // whether the training set lived on the device
 };
 // [blocking] Joins a process group; see core/distributed/group.h.
 std::shared_ptr<ProcessGroup> joinProcessGroup(const DistributedOptions& options);

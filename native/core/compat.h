@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <cstdlib>
 #include <string>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -109,11 +110,12 @@ void useClassicTcpStore(TCPStoreOptions& options) {
 #endif
 }
 
-// oneDNN 3.x (LibTorch 2.x) sizes its convolution blocking from the cache descriptors in CPUID (leaf 4; AMD's
-// 0x8000001D) and divides by zero where a virtual CPU reports none: under gVisor, a strided 1x1 convolution's backward
-// (ResNet-50's layer4 downsample) kills the process with SIGFPE, in PyTorch 2.6 and in the addon alike. There oneDNN
-// is switched off for the process and convolutions take ATen's own kernels; 1.13's oneDNN 2.7 copes.
-inline void avoidOneDnnWhereUnsafe() {
+// oneDNN 3.x (LibTorch 2.x) sizes the blocking of its AVX/AVX-512 kernels from the cache descriptors in CPUID (leaf 4;
+// AMD's 0x8000001D) and divides by zero where a virtual CPU reports none: under gVisor, a strided 1x1 convolution's
+// backward (ResNet-50's layer4 downsample) kills the process with SIGFPE, in PyTorch 2.6 and in the addon alike. There
+// oneDNN is capped at its SSE4.1 kernels, which do not (ONEDNN_MAX_CPU_ISA, read by oneDNN at its first use; a cap the
+// user set stays): still ~5x faster than ATen's own convolutions. 1.13's oneDNN 2.7 copes, and is left alone.
+inline void capOneDnnWhereUnsafe() {
 #if TN_TORCH_AT_LEAST(2, 0) && (defined(__x86_64__) || defined(__i386__))
   auto describesCaches = [](unsigned leaf) {
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
@@ -121,7 +123,7 @@ inline void avoidOneDnnWhereUnsafe() {
     __cpuid_count(leaf, 0, eax, ebx, ecx, edx);
     return (eax & 31u) != 0;  // the first cache's type; 0: no cache described
   };
-  if (!describesCaches(4) && !describesCaches(0x8000001D)) at::globalContext().setUserEnabledMkldnn(false);
+  if (!describesCaches(4) && !describesCaches(0x8000001D)) setenv("ONEDNN_MAX_CPU_ISA", "SSE41", /*overwrite=*/0);
 #endif
 }
 

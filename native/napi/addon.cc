@@ -14,12 +14,14 @@
 namespace tn::napi {
 namespace {
 
-// version() -> { torch, napi, oneDnn }: oneDnn, whether CPU convolutions may use oneDNN (off where unsafe).
+// version() -> { torch, napi, oneDnnMaxIsa }: the cap on oneDNN's CPU kernels (null: none; compat.h caps it where
+// this CPU makes the faster ones unsafe).
 Napi::Value version(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("torch", tn::torchVersion());
   o.Set("napi", NAPI_VERSION);
-  o.Set("oneDnn", tn::oneDnnEnabled());
+  const std::string cap = tn::oneDnnMaxIsa();
+  o.Set("oneDnnMaxIsa", cap.empty() ? info.Env().Null() : Napi::String::New(info.Env(), cap));
   return o;
 }
 

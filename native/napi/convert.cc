@@ -151,6 +151,8 @@ tn::TrainOptions trainOptions(Napi::Value value) {
   t.resume = flag(o, "resume", false);
   t.syncBatchNorm = flag(o, "syncBatchNorm", false);
   t.bucketMegabytes = number(o, "bucketMegabytes", t.bucketMegabytes, 1e-6, 1e6, false);
+  t.syncEvery = integer(o, "syncEvery", 0, 0, 1 << 30);
+  t.residentMegabytes = number(o, "residentMegabytes", t.residentMegabytes, 0, 1e9, false);
   if (t.checkpointEvery > 0 && t.checkpointPath.empty())
     throw tn::invalidArg("Expected `checkpointPath` with `checkpointEvery` (where to write the checkpoints)");
   if (t.resume && t.checkpointPath.empty()) throw tn::invalidArg("Expected `checkpointPath` with `resume` (the checkpoint to resume from)");
@@ -212,7 +214,7 @@ tn::NaturalOptions naturalOptions(Napi::Value value) {
 tn::ComputeOptions computeOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "compute options");
   tn::ComputeOptions c;
-  c.channelsLast = flag(o, "channelsLast", c.channelsLast);
+  if (!o.Get("channelsLast").IsUndefined()) c.channelsLast = flag(o, "channelsLast", false);
   c.precision = text(o, "precision", c.precision);
   return c;
 }
@@ -500,6 +502,8 @@ Napi::Object trainResultToJs(Napi::Env env, const tn::TrainResult& r) {
   o.Set("wallSeconds", r.wallSeconds);
   o.Set("imagesPerSecond", r.imagesPerSecond);
   o.Set("resumedFrom", static_cast<double>(r.resumedFrom));
+  o.Set("hostReads", static_cast<double>(r.hostReads));
+  o.Set("resident", r.resident);
   return o;
 }
 

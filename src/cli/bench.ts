@@ -8,7 +8,7 @@ import { packageRoot } from '../../bindings/native';
 import { generateRetina } from '../data/embedded';
 import { TransfusionError } from '../errors';
 import { createModel, listModels } from '../models';
-import { getThreads, versions } from '../runtime';
+import { getThreads, peerEnvironment, versions } from '../runtime';
 import { similarityBatch, type ActivationArray } from '../similarity/similarity';
 import { train } from '../train';
 
@@ -50,8 +50,8 @@ export interface BenchResults {
   channelsLast: boolean;
   threads: number;
   torch: string;
-  /** Whether CPU convolutions used oneDNN, on both sides (off where this CPU makes it unsafe). */
-  oneDnn: boolean;
+  /** The cap on oneDNN's CPU kernels on both sides (null: none; set where this CPU makes the faster ones unsafe). */
+  oneDnnMaxIsa: string | null;
   training: TrainingBench[];
   similarity?: { pairs: number; datapoints: number; neurons: number; seconds: number; pairsPerSecond: number; route: string };
 }
@@ -66,8 +66,8 @@ interface PeerResult {
 function pythonStep(o: BenchOptions, model: string, size: number): PeerResult {
   const script = path.join(packageRoot(), 'bench', 'train_step.py');
   const args = [script, '--model', model, '--batch', o.batch, '--size', size, '--steps', o.steps, '--warmup', o.warmup, '--threads', getThreads(),
-    '--device', o.device, '--precision', o.precision, ...(o.channelsLast ? ['--channels-last'] : []), '--onednn', versions().oneDnn ? 'on' : 'off'].map(String);
-  const r = spawnSync(o.python!, args, { encoding: 'utf8' });
+    '--device', o.device, '--precision', o.precision, ...(o.channelsLast ? ['--channels-last'] : [])].map(String);
+  const r = spawnSync(o.python!, args, { encoding: 'utf8', env: peerEnvironment() });
   if (r.status !== 0)
     throw new TransfusionError('ERR_PYTHON', `${o.python} ${path.relative(process.cwd(), script)} --model ${model} failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerResult;
@@ -103,7 +103,7 @@ export async function runBench(o: BenchOptions, onLine: (text: string) => void =
   const known = new Map(listModels().map((m) => [m.name, m] as const));
   for (const m of o.models)
     if (!known.has(m)) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--models\` to be model names from: ${[...known.keys()].join(', ')} but received "${m}"`);
-  const results: BenchResults = { device: o.device, precision: o.precision, channelsLast: o.channelsLast, threads: getThreads(), torch: versions().torch, oneDnn: versions().oneDnn, training: [] };
+  const results: BenchResults = { device: o.device, precision: o.precision, channelsLast: o.channelsLast, threads: getThreads(), torch: versions().torch, oneDnnMaxIsa: versions().oneDnnMaxIsa, training: [] };
   onLine(`bench on ${o.device}, ${results.threads} thread(s), LibTorch ${results.torch}, ${o.precision}${o.channelsLast ? ', channels-last' : ''}${o.python ? `; peer: ${o.python}` : ''}`);
   for (const model of o.models) {
     const size = Math.max(o.size, known.get(model)!.minInputSize);

@@ -1,18 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
-import { versions } from '../../src';
+import { peerEnvironment } from '../../src/runtime';
 
 /** Debian's interpreter, which has python3-torch and python3-torchvision (the `python3` first on PATH may not). */
 export const PYTHON = process.env.TRANSFUSION_TEST_PYTHON ?? '/usr/bin/python3';
 
 /**
- * Runs a script from test/fixtures with PYTHON; fails the test with the script's stderr and the fix. The script learns
- * from TRANSFUSION_ONEDNN=0 that the addon switched oneDNN off on this CPU, and does the same.
+ * Runs a script from test/fixtures with PYTHON; fails the test with the script's stderr and the fix. The script's
+ * PyTorch runs with the addon's cap on oneDNN, where it set one.
  */
 export function runFixture(script: string, args: string[]): string {
-  const env = { ...process.env, TRANSFUSION_ONEDNN: versions().oneDnn ? '1' : '0' };
-  const r = spawnSync(PYTHON, [path.join(__dirname, '..', 'fixtures', script), ...args], { encoding: 'utf8', env });
+  const r = spawnSync(PYTHON, [path.join(__dirname, '..', 'fixtures', script), ...args], { encoding: 'utf8', env: peerEnvironment() });
   if (r.status !== 0)
     throw new Error(
       `${PYTHON} test/fixtures/${script} failed (exit ${r.status}): ${r.stderr || r.error}\n` +

@@ -115,7 +115,10 @@ describe('launch: a study data-parallel over local ranks', () => {
     expect(two.runs).toHaveLength(4);
     two.runs.forEach((x: { auc: number; finalLoss: number }, i: number) => {
       expect(x.auc).toBeCloseTo(one.runs[i].auc, 3);
-      expect(x.finalLoss).toBeCloseTo(one.runs[i].finalLoss, 4);
+      // The ranks sum each gradient in another order than one process does, and over a study's steps float32 drifts:
+      // 4.0e-4 on a loss of 0.686 with LibTorch 2.6's kernels (under 5e-5 with 1.13's). The 6-step test above holds the
+      // mechanism (weights within 1e-5 of one process); here the study as a whole is held to 1e-3 of its loss.
+      expect(Math.abs(x.finalLoss - one.runs[i].finalLoss)).toBeLessThanOrEqual(1e-3 * Math.abs(one.runs[i].finalLoss));
     });
     expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('- Data parallel over 2 ranks (gloo): each batch of 16 split 8 per rank, gradients averaged; BatchNorm statistics synchronised over the ranks.');
   }, 180000);

@@ -49,6 +49,43 @@ describe('training', () => {
     m.dispose();
   });
 
+  it('reads the losses back only at progress points (syncEvery, evaluations), with the same events and losses', async () => {
+    const run = async (extra: { syncEvery?: number }) => {
+      const m = createModel('cbr-tiny', { seed: 4 });
+      const events: TrainEvent[] = [];
+      const r = await train(m, { train: trainSet, val: valSet }, { ...options(20), evalEvery: 10, ...extra }, { onProgress: (e) => events.push(e) });
+      m.dispose();
+      return { r, events: events.map((e) => `${e.kind}${'step' in e ? e.step : ''}`) };
+    };
+    const [everyStep, atEvaluations, every4] = [await run({}), await run({ syncEvery: 10 }), await run({ syncEvery: 4 })];
+    expect(everyStep.r.hostReads).toBe(20);  // the CPU default: a read costs nothing there
+    expect(atEvaluations.r.hostReads).toBe(2);  // none between the evaluations at steps 10 and 20
+    expect(every4.r.hostReads).toBe(6);  // steps 4, 8, 10 (evaluation), 12, 16, 20
+    const expected = [...Array.from({ length: 10 }, (_, i) => `step${i + 1}`), 'eval10', ...Array.from({ length: 10 }, (_, i) => `step${i + 11}`), 'eval20'];
+    for (const { r, events } of [everyStep, atEvaluations, every4]) {
+      expect(events).toEqual(expected);
+      expect(r.losses).toEqual(everyStep.r.losses);
+      expect(r.resident).toBe(false);  // a CPU model's set stays where it is
+    }
+  });
+
+  it('names the step whose loss stopped being finite, however rarely the losses are read', async () => {
+    const diverge = async (syncEvery: number) => {
+      const m = createModel('cbr-tiny');
+      try {
+        await train(m, { train: trainSet, val: valSet }, { ...options(10), optimizer: 'sgd', schedule: { kind: 'constant', lr: 1e12 }, syncEvery });
+        return new Error('trained without diverging');
+      } catch (err) {
+        return err as TransfusionError;
+      } finally {
+        m.dispose();
+      }
+    };
+    const [eachStep, every5] = [await diverge(1), await diverge(5)];
+    expect(eachStep).toMatchObject({ code: 'ERR_DIVERGED', message: expect.stringMatching(/^Training loss became .+ at step \d+ \(learning rate /) });
+    expect(every5.message).toBe(eachStep.message);
+  });
+
   it('keeps the event loop free while it trains', async () => {
     const m = createModel('cbr-small');
     let ticks = 0;

@@ -19,7 +19,7 @@ torch::Tensor normalised(const torch::Tensor& x) {
   if (x.scalar_type() != torch::kUInt8) return x;
   static const auto mean = torch::tensor({kImageMean[0], kImageMean[1], kImageMean[2]}).view({1, 3, 1, 1});
   static const auto std = torch::tensor({kImageStd[0], kImageStd[1], kImageStd[2]}).view({1, 3, 1, 1});
-  return (x.to(torch::kFloat32).div_(255.f) - mean).div_(std);
+  return (x.to(torch::kFloat32).div_(255.f) - mean.to(x.device())).div_(std.to(x.device()));  // on the rows' device
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 namespace tn {
 
 namespace {
-const std::string& checked(const std::string& precision) {
+// The precision asked for, or the device's default: bf16 autocast on CUDA (Tensor Cores), fp32 on the CPU.
+std::string resolved(const std::string& precision, bool cuda) {
+  if (precision.empty()) return cuda ? "bf16" : "fp32";
   if (precision != "fp32" && precision != "tf32" && precision != "bf16")
     throw invalidArg("Expected `precision` to be \"fp32\", \"tf32\" or \"bf16\" but received \"" + precision + "\"");
   return precision;
@@ -11,7 +13,10 @@ const std::string& checked(const std::string& precision) {
 }  // namespace
 
 ComputeScope::ComputeScope(Model& model, const ComputeOptions& o)
-    : model_(model), channelsLast_(o.channelsLast), tf32_(model.device.is_cuda(), checked(o.precision) == "tf32") {
+    : model_(model),
+      precision_(resolved(o.precision, model.device.is_cuda())),
+      channelsLast_(o.channelsLast.value_or(model.device.is_cuda())),
+      tf32_(model.device.is_cuda(), precision_ == "tf32") {
   // Fixed shapes through a job: let cuDNN time its algorithms once and keep the fastest.
   if (model.device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
   // Weights follow the requested format; the other one is restored too, so a model alternates freely.
@@ -19,7 +24,7 @@ ComputeScope::ComputeScope(Model& model, const ComputeOptions& o)
   torch::NoGradGuard noGrad;
   for (auto& p : model.net->parameters())
     if (p.dim() == 4 && !p.is_contiguous(format)) p.set_data(p.contiguous(format));
-  if (o.precision == "bf16") autocast_.emplace(model.device.is_cuda(), at::kBFloat16);
+  if (precision_ == "bf16") autocast_.emplace(model.device.is_cuda(), at::kBFloat16);
 }
 
 torch::Tensor ComputeScope::input(const torch::Tensor& x) const {

@@ -9,6 +9,7 @@
 #include "core/data/raster.h"
 #include "core/train/auc.h"
 #include "core/train/augment.h"
+#include "core/train/batches.h"
 #include "core/train/checkpoint.h"
 #include "core/distributed/group.h"
 #include "core/train/compute.h"
@@ -23,6 +24,9 @@ namespace F = torch::nn::functional;
 
 // Weight of an auxiliary classifier's loss (Inception-v3), as in torchvision's reference training recipe.
 constexpr double kAuxLossWeight = 0.4;
+
+// Steps between host reads of the losses on CUDA by default: the GPU runs ahead of the host in between.
+constexpr int kCudaSyncEvery = 50;
 
 bool isMulticlass(const Dataset& d) { return d.task == "multiclass"; }
 
@@ -256,11 +260,47 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   const auto mine = [&](const torch::Tensor& all) { return group ? all.narrow(0, group->rank() * o.batchSize, o.batchSize) : all; };
   const int64_t steps = static_cast<int64_t>(o.learningRates.size());
 
+  const BatchSource batches(trainSet, model.device, static_cast<int64_t>(o.residentMegabytes * (1 << 20)));
+  const int syncEvery = o.syncEvery > 0 ? o.syncEvery : model.device.is_cuda() ? kCudaSyncEvery : 1;
+
   TrainResult r;
   r.steps = steps;
+  r.resident = batches.resident();
   r.losses.reserve(steps);
   const auto t0 = Clock::now();
   double trainSeconds = 0;
+  // The steps since the last host read: their losses stay on the device until a progress point reads them together.
+  struct Pending {
+    int64_t step;
+    double lr;
+    torch::Tensor loss;  // 0-d, on the device
+  };
+  std::vector<Pending> pending;
+  Clock::time_point windowStart;
+  const auto readLosses = [&] {
+    if (pending.empty()) return;
+    std::vector<torch::Tensor> losses;
+    for (const auto& p : pending) losses.push_back(p.loss.to(torch::kFloat64));
+    const auto values = torch::stack(losses).to(torch::kCPU);  // the one host read: it waits for these steps
+    ++r.hostReads;
+    const double dt = secondsSince(windowStart), perStep = dt / static_cast<double>(pending.size());
+    trainSeconds += dt;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const double value = values[static_cast<int64_t>(i)].item<double>();
+      const Pending& p = pending[i];
+      if (!std::isfinite(value))
+        throw Error("ERR_DIVERGED", "Training loss became " + std::to_string(value) + " at step " + std::to_string(p.step) +
+                                        " (learning rate " + std::to_string(p.lr) + "); lower the learning rate");
+      r.losses.push_back(value);
+      job.report({"step",
+                  {{"step", static_cast<double>(p.step)},
+                   {"steps", static_cast<double>(steps)},
+                   {"loss", value},
+                   {"lr", p.lr},
+                   {"imagesPerSecond", o.batchSize * ranks / std::max(perStep, 1e-9)}}});
+    }
+    pending.clear();
+  };
   torch::Tensor next;  // the next step's batch, drawn one step ahead
   int64_t start = 0;
   if (o.resume && checkpointExists(o.checkpointPath)) {
@@ -284,54 +324,47 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   }
   for (int64_t step = start; step < steps; ++step) {
     job.check();
-    const auto tStep = Clock::now();
+    if (pending.empty()) windowStart = Clock::now();
     net.train();
     const double lr = o.learningRates[step];
     for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
 
     const auto idx = mine(next.defined() ? next : sampler.next(o.batchSize * ranks));
     next = step + 1 < steps ? sampler.next(o.batchSize * ranks) : torch::Tensor();
-    if (next.defined()) prefetchRows(trainSet, mine(next));  // the OS pages the next batch in while this one trains
-    const auto x = scope.input(augmentBatch(imageRows(trainSet, idx), o.augment, o.seed, step));
-    const auto y = trainSet.targets.index_select(0, idx).to(model.device);
-    const auto mask = trainSet.mask.defined() ? trainSet.mask.index_select(0, idx).to(model.device) : torch::Tensor();
+    if (next.defined()) batches.prefetch(mine(next));  // the OS pages the next batch in while this one trains
+    const auto batch = batches.take(idx);
+    const auto x = scope.input(augmentBatch(batch.images, o.augment, o.seed, step));
+    const auto& y = batch.targets;
+    const auto& mask = batch.mask;
 
     compat::clearGrads(params);
     auto [logits, auxLogits] = net.forwardTrain(x);
     auto loss = lossOf(trainSet, logits, y, mask);
     if (auxLogits.defined()) loss = loss + kAuxLossWeight * lossOf(trainSet, auxLogits, y, mask);
     loss.backward();
-    double value;
+    torch::Tensor value;  // this step's loss over the whole batch, on the device
     if (group) {
       const int early = reducer->finish();
       if (step == start)
         job.report({"buckets", {{"buckets", static_cast<double>(reducer->buckets())}, {"launchedDuringBackward", static_cast<double>(early)}}});
       std::vector<torch::Tensor> mean{loss.detach().to(group->device(), torch::kFloat64).reshape({1})};
       group->allreduceSum(mean);  // the loss over the whole batch, the same on every rank
-      value = mean[0].item<double>() / ranks;
+      value = (mean[0] / static_cast<double>(ranks)).squeeze();
     }
     optimizer->step();
-    if (!group) value = loss.item<double>();
-    if (!std::isfinite(value))
-      throw Error("ERR_DIVERGED", "Training loss became " + std::to_string(value) + " at step " + std::to_string(step + 1) +
-                                      " (learning rate " + std::to_string(lr) + "); lower the learning rate");
-    r.losses.push_back(value);
-    const double dt = secondsSince(tStep);
-    trainSeconds += dt;
-    job.report({"step",
-                {{"step", static_cast<double>(step + 1)},
-                 {"steps", static_cast<double>(steps)},
-                 {"loss", value},
-                 {"lr", lr},
-                 {"imagesPerSecond", o.batchSize * ranks / std::max(dt, 1e-9)}}});
+    if (!group) value = loss.detach();
+    pending.push_back({step + 1, lr, value});
 
     const bool last = step + 1 == steps;
-    if (last || (o.evalEvery > 0 && (step + 1) % o.evalEvery == 0)) {
+    const bool evaluates = last || (o.evalEvery > 0 && (step + 1) % o.evalEvery == 0);
+    const bool checkpoints = !last && o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0;
+    if (evaluates || checkpoints || (step + 1) % syncEvery == 0) readLosses();
+    if (evaluates) {
       CurvePoint point{step + 1, evaluateHeld(model, valSet, o.evalBatchSize, o.compute, job, group)};
       job.report(evalEvent(point.step, point.metrics));
       r.curve.push_back(point);
     }
-    if (!last && o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0) {
+    if (checkpoints) {
       TrainCheckpoint c;
       c.step = step + 1;
       sampler.saveTo(c);

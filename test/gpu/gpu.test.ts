@@ -1,0 +1,75 @@
+// The GPU set: what only a CUDA device can show. It skips itself where LibTorch sees no CUDA device (every machine
+// here); scripts/device-check.sh runs it on a GPU machine.
+import { createModel, cudaAvailable, generateRetina, initProcessGroup, similarityBatch, train, type ActivationArray, type Dataset, type TrainOptions } from '../../src';
+import { freePort } from '../../src/cli/launch';
+
+const onGpu = cudaAvailable() ? describe : describe.skip;
+
+onGpu('on a CUDA device', () => {
+  let trainSet: Dataset, valSet: Dataset;
+  beforeAll(async () => {
+    [trainSet, valSet] = await Promise.all([generateRetina({ count: 256, size: 32, seed: 1 }), generateRetina({ count: 128, size: 32, seed: 2 })]);
+  });
+  afterAll(() => {
+    trainSet.dispose();
+    valSet.dispose();
+  });
+
+  const options = (extra: Partial<TrainOptions> = {}): TrainOptions => ({
+    steps: 8, batchSize: 16, optimizer: 'sgd', schedule: { kind: 'constant', lr: 0.01 }, seed: 3, precision: 'fp32', channelsLast: false, ...extra,
+  });
+  const run = async (device: string, extra: Partial<TrainOptions> = {}) => {
+    const m = createModel('cbr-tiny', { seed: 1, device });
+    try {
+      return await train(m, { train: trainSet, val: valSet }, options(extra));
+    } finally {
+      m.dispose();
+    }
+  };
+
+  it('trains to the CPU losses in fp32 (TF32 off), within float32 tolerance', async () => {
+    const [cpu, cuda] = [await run('cpu'), await run('cuda')];
+    cuda.losses.forEach((loss, i) => expect(Math.abs(loss - cpu.losses[i])).toBeLessThan(1e-3 * Math.max(1, Math.abs(cpu.losses[i]))));
+    expect(Math.abs(cuda.final.meanAuc! - cpu.final.meanAuc!)).toBeLessThan(0.02);
+  });
+
+  it.each([
+    ['bf16', { precision: 'bf16' as const }],
+    ['channels-last', { channelsLast: true }],
+    ['bf16 + channels-last', { precision: 'bf16' as const, channelsLast: true }],
+  ])('trains with %s: finite losses close to fp32', async (_name, extra) => {
+    const [fp32, other] = [await run('cuda'), await run('cuda', extra)];
+    other.losses.forEach((loss, i) => {
+      expect(Number.isFinite(loss)).toBe(true);
+      expect(Math.abs(loss - fp32.losses[i])).toBeLessThan(0.05 * Math.max(1, Math.abs(fp32.losses[i])));
+    });
+  });
+
+  it('gives the CPU engine similarity on the GPU (float64 on the device) within 1e-9', async () => {
+    const make = (seed: number, n: number, p: number): ActivationArray => {
+      let s = seed;
+      const data = new Float32Array(n * p).map(() => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5);
+      return { data, shape: [n, p] };
+    };
+    const inputs = [make(1, 2000, 64), make(2, 2000, 64), make(3, 2000, 48)];
+    const pairs: [number, number][] = [[0, 1], [0, 2], [1, 2]];
+    const [cpu, cuda] = [await similarityBatch(inputs, pairs), await similarityBatch(inputs, pairs, { device: 'cuda' })];
+    cuda.forEach((r, k) => {
+      expect(r.route).toBe('gram/cuda');
+      expect(Math.abs(r.mean_cca - cpu[k].mean_cca)).toBeLessThan(1e-9);
+      expect(Math.abs(r.svcca_mean - cpu[k].svcca_mean)).toBeLessThan(1e-9);
+      expect(Math.abs(r.pwcca - cpu[k].pwcca)).toBeLessThan(1e-9);
+      expect(Math.abs(r.linear_cka - cpu[k].linear_cka)).toBeLessThan(1e-9);
+    });
+  });
+
+  it('all-reduces in a one-rank NCCL group: training through it equals training alone', async () => {
+    const group = await initProcessGroup({ backend: 'nccl', masterAddr: '127.0.0.1', masterPort: await freePort(), rank: 0, worldSize: 1, localRank: 0 });
+    try {
+      const [alone, grouped] = [await run('cuda'), await run('cuda', { group })];
+      grouped.losses.forEach((loss, i) => expect(Math.abs(loss - alone.losses[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(alone.losses[i]))));
+    } finally {
+      group.dispose();
+    }
+  });
+});
