@@ -73,7 +73,7 @@ describe('training', () => {
     const diverge = async (syncEvery: number) => {
       const m = createModel('cbr-tiny');
       try {
-        await train(m, { train: trainSet, val: valSet }, { ...options(10), optimizer: 'sgd', schedule: { kind: 'constant', lr: 1e12 }, syncEvery });
+        await train(m, { train: trainSet, val: valSet }, { ...options(10), optimizer: 'sgd', schedule: new Array(10).fill(1e12), syncEvery });
         return new Error('trained without diverging');
       } catch (err) {
         return err as TransfusionError;
