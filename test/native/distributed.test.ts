@@ -53,7 +53,9 @@ describe('data-parallel training on c10d (Gloo, loopback)', () => {
     const [r0, r1, one] = [read('sync-0'), read('sync-1'), read('single')];
     expect([r0.meta.rank, r1.meta.rank, r0.meta.size]).toEqual([0, 1, 2]);
     expect(maxDiff(r0.params, r1.params)).toBe(0);  // every rank holds the same weights
-    expect(maxDiff(r0.params, one.params)).toBeLessThan(1e-5);  // float rounding only (measured: 5e-8)
+    // Float rounding only, which depends on the system BLAS's summation order (Debian's LibTorch takes gemm from it):
+    // measured 5e-8 (1.13, reference BLAS), 1.5e-5 (1.13 with OpenBLAS; 2.6 with the reference BLAS).
+    expect(maxDiff(r0.params, one.params)).toBeLessThan(5e-5);
     r0.meta.losses.forEach((l, i) => expect(l).toBeCloseTo(one.meta.losses[i], 5));
     expect(r0.meta.losses).toEqual(r1.meta.losses);  // the loss over the whole batch, on every rank
     expect(r0.meta.auc).toBe(r1.meta.auc);  // evaluation gathered: the whole validation set, once
@@ -114,11 +116,12 @@ describe('launch: a study data-parallel over local ranks', () => {
     expect(two.distributed).toEqual({ worldSize: 2, backend: 'gloo', syncBatchNorm: true });
     expect(two.runs).toHaveLength(4);
     two.runs.forEach((x: { auc: number; finalLoss: number }, i: number) => {
-      expect(x.auc).toBeCloseTo(one.runs[i].auc, 3);
       // The ranks sum each gradient in another order than one process does, and over a study's steps float32 drifts:
-      // 4.0e-4 on a loss of 0.686 with LibTorch 2.6's kernels (under 5e-5 with 1.13's). The 6-step test above holds the
-      // mechanism (weights within 1e-5 of one process); here the study as a whole is held to 1e-3 of its loss.
-      expect(Math.abs(x.finalLoss - one.runs[i].finalLoss)).toBeLessThanOrEqual(1e-3 * Math.abs(one.runs[i].finalLoss));
+      // with LibTorch 2.6, up to 8.9e-4 on a loss of 0.636 and 2.9e-3 in AUC (under 5e-5 and 5e-4 with 1.13). The 6-step
+      // test above holds the mechanism (weights within 5e-5 of one process); here the study as a whole is held to 1e-2
+      // in AUC and 5e-3 of its loss.
+      expect(Math.abs(x.auc - one.runs[i].auc)).toBeLessThan(1e-2);
+      expect(Math.abs(x.finalLoss - one.runs[i].finalLoss)).toBeLessThanOrEqual(5e-3 * Math.abs(one.runs[i].finalLoss));
     });
     expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('- Data parallel over 2 ranks (gloo): each batch of 16 split 8 per rank, gradients averaged; BatchNorm statistics synchronised over the ranks.');
   }, 180000);
