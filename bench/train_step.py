@@ -4,7 +4,10 @@ Same architecture (the CBR family as Raghu et al. describe it and as native/core
 KxK convs without bias, BatchNorm, ReLU, 3x3/2 padded max pools, global average pool, linear head; ResNet-50 and
 Inception-v3 from torchvision), same batch, image size, optimiser (SGD, momentum 0.9, weight decay 1e-4), loss (BCE
 with logits; Inception's auxiliary head weighted 0.4), thread count, device, precision (bf16 autocast) and memory
-format. Also counts the forward FLOPs of one image (2 x multiply-adds of every conv and linear layer, by forward hooks).
+format; with --cuda-graph the step is captured as a CUDA graph after 3 warm-up steps on a side stream and replayed
+(PyTorch's whole-network capture recipe), as the addon's `cudaGraph` does. Timing: the timed steps run back to back and
+the device is waited for once at their end (the addon reads its losses back at progress points, not every step).
+Also counts the forward FLOPs of one image (2 x multiply-adds of every conv and linear layer, by forward hooks).
 Prints one JSON line: {"images_per_second", "flops_per_image", "torch", "device"}.
 On CPU run it with Debian's interpreter (/usr/bin/python3: python3-torch, the same LibTorch 1.13 as the addon).
 """
@@ -80,6 +83,7 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--cuda-graph", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -98,10 +102,10 @@ def main():
     labels = (torch.rand(a.batch, 1, device=device) > 0.5).float()
     order = torch.arange(a.batch, device=device)
 
-    def step():
-        x, y = images.index_select(0, order), labels.index_select(0, order)  # the addon gathers its batch too
+    def forward_backward(x, y):
         opt.zero_grad(set_to_none=True)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=a.precision == "bf16"):
+        # Without autocast's weight-cast cache: a captured graph must not keep casts made at capture time.
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=a.precision == "bf16", cache_enabled=not a.cuda_graph):
             out = model(x)
             if isinstance(out, tuple) and out[1] is not None:  # Inception-v3 in training: (logits, aux logits)
                 loss = loss_fn(out[0].float(), y) + 0.4 * loss_fn(out[1].float(), y)
@@ -109,15 +113,48 @@ def main():
                 loss = loss_fn((out[0] if isinstance(out, tuple) else out).float(), y)
         loss.backward()
         opt.step()
-        return loss.item()  # waits for the device, as the addon's step does
+        return loss.detach()
 
-    for _ in range(a.warmup):
+    def eager():
+        return forward_backward(images.index_select(0, order), labels.index_select(0, order))  # the addon gathers too
+
+    step = eager
+    warmup = a.warmup
+    if a.cuda_graph:
+        if device.type != "cuda":
+            raise SystemExit("--cuda-graph needs --device cuda")
+        static_x, static_y = images.index_select(0, order), labels.index_select(0, order)
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                forward_backward(static_x, static_y)
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        opt.zero_grad(set_to_none=True)
+        with torch.cuda.graph(graph):
+            static_loss = forward_backward(static_x, static_y)
+
+        def replay():
+            static_x.copy_(images.index_select(0, order))
+            static_y.copy_(labels.index_select(0, order))
+            graph.replay()
+            return static_loss.clone()
+
+        step = replay
+        warmup = max(0, warmup - 4)
+
+    def wait(loss):
+        return float(loss)  # waits for the device
+
+    for _ in range(warmup):
         step()
-    elapsed = 0.0
+    wait(step())
+    t = time.perf_counter()
     for _ in range(a.steps):
-        t = time.perf_counter()
-        step()
-        elapsed += time.perf_counter() - t
+        loss = step()
+    wait(loss)
+    elapsed = time.perf_counter() - t
     print(json.dumps({"images_per_second": a.steps * a.batch / elapsed, "flops_per_image": flops, "torch": torch.__version__,
                       "device": str(device)}))
 

@@ -65,6 +65,10 @@ export interface NativeTrainResult {
   hostReads: number;
   /** Whether the training set lived on the model's device (a CUDA model and a set within residentMegabytes). */
   resident: boolean;
+  /** Batches copied to the device on a side stream while the step before computed (a streamed set on CUDA). */
+  prefetched: number;
+  /** Steps run as replays of a captured CUDA graph (cudaGraph). */
+  graphed: number;
 }
 
 export interface LoadReport {
@@ -164,6 +168,10 @@ export interface NativeTrainOptions extends ComputeOptions {
   syncEvery?: number;
   /** A CUDA model's training set is copied to the device once when it takes at most this many MB (default 8192). */
   residentMegabytes?: number;
+  /** Optimizer steps as multi-tensor (foreach) kernels over all parameters (default true); false: LibTorch's per-parameter step. Both give the same numbers (bit for bit on the CPU). */
+  foreach?: boolean;
+  /** CUDA: capture the training step (forward, backward, optimizer) as a CUDA graph after 3 eager warm-up steps and replay it (default false; not with a process group). */
+  cudaGraph?: boolean;
 }
 
 export interface AugmentOptions {

@@ -5,8 +5,9 @@
 #
 # --cuda (the default where nvidia-smi answers): builds the addon against python3's torch
 #   (torch.utils.cmake_prefix_path) with every core, runs the GPU tests (test/gpu), benchmarks training on the GPU
-#   against python3's PyTorch in the same run (every model; fp32, tf32 and bf16; with and without channels-last) and
-#   the similarity batch on the GPU.
+#   against python3's PyTorch in the same run (every model at bf16 + channels-last, eager and as CUDA graphs; ResNet-50
+#   and CBR-Small also at fp32, tf32 and bf16, with and without channels-last, and fp32 graphs) and the similarity
+#   batch on the GPU.
 # --cpu: the same stages end to end on this machine against the local LibTorch, at small sizes (CI runs it), so that
 #   a GPU window is spent measuring, not debugging.
 #
@@ -64,11 +65,11 @@ python=python3
 if [ "$mode" = cuda ]; then
   torch_dir=$($python -c 'import torch, torch.utils; print(torch.utils.cmake_prefix_path)' 2>>"$log")/Torch
   export Torch_DIR=$torch_dir
-  models=cbr-tiny,cbr-small,cbr-largew,cbr-larget,resnet50,inception_v3
+  models=cbr-tiny,cbr-small,cbr-largew,cbr-larget,resnet50,inception_v3 few=cbr-small,resnet50
   batch=128 size=224 steps=20 warmup=5 cca=8x20000x512
 else
   python=/usr/bin/python3  # Debian's, with python3-torch
-  models=cbr-tiny,resnet50
+  models=cbr-tiny,resnet50 few=cbr-tiny
   batch=8 size=64 steps=2 warmup=1 cca=2x2000x64
 fi
 export TRANSFUSION_THREADS=${TRANSFUSION_THREADS:-$(nproc)}
@@ -79,19 +80,26 @@ stage build 420 node scripts/build-native.js
 stage typescript 120 node node_modules/typescript/bin/tsc -p tsconfig.json
 stage gpu-tests 240 node node_modules/jest/bin/jest.js --ci test/gpu --json --outputFile="$OUT/gpu-tests.json"
 
-bench() {  # bench NAME ARGS...: one bench invocation, JSON into $OUT/bench-NAME.json
-  local name=$1; shift
+bench() {  # bench NAME MODELS ARGS...: one bench invocation, JSON into $OUT/bench-NAME.json
+  local name=$1 which=$2; shift 2
   stage "bench-$name" "$bench_limit" sh -c 'node bin/transfusion-native.js bench "$@" --json >"$0"' "$OUT/bench-$name.json" \
-    --device "$mode" --models "$models" --batch "$batch" --size "$size" --steps "$steps" --warmup "$warmup" --rounds 1 \
+    --device "$mode" --models "$which" --batch "$batch" --size "$size" --steps "$steps" --warmup "$warmup" --rounds 1 \
     --vs-python --python "$python" --cca 0 "$@"
 }
 bench_limit=$([ "$mode" = cuda ] && echo 150 || echo 240)
-for precision in fp32 tf32 bf16; do
-  bench "$precision" --precision "$precision"
-  bench "$precision-channels-last" --precision "$precision" --channels-last
-  [ "$mode" = cpu ] && break  # on the CPU tf32 is fp32, and one precision shows the path runs
-done
-[ "$mode" = cpu ] && bench "bf16-channels-last" --precision bf16 --channels-last
+# Every model at the CUDA defaults (bf16, channels-last), eager and as CUDA graphs; two models (one large, one small)
+# through the other precisions and layouts, which keeps the check within its 8 minutes.
+bench bf16-channels-last "$models" --precision bf16 --channels-last
+if [ "$mode" = cuda ]; then
+  bench bf16-channels-last-graph "$models" --precision bf16 --channels-last --cuda-graph
+  for precision in fp32 tf32 bf16; do
+    bench "$precision" "$few" --precision "$precision"
+    [ "$precision" = bf16 ] || bench "$precision-channels-last" "$few" --precision "$precision" --channels-last
+  done
+  bench fp32-graph "$few" --precision fp32 --cuda-graph
+else
+  bench fp32 "$few" --precision fp32  # on the CPU tf32 is fp32, and graphs are CUDA's
+fi
 stage similarity 120 sh -c 'node bin/transfusion-native.js bench --device "$1" --models "" --cca "$2" --json >"$0"' \
   "$OUT/bench-similarity.json" "$mode" "$cca"
 

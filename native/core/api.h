@@ -229,6 +229,12 @@ struct TrainOptions {
   int syncEvery = 0;
   // A CUDA model's training set lives on the device when images, targets and mask take at most this much.
   double residentMegabytes = 8192;
+  // Optimizer steps as multi-tensor (foreach) kernels over all parameters; false: LibTorch's per-parameter step.
+  // Both give the same numbers (bit for bit on the CPU).
+  bool foreach = true;
+  // A CUDA model's step (forward, backward, optimizer) captured as a CUDA graph after kGraphWarmup eager steps and
+  // replayed from then on: fewer launches for small models. Off by default; not with a process group.
+  bool cudaGraph = false;
 };
 struct Metrics {
   std::string task;
@@ -251,6 +257,8 @@ struct TrainResult {
   int64_t resumedFrom = 0;  // the step a checkpoint brought this run to (0: trained from the start)
   int64_t hostReads = 0;    // times the loop read training state (the losses) back from the device
   bool resident = false;    // whether the training set lived on the device
+  int64_t prefetched = 0;   // batches copied to the device on a side stream ahead of their step (streamed CUDA sets)
+  int64_t graphed = 0;      // steps run as replays of a captured CUDA graph
 };
 // [blocking] Joins a process group; see core/distributed/group.h.
 std::shared_ptr<ProcessGroup> joinProcessGroup(const DistributedOptions& options);

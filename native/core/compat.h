@@ -30,14 +30,40 @@ inline void clearGrads(const std::vector<torch::Tensor>& params) {
   }
 }
 
+// The key of a parameter's entry in torch::optim's per-parameter state: 1.13 keys it by the TensorImpl's address
+// printed as text, 2.x by the address itself.
+template <class StateMap>
+typename StateMap::key_type optimizerStateKey(const torch::Tensor& p) {
+  if constexpr (std::is_same_v<typename StateMap::key_type, std::string>)
+    return c10::guts::to_string(p.unsafeGetTensorImpl());
+  else
+    return p.unsafeGetTensorImpl();
+}
+
+// Each tensor of a list times a 0-d tensor (on the list's device), as multi-tensor kernels: 2.1 has the overload; 1.13
+// takes a list of that same tensor.
+inline std::vector<torch::Tensor> foreachMul(at::TensorList list, const torch::Tensor& scalar) {
+#if TN_TORCH_AT_LEAST(2, 1)
+  return at::_foreach_mul(list, scalar);
+#else
+  return at::_foreach_mul(list, std::vector<torch::Tensor>(list.size(), scalar));
+#endif
+}
+
 // c10::Error's message without the C++ backtrace that 1.13 appends to what().
 inline std::string messageOf(const c10::Error& e) { return e.what_without_backtrace(); }
 
 // bf16 autocast on one device type for the lifetime of the guard (thread-local, like Python's torch.autocast).
 // 2.4 moved the per-device setters to set_autocast_enabled(device_type, ...); 1.13 has per-device functions.
+// Autocast's cache of weight casts is off while the guard lives: it keys a weight's bf16 copy by the weight's
+// TensorImpl and is cleared only when the outermost autocast region ends, and a guard lives for a whole training job,
+// so the optimizer's in-place updates would leave every later forward on the first step's weights (Python enters
+// autocast once per step, which clears it). A CUDA graph capture needs it off too.
 class AutocastGuard {
  public:
   AutocastGuard(bool cuda, at::ScalarType dtype) : cuda_(cuda) {
+    cacheWasEnabled_ = at::autocast::is_autocast_cache_enabled();
+    at::autocast::set_autocast_cache_enabled(false);
 #if TN_TORCH_AT_LEAST(2, 4)
     const auto type = cuda ? at::kCUDA : at::kCPU;
     wasEnabled_ = at::autocast::is_autocast_enabled(type);
@@ -62,13 +88,14 @@ class AutocastGuard {
     if (cuda_) at::autocast::set_enabled(wasEnabled_), at::autocast::set_autocast_gpu_dtype(previous_);
     else at::autocast::set_cpu_enabled(wasEnabled_), at::autocast::set_autocast_cpu_dtype(previous_);
 #endif
+    at::autocast::set_autocast_cache_enabled(cacheWasEnabled_);
   }
   AutocastGuard(const AutocastGuard&) = delete;
   AutocastGuard& operator=(const AutocastGuard&) = delete;
 
  private:
   bool cuda_;
-  bool wasEnabled_ = false;
+  bool wasEnabled_ = false, cacheWasEnabled_ = true;
   at::ScalarType previous_ = at::kBFloat16;
 };
 

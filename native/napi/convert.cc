@@ -153,6 +153,8 @@ tn::TrainOptions trainOptions(Napi::Value value) {
   t.bucketMegabytes = number(o, "bucketMegabytes", t.bucketMegabytes, 1e-6, 1e6, false);
   t.syncEvery = integer(o, "syncEvery", 0, 0, 1 << 30);
   t.residentMegabytes = number(o, "residentMegabytes", t.residentMegabytes, 0, 1e9, false);
+  t.foreach = flag(o, "foreach", t.foreach);
+  t.cudaGraph = flag(o, "cudaGraph", t.cudaGraph);
   if (t.checkpointEvery > 0 && t.checkpointPath.empty())
     throw tn::invalidArg("Expected `checkpointPath` with `checkpointEvery` (where to write the checkpoints)");
   if (t.resume && t.checkpointPath.empty()) throw tn::invalidArg("Expected `checkpointPath` with `resume` (the checkpoint to resume from)");
@@ -504,6 +506,8 @@ Napi::Object trainResultToJs(Napi::Env env, const tn::TrainResult& r) {
   o.Set("resumedFrom", static_cast<double>(r.resumedFrom));
   o.Set("hostReads", static_cast<double>(r.hostReads));
   o.Set("resident", r.resident);
+  o.Set("prefetched", static_cast<double>(r.prefetched));
+  o.Set("graphed", static_cast<double>(r.graphed));
   return o;
 }
 

@@ -20,6 +20,8 @@ export interface BenchOptions {
   size: number;
   precision: 'fp32' | 'tf32' | 'bf16';
   channelsLast: boolean;
+  /** CUDA: the training step replayed as a CUDA graph, on both sides. */
+  cudaGraph: boolean;
   steps: number;
   warmup: number;
   /** Rounds alternating addon and python; the best round of each counts. */
@@ -48,6 +50,7 @@ export interface BenchResults {
   device: string;
   precision: string;
   channelsLast: boolean;
+  cudaGraph: boolean;
   threads: number;
   torch: string;
   /** The cap on oneDNN's CPU kernels on both sides (null: none; set where this CPU makes the faster ones unsafe). */
@@ -66,7 +69,7 @@ interface PeerResult {
 function pythonStep(o: BenchOptions, model: string, size: number): PeerResult {
   const script = path.join(packageRoot(), 'bench', 'train_step.py');
   const args = [script, '--model', model, '--batch', o.batch, '--size', size, '--steps', o.steps, '--warmup', o.warmup, '--threads', getThreads(),
-    '--device', o.device, '--precision', o.precision, ...(o.channelsLast ? ['--channels-last'] : [])].map(String);
+    '--device', o.device, '--precision', o.precision, ...(o.channelsLast ? ['--channels-last'] : []), ...(o.cudaGraph ? ['--cuda-graph'] : [])].map(String);
   const r = spawnSync(o.python!, args, { encoding: 'utf8', env: peerEnvironment() });
   if (r.status !== 0)
     throw new TransfusionError('ERR_PYTHON', `${o.python} ${path.relative(process.cwd(), script)} --model ${model} failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ')}`);
@@ -79,11 +82,18 @@ async function addonStep(o: BenchOptions, model: string, size: number): Promise<
   // Inception-v3's auxiliary classifier needs 299 px; below that it is left out (as in studies), in both peers.
   const net = createModel(model, { numClasses: 1, seed: 0, device: o.device, ...(model === 'inception_v3' ? { auxLogits: size >= 299 } : {}) });
   try {
-    const settings = { batchSize: o.batch, optimizer: 'sgd' as const, momentum: 0.9, weightDecay: 1e-4, precision: o.precision, channelsLast: o.channelsLast, evalBatchSize: o.batch };
-    const schedule = { kind: 'constant' as const, lr: 0.01 };
-    if (o.warmup > 0) await train(net, { train: data, val: data }, { ...settings, steps: o.warmup, schedule });
-    const r = await train(net, { train: data, val: data }, { ...settings, steps: o.steps, schedule });
-    return r.imagesPerSecond;  // training steps only: the validation pass at the end is not counted
+    // One run: the warm-up steps (at least the graph's 3 eager steps and its capture), then the timed ones. The losses
+    // are read back after the warm-up and then every `warm` steps, so the timed windows hold timed steps only and the
+    // device runs ahead of the host in between, as in a study; the validation pass at the end is not counted.
+    const warm = Math.max(o.warmup, o.cudaGraph ? 4 : 1);
+    const settings = { batchSize: o.batch, optimizer: 'sgd' as const, momentum: 0.9, weightDecay: 1e-4, precision: o.precision, channelsLast: o.channelsLast, cudaGraph: o.cudaGraph, evalBatchSize: o.batch };
+    let seconds = 0;
+    await train(net, { train: data, val: data }, { ...settings, steps: warm + o.steps, schedule: { kind: 'constant', lr: 0.01 }, syncEvery: warm }, {
+      onProgress: (e) => {
+        if (e.kind === 'step' && e.step > warm) seconds += (o.batch / e.imagesPerSecond);  // the step's share of its window
+      },
+    });
+    return (o.steps * o.batch) / seconds;
   } finally {
     net.dispose();
     data.dispose();
@@ -103,8 +113,8 @@ export async function runBench(o: BenchOptions, onLine: (text: string) => void =
   const known = new Map(listModels().map((m) => [m.name, m] as const));
   for (const m of o.models)
     if (!known.has(m)) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--models\` to be model names from: ${[...known.keys()].join(', ')} but received "${m}"`);
-  const results: BenchResults = { device: o.device, precision: o.precision, channelsLast: o.channelsLast, threads: getThreads(), torch: versions().torch, oneDnnMaxIsa: versions().oneDnnMaxIsa, training: [] };
-  onLine(`bench on ${o.device}, ${results.threads} thread(s), LibTorch ${results.torch}, ${o.precision}${o.channelsLast ? ', channels-last' : ''}${o.python ? `; peer: ${o.python}` : ''}`);
+  const results: BenchResults = { device: o.device, precision: o.precision, channelsLast: o.channelsLast, cudaGraph: o.cudaGraph, threads: getThreads(), torch: versions().torch, oneDnnMaxIsa: versions().oneDnnMaxIsa, training: [] };
+  onLine(`bench on ${o.device}, ${results.threads} thread(s), LibTorch ${results.torch}, ${o.precision}${o.channelsLast ? ', channels-last' : ''}${o.cudaGraph ? ', CUDA graph' : ''}${o.python ? `; peer: ${o.python}` : ''}`);
   for (const model of o.models) {
     const size = Math.max(o.size, known.get(model)!.minInputSize);
     const addon: number[] = [], peer: PeerResult[] = [];

@@ -219,6 +219,7 @@ export async function main(argv: string[]): Promise<number> {
             .option('size', { type: 'number', default: 64, describe: 'Image side (px; raised to a model\'s minimum)' })
             .option('precision', { type: 'string', default: 'fp32', describe: 'fp32, tf32 (CUDA) or bf16 (autocast)' })
             .option('channels-last', { type: 'boolean', default: false, describe: 'NHWC weights and inputs' })
+            .option('cuda-graph', { type: 'boolean', default: false, describe: 'CUDA: replay the training step as a CUDA graph (both sides)' })
             .option('steps', { type: 'number', default: 10, describe: 'Timed steps per round' })
             .option('warmup', { type: 'number', default: 3, describe: 'Untimed steps first' })
             .option('rounds', { type: 'number', default: 2, describe: 'Rounds (alternating addon and python); the best of each counts' })
@@ -242,6 +243,7 @@ export async function main(argv: string[]): Promise<number> {
               size: checkInteger('--size', args.size, 16, 1024),
               precision: checkOneOf('--precision', args.precision, ['fp32', 'tf32', 'bf16'] as const),
               channelsLast: args['channels-last'],
+              cudaGraph: args['cuda-graph'],
               steps: checkInteger('--steps', args.steps, 1),
               warmup: checkInteger('--warmup', args.warmup, 0),
               rounds: checkInteger('--rounds', args.rounds, 1),

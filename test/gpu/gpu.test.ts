@@ -45,6 +45,36 @@ onGpu('on a CUDA device', () => {
     });
   });
 
+  it('streams a set kept off the device through side-stream copies, to the resident losses', async () => {
+    const [resident, streamed] = [await run('cuda'), await run('cuda', { residentMegabytes: 0 })];
+    expect(resident.resident).toBe(true);
+    expect(streamed.resident).toBe(false);
+    expect(streamed.prefetched).toBe(7);  // every step's batch but the first came from the copy started a step ahead
+    streamed.losses.forEach((loss, i) => expect(Math.abs(loss - resident.losses[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(resident.losses[i]))));
+  });
+
+  it('steps with multi-tensor kernels to LibTorch\'s own step within float32 rounding', async () => {
+    for (const optimizer of ['sgd', 'adam'] as const) {
+      const [multi, single] = [await run('cuda', { optimizer, foreach: true }), await run('cuda', { optimizer, foreach: false })];
+      multi.losses.forEach((loss, i) => expect(Math.abs(loss - single.losses[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(single.losses[i]))));
+    }
+  });
+
+  it.each([
+    ['sgd, fp32', { optimizer: 'sgd' as const }],
+    ['adam, fp32', { optimizer: 'adam' as const, schedule: { kind: 'constant' as const, lr: 1e-3 } }],
+    ['sgd, bf16 + channels-last', { optimizer: 'sgd' as const, precision: 'bf16' as const, channelsLast: true }],
+  ])('replays the step as a CUDA graph (%s): finite losses close to eager', async (_name, extra) => {
+    const [eager, graphed] = [await run('cuda', { ...extra, steps: 12 }), await run('cuda', { ...extra, steps: 12, cudaGraph: true })];
+    expect(eager.graphed).toBe(0);
+    expect(graphed.graphed).toBe(9);  // 3 eager warm-up steps, then replays
+    graphed.losses.forEach((loss, i) => {
+      expect(Number.isFinite(loss)).toBe(true);
+      expect(Math.abs(loss - eager.losses[i])).toBeLessThan(0.02 * Math.max(1, Math.abs(eager.losses[i])));
+    });
+    expect(Math.abs(graphed.final.meanAuc! - eager.final.meanAuc!)).toBeLessThan(0.05);
+  });
+
   it('gives the CPU engine similarity on the GPU (float64 on the device) within 1e-9', async () => {
     const make = (seed: number, n: number, p: number): ActivationArray => {
       let s = seed;

@@ -1,3 +1,7 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
 import { createModel, generateRetina, liveHandles, train, evaluate, TransfusionError, type Dataset, type TrainEvent } from '../../src';
 
 let trainSet: Dataset, valSet: Dataset;
@@ -66,6 +70,64 @@ describe('training', () => {
       expect(events).toEqual(expected);
       expect(r.losses).toEqual(everyStep.r.losses);
       expect(r.resident).toBe(false);  // a CPU model's set stays where it is
+    }
+  });
+
+  it.each([
+    ['sgd, momentum, weight decay', { optimizer: 'sgd' as const, momentum: 0.9, weightDecay: 1e-3 }],
+    ['sgd, nesterov', { optimizer: 'sgd' as const, momentum: 0.9, nesterov: true }],
+    ['sgd without momentum', { optimizer: 'sgd' as const, momentum: 0 }],
+    ['adam, weight decay', { optimizer: 'adam' as const, weightDecay: 1e-3 }],
+  ])('steps %s with multi-tensor kernels, bit for bit LibTorch\'s own step', async (_name, extra) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-foreach-'));
+    try {
+      const run = async (foreach: boolean) => {
+        const m = createModel('cbr-tiny', { seed: 6 });
+        try {
+          const r = await train(m, { train: trainSet, val: valSet }, { ...options(5), schedule: { kind: 'cosine', lr: 0.02 }, ...extra, foreach });
+          const file = path.join(dir, `${foreach}.safetensors`);
+          await m.saveWeights(file);
+          return { r, weights: fs.readFileSync(file) };
+        } finally {
+          m.dispose();
+        }
+      };
+      const [multi, single] = [await run(true), await run(false)];
+      expect(multi.r.losses).toEqual(single.r.losses);
+      expect(multi.weights.equals(single.weights)).toBe(true);
+      expect(multi.r.losses[4]).not.toBe(multi.r.losses[0]);  // the steps moved the weights
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs every bf16 step on the current weights (autocast keeps no stale casts across steps)', async () => {
+    // Momentum-free SGD on one 16-image batch: the loss a run's second step sees equals the first loss a second
+    // run sees after one step from the same start (only the batch's order differs), and differs from the first step's.
+    const small = await generateRetina({ count: 16, size: 32, seed: 7 });
+    const once = { batchSize: 16, optimizer: 'sgd' as const, momentum: 0, weightDecay: 0, schedule: { kind: 'constant' as const, lr: 0.5 }, seed: 1, precision: 'bf16' as const };
+    const [a, b] = [createModel('cbr-tiny', { seed: 2 }), createModel('cbr-tiny', { seed: 2 })];
+    try {
+      const both = await train(a, { train: small, val: valSet }, { ...once, steps: 2 });
+      await train(b, { train: small, val: valSet }, { ...once, steps: 1 });
+      const second = await train(b, { train: small, val: valSet }, { ...once, steps: 1 });
+      expect(Math.abs(both.losses[1] - both.losses[0])).toBeGreaterThan(1e-2);
+      expect(Math.abs(both.losses[1] - second.losses[0])).toBeLessThan(2e-3);
+    } finally {
+      a.dispose();
+      b.dispose();
+      small.dispose();
+    }
+  });
+
+  it('refuses cudaGraph for a CPU model, naming the option', async () => {
+    const m = createModel('cbr-tiny');
+    try {
+      await expect(train(m, { train: trainSet, val: valSet }, { ...options(2), cudaGraph: true })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARG', message: 'Expected `cudaGraph` only for a CUDA model but model "cbr-tiny" is on the cpu',
+      });
+    } finally {
+      m.dispose();
     }
   });
 

@@ -26,6 +26,8 @@ constexpr float kImageStd[3] = {0.229f, 0.224f, 0.225f};
 // Images as models take them (float32, normalised) for the given rows (int64) or for rows [begin, end).
 torch::Tensor imageRows(const Dataset& d, const torch::Tensor& rows);
 torch::Tensor imageRange(const Dataset& d, int64_t begin, int64_t end);
+// Rows as stored (float32 already normalised, or uint8 RGB) as models take them, on the rows' device.
+torch::Tensor normalised(const torch::Tensor& rows);
 // Asks the OS to page in these rows ahead of use (memory-mapped datasets; a no-op otherwise).
 void prefetchRows(const Dataset& d, const torch::Tensor& rows);
 

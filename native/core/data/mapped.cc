@@ -13,7 +13,6 @@
 #include "core/data/dataset.h"
 
 namespace tn {
-namespace {
 
 torch::Tensor normalised(const torch::Tensor& x) {
   if (x.scalar_type() != torch::kUInt8) return x;
@@ -21,8 +20,6 @@ torch::Tensor normalised(const torch::Tensor& x) {
   static const auto std = torch::tensor({kImageStd[0], kImageStd[1], kImageStd[2]}).view({1, 3, 1, 1});
   return (x.to(torch::kFloat32).div_(255.f) - mean.to(x.device())).div_(std.to(x.device()));  // on the rows' device
 }
-
-}  // namespace
 
 torch::Tensor imageRows(const Dataset& d, const torch::Tensor& rows) { return normalised(d.images.index_select(0, rows)); }
 

@@ -27,7 +27,9 @@ torch::Tensor augmentBatch(const torch::Tensor& x, const AugmentOptions& o, uint
   const auto flip = o.flip ? torch::where(torch::rand({b}, gen, torch::kFloat64) < 0.5, -1.0, 1.0) : torch::ones({b}, torch::kFloat64);
   // Output pixel -> input pixel: rotate and scale about the centre, flip x, shift.
   const auto c = torch::cos(angle) / zoom, s = torch::sin(angle) / zoom;
-  const auto theta = torch::stack({torch::stack({c * flip, -s, tx}, 1), torch::stack({s * flip, c, ty}, 1)}, 1).to(x.options());
+  // Drawn on the host (the same numbers on every device), then copied without blocking the host.
+  auto theta = torch::stack({torch::stack({c * flip, -s, tx}, 1), torch::stack({s * flip, c, ty}, 1)}, 1).to(x.scalar_type());
+  if (x.is_cuda()) theta = theta.pin_memory().to(x.device(), x.scalar_type(), /*non_blocking=*/true);
   const auto grid = F::affine_grid(theta, x.sizes().vec(), /*align_corners=*/false);
   return F::grid_sample(x, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kBorder).align_corners(false));
 }

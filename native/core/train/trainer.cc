@@ -13,6 +13,8 @@
 #include "core/train/checkpoint.h"
 #include "core/distributed/group.h"
 #include "core/train/compute.h"
+#include "core/train/graph.h"
+#include "core/train/optimizer.h"
 
 namespace tn {
 namespace {
@@ -27,6 +29,9 @@ constexpr double kAuxLossWeight = 0.4;
 
 // Steps between host reads of the losses on CUDA by default: the GPU runs ahead of the host in between.
 constexpr int kCudaSyncEvery = 50;
+
+// Eager steps before a CUDA graph is captured (cuDNN's algorithm search and the allocator settle), as PyTorch advises.
+constexpr int kGraphWarmup = 3;
 
 bool isMulticlass(const Dataset& d) { return d.task == "multiclass"; }
 
@@ -65,16 +70,6 @@ void checkBothClasses(const Dataset& d, const char* role) {
   }
 }
 
-std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& params, const TrainOptions& o) {
-  if (o.optimizer == "sgd")
-    return std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(o.learningRates.front()).momentum(o.momentum).weight_decay(o.weightDecay).nesterov(o.nesterov));
-  if (o.optimizer == "adam")
-    return std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(o.learningRates.front()).betas({o.beta1, o.beta2}).weight_decay(o.weightDecay));
-  throw invalidArg("Expected `optimizer` to be \"sgd\" or \"adam\" but received \"" + o.optimizer + "\"");
-}
-
 void validate(const TrainOptions& o, const Dataset& trainSet) {
   if (o.learningRates.empty()) throw invalidArg("Expected `learningRates` to hold at least one step");
   for (size_t i = 0; i < o.learningRates.size(); ++i)
@@ -85,6 +80,14 @@ void validate(const TrainOptions& o, const Dataset& trainSet) {
                      "] (the training set's size) but received " + std::to_string(o.batchSize));
   if (o.evalEvery < 0) throw invalidArg("Expected `evalEvery` to be a non-negative integer");
   if (o.evalBatchSize < 1) throw invalidArg("Expected `evalBatchSize` to be a positive integer");
+}
+
+void validateGraph(const TrainOptions& o, const Model& model) {
+  if (!o.cudaGraph) return;
+  if (!model.device.is_cuda())
+    throw invalidArg("Expected `cudaGraph` only for a CUDA model but model \"" + model.name + "\" is on the " + model.device.str());
+  if (o.group) throw invalidArg("Expected `cudaGraph` without a process group (its all-reduce runs outside the graph)");
+  if (!o.foreach) throw invalidArg("Expected `foreach` with `cudaGraph` (the captured step is the multi-tensor one)");
 }
 
 // Batch order: a fresh seeded shuffle every epoch (Fisher-Yates on our own generator: identical on every platform).
@@ -239,6 +242,7 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   checkCompatible(model, trainSet, "training");
   checkCompatible(model, valSet, "validation");
   checkBothClasses(valSet, "validation");
+  validateGraph(o, model);
   ProcessGroup* group = o.group.get();
   if (group && group->device().is_cuda() && !model.device.is_cuda())
     throw invalidArg("The " + group->backend() + " group reduces on the GPU but model \"" + model.name + "\" is on the CPU: create it with device \"cuda\"");
@@ -254,13 +258,13 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   const SyncBatchNormScope syncBn(group && o.syncBatchNorm ? group : nullptr);
   std::optional<GradientReducer> reducer;
   if (group) reducer.emplace(*group, params, static_cast<int64_t>(o.bucketMegabytes * (1 << 20)));
-  auto optimizer = makeOptimizer(params, o);
+  Optimizer optimizer(params, o);
   BatchSampler sampler(trainSet.images.size(0), o.seed);
   // The whole batch over ranks, drawn alike on every rank; each trains on its own slice of it.
   const auto mine = [&](const torch::Tensor& all) { return group ? all.narrow(0, group->rank() * o.batchSize, o.batchSize) : all; };
   const int64_t steps = static_cast<int64_t>(o.learningRates.size());
 
-  const BatchSource batches(trainSet, model.device, static_cast<int64_t>(o.residentMegabytes * (1 << 20)));
+  BatchSource batches(trainSet, model.device, static_cast<int64_t>(o.residentMegabytes * (1 << 20)));
   const int syncEvery = o.syncEvery > 0 ? o.syncEvery : model.device.is_cuda() ? kCudaSyncEvery : 1;
 
   TrainResult r;
@@ -304,7 +308,7 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
   torch::Tensor next;  // the next step's batch, drawn one step ahead
   int64_t start = 0;
   if (o.resume && checkpointExists(o.checkpointPath)) {
-    auto c = loadCheckpoint(o.checkpointPath, model, *optimizer, o, trainSet.task);
+    auto c = loadCheckpoint(o.checkpointPath, model, optimizer.state(), o, trainSet.task);
     sampler.restore(c, o.checkpointPath);
     next = c.next;
     r.losses = std::move(c.losses);
@@ -322,37 +326,77 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
                                            std::to_string(group->rank()) + " from step " + std::to_string(start) + ": every rank must see " +
                                            o.checkpointPath + " (rank 0 writes it; the ranks need a shared file system)");
   }
-  for (int64_t step = start; step < steps; ++step) {
-    job.check();
-    if (pending.empty()) windowStart = Clock::now();
-    net.train();
-    const double lr = o.learningRates[step];
-    for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
-
-    const auto idx = mine(next.defined() ? next : sampler.next(o.batchSize * ranks));
-    next = step + 1 < steps ? sampler.next(o.batchSize * ranks) : torch::Tensor();
-    if (next.defined()) batches.prefetch(mine(next));  // the OS pages the next batch in while this one trains
-    const auto batch = batches.take(idx);
-    const auto x = scope.input(augmentBatch(batch.images, o.augment, o.seed, step));
-    const auto& y = batch.targets;
-    const auto& mask = batch.mask;
-
+  // cudaGraph: the step reads its batch from static inputs and writes its loss to a static output.
+  std::optional<StepGraph> graph;
+  torch::Tensor staticX, staticY, staticMask, staticLoss;
+  int64_t warmed = 0;
+  if (o.cudaGraph) graph.emplace(model.device);
+  const auto forwardBackward = [&](const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& mask) {
     compat::clearGrads(params);
     auto [logits, auxLogits] = net.forwardTrain(x);
     auto loss = lossOf(trainSet, logits, y, mask);
     if (auxLogits.defined()) loss = loss + kAuxLossWeight * lossOf(trainSet, auxLogits, y, mask);
     loss.backward();
+    return loss;
+  };
+  for (int64_t step = start; step < steps; ++step) {
+    job.check();
+    if (pending.empty()) windowStart = Clock::now();
+    net.train();
+    const double lr = o.learningRates[step];
+
+    const auto idx = mine(next.defined() ? next : sampler.next(o.batchSize * ranks));
+    next = step + 1 < steps ? sampler.next(o.batchSize * ranks) : torch::Tensor();
+    const auto batch = batches.take(idx);
+    if (next.defined()) batches.prefetch(mine(next));  // paged in or copied while this step trains
+    const auto x = scope.input(augmentBatch(batch.images, o.augment, o.seed, step));
+    const auto& y = batch.targets;
+    const auto& mask = batch.mask;
+
     torch::Tensor value;  // this step's loss over the whole batch, on the device
-    if (group) {
-      const int early = reducer->finish();
-      if (step == start)
-        job.report({"buckets", {{"buckets", static_cast<double>(reducer->buckets())}, {"launchedDuringBackward", static_cast<double>(early)}}});
-      std::vector<torch::Tensor> mean{loss.detach().to(group->device(), torch::kFloat64).reshape({1})};
-      group->allreduceSum(mean);  // the loss over the whole batch, the same on every rank
-      value = (mean[0] / static_cast<double>(ranks)).squeeze();
+    if (graph) {
+      if (!staticX.defined()) {
+        staticX = x.clone();
+        staticY = y.clone();
+        if (mask.defined()) staticMask = mask.clone();
+        staticLoss = torch::zeros({}, torch::dtype(torch::kFloat32).device(model.device));
+      } else {
+        staticX.copy_(x);
+        staticY.copy_(y);
+        if (mask.defined()) staticMask.copy_(mask);
+      }
+      if (warmed < kGraphWarmup) {
+        graph->warmup([&] {
+          staticLoss.copy_(forwardBackward(staticX, staticY, staticMask).detach());
+          optimizer.step(lr);
+        });
+        ++warmed;
+      } else {
+        optimizer.prepareOnDevice(lr);
+        if (warmed == kGraphWarmup) {
+          graph->capture([&] {
+            staticLoss.copy_(forwardBackward(staticX, staticY, staticMask).detach());
+            optimizer.stepOnDevice();
+          });
+          ++warmed;
+        }
+        graph->replay();
+        ++r.graphed;
+      }
+      value = staticLoss.clone();
+    } else {
+      auto loss = forwardBackward(x, y, mask);
+      if (group) {
+        const int early = reducer->finish();
+        if (step == start)
+          job.report({"buckets", {{"buckets", static_cast<double>(reducer->buckets())}, {"launchedDuringBackward", static_cast<double>(early)}}});
+        std::vector<torch::Tensor> mean{loss.detach().to(group->device(), torch::kFloat64).reshape({1})};
+        group->allreduceSum(mean);  // the loss over the whole batch, the same on every rank
+        value = (mean[0] / static_cast<double>(ranks)).squeeze();
+      }
+      optimizer.step(lr);
+      if (!group) value = loss.detach();
     }
-    optimizer->step();
-    if (!group) value = loss.detach();
     pending.push_back({step + 1, lr, value});
 
     const bool last = step + 1 == steps;
@@ -372,10 +416,11 @@ TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& val
       c.losses = r.losses;
       c.curve = r.curve;
       c.trainSeconds = trainSeconds;
-      if (!group || group->rank() == 0) saveCheckpoint(o.checkpointPath, model, *optimizer, c, o);  // the ranks' states are equal
+      if (!group || group->rank() == 0) saveCheckpoint(o.checkpointPath, model, optimizer.state(), c, o);  // the ranks' states are equal
       job.report({"checkpoint", {{"step", static_cast<double>(step + 1)}}});
     }
   }
+  r.prefetched = batches.prefetched();
   r.final = r.curve.back().metrics;
   r.wallSeconds = secondsSince(t0);
   r.imagesPerSecond = static_cast<double>(steps) * o.batchSize * ranks / std::max(trainSeconds, 1e-9);  // whole batches
