@@ -24,7 +24,9 @@ export { gaborBank, gaborKernel, DEFAULT_GABOR, type GaborSpec, type GaborFilter
 export { applyInit, parseInit, initLabel, type InitSchedule, type InitReport } from './schedules/init';
 export { EXPERIMENTS, experimentSpec } from './experiments/catalog';
 export { loadStudyConfig, STUDY_CONFIG_SCHEMA } from './experiments/config';
-export { runStudy, resumeSpec, readResults, checkpointPath, DEFAULT_CHECKPOINT_EVERY, RESULTS_SCHEMA, type StudyResults, type StudyEvent, type StudyOptions, type RunRecord } from './experiments/study';
+export { runStudy, type StudyOptions } from './experiments/study';
+export { resumeSpec, readResults, RESULTS_SCHEMA, type StudyResults, type StudyEvent, type RunRecord } from './experiments/results';
+export { checkpointPath, DEFAULT_CHECKPOINT_EVERY } from './experiments/rundir';
 export { PRESETS, preset } from './experiments/presets';
 export { validateSpec, armsOf, type StudySpec, type Init, type Arm, type Experiment } from './experiments/spec';
 export { defaultCacheDir, type PretrainRecord } from './experiments/pretrain';

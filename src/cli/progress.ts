@@ -2,7 +2,7 @@
 // (runs done / total, ETA) and one for the run in progress (step, loss, AUC, images/s), with log lines scrolling
 // above them. Elsewhere (CI logs, files): plain lines, one per event worth keeping. `json`: one JSON event per line on
 // stdout. `quiet`: nothing.
-import type { StudyEvent } from '../experiments/study';
+import type { StudyEvent } from '../experiments/results';
 
 export type ProgressMode = 'bar' | 'lines' | 'quiet' | 'json';
 

@@ -11,7 +11,7 @@ import { loadStudyConfig } from '../experiments/config';
 import { PRESETS } from '../experiments/presets';
 import { defaultCacheDir } from '../experiments/pretrain';
 import type { StudySpec } from '../experiments/spec';
-import { DEFAULT_CHECKPOINT_EVERY } from '../experiments/study';
+import { DEFAULT_CHECKPOINT_EVERY } from '../experiments/rundir';
 import type { AugmentOptions } from '../../bindings/native';
 
 /** ["resnet50=a.pth", "inception_v3=b.pth,cbr-small=c.pt"] -> { resnet50: 'a.pth', ... } */

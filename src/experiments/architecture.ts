@@ -1,7 +1,30 @@
-// Per-architecture policy for studies: the input size each model needs, its construction options at that size, and
-// where its "pretrained" weights come from.
-import type { ModelInfo } from '../models';
-import type { ModelOptions } from '../models';
+// Per-architecture policy for studies: the input size each model needs, its construction options at that size, where
+// its "pretrained" weights come from, and Slim, the one initialisation that is also an architecture (ResNet-50's
+// weights up to layer2 in resnet50-slim): every special case of it lives here.
+import type { ModelInfo, ModelOptions } from '../models';
+import type { InitSchedule } from '../schedules/init';
+
+const SLIM = 'resnet50-slim';
+
+/** The model an arm trains: Slim is its own architecture. */
+export function architectureFor(model: string, init: InitSchedule): string {
+  return init.kind === 'slim' ? SLIM : model;
+}
+
+/** Whether an initialisation can start this model (Slim is a ResNet-50 hybrid). */
+export function initFitsModel(model: string, init: InitSchedule): boolean {
+  return init.kind !== 'slim' || ['resnet50', SLIM].includes(model.toLowerCase());
+}
+
+/** The initialisation a run applies: Table 1's "transfer" for Slim means its hybrid, ResNet-50's weights up to layer2. */
+export function effectiveInit(model: string, init: InitSchedule): InitSchedule {
+  return model === SLIM && init.kind === 'transfer' ? { kind: 'slim' } : init;
+}
+
+/** The model a run is reported with: Slim trains resnet50-slim but is a ResNet-50 initialisation. */
+export function reportedModel(model: string, init: string): string {
+  return model === SLIM && init === 'slim' ? 'resnet50' : model;
+}
 
 /** Inception-v3's auxiliary classifier needs 299 px inputs in training (its Mixed_6e map must be 17x17). */
 export const INCEPTION_AUX_MIN_SIZE = 299;
@@ -24,5 +47,5 @@ export function modelOptionsFor(info: ModelInfo, size: number, base: ModelOption
  * with a new classifier.
  */
 export function transferSource(model: string): { model: string; upTo?: string } {
-  return model === 'resnet50-slim' ? { model: 'resnet50', upTo: 'layer2' } : { model };
+  return model === SLIM ? { model: 'resnet50', upTo: 'layer2' } : { model };
 }

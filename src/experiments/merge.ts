@@ -6,9 +6,10 @@ import * as path from 'node:path';
 
 import { TransfusionError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
-import { initLabel, modelForInit, parseInit } from '../schedules/init';
+import { initLabel, parseInit } from '../schedules/init';
+import { architectureFor } from './architecture';
 import { armsOf } from './spec';
-import { readResults, type StudyResults } from './study';
+import { readResults, type StudyResults } from './results';
 
 const fail = (message: string) => new TransfusionError('ERR_INVALID_ARG', message);
 
@@ -35,7 +36,7 @@ export function mergeShards(dirs: string[], outDir: string): StudyResults {
   const spec = first.results.spec;
   const order = armsOf(spec).flatMap((a) => {
     const init = parseInit(a.init);
-    return spec.seeds.map((seed) => `${modelForInit(a.model.toLowerCase(), init)} ${initLabel(init)} ${seed}`);
+    return spec.seeds.map((seed) => `${architectureFor(a.model.toLowerCase(), init)} ${initLabel(init)} ${seed}`);
   });
   const key = (r: { model: string; init: string; seed: number }) => `${r.model} ${r.init} ${r.seed}`;
   const runs = shards.flatMap((s) => s.results.runs).sort((a, b) => order.indexOf(key(a)) - order.indexOf(key(b)));

@@ -14,19 +14,12 @@ import { createModel, type Model, type ModelInfo } from '../models';
 import { encodePng, filterFigure, type FilterBank } from '../report/png';
 import { compareModelSet } from '../similarity/similarity';
 import { modelOptionsFor } from './architecture';
-import type { StudySpec } from './spec';
+import { DEFAULT_REPRESENTATIONS, type RepresentationSettings, type StudySpec } from './spec';
 import { taskLabels } from './task';
 
 export const ANALYSES = ['similarity', 'layers', 'init-vs-final', 'filters'] as const;
 export type Analysis = (typeof ANALYSES)[number];
 
-export interface RepresentationSettings {
-  /** Probe images (drawn from the task, a seed of their own) every model is run over. */
-  probeSize: number;
-  /** Datapoints (conv positions) kept per stage; 0: max(20,000, 10 x channels). */
-  maxDatapoints: number;
-  seed: number;
-}
 
 /** A run, as a pair's side: its initialisation and seed. */
 export interface RunRef {
@@ -139,7 +132,6 @@ export async function analyseRepresentations(analysis: Analysis, ctx: AnalysisCo
   return out;
 }
 
-export const DEFAULT_REPRESENTATIONS: RepresentationSettings = { probeSize: 1024, maxDatapoints: 0, seed: 0 };
 
 async function loadSnapshot(ctx: AnalysisContext, run: SnapshotRun, which: 'init' | 'final'): Promise<Model> {
   if (!run.snapshots) throw new Error(`Run ${run.model} ${run.init} seed ${run.seed} saved no snapshots`);

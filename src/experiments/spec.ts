@@ -7,8 +7,8 @@ import type { AugmentOptions } from '../../bindings/native';
 import type { TrainOptions } from '../train';
 import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
 import { listModels } from '../models';
-import { modelForInit, parseInit } from '../schedules/init';
-import type { RepresentationSettings } from './representations';
+import { parseInit } from '../schedules/init';
+import { architectureFor, initFitsModel } from './architecture';
 import { TASK_SOURCES, type TaskSpec } from './task';
 import { DATA_FORMATS, detectFormat, readLabelled } from '../data/files/formats';
 import type { DataSpec } from '../data/files/load';
@@ -46,6 +46,16 @@ export const EXPERIMENT_NAMES = [
   'table1', 'chexpert', 'small-data', 'meanvar', 'transfusion', 'hybrids', 'similarity', 'layers', 'init-vs-final', 'filters',
 ] as const;
 export type Experiment = (typeof EXPERIMENT_NAMES)[number];
+
+export interface RepresentationSettings {
+  /** Probe images (drawn from the task, a seed of their own) every model is run over. */
+  probeSize: number;
+  /** Datapoints (conv positions) kept per stage; 0: max(20,000, 10 x channels). */
+  maxDatapoints: number;
+  seed: number;
+}
+
+export const DEFAULT_REPRESENTATIONS: RepresentationSettings = { probeSize: 1024, maxDatapoints: 0, seed: 0 };
 
 export interface StudySpec {
   /** The preset (or config) name, recorded in results. */
@@ -94,11 +104,11 @@ export function validateSpec(spec: StudySpec): StudySpec {
   const stagesOf = new Map(listModels().map((m) => [m.name, m.stages] as const));
   for (const arm of armsOf(spec)) {
     const schedule = parseInit(arm.init);
-    const model = modelForInit(String(arm.model).toLowerCase(), schedule);
+    const model = architectureFor(String(arm.model).toLowerCase(), schedule);
     if (!known.has(model)) throw invalidArg('arms', `model names from: ${[...known].join(', ')}`, arm.model);
     if (schedule.kind === 'transfusion' && !stagesOf.get(model)!.includes(schedule.upTo))
       throw invalidArg('init', `a transfusion point among ${model}'s stages (${stagesOf.get(model)!.join(', ')})`, arm.init);
-    if (schedule.kind === 'slim' && !['resnet50', 'resnet50-slim'].includes(String(arm.model).toLowerCase()))
+    if (!initFitsModel(String(arm.model), schedule))
       throw invalidArg('init', 'used with resnet50 ("slim" is a ResNet-50 hybrid)', `${arm.model} ${arm.init}`);
   }
   if (!Array.isArray(spec.seeds) || spec.seeds.length === 0) throw invalidArg('seeds', 'a non-empty list of seeds', spec.seeds);

@@ -3,7 +3,7 @@
 import type { Config, TopLevelSpec } from 'vega-lite';
 
 import { meanStd } from '../metrics';
-import type { StudyResults } from '../experiments/study';
+import type { StudyResults } from '../experiments/results';
 
 export interface Figure {
   /** File name (figures/<name>.svg, .png) and the HTML element's id, e.g. "figure-6". */

@@ -2,7 +2,7 @@
 // random with random against random as the baseline), Figure 3 (each stage against its own initialisation) and
 // Figure 4 (pair similarity at initialisation against after training, with R²). Figure 5 is the filters' own PNG.
 import { pairKind, type SimilarityRecord } from '../experiments/representations';
-import type { StudyResults } from '../experiments/study';
+import type { StudyResults } from '../experiments/results';
 import { displayName, FIGURE_WIDTH, mergedOrder, ordered, panels, PRINT_STYLE, summary, type Figure } from './chart';
 import { bars, only, SCHEMA, type Row } from './layers';
 

@@ -1,6 +1,7 @@
 // Figures of the training runs: Tables 1-3 as bar charts, validation curves (Figure 6), steps to the threshold against
 // the transfused depth (Figure 7) and per hybrid initialisation (Figure 8). AUC is in per cent, as the tables print it.
-import type { StudyResults } from '../experiments/study';
+import { reportedModel } from '../experiments/architecture';
+import type { StudyResults } from '../experiments/results';
 import { displayName, FIGURE_WIDTH, initColours, initName, legendColumns, mergedOrder, ordered, panels, percent, PRINT_STYLE, summary, type Figure } from './chart';
 import { bars, only, SCHEMA, type Row } from './layers';
 
@@ -8,7 +9,7 @@ const armsOf = (r: StudyResults) => [...new Map(r.runs.map((x) => [`${x.model} $
 const runsOf = (r: StudyResults, arm: { model: string; init: string }) => r.runs.filter((x) => x.model === arm.model && x.init === arm.init);
 const thresholdText = (r: StudyResults) => `${percent(r.spec.threshold).toFixed(0)}%`;
 // Slim trains its own architecture (resnet50-slim) but is a ResNet-50 initialisation: it is drawn with ResNet-50.
-const family = (r: StudyResults, model: string, init: string) => displayName(r, model === 'resnet50-slim' && init === 'slim' ? 'resnet50' : model);
+const family = (r: StudyResults, model: string, init: string) => displayName(r, reportedModel(model, init));
 
 /** AUC bars start at 50% (chance) unless a value lies below it. */
 const aucBase = (rows: Row[]) => Math.min(50, 10 * Math.floor(Math.min(...rows.map((x) => Number(x.lo ?? x.value ?? 100))) / 10));

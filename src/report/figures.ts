@@ -7,7 +7,7 @@ import * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
 import { compile } from 'vega-lite';
 
-import type { StudyResults } from '../experiments/study';
+import type { StudyResults } from '../experiments/results';
 import type { Figure } from './chart';
 import { aucBars, convergenceCurves, hybridBars, transfusionDepth } from './figures-training';
 import { initFinalScatter, layerLines, similarityBars } from './figures-section4';

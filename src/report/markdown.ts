@@ -5,7 +5,7 @@ import * as path from 'node:path';
 
 import { meanStd } from '../metrics';
 import { EXPERIMENTS } from '../experiments/catalog';
-import type { StudyResults } from '../experiments/study';
+import type { StudyResults } from '../experiments/results';
 import { representationSection } from './representations';
 
 /** The default uncertainty policy by finding name (without calling the addon: reports render from results alone). */

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import type { StudyResults } from '../experiments/study';
+import type { StudyResults } from '../experiments/results';
 import { writeFileAtomic } from '../io/atomic';
 import { displayName } from './chart';
 import { filterImages, renderFigure, studyFigures } from './figures';

@@ -41,11 +41,6 @@ export function needsPretrained(s: InitSchedule): boolean {
   return s.kind === 'transfer' || s.kind === 'transfusion' || s.kind === 'meanvar' || s.kind === 'slim';
 }
 
-/** The model a schedule trains: Slim is its own architecture. */
-export function modelForInit(model: string, s: InitSchedule): string {
-  return s.kind === 'slim' ? 'resnet50-slim' : model;
-}
-
 export interface InitReport {
   init: string;
   /** Tensors taken from the pretrained file (transfer, transfusion, slim). */

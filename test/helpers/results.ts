@@ -7,10 +7,11 @@ import * as path from 'node:path';
 import { experimentSpec } from '../../src/experiments/catalog';
 import { linearFit, pairKind, snapshotPath, type InitFinalFit, type RepresentationResults, type RunRef, type SimilarityRecord } from '../../src/experiments/representations';
 import { armsOf } from '../../src/experiments/spec';
-import { RESULTS_SCHEMA, type RunRecord, type StudyResults } from '../../src/experiments/study';
+import { RESULTS_SCHEMA, type RunRecord, type StudyResults } from '../../src/experiments/results';
 import { stepsToAuc } from '../../src/metrics';
 import { encodePng, filterFigure, type FilterBank } from '../../src/report/png';
-import { modelForInit, parseInit } from '../../src/schedules/init';
+import { parseInit } from '../../src/schedules/init';
+import { architectureFor } from '../../src/experiments/architecture';
 
 const MODELS: Record<string, { displayName: string; numel: number; paper: number; stages: string[] }> = {
   'cbr-larget': { displayName: 'CBR-LargeT', numel: 8539173, paper: 8532480, stages: ['layer1', 'layer2', 'layer3', 'layer4'] },
@@ -49,7 +50,7 @@ function study(experiment: string, models?: string[], seeds?: number[]): StudyRe
   const spec = experimentSpec(experiment, 'quick');
   if (models) spec.models = models;
   if (seeds) spec.seeds = seeds;
-  const trained = [...new Set(armsOf(spec).map((a) => modelForInit(a.model, parseInit(a.init))))];
+  const trained = [...new Set(armsOf(spec).map((a) => architectureFor(a.model, parseInit(a.init))))];
   const chest = spec.task.source === 'chest';
   return {
     schema: RESULTS_SCHEMA,
@@ -72,7 +73,7 @@ function study(experiment: string, models?: string[], seeds?: number[]): StudyRe
 /** Runs for every arm and seed, with each arm's values. */
 function train(r: StudyResults, values: (model: string, init: string) => ArmValues, extra?: (model: string, init: string, seed: number) => Partial<RunRecord>): StudyResults {
   for (const arm of armsOf(r.spec)) {
-    const model = modelForInit(arm.model, parseInit(arm.init));
+    const model = architectureFor(arm.model, parseInit(arm.init));
     for (const seed of r.spec.seeds) r.runs.push(run(r, model, arm.init, seed, values(model, arm.init), extra?.(model, arm.init, seed)));
   }
   return r;

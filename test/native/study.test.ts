@@ -68,7 +68,7 @@ describe('runs that survive', () => {
 
   it('resumes a study killed with SIGKILL mid-run: no finished run lost or repeated, the run in progress continued from its checkpoint, the results of an uninterrupted run', async () => {
     const { spawn, spawnSync } = await import('node:child_process');
-    const { checkpointPath } = await import('../../src/experiments/study');
+    const { checkpointPath } = await import('../../src/experiments/rundir');
     // A study file: the tiny preset with runs long enough to be killed between two checkpoints.
     const config = path.join(dir, 'long-runs.json');
     fs.writeFileSync(config, JSON.stringify({ preset: 'tiny', models: ['cbr-tiny'], train: { steps: 40, evalEvery: 10 } }));
@@ -119,7 +119,7 @@ describe('runs that survive', () => {
   }, 180000);
 
   it('refuses a checkpoint of another run, naming the file', async () => {
-    const { checkpointPath } = await import('../../src/experiments/study');
+    const { checkpointPath } = await import('../../src/experiments/rundir');
     const out = path.join(dir, 'foreign');
     const s = { ...spec(), inits: ['random'], seeds: [0] };
     await runStudy(s, { outDir: out, cacheDir });
@@ -173,7 +173,7 @@ describe('runs that survive', () => {
   });
 
   it('refuses a run directory another live process holds, and names it', async () => {
-    const { lockRunDir } = await import('../../src/experiments/study');
+    const { lockRunDir } = await import('../../src/experiments/rundir');
     const out = path.join(dir, 'locked');
     fs.mkdirSync(out, { recursive: true });
     const release = lockRunDir(out);

@@ -1,6 +1,5 @@
 import { progressMode, progressPrinter } from '../../src/cli/progress';
-import type { StudyEvent } from '../../src/experiments/study';
-import type { RunRecord } from '../../src/experiments/study';
+import type { RunRecord, StudyEvent } from '../../src/experiments/results';
 
 const record = (over: Partial<RunRecord> = {}): RunRecord => ({
   model: 'cbr-small', init: 'transfer', seed: 1, auc: 0.9123, stepsToThreshold: 20, steps: 40, finalLoss: 0.3, wallSeconds: 12.5,

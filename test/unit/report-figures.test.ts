@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 
-import type { StudyResults } from '../../src/experiments/study';
+import type { StudyResults } from '../../src/experiments/results';
 import { filterImages, renderFigure, studyFigures, type Figure } from '../../src/report/figures';
 import { FINDING_OFFSET, FIXTURES, HYBRIDS, LAYERS, SIMILARITY, TABLE1, TRANSFUSION } from '../helpers/results';
 

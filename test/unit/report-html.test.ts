@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import sharp from 'sharp';
 
-import { readResults } from '../../src/experiments/study';
+import { readResults } from '../../src/experiments/results';
 import { inline, renderHtml } from '../../src/report/html';
 import { writeReport } from '../../src/report/write';
 import { FIXTURES, writeFilterPngs } from '../helpers/results';

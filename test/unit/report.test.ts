@@ -1,6 +1,6 @@
 import { renderReport } from '../../src/report/markdown';
 import { PRESETS } from '../../src/experiments/presets';
-import { RESULTS_SCHEMA, type StudyResults } from '../../src/experiments/study';
+import { RESULTS_SCHEMA, type StudyResults } from '../../src/experiments/results';
 import { meanStd } from '../../src/metrics';
 
 const results = (): StudyResults => ({

@@ -1,0 +1,111 @@
+// A study's results: the schema of results.json and its records, the events a study reports, and the reading of a run
+// directory's results.json. Reports, merging and the CLI read results through this module, never through the study.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { TransfusionError, checkInteger } from '../errors';
+import type { InitReport } from '../schedules/init';
+import type { TrainEvent } from '../train';
+import type { PretrainRecord } from './pretrain';
+import type { RepresentationResults } from './representations';
+import type { Init, StudySpec } from './spec';
+
+export const RESULTS_SCHEMA = 'transfusion-native/results@1';
+
+export interface RunRecord {
+  model: string;
+  init: Init;
+  seed: number;
+  /** Final validation AUC-ROC (referable DR), or its mean over the findings (chest). */
+  auc: number;
+  /** chest: final validation AUC-ROC per finding (null where the validation set has one class only). */
+  aucs?: Record<string, number | null>;
+  /** The first evaluated step with validation AUC >= the study's threshold, or null if none reached it. */
+  stepsToThreshold: number | null;
+  steps: number;
+  finalLoss: number;
+  wallSeconds: number;
+  imagesPerSecond: number;
+  curve: { step: number; auc: number | null }[];
+  imageSize: number;
+  /** What the initialisation did (tensors loaded or drawn, which stayed fresh, whose weights it drew on). */
+  load?: InitReport;
+  /** The step a checkpoint brought this run to after an interruption (absent: trained in one go). */
+  resumedFrom?: number;
+  /** Weights at initialisation and after training, relative to the run directory (Section 4 experiments). */
+  snapshots?: { init: string; final: string };
+}
+
+export interface StudyResults {
+  schema: typeof RESULTS_SCHEMA;
+  spec: StudySpec;
+  environment: { torch: string; napi: number; node: string; threads: number; platform: string };
+  startedAt: string;
+  finishedAt?: string;
+  models: { name: string; displayName: string; params: { numel: number; paper: number }; imageSize: number }[];
+  task: {
+    /** Output names: ["referable DR"], or the five findings. */
+    labels: string[];
+    trainPositives: number;
+    trainSize: number;
+    valPositives: number;
+    valSize: number;
+    trainPositivesPerLabel?: number[];
+    valPositivesPerLabel?: number[];
+  };
+  pretraining: PretrainRecord[];
+  runs: RunRecord[];
+  /** Section 4's analysis of the runs' snapshots, once every run has finished. */
+  representations?: RepresentationResults;
+  /** This directory holds one shard of the study (absent: the whole study, or shards merged). */
+  shard?: Shard;
+  /** Trained data-parallel over this many ranks. */
+  distributed?: { worldSize: number; backend: string; syncBatchNorm: boolean };
+  /** The shard directories this one was merged from. */
+  mergedFrom?: string[];
+  /** A user's dataset: where, its format, the items each split offered, and images left out (--on-bad-image skip). */
+  data?: { path: string; format: string; available: { train: number; val: number }; skipped: { where: string; reason: string }[] };
+}
+
+export type StudyEvent =
+  | { type: 'study-start'; total: number; outDir: string }
+  | { type: 'data'; what: string; seconds: number }
+  | { type: 'pretrain-start'; model: string; from: 'file' | 'cache' | 'pretraining' }
+  | { type: 'pretrain-end'; record: PretrainRecord }
+  | { type: 'run-start'; index: number; total: number; model: string; init: Init; seed: number }
+  | { type: 'train'; index: number; phase: 'pretrain' | 'run'; model: string; event: TrainEvent }
+  | { type: 'run-end'; index: number; total: number; record: RunRecord }
+  | { type: 'analysis'; what: string }
+  /** report.html and figures/ written (or, in warnings, why not: results.json is complete either way). */
+  | { type: 'report'; files: string[]; warnings: string[] }
+  | { type: 'study-end'; outDir: string; seconds: number };
+
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export function checkShard(shard: Shard): Shard {
+  checkInteger('shard.count', shard.count, 1);
+  checkInteger('shard.index', shard.index, 0, shard.count - 1);
+  return shard;
+}
+
+/** The spec of the study in a run directory, for resuming it. */
+export function resumeSpec(outDir: string): StudySpec {
+  return readResults(outDir).spec;
+}
+
+/** results.json of a run directory, checked to be one this library wrote. */
+export function readResults(outDir: string): StudyResults {
+  const file = path.join(outDir, 'results.json');
+  if (!fs.existsSync(file)) throw new TransfusionError('ERR_INVALID_ARG', `${outDir} holds no results.json to resume or report`);
+  let parsed: StudyResults;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as StudyResults;
+  } catch (err) {
+    throw new TransfusionError('ERR_BAD_DATA', `${file} is not valid JSON (${(err as Error).message})`);
+  }
+  if (parsed.schema !== RESULTS_SCHEMA) throw new TransfusionError('ERR_BAD_DATA', `${file} has schema "${parsed.schema}", not "${RESULTS_SCHEMA}"`);
+  return parsed;
+}

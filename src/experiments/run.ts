@@ -1,0 +1,69 @@
+// One training run of a study: the model built for its size, its initialisation applied, trained, and its record.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import type { Dataset } from '../data/embedded';
+import type { ProcessGroup } from '../distributed';
+import { stepsToAuc } from '../metrics';
+import { createModel, type ModelInfo } from '../models';
+import { applyInit, initLabel, type InitSchedule } from '../schedules/init';
+import { train, type TrainEvent } from '../train';
+import { effectiveInit, modelOptionsFor } from './architecture';
+import type { PretrainRecord } from './pretrain';
+import { snapshotPath } from './representations';
+import type { RunRecord } from './results';
+import { trainOptionsOf, type StudySpec } from './spec';
+import { taskLabels } from './task';
+
+export async function runOne(
+  spec: StudySpec,
+  info: ModelInfo,
+  size: number,
+  schedule: InitSchedule,
+  seed: number,
+  data: { train: Dataset; val: Dataset },
+  pretrained: PretrainRecord | undefined,
+  opts: {
+    snapshotsIn?: string;
+    checkpoint: { checkpointPath: string; checkpointEvery: number; resume: boolean };
+    group?: ProcessGroup;
+    syncBatchNorm?: boolean;
+    signal?: AbortSignal;
+    onProgress: (e: TrainEvent) => void;
+  },
+): Promise<RunRecord> {
+  const model = info.name;
+  const net = createModel(model, modelOptionsFor(info, size, { numClasses: taskLabels(spec.task).length, seed, padding: spec.padding, device: spec.device }));
+  try {
+    const report = await applyInit(net, effectiveInit(model, schedule), pretrained && { weights: pretrained.weights, model: pretrained.model }, seed, opts);
+    const label = initLabel(schedule);
+    const snapshots = opts.snapshotsIn ? { init: snapshotPath(model, label, seed, 'init'), final: snapshotPath(model, label, seed, 'final') } : undefined;
+    if (snapshots) {
+      fs.mkdirSync(path.join(opts.snapshotsIn!, 'snapshots'), { recursive: true });
+      await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.init), { signal: opts.signal });
+    }
+    const perRank = opts.group ? { batchSize: spec.train.batchSize / opts.group.size, group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {};
+    const r = await train(net, data, { ...trainOptionsOf(spec.train), ...opts.checkpoint, ...perRank, seed }, opts);
+    if (snapshots) await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.final), { signal: opts.signal });
+    const curve = r.curve.map((p) => ({ step: p.step, auc: p.meanAuc ?? null }));
+    return {
+      model,
+      init: initLabel(schedule),
+      seed,
+      imageSize: size,
+      auc: r.final.meanAuc ?? NaN,
+      ...(r.final.auc && r.final.auc.length > 1 ? { aucs: Object.fromEntries(taskLabels(spec.task).map((l, i) => [l, r.final.auc![i] ?? null])) } : {}),
+      stepsToThreshold: stepsToAuc(curve, spec.threshold),
+      steps: r.steps,
+      finalLoss: r.losses[r.losses.length - 1],
+      wallSeconds: r.wallSeconds,
+      imagesPerSecond: r.imagesPerSecond,
+      curve,
+      ...(schedule.kind === 'random' ? {} : { load: report }),
+      ...(r.resumedFrom > 0 ? { resumedFrom: r.resumedFrom } : {}),
+      ...(snapshots ? { snapshots } : {}),
+    };
+  } finally {
+    net.dispose();
+  }
+}
