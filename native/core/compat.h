@@ -6,6 +6,7 @@
 #include <torch/version.h>
 
 #include <cstdlib>
+#include <sstream>
 #include <string>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -34,10 +35,13 @@ inline void clearGrads(const std::vector<torch::Tensor>& params) {
 // printed as text, 2.x by the address itself.
 template <class StateMap>
 typename StateMap::key_type optimizerStateKey(const torch::Tensor& p) {
-  if constexpr (std::is_same_v<typename StateMap::key_type, std::string>)
-    return c10::guts::to_string(p.unsafeGetTensorImpl());
-  else
+  if constexpr (std::is_same_v<typename StateMap::key_type, std::string>) {
+    std::ostringstream text;  // as 1.13's c10::guts::to_string prints it (2.x has no such function)
+    text << static_cast<const void*>(p.unsafeGetTensorImpl());
+    return text.str();
+  } else {
     return p.unsafeGetTensorImpl();
+  }
 }
 
 // Each tensor of a list times a 0-d tensor (on the list's device), as multi-tensor kernels: 2.1 has the overload; 1.13
