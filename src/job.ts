@@ -3,17 +3,34 @@ import type { NativeJob } from '../bindings/native';
 import { TransfusionError, abortError } from './errors';
 
 export async function awaitJob<T>(start: () => NativeJob<T>, signal?: AbortSignal): Promise<T> {
-  if (signal?.aborted) throw abortError();
-  const job = start();
+  // The caller's frames, taken now: a job's error is made on the worker's completion, with no user frames of its own
+  // (as sharp's nativeError does).
+  const caller = new Error();
+  if (signal?.aborted) throw withStack(abortError(), caller);
+  let job: NativeJob<T>;
+  try {
+    job = start();
+  } catch (err) {
+    throw asTransfusionError(err);
+  }
   const onAbort = () => job.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     return await job.promise;
   } catch (err) {
-    throw asTransfusionError(err);
+    throw withStack(asTransfusionError(err), caller);
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** err with the stack of `caller` (the frames below its first line) under err's own first line. */
+function withStack(err: unknown, caller: Error): unknown {
+  if (typeof err !== 'object' || err === null) return err;
+  const e = err as { name?: string; message?: string; stack?: string };
+  const frames = (caller.stack ?? '').split('\n').slice(1).join('\n');
+  if (frames) e.stack = `${e.name ?? 'Error'}: ${e.message ?? ''}\n${frames}`;
+  return err;
 }
 
 /** Native errors carry `code`; give them our class so callers can test `instanceof TransfusionError`. */

@@ -7,9 +7,12 @@
 
 #include "core/compat.h"
 #include "core/data/arrays.h"
+#include "core/data/chest.h"
 #include "core/data/embedded.h"
+#include "core/distributed/group.h"
 #include "core/models/registry.h"
 #include "core/similarity/cca.h"
+#include "core/similarity/npy.h"
 #include "core/train/trainer.h"
 #include "core/weights/meanvar.h"
 #include "core/weights/state.h"
@@ -188,6 +191,8 @@ std::vector<StageComparison> compareModels(const std::vector<Model*>& models, co
   return guard([&] { return compareModelsImpl(models, data, stages, pairs, options, job); });
 }
 
+ArrayData readNpy(const std::string& path) { return readNpyFile(path); }
+
 std::shared_ptr<Dataset> generateRetina(const RetinaOptions& options, const JobControl& job) {
   return guard([&] { return drawRetinaSet(options, job); });
 }
@@ -199,6 +204,8 @@ std::shared_ptr<Dataset> openMappedDataset(const MappedDatasetOptions& options) 
 std::shared_ptr<Dataset> generateChest(const ChestOptions& options, const JobControl& job) {
   return guard([&] { return drawChestSet(options, job); });
 }
+
+std::vector<std::string> chestFindings() { return {kChestFindingNames.begin(), kChestFindingNames.end()}; }
 
 std::shared_ptr<Dataset> generateNatural(const NaturalOptions& options, const JobControl& job) {
   return guard([&] { return drawNaturalSet(options, job); });
@@ -235,6 +242,10 @@ std::vector<float> meanColour(const Dataset& d) {
     return out;
   });
 }
+
+std::shared_ptr<ProcessGroup> joinProcessGroup(const DistributedOptions& options) { return createProcessGroup(options); }
+int groupRank(const ProcessGroup& group) { return group.rank(); }
+int groupSize(const ProcessGroup& group) { return group.size(); }
 
 TrainResult train(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
                   const JobControl& job) {

@@ -1,17 +1,15 @@
 // The paper's Section 4 as analyses of a study's models: each run saved its weights at initialisation and after
 // training (snapshots); here they are loaded and compared on a probe set of task images with the batched similarity
-// engine, or their conv1 filters drawn.
+// engine, or their conv1 filters taken out for drawing. The analysis returns data; drawing is the report's
+// (report/filters.ts draws the filter panels it returns).
 //   similarity     (Figure 2)  top two stages: transfer-init against random-init models, and random against random
 //   layers         (Figure 3)  every stage of each trained model against its own initialisation
 //   init-vs-final  (Figure 4)  pairs of models compared at initialisation and after training, per stage, with R²
 //   filters        (Figure 5)  conv1 filters before and after training, random and pretrained, as a PNG grid
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { Dataset } from '../data/embedded';
-import { writeFileAtomic } from '../io/atomic';
 import { createModel, type Model, type ModelInfo } from '../models';
-import { encodePng, filterFigure, type FilterBank } from '../report/png';
 import { compareModelSet } from '../similarity/similarity';
 import { modelOptionsFor } from './architecture';
 import { DEFAULT_REPRESENTATIONS, type RepresentationSettings, type StudySpec } from './spec';
@@ -100,16 +98,27 @@ export function snapshotPath(model: string, init: string, seed: number, which: '
   return path.join('snapshots', `${model}-${init.replace(/[^A-Za-z0-9_-]/g, '_')}-s${seed}-${which}.safetensors`);
 }
 
-export async function analyseRepresentations(analysis: Analysis, ctx: AnalysisContext): Promise<RepresentationResults> {
+/** A model's conv1 filter banks for Figure 5: random and pretrained runs, each at initialisation and after training. */
+export interface FilterPanels {
+  model: string;
+  banks: { data: Float32Array; shape: number[] }[];
+}
+
+/**
+ * Runs the analysis. `results.figures` stays empty: the filter panels come back apart, for the report to draw
+ * (drawFilterPanels), which then lists the files it wrote there.
+ */
+export async function analyseRepresentations(analysis: Analysis, ctx: AnalysisContext): Promise<{ results: RepresentationResults; filterPanels: FilterPanels[] }> {
   const settings = ctx.spec.representations ?? DEFAULT_REPRESENTATIONS;
   const out: RepresentationResults = { analysis, probe: settings, records: [], fits: [], filters: [], skipped: [], figures: [] };
+  const filterPanels: FilterPanels[] = [];
   const models = [...new Set(ctx.runs.map((r) => r.model))];
   for (const model of models) {
     const runs = ctx.runs.filter((r) => r.model === model).sort((x, y) => x.seed - y.seed);
     const random = runs.filter((r) => r.init === 'random');
     const transfer = runs.filter((r) => r.init === 'transfer');
     ctx.onProgress?.(`${analysis}: ${model}`);
-    if (analysis === 'filters') out.filters.push(...(await filters(ctx, model, random, transfer, out)));
+    if (analysis === 'filters') out.filters.push(...(await filters(ctx, model, random, transfer, filterPanels)));
     else if (analysis === 'layers') {
       for (const run of runs) out.records.push(...(await compareSnapshots(ctx, settings, model, [run], ['init', 'final'], 'all', [[0, 1]], 'self', out)));
     } else {
@@ -129,7 +138,7 @@ export async function analyseRepresentations(analysis: Analysis, ctx: AnalysisCo
       }
     }
   }
-  return out;
+  return { results: out, filterPanels };
 }
 
 
@@ -243,11 +252,11 @@ function initFinalFits(model: string, atInit: SimilarityRecord[], atFinal: Simil
   return fits;
 }
 
-async function filters(ctx: AnalysisContext, model: string, random: SnapshotRun[], transfer: SnapshotRun[], out: RepresentationResults): Promise<FilterRecord[]> {
+async function filters(ctx: AnalysisContext, model: string, random: SnapshotRun[], transfer: SnapshotRun[], panels: FilterPanels[]): Promise<FilterRecord[]> {
   const records: FilterRecord[] = [];
-  const row: FilterBank[] = [];
+  const row: FilterPanels['banks'] = [];
   for (const run of [random[0], transfer[0]].filter((r): r is SnapshotRun => r !== undefined)) {
-    const banks: FilterBank[] = [];
+    const banks: FilterPanels['banks'] = [];
     let parameter = '';
     for (const which of ['init', 'final'] as const) {
       const net = await loadSnapshot(ctx, run, which);
@@ -267,11 +276,6 @@ async function filters(ctx: AnalysisContext, model: string, random: SnapshotRun[
     records.push({ model, init: run.init, seed: run.seed, parameter, relativeChange: Math.sqrt(diff / norm) });
     row.push(...banks);
   }
-  if (row.length) {
-    const file = path.join('figures', `filters-${model}.png`);
-    fs.mkdirSync(path.join(ctx.outDir, 'figures'), { recursive: true });
-    writeFileAtomic(path.join(ctx.outDir, file), encodePng(filterFigure([row])));
-    out.figures.push(file);
-  }
+  if (row.length) panels.push({ model, banks: row });
   return records;
 }

@@ -8,6 +8,7 @@ import type { ProcessGroup } from '../distributed';
 import { writeFileAtomic } from '../io/atomic';
 import { TransfusionError, checkInteger } from '../errors';
 import { listModels } from '../models';
+import { drawFilterPanels } from '../report/filters';
 import { renderReport } from '../report/markdown';
 import { writeReport } from '../report/write';
 import { versions, getThreads } from '../runtime';
@@ -218,7 +219,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
       }
     }
     if (analysis && !shard && writer) {
-      results.representations = await analyseRepresentations(analysis, {
+      const { results: analysed, filterPanels } = await analyseRepresentations(analysis, {
         spec,
         outDir: opts.outDir,
         runs: results.runs,
@@ -227,6 +228,8 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         signal: opts.signal,
         onProgress: (what) => emit({ type: 'analysis', what }),
       });
+      analysed.figures.push(...drawFilterPanels(opts.outDir, filterPanels));
+      results.representations = analysed;
     }
     results.finishedAt = new Date().toISOString();
     save();

@@ -120,12 +120,15 @@ describe('training', () => {
     }
   });
 
-  it('refuses cudaGraph for a CPU model, naming the option', async () => {
+  it('refuses cudaGraph for a CPU model, naming the option, with the caller\'s stack', async () => {
     const m = createModel('cbr-tiny');
     try {
-      await expect(train(m, { train: trainSet, val: valSet }, { ...options(2), cudaGraph: true })).rejects.toMatchObject({
+      const failed = await train(m, { train: trainSet, val: valSet }, { ...options(2), cudaGraph: true }).catch((e: Error) => e);
+      expect(failed).toMatchObject({
         code: 'ERR_INVALID_ARG', message: 'Expected `cudaGraph` only for a CUDA model but model "cbr-tiny" is on the cpu',
       });
+      // The error is made when the worker finishes; its stack is the caller's, down to this test.
+      expect((failed as Error).stack).toMatch(/^TypeError: Expected `cudaGraph`[^\n]*\n(.*\n)*.*train\.test\.ts/);
     } finally {
       m.dispose();
     }

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/error.h"
+
 namespace tn {
 
 void attachTargets(Dataset& d, int64_t n, const std::vector<float>& targets, const std::vector<float>& mask,

@@ -1,9 +1,12 @@
 // Datasets from arrays a caller already holds (tests, user code, loaders that decode elsewhere).
 #pragma once
 #include <memory>
+#include <string>
+#include <vector>
 
-#include "core/api.h"
 #include "core/data/dataset.h"
+#include "core/data/options.h"
+#include "core/job.h"
 
 namespace tn {
 

@@ -9,6 +9,7 @@
 #include "core/data/dataset.h"
 #include "core/data/natural.h"
 #include "core/data/retina.h"
+#include "core/error.h"
 
 namespace tn {
 namespace {
@@ -82,8 +83,6 @@ std::shared_ptr<Dataset> drawNaturalSet(const NaturalOptions& o, const JobContro
   });
   return data;
 }
-
-std::vector<std::string> chestFindings() { return {kChestFindingNames.begin(), kChestFindingNames.end()}; }
 
 std::shared_ptr<Dataset> drawChestSet(const ChestOptions& o, const JobControl& job) {
   checkShape(o.count, o.size);

@@ -2,8 +2,9 @@
 #pragma once
 #include <memory>
 
-#include "core/api.h"
 #include "core/data/dataset.h"
+#include "core/data/options.h"
+#include "core/job.h"
 
 namespace tn {
 

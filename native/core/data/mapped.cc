@@ -11,6 +11,7 @@
 
 #include "core/data/arrays.h"
 #include "core/data/dataset.h"
+#include "core/error.h"
 
 namespace tn {
 

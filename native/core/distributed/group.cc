@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "core/compat.h"
+#include "core/error.h"
 
 #ifdef TN_WITH_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -295,9 +296,5 @@ void broadcastState(ProcessGroup& group, torch::nn::Module& net) {
   group.broadcast(flat, /*root=*/0);
   for (size_t i = 0; i < state.size(); ++i) state[i].copy_(flat[i]);
 }
-
-std::shared_ptr<ProcessGroup> joinProcessGroup(const DistributedOptions& options) { return createProcessGroup(options); }
-int groupRank(const ProcessGroup& group) { return group.rank(); }
-int groupSize(const ProcessGroup& group) { return group.size(); }
 
 }  // namespace tn

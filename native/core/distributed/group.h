@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/api.h"
+#include "core/distributed/options.h"
 
 namespace tn {
 

@@ -3,10 +3,13 @@
 #include <atomic>
 #include <string>
 
-#include "core/api.h"
+#include "core/error.h"
 #include "core/models/network.h"
+#include "core/models/options.h"
 
 namespace tn {
+
+struct Model;
 
 // Throws ERR_INVALID_ARG unless (height, width) reaches the model's minimum input size.
 void checkInputSize(const Model& model, int64_t height, int64_t width);

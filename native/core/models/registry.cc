@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "core/compat.h"
+#include "core/error.h"
 #include "core/models/cbr.h"
 #include "core/models/inception.h"
 #include "core/models/resnet.h"

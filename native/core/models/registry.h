@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "core/api.h"
 #include "core/models/network.h"
+#include "core/models/options.h"
 
 namespace tn {
 

@@ -5,6 +5,7 @@
 
 #include "core/compat.h"
 #include "core/data/raster.h"
+#include "core/error.h"
 #include "core/similarity/cca.h"
 
 namespace tn {

@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 
 #include "core/compat.h"
+#include "core/error.h"
 #include "core/similarity/gram.h"
 
 namespace tn {

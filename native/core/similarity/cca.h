@@ -4,9 +4,19 @@
 #pragma once
 #include <torch/torch.h>
 
-#include "core/api.h"
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/job.h"
+#include "core/similarity/options.h"
 
 namespace tn {
+
+struct Model;    // core/models/model.h
+struct Dataset;  // core/data/dataset.h
 
 // One side, ready for comparison, by the covariance (Gram) route: everything after preparation works on p x p and
 // p x q matrices, never on SVDs of tall n x p data (slow on CPU and especially on GPUs).

@@ -3,6 +3,7 @@
 // pairs of them stage by stage, each model's activations prepared once per stage.
 #include "core/compat.h"
 #include "core/data/dataset.h"
+#include "core/error.h"
 #include "core/models/model.h"
 #include "core/similarity/cca.h"
 

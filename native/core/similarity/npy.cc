@@ -3,7 +3,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "core/api.h"
+#include "core/error.h"
+#include "core/similarity/npy.h"
 
 namespace tn {
 namespace {
@@ -31,7 +32,7 @@ std::string field(const std::string& header, const std::string& key, const std::
 
 }  // namespace
 
-ArrayData readNpy(const std::string& path) {
+ArrayData readNpyFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("ERR_IO", "Cannot open \"" + path + "\"");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

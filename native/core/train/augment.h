@@ -3,7 +3,9 @@
 #pragma once
 #include <torch/torch.h>
 
-#include "core/api.h"
+#include <cstdint>
+
+#include "core/train/options.h"
 
 namespace tn {
 

@@ -10,6 +10,8 @@
 
 #include <unistd.h>
 
+#include "core/error.h"
+
 namespace tn {
 namespace {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "core/api.h"
 #include "core/models/model.h"
+#include "core/train/options.h"
 
 namespace tn {
 

@@ -1,5 +1,7 @@
 #include "core/train/compute.h"
 
+#include "core/error.h"
+
 namespace tn {
 
 namespace {

@@ -7,6 +7,7 @@
 
 #include "core/compat.h"
 #include "core/models/model.h"
+#include "core/train/options.h"
 
 namespace tn {
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/compat.h"
+#include "core/error.h"
 
 namespace tn {
 namespace {

@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/api.h"
+#include "core/train/options.h"
 
 namespace tn {
 

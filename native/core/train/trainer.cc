@@ -7,6 +7,7 @@
 
 #include "core/compat.h"
 #include "core/data/raster.h"
+#include "core/error.h"
 #include "core/train/auc.h"
 #include "core/train/augment.h"
 #include "core/train/batches.h"

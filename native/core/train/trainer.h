@@ -1,8 +1,11 @@
 // Training and evaluation loops (mechanism only: the learning-rate schedule, the data and the model come from TS).
 #pragma once
-#include "core/api.h"
+#include <string>
+
 #include "core/data/dataset.h"
+#include "core/job.h"
 #include "core/models/model.h"
+#include "core/train/options.h"
 
 namespace tn {
 

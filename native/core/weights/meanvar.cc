@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/compat.h"
+#include "core/error.h"
 #include "core/weights/formats.h"
 #include "core/weights/state.h"
 

@@ -1,7 +1,10 @@
 // Mean Var initialisation and single-tensor access (see api.h).
 #pragma once
-#include "core/api.h"
+#include <string>
+
+#include "core/job.h"
 #include "core/models/model.h"
+#include "core/weights/options.h"
 
 namespace tn {
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/compat.h"
+#include "core/error.h"
 #include "core/weights/formats.h"
 
 namespace tn {

@@ -1,7 +1,11 @@
 // Saving and loading a model's parameters and buffers by name.
 #pragma once
-#include "core/api.h"
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "core/models/model.h"
+#include "core/weights/options.h"
 
 namespace tn {
 

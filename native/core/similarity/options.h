@@ -1,0 +1,44 @@
+// Inputs, options and results of representational similarity and model comparison. Torch-free.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tn {
+
+// An activation array as it arrives: float32 or float64 (exactly one of the two is filled), row-major.
+struct ArrayData {
+  std::vector<float> f32;
+  std::vector<double> f64;
+  std::vector<int64_t> shape;
+};
+struct SimilarityOptions {
+  std::string layout = "datapoints-first";  // "datapoints-first", "neurons-first" (svcca's), "nchw"
+  int64_t subsample = 0;   // nchw: datapoints kept (0: all, up to max(20000, 10 x neurons)); same positions both sides
+  uint64_t seed = 0;       // of the position subsample
+  double epsilon = 1e-10;  // dead-neuron threshold, relative to the largest variance
+  double svccaVariance = 0.99;
+  int svccaDirections = 0;  // > 0: SVCCA keeps this many directions instead of the variance rule
+  std::string device = "cpu";
+};
+struct SimilarityResult {
+  std::vector<double> cca;  // canonical correlations, descending
+  double meanCca = 0, svccaMean = 0, pwcca = 0, linearCka = 0, debiasedCka = 0;
+  int64_t svccaKeptA = 0, svccaKeptB = 0, deadA = 0, deadB = 0, neuronsA = 0, neuronsB = 0, datapoints = 0;
+  std::string route;  // how the products over datapoints ran: "gram/avx512", "gram/avx2", "gram/blas", "gram/cuda"
+};
+// Runs both models (eval mode) over the dataset and compares their activations at each stage (all stages when empty).
+// Conv outputs keep a seeded budget of positions (the same for both models); other outputs keep every image.
+struct CompareOptions {
+  int64_t maxDatapoints = 0;  // per stage; 0: max(20000, 10 x channels)
+  uint64_t seed = 0;
+  int batchSize = 64;
+  double epsilon = 1e-10;
+};
+struct StageComparison {
+  std::string stage;
+  int pair = 0;  // index into the pairs given
+  SimilarityResult result;
+};
+
+}  // namespace tn

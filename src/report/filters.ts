@@ -1,0 +1,17 @@
+// Figure 5's filter grids: each model's conv1 filter panels (from the analysis) drawn as figures/filters-<model>.png.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import type { FilterPanels } from '../experiments/representations';
+import { writeFileAtomic } from '../io/atomic';
+import { encodePng, filterFigure } from './png';
+
+/** Writes one PNG per model under outDir/figures and returns their paths relative to outDir. */
+export function drawFilterPanels(outDir: string, panels: FilterPanels[]): string[] {
+  return panels.map(({ model, banks }) => {
+    const file = path.join('figures', `filters-${model}.png`);
+    fs.mkdirSync(path.join(outDir, 'figures'), { recursive: true });
+    writeFileAtomic(path.join(outDir, file), encodePng(filterFigure([banks])));
+    return file;
+  });
+}
