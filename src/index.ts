@@ -1,5 +1,5 @@
 // transfusion-native: the typed library API. Everything the CLI does is here.
-export { TransfusionError } from './errors';
+export { TransfusionError, NATIVE_ERROR_CODES, TS_ERROR_CODES, type ErrorCode } from './errors';
 export { createModel, listModels, readTensor, weightFormatOf, Model, CBR_MODELS, type ModelOptions, type LoadOptions, type LoadReport, type ModelInfo, type ComputeOptions, type TensorData } from './models';
 export {
   generateRetina,
@@ -20,8 +20,8 @@ export { initProcessGroup, distributedFromEnv, ProcessGroup, type DistributedOpt
 export { train, evaluate, type TrainOptions, type TrainResult, type TrainEvent, type Metrics, type CurvePoint } from './train';
 export { auc, meanStd, stepsToAuc } from './metrics';
 export { learningRates, type ScheduleSpec } from './schedules/lr';
-export { gaborBank, gaborKernel, DEFAULT_GABOR, type GaborSpec, type GaborFilter, type GaborBank } from './schedules/gabor';
-export { applyInit, parseInit, initLabel, type InitSchedule, type InitReport } from './schedules/init';
+export { gaborBank, gaborKernel, DEFAULT_GABOR, type GaborSpec, type GaborFilter, type GaborBank } from './init/gabor';
+export { applyInit, parseInit, initLabel, type InitSchedule, type InitReport } from './init/init';
 export { EXPERIMENTS, experimentSpec } from './experiments/catalog';
 export { loadStudyConfig, STUDY_CONFIG_SCHEMA } from './experiments/config';
 export { runStudy, type StudyOptions } from './experiments/study';

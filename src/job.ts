@@ -1,6 +1,6 @@
 // Native jobs as promises that honour an AbortSignal: abort maps to the job's atomic cancel flag.
 import type { NativeJob } from '../bindings/native';
-import { TransfusionError, abortError } from './errors';
+import { TransfusionError, abortError, type ErrorCode } from './errors';
 
 export async function awaitJob<T>(start: () => NativeJob<T>, signal?: AbortSignal): Promise<T> {
   // The caller's frames, taken now: a job's error is made on the worker's completion, with no user frames of its own
@@ -39,7 +39,7 @@ export function asTransfusionError(err: unknown): unknown {
   if (err instanceof TransfusionError || typeof err !== 'object' || err === null) return err;
   const { code, message, stack } = err as { code?: unknown; message?: unknown; stack?: string };
   if (typeof code !== 'string' || typeof message !== 'string') return err;
-  return Object.assign(new TransfusionError(code, message), { stack });
+  return Object.assign(new TransfusionError(code as ErrorCode, message), { stack });
 }
 
 /** Runs a synchronous native call, converting its error the same way. */

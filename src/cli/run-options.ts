@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Argv } from 'yargs';
 
 import { TransfusionError, checkInteger, checkNumber, checkOneOf } from '../errors';
+import { LIMITS } from '../limits';
 import { UNCERTAINTY_POLICIES } from '../data/embedded';
 import { DATA_FORMATS, resolveDataPath } from '../data/files/formats';
 import { EXPERIMENTS, experimentSpec } from '../experiments/catalog';
@@ -63,6 +64,8 @@ export function runOptions<T>(y: Argv<T>) {
     .option('data', { type: 'string', describe: 'Your dataset instead of the embedded task: a folder or file (see --format)' })
     .option('format', { type: 'string', describe: `Format of --data: ${DATA_FORMATS.join(', ')} (default: detected)` })
     .option('image-dir', { type: 'string', describe: 'EyePACS: the folder of <image>.jpeg files when not train/ beside trainLabels.csv' })
+    .option('steps', { type: 'number', describe: 'Training steps of each run (the preset\'s otherwise; pretraining keeps its own)' })
+    .option('lr', { type: 'number', describe: 'Peak learning rate of each run\'s schedule (the preset\'s otherwise)' })
     .option('train-size', { type: 'number', describe: 'Training images to keep (stratified, seeded; e.g. 5000 for the small-data regime)' })
     .option('val-size', { type: 'number', describe: 'Validation images to keep (default: the preset\'s; with --data, capped by the split)' })
     .option('policy', { type: 'string', array: true, describe: 'CheXpert uncertain labels: FINDING=ignore|zeros|ones; repeatable' })
@@ -92,7 +95,7 @@ type Parsed = Awaited<RunArgs['argv']>;
 
 /** Flags that would change a study: refused with --resume (the run directory records the study). */
 export const STUDY_FLAGS = ['preset', 'config', 'threshold', 'image-size', 'out', 'seed', 'models', 'weights', 'device', 'precision', 'channels-last', 'data', 'format',
-  'image-dir', 'train-size', 'val-size', 'policy', 'all-views', 'equalize', 'augment', 'on-bad-image', 'pretrain-data', 'pretrain-format', 'shard', 'sync-bn'];
+  'image-dir', 'train-size', 'val-size', 'steps', 'lr', 'policy', 'all-views', 'equalize', 'augment', 'on-bad-image', 'pretrain-data', 'pretrain-format', 'shard', 'sync-bn'];
 
 /** The flags among `names` that appear on the command line. */
 export const givenFlags = (argv: string[], names: string[]) => names.filter((f) => argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`)));
@@ -145,8 +148,10 @@ export function studySpecOf(args: Parsed, argv: string[]): StudySpec {
   }
   if (args.data !== undefined) spec.why += ` The task: ${spec.task.data!.path}.`;
   if (args.augment !== undefined) spec.train.augment = parseAugment(args.augment);
-  if (args['train-size'] !== undefined) spec.task.trainSize = checkInteger('--train-size', args['train-size'], 2);
-  if (args['val-size'] !== undefined) spec.task.valSize = checkInteger('--val-size', args['val-size'], 2);
+  if (args['train-size'] !== undefined) spec.task.trainSize = checkInteger('--train-size', args['train-size'], LIMITS.setSize.min, LIMITS.setSize.max);
+  if (args['val-size'] !== undefined) spec.task.valSize = checkInteger('--val-size', args['val-size'], LIMITS.setSize.min, LIMITS.setSize.max);
+  if (args.steps !== undefined) spec.train.steps = checkInteger('--steps', args.steps, LIMITS.steps.min, LIMITS.steps.max);
+  if (args.lr !== undefined) spec.train.schedule = { ...spec.train.schedule, lr: checkNumber('--lr', args.lr, LIMITS.lr.min, LIMITS.lr.max) };
   for (const t of [spec.train, spec.pretrain]) {
     if (args.precision !== undefined) t.precision = checkOneOf('--precision', args.precision, ['fp32', 'tf32', 'bf16'] as const);
     if (args['channels-last'] !== undefined) t.channelsLast = args['channels-last'];

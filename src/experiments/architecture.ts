@@ -2,7 +2,7 @@
 // its "pretrained" weights come from, and Slim, the one initialisation that is also an architecture (ResNet-50's
 // weights up to layer2 in resnet50-slim): every special case of it lives here.
 import type { ModelInfo, ModelOptions } from '../models';
-import type { InitSchedule } from '../schedules/init';
+import type { InitSchedule } from '../init/init';
 
 const SLIM = 'resnet50-slim';
 

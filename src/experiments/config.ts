@@ -6,13 +6,15 @@ import * as path from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 
 import { TransfusionError } from '../errors';
+import { LIMITS } from '../limits';
 import { DATA_FORMATS } from '../data/files/formats';
 import { EXPERIMENT_NAMES, type StudySpec } from './spec';
 import { experimentSpec } from './catalog';
 import { PRESETS } from './presets';
 import { TASK_SOURCES } from './task';
 
-const integer = (minimum = 0) => ({ type: 'integer', minimum });
+const integer = (minimum = 0, maximum?: number) => ({ type: 'integer', minimum, ...(maximum !== undefined ? { maximum } : {}) });
+const bounded = (limit: { min: number; max: number }, type: 'integer' | 'number' = 'integer') => ({ type, minimum: limit.min, maximum: limit.max });
 const policy = { enum: ['ignore', 'zeros', 'ones'] };
 
 const dataSpec = {
@@ -36,7 +38,7 @@ const schedule = {
   additionalProperties: false,
   properties: {
     kind: { enum: ['constant', 'cosine', 'step'] },
-    lr: { type: 'number', minimum: 0 },
+    lr: bounded(LIMITS.lr, 'number'),
     warmupSteps: integer(),
     finalFraction: { type: 'number', minimum: 0, maximum: 1 },
     milestones: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 } },
@@ -45,13 +47,13 @@ const schedule = {
 };
 
 const training = {
-  steps: integer(1),
-  batchSize: integer(1),
+  steps: bounded(LIMITS.steps),
+  batchSize: bounded(LIMITS.batchSize),
   optimizer: { enum: ['sgd', 'adam'] },
   schedule,
-  weightDecay: { type: 'number', minimum: 0, maximum: 1 },
-  momentum: { type: 'number', minimum: 0, maximum: 1 },
-  evalEvery: integer(),
+  weightDecay: bounded(LIMITS.weightDecay, 'number'),
+  momentum: bounded(LIMITS.momentum, 'number'),
+  evalEvery: bounded(LIMITS.evalEvery),
   channelsLast: { type: 'boolean' },
   precision: { enum: ['fp32', 'tf32', 'bf16'] },
   augment: {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 
 import { TransfusionError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
-import { initLabel, parseInit } from '../schedules/init';
+import { initLabel, parseInit } from '../init/init';
 import { architectureFor } from './architecture';
 import { armsOf } from './spec';
 import { readResults, type StudyResults } from './results';

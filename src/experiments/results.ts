@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { TransfusionError, checkInteger } from '../errors';
-import type { InitReport } from '../schedules/init';
+import type { InitReport } from '../init/init';
 import type { TrainEvent } from '../train';
 import type { PretrainRecord } from './pretrain';
 import type { RepresentationResults } from './representations';

@@ -6,7 +6,7 @@ import type { Dataset } from '../data/embedded';
 import type { ProcessGroup } from '../distributed';
 import { stepsToAuc } from '../metrics';
 import { createModel, type ModelInfo } from '../models';
-import { applyInit, initLabel, type InitSchedule } from '../schedules/init';
+import { applyInit, initLabel, type InitSchedule } from '../init/init';
 import { train, type TrainEvent } from '../train';
 import { effectiveInit, modelOptionsFor } from './architecture';
 import type { PretrainRecord } from './pretrain';

@@ -2,12 +2,13 @@
 // Table 1 is the arms models x {random, transfer}; Section 5's experiments list their arms explicitly.
 import * as fs from 'node:fs';
 
-import type { ScheduleSpec } from '../schedules/lr';
+import { learningRates, type ScheduleSpec } from '../schedules/lr';
 import type { AugmentOptions } from '../../bindings/native';
 import type { TrainOptions } from '../train';
-import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
+import { TransfusionError, checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
+import { LIMITS } from '../limits';
 import { listModels } from '../models';
-import { parseInit } from '../schedules/init';
+import { parseInit } from '../init/init';
 import { architectureFor, initFitsModel } from './architecture';
 import { TASK_SOURCES, type TaskSpec } from './task';
 import { DATA_FORMATS, detectFormat, readLabelled } from '../data/files/formats';
@@ -117,8 +118,8 @@ export function validateSpec(spec: StudySpec): StudySpec {
   checkOneOf('task.source', spec.task.source, TASK_SOURCES);
   if (spec.task.uncertainRate !== undefined) checkNumber('task.uncertainRate', spec.task.uncertainRate, 0, 1);
   checkInteger('task.imageSize', spec.task.imageSize, 16, 1024);
-  checkInteger('task.trainSize', spec.task.trainSize, 2);
-  checkInteger('task.valSize', spec.task.valSize, 2);
+  checkInteger('task.trainSize', spec.task.trainSize, LIMITS.setSize.min, LIMITS.setSize.max);
+  checkInteger('task.valSize', spec.task.valSize, LIMITS.setSize.min, LIMITS.setSize.max);
   checkOneOf('pretrain.source', spec.pretrain.source, ['natural', 'files'] as const);
   for (const [where, source, data] of [['task', spec.task.source, spec.task.data], ['pretrain', spec.pretrain.source, spec.pretrain.data]] as const) {
     if (source !== 'files') continue;
@@ -131,15 +132,24 @@ export function validateSpec(spec: StudySpec): StudySpec {
     const set = readLabelled(d.format ?? detectFormat(d.path), d.path, d);
     if (set.task !== 'multiclass') throw invalidArg('pretrain.data', 'a multiclass dataset (an image folder, Fashion-MNIST)', `${d.path} (${set.format}, ${set.task})`);
     spec.pretrain.classes = set.labels.length;
-  } else checkInteger('pretrain.classes', spec.pretrain.classes, 2, 30);
+  } else checkInteger('pretrain.classes', spec.pretrain.classes, LIMITS.classes.min, LIMITS.classes.max);
   for (const [where, t] of [['train', spec.train], ['pretrain', spec.pretrain]] as const) {
-    checkInteger(`${where}.steps`, t.steps, 1);
-    checkInteger(`${where}.batchSize`, t.batchSize, 1);
-    checkInteger(`${where}.evalEvery`, t.evalEvery, 0);
+    checkInteger(`${where}.steps`, t.steps, LIMITS.steps.min, LIMITS.steps.max);
+    checkInteger(`${where}.batchSize`, t.batchSize, LIMITS.batchSize.min, LIMITS.batchSize.max);
+    checkInteger(`${where}.evalEvery`, t.evalEvery, LIMITS.evalEvery.min, LIMITS.evalEvery.max);
+    if (t.weightDecay !== undefined) checkNumber(`${where}.weightDecay`, t.weightDecay, LIMITS.weightDecay.min, LIMITS.weightDecay.max);
+    if (t.momentum !== undefined) checkNumber(`${where}.momentum`, t.momentum, LIMITS.momentum.min, LIMITS.momentum.max);
+    // The schedule is checked now, as training would read it, not after data are drawn or models pretrained.
+    try {
+      learningRates(t.schedule, t.steps);
+    } catch (err) {
+      const e = err as Error;
+      throw new TransfusionError('ERR_INVALID_ARG', e.message.replace(/`(schedule\.[^`]*|steps)`/, (_m, name: string) => `\`${where}.${name}\``));
+    }
   }
   for (const [model, size] of Object.entries(spec.imageSizes ?? {})) {
     if (!known.has(model)) throw invalidArg('imageSizes', `keyed by model names from: ${[...known].join(', ')}`, model);
-    checkInteger(`imageSizes.${model}`, size, 16, 1024);
+    checkInteger(`imageSizes.${model}`, size, LIMITS.imageSize.min, LIMITS.imageSize.max);
   }
   for (const [model, file] of Object.entries(spec.weights ?? {})) {
     if (!known.has(model)) throw invalidArg('weights', `keyed by model names from: ${[...known].join(', ')}`, model);

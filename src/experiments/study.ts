@@ -12,7 +12,7 @@ import { drawFilterPanels } from '../report/filters';
 import { renderReport } from '../report/markdown';
 import { writeReport } from '../report/write';
 import { versions, getThreads } from '../runtime';
-import { initLabel, needsPretrained, parseInit } from '../schedules/init';
+import { initLabel, needsPretrained, parseInit } from '../init/init';
 import { architectureFor, inputSizeFor, modelOptionsFor, transferSource } from './architecture';
 import { analysisOf } from './catalog';
 import { cachedPretrain, defaultCacheDir, pretrain, userWeights, type PretrainRecord } from './pretrain';

@@ -1,6 +1,7 @@
 // Learning-rate schedules: pure functions from settings to one learning rate per step (the native trainer takes the
 // array as is, so any schedule a user writes in TS works unchanged).
 import { checkInteger, checkNumber, checkOneOf } from '../errors';
+import { LIMITS } from '../limits';
 
 export interface ScheduleSpec {
   kind: 'constant' | 'cosine' | 'step';
@@ -16,9 +17,9 @@ export interface ScheduleSpec {
 }
 
 export function learningRates(spec: ScheduleSpec, steps: number): Float64Array {
-  checkInteger('steps', steps, 1);
+  checkInteger('steps', steps, LIMITS.steps.min, LIMITS.steps.max);
   checkOneOf('schedule.kind', spec.kind, ['constant', 'cosine', 'step'] as const);
-  checkNumber('schedule.lr', spec.lr, 0, 100);
+  checkNumber('schedule.lr', spec.lr, LIMITS.lr.min, LIMITS.lr.max);
   const warmup = spec.warmupSteps ?? 0;
   checkInteger('schedule.warmupSteps', warmup, 0, steps);
   const out = new Float64Array(steps);

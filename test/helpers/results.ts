@@ -10,7 +10,7 @@ import { armsOf } from '../../src/experiments/spec';
 import { RESULTS_SCHEMA, type RunRecord, type StudyResults } from '../../src/experiments/results';
 import { stepsToAuc } from '../../src/metrics';
 import { encodePng, filterFigure, type FilterBank } from '../../src/report/png';
-import { parseInit } from '../../src/schedules/init';
+import { parseInit } from '../../src/init/init';
 import { architectureFor } from '../../src/experiments/architecture';
 
 const MODELS: Record<string, { displayName: string; numel: number; paper: number; stages: string[] }> = {

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 
 import { createModel, type Model, type TensorData } from '../../src';
-import { gaborBank } from '../../src/schedules/gabor';
-import { applyInit } from '../../src/schedules/init';
+import { gaborBank } from '../../src/init/gabor';
+import { applyInit } from '../../src/init/init';
 import { tempDir } from '../helpers/tmp';
 
 const dir = tempDir('init');

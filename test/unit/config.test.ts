@@ -3,6 +3,8 @@ import * as path from 'node:path';
 
 import { loadStudyConfig, STUDY_CONFIG_SCHEMA } from '../../src/experiments/config';
 import { experimentSpec } from '../../src/experiments/catalog';
+import { validateSpec } from '../../src/experiments/spec';
+import { LIMITS } from '../../src/limits';
 import { tempDir } from '../helpers/tmp';
 
 const dir = tempDir('config');
@@ -58,6 +60,19 @@ describe('study files (run --config)', () => {
     expect(message).toContain('/seeds must NOT have fewer than 1 items');
     expect(message).toContain("/task/data must have required property 'path'");
     expect(message).toContain('/task/data/format must be one of "eyepacs", "chexpert", "medmnist", "folder", "fashion-mnist"');
+  });
+
+  it('holds a learning rate and steps to the one table of limits, in the file and in a spec given whole', () => {
+    const file = write('lr.json', { train: { steps: 20_000_000, schedule: { lr: 500 } } });
+    expect(() => loadStudyConfig(file)).toThrow(/\/train\/steps must be <= 10000000[\s\S]*\/train\/schedule\/lr must be <= 100/);
+    const spec = experimentSpec('table1', 'tiny');
+    spec.train.schedule = { ...spec.train.schedule, lr: 500 };
+    // Refused by validateSpec, before any data are drawn or models pretrained, naming where the value sits.
+    expect(() => validateSpec(spec)).toThrow('Expected `train.schedule.lr` to be a number in [0, 100] but received 500');
+    const warm = experimentSpec('table1', 'tiny');
+    warm.pretrain.schedule = { ...warm.pretrain.schedule, warmupSteps: warm.pretrain.steps + 1 };
+    expect(() => validateSpec(warm)).toThrow(/^Expected `pretrain\.schedule\.warmupSteps` to be an integer in \[0, \d+\]/);
+    expect(STUDY_CONFIG_SCHEMA.properties.train.properties.steps).toEqual({ type: 'integer', minimum: LIMITS.steps.min, maximum: LIMITS.steps.max });
   });
 
   it('names a file that is missing or not JSON', () => {

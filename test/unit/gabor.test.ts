@@ -1,5 +1,5 @@
-import { gaborBank, gaborKernel } from '../../src/schedules/gabor';
-import { parseInit } from '../../src/schedules/init';
+import { gaborBank, gaborKernel } from '../../src/init/gabor';
+import { parseInit } from '../../src/init/init';
 import { stepsToAuc } from '../../src/metrics';
 
 /** The dominant spatial frequency (cycles/pixel) of a kernel: the peak of its zero-padded DFT magnitude. */
