@@ -1,0 +1,27 @@
+// `list`: experiments, presets, models and data formats.
+import { DATA_FORMATS } from '../../data/files/formats';
+import { EXPERIMENTS } from '../../experiments/catalog';
+import { PRESETS } from '../../experiments/presets';
+import { listModels } from '../../models';
+import { defineCommand, type CliContext } from '../command';
+
+export const listCommand = (ctx: CliContext) =>
+  defineCommand(
+    'list',
+    'Experiments, presets, models and data formats',
+    (y) => y.option('json', { type: 'boolean', default: false, describe: 'As JSON' }).example('$0 list', '').example('$0 list --json', 'For tools'),
+    (args) => {
+      const listing = {
+        experiments: Object.values(EXPERIMENTS).map((e) => ({ name: e.name, figure: e.figure, description: e.description })),
+        presets: Object.values(PRESETS).map((p) => ({ name: p.name, why: p.why })),
+        models: listModels().map((m) => m.name),
+        formats: [...DATA_FORMATS],
+      };
+      if (args.json) process.stdout.write(JSON.stringify(listing, null, 2) + '\n');
+      else {
+        process.stdout.write('experiments:\n' + listing.experiments.map((e) => `  ${e.name.padEnd(14)} ${e.figure.padEnd(9)} ${e.description}`).join('\n') + '\n');
+        process.stdout.write('presets:\n' + listing.presets.map((p) => `  ${p.name.padEnd(14)} ${p.why}`).join('\n') + '\n');
+        process.stdout.write(`models: ${listing.models.join(', ')}\nformats (--data): ${listing.formats.join(', ')}\n`);
+      }
+    },
+  );

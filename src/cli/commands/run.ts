@@ -1,0 +1,80 @@
+// `run [experiment]`: a study, from its preset or study file, resumable, sharded or data-parallel.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { TransfusionError, checkInteger } from '../../errors';
+import { distributedFromEnv, initProcessGroup } from '../../distributed';
+import { checkShard, resumeSpec, type Shard } from '../../experiments/results';
+import { runStudy } from '../../experiments/study';
+import { setThreads } from '../../runtime';
+import { progressMode, progressPrinter } from '../progress';
+import { STUDY_FLAGS, givenFlags, runOptions, studySpecOf } from '../run-options';
+import { defineCommand, type CliContext } from '../command';
+
+export const runCommand = (ctx: CliContext) =>
+  defineCommand(
+    ['run [experiment]', '$0 [experiment]'],
+    'Run an experiment (default "table1" at preset "quick": the four CBR models, random init against transfer, 3 seeds, ' +
+      'embedded RETINA-like task); also chexpert (Table 2), small-data (Table 3), similarity (Figure 2), layers (Figure 3), init-vs-final (Figure 4), ' +
+      'filters (Figure 5), meanvar (Figure 6), transfusion (Figure 7), hybrids (Figure 8)',
+    (y) => runOptions(y),
+    async (args) => {
+      try {
+        if (args.threads !== undefined) setThreads(checkInteger('--threads', args.threads, 1, 1024));
+        const checkpointEvery = args['checkpoint-every'] === undefined ? undefined : checkInteger('--checkpoint-every', args['checkpoint-every'], 0);
+        const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
+        // Under `launch`, torchrun, srun or a Kubernetes job: the environment names this process's rank.
+        const dist = distributedFromEnv();
+        if (args['sync-bn'] && !dist) throw new TransfusionError('ERR_INVALID_ARG', '--sync-bn is for data-parallel runs: start them with `transfusion-native launch --nproc N -- run ...` or torchrun-style variables');
+        const group = dist ? await initProcessGroup(dist) : undefined;
+        const speaks = !group || group.rank === 0;  // other ranks are quiet unless --json
+        const mode = speaks || args.json ? progressMode(process.stderr, args) : 'quiet';
+        let spec;
+        let outDir: string;
+        if (args.resume !== undefined) {
+          // The study is the one the directory records: flags that would change it are refused, not ignored.
+          const given = givenFlags(ctx.argv, STUDY_FLAGS);
+          if (given.length || args.experiment !== 'table1')
+            throw new TransfusionError('ERR_INVALID_ARG', `--resume continues the study recorded in ${args.resume}/results.json; drop ${given.length ? given.map((f) => `--${f}`).join(', ') : `the experiment "${args.experiment}"`}`);
+          outDir = path.resolve(args.resume);
+          spec = resumeSpec(outDir);
+        } else {
+          spec = studySpecOf(args, ctx.argv);
+          outDir = path.resolve(args.out ?? path.join('runs', `${spec.name}-${timestamp()}`));
+        }
+        const controller = new AbortController();
+        const onSignal = () => controller.abort();
+        process.once('SIGINT', onSignal);
+        try {
+          await runStudy(spec, {
+            outDir,
+            resume: args.resume !== undefined,
+            checkpointEvery,
+            ...(shard ? { shard } : {}),
+            ...(group ? { group, syncBatchNorm: Boolean(args['sync-bn']) } : {}),
+            cacheDir: args['cache-dir'],
+            signal: controller.signal,
+            onProgress: progressPrinter(process.stderr, mode),
+          });
+        } finally {
+          process.removeListener('SIGINT', onSignal);
+          group?.dispose();
+        }
+        if (speaks && mode !== 'quiet' && mode !== 'json') process.stdout.write(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8'));
+      } catch (err) {
+        ctx.fail(err);
+      }
+    },
+  );
+
+/** "2/8" -> { index: 2, count: 8 } (0-based index, as Slurm's SLURM_ARRAY_TASK_ID from 0). */
+function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (!m || Number(m[1]) >= Number(m[2]))
+    throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--shard\` as INDEX/COUNT with 0 <= INDEX < COUNT (e.g. 0/4) but received "${text}"`);
+  return checkShard({ index: Number(m[1]), count: Number(m[2]) });
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
+}
