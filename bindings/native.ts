@@ -237,6 +237,8 @@ export interface NativeAddon {
   /** oneDnnMaxIsa: the cap on oneDNN's CPU kernels (ONEDNN_MAX_CPU_ISA), null for none; set where this CPU makes the
    * faster ones unsafe (native/core/compat.h). Child processes inherit it. */
   version(): { torch: string; napi: number; oneDnnMaxIsa: string | null };
+  /** Every error code the addon raises (native/core/error.h's kErrorCodes), in that order. */
+  errorCodes(): string[];
   setThreads(count: number): void;
   getThreads(): number;
   cudaAvailable(): boolean;
@@ -304,6 +306,7 @@ export interface NativeAddon {
 
 export const NATIVE_EXPORTS = [
   'version',
+  'errorCodes',
   'setThreads',
   'getThreads',
   'cudaAvailable',

@@ -155,60 +155,60 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> stageShapes(Model& mod
 }
 
 void saveWeights(Model& model, const std::string& path, const std::string& format) {
-  guard([&] { saveState(model, path, format); });
+  guard([&] { impl::saveWeights(model, path, format); });
 }
 
 LoadReport loadWeights(Model& model, const std::string& path, const LoadOptions& options) {
-  return guard([&] { return loadState(model, path, options); });
+  return guard([&] { return impl::loadWeights(model, path, options); });
 }
 
 TensorData getParameter(Model& model, const std::string& name) {
-  return guard([&] { return parameterOf(model, name); });
+  return guard([&] { return impl::getParameter(model, name); });
 }
 
 void setParameter(Model& model, const std::string& name, const TensorData& value) {
-  guard([&] { assignParameter(model, name, value); });
+  guard([&] { impl::setParameter(model, name, value); });
 }
 
 TensorData readTensor(const std::string& path, const std::string& key) {
-  return guard([&] { return tensorFromFile(path, key); });
+  return guard([&] { return impl::readTensor(path, key); });
 }
 
 MeanVarReport meanVarInit(Model& model, const std::string& path, const MeanVarOptions& options) {
-  return guard([&] { return applyMeanVar(model, path, options); });
+  return guard([&] { return impl::meanVarInit(model, path, options); });
 }
 
 std::vector<SimilarityResult> similarityBatch(const std::vector<ArrayData>& inputs,
                                               const std::vector<std::pair<int, int>>& pairs,
                                               const SimilarityOptions& options, const JobControl& job) {
-  return guard([&] { return similarityBatchImpl(inputs, pairs, options, job); });
+  return guard([&] { return impl::similarityBatch(inputs, pairs, options, job); });
 }
 
 std::vector<StageComparison> compareModels(const std::vector<Model*>& models, const Dataset& data,
                                            const std::vector<std::string>& stages,
                                            const std::vector<std::pair<int, int>>& pairs, const CompareOptions& options,
                                            const JobControl& job) {
-  return guard([&] { return compareModelsImpl(models, data, stages, pairs, options, job); });
+  return guard([&] { return impl::compareModels(models, data, stages, pairs, options, job); });
 }
 
-ArrayData readNpy(const std::string& path) { return readNpyFile(path); }
+ArrayData readNpy(const std::string& path) { return impl::readNpy(path); }
 
 std::shared_ptr<Dataset> generateRetina(const RetinaOptions& options, const JobControl& job) {
-  return guard([&] { return drawRetinaSet(options, job); });
+  return guard([&] { return impl::generateRetina(options, job); });
 }
 
 std::shared_ptr<Dataset> openMappedDataset(const MappedDatasetOptions& options) {
-  return guard([&] { return mapDatasetFile(options); });
+  return guard([&] { return impl::openMappedDataset(options); });
 }
 
 std::shared_ptr<Dataset> generateChest(const ChestOptions& options, const JobControl& job) {
-  return guard([&] { return drawChestSet(options, job); });
+  return guard([&] { return impl::generateChest(options, job); });
 }
 
 std::vector<std::string> chestFindings() { return {kChestFindingNames.begin(), kChestFindingNames.end()}; }
 
 std::shared_ptr<Dataset> generateNatural(const NaturalOptions& options, const JobControl& job) {
-  return guard([&] { return drawNaturalSet(options, job); });
+  return guard([&] { return impl::generateNatural(options, job); });
 }
 
 DatasetInfo describe(const Dataset& d) {
@@ -249,22 +249,22 @@ int groupSize(const ProcessGroup& group) { return group.size(); }
 
 TrainResult train(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
                   const JobControl& job) {
-  return guard([&] { return trainModel(model, trainSet, valSet, options, job); });
+  return guard([&] { return impl::train(model, trainSet, valSet, options, job); });
 }
 
 Metrics evaluate(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job) {
-  return guard([&] { return evaluateModel(model, data, batchSize, compute, job); });
+  return guard([&] { return impl::evaluate(model, data, batchSize, compute, job); });
 }
 
 TensorData forward(Model& model, const TensorData& input, const std::string& stage, const ComputeOptions& compute,
                    const JobControl& job) {
-  return guard([&] { return forwardModel(model, input, stage, compute, job); });
+  return guard([&] { return impl::forward(model, input, stage, compute, job); });
 }
 
 std::shared_ptr<Dataset> datasetFromArrays(const TensorData& images, const std::vector<float>& targets,
                                            const std::vector<float>& mask, const std::string& task, int outputs,
                                            const std::string& source) {
-  return guard([&] { return makeArrayDataset(images, targets, mask, task, outputs, source); });
+  return guard([&] { return impl::datasetFromArrays(images, targets, mask, task, outputs, source); });
 }
 
 }  // namespace tn

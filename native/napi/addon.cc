@@ -25,6 +25,14 @@ Napi::Value version(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// errorCodes() -> string[]: every code the addon raises (core/error.h's kErrorCodes).
+Napi::Value errorCodes(const Napi::CallbackInfo& info) {
+  Napi::Array out = Napi::Array::New(info.Env());
+  uint32_t i = 0;
+  for (const char* code : tn::kErrorCodes) out.Set(i++, Napi::String::New(info.Env(), code));
+  return out;
+}
+
 // setThreads(count): LibTorch's intra-op thread count for this process. Throws ERR_INVALID_ARG.
 Napi::Value setThreads(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&] {
@@ -304,6 +312,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);
 
   exports.Set("version", Napi::Function::New(env, version, "version"));
+  exports.Set("errorCodes", Napi::Function::New(env, errorCodes, "errorCodes"));
   exports.Set("setThreads", Napi::Function::New(env, setThreads, "setThreads"));
   exports.Set("getThreads", Napi::Function::New(env, getThreads, "getThreads"));
   exports.Set("cudaAvailable", Napi::Function::New(env, cudaAvailable, "cudaAvailable"));

@@ -38,7 +38,7 @@ void attachTargets(Dataset& d, int64_t n, const std::vector<float>& targets, con
   if (!mask.empty()) d.mask = torch::from_blob(const_cast<float*>(mask.data()), {n, perItem}, torch::kFloat32).clone();
 }
 
-std::shared_ptr<Dataset> makeArrayDataset(const TensorData& images, const std::vector<float>& targets,
+std::shared_ptr<Dataset> impl::datasetFromArrays(const TensorData& images, const std::vector<float>& targets,
                                           const std::vector<float>& mask, const std::string& task, int outputs,
                                           const std::string& source) {
   const auto& s = images.shape;

@@ -11,14 +11,18 @@
 namespace tn {
 
 // A dataset over a memory-mapped file of uint8 images (see MappedDatasetOptions).
-std::shared_ptr<Dataset> mapDatasetFile(const MappedDatasetOptions& options);
+namespace impl {
+std::shared_ptr<Dataset> openMappedDataset(const MappedDatasetOptions& options);
+}  // namespace impl
 
 // Validates and attaches targets (and an optional mask) for n images.
 void attachTargets(Dataset& d, int64_t n, const std::vector<float>& targets, const std::vector<float>& mask,
                    const std::string& task, int outputs);
 
-std::shared_ptr<Dataset> makeArrayDataset(const TensorData& images, const std::vector<float>& targets,
+namespace impl {
+std::shared_ptr<Dataset> datasetFromArrays(const TensorData& images, const std::vector<float>& targets,
                                           const std::vector<float>& mask, const std::string& task, int outputs,
                                           const std::string& source);
+}  // namespace impl
 
 }  // namespace tn

@@ -31,7 +31,7 @@ void store(torch::Tensor& images, int64_t i, const std::vector<float>& pixels) {
 
 }  // namespace
 
-std::shared_ptr<Dataset> drawRetinaSet(const RetinaOptions& o, const JobControl& job) {
+std::shared_ptr<Dataset> impl::generateRetina(const RetinaOptions& o, const JobControl& job) {
   checkShape(o.count, o.size);
   if (!o.gradeWeights.empty()) {
     double total = 0;
@@ -61,7 +61,7 @@ std::shared_ptr<Dataset> drawRetinaSet(const RetinaOptions& o, const JobControl&
   return data;
 }
 
-std::shared_ptr<Dataset> drawNaturalSet(const NaturalOptions& o, const JobControl& job) {
+std::shared_ptr<Dataset> impl::generateNatural(const NaturalOptions& o, const JobControl& job) {
   checkShape(o.count, o.size);
   if (o.classes < 2 || o.classes > kNaturalMaxClasses)
     throw invalidArg("Expected `classes` to be an integer in [2, " + std::to_string(kNaturalMaxClasses) +
@@ -84,7 +84,7 @@ std::shared_ptr<Dataset> drawNaturalSet(const NaturalOptions& o, const JobContro
   return data;
 }
 
-std::shared_ptr<Dataset> drawChestSet(const ChestOptions& o, const JobControl& job) {
+std::shared_ptr<Dataset> impl::generateChest(const ChestOptions& o, const JobControl& job) {
   checkShape(o.count, o.size);
   if (!(o.uncertainRate >= 0 && o.uncertainRate <= 1))
     throw invalidArg("Expected `uncertainRate` to be a number in [0, 1] but received " + std::to_string(o.uncertainRate));

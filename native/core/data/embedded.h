@@ -8,8 +8,10 @@
 
 namespace tn {
 
-std::shared_ptr<Dataset> drawRetinaSet(const RetinaOptions& options, const JobControl& job);
-std::shared_ptr<Dataset> drawNaturalSet(const NaturalOptions& options, const JobControl& job);
-std::shared_ptr<Dataset> drawChestSet(const ChestOptions& options, const JobControl& job);
+namespace impl {
+std::shared_ptr<Dataset> generateRetina(const RetinaOptions& options, const JobControl& job);
+std::shared_ptr<Dataset> generateNatural(const NaturalOptions& options, const JobControl& job);
+std::shared_ptr<Dataset> generateChest(const ChestOptions& options, const JobControl& job);
+}  // namespace impl
 
 }  // namespace tn

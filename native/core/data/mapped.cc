@@ -39,7 +39,7 @@ void prefetchRows(const Dataset& d, const torch::Tensor& rows) {
   }
 }
 
-std::shared_ptr<Dataset> mapDatasetFile(const MappedDatasetOptions& o) {
+std::shared_ptr<Dataset> impl::openMappedDataset(const MappedDatasetOptions& o) {
   if (o.count < 1 || o.size < 1) throw invalidArg("Expected a positive `count` and `size` for a mapped dataset");
   const int fd = ::open(o.file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error("ERR_IO", "Cannot open " + o.file + ": " + std::strerror(errno));

@@ -54,7 +54,7 @@ void inParallel(int64_t count, const JobControl& job, Work work, After after) {
 
 }  // namespace
 
-std::vector<SimilarityResult> similarityBatchImpl(const std::vector<ArrayData>& inputs,
+std::vector<SimilarityResult> impl::similarityBatch(const std::vector<ArrayData>& inputs,
                                                   const std::vector<std::pair<int, int>>& pairs,
                                                   const SimilarityOptions& o, const JobControl& job) {
   torch::Device device(torch::kCPU);

@@ -49,12 +49,14 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
                                             const std::vector<std::pair<int, int>>& pairs, const SimilarityOptions& options,
                                             const JobControl& job, const std::function<void(int64_t)>& onPair);
 
-std::vector<StageComparison> compareModelsImpl(const std::vector<Model*>& models, const Dataset& data,
+namespace impl {
+std::vector<StageComparison> compareModels(const std::vector<Model*>& models, const Dataset& data,
                                                const std::vector<std::string>& stages,
                                                const std::vector<std::pair<int, int>>& pairs,
                                                const CompareOptions& options, const JobControl& job);
-std::vector<SimilarityResult> similarityBatchImpl(const std::vector<ArrayData>& inputs,
+std::vector<SimilarityResult> similarityBatch(const std::vector<ArrayData>& inputs,
                                                   const std::vector<std::pair<int, int>>& pairs,
                                                   const SimilarityOptions& options, const JobControl& job);
+}  // namespace impl
 
 }  // namespace tn

@@ -9,7 +9,7 @@
 
 namespace tn {
 
-std::vector<StageComparison> compareModelsImpl(const std::vector<Model*>& models, const Dataset& data,
+std::vector<StageComparison> impl::compareModels(const std::vector<Model*>& models, const Dataset& data,
                                                const std::vector<std::string>& requested,
                                                const std::vector<std::pair<int, int>>& pairs,
                                                const CompareOptions& o, const JobControl& job) {

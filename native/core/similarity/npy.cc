@@ -32,7 +32,7 @@ std::string field(const std::string& header, const std::string& key, const std::
 
 }  // namespace
 
-ArrayData readNpyFile(const std::string& path) {
+ArrayData impl::readNpy(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("ERR_IO", "Cannot open \"" + path + "\"");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -7,6 +7,8 @@
 namespace tn {
 
 // A .npy file (format 1.0-3.0, little-endian float32 or float64, C order). Throws ERR_BAD_NPY naming the file.
-ArrayData readNpyFile(const std::string& path);
+namespace impl {
+ArrayData readNpy(const std::string& path);
+}  // namespace impl
 
 }  // namespace tn

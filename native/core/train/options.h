@@ -43,7 +43,7 @@ struct TrainOptions {
   std::string checkpointPath;
   int checkpointEvery = 0;
   bool resume = false;
-  // Data parallel: every rank runs trainModel with the same options and seed; each step the sampler draws
+  // Data parallel: every rank runs impl::train with the same options and seed; each step the sampler draws
   // batchSize x group size images and each rank trains on its own slice (batchSize per rank), gradients averaged.
   std::shared_ptr<ProcessGroup> group;
   bool syncBatchNorm = false;  // BatchNorm statistics over the whole batch (default: per rank, as DDP's)

@@ -199,12 +199,12 @@ Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const Comput
   return m;
 }
 
-Metrics evaluateModel(Model& model, const Dataset& d, int batchSize, const ComputeOptions& compute, const JobControl& job) {
+Metrics impl::evaluate(Model& model, const Dataset& d, int batchSize, const ComputeOptions& compute, const JobControl& job) {
   if (batchSize < 1) throw invalidArg("Expected `batchSize` to be a positive integer but received " + std::to_string(batchSize));
   return evaluateHeld(model, d, batchSize, compute, job);
 }
 
-TensorData forwardModel(Model& model, const TensorData& input, const std::string& stage, const ComputeOptions& compute,
+TensorData impl::forward(Model& model, const TensorData& input, const std::string& stage, const ComputeOptions& compute,
                         const JobControl& job) {
   const auto& s = input.shape;
   int64_t numel = 1;
@@ -234,7 +234,7 @@ TensorData forwardModel(Model& model, const TensorData& input, const std::string
   return {std::vector<float>(y.data_ptr<float>(), y.data_ptr<float>() + y.numel()), y.sizes().vec()};
 }
 
-TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& o,
+TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& o,
                   const JobControl& job) {
   validate(o, trainSet);
   validateAugment(o.augment);

@@ -9,7 +9,7 @@
 
 namespace tn {
 
-// Evaluation with the checks evaluateModel makes, for use inside training.
+// Evaluation with the checks impl::evaluate makes, for use inside training.
 // With a group, every rank evaluates its share of the rows, the outputs are gathered, and the metrics are computed over
 // the whole set, the same on every rank.
 Metrics evaluateHeld(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job,
@@ -19,10 +19,12 @@ Metrics evaluateHeld(Model& model, const Dataset& data, int batchSize, const Com
 
 namespace tn {
 
-Metrics evaluateModel(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job);
-TensorData forwardModel(Model& model, const TensorData& input, const std::string& stage, const ComputeOptions& compute,
+namespace impl {
+Metrics evaluate(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job);
+TensorData forward(Model& model, const TensorData& input, const std::string& stage, const ComputeOptions& compute,
                         const JobControl& job);
-TrainResult trainModel(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
+TrainResult train(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
                        const JobControl& job);
+}  // namespace impl
 
 }  // namespace tn

@@ -31,9 +31,9 @@ void drawLike(torch::Tensor& dst, const torch::Tensor& src, at::Generator& gen) 
 
 }  // namespace
 
-TensorData parameterOf(Model& model, const std::string& name) { return toData(find(model, name)); }
+TensorData impl::getParameter(Model& model, const std::string& name) { return toData(find(model, name)); }
 
-void assignParameter(Model& model, const std::string& name, const TensorData& value) {
+void impl::setParameter(Model& model, const std::string& name, const TensorData& value) {
   auto dst = find(model, name);
   if (c10::IntArrayRef(value.shape) != dst.sizes())
     throw invalidArg("Parameter \"" + name + "\" has shape " + c10::str(dst.sizes()) + " but the value has shape " +
@@ -48,13 +48,13 @@ void assignParameter(Model& model, const std::string& name, const TensorData& va
   dst.copy_(src.to(dst.device(), dst.scalar_type()));
 }
 
-TensorData tensorFromFile(const std::string& path, const std::string& key) {
+TensorData impl::readTensor(const std::string& path, const std::string& key) {
   for (const auto& [name, tensor] : readWeightFile(path))
     if (name == key) return toData(tensor);
   throw invalidArg("Weight file \"" + path + "\" has no tensor \"" + key + "\"");
 }
 
-MeanVarReport applyMeanVar(Model& model, const std::string& path, const MeanVarOptions& o) {
+MeanVarReport impl::meanVarInit(Model& model, const std::string& path, const MeanVarOptions& o) {
   if (o.batchNorm != "meanvar" && o.batchNorm != "default")
     throw invalidArg("Expected `batchNorm` to be \"meanvar\" or \"default\" but received \"" + o.batchNorm + "\"");
   std::map<std::string, torch::Tensor> file;

@@ -8,9 +8,11 @@
 
 namespace tn {
 
-MeanVarReport applyMeanVar(Model& model, const std::string& path, const MeanVarOptions& options);
-TensorData parameterOf(Model& model, const std::string& name);
-void assignParameter(Model& model, const std::string& name, const TensorData& value);
-TensorData tensorFromFile(const std::string& path, const std::string& key);
+namespace impl {
+MeanVarReport meanVarInit(Model& model, const std::string& path, const MeanVarOptions& options);
+TensorData getParameter(Model& model, const std::string& name);
+void setParameter(Model& model, const std::string& name, const TensorData& value);
+TensorData readTensor(const std::string& path, const std::string& key);
+}  // namespace impl
 
 }  // namespace tn

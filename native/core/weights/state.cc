@@ -52,11 +52,11 @@ NamedTensors stateOf(torch::nn::Module& net) {
   return out;
 }
 
-void saveState(Model& model, const std::string& path, const std::string& format) {
+void impl::saveWeights(Model& model, const std::string& path, const std::string& format) {
   writeWeightFile(path, stateOf(*model.net), format);
 }
 
-LoadReport loadState(Model& model, const std::string& path, const LoadOptions& o) {
+LoadReport impl::loadWeights(Model& model, const std::string& path, const LoadOptions& o) {
   NetworkImpl& net = *model.net;
   const StageFilter filter(net, o.upTo);
   std::map<std::string, torch::Tensor> file;

@@ -12,7 +12,9 @@ namespace tn {
 // Parameters and buffers by their full dotted names ("layer1.conv.weight", "layer1.bn.running_mean", ...).
 std::vector<std::pair<std::string, torch::Tensor>> stateOf(torch::nn::Module& net);
 
-void saveState(Model& model, const std::string& path, const std::string& format);
-LoadReport loadState(Model& model, const std::string& path, const LoadOptions& options);
+namespace impl {
+void saveWeights(Model& model, const std::string& path, const std::string& format);
+LoadReport loadWeights(Model& model, const std::string& path, const LoadOptions& options);
+}  // namespace impl
 
 }  // namespace tn

@@ -1,0 +1,35 @@
+// One list of error codes in C++ (native/core/error.h's kErrorCodes) and one union in TypeScript (src/errors.ts),
+// held equal here, with every code written in either tree checked to be listed.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { loadAddon } from '../../bindings/native';
+import { NATIVE_ERROR_CODES, TS_ERROR_CODES } from '../../src';
+
+const root = path.resolve(__dirname, '../..');
+function sources(dir: string, ext: RegExp): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? sources(p, ext) : ext.test(e.name) ? [p] : [];
+  });
+}
+const codesIn = (files: string[], quote: RegExp) => new Set(files.flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(quote)].map((m) => m[1])));
+
+describe('error codes', () => {
+  it('are the same list in the addon and in TypeScript', () => {
+    expect(loadAddon().errorCodes()).toEqual([...NATIVE_ERROR_CODES]);
+  });
+
+  it('cover every code the native sources raise', () => {
+    const used = codesIn(sources(path.join(root, 'native'), /\.(cc|h)$/), /"((?:ERR_[A-Z_]+)|ABORT_ERR)"/g);
+    expect(used.size).toBeGreaterThan(10);
+    expect([...used].filter((c) => !(NATIVE_ERROR_CODES as readonly string[]).includes(c))).toEqual([]);
+  });
+
+  it('cover every code the TypeScript sources raise, and no code is listed twice', () => {
+    const used = codesIn(sources(path.join(root, 'src'), /\.ts$/), /'((?:ERR_[A-Z_]+)|ABORT_ERR)'/g);
+    const all: readonly string[] = [...NATIVE_ERROR_CODES, ...TS_ERROR_CODES];
+    expect([...used].filter((c) => !all.includes(c))).toEqual([]);
+    expect(new Set(all).size).toBe(all.length);
+  });
+});
