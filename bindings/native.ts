@@ -233,6 +233,45 @@ export interface NativeDataset {
   readonly disposed: boolean;
 }
 
+/** One pair's similarity, keys as in google/svcca's vocabulary (native/napi/results.cc writes it). */
+export interface SimilarityResult {
+  /** Canonical correlations, descending (min of the live neuron counts). */
+  cca_coefficients: number[];
+  mean_cca: number;
+  /** Mean CCA after keeping the top singular directions explaining svccaVariance (99%) of each side's variance. */
+  svcca_mean: number;
+  /** Projection-weighted CCA (Morcos et al. 2018). */
+  pwcca: number;
+  linear_cka: number;
+  /** Debiased linear CKA (Kornblith et al. 2019); null where undefined (fewer than 4 datapoints). */
+  debiased_linear_cka: number | null;
+  /** Directions SVCCA kept on each side. */
+  svcca_kept: [number, number];
+  /** Constant neurons dropped on each side (reported, never a NaN). */
+  dead_neurons: [number, number];
+  neurons: [number, number];
+  /** Datapoints used (after any subsample). */
+  datapoints: number;
+  /** How the products over datapoints ran: "gram/avx512" or "gram/avx2" (this library's float64 SIMD kernel on the
+   * CPU), "gram/blas" (a CPU without one), "gram/cuda" (cuBLAS). Every route factorises only neurons x neurons
+   * matrices, never a tall datapoints x neurons SVD. */
+  route: string;
+}
+
+/** compareModels: one pair of models at one stage. */
+export interface StageComparison extends SimilarityResult {
+  stage: string;
+  /** Indices of the two models in the list given. */
+  pair: [number, number];
+}
+
+/** Progress of a similarity batch (one event per pair done) or of compareModels (one per stage done). */
+export interface CountEvent<K extends 'pair' | 'stage' = 'pair' | 'stage'> {
+  kind: K;
+  done: number;
+  total: number;
+}
+
 export interface NativeAddon {
   /** oneDnnMaxIsa: the cap on oneDNN's CPU kernels (ONEDNN_MAX_CPU_ISA), null for none; set where this CPU makes the
    * faster ones unsafe (native/core/compat.h). Child processes inherit it. */
@@ -245,18 +284,10 @@ export interface NativeAddon {
   liveHandles(): number;
   listModels(): ModelInfo[];
   createModel(name: string, options?: NativeModelOptions): NativeModel;
-  generateRetina(
-    options: { count: number; size?: number; seed?: number; gradeWeights?: number[] },
-    onProgress?: (e: unknown) => void,
-  ): NativeJob<NativeDataset>;
-  generateNatural(
-    options: { count: number; size?: number; seed?: number; classes?: number },
-    onProgress?: (e: unknown) => void,
-  ): NativeJob<NativeDataset>;
-  generateChest(
-    options: { count: number; size?: number; seed?: number; uncertainRate?: number; policy?: string[] },
-    onProgress?: (e: unknown) => void,
-  ): NativeJob<NativeDataset>;
+  /** The generators report no progress events (they take a second or two). */
+  generateRetina(options: { count: number; size?: number; seed?: number; gradeWeights?: number[] }): NativeJob<NativeDataset>;
+  generateNatural(options: { count: number; size?: number; seed?: number; classes?: number }): NativeJob<NativeDataset>;
+  generateChest(options: { count: number; size?: number; seed?: number; uncertainRate?: number; policy?: string[] }): NativeJob<NativeDataset>;
   chestFindings(): string[];
   openDataset(options: {
     file: string;
@@ -292,17 +323,32 @@ export interface NativeAddon {
     inputs: { data: Float32Array | Float64Array; shape: number[] }[],
     pairs: [number, number][],
     options?: { layout?: string; subsample?: number; seed?: number; epsilon?: number; svccaVariance?: number; svccaDirections?: number; device?: string },
-    onProgress?: (e: unknown) => void,
-  ): NativeJob<unknown[]>;
+    onProgress?: (e: CountEvent<'pair'>) => void,
+  ): NativeJob<SimilarityResult[]>;
   readNpy(path: string): NativeJob<{ data: Float32Array | Float64Array; shape: number[] }>;
   compareModels(
     models: NativeModel[],
     data: NativeDataset,
     pairs: [number, number][],
     options?: { stages?: string[]; maxDatapoints?: number; seed?: number; batchSize?: number },
-    onProgress?: (e: unknown) => void,
-  ): NativeJob<unknown[]>;
+    onProgress?: (e: CountEvent<'stage'>) => void,
+  ): NativeJob<StageComparison[]>;
 }
+
+/** The members of each handle class as NativeModel, NativeDataset and NativeProcessGroup declare them, checked against
+ * those interfaces here at compile time and against the addon's classes by test/native/bindings.test.ts. */
+export const HANDLE_MEMBERS = {
+  model: ['info', 'stageShapes', 'save', 'load', 'getParameter', 'setParameter', 'meanVar', 'dispose', 'disposed'],
+  dataset: ['info', 'targets', 'grades', 'meanColour', 'dispose', 'disposed'],
+  group: ['info', 'dispose', 'disposed'],
+} as const;
+type Exactly<T, L extends readonly string[]> = [Exclude<keyof T, L[number]>, Exclude<L[number], keyof T>] extends [never, never] ? true : false;
+const handleMembersAgree: [
+  Exactly<NativeModel, typeof HANDLE_MEMBERS.model>,
+  Exactly<NativeDataset, typeof HANDLE_MEMBERS.dataset>,
+  Exactly<NativeProcessGroup, typeof HANDLE_MEMBERS.group>,
+] = [true, true, true];
+void handleMembersAgree;
 
 export const NATIVE_EXPORTS = [
   'version',

@@ -1,6 +1,7 @@
 // Representational similarity (the paper's Section 4): CCA, SVCCA, PWCCA and CKA between activation sets, computed
 // natively in float64 off the event loop. Inputs stay typed arrays; only the small results cross back.
-import type { NativeJob } from '../../bindings/native';
+import type { SimilarityResult } from '../../bindings/native';
+export type { SimilarityResult } from '../../bindings/native';
 import { checkOneOf, invalidArg, isTypedArray } from '../errors';
 import { awaitJob } from '../job';
 import type { Dataset } from '../data/embedded';
@@ -17,29 +18,6 @@ export interface ActivationArray {
   shape: number[];
 }
 
-export interface SimilarityResult {
-  /** Canonical correlations, descending (min of the live neuron counts). */
-  cca_coefficients: number[];
-  mean_cca: number;
-  /** Mean CCA after keeping the top singular directions explaining svccaVariance (99%) of each side's variance. */
-  svcca_mean: number;
-  /** Projection-weighted CCA (Morcos et al. 2018). */
-  pwcca: number;
-  linear_cka: number;
-  /** Debiased linear CKA (Kornblith et al. 2019); null where undefined (fewer than 4 datapoints). */
-  debiased_linear_cka: number | null;
-  /** Directions SVCCA kept on each side. */
-  svcca_kept: [number, number];
-  /** Constant neurons dropped on each side (reported, never a NaN). */
-  dead_neurons: [number, number];
-  neurons: [number, number];
-  /** Datapoints used (after any subsample). */
-  datapoints: number;
-  /** How the products over datapoints ran: "gram/avx512" or "gram/avx2" (this library's float64 SIMD kernel on the
-   * CPU), "gram/blas" (a CPU without one), "gram/cuda" (cuBLAS). Every route factorises only neurons x neurons
-   * matrices, never a tall datapoints x neurons SVD. */
-  route: string;
-}
 
 export const METRICS = ['cca_coefficients', 'mean_cca', 'svcca_mean', 'pwcca', 'linear_cka', 'debiased_linear_cka'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -75,7 +53,7 @@ export async function similarityBatch(
   const { signal, onProgress, ...native } = options;
   if (native.layout !== undefined) checkOneOf('layout', native.layout, LAYOUTS);
   return awaitJob(
-    () => addon().similarity(inputs, pairs, native, onProgress as ((e: unknown) => void) | undefined) as NativeJob<SimilarityResult[]>,
+    () => addon().similarity(inputs, pairs, native, onProgress),
     signal,
   );
 }
@@ -132,9 +110,7 @@ export async function compareModelSet(
   const { signal, onProgress, ...native } = options;
   return awaitJob(
     () =>
-      addon().compareModels(models.map((m) => m.native), data.native, pairs, native, onProgress as ((e: unknown) => void) | undefined) as NativeJob<
-        (StageResult & { pair: [number, number] })[]
-      >,
+      addon().compareModels(models.map((m) => m.native), data.native, pairs, native, onProgress),
     signal,
   );
 }

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { loadAddon, NATIVE_EXPORTS } from '../../bindings/native';
+import { HANDLE_MEMBERS, loadAddon, NATIVE_EXPORTS } from '../../bindings/native';
+import { freePort } from '../../src/cli/launch';
 import { getThreads } from '../../src';
 import { tempDir } from '../helpers/tmp';
 
@@ -11,6 +12,21 @@ describe('the typed bindings', () => {
 
   it('list exactly the functions the addon exports', () => {
     expect(Object.keys(loadAddon()).sort()).toEqual([...NATIVE_EXPORTS].sort());
+  });
+
+  it('declare exactly the members of each handle class (model, dataset, process group)', async () => {
+    const addon = loadAddon();
+    const members = (handle: object) => Object.getOwnPropertyNames(Object.getPrototypeOf(handle)).filter((n) => n !== 'constructor').sort();
+    const model = addon.createModel('cbr-tiny', {});
+    const data = await addon.generateRetina({ count: 4, size: 16, seed: 0 }).promise;
+    const group = await addon.joinProcessGroup({ backend: 'gloo', masterAddr: '127.0.0.1', masterPort: await freePort(), rank: 0, worldSize: 1 }).promise;
+    try {
+      expect(members(model)).toEqual([...HANDLE_MEMBERS.model].sort());
+      expect(members(data)).toEqual([...HANDLE_MEMBERS.dataset].sort());
+      expect(members(group)).toEqual([...HANDLE_MEMBERS.group].sort());
+    } finally {
+      [model, data, group].forEach((h) => h.dispose());
+    }
   });
 
   it('report the LibTorch version the addon was built against', () => {
