@@ -21,7 +21,7 @@ export { train, evaluate, type TrainOptions, type TrainResult, type TrainEvent, 
 export { auc, meanStd, stepsToAuc } from './metrics';
 export { learningRates, type ScheduleSpec } from './schedules/lr';
 export { gaborBank, gaborKernel, DEFAULT_GABOR, type GaborSpec, type GaborFilter, type GaborBank } from './init/gabor';
-export { applyInit, parseInit, initLabel, type InitSchedule, type InitReport } from './init/init';
+export { applyInit, parseInit, initLabel, type Initialisation, type InitSchedule, type InitReport } from './init/init';
 export { EXPERIMENTS, experimentSpec } from './experiments/catalog';
 export { loadStudyConfig, STUDY_CONFIG_SCHEMA } from './experiments/config';
 export { runStudy, type StudyOptions } from './experiments/study';

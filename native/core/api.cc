@@ -13,6 +13,7 @@
 #include "core/models/registry.h"
 #include "core/similarity/cca.h"
 #include "core/similarity/npy.h"
+#include "core/train/evaluate.h"
 #include "core/train/trainer.h"
 #include "core/weights/meanvar.h"
 #include "core/weights/state.h"

@@ -2,22 +2,22 @@
 // its "pretrained" weights come from, and Slim, the one initialisation that is also an architecture (ResNet-50's
 // weights up to layer2 in resnet50-slim): every special case of it lives here.
 import type { ModelInfo, ModelOptions } from '../models';
-import type { InitSchedule } from '../init/init';
+import type { Initialisation } from '../init/init';
 
 const SLIM = 'resnet50-slim';
 
 /** The model an arm trains: Slim is its own architecture. */
-export function architectureFor(model: string, init: InitSchedule): string {
+export function architectureFor(model: string, init: Initialisation): string {
   return init.kind === 'slim' ? SLIM : model;
 }
 
 /** Whether an initialisation can start this model (Slim is a ResNet-50 hybrid). */
-export function initFitsModel(model: string, init: InitSchedule): boolean {
+export function initFitsModel(model: string, init: Initialisation): boolean {
   return init.kind !== 'slim' || ['resnet50', SLIM].includes(model.toLowerCase());
 }
 
 /** The initialisation a run applies: Table 1's "transfer" for Slim means its hybrid, ResNet-50's weights up to layer2. */
-export function effectiveInit(model: string, init: InitSchedule): InitSchedule {
+export function effectiveInit(model: string, init: Initialisation): Initialisation {
   return model === SLIM && init.kind === 'transfer' ? { kind: 'slim' } : init;
 }
 

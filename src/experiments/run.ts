@@ -6,7 +6,7 @@ import type { Dataset } from '../data/embedded';
 import type { ProcessGroup } from '../distributed';
 import { stepsToAuc } from '../metrics';
 import { createModel, type ModelInfo } from '../models';
-import { applyInit, initLabel, type InitSchedule } from '../init/init';
+import { applyInit, initLabel, type Initialisation } from '../init/init';
 import { train, type TrainEvent } from '../train';
 import { effectiveInit, modelOptionsFor } from './architecture';
 import type { PretrainRecord } from './pretrain';
@@ -19,7 +19,7 @@ export async function runOne(
   spec: StudySpec,
   info: ModelInfo,
   size: number,
-  schedule: InitSchedule,
+  initialisation: Initialisation,
   seed: number,
   data: { train: Dataset; val: Dataset },
   pretrained: PretrainRecord | undefined,
@@ -35,8 +35,8 @@ export async function runOne(
   const model = info.name;
   const net = createModel(model, modelOptionsFor(info, size, { numClasses: taskLabels(spec.task).length, seed, padding: spec.padding, device: spec.device }));
   try {
-    const report = await applyInit(net, effectiveInit(model, schedule), pretrained && { weights: pretrained.weights, model: pretrained.model }, seed, opts);
-    const label = initLabel(schedule);
+    const report = await applyInit(net, effectiveInit(model, initialisation), pretrained && { weights: pretrained.weights, model: pretrained.model }, seed, opts);
+    const label = initLabel(initialisation);
     const snapshots = opts.snapshotsIn ? { init: snapshotPath(model, label, seed, 'init'), final: snapshotPath(model, label, seed, 'final') } : undefined;
     if (snapshots) {
       fs.mkdirSync(path.join(opts.snapshotsIn!, 'snapshots'), { recursive: true });
@@ -48,7 +48,7 @@ export async function runOne(
     const curve = r.curve.map((p) => ({ step: p.step, auc: p.meanAuc ?? null }));
     return {
       model,
-      init: initLabel(schedule),
+      init: initLabel(initialisation),
       seed,
       imageSize: size,
       auc: r.final.meanAuc ?? NaN,
@@ -59,7 +59,7 @@ export async function runOne(
       wallSeconds: r.wallSeconds,
       imagesPerSecond: r.imagesPerSecond,
       curve,
-      ...(schedule.kind === 'random' ? {} : { load: report }),
+      ...(initialisation.kind === 'random' ? {} : { load: report }),
       ...(r.resumedFrom > 0 ? { resumedFrom: r.resumedFrom } : {}),
       ...(snapshots ? { snapshots } : {}),
     };

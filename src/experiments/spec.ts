@@ -104,12 +104,12 @@ export function validateSpec(spec: StudySpec): StudySpec {
   checkNumber('threshold', spec.threshold, 0, 1);
   const stagesOf = new Map(listModels().map((m) => [m.name, m.stages] as const));
   for (const arm of armsOf(spec)) {
-    const schedule = parseInit(arm.init);
-    const model = architectureFor(String(arm.model).toLowerCase(), schedule);
+    const init = parseInit(arm.init);
+    const model = architectureFor(String(arm.model).toLowerCase(), init);
     if (!known.has(model)) throw invalidArg('arms', `model names from: ${[...known].join(', ')}`, arm.model);
-    if (schedule.kind === 'transfusion' && !stagesOf.get(model)!.includes(schedule.upTo))
+    if (init.kind === 'transfusion' && !stagesOf.get(model)!.includes(init.upTo))
       throw invalidArg('init', `a transfusion point among ${model}'s stages (${stagesOf.get(model)!.join(', ')})`, arm.init);
-    if (!initFitsModel(String(arm.model), schedule))
+    if (!initFitsModel(String(arm.model), init))
       throw invalidArg('init', 'used with resnet50 ("slim" is a ResNet-50 hybrid)', `${arm.model} ${arm.init}`);
   }
   if (!Array.isArray(spec.seeds) || spec.seeds.length === 0) throw invalidArg('seeds', 'a non-empty list of seeds', spec.seeds);

@@ -1,11 +1,15 @@
 // The initialisations of the paper's Section 5, as small typed descriptions (policy), applied to a fresh model by the
-// native core (mechanism). `source` is the pretrained weight file the schedule draws on.
+// native core (mechanism). `source` is the pretrained weight file the initialisation draws on. ("Schedule" means a
+// learning-rate schedule only: src/schedules/.)
 import { checkOneOf, invalidArg } from '../errors';
 import { populationStats } from '../metrics';
 import { readTensor, type Model } from '../models';
 import { gaborBank, type GaborSpec } from './gabor';
 
-export type InitSchedule =
+/** @deprecated The old name of Initialisation ("schedule" now means a learning-rate schedule only). */
+export type InitSchedule = Initialisation;
+
+export type Initialisation =
   /** The library's random initialisation (Kaiming-normal convs, unit BatchNorm, PyTorch-default linear head). */
   | { kind: 'random' }
   /** All pretrained weights, a new head. */
@@ -21,23 +25,23 @@ export type InitSchedule =
 
 export const INIT_KINDS = ['random', 'transfer', 'transfusion', 'meanvar', 'gabor', 'slim'] as const;
 
-export function initLabel(s: InitSchedule): string {
+export function initLabel(s: Initialisation): string {
   return s.kind === 'transfusion' ? `transfusion:${s.upTo}` : s.kind;
 }
 
 /** Parses "random", "transfer", "meanvar", "gabor", "slim" or "transfusion:<stage>". */
-export function parseInit(text: string): InitSchedule {
+export function parseInit(text: string): Initialisation {
   const [kind, upTo] = text.split(':');
   checkOneOf('init', kind, INIT_KINDS);
   if (kind === 'transfusion') {
     if (!upTo) throw invalidArg('init', '"transfusion:<stage>", e.g. "transfusion:layer2"', text);
     return { kind, upTo };
   }
-  return { kind } as InitSchedule;
+  return { kind } as Initialisation;
 }
 
-/** Whether the schedule cannot run without pretrained weights (Gabor only uses them for scale when present). */
-export function needsPretrained(s: InitSchedule): boolean {
+/** Whether the initialisation cannot run without pretrained weights (Gabor only uses them for scale when present). */
+export function needsPretrained(s: Initialisation): boolean {
   return s.kind === 'transfer' || s.kind === 'transfusion' || s.kind === 'meanvar' || s.kind === 'slim';
 }
 
@@ -51,23 +55,23 @@ export interface InitReport {
   fresh?: string[];
   /** Gabor: the filters conv1 received, and the scale they were given. */
   gabor?: { filters: number; mean: number; std: number; scaledToPretrained: boolean };
-  /** Whose weights the schedule drew on. */
+  /** Whose weights the initialisation drew on. */
   from?: string;
 }
 
 export async function applyInit(
   model: Model,
-  schedule: InitSchedule,
+  initialisation: Initialisation,
   source: { weights: string; model: string } | undefined,
   seed: number,
   opts: { signal?: AbortSignal } = {},
 ): Promise<InitReport> {
-  const init = initLabel(schedule);
+  const init = initLabel(initialisation);
   const need = () => {
     if (!source) throw invalidArg('source', `pretrained weights for the "${init}" initialisation`, source);
     return source;
   };
-  switch (schedule.kind) {
+  switch (initialisation.kind) {
     case 'random':
       return { init };
     case 'transfer': {
@@ -76,19 +80,19 @@ export async function applyInit(
     }
     case 'transfusion':
     case 'slim': {
-      const upTo = schedule.kind === 'slim' ? 'layer2' : schedule.upTo;
+      const upTo = initialisation.kind === 'slim' ? 'layer2' : initialisation.upTo;
       const r = await model.loadWeights(need().weights, { upTo }, opts);
       return { init, loaded: r.loaded.length, fresh: r.kept, from: source!.model };
     }
     case 'meanvar': {
-      const r = await model.meanVarInit(need().weights, { seed, batchNorm: schedule.batchNorm }, opts);
+      const r = await model.meanVarInit(need().weights, { seed, batchNorm: initialisation.batchNorm }, opts);
       return { init, drawn: r.drawn.length, fresh: r.kept, from: source!.model };
     }
     case 'gabor': {
       const key = model.info().inputConv;
       const current = model.getParameter(key);
       const scale = source ? populationStats((await readTensor(source.weights, key, opts)).data) : undefined;
-      const bank = gaborBank(schedule.gabor ?? {}, current.shape, scale);
+      const bank = gaborBank(initialisation.gabor ?? {}, current.shape, scale);
       model.setParameter(key, { data: bank.data, shape: bank.shape });
       const { mean, std } = populationStats(bank.data);
       return { init, gabor: { filters: bank.filters.length, mean, std, scaledToPretrained: Boolean(scale) }, ...(source ? { from: source.model } : {}) };

@@ -1,7 +1,8 @@
 // Data-parallel training across processes on c10d, PyTorch's own collectives: a process group (Gloo on CPU, where
 // this work is tested; NCCL where LibTorch was built with it, on CUDA: compiled only there and not yet run),
-// rendezvous through a TCPStore. The training loop uses it to start every rank from rank 0's weights, all-reduce gradients in buckets,
-// synchronise BatchNorm statistics when asked, and gather evaluation outputs.
+// rendezvous through a TCPStore. What the training loop builds on it lives beside it: distributed/reducer.h (bucketed
+// gradient all-reduce, rank 0's state broadcast) and distributed/batchnorm.h (synchronised BatchNorm, which the
+// models call); evaluation gathers its outputs through it.
 #pragma once
 #include <torch/torch.h>
 
@@ -45,59 +46,5 @@ class ProcessGroup {
 
 // Joins the group (blocks until every rank has, or the timeout passes). Throws ERR_DISTRIBUTED naming the address.
 std::shared_ptr<ProcessGroup> createProcessGroup(const DistributedOptions& options);
-
-// While alive, BatchNorm layers in training mode on this thread normalise with statistics over every rank's batch
-// (synchronised BatchNorm), through `group`.
-class SyncBatchNormScope {
- public:
-  explicit SyncBatchNormScope(ProcessGroup* group);
-  ~SyncBatchNormScope();
-  SyncBatchNormScope(const SyncBatchNormScope&) = delete;
-  SyncBatchNormScope& operator=(const SyncBatchNormScope&) = delete;
-
- private:
-  ProcessGroup* previous_;
-};
-
-// What every model calls in place of bn(x): plain BatchNorm, or synchronised inside a SyncBatchNormScope.
-torch::Tensor batchNorm(torch::nn::BatchNorm2d& bn, const torch::Tensor& x);
-
-// Averages the gradients of `params` over ranks in buckets of about `bucketBytes`, overlapped with the backward pass:
-// gradient hooks copy each gradient into its bucket as autograd produces it, and a full bucket is reduced while
-// backward goes on (buckets follow the parameters in reverse, the order backward reaches them). finish() reduces what
-// is left (a parameter without a gradient contributes zeros, so every rank reduces the same buckets), waits, and
-// leaves each parameter's gradient averaged. The hooks are removed with the reducer.
-class GradientReducer {
- public:
-  GradientReducer(ProcessGroup& group, std::vector<torch::Tensor> params, int64_t bucketBytes);
-  ~GradientReducer();
-  GradientReducer(const GradientReducer&) = delete;
-  GradientReducer& operator=(const GradientReducer&) = delete;
-  // After backward. Returns how many buckets were already on their way before it was called.
-  int finish();
-  int buckets() const { return static_cast<int>(buckets_.size()); }
-
- private:
-  struct Bucket {
-    torch::Tensor flat;
-    std::vector<size_t> members;
-    size_t arrived = 0;
-    std::unique_ptr<PendingCollective> pending;
-  };
-  void arrived(size_t param, const torch::Tensor& grad);
-  void launch(Bucket& b);
-
-  ProcessGroup& group_;
-  std::vector<torch::Tensor> params_;
-  std::vector<unsigned> hooks_;
-  std::vector<size_t> bucketOf_;
-  std::vector<int64_t> offsetOf_;
-  std::vector<int> arrivals_;
-  std::vector<Bucket> buckets_;
-  bool reused_ = false;  // a parameter got two gradients in one backward: reduce from .grad() after it instead
-};
-
-// Copies rank 0's parameters and buffers to every rank.
-void broadcastState(ProcessGroup& group, torch::nn::Module& net);
 
 }  // namespace tn

@@ -1,6 +1,6 @@
 #include "core/models/cbr.h"
 
-#include "core/distributed/group.h"
+#include "core/distributed/batchnorm.h"
 #include "core/models/init.h"
 
 namespace tn {

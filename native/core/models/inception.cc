@@ -1,6 +1,6 @@
 #include "core/models/inception.h"
 
-#include "core/distributed/group.h"
+#include "core/distributed/batchnorm.h"
 #include "core/error.h"
 #include "core/models/init.h"
 

@@ -1,3 +1,6 @@
+// Above 350 lines by design: the pickle reader and writer share one opcode table and one value model, and keeping
+// them together keeps the two sides of the format in step (the reader is ours because LibTorch 1.13's unpickler fails
+// on torchvision's OrderedDict files; see pickle.h).
 #include "core/weights/pickle.h"
 
 #include <cstring>

@@ -1,7 +1,8 @@
 // The pickle inside a torch.save zip (data.pkl), read far enough to list a state dict's tensors (names, dtypes,
 // shapes, strides and which storage record holds their bytes) and written as torch.save(state_dict) writes it.
 // Reading: a small stack machine over the opcodes that torch.save (protocols 2-4) and torch::pickle_save emit; any
-// other global or opcode fails naming it. Torch-free.
+// other global or opcode fails naming it. Torch-free. Ours rather than LibTorch's own unpickler on purpose: LibTorch
+// 1.13's fails on torchvision's OrderedDict state-dict files.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -1,0 +1,140 @@
+#include "core/train/evaluate.h"
+
+#include "core/compat.h"
+#include "core/distributed/group.h"
+#include "core/error.h"
+#include "core/train/auc.h"
+#include "core/train/compute.h"
+
+namespace tn {
+
+namespace F = torch::nn::functional;
+
+bool isMulticlass(const Dataset& d) { return d.task == "multiclass"; }
+
+torch::Tensor lossOf(const Dataset& d, const torch::Tensor& logits, const torch::Tensor& y, const torch::Tensor& mask) {
+  if (isMulticlass(d)) return F::cross_entropy(logits, y);
+  if (!mask.defined()) return F::binary_cross_entropy_with_logits(logits, y);
+  auto each = F::binary_cross_entropy_with_logits(logits, y, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+  return (each * mask).sum() / mask.sum().clamp_min(1.0);
+}
+
+void checkCompatible(const Model& model, const Dataset& d, const char* role) {
+  const int classes = model.net->numClasses();
+  if (d.outputs != classes)
+    throw invalidArg(std::string("The ") + role + " set has " + std::to_string(d.outputs) + " output(s) (" + d.task +
+                     ") but model \"" + model.name + "\" has " + std::to_string(classes) +
+                     " classes; create the model with numClasses: " + std::to_string(d.outputs));
+  const int minSize = model.net->minInputSize();
+  if (d.images.size(2) < minSize || d.images.size(3) < minSize)
+    throw invalidArg(std::string("The ") + role + " set's images are " + std::to_string(d.images.size(2)) + "x" +
+                     std::to_string(d.images.size(3)) + " but model \"" + model.name + "\" needs at least " +
+                     std::to_string(minSize) + "x" + std::to_string(minSize));
+}
+
+void checkBothClasses(const Dataset& d, const char* role) {
+  if (isMulticlass(d)) return;
+  auto known = d.mask.defined() ? d.mask : torch::ones_like(d.targets);
+  auto positives = (d.targets * known).sum(0), total = known.sum(0);
+  for (int64_t k = 0; k < d.outputs; ++k) {
+    const double p = positives[k].item<double>(), n = total[k].item<double>() - p;
+    if (p == 0 || n == 0)
+      throw invalidArg(std::string("The ") + role + " set has " + std::to_string(static_cast<int64_t>(p)) +
+                       " positive and " + std::to_string(static_cast<int64_t>(n)) + " negative example(s) for output " +
+                       std::to_string(k) + ": AUC needs both");
+  }
+}
+
+Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const ComputeOptions& compute, const JobControl& job,
+                     ProcessGroup* group) {
+  checkCompatible(model, d, "evaluation");
+  checkBothClasses(d, "evaluation");
+  const ComputeScope scope(model, compute);
+  torch::NoGradGuard noGrad;
+  auto& net = *model.net;
+  net.eval();
+  const int64_t n = d.images.size(0);
+  // This rank's rows: all of them, or its contiguous share of ceil(n / ranks).
+  const int64_t ranks = group ? group->size() : 1, share = (n + ranks - 1) / ranks;
+  const int64_t first = group ? std::min(n, group->rank() * share) : 0, last = group ? std::min(n, first + share) : n;
+  if (group) {
+    std::vector<torch::Tensor> buffers;
+    for (auto& b : net.buffers()) buffers.push_back(b);
+    group->broadcast(buffers, /*root=*/0);  // rank 0's BatchNorm statistics, as DDP evaluates
+  }
+  std::vector<torch::Tensor> chunks;
+  for (int64_t begin = first; begin < last; begin += batchSize) {
+    job.check();
+    const int64_t end = std::min(last, begin + batchSize);
+    chunks.push_back(net.forward(scope.input(imageRange(d, begin, end))).to(torch::kCPU, torch::kFloat32));
+  }
+  auto logits = chunks.empty() ? torch::empty({0, d.outputs}, torch::kFloat32) : torch::cat(chunks);  // (rows, K)
+  if (group) {
+    // Padded to the share so every rank sends the same shape; the padding is cut after the gather.
+    if (logits.size(0) < share) logits = torch::cat({logits, torch::zeros({share - logits.size(0), logits.size(1)}, logits.options())});
+    logits = group->allgather(logits.to(group->device())).narrow(0, 0, n).cpu();
+  }
+
+  Metrics m;
+  m.task = d.task;
+  m.count = n;
+  m.loss = lossOf(d, logits, d.targets, d.mask).item<double>();
+  if (isMulticlass(d)) {
+    const int64_t k = std::min<int64_t>(5, logits.size(1));
+    const auto top = std::get<1>(logits.topk(k, /*dim=*/1));     // (N, k)
+    const auto hit = top.eq(d.targets.unsqueeze(1));             // (N, k)
+    m.top1 = hit.select(1, 0).to(torch::kFloat64).mean().item<double>();
+    m.top5 = hit.any(1).to(torch::kFloat64).mean().item<double>();
+    return m;
+  }
+  const auto scores = torch::sigmoid(logits).contiguous();
+  const auto labels = d.targets.contiguous();
+  const auto mask = d.mask.defined() ? d.mask.contiguous() : torch::Tensor();
+  double sum = 0;
+  for (int64_t k = 0; k < d.outputs; ++k) {
+    const double a = maskedAuc(scores.data_ptr<float>() + k, labels.data_ptr<float>() + k,
+                               mask.defined() ? mask.data_ptr<float>() + k : nullptr, static_cast<size_t>(n),
+                               static_cast<size_t>(d.outputs));
+    m.auc.push_back(a);
+    sum += a;
+  }
+  m.meanAuc = sum / d.outputs;
+  return m;
+}
+
+Metrics impl::evaluate(Model& model, const Dataset& d, int batchSize, const ComputeOptions& compute, const JobControl& job) {
+  if (batchSize < 1) throw invalidArg("Expected `batchSize` to be a positive integer but received " + std::to_string(batchSize));
+  return evaluateHeld(model, d, batchSize, compute, job);
+}
+
+TensorData impl::forward(Model& model, const TensorData& input, const std::string& stage, const ComputeOptions& compute,
+                        const JobControl& job) {
+  const auto& s = input.shape;
+  int64_t numel = 1;
+  for (int64_t d : s) numel *= d;
+  if (s.size() != 4 || s[1] != 3 || numel != static_cast<int64_t>(input.data.size()))
+    throw invalidArg("Expected an input of shape (N, 3, H, W) whose data has N*3*H*W values but received shape " +
+                     c10::str(c10::IntArrayRef(s)) + " with " + std::to_string(input.data.size()) + " values");
+  checkInputSize(model, s[2], s[3]);
+  job.check();
+  const ComputeScope scope(model, compute);
+  torch::NoGradGuard noGrad;
+  model.net->eval();
+  const auto x = torch::from_blob(const_cast<float*>(input.data.data()), s, torch::kFloat32);
+  torch::Tensor out;
+  if (stage.empty()) {
+    out = model.net->forward(scope.input(x));
+  } else {
+    std::string known;
+    for (auto& [name, t] : model.net->forwardStages(scope.input(x))) {
+      if (name == stage) out = t;
+      known += (known.empty() ? "" : ", ") + name;
+    }
+    if (!out.defined())
+      throw invalidArg("Expected `stage` to be a stage of \"" + model.name + "\" (" + known + ") but received \"" + stage + "\"");
+  }
+  const auto y = out.to(torch::kCPU, torch::kFloat32).contiguous();
+  return {std::vector<float>(y.data_ptr<float>(), y.data_ptr<float>() + y.numel()), y.sizes().vec()};
+}
+
+}  // namespace tn

@@ -1,0 +1,239 @@
+// Option objects in, in the order of the core's options headers (models, weights, data, train, distributed,
+// similarity); every bad field named in the error.
+#include "napi/convert.h"
+
+#include "napi/errors.h"
+#include "napi/values.h"
+
+namespace tn::napi {
+
+tn::ModelOptions modelOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "model options");
+  tn::ModelOptions m;
+  m.numClasses = integer(o, "numClasses", 1, 1, 100000);
+  m.seed = seed(o, "seed");
+  m.padding = text(o, "padding", "same");
+  m.device = text(o, "device", "cpu");
+  m.auxLogits = flag(o, "auxLogits", m.auxLogits);
+  m.dropout = number(o, "dropout", m.dropout, 0, 1, false);
+  return m;
+}
+
+tn::LoadOptions loadOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "load options");
+  tn::LoadOptions l;
+  l.strict = flag(o, "strict", l.strict);
+  const std::string head = text(o, "head", "keep");
+  if (head != "keep" && head != "replace")
+    throw tn::invalidArg("Expected `head` to be \"keep\" or \"replace\" but received \"" + head + "\"");
+  l.replaceHead = head == "replace";
+  l.headSeed = seed(o, "seed");
+  l.upTo = text(o, "upTo", "");
+  return l;
+}
+
+tn::MeanVarOptions meanVarOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "Mean Var options");
+  tn::MeanVarOptions m;
+  m.seed = seed(o, "seed");
+  m.batchNorm = text(o, "batchNorm", m.batchNorm);
+  return m;
+}
+
+tn::RetinaOptions retinaOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "retina options");
+  tn::RetinaOptions r;
+  r.count = integer(o, "count", 0, 1, 1 << 24);
+  r.size = integer(o, "size", r.size, 16, 1024);
+  r.seed = seed(o, "seed");
+  if (o.Has("gradeWeights") && !o.Get("gradeWeights").IsUndefined()) r.gradeWeights = numbers(o.Get("gradeWeights"), "gradeWeights");
+  return r;
+}
+
+tn::ChestOptions chestOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "chest options");
+  tn::ChestOptions c;
+  c.count = integer(o, "count", 0, 1, 1 << 24);
+  c.size = integer(o, "size", c.size, 16, 1024);
+  c.seed = seed(o, "seed");
+  c.uncertainRate = number(o, "uncertainRate", c.uncertainRate, 0, 1, false);
+  Napi::Value policy = o.Get("policy");
+  if (!policy.IsUndefined()) {
+    if (!policy.IsArray()) throw tn::invalidArg("Expected `policy` to be an array of \"ignore\" | \"zeros\" | \"ones\", one per finding");
+    auto a = policy.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      if (!a.Get(i).IsString()) throw tn::invalidArg("Expected `policy[" + std::to_string(i) + "]` to be a string");
+      c.policy.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+    }
+  }
+  return c;
+}
+
+tn::NaturalOptions naturalOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "natural options");
+  tn::NaturalOptions n;
+  n.count = integer(o, "count", 0, 1, 1 << 24);
+  n.size = integer(o, "size", n.size, 16, 1024);
+  n.seed = seed(o, "seed");
+  n.classes = integer(o, "classes", n.classes, 2, 1 << 16);
+  return n;
+}
+
+tn::MappedDatasetOptions mappedDatasetOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "mapped dataset options");
+  tn::MappedDatasetOptions m;
+  m.file = text(o, "file", "");
+  if (m.file.empty()) throw tn::invalidArg("Expected `file` to name a file of uint8 images");
+  m.count = static_cast<int64_t>(number(o, "count", 0, 1, 9007199254740991.0, true));
+  m.size = integer(o, "size", 0, 1, 1 << 16);
+  auto floats = [&](const char* key, bool required) {
+    Napi::Value v = o.Get(key);
+    std::vector<float> out;
+    if (v.IsUndefined() && !required) return out;
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw tn::invalidArg(std::string("Expected `") + key + "` to be a Float32Array but received " + describe(v));
+    auto a = v.As<Napi::Float32Array>();
+    out.assign(a.Data(), a.Data() + a.ElementLength());
+    return out;
+  };
+  m.targets = floats("targets", true);
+  m.mask = floats("mask", false);
+  m.task = text(o, "task", "binary");
+  m.source = text(o, "source", "mapped");
+  m.outputs = integer(o, "outputs", 1, 1, 1 << 20);
+  return m;
+}
+
+ArrayDataset arrayDataset(Napi::Value value) {
+  Napi::Object o = objectOf(value, "dataset options");
+  ArrayDataset d;
+  d.images = tensorData(o.Get("images"), "images");
+  Napi::Value targets = o.Get("targets");
+  if (!targets.IsTypedArray() || targets.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw tn::invalidArg("Expected `targets` to be a Float32Array but received " + describe(targets));
+  auto t = targets.As<Napi::Float32Array>();
+  d.targets.assign(t.Data(), t.Data() + t.ElementLength());
+  Napi::Value mask = o.Get("mask");
+  if (!mask.IsUndefined()) {
+    if (!mask.IsTypedArray() || mask.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw tn::invalidArg("Expected `mask` to be a Float32Array but received " + describe(mask));
+    auto m = mask.As<Napi::Float32Array>();
+    d.mask.assign(m.Data(), m.Data() + m.ElementLength());
+  }
+  d.task = text(o, "task", "binary");
+  d.source = text(o, "source", "arrays");
+  d.outputs = integer(o, "outputs", 1, 1, 1 << 20);
+  return d;
+}
+
+tn::ComputeOptions computeOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "compute options");
+  tn::ComputeOptions c;
+  if (!o.Get("channelsLast").IsUndefined()) c.channelsLast = flag(o, "channelsLast", false);
+  c.precision = text(o, "precision", c.precision);
+  return c;
+}
+
+std::string stageOption(Napi::Value value) { return text(objectOf(value, "forward options"), "stage", ""); }
+
+int evalBatchSize(Napi::Value value) {
+  return integer(objectOf(value, "evaluate options"), "batchSize", 128, 1, 1 << 20);
+}
+
+tn::TrainOptions trainOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "train options");
+  tn::TrainOptions t;
+  if (!o.Has("learningRates")) throw tn::invalidArg("Expected `learningRates` (one learning rate per step)");
+  t.learningRates = numbers(o.Get("learningRates"), "learningRates");
+  t.batchSize = integer(o, "batchSize", t.batchSize, 1, 1 << 20);
+  t.optimizer = text(o, "optimizer", t.optimizer);
+  t.momentum = number(o, "momentum", t.momentum, 0, 1, false);
+  t.weightDecay = number(o, "weightDecay", t.weightDecay, 0, 1, false);
+  t.nesterov = flag(o, "nesterov", t.nesterov);
+  t.beta1 = number(o, "beta1", t.beta1, 0, 1, false);
+  t.beta2 = number(o, "beta2", t.beta2, 0, 1, false);
+  t.seed = seed(o, "seed");
+  t.evalEvery = integer(o, "evalEvery", t.evalEvery, 0, 1 << 30);
+  t.evalBatchSize = integer(o, "evalBatchSize", t.evalBatchSize, 1, 1 << 20);
+  t.compute = computeOptions(o);
+  Napi::Value augment = o.Get("augment");
+  if (!augment.IsUndefined()) {
+    Napi::Object a = objectOf(augment, "augment");
+    t.augment.rotate = number(a, "rotate", 0, 0, 180, false);
+    t.augment.translate = number(a, "translate", 0, 0, 0.5, false);
+    t.augment.scale = number(a, "scale", 0, 0, 0.5, false);
+    t.augment.flip = flag(a, "flip", false);
+  }
+  t.checkpointPath = text(o, "checkpointPath", "");
+  t.checkpointEvery = integer(o, "checkpointEvery", 0, 0, 1 << 30);
+  t.resume = flag(o, "resume", false);
+  t.syncBatchNorm = flag(o, "syncBatchNorm", false);
+  t.bucketMegabytes = number(o, "bucketMegabytes", t.bucketMegabytes, 1e-6, 1e6, false);
+  t.syncEvery = integer(o, "syncEvery", 0, 0, 1 << 30);
+  t.residentMegabytes = number(o, "residentMegabytes", t.residentMegabytes, 0, 1e9, false);
+  t.foreach = flag(o, "foreach", t.foreach);
+  t.cudaGraph = flag(o, "cudaGraph", t.cudaGraph);
+  if (t.checkpointEvery > 0 && t.checkpointPath.empty())
+    throw tn::invalidArg("Expected `checkpointPath` with `checkpointEvery` (where to write the checkpoints)");
+  if (t.resume && t.checkpointPath.empty()) throw tn::invalidArg("Expected `checkpointPath` with `resume` (the checkpoint to resume from)");
+  return t;
+}
+
+tn::DistributedOptions distributedOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "process group options");
+  tn::DistributedOptions d;
+  d.backend = text(o, "backend", d.backend);
+  d.masterAddr = text(o, "masterAddr", d.masterAddr);
+  d.masterPort = integer(o, "masterPort", d.masterPort, 1, 65535);
+  d.worldSize = integer(o, "worldSize", d.worldSize, 1, 1 << 20);
+  d.rank = integer(o, "rank", d.rank, 0, d.worldSize - 1);
+  d.localRank = integer(o, "localRank", d.rank, 0, 1 << 20);
+  d.timeoutSeconds = number(o, "timeoutSeconds", d.timeoutSeconds, 0.001, 1e7, false);
+  return d;
+}
+
+tn::SimilarityOptions similarityOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "similarity options");
+  tn::SimilarityOptions s;
+  s.layout = text(o, "layout", s.layout);
+  s.subsample = static_cast<int64_t>(number(o, "subsample", 0, 0, 9007199254740991.0, true));
+  s.seed = seed(o, "seed");
+  s.epsilon = number(o, "epsilon", s.epsilon, 0, 1, false);
+  s.svccaVariance = number(o, "svccaVariance", s.svccaVariance, 0, 1, false);
+  s.svccaDirections = integer(o, "svccaDirections", 0, 0, 1 << 20);
+  s.device = text(o, "device", s.device);
+  return s;
+}
+
+std::pair<std::vector<std::string>, tn::CompareOptions> compareOptions(Napi::Value value) {
+  Napi::Object o = objectOf(value, "compare options");
+  std::vector<std::string> stages;
+  Napi::Value list = o.Get("stages");
+  if (!list.IsUndefined()) {
+    if (!list.IsArray()) throw tn::invalidArg("Expected `stages` to be an array of stage names but received " + describe(list));
+    auto a = list.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      if (!a.Get(i).IsString()) throw tn::invalidArg("Expected `stages[" + std::to_string(i) + "]` to be a stage name");
+      stages.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+    }
+  }
+  tn::CompareOptions c;
+  c.maxDatapoints = static_cast<int64_t>(number(o, "maxDatapoints", 0, 0, 9007199254740991.0, true));
+  c.seed = seed(o, "seed");
+  c.batchSize = integer(o, "batchSize", c.batchSize, 1, 1 << 20);
+  return {stages, c};
+}
+
+std::vector<std::pair<int, int>> pairsArg(Napi::Value value) {
+  if (!value.IsArray()) throw tn::invalidArg("Expected `pairs` to be an array of [i, j] index pairs");
+  std::vector<std::pair<int, int>> out;
+  auto a = value.As<Napi::Array>();
+  for (uint32_t k = 0; k < a.Length(); ++k) {
+    const auto ij = numbers(a.Get(k), "pairs[" + std::to_string(k) + "]");
+    if (ij.size() != 2) throw tn::invalidArg("Expected `pairs[" + std::to_string(k) + "]` to be [i, j]");
+    out.emplace_back(static_cast<int>(ij[0]), static_cast<int>(ij[1]));
+  }
+  return out;
+}
+
+}  // namespace tn::napi

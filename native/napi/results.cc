@@ -1,0 +1,116 @@
+// Results and progress events out, in the order of the core's options headers.
+#include "napi/convert.h"
+
+#include "napi/values.h"
+
+namespace tn::napi {
+
+Napi::Value eventToJs(Napi::Env env, const tn::Event& event) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kind", event.kind);
+  for (const auto& [key, value] : event.fields) o.Set(key, numberOrNull(env, value));
+  return o;
+}
+
+Napi::Object modelInfoToJs(Napi::Env env, const tn::ModelInfo& info) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", info.name);
+  o.Set("displayName", info.displayName);
+  o.Set("family", info.family);
+  o.Set("description", info.description);
+  o.Set("padding", info.padding);
+  o.Set("device", info.device);
+  o.Set("numClasses", info.numClasses);
+  o.Set("stages", stringsToJs(env, info.stages));
+  Napi::Object params = Napi::Object::New(env);
+  params.Set("numel", static_cast<double>(info.numel));
+  params.Set("paper", static_cast<double>(info.paperParams));
+  o.Set("params", params);
+  o.Set("minInputSize", info.minInputSize);
+  o.Set("inputConv", info.inputConv);
+  return o;
+}
+
+Napi::Object loadReportToJs(Napi::Env env, const tn::LoadReport& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("loaded", stringsToJs(env, r.loaded));
+  o.Set("missing", stringsToJs(env, r.missing));
+  o.Set("unexpected", stringsToJs(env, r.unexpected));
+  o.Set("mismatched", stringsToJs(env, r.mismatched));
+  o.Set("reinitialised", stringsToJs(env, r.reinitialised));
+  o.Set("kept", stringsToJs(env, r.kept));
+  return o;
+}
+
+Napi::Object datasetInfoToJs(Napi::Env env, const tn::DatasetInfo& info) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("source", info.source);
+  o.Set("task", info.task);
+  o.Set("count", static_cast<double>(info.count));
+  o.Set("channels", info.channels);
+  o.Set("height", info.height);
+  o.Set("width", info.width);
+  o.Set("outputs", info.outputs);
+  return o;
+}
+
+Napi::Object metricsToJs(Napi::Env env, const tn::Metrics& m) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("task", m.task);
+  o.Set("count", static_cast<double>(m.count));
+  o.Set("loss", numberOrNull(env, m.loss));
+  if (m.task == "multiclass") {
+    o.Set("top1", m.top1);
+    o.Set("top5", m.top5);
+  } else {
+    Napi::Array aucs = Napi::Array::New(env, m.auc.size());
+    for (uint32_t i = 0; i < m.auc.size(); ++i) aucs.Set(i, numberOrNull(env, m.auc[i]));
+    o.Set("auc", aucs);
+    o.Set("meanAuc", numberOrNull(env, m.meanAuc));
+  }
+  return o;
+}
+
+Napi::Object trainResultToJs(Napi::Env env, const tn::TrainResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("steps", static_cast<double>(r.steps));
+  Napi::Float64Array losses = Napi::Float64Array::New(env, r.losses.size());
+  std::copy(r.losses.begin(), r.losses.end(), losses.Data());
+  o.Set("losses", losses);
+  Napi::Array curve = Napi::Array::New(env, r.curve.size());
+  for (uint32_t i = 0; i < r.curve.size(); ++i) {
+    Napi::Object point = metricsToJs(env, r.curve[i].metrics);
+    point.Set("step", static_cast<double>(r.curve[i].step));
+    curve.Set(i, point);
+  }
+  o.Set("curve", curve);
+  o.Set("final", metricsToJs(env, r.final));
+  o.Set("wallSeconds", r.wallSeconds);
+  o.Set("imagesPerSecond", r.imagesPerSecond);
+  o.Set("resumedFrom", static_cast<double>(r.resumedFrom));
+  o.Set("hostReads", static_cast<double>(r.hostReads));
+  o.Set("resident", r.resident);
+  o.Set("prefetched", static_cast<double>(r.prefetched));
+  o.Set("graphed", static_cast<double>(r.graphed));
+  return o;
+}
+
+Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array cca = Napi::Array::New(env, r.cca.size());
+  for (uint32_t i = 0; i < r.cca.size(); ++i) cca.Set(i, r.cca[i]);
+  o.Set("cca_coefficients", cca);
+  o.Set("mean_cca", r.meanCca);
+  o.Set("svcca_mean", r.svccaMean);
+  o.Set("pwcca", r.pwcca);
+  o.Set("linear_cka", r.linearCka);
+  o.Set("debiased_linear_cka", numberOrNull(env, r.debiasedCka));
+  o.Set("svcca_kept", integersToJs(env, {r.svccaKeptA, r.svccaKeptB}));
+  o.Set("dead_neurons", integersToJs(env, {r.deadA, r.deadB}));
+  o.Set("neurons", integersToJs(env, {r.neuronsA, r.neuronsB}));
+  o.Set("datapoints", static_cast<double>(r.datapoints));
+  o.Set("route", r.route);
+  return o;
+}
+
+}  // namespace tn::napi

@@ -1,0 +1,189 @@
+#include "napi/values.h"
+
+#include <cmath>
+#include <limits>
+
+#include "napi/errors.h"
+
+namespace tn::napi {
+
+std::string describe(Napi::Value v) {
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsString()) return "\"" + v.As<Napi::String>().Utf8Value() + "\"";
+  if (v.IsNumber()) {
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (d == std::floor(d) && std::abs(d) < 1e15) return std::to_string(static_cast<int64_t>(d));
+    return std::to_string(d);
+  }
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true" : "false";
+  if (v.IsArray()) return "an array";
+  if (v.IsFunction()) return "a function";
+  return "an object";
+}
+
+Napi::Object objectOf(Napi::Value value, const char* what) {
+  if (value.IsUndefined() || value.IsNull()) return Napi::Object::New(value.Env());
+  if (!value.IsObject()) throw tn::invalidArg(std::string("Expected ") + what + " to be an object but received " + describe(value));
+  return value.As<Napi::Object>();
+}
+
+double number(Napi::Object o, const char* key, double fallback, double min, double max, bool integer) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return fallback;
+  const bool ok = v.IsNumber() && std::isfinite(v.As<Napi::Number>().DoubleValue()) &&
+                  v.As<Napi::Number>().DoubleValue() >= min && v.As<Napi::Number>().DoubleValue() <= max &&
+                  (!integer || std::floor(v.As<Napi::Number>().DoubleValue()) == v.As<Napi::Number>().DoubleValue());
+  if (!ok) {
+    std::string range = (integer ? "an integer" : "a number") + std::string(" in [") +
+                        (min == -std::numeric_limits<double>::max() ? "-inf" : describe(Napi::Number::New(o.Env(), min))) +
+                        ", " + describe(Napi::Number::New(o.Env(), max)) + "]";
+    throw tn::invalidArg(std::string("Expected `") + key + "` to be " + range + " but received " + describe(v));
+  }
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+int integer(Napi::Object o, const char* key, int fallback, int min, int max) {
+  return static_cast<int>(number(o, key, fallback, min, max, true));
+}
+
+uint64_t seed(Napi::Object o, const char* key) {
+  return static_cast<uint64_t>(number(o, key, 0, 0, 9007199254740991.0, true));
+}
+
+std::string text(Napi::Object o, const char* key, const std::string& fallback) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsString()) throw tn::invalidArg(std::string("Expected `") + key + "` to be a string but received " + describe(v));
+  return v.As<Napi::String>().Utf8Value();
+}
+
+bool flag(Napi::Object o, const char* key, bool fallback) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsBoolean()) throw tn::invalidArg(std::string("Expected `") + key + "` to be a boolean but received " + describe(v));
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::vector<double> numbers(Napi::Value v, const std::string& key) {
+  std::vector<double> out;
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
+    auto a = v.As<Napi::Float64Array>();
+    out.assign(a.Data(), a.Data() + a.ElementLength());
+  } else if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
+    auto a = v.As<Napi::Float32Array>();
+    out.assign(a.Data(), a.Data() + a.ElementLength());
+  } else if (v.IsArray()) {
+    auto a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      Napi::Value e = a.Get(i);
+      if (!e.IsNumber())
+        throw tn::invalidArg("Expected `" + key + "[" + std::to_string(i) + "]` to be a number but received " + describe(e));
+      out.push_back(e.As<Napi::Number>().DoubleValue());
+    }
+  } else {
+    throw tn::invalidArg("Expected `" + key + "` to be an array of numbers or a Float64Array but received " + describe(v));
+  }
+  return out;
+}
+
+// A shape: non-negative integers, from an array or typed array.
+std::vector<int64_t> shapeOf(Napi::Value value, const std::string& name) {
+  std::vector<int64_t> shape;
+  for (double d : numbers(value, name)) {
+    if (d < 0 || d != std::floor(d)) throw tn::invalidArg("Expected `" + name + "` to hold non-negative integers");
+    shape.push_back(static_cast<int64_t>(d));
+  }
+  return shape;
+}
+
+Napi::Value numberOrNull(Napi::Env env, double v) { return std::isfinite(v) ? Napi::Number::New(env, v) : env.Null(); }
+
+std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  if (!info[index].IsString())
+    throw tn::invalidArg(std::string("Expected `") + name + "` to be a string but received " + describe(info[index]));
+  return info[index].As<Napi::String>().Utf8Value();
+}
+
+int intArg(const Napi::CallbackInfo& info, size_t index, const char* name, int min, int max) {
+  Napi::Object holder = Napi::Object::New(info.Env());
+  holder.Set(name, info[index]);
+  if (info[index].IsUndefined()) throw tn::invalidArg(std::string("Expected `") + name + "` but received undefined");
+  return integer(holder, name, 0, min, max);
+}
+
+std::vector<double> numbersArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  return numbers(info[index], name);
+}
+
+Napi::Array integersToJs(Napi::Env env, const std::vector<int64_t>& values) {
+  Napi::Array a = Napi::Array::New(env, values.size());
+  for (uint32_t i = 0; i < values.size(); ++i) a.Set(i, static_cast<double>(values[i]));
+  return a;
+}
+
+Napi::Array stringsToJs(Napi::Env env, const std::vector<std::string>& items) {
+  Napi::Array a = Napi::Array::New(env, items.size());
+  for (uint32_t i = 0; i < items.size(); ++i) a.Set(i, items[i]);
+  return a;
+}
+
+Napi::Float32Array float32ArrayOf(Napi::Env env, const std::vector<float>& values) {
+  Napi::Float32Array a = Napi::Float32Array::New(env, values.size());
+  std::copy(values.begin(), values.end(), a.Data());
+  return a;
+}
+
+tn::TensorData tensorData(Napi::Value value, const char* name) {
+  if (!value.IsObject()) throw tn::invalidArg(std::string("Expected `") + name + "` to be { data: Float32Array, shape } but received " + describe(value));
+  Napi::Object o = value.As<Napi::Object>();
+  Napi::Value data = o.Get("data");
+  if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw tn::invalidArg(std::string("Expected `") + name + ".data` to be a Float32Array but received " + describe(data));
+  tn::TensorData t;
+  auto a = data.As<Napi::Float32Array>();
+  t.data.assign(a.Data(), a.Data() + a.ElementLength());
+  t.shape = shapeOf(o.Get("shape"), std::string(name) + ".shape");
+  return t;
+}
+
+Napi::Object tensorDataToJs(Napi::Env env, const tn::TensorData& t) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("data", float32ArrayOf(env, t.data));
+  o.Set("shape", integersToJs(env, t.shape));
+  return o;
+}
+
+tn::ArrayData arrayData(Napi::Value value, const std::string& name) {
+  if (!value.IsObject()) throw tn::invalidArg("Expected `" + name + "` to be { data: Float32Array | Float64Array, shape } but received " + describe(value));
+  Napi::Object o = value.As<Napi::Object>();
+  Napi::Value data = o.Get("data");
+  tn::ArrayData a;
+  const auto type = data.IsTypedArray() ? data.As<Napi::TypedArray>().TypedArrayType() : napi_int8_array;
+  if (type == napi_float32_array) {
+    auto f = data.As<Napi::Float32Array>();
+    a.f32.assign(f.Data(), f.Data() + f.ElementLength());
+  } else if (type == napi_float64_array) {
+    auto f = data.As<Napi::Float64Array>();
+    a.f64.assign(f.Data(), f.Data() + f.ElementLength());
+  } else {
+    throw tn::invalidArg("Expected `" + name + ".data` to be a Float32Array or Float64Array but received " + describe(data));
+  }
+  a.shape = shapeOf(o.Get("shape"), name + ".shape");
+  return a;
+}
+
+Napi::Object arrayDataToJs(Napi::Env env, const tn::ArrayData& a) {
+  Napi::Object o = Napi::Object::New(env);
+  if (a.f64.empty()) {
+    o.Set("data", float32ArrayOf(env, a.f32));
+  } else {
+    Napi::Float64Array d = Napi::Float64Array::New(env, a.f64.size());
+    std::copy(a.f64.begin(), a.f64.end(), d.Data());
+    o.Set("data", d);
+  }
+  o.Set("shape", integersToJs(env, a.shape));
+  return o;
+}
+
+}  // namespace tn::napi

@@ -1,0 +1,37 @@
+// Values across the boundary, field by field: the readers every option reader is made of (each names the field it
+// refuses and what it received) and the writers of plain values (numbers, arrays, tensors) into JS.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/job.h"
+#include "core/similarity/options.h"
+
+namespace tn::napi {
+
+std::string describe(Napi::Value v);
+Napi::Object objectOf(Napi::Value value, const char* what);
+double number(Napi::Object o, const char* key, double fallback, double min, double max, bool integer);
+int integer(Napi::Object o, const char* key, int fallback, int min, int max);
+uint64_t seed(Napi::Object o, const char* key);
+std::string text(Napi::Object o, const char* key, const std::string& fallback);
+bool flag(Napi::Object o, const char* key, bool fallback);
+std::vector<double> numbers(Napi::Value v, const std::string& key);
+// A shape: non-negative integers, from an array or typed array.
+std::vector<int64_t> shapeOf(Napi::Value value, const std::string& name);
+Napi::Value numberOrNull(Napi::Env env, double v);
+std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* name);
+int intArg(const Napi::CallbackInfo& info, size_t index, const char* name, int min, int max);
+std::vector<double> numbersArg(const Napi::CallbackInfo& info, size_t index, const char* name);
+Napi::Array integersToJs(Napi::Env env, const std::vector<int64_t>& values);
+Napi::Array stringsToJs(Napi::Env env, const std::vector<std::string>& items);
+Napi::Float32Array float32ArrayOf(Napi::Env env, const std::vector<float>& values);
+tn::TensorData tensorData(Napi::Value value, const char* name);
+Napi::Object tensorDataToJs(Napi::Env env, const tn::TensorData& t);
+tn::ArrayData arrayData(Napi::Value value, const std::string& name);
+Napi::Object arrayDataToJs(Napi::Env env, const tn::ArrayData& a);
+
+}  // namespace tn::napi
