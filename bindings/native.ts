@@ -325,7 +325,6 @@ export interface NativeAddon {
     options?: { layout?: string; subsample?: number; seed?: number; epsilon?: number; svccaVariance?: number; svccaDirections?: number; device?: string },
     onProgress?: (e: CountEvent<'pair'>) => void,
   ): NativeJob<SimilarityResult[]>;
-  readNpy(path: string): NativeJob<{ data: Float32Array | Float64Array; shape: number[] }>;
   compareModels(
     models: NativeModel[],
     data: NativeDataset,
@@ -372,7 +371,6 @@ export const NATIVE_EXPORTS = [
   'auc',
   'readTensor',
   'similarity',
-  'readNpy',
   'compareModels',
 ] as const satisfies readonly (keyof NativeAddon)[];
 

@@ -3,12 +3,12 @@
  * test holds the two lists equal, and every code written in native/ to be one of them).
  */
 export const NATIVE_ERROR_CODES = [
-  'ABORT_ERR', 'ERR_BAD_DATA', 'ERR_BAD_NPY', 'ERR_BAD_WEIGHTS', 'ERR_BUSY', 'ERR_DISPOSED', 'ERR_DISTRIBUTED', 'ERR_DIVERGED',
+  'ABORT_ERR', 'ERR_BAD_DATA', 'ERR_BAD_WEIGHTS', 'ERR_BUSY', 'ERR_DISPOSED', 'ERR_DISTRIBUTED', 'ERR_DIVERGED',
   'ERR_ILLEGAL_CONSTRUCTOR', 'ERR_INVALID_ARG', 'ERR_IO', 'ERR_NATIVE', 'ERR_NO_CUDA', 'ERR_NUMERICS', 'ERR_OUT_OF_MEMORY',
   'ERR_TORCH', 'ERR_UNKNOWN_MODEL', 'ERR_WEIGHTS_MISMATCH',
 ] as const;
 /** The codes only the TypeScript layer raises. */
-export const TS_ERROR_CODES = ['ERR_ADDON_NOT_BUILT', 'ERR_BAD_IMAGE', 'ERR_LOCKED', 'ERR_PYTHON'] as const;
+export const TS_ERROR_CODES = ['ERR_ADDON_NOT_BUILT', 'ERR_BAD_IMAGE', 'ERR_BAD_NPY', 'ERR_LOCKED', 'ERR_PYTHON'] as const;
 /** Every `code` a TransfusionError can carry: part of the public API. */
 export type ErrorCode = (typeof NATIVE_ERROR_CODES)[number] | (typeof TS_ERROR_CODES)[number];
 

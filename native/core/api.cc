@@ -12,7 +12,6 @@
 #include "core/distributed/group.h"
 #include "core/models/registry.h"
 #include "core/similarity/cca.h"
-#include "core/similarity/npy.h"
 #include "core/train/evaluate.h"
 #include "core/train/trainer.h"
 #include "core/weights/meanvar.h"
@@ -192,7 +191,6 @@ std::vector<StageComparison> compareModels(const std::vector<Model*>& models, co
   return guard([&] { return impl::compareModels(models, data, stages, pairs, options, job); });
 }
 
-ArrayData readNpy(const std::string& path) { return impl::readNpy(path); }
 
 std::shared_ptr<Dataset> generateRetina(const RetinaOptions& options, const JobControl& job) {
   return guard([&] { return impl::generateRetina(options, job); });

@@ -115,7 +115,5 @@ std::vector<StageComparison> compareModels(const std::vector<Model*>& models, co
                                            const std::vector<std::string>& stages,
                                            const std::vector<std::pair<int, int>>& pairs, const CompareOptions& options,
                                            const JobControl& job);
-// A .npy file (format 1.0-3.0, little-endian float32 or float64, C order). Throws ERR_BAD_NPY naming the file.
-ArrayData readNpy(const std::string& path);
 
 }  // namespace tn

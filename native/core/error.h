@@ -10,7 +10,7 @@ namespace tn {
 // returns it. src/errors.ts lists the same codes (NATIVE_ERROR_CODES); a test holds the two equal and every code
 // written under native/ to be one of these.
 inline constexpr const char* kErrorCodes[] = {
-    "ABORT_ERR",       "ERR_BAD_DATA", "ERR_BAD_NPY", "ERR_BAD_WEIGHTS", "ERR_BUSY",         "ERR_DISPOSED",
+    "ABORT_ERR",       "ERR_BAD_DATA", "ERR_BAD_WEIGHTS", "ERR_BUSY",         "ERR_DISPOSED",
     "ERR_DISTRIBUTED", "ERR_DIVERGED", "ERR_ILLEGAL_CONSTRUCTOR",        "ERR_INVALID_ARG",  "ERR_IO",
     "ERR_NATIVE",      "ERR_NO_CUDA",  "ERR_NUMERICS", "ERR_OUT_OF_MEMORY", "ERR_TORCH",        "ERR_UNKNOWN_MODEL",
     "ERR_WEIGHTS_MISMATCH",

@@ -247,18 +247,6 @@ Napi::Value compareModels(const Napi::CallbackInfo& info) {
   });
 }
 
-// [async] readNpy(path) -> Job<{ data: Float32Array | Float64Array, shape }>. Rejects ERR_BAD_NPY, ERR_IO.
-Napi::Value readNpy(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&] {
-    const std::string path = stringArg(info, 0, "path");
-    return startJob(env, env.Undefined(), [path](const tn::JobControl&) -> Settle {
-      auto a = std::make_shared<tn::ArrayData>(tn::readNpy(path));
-      return [a](Napi::Env e) -> Napi::Value { return arrayDataToJs(e, *a); };
-    });
-  });
-}
-
 // [async] joinProcessGroup({ backend, masterAddr, masterPort, rank, worldSize, timeoutSeconds }) -> Job<NativeProcessGroup>.
 // Resolves once every rank has joined; rejects ERR_DISTRIBUTED (naming the address) when they do not within the timeout.
 Napi::Value joinProcessGroup(const Napi::CallbackInfo& info) {
@@ -330,7 +318,6 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("createDataset", Napi::Function::New(env, createDataset, "createDataset"));
   exports.Set("readTensor", Napi::Function::New(env, readTensor, "readTensor"));
   exports.Set("similarity", Napi::Function::New(env, similarity, "similarity"));
-  exports.Set("readNpy", Napi::Function::New(env, readNpy, "readNpy"));
   exports.Set("compareModels", Napi::Function::New(env, compareModels, "compareModels"));
   exports.Set("auc", Napi::Function::New(env, auc, "auc"));
   exports.Set("openDataset", Napi::Function::New(env, openDataset, "openDataset"));

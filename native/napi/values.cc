@@ -173,17 +173,4 @@ tn::ArrayData arrayData(Napi::Value value, const std::string& name) {
   return a;
 }
 
-Napi::Object arrayDataToJs(Napi::Env env, const tn::ArrayData& a) {
-  Napi::Object o = Napi::Object::New(env);
-  if (a.f64.empty()) {
-    o.Set("data", float32ArrayOf(env, a.f32));
-  } else {
-    Napi::Float64Array d = Napi::Float64Array::New(env, a.f64.size());
-    std::copy(a.f64.begin(), a.f64.end(), d.Data());
-    o.Set("data", d);
-  }
-  o.Set("shape", integersToJs(env, a.shape));
-  return o;
-}
-
 }  // namespace tn::napi

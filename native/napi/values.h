@@ -32,6 +32,5 @@ Napi::Float32Array float32ArrayOf(Napi::Env env, const std::vector<float>& value
 tn::TensorData tensorData(Napi::Value value, const char* name);
 Napi::Object tensorDataToJs(Napi::Env env, const tn::TensorData& t);
 tn::ArrayData arrayData(Napi::Value value, const std::string& name);
-Napi::Object arrayDataToJs(Napi::Env env, const tn::ArrayData& a);
 
 }  // namespace tn::napi

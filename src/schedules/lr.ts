@@ -17,6 +17,7 @@ export interface ScheduleSpec {
 }
 
 export function learningRates(spec: ScheduleSpec, steps: number): Float64Array {
+  checkInteger('steps', steps, LIMITS.steps.min);  // 0 or a fraction: "a positive integer"
   checkInteger('steps', steps, LIMITS.steps.min, LIMITS.steps.max);
   checkOneOf('schedule.kind', spec.kind, ['constant', 'cosine', 'step'] as const);
   checkNumber('schedule.lr', spec.lr, LIMITS.lr.min, LIMITS.lr.max);

@@ -1,12 +1,16 @@
 // Representational similarity (the paper's Section 4): CCA, SVCCA, PWCCA and CKA between activation sets, computed
 // natively in float64 off the event loop. Inputs stay typed arrays; only the small results cross back.
+import * as fs from 'node:fs';
+
 import type { SimilarityResult } from '../../bindings/native';
-export type { SimilarityResult } from '../../bindings/native';
-import { checkOneOf, invalidArg, isTypedArray } from '../errors';
+import { parseNpy } from '../data/files/npy';
+import { TransfusionError, abortError, checkOneOf, invalidArg, isTypedArray } from '../errors';
 import { awaitJob } from '../job';
 import type { Dataset } from '../data/embedded';
 import type { Model } from '../models';
 import { addon } from '../runtime';
+
+export type { SimilarityResult } from '../../bindings/native';
 
 /** datapoints-first: (datapoints, neurons); neurons-first: (neurons, datapoints), svcca's convention; nchw: conv
  * activations (N, C, H, W) with channels as neurons and every (image, y, x) position a datapoint. */
@@ -71,7 +75,17 @@ export function pickMetrics(r: SimilarityResult, metrics: readonly Metric[]): Pa
 
 /** A .npy file (format 1-3, little-endian float32/float64, C order) as an activation array. */
 export async function readNpy(file: string, opts: { signal?: AbortSignal } = {}): Promise<ActivationArray> {
-  return awaitJob(() => addon().readNpy(file), opts.signal);
+  let bytes: Buffer;
+  try {
+    bytes = await fs.promises.readFile(file, { signal: opts.signal });
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw abortError();
+    throw new TransfusionError('ERR_IO', `Cannot read ${file}: ${(err as Error).message}`);
+  }
+  const a = parseNpy(bytes, file);
+  if (a.dtype !== '<f4' && a.dtype !== '<f8')
+    throw new TransfusionError('ERR_BAD_NPY', `${file}: dtype '${a.dtype}' is not supported (little-endian float32 or float64 only)`);
+  return { data: a.data as Float32Array | Float64Array, shape: a.shape };
 }
 
 export interface CompareOptions {

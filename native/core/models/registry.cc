@@ -30,10 +30,16 @@ std::string canonicalName(const std::string& name) {
 const std::vector<RegistryEntry>& registryEntries() {
   static const std::vector<RegistryEntry> entries = [] {
     std::vector<RegistryEntry> out;
-    for (const auto& spec : cbrSpecs()) out.push_back({spec.name, spec.displayName, "cbr", spec.description});
-    for (const auto& spec : resnetSpecs()) out.push_back({spec.name, spec.displayName, "resnet", spec.description});
+    for (const auto& spec : cbrSpecs())
+      out.push_back({spec.name, spec.displayName, "cbr", spec.description, [spec](const ModelOptions& o) -> Network {
+                       return std::make_shared<CbrNetImpl>(spec, o.numClasses, parsePadding(o.padding));
+                     }});
+    for (const auto& spec : resnetSpecs())
+      out.push_back({spec.name, spec.displayName, "resnet", spec.description,
+                     [spec](const ModelOptions& o) -> Network { return std::make_shared<ResNetImpl>(spec, o.numClasses); }});
     out.push_back({"inception_v3", "Inception-v3", "inception",
-                   "torchvision Inception-v3 (stem convs, Mixed_5b..Mixed_7c, optional AuxLogits); inputs >= 75 px"});
+                   "torchvision Inception-v3 (stem convs, Mixed_5b..Mixed_7c, optional AuxLogits); inputs >= 75 px",
+                   [](const ModelOptions& o) -> Network { return std::make_shared<InceptionV3Impl>(o.numClasses, o.auxLogits, o.dropout); }});
     return out;
   }();
   return entries;
@@ -43,13 +49,9 @@ Network buildNetwork(const std::string& name, const ModelOptions& options) {
   if (options.numClasses < 1)
     throw invalidArg("Expected `numClasses` to be a positive integer but received " + std::to_string(options.numClasses));
   const std::string id = canonicalName(name);
-  Network net;
-  for (const auto& spec : cbrSpecs())
-    if (spec.name == id) net = std::make_shared<CbrNetImpl>(spec, options.numClasses, parsePadding(options.padding));
-  for (const auto& spec : resnetSpecs())
-    if (spec.name == id) net = std::make_shared<ResNetImpl>(spec, options.numClasses);
-  if (id == "inception_v3") net = std::make_shared<InceptionV3Impl>(options.numClasses, options.auxLogits, options.dropout);
-  if (net) {
+  for (const auto& entry : registryEntries()) {
+    if (entry.name != id) continue;
+    Network net = entry.build(options);
     auto gen = compat::cpuGenerator(options.seed);
     initialiseModule(*net, gen);
     return net;

@@ -1,5 +1,8 @@
-// Models are created by name. Names are case-insensitive ("CBR-LargeT" and "cbr-larget" are the same model).
+// Models are created by name. Names are case-insensitive ("CBR-LargeT" and "cbr-larget" are the same model). One
+// table: each entry carries its metadata and its builder, and every registered model passes the same contract test
+// (test/native/model-contract.test.ts), as timm's registry does.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -10,6 +13,8 @@ namespace tn {
 
 struct RegistryEntry {
   std::string name, displayName, family, description;
+  // The network for these options, not yet initialised (buildNetwork initialises it).
+  std::function<Network(const ModelOptions&)> build;
 };
 
 const std::vector<RegistryEntry>& registryEntries();

@@ -1,5 +1,5 @@
-// .npy and .npz readers for loaders (MedMNIST ships .npz: a zip of .npy arrays, uint8 images and integer labels).
-// The native readNpy handles float activations for the similarity engine; this one handles what datasets hold.
+// The one .npy reader (and .npz, a zip of .npy arrays, as MedMNIST ships): what datasets hold (uint8 images, integer
+// labels) and the float activations the similarity engine compares (similarity's readNpy).
 import * as zlib from 'node:zlib';
 
 import { TransfusionError } from '../../errors';
@@ -9,6 +9,8 @@ export type NpyData = Uint8Array | Int32Array | Float32Array | Float64Array | Bi
 export interface NpyArray {
   data: NpyData;
   shape: number[];
+  /** The header's dtype, e.g. "<f4". */
+  dtype: string;
 }
 
 const bad = (where: string, why: string) => new TransfusionError('ERR_BAD_NPY', `${where}: ${why}`);
@@ -44,11 +46,11 @@ export function parseNpy(bytes: Uint8Array, where: string): NpyArray {
   const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLength;
-  if (bytes.length - offset < count * dtype.bytes) throw bad(where, `holds ${bytes.length - offset} data bytes, but shape [${shape}] of ${descr} needs ${count * dtype.bytes}`);
+  if (bytes.length - offset < count * dtype.bytes) throw bad(where, `holds ${bytes.length - offset} data bytes but its shape needs ${count * dtype.bytes} (truncated?)`);
   // Copy into an aligned buffer of its own (typed arrays need aligned offsets).
   const copy = new Uint8Array(count * dtype.bytes);
   copy.set(bytes.subarray(offset, offset + count * dtype.bytes));
-  return { data: dtype.make(copy.buffer, 0, count), shape };
+  return { data: dtype.make(copy.buffer, 0, count), shape, dtype: descr };
 }
 
 /** The members of a zip archive (stored or deflated), as .npz files are; `where` names the archive in errors. */
