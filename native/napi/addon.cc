@@ -231,16 +231,7 @@ Napi::Value compareModels(const Napi::CallbackInfo& info) {
       auto results = std::make_shared<std::vector<tn::StageComparison>>(tn::compareModels(raw, *data, stages, pairs, options, job));
       return [results, pairs](Napi::Env e) -> Napi::Value {
         Napi::Array out = Napi::Array::New(e, results->size());
-        for (uint32_t i = 0; i < results->size(); ++i) {
-          const auto& r = (*results)[i];
-          Napi::Object o = similarityResultToJs(e, r.result);
-          o.Set("stage", r.stage);
-          Napi::Array pair = Napi::Array::New(e, 2);
-          pair.Set(0u, pairs[r.pair].first);
-          pair.Set(1u, pairs[r.pair].second);
-          o.Set("pair", pair);
-          out.Set(i, o);
-        }
+        for (uint32_t i = 0; i < results->size(); ++i) out.Set(i, stageComparisonToJs(e, (*results)[i], pairs));
         return out;
       };
     });

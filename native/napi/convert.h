@@ -43,6 +43,8 @@ Napi::Object datasetInfoToJs(Napi::Env env, const tn::DatasetInfo& info);
 Napi::Object metricsToJs(Napi::Env env, const tn::Metrics& metrics);
 Napi::Object trainResultToJs(Napi::Env env, const tn::TrainResult& result);
 Napi::Object loadReportToJs(Napi::Env env, const tn::LoadReport& report);
+Napi::Object meanVarReportToJs(Napi::Env env, const tn::MeanVarReport& report);
 Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r);
+Napi::Object stageComparisonToJs(Napi::Env env, const tn::StageComparison& r, const std::vector<std::pair<int, int>>& pairs);
 
 }  // namespace tn::napi

@@ -181,13 +181,7 @@ Napi::Value ModelHandle::meanVar(const Napi::CallbackInfo& info) {
     auto hold = tn::reserve(model);
     return startJob(env, env.Undefined(), [model, hold, path, options](const tn::JobControl&) -> Settle {
       auto report = std::make_shared<tn::MeanVarReport>(tn::meanVarInit(*model, path, options));
-      return [report](Napi::Env e) -> Napi::Value {
-        Napi::Object o = Napi::Object::New(e);
-        o.Set("drawn", stringsToJs(e, report->drawn));
-        o.Set("reset", stringsToJs(e, report->reset));
-        o.Set("kept", stringsToJs(e, report->kept));
-        return o;
-      };
+      return [report](Napi::Env e) -> Napi::Value { return meanVarReportToJs(e, *report); };
     });
   });
 }

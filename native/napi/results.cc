@@ -113,4 +113,23 @@ Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r) 
   return o;
 }
 
+Napi::Object meanVarReportToJs(Napi::Env env, const tn::MeanVarReport& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("drawn", stringsToJs(env, r.drawn));
+  o.Set("reset", stringsToJs(env, r.reset));
+  o.Set("kept", stringsToJs(env, r.kept));
+  return o;
+}
+
+// One pair of models at one stage: the similarity, the stage and the pair's model indices.
+Napi::Object stageComparisonToJs(Napi::Env env, const tn::StageComparison& r, const std::vector<std::pair<int, int>>& pairs) {
+  Napi::Object o = similarityResultToJs(env, r.result);
+  o.Set("stage", r.stage);
+  Napi::Array pair = Napi::Array::New(env, 2);
+  pair.Set(0u, pairs[r.pair].first);
+  pair.Set(1u, pairs[r.pair].second);
+  o.Set("pair", pair);
+  return o;
+}
+
 }  // namespace tn::napi
