@@ -228,7 +228,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         signal: opts.signal,
         onProgress: (what) => emit({ type: 'analysis', what }),
       });
-      analysed.figures.push(...drawFilterPanels(opts.outDir, filterPanels));
+      analysed.figures.push(...(await drawFilterPanels(opts.outDir, filterPanels)));
       results.representations = analysed;
     }
     results.finishedAt = new Date().toISOString();

@@ -7,11 +7,13 @@ import { writeFileAtomic } from '../io/atomic';
 import { encodePng, filterFigure } from './png';
 
 /** Writes one PNG per model under outDir/figures and returns their paths relative to outDir. */
-export function drawFilterPanels(outDir: string, panels: FilterPanels[]): string[] {
-  return panels.map(({ model, banks }) => {
+export async function drawFilterPanels(outDir: string, panels: FilterPanels[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const { model, banks } of panels) {
     const file = path.join('figures', `filters-${model}.png`);
     fs.mkdirSync(path.join(outDir, 'figures'), { recursive: true });
-    writeFileAtomic(path.join(outDir, file), encodePng(filterFigure([banks])));
-    return file;
-  });
+    writeFileAtomic(path.join(outDir, file), await encodePng(filterFigure([banks])));
+    files.push(file);
+  }
+  return files;
 }

@@ -1,32 +1,5 @@
-// PNG encoding (8-bit RGB, no interlace) with Node's zlib, and the filter grids of Figure 5: conv1 filters as colour
+// PNG encoding of RGB images (by sharp, libvips' PNG writer) and the filter grids of Figure 5: conv1 filters as colour
 // tiles, one panel per snapshot.
-
-import * as zlib from 'node:zlib';
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'ascii');
-  Buffer.from(data).copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
 
 /** An RGB image, row-major, 3 bytes per pixel. */
 export interface RgbImage {
@@ -39,24 +12,12 @@ export function blankImage(width: number, height: number, grey = 255): RgbImage 
   return { width, height, pixels: new Uint8Array(width * height * 3).fill(grey) };
 }
 
-export function encodePng(image: RgbImage): Buffer {
+/** The image as an 8-bit RGB PNG. */
+export async function encodePng(image: RgbImage): Promise<Buffer> {
   const { width, height, pixels } = image;
   if (pixels.length !== width * height * 3) throw new Error(`encodePng: ${pixels.length} bytes for a ${width}x${height} RGB image`);
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);  // 8-bit, truecolour, deflate, adaptive filtering, no interlace
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++) {
-    raw[y * (width * 3 + 1)] = 0;  // filter type "none"
-    raw.set(pixels.subarray(y * width * 3, (y + 1) * width * 3), y * (width * 3 + 1) + 1);
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', zlib.deflateSync(raw)),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
+  const { default: sharp } = await import('sharp');  // loaded when a PNG is first written
+  return sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), { raw: { width, height, channels: 3 } }).png().toBuffer();
 }
 
 /** Conv filters (out, in, k, k) as float32, the first three input channels shown as RGB (one channel: grey). */

@@ -206,7 +206,7 @@ export const filters = () =>
   });
 
 /** Writes the filter grids a filters study's results name (as the analysis would have) into its run directory. */
-export function writeFilterPngs(dir: string, r: StudyResults): void {
+export async function writeFilterPngs(dir: string, r: StudyResults): Promise<void> {
   const bank = (seed: number, k: number): FilterBank => ({
     shape: [32, 3, k, k],
     data: Float32Array.from({ length: 32 * 3 * k * k }, (_, i) => Math.sin(i * 0.37 + seed) * Math.cos((i % (k * k)) * 0.9 + seed)),
@@ -214,7 +214,7 @@ export function writeFilterPngs(dir: string, r: StudyResults): void {
   for (const file of r.representations?.figures ?? []) {
     const k = file.includes('resnet50') ? 7 : 5;
     fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
-    fs.writeFileSync(path.join(dir, file), encodePng(filterFigure([[bank(0, k), bank(1, k), bank(2, k), bank(3, k)]])));
+    fs.writeFileSync(path.join(dir, file), await encodePng(filterFigure([[bank(0, k), bank(1, k), bank(2, k), bank(3, k)]])));
   }
 }
 

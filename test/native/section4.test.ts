@@ -89,10 +89,10 @@ describe('Section 4 helpers', () => {
     expect(linearFit([1, 2], [1, 2])).toEqual({ r2: null, slope: null });
   });
 
-  it('writes PNGs that Pillow decodes to the same pixels, and draws each filter around grey', () => {
+  it('writes PNGs that Pillow decodes to the same pixels, and draws each filter around grey', async () => {
     const file = path.join(dir, 'tiny.png');
     const pixels = Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
-    fs.writeFileSync(file, encodePng({ width: 3, height: 2, pixels }));
+    fs.writeFileSync(file, await encodePng({ width: 3, height: 2, pixels }));
     expect(JSON.parse(runFixture('png_read.py', [file, 'pixels'])).pixels).toEqual([[255, 0, 0], [0, 255, 0], [0, 0, 255], [10, 20, 30], [40, 50, 60], [70, 80, 90]]);
     // One 1x1 filter per bank, three input channels (-1, 0, 0.5): red darkest, green grey, blue half-bright.
     const image = filterFigure([[{ data: Float32Array.from([-1, 0, 0.5]), shape: [1, 3, 1, 1] }]], { count: 1, columns: 1, scale: 1, gap: 1 });

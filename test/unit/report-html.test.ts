@@ -42,7 +42,7 @@ beforeAll(async () => {
     fs.mkdirSync(dir, { recursive: true });
     const r = make();
     fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify(r, null, 2));
-    writeFilterPngs(dir, r);
+    await writeFilterPngs(dir, r);
     const { files, warnings } = await writeReport(dir, readResults(dir));
     written[experiment] = files;
     said.push(...warnings);
