@@ -1,8 +1,8 @@
 // Uncompressed ("stored") zip archives as PyTorch's torch.save writes them (it never compresses): ZipArchive, a
 // read-only view of one held in memory; ZipWriter, which writes one. Torch-free. Throws tn::Error naming the file.
-// Ours rather than LibTorch's caffe2::serialize::PyTorchStreamReader: that reader checks no CRC and, fed a checkpoint
-// with one flipped bit, takes the process down inside InputArchive::load_from (measured for issue 16), where a
-// reader of our own can refuse a bad file with a named error.
+// Ours rather than LibTorch's caffe2::serialize::PyTorchStreamReader: issue 16 reports that a checkpoint with one
+// flipped bit takes the process down inside LibTorch's InputArchive::load_from, which reads through that reader; a
+// reader of our own is where bounds and CRC checks can refuse such a file with a named error (issue 16's work).
 #pragma once
 #include <cstdint>
 #include <map>
