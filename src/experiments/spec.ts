@@ -2,10 +2,10 @@
 // Table 1 is the arms models x {random, transfer}; Section 5's experiments list their arms explicitly.
 import * as fs from 'node:fs';
 
-import { learningRates, type ScheduleSpec } from '../schedules/lr';
+import { checkSchedule, type ScheduleSpec } from '../schedules/lr';
 import type { AugmentOptions } from '../../bindings/native';
 import type { TrainOptions } from '../train';
-import { TransfusionError, checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
+import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
 import { LIMITS } from '../limits';
 import { listModels } from '../models';
 import { parseInit } from '../init/init';
@@ -140,12 +140,7 @@ export function validateSpec(spec: StudySpec): StudySpec {
     if (t.weightDecay !== undefined) checkNumber(`${where}.weightDecay`, t.weightDecay, LIMITS.weightDecay.min, LIMITS.weightDecay.max);
     if (t.momentum !== undefined) checkNumber(`${where}.momentum`, t.momentum, LIMITS.momentum.min, LIMITS.momentum.max);
     // The schedule is checked now, as training would read it, not after data are drawn or models pretrained.
-    try {
-      learningRates(t.schedule, t.steps);
-    } catch (err) {
-      const e = err as Error;
-      throw new TransfusionError('ERR_INVALID_ARG', e.message.replace(/`(schedule\.[^`]*|steps)`/, (_m, name: string) => `\`${where}.${name}\``));
-    }
+    checkSchedule(t.schedule, t.steps, `${where}.`);
   }
   for (const [model, size] of Object.entries(spec.imageSizes ?? {})) {
     if (!known.has(model)) throw invalidArg('imageSizes', `keyed by model names from: ${[...known].join(', ')}`, model);

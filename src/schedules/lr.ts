@@ -16,13 +16,21 @@ export interface ScheduleSpec {
   gamma?: number;
 }
 
+/**
+ * Throws ERR_INVALID_ARG for a schedule that learningRates() would refuse, naming the field under `where` (e.g.
+ * "train." gives `train.schedule.lr`): a study checks its schedules with it before any work starts.
+ */
+export function checkSchedule(spec: ScheduleSpec, steps: number, where = ''): void {
+  checkInteger(`${where}steps`, steps, LIMITS.steps.min);  // 0 or a fraction: "a positive integer"
+  checkInteger(`${where}steps`, steps, LIMITS.steps.min, LIMITS.steps.max);
+  checkOneOf(`${where}schedule.kind`, spec.kind, ['constant', 'cosine', 'step'] as const);
+  checkNumber(`${where}schedule.lr`, spec.lr, LIMITS.lr.min, LIMITS.lr.max);
+  checkInteger(`${where}schedule.warmupSteps`, spec.warmupSteps ?? 0, 0, steps);
+}
+
 export function learningRates(spec: ScheduleSpec, steps: number): Float64Array {
-  checkInteger('steps', steps, LIMITS.steps.min);  // 0 or a fraction: "a positive integer"
-  checkInteger('steps', steps, LIMITS.steps.min, LIMITS.steps.max);
-  checkOneOf('schedule.kind', spec.kind, ['constant', 'cosine', 'step'] as const);
-  checkNumber('schedule.lr', spec.lr, LIMITS.lr.min, LIMITS.lr.max);
+  checkSchedule(spec, steps);
   const warmup = spec.warmupSteps ?? 0;
-  checkInteger('schedule.warmupSteps', warmup, 0, steps);
   const out = new Float64Array(steps);
   for (let i = 0; i < steps; i++) {
     let lr = spec.lr;
