@@ -3,19 +3,51 @@
 // file and the field ("study.json: /train/steps must be integer"), then the merged spec goes through validateSpec.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Ajv, { type ErrorObject } from 'ajv';
+import Ajv, { type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
 
 import { TransfusionError } from '../errors';
 import { LIMITS } from '../limits';
 import { DATA_FORMATS } from '../data/files/formats';
-import { EXPERIMENT_NAMES, type StudySpec } from './spec';
+import { EXPERIMENT_NAMES, type RepresentationSettings, type StudySpec, type TrainingSpec } from './spec';
 import { experimentSpec } from './catalog';
 import { PRESETS } from './presets';
-import { TASK_SOURCES } from './task';
+import { TASK_SOURCES, type TaskSpec } from './task';
+import type { DataSpec } from '../data/files/load';
+import type { ScheduleSpec } from '../schedules/lr';
+import type { UncertaintyPolicy } from '../data/embedded';
+import type { AugmentOptions } from '../../bindings/native';
 
-const integer = (minimum = 0, maximum?: number) => ({ type: 'integer', minimum, ...(maximum !== undefined ? { maximum } : {}) });
-const bounded = (limit: { min: number; max: number }, type: 'integer' | 'number' = 'integer') => ({ type, minimum: limit.min, maximum: limit.max });
-const policy = { enum: ['ignore', 'zeros', 'ones'] };
+/**
+ * What a study file may hold: every field of the spec, each optional, nested objects field by field, plus the preset
+ * the overrides start from. Derived from StudySpec, so a field added to the spec needs its schema below to compile.
+ */
+export type StudyConfig = Partial<Omit<StudySpec, 'task' | 'train' | 'pretrain' | 'representations'>> & {
+  $schema?: string;
+  /** The scale the overrides start from (default quick). */
+  preset?: string;
+  task?: Partial<TaskSpec>;
+  train?: TrainingConfig;
+  pretrain?: TrainingConfig & Partial<Omit<StudySpec['pretrain'], keyof TrainingSpec>>;
+  representations?: Partial<RepresentationSettings>;
+};
+
+type TrainingConfig = Partial<Omit<TrainingSpec, 'schedule'>> & { schedule?: Partial<ScheduleSpec> };
+
+// The schema is typed against StudyConfig (Ajv's JSONSchemaType): a field added to the spec without its schema, or a
+// schema whose type disagrees with the spec's, does not compile. Bounds come from LIMITS.
+const optional = { nullable: true } as const;
+const integer = (minimum = 0, maximum?: number) =>
+  ({ type: 'integer', minimum, ...(maximum !== undefined ? { maximum } : {}), ...optional }) as const;
+const bounded = <T extends 'integer' | 'number'>(limit: { min: number; max: number }, type: T) =>
+  ({ type, minimum: limit.min, maximum: limit.max, ...optional }) as const;
+const fraction = { type: 'number', minimum: 0, maximum: 1, ...optional } as const;
+const text = { type: 'string', ...optional } as const;
+const flag = { type: 'boolean', ...optional } as const;
+const oneOf = <T extends string>(values: readonly T[]) => ({ type: 'string', enum: [...values], ...optional }) as const;
+const policies: readonly UncertaintyPolicy[] = ['ignore', 'zeros', 'ones'];
+const policy = { type: 'object', required: [], additionalProperties: { type: 'string', enum: policies }, ...optional } as const;
+const imageSize = bounded(LIMITS.imageSize, 'integer');
+const setSize = bounded(LIMITS.setSize, 'integer');
 
 const dataSpec = {
   type: 'object',
@@ -23,110 +55,134 @@ const dataSpec = {
   required: ['path'],
   properties: {
     path: { type: 'string', minLength: 1 },
-    format: { enum: [...DATA_FORMATS] },
-    imageDir: { type: 'string' },
-    policy: { type: 'object', additionalProperties: policy },
-    frontalOnly: { type: 'boolean' },
-    valFraction: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
-    equalize: { enum: ['none', 'normalise', 'clahe'] },
-    onBadImage: { enum: ['fail', 'skip'] },
+    format: oneOf(DATA_FORMATS),
+    imageDir: text,
+    policy,
+    frontalOnly: flag,
+    valFraction: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, ...optional },
+    equalize: oneOf(['none', 'normalise', 'clahe'] as const),
+    onBadImage: oneOf(['fail', 'skip'] as const),
   },
-};
+} as const;
 
 const schedule = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    kind: { enum: ['constant', 'cosine', 'step'] },
+    kind: oneOf(['constant', 'cosine', 'step'] as const),
     lr: bounded(LIMITS.lr, 'number'),
     warmupSteps: integer(),
-    finalFraction: { type: 'number', minimum: 0, maximum: 1 },
-    milestones: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 } },
-    gamma: { type: 'number', minimum: 0 },
+    finalFraction: fraction,
+    milestones: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, ...optional },
+    gamma: { type: 'number', minimum: 0, ...optional },
   },
-};
+  ...optional,
+} as const;
+
+const augment = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    rotate: { type: 'number', minimum: 0, maximum: 180, ...optional },
+    translate: { type: 'number', minimum: 0, maximum: 0.5, ...optional },
+    scale: { type: 'number', minimum: 0, maximum: 0.5, ...optional },
+    flip: flag,
+  },
+  ...optional,
+} as const;
 
 const training = {
-  steps: bounded(LIMITS.steps),
-  batchSize: bounded(LIMITS.batchSize),
-  optimizer: { enum: ['sgd', 'adam'] },
+  steps: bounded(LIMITS.steps, 'integer'),
+  batchSize: bounded(LIMITS.batchSize, 'integer'),
+  optimizer: oneOf(['sgd', 'adam'] as const),
   schedule,
   weightDecay: bounded(LIMITS.weightDecay, 'number'),
   momentum: bounded(LIMITS.momentum, 'number'),
-  evalEvery: bounded(LIMITS.evalEvery),
-  channelsLast: { type: 'boolean' },
-  precision: { enum: ['fp32', 'tf32', 'bf16'] },
-  augment: {
-    type: 'object',
-    additionalProperties: false,
-    properties: { rotate: { type: 'number', minimum: 0, maximum: 180 }, translate: { type: 'number', minimum: 0, maximum: 0.5 }, scale: { type: 'number', minimum: 0, maximum: 0.5 }, flip: { type: 'boolean' } },
-  },
+  evalEvery: bounded(LIMITS.evalEvery, 'integer'),
+  channelsLast: flag,
+  precision: oneOf(['fp32', 'tf32', 'bf16'] as const),
+  augment,
 };
 
-/** The JSON Schema of a study file. Every field but `experiment` and `preset` overrides the preset's spec. */
-export const STUDY_CONFIG_SCHEMA = {
+const TYPED_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://transfusion-native/study-config.json',
   title: 'transfusion-native study',
   type: 'object',
   additionalProperties: false,
   properties: {
-    $schema: { type: 'string' },
-    experiment: { enum: [...EXPERIMENT_NAMES], description: 'Which of the paper\'s comparisons (default table1)' },
-    preset: { enum: Object.keys(PRESETS), description: 'The scale the overrides start from (default quick)' },
-    name: { type: 'string', minLength: 1 },
-    why: { type: 'string' },
-    threshold: { type: 'number', minimum: 0, maximum: 1 },
-    models: { type: 'array', minItems: 1, items: { type: 'string' } },
-    inits: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^(random|transfer|meanvar|gabor|slim|transfusion:[A-Za-z0-9_]+)$' } },
+    $schema: text,
+    experiment: { ...oneOf(EXPERIMENT_NAMES), description: 'Which of the paper\'s comparisons (default table1)' },
+    preset: { type: 'string', enum: Object.keys(PRESETS), description: 'The scale the overrides start from (default quick)', ...optional },
+    name: { type: 'string', minLength: 1, ...optional },
+    why: text,
+    threshold: fraction,
+    models: { type: 'array', minItems: 1, items: { type: 'string' }, ...optional },
+    inits: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^(random|transfer|meanvar|gabor|slim|transfusion:[A-Za-z0-9_]+)$' }, ...optional },
     arms: {
       type: 'array',
       minItems: 1,
       items: { type: 'object', additionalProperties: false, required: ['model', 'init'], properties: { model: { type: 'string' }, init: { type: 'string' } } },
+      ...optional,
     },
-    seeds: { type: 'array', minItems: 1, items: integer() },
-    device: { type: 'string', pattern: '^(cpu|cuda(:[0-9]+)?)$' },
-    padding: { enum: ['same', 'valid'] },
-    imageSizes: { type: 'object', additionalProperties: { type: 'integer', minimum: 16, maximum: 1024 } },
-    weights: { type: 'object', additionalProperties: { type: 'string' } },
+    seeds: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 0 }, ...optional },
+    device: { type: 'string', pattern: '^(cpu|cuda(:[0-9]+)?)$', ...optional },
+    padding: oneOf(['same', 'valid'] as const),
+    imageSizes: { type: 'object', required: [], additionalProperties: { type: 'integer', minimum: LIMITS.imageSize.min, maximum: LIMITS.imageSize.max }, ...optional },
+    weights: { type: 'object', required: [], additionalProperties: { type: 'string' }, ...optional },
     task: {
       type: 'object',
       additionalProperties: false,
       properties: {
-        source: { enum: [...TASK_SOURCES] },
-        data: dataSpec,
-        imageSize: { type: 'integer', minimum: 16, maximum: 1024 },
-        trainSize: integer(2),
-        valSize: integer(2),
+        source: oneOf(TASK_SOURCES),
+        data: { ...dataSpec, ...optional },
+        imageSize,
+        trainSize: setSize,
+        valSize: setSize,
         seed: integer(),
-        uncertainRate: { type: 'number', minimum: 0, maximum: 1 },
-        policy: { type: 'object', additionalProperties: policy },
+        uncertainRate: fraction,
+        policy,
       },
+      ...optional,
     },
-    train: { type: 'object', additionalProperties: false, properties: training },
+    train: { type: 'object', additionalProperties: false, properties: training, ...optional },
     pretrain: {
       type: 'object',
       additionalProperties: false,
       properties: {
         ...training,
-        source: { enum: ['natural', 'files'] },
-        data: dataSpec,
-        classes: { type: 'integer', minimum: 2, maximum: 30 },
-        imageSize: { type: 'integer', minimum: 16, maximum: 1024 },
-        trainSize: integer(2),
-        valSize: integer(2),
+        source: oneOf(['natural', 'files'] as const),
+        data: { ...dataSpec, ...optional },
+        classes: bounded(LIMITS.classes, 'integer'),
+        imageSize,
+        trainSize: setSize,
+        valSize: setSize,
         seed: integer(),
       },
+      ...optional,
     },
     representations: {
       type: 'object',
       additionalProperties: false,
       properties: { probeSize: integer(2), maxDatapoints: integer(), seed: integer() },
+      ...optional,
     },
   },
-} as const;
+} as const satisfies JSONSchemaType<StudyConfig> & Record<string, unknown>;
 
-let validator: ReturnType<Ajv['compile']> | undefined;
+type WithoutNullable<T> = T extends readonly unknown[] ? T
+  : T extends object ? { [K in keyof T as K extends 'nullable' ? never : K]: WithoutNullable<T[K]> } : T;
+
+/** `nullable` is how JSONSchemaType marks an optional field; a study file may omit a field but not give it as null. */
+function withoutNullable<T>(schema: T): WithoutNullable<T> {
+  if (Array.isArray(schema) || schema === null || typeof schema !== 'object') return schema as WithoutNullable<T>;
+  return Object.fromEntries(Object.entries(schema).filter(([k]) => k !== 'nullable').map(([k, v]) => [k, withoutNullable(v)])) as WithoutNullable<T>;
+}
+
+/** The JSON Schema of a study file. Every field but `experiment` and `preset` overrides the preset's spec. */
+export const STUDY_CONFIG_SCHEMA = withoutNullable(TYPED_SCHEMA);
+
+let validator: ValidateFunction<StudyConfig> | undefined;  // typed by TYPED_SCHEMA; compiled without `nullable`
 
 function describe(e: ErrorObject): string {
   const at = e.instancePath || '(top level)';
@@ -151,26 +207,25 @@ export function loadStudyConfig(file: string): StudySpec {
   } catch (err) {
     throw new TransfusionError('ERR_INVALID_ARG', `Cannot read the study file ${file}: ${(err as Error).message}`);
   }
-  let config: Record<string, unknown>;
+  let config: unknown;
   try {
     config = JSON.parse(text);
   } catch (err) {
     throw new TransfusionError('ERR_INVALID_ARG', `${file} is not valid JSON: ${(err as Error).message}`);
   }
-  validator ??= new Ajv({ allErrors: true, strict: false }).compile(STUDY_CONFIG_SCHEMA);
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile<StudyConfig>(STUDY_CONFIG_SCHEMA);
   if (!validator(config)) {
     const errors = (validator.errors ?? []).map(describe);
     throw new TransfusionError('ERR_INVALID_ARG', `${file} does not describe a study:\n  ${errors.join('\n  ')}`);
   }
-  const { experiment = 'table1', preset = 'quick', $schema: _schema, ...overrides } = config as { experiment?: string; preset?: string; $schema?: string };
+  const { experiment = 'table1', preset = 'quick', $schema: _schema, ...o } = config;  // typed: StudyConfig
   const dir = path.dirname(path.resolve(file));
   const resolved = (p: string) => path.resolve(dir, p);
-  const o = overrides as Partial<StudySpec>;
   if (o.task?.data?.path) o.task.data.path = resolved(o.task.data.path);
   if (o.task?.data?.imageDir) o.task.data.imageDir = resolved(o.task.data.imageDir);
   if (o.pretrain?.data?.path) o.pretrain.data.path = resolved(o.pretrain.data.path);
   if (o.weights) o.weights = Object.fromEntries(Object.entries(o.weights).map(([m, p]) => [m.toLowerCase(), resolved(p)]));
-  const spec = merge(experimentSpec(experiment, preset), overrides);
+  const spec = merge(experimentSpec(experiment, preset), o);
   if (o.name === undefined) spec.name = path.basename(file, path.extname(file));
   if (o.models && !o.arms && spec.arms) spec.arms = spec.arms.filter((a) => o.models!.map((m) => m.toLowerCase()).includes(a.model));
   return spec;

@@ -81,6 +81,12 @@ describe('study files (run --config)', () => {
     expect(() => loadStudyConfig(broken)).toThrow(`${broken} is not valid JSON`);
   });
 
+  it('refuses a field given as null (optional means absent), and publishes no `nullable` keyword', () => {
+    const file = write('nulls.json', { why: null, train: { schedule: null } });
+    expect(() => loadStudyConfig(file)).toThrow(/\/why must be string[\s\S]*\/train\/schedule must be object/);
+    expect(JSON.stringify(STUDY_CONFIG_SCHEMA)).not.toContain('nullable');
+  });
+
   it('publishes its schema with every top-level field of a spec', () => {
     expect(Object.keys(STUDY_CONFIG_SCHEMA.properties)).toEqual(expect.arrayContaining(['experiment', 'preset', 'models', 'inits', 'arms', 'seeds', 'task', 'train', 'pretrain', 'weights', 'imageSizes']));
   });
