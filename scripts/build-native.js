@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // Builds the native addon (build/Release/transfusion_native.node) with cmake-js, after finding LibTorch in this
 // order: $Torch_DIR or $LIBTORCH; python3's torch (torch.utils.cmake_prefix_path, how a CUDA machine gets CUDA
-// LibTorch); the system's (Debian/Ubuntu libtorch-dev). On a Debian-family machine, as root, with none found, it
-// installs libtorch-dev with apt; otherwise it stops and prints the commands that fix it.
+// LibTorch); the system's (Debian/Ubuntu libtorch-dev). With none found it stops and prints the commands that fix it:
+// a library does not install system packages (the README's set-up command does, explicitly).
+// The build reconfigures when what the configuration found has changed (another LibTorch, Gloo's headers installed
+// since), so `npm rebuild transfusion-native` after `apt-get install libgloo-dev` builds distributed training in.
+// TRANSFUSION_BUILD_JOBS bounds the compiler's parallelism (default: every core). An install from the registry keeps
+// only the addon: the build folder's objects and precompiled header (~550 MB) are removed once it is linked.
 'use strict';
-const { execFileSync, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -49,44 +53,81 @@ function fromSystem(dirs) {
 
 const FIX =
   'LibTorch was not found. Fix it with one of:\n' +
-  '  sudo apt-get install -y libtorch-dev           # Debian 12+/Ubuntu 24.04+: CPU LibTorch 1.13\n' +
+  '  sudo apt-get install -y libtorch-dev cmake g++ libgloo-dev   # Debian 12+/Ubuntu 24.04+: CPU LibTorch (1.13 or 2.6)\n' +
   '  export Torch_DIR=/path/to/libtorch/share/cmake/Torch   # an unpacked LibTorch (pytorch.org)\n' +
   '  pip install torch   # then python3 -c "import torch" must work: its bundled LibTorch is used\n' +
-  'and run `npm install` (or `npm run build`) again.';
+  'and run `npm rebuild transfusion-native` (in a checkout of the repository: `npm run build`) again.';
 
 /**
  * Where LibTorch's CMake config lives, and which source gave it. `options` exist for tests: the environment, the
- * python interpreters to ask, the system directories to look in, and whether apt may be used.
+ * python interpreters to ask and the system directories to look in.
  */
-function findTorch({
-  env = process.env,
-  pythons = ['python3', '/usr/bin/python3'],
-  systemDirs = SYSTEM_DIRS,
-  mayInstall = fs.existsSync('/etc/debian_version') && typeof process.getuid === 'function' && process.getuid() === 0,
-} = {}) {
+function findTorch({ env = process.env, pythons = ['python3', '/usr/bin/python3'], systemDirs = SYSTEM_DIRS } = {}) {
   const found = fromEnvironment(env) || fromPython(pythons) || fromSystem(systemDirs);
   if (found) return found;
-  if (mayInstall) {
-    console.log('transfusion-native: LibTorch not found; installing Debian libtorch-dev with apt-get (running as root)');
-    const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env: aptEnv });
-    execFileSync('apt-get', ['install', '-y', '-qq', 'libtorch-dev', 'cmake', 'g++'], { stdio: 'inherit', env: aptEnv });
-    const after = fromSystem(systemDirs);
-    if (after) return after;
-  }
   throw new SetupError(FIX);
+}
+
+/** The compiler's parallelism: TRANSFUSION_BUILD_JOBS (a positive integer) or every core. */
+function buildJobs(env = process.env) {
+  const cores = Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length);
+  const asked = env.TRANSFUSION_BUILD_JOBS;
+  if (asked === undefined || asked === '') return cores;
+  if (!/^[1-9][0-9]{0,3}$/.test(asked)) throw new SetupError(`TRANSFUSION_BUILD_JOBS=${asked} is not a positive integer`);
+  return Number(asked);
+}
+
+const GLOO_HEADERS = ['/usr/include/gloo/config.h', '/usr/local/include/gloo/config.h'];
+
+/**
+ * What the CMake configuration depends on outside the tree: the LibTorch it was given and whether Gloo's headers are
+ * there (CMake caches find_path's answer; a change has to reconfigure, or the addon keeps its old answer).
+ */
+function configurationInputs(torch, glooHeaders = GLOO_HEADERS) {
+  const prefix = path.resolve(torch.dir, '..', '..', '..');
+  const gloo = [...glooHeaders, path.join(prefix, 'include', 'gloo', 'config.h')].filter((f) => fs.existsSync(f));
+  return { torchDir: torch.dir, gloo };
+}
+
+/** Whether the cached configuration in `buildDir` was made from other inputs (or there is none). */
+function needsConfigure(buildDir, inputs) {
+  if (!fs.existsSync(path.join(buildDir, 'CMakeCache.txt'))) return true;
+  try {
+    return JSON.stringify(JSON.parse(fs.readFileSync(path.join(buildDir, 'transfusion-native-inputs.json'), 'utf8'))) !== JSON.stringify(inputs);
+  } catch {
+    return true;
+  }
+}
+
+/** A checkout of the repository keeps its build folder for incremental builds; an installed package keeps the addon alone. */
+function pruneBuild(buildDir) {
+  if (fs.existsSync(path.join(root, '.git')) || process.env.TRANSFUSION_KEEP_BUILD) return;
+  for (const entry of fs.readdirSync(buildDir)) if (entry !== 'Release') fs.rmSync(path.join(buildDir, entry), { recursive: true, force: true });
+  const release = path.join(buildDir, 'Release');
+  for (const entry of fs.readdirSync(release)) if (!entry.endsWith('.node')) fs.rmSync(path.join(release, entry), { recursive: true, force: true });
+}
+
+function cmakeJs(args) {
+  const r = spawnSync(process.execPath, [require.resolve('cmake-js/bin/cmake-js'), ...args], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new SetupError(`the native build failed (cmake-js ${args[0]}, exit ${r.status}); see the compiler output above`);
 }
 
 function build() {
   const torch = findTorch();
-  console.log(`transfusion-native: building against LibTorch from ${torch.source} (${torch.dir})`);
-  const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-  const jobs = String(Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length));
-  const r = spawnSync(process.execPath, [cmakeJs, 'compile', '--parallel', jobs, `--CDTorch_DIR=${torch.dir}`], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) throw new SetupError(`the native build failed (exit ${r.status}); see the compiler output above`);
+  const jobs = String(buildJobs());
+  const buildDir = path.join(root, 'build');
+  const inputs = configurationInputs(torch);
+  console.log(`transfusion-native: building against LibTorch from ${torch.source} (${torch.dir}), Gloo headers ${inputs.gloo.length ? 'found' : 'not found'}, ${jobs} jobs`);
+  const define = `--CDTorch_DIR=${torch.dir}`;
+  if (needsConfigure(buildDir, inputs)) {
+    cmakeJs(['configure', define]);
+    fs.writeFileSync(path.join(buildDir, 'transfusion-native-inputs.json'), JSON.stringify(inputs));
+  }
+  cmakeJs(['build', '--parallel', jobs, define]);
+  pruneBuild(buildDir);
 }
 
-module.exports = { findTorch, SetupError };
+module.exports = { findTorch, buildJobs, configurationInputs, needsConfigure, SetupError };
 
 if (require.main === module) {
   try {

@@ -4,9 +4,13 @@ import * as path from 'node:path';
 import { tempDir } from '../helpers/tmp';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const { findTorch } = require('../../scripts/build-native.js') as {
-  findTorch: (o: { env?: Record<string, string>; pythons?: string[]; systemDirs?: string[]; mayInstall?: boolean }) => { dir: string; source: string };
+const build = require('../../scripts/build-native.js') as {
+  findTorch: (o: { env?: Record<string, string>; pythons?: string[]; systemDirs?: string[] }) => { dir: string; source: string };
+  buildJobs: (env: Record<string, string>) => number;
+  configurationInputs: (torch: { dir: string }, glooHeaders: string[]) => { torchDir: string; gloo: string[] };
+  needsConfigure: (buildDir: string, inputs: unknown) => boolean;
 };
+const { findTorch } = build;
 
 const dir = tempDir('torch');
 const configDir = (name: string) => {
@@ -18,7 +22,7 @@ const configDir = (name: string) => {
 
 describe('finding LibTorch', () => {
   const system = configDir('system/Torch');
-  const none = { pythons: [], systemDirs: [], mayInstall: false };
+  const none = { pythons: [], systemDirs: [] };
 
   it('prefers Torch_DIR, then LIBTORCH, then python3, then the system', () => {
     const explicit = configDir('explicit');
@@ -40,5 +44,35 @@ describe('finding LibTorch', () => {
   it('names the bad setting, or prints the commands that fix a missing LibTorch', () => {
     expect(() => findTorch({ ...none, env: { Torch_DIR: path.join(dir, 'empty') } })).toThrow(`Torch_DIR=${path.join(dir, 'empty')} holds no TorchConfig.cmake`);
     expect(() => findTorch({ ...none, env: {} })).toThrow(/LibTorch was not found[\s\S]*sudo apt-get install -y libtorch-dev[\s\S]*export Torch_DIR=/);
+  });
+
+  it('installs no system packages: with no LibTorch anywhere it prints the commands, whoever runs it', () => {
+    const source = fs.readFileSync(path.join(__dirname, '../../scripts/build-native.js'), 'utf8');
+    expect(source).not.toMatch(/execFileSync|spawnSync\(['"]apt/);
+    expect(() => findTorch({ ...none, env: {} })).toThrow(/apt-get install -y libtorch-dev cmake g\+\+ libgloo-dev[\s\S]*npm rebuild transfusion-native/);
+  });
+
+  it('bounds the build by TRANSFUSION_BUILD_JOBS and names a bad value', () => {
+    expect(build.buildJobs({ TRANSFUSION_BUILD_JOBS: '1' })).toBe(1);
+    expect(build.buildJobs({})).toBeGreaterThanOrEqual(1);
+    expect(() => build.buildJobs({ TRANSFUSION_BUILD_JOBS: 'all' })).toThrow('TRANSFUSION_BUILD_JOBS=all is not a positive integer');
+  });
+
+  it('reconfigures when Gloo\'s headers appear after a build that had none (or LibTorch changes)', () => {
+    const buildDir = path.join(dir, 'build');
+    fs.mkdirSync(buildDir, { recursive: true });
+    const gloo = path.join(dir, 'include/gloo/config.h');
+    const before = build.configurationInputs({ dir: system }, [gloo]);
+    expect(before.gloo).toEqual([]);
+    expect(build.needsConfigure(buildDir, before)).toBe(true);  // never configured
+    fs.writeFileSync(path.join(buildDir, 'CMakeCache.txt'), '');
+    fs.writeFileSync(path.join(buildDir, 'transfusion-native-inputs.json'), JSON.stringify(before));
+    expect(build.needsConfigure(buildDir, before)).toBe(false);
+    fs.mkdirSync(path.dirname(gloo), { recursive: true });
+    fs.writeFileSync(gloo, '');
+    const after = build.configurationInputs({ dir: system }, [gloo]);
+    expect(after.gloo).toEqual([gloo]);
+    expect(build.needsConfigure(buildDir, after)).toBe(true);
+    expect(build.needsConfigure(buildDir, { ...before, torchDir: '/elsewhere' })).toBe(true);
   });
 });
