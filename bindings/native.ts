@@ -394,7 +394,13 @@ export function loadAddon(): NativeAddon {
   if (cached) return cached;
   const file = path.join(packageRoot(), 'build', 'Release', 'transfusion_native.node');
   if (!fs.existsSync(file)) {
-    const err = new Error(`The native addon is not built (${file} is missing); run \`npm run build\` in ${packageRoot()}`);
+    // Installed as a dependency (npm --ignore-scripts, pnpm's blocked build scripts) the fix is a rebuild of the
+    // package; in a checkout of the repository it is the build script.
+    const checkout = fs.existsSync(path.join(packageRoot(), '.git')) || fs.existsSync(path.join(packageRoot(), 'tsconfig.json'));
+    const fix = checkout
+      ? `run \`npm run build\` in ${packageRoot()}`
+      : 'run `npm rebuild transfusion-native` (pnpm: `pnpm rebuild transfusion-native`, after allowing its build script); it needs LibTorch, cmake and g++ (Debian: apt-get install libtorch-dev cmake g++ libgloo-dev)';
+    const err = new Error(`The native addon is not built (${file} is missing); ${fix}`);
     (err as NodeJS.ErrnoException).code = 'ERR_ADDON_NOT_BUILT';
     throw err;
   }
