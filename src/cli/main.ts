@@ -25,10 +25,10 @@ export async function main(argv: string[]): Promise<number> {
   const ctx: CliContext = { argv, fail, setExitCode: (code) => (exitCode = code) };
   // A usage error is thrown by yargs synchronously from parseAsync (unknown flags), or rejects it: both land in fail.
   try {
-    await yargs(argv)
+    const cli = yargs(argv)
       .scriptName('transfusion-native')
       .parserConfiguration({ 'populate--': true })
-      .usage('$0 <command> [options]')
+      .usage('$0 <command> [options]\n\nThe main job: `$0 run` (Table 1 at the quick preset on the embedded RETINA-like task).')
       .command(runCommand(ctx))
       .command(reportCommand(ctx))
       .command(listCommand(ctx))
@@ -38,13 +38,22 @@ export async function main(argv: string[]): Promise<number> {
       .command(launchCommand(ctx))
       .command(schemaCommand(ctx))
       .strict()
-      .demandCommand(0)
+      .recommendCommands()
+      .demandCommand(1)
       .fail((msg, err) => {
-        // A usage error (unknown flag, missing argument) stops here, before any command runs.
+        // A usage error (unknown flag or command, missing argument) stops here, before any command runs.
         throw err ?? new TransfusionError('ERR_INVALID_ARG', msg);
       })
       .help()
-      .parseAsync();
+      .alias('h', 'help')
+      .version()
+      .alias('v', 'version');
+    // Nothing asked: the help, not a 24-run study in ./runs/.
+    if (argv.length === 0) {
+      cli.showHelp((text) => process.stdout.write(text + '\n'));
+      return 0;
+    }
+    await cli.parseAsync();
   } catch (err) {
     fail(err);
   }

@@ -145,6 +145,23 @@ describe('the CLI running the Section 5 experiments', () => {
 describe('the CLI\'s manners', () => {
   const dir = tempDir('cli-manners');
 
+  it('answers a bare invocation with the help (run first), suggests the command a typo meant, and knows -v', () => {
+    const cwd = path.join(dir, 'bare');
+    fs.mkdirSync(cwd);
+    const bare = spawnSync(process.execPath, [bin], { encoding: 'utf8', cwd });
+    expect(bare.status).toBe(0);
+    expect(bare.stdout).toMatch(/^transfusion-native <command> \[options\][\s\S]*Commands:\s+transfusion-native run \[experiment\]/);
+    expect(fs.existsSync(path.join(cwd, 'runs'))).toBe(false);  // no study started
+    for (const [typo, meant] of [['modles', 'models'], ['lsit', 'list'], ['bnech', 'bench']]) {
+      const r = cli(typo);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`Did you mean ${meant}?`);
+    }
+    const version = cli('-v');
+    expect(version.status).toBe(0);
+    expect(version.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8')).version);
+  });
+
   it('shows an example in --help for every command', () => {
     for (const command of ['run', 'report', 'list', 'cca', 'models', 'schema', 'bench', 'launch']) {
       const r = cli(command, '--help');

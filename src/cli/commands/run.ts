@@ -13,7 +13,7 @@ import { defineCommand, type CliContext } from '../command';
 
 export const runCommand = (ctx: CliContext) =>
   defineCommand(
-    ['run [experiment]', '$0 [experiment]'],
+    'run [experiment]',
     'Run an experiment (default "table1" at preset "quick": the four CBR models, random init against transfer, 3 seeds, ' +
       'embedded RETINA-like task); also chexpert (Table 2), small-data (Table 3), similarity (Figure 2), layers (Figure 3), init-vs-final (Figure 4), ' +
       'filters (Figure 5), meanvar (Figure 6), transfusion (Figure 7), hybrids (Figure 8)',
