@@ -22,16 +22,16 @@ export function checkPathText(what: string, p: unknown): string {
 }
 
 /**
- * `relative` resolved against `root`, refused (ERR_INVALID_ARG, naming `what`) when it leaves `root`: an absolute
+ * `relative` resolved against `root`, refused (`code`, default ERR_INVALID_ARG, naming `what`) when it leaves `root`: an absolute
  * path elsewhere, `..` segments that climb out, or a symbolic link inside `root` that points out of it.
  */
-export function resolveInside(root: string, relative: string, what: string): string {
+export function resolveInside(root: string, relative: string, what: string, code: ErrorCode = 'ERR_INVALID_ARG'): string {
   checkPathText(what, relative);
   const base = path.resolve(root);
   const full = path.resolve(base, relative);
   const inside = (p: string, r: string) => p === r || p.startsWith(r.endsWith(path.sep) ? r : r + path.sep);
   if (!inside(full, base))
-    throw new TransfusionError('ERR_INVALID_ARG', `${what}: ${JSON.stringify(displayPath(relative))} points outside ${displayPath(base)}`);
+    throw new TransfusionError(code, `${what}: ${JSON.stringify(displayPath(relative))} points outside ${displayPath(base)}`);
   // Symbolic links: compare the real paths of what exists.
   let real: string | undefined;
   try {
@@ -41,9 +41,22 @@ export function resolveInside(root: string, relative: string, what: string): str
   }
   const realBase = fs.realpathSync(base);
   if (!inside(real, realBase))
-    throw new TransfusionError('ERR_INVALID_ARG', `${what}: ${JSON.stringify(displayPath(relative))} is a link to ${displayPath(real)}, outside ${displayPath(realBase)}`);
+    throw new TransfusionError(code, `${what}: ${JSON.stringify(displayPath(relative))} is a link to ${displayPath(real)}, outside ${displayPath(realBase)}`);
   return full;
 }
+
+const kindOf = (st: fs.Stats) =>
+  st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+
+/** Refuses (with `code`, naming the file) what is not a regular file, and a file above `maxBytes`. */
+function checkStats(file: string, st: fs.Stats, code: ErrorCode, maxBytes: number): number {
+  if (!st.isFile()) throw new TransfusionError(code, `${displayPath(file)} is ${kindOf(st)}, not a regular file`);
+  if (st.size > maxBytes) throw new TransfusionError(code, `${displayPath(file)} is ${st.size} bytes, above the ${maxBytes} this reader accepts`);
+  return st.size;
+}
+
+const cannotRead = (file: string, code: ErrorCode, err: unknown) =>
+  new TransfusionError(code === 'ERR_INVALID_ARG' ? code : 'ERR_IO', `Cannot read ${displayPath(file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
 
 /**
  * Stats `file` and refuses (with `code`, naming the file) anything but a regular file (a directory, /dev/zero, a
@@ -55,12 +68,31 @@ export function checkRegularFile(file: string, code: ErrorCode, maxBytes = Numbe
   try {
     st = fs.statSync(file);
   } catch (err) {
-    throw new TransfusionError(code === 'ERR_INVALID_ARG' ? code : 'ERR_IO', `Cannot read ${displayPath(file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw cannotRead(file, code, err);
   }
-  if (!st.isFile()) {
-    const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
-    throw new TransfusionError(code, `${displayPath(file)} is ${kind}, not a regular file`);
+  return checkStats(file, st, code, maxBytes);
+}
+
+/**
+ * The bytes of `file`, refused as checkRegularFile refuses. The file is opened without blocking (a FIFO does not wait
+ * for a writer) and checked on the open descriptor, so what is read is what was checked; exactly the size it had then
+ * is read, so a file that grows meanwhile cannot grow memory.
+ */
+export function readRegularFile(file: string, code: ErrorCode, maxBytes = Number.MAX_SAFE_INTEGER): Buffer {
+  checkPathText('file', file);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    throw cannotRead(file, code, err);
   }
-  if (st.size > maxBytes) throw new TransfusionError(code, `${displayPath(file)} is ${st.size} bytes, above the ${maxBytes} this reader accepts`);
-  return st.size;
+  try {
+    const size = checkStats(file, fs.fstatSync(fd), code, maxBytes);
+    const bytes = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let n = 1; at < size && n > 0; at += n) n = fs.readSync(fd, bytes, at, size - at, at);
+    return bytes.subarray(0, at);  // shorter only if it shrank meanwhile
+  } finally {
+    fs.closeSync(fd);
+  }
 }

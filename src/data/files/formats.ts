@@ -3,14 +3,15 @@
 // error naming the file and row.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 
 import { parse } from 'csv-parse/sync';
 
 import type { UncertaintyPolicy } from '../embedded';
 import { TransfusionError } from '../../errors';
+import { displayPath, readRegularFile, resolveInside } from '../../io/paths';
 import type { ImageInput } from './images';
-import { parseNpz, toNumbers } from './npy';
+import { readIdx } from './idx';
+import { MAX_ARRAY_BYTES, parseNpz, toNumbers } from './npy';
 
 export const DATA_FORMATS = ['eyepacs', 'chexpert', 'medmnist', 'folder', 'fashion-mnist'] as const;
 export type DataFormat = (typeof DATA_FORMATS)[number];
@@ -40,18 +41,22 @@ export interface LabelledSet {
 
 const fail = (message: string) => new TransfusionError('ERR_BAD_DATA', message);
 
+/** A label CSV's largest size: CheXpert's 223,000 rows take 30 MB; the text must fit one JavaScript string. */
+export const MAX_CSV_BYTES = 256 * 2 ** 20;
+
 function readCsv(file: string): Record<string, string>[] {
-  if (!fs.existsSync(file)) throw fail(`${file}: no such file`);
+  if (!fs.existsSync(file)) throw fail(`${displayPath(file)}: no such file`);
+  const bytes = readRegularFile(file, 'ERR_BAD_DATA', MAX_CSV_BYTES);
   try {
-    return parse(fs.readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
+    return parse(bytes.toString('utf8'), { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
   } catch (err) {
-    throw fail(`${file}: not a readable CSV (${(err as Error).message})`);
+    throw fail(`${displayPath(file)}: not a readable CSV (${displayPath((err as Error).message)})`);
   }
 }
 
 function requireColumns(file: string, rows: Record<string, string>[], columns: string[]): void {
   const have = rows.length ? Object.keys(rows[0]) : [];
-  for (const c of columns) if (!have.includes(c)) throw fail(`${file}: missing column "${c}" (columns: ${have.join(', ') || 'none'})`);
+  for (const c of columns) if (!have.includes(c)) throw fail(`${displayPath(file)}: missing column "${c}" (columns: ${displayPath(have.join(', ')) || 'none'})`);
 }
 
 /**
@@ -66,11 +71,12 @@ export function readEyepacs(dir: string, imageDir?: string): LabelledSet {
   const images = imageDir ?? path.join(path.dirname(csv), 'train');
   const set: LabelledSet = { format: 'eyepacs', task: 'binary', labels: ['referable DR'], inputs: [], targets: new Float32Array(rows.length), grades: [], groups: [], where: [] };
   rows.forEach((row, i) => {
-    const where = `${csv} row ${i + 2}`;  // the header is row 1
+    const where = `${displayPath(csv)} row ${i + 2}`;  // the header is row 1
     const level = Number(row.level);
-    if (row.level === '' || !Number.isInteger(level) || level < 0 || level > 4) throw fail(`${where}: level "${row.level}" is not a grade 0-4`);
+    if (row.level === '' || !Number.isInteger(level) || level < 0 || level > 4) throw fail(`${where}: level "${displayPath(String(row.level))}" is not a grade 0-4`);
     if (!row.image) throw fail(`${where}: empty image name`);
-    set.inputs.push({ file: path.join(images, /\.[a-z]+$/i.test(row.image) ? row.image : `${row.image}.jpeg`) });
+    // An image name is a path inside the image folder: "../" or an absolute path elsewhere is refused.
+    set.inputs.push({ file: resolveInside(images, /\.[a-z]+$/i.test(row.image) ? row.image : `${row.image}.jpeg`, `${where}: image`, 'ERR_BAD_DATA') });
     set.targets[i] = level >= 2 ? 1 : 0;
     set.grades!.push(level);
     set.groups.push(row.image.replace(/_(left|right)$/i, ''));
@@ -100,10 +106,11 @@ export function readChexpert(csv: string, o: ChexpertOptions = {}): LabelledSet 
     policy[f] = p!;
   }
   const csvDir = path.dirname(path.resolve(csv));
-  const resolve = (p: string) => {
-    const first = p.split(/[\\/]/)[0];
-    // The Path's first component is the folder holding the CSV: resolve from its parent.
-    return first === path.basename(csvDir) ? path.join(path.dirname(csvDir), p) : path.join(csvDir, p);
+  // Every image stays inside the folder holding the CSV: "../" or an absolute path elsewhere is refused.
+  const resolve = (p: string, where: string) => {
+    const [first, ...rest] = p.split(/[\\/]/);
+    // The Path's first component is the folder holding the CSV: the rest is relative to it.
+    return resolveInside(csvDir, first === path.basename(csvDir) && rest.length ? rest.join('/') : p, `${where}: Path`, 'ERR_BAD_DATA');
   };
   const K = CHEXPERT_FINDINGS.length;
   const kept = rows.map((row, i) => ({ row, line: i + 2 })).filter(({ row }) => (o.frontalOnly ?? true) ? row['Frontal/Lateral'] === 'Frontal' : true);
@@ -111,9 +118,9 @@ export function readChexpert(csv: string, o: ChexpertOptions = {}): LabelledSet 
   const mask = new Float32Array(kept.length * K).fill(1);
   let masked = false;
   kept.forEach(({ row, line }, i) => {
-    const where = `${csv} row ${line}`;
+    const where = `${displayPath(csv)} row ${line}`;
     if (!row.Path) throw fail(`${where}: empty Path`);
-    if (!['Frontal', 'Lateral'].includes(row['Frontal/Lateral'])) throw fail(`${where}: Frontal/Lateral is "${row['Frontal/Lateral']}", not Frontal or Lateral`);
+    if (!['Frontal', 'Lateral'].includes(row['Frontal/Lateral'])) throw fail(`${where}: Frontal/Lateral is "${displayPath(String(row['Frontal/Lateral']))}", not Frontal or Lateral`);
     CHEXPERT_FINDINGS.forEach((f, k) => {
       const v = row[f];
       let t: number;
@@ -125,10 +132,10 @@ export function readChexpert(csv: string, o: ChexpertOptions = {}): LabelledSet 
           masked = true;
           t = 0;
         } else t = policy[f] === 'ones' ? 1 : 0;
-      } else throw fail(`${where}: ${f} is "${v}", not 1, 0, -1 or blank`);
+      } else throw fail(`${where}: ${f} is "${displayPath(String(v))}", not 1, 0, -1 or blank`);
       set.targets[i * K + k] = t;
     });
-    set.inputs.push({ file: resolve(row.Path) });
+    set.inputs.push({ file: resolve(row.Path, where) });
     set.groups.push(/patient\d+/.exec(row.Path)?.[0] ?? row.Path);
     set.where.push(where);
   });
@@ -145,10 +152,11 @@ const CHESTMNIST_COLUMNS: Record<string, number> = { Atelectasis: 0, Cardiomegal
  * the paper's five findings), PneumoniaMNIST and any other binary set.
  */
 export function readMedmnist(file: string): LabelledSet {
-  if (!fs.existsSync(file)) throw fail(`${file}: no such file`);
-  const arrays = parseNpz(new Uint8Array(fs.readFileSync(file)), file);
+  const shown = displayPath(file);
+  if (!fs.existsSync(file)) throw fail(`${shown}: no such file`);
+  const arrays = parseNpz(readRegularFile(file, 'ERR_BAD_DATA', MAX_ARRAY_BYTES), file);
   for (const key of ['train_images', 'train_labels', 'val_images', 'val_labels'])
-    if (!arrays.has(key)) throw fail(`${file}: no array "${key}" (has ${[...arrays.keys()].join(', ')})`);
+    if (!arrays.has(key)) throw fail(`${shown}: no array "${key}" (has ${displayPath([...arrays.keys()].join(', '))})`);
   const name = path.basename(file).toLowerCase();
   const inputs: ImageInput[] = [], where: string[] = [], labels: number[][] = [];
   const splits = { train: [] as number[], val: [] as number[] };
@@ -156,15 +164,18 @@ export function readMedmnist(file: string): LabelledSet {
     const images = arrays.get(`${split}_images`)!, y = arrays.get(`${split}_labels`)!;
     const [n, h, w] = images.shape;
     const channels = images.shape.length === 4 ? images.shape[3] : 1;
-    if (images.shape.length < 3 || (channels !== 1 && channels !== 3) || Object.prototype.toString.call(images.data) !== '[object Uint8Array]')
-      throw fail(`${file}: ${split}_images has shape [${images.shape}] of ${images.data.constructor.name}; expected uint8 (N, H, W) or (N, H, W, 3)`);
-    if (y.shape[0] !== n) throw fail(`${file}: ${split}_labels has ${y.shape[0]} rows for ${n} images`);
+    if (images.shape.length < 3 || images.shape.length > 4 || (channels !== 1 && channels !== 3) || Object.prototype.toString.call(images.data) !== '[object Uint8Array]')
+      throw fail(`${shown}: ${split}_images has shape [${images.shape}] of ${images.data.constructor.name}; expected uint8 (N, H, W) or (N, H, W, 3)`);
+    if (h === 0 || w === 0) throw fail(`${shown}: ${split}_images has shape [${images.shape}]: images of no pixels`);
+    if (y.shape.length < 1 || y.shape.length > 2 || y.shape[0] !== n)
+      throw fail(`${shown}: ${split}_labels has shape [${y.shape}] for ${n} images; expected (${n},) or (${n}, labels)`);
+    if (y.shape[1] === 0) throw fail(`${shown}: ${split}_labels has shape [${y.shape}]: no label per image`);
     const perRow = y.shape.length > 1 ? y.shape[1] : 1;
     const values = toNumbers(y.data);
     for (let i = 0; i < n; i++) {
       splits[split].push(inputs.length);
       inputs.push({ pixels: (images.data as Uint8Array).subarray(i * h * w * channels, (i + 1) * h * w * channels), width: w, height: h, channels: channels as 1 | 3 });
-      where.push(`${file} ${split}_labels row ${i}`);
+      where.push(`${shown} ${split}_labels row ${i}`);
       labels.push(values.slice(i * perRow, (i + 1) * perRow));
     }
   }
@@ -180,9 +191,10 @@ export function readMedmnist(file: string): LabelledSet {
     labels.forEach((row, i) => CHEXPERT_FINDINGS.forEach((f, k) => (targets[i * K + k] = row[CHESTMNIST_COLUMNS[f]])));
     return { format: 'medmnist', task: 'multilabel', labels: CHEXPERT_FINDINGS, inputs, targets, groups, where, splits };
   }
-  if (perRow !== 1) throw fail(`${file}: labels have ${perRow} columns; expected 1 (RetinaMNIST, PneumoniaMNIST) or 14 (ChestMNIST)`);
+  if (labels.some((r) => r.length !== perRow)) throw fail(`${shown}: train_labels and val_labels have different numbers of columns`);
+  if (perRow !== 1) throw fail(`${shown}: labels have ${perRow} columns; expected 1 (RetinaMNIST, PneumoniaMNIST) or 14 (ChestMNIST)`);
   const flat = labels.map((r) => r[0]);
-  if (name.includes('retinamnist') || Math.max(...flat) > 1) {
+  if (name.includes('retinamnist') || flat.some((v) => v > 1)) {
     check((v) => Number.isInteger(v) && v >= 0 && v <= 4, 'a grade 0-4');
     return { format: 'medmnist', task: 'binary', labels: ['referable DR'], inputs, targets: Float32Array.from(flat, (g) => (g >= 2 ? 1 : 0)), grades: flat, groups, where, splits };
   }
@@ -194,35 +206,21 @@ const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|tiff?|bmp|gif)$/i;
 
 /** An image folder: one sub-folder per class (ImageNet / Imagenette layout), classes in sorted order. */
 export function readFolder(dir: string): LabelledSet {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw fail(`${dir}: no such folder`);
-  const classes = fs.readdirSync(dir).filter((c) => fs.statSync(path.join(dir, c)).isDirectory()).sort();
-  if (classes.length < 2) throw fail(`${dir}: expected one sub-folder per class (at least 2), found ${classes.length}`);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw fail(`${displayPath(dir)}: no such folder`);
+  const isFolder = (p: string) => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;  // a dangling link: not a class
+  const classes = fs.readdirSync(dir).filter((c) => isFolder(path.join(dir, c))).sort();
+  if (classes.length < 2) throw fail(`${displayPath(dir)}: expected one sub-folder per class (at least 2), found ${classes.length}`);
   const inputs: ImageInput[] = [], targets: number[] = [], where: string[] = [];
   classes.forEach((c, k) => {
     const files = fs.readdirSync(path.join(dir, c)).filter((f) => IMAGE_EXTENSIONS.test(f)).sort();
-    if (!files.length) throw fail(`${path.join(dir, c)}: no images (jpeg, png, webp, tiff, bmp, gif)`);
+    if (!files.length) throw fail(`${displayPath(path.join(dir, c))}: no images (jpeg, png, webp, tiff, bmp, gif)`);
     for (const f of files) {
       inputs.push({ file: path.join(dir, c, f) });
       targets.push(k);
-      where.push(path.join(dir, c, f));
+      where.push(displayPath(path.join(dir, c, f)));
     }
   });
-  return { format: 'folder', task: 'multiclass', labels: classes, inputs, targets: Float32Array.from(targets), groups: where, where };
-}
-
-function readIdx(file: string): { data: Uint8Array; shape: number[] } {
-  const candidates = [file, `${file}.gz`];
-  const found = candidates.find((f) => fs.existsSync(f));
-  if (!found) throw fail(`${file}(.gz): no such file`);
-  let bytes = new Uint8Array(fs.readFileSync(found));
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = new Uint8Array(zlib.gunzipSync(bytes));
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 8 || view.getUint16(0) !== 0 || bytes[2] !== 0x08) throw fail(`${found}: not an idx file of unsigned bytes`);
-  const dims = bytes[3];
-  const shape = Array.from({ length: dims }, (_, i) => view.getUint32(4 + 4 * i));
-  const count = shape.reduce((a, b) => a * b, 1);
-  if (bytes.length < 4 + 4 * dims + count) throw fail(`${found}: truncated (shape [${shape}] needs ${count} bytes of data)`);
-  return { data: bytes.subarray(4 + 4 * dims, 4 + 4 * dims + count), shape };
+  return { format: 'folder', task: 'multiclass', labels: classes, inputs, targets: Float32Array.from(targets), groups: inputs.map((x) => (x as { file: string }).file), where };
 }
 
 /** Where Debian's dataset-fashion-mnist package puts the idx files (`--pretrain-data fashion-mnist`). */
@@ -245,9 +243,11 @@ export function readFashionMnist(dir: string): LabelledSet {
   for (const [split, prefix] of [['train', 'train'], ['val', 't10k']] as const) {
     const images = readIdx(path.join(dir, `${prefix}-images-idx3-ubyte`)), labels = readIdx(path.join(dir, `${prefix}-labels-idx1-ubyte`));
     const [n, h, w] = images.shape;
-    if (labels.shape[0] !== n) throw fail(`${dir}: ${prefix} has ${n} images but ${labels.shape[0]} labels`);
+    if (images.shape.length !== 3 || h === 0 || w === 0) throw fail(`${displayPath(dir)}: ${prefix}-images has shape [${images.shape}]; expected (N, H, W)`);
+    if (labels.shape.length !== 1) throw fail(`${displayPath(dir)}: ${prefix}-labels has shape [${labels.shape}]; expected (N,)`);
+    if (labels.shape[0] !== n) throw fail(`${displayPath(dir)}: ${prefix} has ${n} images but ${labels.shape[0]} labels`);
     for (let i = 0; i < n; i++) {
-      if (labels.data[i] > 9) throw fail(`${path.join(dir, `${prefix}-labels-idx1-ubyte`)} item ${i}: label ${labels.data[i]} is not a class 0-9`);
+      if (labels.data[i] > 9) throw fail(`${displayPath(path.join(dir, `${prefix}-labels-idx1-ubyte`))} item ${i}: label ${labels.data[i]} is not a class 0-9`);
       splits[split].push(inputs.length);
       inputs.push({ pixels: images.data.subarray(i * h * w, (i + 1) * h * w), width: w, height: h, channels: 1 });
       targets.push(labels.data[i]);
@@ -259,7 +259,7 @@ export function readFashionMnist(dir: string): LabelledSet {
 
 /** The format of `data` when --format is not given. */
 export function detectFormat(data: string): DataFormat {
-  if (!fs.existsSync(data)) throw new TransfusionError('ERR_INVALID_ARG', `--data ${data}: no such file or folder`);
+  if (!fs.existsSync(data)) throw new TransfusionError('ERR_INVALID_ARG', `--data ${displayPath(data)}: no such file or folder`);
   if (fs.statSync(data).isFile()) {
     if (data.toLowerCase().endsWith('.npz')) return 'medmnist';
     if (data.toLowerCase().endsWith('.csv')) return readCsvHeader(data).includes('Path') ? 'chexpert' : 'eyepacs';
@@ -269,11 +269,20 @@ export function detectFormat(data: string): DataFormat {
     if (fs.existsSync(path.join(data, 'train.csv'))) return 'chexpert';
     return 'folder';
   }
-  throw new TransfusionError('ERR_INVALID_ARG', `--data ${data}: cannot tell its format; give --format (${DATA_FORMATS.join(', ')})`);
+  throw new TransfusionError('ERR_INVALID_ARG', `--data ${displayPath(data)}: cannot tell its format; give --format (${DATA_FORMATS.join(', ')})`);
 }
 
 function readCsvHeader(file: string): string[] {
-  const first = fs.readFileSync(file, 'utf8').split(/\r?\n/, 1)[0] ?? '';
+  // The first 64 KB: enough for a header line, bounded whatever the file holds.
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const head = Buffer.alloc(1 << 16);
+  let n: number;
+  try {
+    n = fs.readSync(fd, head, 0, head.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const first = head.subarray(0, n).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
   return first.split(',').map((c) => c.trim());
 }
 

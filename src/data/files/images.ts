@@ -8,6 +8,13 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 
 import { tempPathFor } from '../../io/atomic';
+import { checkRegularFile, displayPath } from '../../io/paths';
+
+/**
+ * An image file's largest size: a full-resolution EyePACS fundus photograph takes a few MB. Checked (with what the
+ * file is: /dev/zero or a FIFO would grow memory or block the decoder) before the decoder opens it.
+ */
+export const MAX_IMAGE_BYTES = 512 * 2 ** 20;
 
 export interface ImageSettings {
   /** Square side the images are resized to (stretching, as the paper's fixed-size inputs). */
@@ -44,6 +51,7 @@ export class BadImageError extends Error {
 }
 
 async function decodeOne(input: ImageInput, s: ImageSettings): Promise<Uint8Array> {
+  if ('file' in input) checkRegularFile(input.file, 'ERR_BAD_IMAGE', MAX_IMAGE_BYTES);
   let image =
     'file' in input
       ? sharp(input.file, { failOn: 'error' })
@@ -80,8 +88,11 @@ export async function decodeToFile(inputs: ImageInput[], settings: ImageSettings
         if (o.signal?.aborted) throw Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
         const input = inputs[i];
         try {
-          if ('file' in input && !fs.existsSync(input.file)) throw new Error(`no such file ${input.file}`);
-          const row = await decodeOne(input, settings);
+          if ('file' in input && !fs.existsSync(input.file)) throw new Error(`no such file ${displayPath(input.file)}`);
+          const row = await decodeOne(input, settings).catch((err: Error) => {
+            // The decoder's message names no file: the reason names it, beside the row that names the item.
+            throw 'file' in input && !err.message.includes(displayPath(input.file)) ? new Error(`${displayPath(input.file)}: ${err.message}`) : err;
+          });
           await handle.write(row, 0, rowBytes, i * rowBytes);
           ok[i] = 1;
         } catch (err) {

@@ -86,7 +86,13 @@ export function stratifiedSample(set: LabelledSet, indices: number[], count: num
   if (count >= indices.length) return indices;
   const random = rng(seed ^ 0x5eed);
   const byStratum = new Map<string, number[]>();
-  for (const i of indices) byStratum.set(stratum(set, i), [...(byStratum.get(stratum(set, i)) ?? []), i]);
+  // One pass, appending in place: O(n) (it copied each stratum's list per item, quadratic in the set's size).
+  for (const i of indices) {
+    const key = stratum(set, i);
+    const items = byStratum.get(key);
+    if (items) items.push(i);
+    else byStratum.set(key, [i]);
+  }
   const chosen: number[] = [];
   const strata = [...byStratum.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
   // Largest remainder: every stratum gets floor(share), the leftover goes to the largest fractions.
@@ -96,7 +102,9 @@ export function stratifiedSample(set: LabelledSet, indices: number[], count: num
   shares.map((s, k) => ({ k, frac: s - base[k] })).sort((a, b) => b.frac - a.frac).forEach(({ k }) => {
     if (left > 0) base[k]++, left--;
   });
-  strata.forEach(([, items], k) => chosen.push(...shuffle(items, random).slice(0, base[k])));
+  strata.forEach(([, items], k) => {
+    for (const i of shuffle(items, random).slice(0, base[k])) chosen.push(i);  // no spread: a stratum may hold 10^5 items
+  });
   return chosen.sort((a, b) => a - b);
 }
 
