@@ -203,5 +203,17 @@ describe('the CLI\'s manners', () => {
     expect(both.stderr).toContain(`--config ${file} names its experiment and preset; drop the experiment "meanvar"`);
     const schema = JSON.parse(cli('schema').stdout);
     expect(schema.title).toBe('transfusion-native study');
+    // --out writes it for an editor; a different file already there is kept unless --overwrite.
+    const schemaFile = path.join(dir, 'study.schema.json');
+    expect(cli('schema', '--out', schemaFile).status).toBe(0);
+    expect(JSON.parse(fs.readFileSync(schemaFile, 'utf8'))).toEqual(schema);
+    expect(cli('schema', '--out', schemaFile).status).toBe(0);  // the same schema again
+    fs.writeFileSync(schemaFile, '{"mine": true}');
+    const kept = cli('schema', '--out', schemaFile);
+    expect(kept.status).toBe(2);
+    expect(kept.stderr).toContain(`${schemaFile} exists and is not this schema; choose another --out or add --overwrite`);
+    expect(fs.readFileSync(schemaFile, 'utf8')).toBe('{"mine": true}');
+    expect(cli('schema', '--out', schemaFile, '--overwrite').status).toBe(0);
+    expect(JSON.parse(fs.readFileSync(schemaFile, 'utf8'))).toEqual(schema);
   });
 });

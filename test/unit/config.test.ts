@@ -90,4 +90,18 @@ describe('study files (run --config)', () => {
   it('publishes its schema with every top-level field of a spec', () => {
     expect(Object.keys(STUDY_CONFIG_SCHEMA.properties)).toEqual(expect.arrayContaining(['experiment', 'preset', 'models', 'inits', 'arms', 'seeds', 'task', 'train', 'pretrain', 'weights', 'imageSizes']));
   });
+
+  it('describes every field, so an editor shows help while a study file is written', () => {
+    const missing: string[] = [];
+    interface Node { description?: string; properties?: Record<string, Node> }
+    const walk = (schema: Node, at: string) => {
+      for (const [key, sub] of Object.entries(schema.properties ?? {})) {
+        if (!sub.description) missing.push(`${at}${key}`);
+        walk(sub, `${at}${key}.`);
+      }
+    };
+    walk(STUDY_CONFIG_SCHEMA as never, '');
+    expect(missing).toEqual([]);
+    expect(STUDY_CONFIG_SCHEMA.properties.train.properties.schedule.properties.lr).toMatchObject({ description: 'Peak learning rate' });
+  });
 });
