@@ -4,6 +4,7 @@
 import type { DistributedOptions, NativeProcessGroup } from '../bindings/native';
 import { TransfusionError, checkInteger, checkNumber, checkOneOf } from './errors';
 import { awaitJob } from './job';
+import { checkOptions, optionKeys } from './options';
 import { addon } from './runtime';
 
 export type { DistributedOptions };
@@ -57,7 +58,11 @@ export function distributedFromEnv(env: NodeJS.ProcessEnv = process.env): (Distr
  * Joins the group: with no options, the one torchrun's environment describes. Resolves once every rank has joined;
  * rejects ERR_DISTRIBUTED, naming the address, when they have not within the timeout.
  */
+const GROUP_OPTION_KEYS = optionKeys<DistributedOptions>()(['backend', 'masterAddr', 'masterPort', 'rank', 'worldSize', 'localRank', 'timeoutSeconds']);
+
 export async function initProcessGroup(options?: DistributedOptions & { localRank?: number }, opts: { signal?: AbortSignal } = {}): Promise<ProcessGroup> {
+  checkOptions('initProcessGroup()', options, GROUP_OPTION_KEYS);
+  checkOptions('initProcessGroup()', opts, ['signal'], 'opts');
   const o = options ?? distributedFromEnv();
   if (!o) throw new TransfusionError('ERR_INVALID_ARG', 'No process group to join: set MASTER_ADDR, MASTER_PORT, RANK and WORLD_SIZE (as torchrun does), or pass the options');
   if (o.backend !== undefined) checkOneOf('backend', o.backend, ['gloo', 'nccl'] as const);

@@ -1,6 +1,8 @@
 // The bounds of every training setting, in one table: the study file's JSON Schema, validateSpec, the command line
 // and learningRates() all read them, so a value is accepted or refused the same way wherever it is given, before any
 // data are drawn or models pretrained.
+import { TransfusionError } from './errors';
+
 export const LIMITS = {
   steps: { min: 1, max: 10_000_000 },
   batchSize: { min: 1, max: 1 << 20 },
@@ -12,3 +14,22 @@ export const LIMITS = {
   classes: { min: 2, max: 30 },
   setSize: { min: 2, max: 10_000_000 },
 } as const;
+
+/** Bytes of `count` float32 images of `channels` x `size` x `size`, as the native datasets hold them. */
+export function imageBytes(count: number, size: number, channels = 3): number {
+  return count * size * size * channels * 4;
+}
+
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)} GiB`;
+
+/**
+ * Refuses, before any work, a setting whose data would not fit in this machine's memory (os.totalmem()): ERR_INVALID_ARG
+ * naming `field` and what it asked for, e.g. "`task.trainSize` (16700000) asks for 297.9 GiB of images (...)".
+ */
+export function checkFitsMemory(field: string, value: number, bytes: number, what: string, totalBytes: number): void {
+  if (bytes <= totalBytes) return;
+  throw new TransfusionError(
+    'ERR_INVALID_ARG',
+    `\`${field}\` (${value}) asks for ${gib(bytes)} of ${what}, more than this machine's ${gib(totalBytes)} of memory: lower \`${field}\``,
+  );
+}

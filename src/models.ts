@@ -4,6 +4,7 @@ import type { ComputeOptions, LoadReport, MeanVarReport, ModelInfo, NativeModel,
 import { checkInteger, checkOneOf, invalidArg, isTypedArray } from './errors';
 import { awaitJob, callNative } from './job';
 import { produceAtomic } from './io/atomic';
+import { checkOptions, optionKeys } from './options';
 import { addon } from './runtime';
 
 export type { ComputeOptions, LoadReport, MeanVarReport, ModelInfo, TensorData };
@@ -20,6 +21,20 @@ export interface LoadOptions {
   /** Load only the stages up to and including this one (e.g. "layer2" for Slim); the rest keep their initialisation. */
   upTo?: string;
 }
+
+export interface MeanVarOptions {
+  seed?: number;
+  /** "meanvar": BatchNorm's affine tensors drawn too; "default": left as initialised. */
+  batchNorm?: 'meanvar' | 'default';
+}
+export type ForwardOptions = ComputeOptions & { stage?: string; signal?: AbortSignal };
+
+export const MODEL_OPTION_KEYS = optionKeys<ModelOptions>()(['numClasses', 'seed', 'padding', 'device', 'auxLogits', 'dropout']);
+export const LOAD_OPTION_KEYS = optionKeys<LoadOptions>()(['strict', 'head', 'seed', 'upTo']);
+const MEANVAR_OPTION_KEYS = optionKeys<MeanVarOptions>()(['seed', 'batchNorm']);
+const FORWARD_OPTION_KEYS = optionKeys<ForwardOptions>()(['stage', 'signal', 'channelsLast', 'precision']);
+/** The last argument of every asynchronous call: only cancellation. */
+export const SIGNAL_OPTION_KEYS = optionKeys<{ signal?: AbortSignal }>()(['signal']);
 
 /** The weight-file format a path implies: ".safetensors" is safetensors; anything else is PyTorch's zip (.pt/.pth). */
 export function weightFormatOf(file: string): 'pt' | 'safetensors' {
@@ -46,7 +61,8 @@ export class Model {
   }
 
   /** Eval-mode logits for a (N, 3, H, W) batch, or the activations of one named stage; off the event loop. */
-  async forward(input: TensorData, options: ComputeOptions & { stage?: string; signal?: AbortSignal } = {}): Promise<TensorData> {
+  async forward(input: TensorData, options: ForwardOptions = {}): Promise<TensorData> {
+    checkOptions('Model.forward()', options, FORWARD_OPTION_KEYS);
     if (!input || !isTypedArray(input.data, ['Float32Array'])) throw invalidArg('input.data', 'a Float32Array', input?.data);
     const { signal, ...compute } = options;
     return awaitJob(() => addon().forward(this.native, input, compute), signal);
@@ -62,10 +78,15 @@ export class Model {
    * PyTorch's zip format (Python's torch.load reads it).
    */
   async saveWeights(file: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    checkFile('Model.saveWeights()', file);
+    checkOptions('Model.saveWeights()', opts, SIGNAL_OPTION_KEYS, 'opts');
     await produceAtomic(file, (tmp) => awaitJob(() => this.native.save(tmp, weightFormatOf(file)), opts.signal));
   }
 
   async loadWeights(file: string, options: LoadOptions = {}, opts: { signal?: AbortSignal } = {}): Promise<LoadReport> {
+    checkFile('Model.loadWeights()', file);
+    checkOptions('Model.loadWeights()', options, LOAD_OPTION_KEYS);
+    checkOptions('Model.loadWeights()', opts, SIGNAL_OPTION_KEYS, 'opts');
     if (options.head !== undefined) checkOneOf('head', options.head, ['keep', 'replace'] as const);
     return awaitJob(() => this.native.load(file, options), opts.signal);
   }
@@ -79,7 +100,10 @@ export class Model {
   }
 
   /** Mean Var: redraw conv/linear (and BatchNorm affine) tensors i.i.d. from N(mean, var) of the file's tensors. */
-  async meanVarInit(file: string, options: { seed?: number; batchNorm?: 'meanvar' | 'default' } = {}, opts: { signal?: AbortSignal } = {}): Promise<MeanVarReport> {
+  async meanVarInit(file: string, options: MeanVarOptions = {}, opts: { signal?: AbortSignal } = {}): Promise<MeanVarReport> {
+    checkFile('Model.meanVarInit()', file);
+    checkOptions('Model.meanVarInit()', options, MEANVAR_OPTION_KEYS);
+    checkOptions('Model.meanVarInit()', opts, SIGNAL_OPTION_KEYS, 'opts');
     if (options.batchNorm !== undefined) checkOneOf('batchNorm', options.batchNorm, ['meanvar', 'default'] as const);
     return awaitJob(() => this.native.meanVar(file, options), opts.signal);
   }
@@ -94,15 +118,25 @@ export class Model {
 
 /** One tensor of a weight file (.pth/.pt or .safetensors), as float32. */
 export async function readTensor(file: string, key: string, opts: { signal?: AbortSignal } = {}): Promise<TensorData> {
+  checkFile('readTensor()', file);
+  if (typeof key !== 'string' || key.length === 0) throw invalidArg('key', 'the name of a tensor in the file for readTensor()', key);
+  checkOptions('readTensor()', opts, SIGNAL_OPTION_KEYS, 'opts');
   return awaitJob(() => addon().readTensor(file, key), opts.signal);
 }
 
 export function createModel(name: string, options: ModelOptions = {}): Model {
   if (typeof name !== 'string' || name.length === 0) throw invalidArg('name', 'a model name (see listModels())', name);
+  checkOptions('createModel()', options, MODEL_OPTION_KEYS);
   if (options.numClasses !== undefined) checkInteger('numClasses', options.numClasses, 1);
   if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
   if (options.padding !== undefined) checkOneOf('padding', options.padding, ['same', 'valid'] as const);
   return new Model(callNative(() => addon().createModel(name, options)));
+}
+
+/** A weight file's path given to `fn`: a non-empty string without NUL bytes (C++ would read it truncated). */
+function checkFile(fn: string, file: unknown): void {
+  if (typeof file !== 'string' || file.length === 0) throw invalidArg('file', `the path of a weight file for ${fn}`, file);
+  if (file.includes('\0')) throw invalidArg('file', `a path without NUL bytes for ${fn}`, file);
 }
 
 let registry: readonly ModelInfo[] | undefined;

@@ -2,6 +2,8 @@
 import type { DatasetInfo, NativeDataset } from '../../bindings/native';
 import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
 import { awaitJob, callNative } from '../job';
+import { LIMITS } from '../limits';
+import { checkOptions, optionKeys, requireOptions } from '../options';
 import { addon } from '../runtime';
 
 export type { DatasetInfo };
@@ -50,7 +52,10 @@ export interface RetinaOptions {
  * grade >= 2. Lesions are small and local while camera and pigmentation vary per image.
  */
 export async function generateRetina(options: RetinaOptions, opts: { signal?: AbortSignal } = {}): Promise<Dataset> {
+  requireOptions('generateRetina()', options, RETINA_OPTION_KEYS);
+  checkOptions('generateRetina()', opts, SIGNAL_KEYS, 'opts');
   checkInteger('count', options.count, 1);
+  checkInteger('count', options.count, 1, LIMITS.setSize.max);
   if (options.size !== undefined) checkInteger('size', options.size, 16, 1024);
   if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
   if (options.gradeWeights !== undefined) {
@@ -91,7 +96,12 @@ export interface ChestOptions {
  * blunted costophrenic angles with fluid (Pleural Effusion). Multi-label, with co-occurrence through shared causes.
  */
 export async function generateChest(options: ChestOptions, opts: { signal?: AbortSignal } = {}): Promise<Dataset> {
+  requireOptions('generateChest()', options, CHEST_OPTION_KEYS);
+  checkOptions('generateChest()', opts, SIGNAL_KEYS, 'opts');
+  if (options.policy !== undefined && (options.policy === null || typeof options.policy !== 'object' || Array.isArray(options.policy)))
+    throw invalidArg('policy', 'an object of uncertainty policies keyed by finding', options.policy);
   checkInteger('count', options.count, 1);
+  checkInteger('count', options.count, 1, LIMITS.setSize.max);
   if (options.size !== undefined) checkInteger('size', options.size, 16, 1024);
   if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
   if (options.uncertainRate !== undefined) checkNumber('uncertainRate', options.uncertainRate, 0, 1);
@@ -113,12 +123,7 @@ export interface NaturalOptions {
   classes?: number;
 }
 
-/** A stand-in for ImageNet: one clear subject per image (shape x fill = class) on a cluttered background. */
-/**
- * A dataset from arrays you hold: images (N, 3, H, W), already normalised as the model expects, and targets:
- * (N, outputs) 0/1 values for "binary" / "multilabel", or N class ids for "multiclass".
- */
-export function createDataset(options: {
+export interface ArrayDatasetOptions {
   images: { data: Float32Array; shape: number[] };
   targets: Float32Array;
   task: DatasetInfo['task'];
@@ -127,15 +132,34 @@ export function createDataset(options: {
   mask?: Float32Array;
   /** What info().source reports (default "arrays"). */
   source?: string;
-}): Dataset {
+}
+
+const RETINA_OPTION_KEYS = optionKeys<RetinaOptions>()(['count', 'size', 'seed', 'gradeWeights']);
+const CHEST_OPTION_KEYS = optionKeys<ChestOptions>()(['count', 'size', 'seed', 'uncertainRate', 'policy']);
+const NATURAL_OPTION_KEYS = optionKeys<NaturalOptions>()(['count', 'size', 'seed', 'classes']);
+const ARRAY_DATASET_OPTION_KEYS = optionKeys<ArrayDatasetOptions>()(['images', 'targets', 'task', 'outputs', 'mask', 'source']);
+const SIGNAL_KEYS = optionKeys<{ signal?: AbortSignal }>()(['signal']);
+
+/**
+ * A dataset from arrays you hold: images (N, 3, H, W), already normalised as the model expects, and targets:
+ * (N, outputs) 0/1 values for "binary" / "multilabel", or N class ids for "multiclass".
+ */
+export function createDataset(options: ArrayDatasetOptions): Dataset {
+  requireOptions('createDataset()', options, ARRAY_DATASET_OPTION_KEYS);
+  if (options.images === null || typeof options.images !== 'object') throw invalidArg('images', 'an (N, 3, H, W) tensor, { data, shape }, for createDataset()', options.images);
   checkOneOf('task', options.task, ['binary', 'multilabel', 'multiclass'] as const);
   return new Dataset(callNative(() => addon().createDataset({ ...options, outputs: options.outputs ?? 1 })));
 }
 
+/** A stand-in for ImageNet: one clear subject per image (shape x fill = class) on a cluttered background. */
 export async function generateNatural(options: NaturalOptions, opts: { signal?: AbortSignal } = {}): Promise<Dataset> {
+  requireOptions('generateNatural()', options, NATURAL_OPTION_KEYS);
+  checkOptions('generateNatural()', opts, SIGNAL_KEYS, 'opts');
   checkInteger('count', options.count, 1);
+  checkInteger('count', options.count, 1, LIMITS.setSize.max);
   if (options.size !== undefined) checkInteger('size', options.size, 16, 1024);
   if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
   if (options.classes !== undefined) checkInteger('classes', options.classes, 2, 30);
   return new Dataset(await awaitJob(() => addon().generateNatural(options), opts.signal));
 }
+

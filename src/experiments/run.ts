@@ -35,7 +35,7 @@ export async function runOne(
   const model = info.name;
   const net = createModel(model, modelOptionsFor(info, size, { numClasses: taskLabels(spec.task).length, seed, padding: spec.padding, device: spec.device }));
   try {
-    const report = await applyInit(net, effectiveInit(model, initialisation), pretrained && { weights: pretrained.weights, model: pretrained.model }, seed, opts);
+    const report = await applyInit(net, effectiveInit(model, initialisation), pretrained && { weights: pretrained.weights, model: pretrained.model }, seed, { signal: opts.signal });
     const label = initLabel(initialisation);
     const snapshots = opts.snapshotsIn ? { init: snapshotPath(model, label, seed, 'init'), final: snapshotPath(model, label, seed, 'final') } : undefined;
     if (snapshots) {
@@ -43,7 +43,7 @@ export async function runOne(
       await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.init), { signal: opts.signal });
     }
     const perRank = opts.group ? { batchSize: spec.train.batchSize / opts.group.size, group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {};
-    const r = await train(net, data, { ...trainOptionsOf(spec.train), ...opts.checkpoint, ...perRank, seed }, opts);
+    const r = await train(net, data, { ...trainOptionsOf(spec.train), ...opts.checkpoint, ...perRank, seed }, { signal: opts.signal, onProgress: opts.onProgress });
     if (snapshots) await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.final), { signal: opts.signal });
     const curve = r.curve.map((p) => ({ step: p.step, auc: p.meanAuc ?? null }));
     return {

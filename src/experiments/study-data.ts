@@ -61,7 +61,7 @@ export function studyData(spec: StudySpec, opts: { cacheDir: string; signal?: Ab
   const taskAt = task.source === 'files' ? read(task.data!, caps) : drawn(task.source, (split, count, size, seed) => drawTask(task, split, count, size, seed, opts), caps);
   const p = spec.pretrain;
   const natural = { train: p.trainSize, val: p.valSize, seed: p.seed };
-  const naturalAt = p.source === 'files' ? read(p.data!, natural) : drawn('natural', (_split, count, size, seed) => generateNatural({ count, size, seed, classes: p.classes }, opts), natural);
+  const naturalAt = p.source === 'files' ? read(p.data!, natural) : drawn('natural', (_split, count, size, seed) => generateNatural({ count, size, seed, classes: p.classes }, { signal: opts.signal }), natural);
   const probeAt = once((size) =>
     task.source === 'files'
       ? taskAt(size).then((d) => d.val)

@@ -33,8 +33,8 @@ export function taskLabels(task: TaskSpec): string[] {
 /** One split of the task at an input size. */
 export function drawTask(task: TaskSpec, split: 'train' | 'val' | 'probe', count: number, size: number, seed: number, opts: { signal?: AbortSignal }): Promise<Dataset> {
   if (task.source === 'chest')
-    return generateChest({ count, size, seed, uncertainRate: split === 'train' ? (task.uncertainRate ?? 0.1) : 0, policy: task.policy }, opts);
-  return generateRetina({ count, size, seed }, opts);
+    return generateChest({ count, size, seed, uncertainRate: split === 'train' ? (task.uncertainRate ?? 0.1) : 0, policy: task.policy }, { signal: opts.signal });
+  return generateRetina({ count, size, seed }, { signal: opts.signal });
 }
 
 /** Positive labels per output (masked labels not counted). */

@@ -5,6 +5,7 @@
 // one is a setting here.
 import { checkInteger, invalidArg } from '../errors';
 import { populationStats } from '../metrics';
+import { checkOptions, optionKeys } from '../options';
 
 export interface GaborSpec {
   /** Orientations theta, evenly spaced over [0, pi). */
@@ -67,7 +68,11 @@ export function gaborKernel(f: Omit<GaborFilter, 'colour'> & { gamma: number }, 
  * fastest). The bank is scaled to `scale` (mean and standard deviation over all its values): pass the pretrained
  * conv1's statistics where there is one; otherwise it gets Kaiming fan-out scale, sqrt(2 / (out * kh * kw)), mean 0.
  */
+export const GABOR_KEYS = optionKeys<GaborSpec>()(['orientations', 'wavelengths', 'phases', 'sigmaPerWavelength', 'gamma', 'colours', 'zeroMean']);
+
 export function gaborBank(settings: Partial<GaborSpec>, shape: number[], scale?: { mean: number; std: number }): GaborBank {
+  checkOptions('gaborBank()', settings, GABOR_KEYS, 'settings');
+  if (!Array.isArray(shape)) throw invalidArg('shape', 'a conv weight shape (out, in, kh, kw) for gaborBank()', shape);
   const spec = { ...DEFAULT_GABOR, ...settings };
   if (shape.length !== 4) throw invalidArg('shape', 'a conv weight shape (out, in, kh, kw)', shape);
   const [out, inChannels, kh, kw] = shape;

@@ -4,7 +4,8 @@
 import { checkOneOf, invalidArg } from '../errors';
 import { populationStats } from '../metrics';
 import { readTensor, type Model } from '../models';
-import { gaborBank, type GaborSpec } from './gabor';
+import { checkHandle, checkOptions } from '../options';
+import { GABOR_KEYS, gaborBank, type GaborSpec } from './gabor';
 
 /** @deprecated The old name of Initialisation ("schedule" now means a learning-rate schedule only). */
 export type InitSchedule = Initialisation;
@@ -24,6 +25,20 @@ export type Initialisation =
   | { kind: 'slim' };
 
 export const INIT_KINDS = ['random', 'transfer', 'transfusion', 'meanvar', 'gabor', 'slim'] as const;
+
+/** The fields each kind of Initialisation takes, typed against it: a kind or a field added to the union must be here. */
+const INIT_FIELDS: { [K in Initialisation['kind']]: readonly Exclude<keyof Extract<Initialisation, { kind: K }>, 'kind'>[] } = {
+  random: [], transfer: [], transfusion: ['upTo'], meanvar: ['batchNorm'], gabor: ['gabor'], slim: [],
+};
+
+/** An Initialisation given to `fn`: its kind known, and no field the kind does not take. */
+export function checkInitialisation(fn: string, value: unknown): Initialisation {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidArg('initialisation', `an Initialisation ({ kind: ${INIT_KINDS.map((k) => `"${k}"`).join(' | ')}, ... }) for ${fn}`, value);
+  const kind = checkOneOf('initialisation.kind', (value as { kind?: unknown }).kind, INIT_KINDS);
+  checkOptions(`${fn}'s "${kind}" initialisation`, value, ['kind', ...INIT_FIELDS[kind]], 'initialisation');
+  if (kind === 'gabor') checkOptions(`${fn}'s \`gabor\``, (value as { gabor?: unknown }).gabor, GABOR_KEYS, 'gabor');
+  return value as Initialisation;
+}
 
 export function initLabel(s: Initialisation): string {
   return s.kind === 'transfusion' ? `transfusion:${s.upTo}` : s.kind;
@@ -66,6 +81,10 @@ export async function applyInit(
   seed: number,
   opts: { signal?: AbortSignal } = {},
 ): Promise<InitReport> {
+  checkHandle('applyInit()', 'model', model, 'Model', 'createModel()');
+  checkInitialisation('applyInit()', initialisation);
+  if (source !== undefined) checkOptions("applyInit()'s `source`", source, ['weights', 'model'], 'source');
+  checkOptions('applyInit()', opts, ['signal'], 'opts');
   const init = initLabel(initialisation);
   const need = () => {
     if (!source) throw invalidArg('source', `pretrained weights for the "${init}" initialisation`, source);

@@ -1,7 +1,8 @@
 // Learning-rate schedules: pure functions from settings to one learning rate per step (the native trainer takes the
 // array as is, so any schedule a user writes in TS works unchanged).
-import { checkInteger, checkNumber, checkOneOf } from '../errors';
+import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
 import { LIMITS } from '../limits';
+import { checkOptions, optionKeys } from '../options';
 
 export interface ScheduleSpec {
   kind: 'constant' | 'cosine' | 'step';
@@ -16,11 +17,15 @@ export interface ScheduleSpec {
   gamma?: number;
 }
 
+export const SCHEDULE_KEYS = optionKeys<ScheduleSpec>()(['kind', 'lr', 'warmupSteps', 'finalFraction', 'milestones', 'gamma']);
+
 /**
  * Throws ERR_INVALID_ARG for a schedule that learningRates() would refuse, naming the field under `where` (e.g.
  * "train." gives `train.schedule.lr`): a study checks its schedules with it before any work starts.
  */
 export function checkSchedule(spec: ScheduleSpec, steps: number, where = ''): void {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw invalidArg(`${where}schedule`, 'a schedule ({ kind, lr, ... })', spec);
+  checkOptions(where ? `the study's \`${where}schedule\`` : 'learningRates()', spec, SCHEDULE_KEYS, `${where}schedule`);
   checkInteger(`${where}steps`, steps, LIMITS.steps.min);  // 0 or a fraction: "a positive integer"
   checkInteger(`${where}steps`, steps, LIMITS.steps.min, LIMITS.steps.max);
   checkOneOf(`${where}schedule.kind`, spec.kind, ['constant', 'cosine', 'step'] as const);

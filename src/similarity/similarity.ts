@@ -6,6 +6,7 @@ import type { SimilarityResult } from '../../bindings/native';
 import { parseNpy } from '../data/files/npy';
 import { TransfusionError, abortError, checkOneOf, invalidArg, isTypedArray } from '../errors';
 import { awaitJob } from '../job';
+import { checkHandle, checkOptions, optionKeys } from '../options';
 import type { Dataset } from '../data/embedded';
 import type { Model } from '../models';
 import { addon } from '../runtime';
@@ -41,6 +42,14 @@ export interface SimilarityOptions {
   onProgress?: (e: { kind: 'pair'; done: number; total: number }) => void;
 }
 
+const SIMILARITY_OPTION_KEYS = optionKeys<SimilarityOptions>()(['layout', 'subsample', 'seed', 'epsilon', 'svccaVariance', 'svccaDirections', 'device', 'signal', 'onProgress']);
+
+/** The pairs' shape; an index out of range is the native side's to name ("A pair refers to model 3 but there are 3"). */
+function checkPairs(fn: string, pairs: unknown): void {
+  if (!Array.isArray(pairs) || pairs.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((i) => !Number.isInteger(i) || i < 0)))
+    throw invalidArg('pairs', `a list of [i, j] index pairs for ${fn}`, pairs);
+}
+
 function checkArray(name: string, a: ActivationArray): void {
   if (!a || !isTypedArray(a.data, ['Float32Array', 'Float64Array']))
     throw invalidArg(`${name}.data`, 'a Float32Array or Float64Array', a?.data);
@@ -53,7 +62,10 @@ export async function similarityBatch(
   pairs: [number, number][],
   options: SimilarityOptions = {},
 ): Promise<SimilarityResult[]> {
+  if (!Array.isArray(inputs)) throw invalidArg('inputs', 'a list of activation arrays ({ data, shape }) for similarityBatch()', inputs);
   inputs.forEach((a, i) => checkArray(`inputs[${i}]`, a));
+  checkPairs('similarityBatch()', pairs);
+  checkOptions('similarityBatch()', options, SIMILARITY_OPTION_KEYS);
   const { signal, onProgress, ...native } = options;
   if (native.layout !== undefined) checkOneOf('layout', native.layout, LAYOUTS);
   return awaitJob(
@@ -65,6 +77,7 @@ export async function similarityBatch(
 export async function similarity(a: ActivationArray, b: ActivationArray, options: SimilarityOptions = {}): Promise<SimilarityResult> {
   checkArray('a', a);
   checkArray('b', b);
+  checkOptions('similarity()', options, SIMILARITY_OPTION_KEYS);
   return (await similarityBatch([a, b], [[0, 1]], options))[0];
 }
 
@@ -75,6 +88,7 @@ export function pickMetrics(r: SimilarityResult, metrics: readonly Metric[]): Pa
 
 /** A .npy file (format 1-3, little-endian float32/float64, C order) as an activation array. */
 export async function readNpy(file: string, opts: { signal?: AbortSignal } = {}): Promise<ActivationArray> {
+  checkOptions('readNpy()', opts, ['signal'], 'opts');
   let bytes: Buffer;
   try {
     bytes = await fs.promises.readFile(file, { signal: opts.signal });
@@ -101,11 +115,17 @@ export interface CompareOptions {
 
 export type StageResult = SimilarityResult & { stage: string };
 
+const COMPARE_OPTION_KEYS = optionKeys<CompareOptions>()(['stages', 'maxDatapoints', 'seed', 'batchSize', 'signal', 'onProgress']);
+
 /**
  * Both models (eval mode) over the same data, compared stage by stage: activations never leave the native side, and
  * conv stages keep a bounded, seeded set of positions (the same for both models).
  */
 export async function compareModels(a: Model, b: Model, data: Dataset, options: CompareOptions = {}): Promise<StageResult[]> {
+  checkHandle('compareModels()', 'a', a, 'Model', 'createModel()');
+  checkHandle('compareModels()', 'b', b, 'Model', 'createModel()');
+  checkHandle('compareModels()', 'data', data, 'Dataset', 'generateRetina() or createDataset()');
+  checkOptions('compareModels()', options, COMPARE_OPTION_KEYS);
   const results = await compareModelSet([a, b], data, [[0, 1]], options);
   return results.map(({ pair: _pair, ...r }) => r);
 }
@@ -121,6 +141,11 @@ export async function compareModelSet(
   pairs: [number, number][],
   options: CompareOptions = {},
 ): Promise<(StageResult & { pair: [number, number] })[]> {
+  if (!Array.isArray(models)) throw invalidArg('models', 'a list of Models for compareModelSet()', models);
+  models.forEach((m, i) => checkHandle('compareModelSet()', `models[${i}]`, m, 'Model', 'createModel()'));
+  checkHandle('compareModelSet()', 'data', data, 'Dataset', 'generateRetina() or createDataset()');
+  checkPairs('compareModelSet()', pairs);
+  checkOptions('compareModelSet()', options, COMPARE_OPTION_KEYS);
   const { signal, onProgress, ...native } = options;
   return awaitJob(
     () =>
