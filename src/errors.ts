@@ -63,6 +63,15 @@ export function isTypedArray(x: unknown, kinds: readonly ('Float32Array' | 'Floa
   return ArrayBuffer.isView(x) && kinds.some((k) => Object.prototype.toString.call(x) === `[object ${k}]`);
 }
 
-export function abortError(): TransfusionError {
-  return new TransfusionError('ABORT_ERR', 'The operation was aborted');
+/**
+ * The error an aborted operation rejects with, as Node's own APIs make it: code ABORT_ERR, name AbortError, the
+ * signal's reason kept as `cause`; aborted by AbortSignal.timeout(), it is a TimeoutError.
+ */
+export function abortError(signal?: AbortSignal): TransfusionError {
+  const reason: unknown = signal?.reason;
+  const timeout = (reason as { name?: unknown } | undefined)?.name === 'TimeoutError';
+  const err = new TransfusionError('ABORT_ERR', timeout ? 'The operation was aborted due to timeout' : 'The operation was aborted');
+  if (timeout) err.name = 'TimeoutError';
+  if (reason !== undefined) Object.defineProperty(err, 'cause', { value: reason, writable: true, configurable: true });
+  return err;
 }

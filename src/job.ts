@@ -6,7 +6,7 @@ export async function awaitJob<T>(start: () => NativeJob<T>, signal?: AbortSigna
   // The caller's frames, taken now: a job's error is made on the worker's completion, with no user frames of its own
   // (as sharp's nativeError does).
   const caller = new Error();
-  if (signal?.aborted) throw withStack(abortError(), caller);
+  if (signal?.aborted) throw withStack(abortError(signal), caller);
   let job: NativeJob<T>;
   try {
     job = start();
@@ -18,7 +18,9 @@ export async function awaitJob<T>(start: () => NativeJob<T>, signal?: AbortSigna
   try {
     return await job.promise;
   } catch (err) {
-    throw withStack(asTransfusionError(err), caller);
+    // Cancelled through the signal: the error says why, as the signal's reason does.
+    const cancelled = signal?.aborted && (err as { code?: unknown })?.code === 'ABORT_ERR';
+    throw withStack(cancelled ? abortError(signal) : asTransfusionError(err), caller);
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }

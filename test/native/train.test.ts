@@ -177,6 +177,12 @@ describe('training', () => {
     await expect(run).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
     expect(seen).toBeLessThan(20);
     await expect(train(m, { train: trainSet, val: valSet }, options(2), { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    // As Node's own APIs: the abort's reason is kept as `cause`, and AbortSignal.timeout() gives a TimeoutError.
+    const reason = new Error('user pressed stop');
+    await expect(train(m, { train: trainSet, val: valSet }, options(2), { signal: AbortSignal.abort(reason) })).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: reason });
+    const timed = train(m, { train: trainSet, val: valSet }, options(100_000), { signal: AbortSignal.timeout(300) });
+    await expect(timed).rejects.toMatchObject({ name: 'TimeoutError', code: 'ABORT_ERR', message: 'The operation was aborted due to timeout' });
+    await expect(timed).rejects.toHaveProperty('cause.name', 'TimeoutError');
     const metrics = await evaluate(m, valSet);
     expect(metrics.count).toBe(128);
     m.dispose();
