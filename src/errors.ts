@@ -8,7 +8,7 @@ export const NATIVE_ERROR_CODES = [
   'ERR_TORCH', 'ERR_UNKNOWN_MODEL', 'ERR_WEIGHTS_MISMATCH',
 ] as const;
 /** The codes only the TypeScript layer raises. */
-export const TS_ERROR_CODES = ['ERR_ADDON_NOT_BUILT', 'ERR_BAD_IMAGE', 'ERR_BAD_NPY', 'ERR_LOCKED', 'ERR_PYTHON'] as const;
+export const TS_ERROR_CODES = ['ERR_ADDON_NOT_BUILT', 'ERR_BAD_IMAGE', 'ERR_BAD_NPY', 'ERR_LOCKED', 'ERR_PYTHON', 'ERR_RUN_EXISTS'] as const;
 /** Every `code` a TransfusionError can carry: part of the public API. */
 export type ErrorCode = (typeof NATIVE_ERROR_CODES)[number] | (typeof TS_ERROR_CODES)[number];
 
