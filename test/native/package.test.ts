@@ -1,0 +1,17 @@
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+
+// The package as a dependent sees it: the exports map (types first), CommonJS and ESM, deep paths closed.
+describe('the package entry points', () => {
+  const root = path.resolve(__dirname, '../..');
+  const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();
+
+  it('loads from CommonJS and ESM by its name, with the same exports, and closes deep paths', () => {
+    const cjs = node(['-e', "console.log(Object.keys(require('transfusion-native')).sort().join(','))"]);
+    const esm = node(['--input-type=module', '-e', "const m = await import('transfusion-native'); console.log(Object.keys(m).filter((k) => k !== 'default' && k !== '__esModule').sort().join(','))"]);
+    expect(cjs.split(',')).toEqual(expect.arrayContaining(['createModel', 'train', 'runStudy', 'similarity']));
+    expect(esm).toBe(cjs);
+    expect(node(['-e', "console.log(require('transfusion-native/package.json').name)"])).toBe('transfusion-native');
+    expect(() => execFileSync(process.execPath, ['-e', "require('transfusion-native/dist/src/train')"], { cwd: root, stdio: 'pipe' })).toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
+  });
+});
