@@ -9,6 +9,8 @@
 import * as path from 'node:path';
 
 import type { Dataset } from '../data/embedded';
+import { TransfusionError } from '../errors';
+import { resolveInside } from '../io/paths';
 import { createModel, type Model, type ModelInfo } from '../models';
 import { compareModelSet } from '../similarity/similarity';
 import { modelOptionsFor } from './architecture';
@@ -143,12 +145,14 @@ export async function analyseRepresentations(analysis: Analysis, ctx: AnalysisCo
 
 
 async function loadSnapshot(ctx: AnalysisContext, run: SnapshotRun, which: 'init' | 'final'): Promise<Model> {
-  if (!run.snapshots) throw new Error(`Run ${run.model} ${run.init} seed ${run.seed} saved no snapshots`);
+  if (!run.snapshots) throw new TransfusionError('ERR_BAD_DATA', `Run ${run.model} ${run.init} seed ${run.seed} saved no snapshots`);
   const info = ctx.infoOf(run.model);
   const numClasses = taskLabels(ctx.spec.task).length;
   const net = createModel(run.model, modelOptionsFor(info, run.imageSize, { numClasses, seed: run.seed, padding: ctx.spec.padding, device: ctx.spec.device }));
   try {
-    await net.loadWeights(path.join(ctx.outDir, run.snapshots[which]), { strict: true }, { signal: ctx.signal });
+    // The snapshot's name comes from results.json: it must stay inside the run directory.
+    const file = resolveInside(ctx.outDir, run.snapshots[which], `results.json run ${run.model} ${run.init} seed ${run.seed} snapshots.${which}`, 'ERR_BAD_DATA');
+    await net.loadWeights(file, { strict: true }, { signal: ctx.signal });
     return net;
   } catch (err) {
     net.dispose();

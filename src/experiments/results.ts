@@ -4,11 +4,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { TransfusionError, checkInteger } from '../errors';
+import { displayPath, readRegularFile, resolveInside } from '../io/paths';
 import type { InitReport } from '../init/init';
 import type { TrainEvent } from '../train';
 import type { PretrainRecord } from './pretrain';
 import type { RepresentationResults } from './representations';
 import type { Init, StudySpec } from './spec';
+import { checkResultsShape } from './results-schema';
 
 export const RESULTS_SCHEMA = 'transfusion-native/results@1';
 
@@ -96,16 +98,52 @@ export function resumeSpec(outDir: string): StudySpec {
   return readResults(outDir).spec;
 }
 
-/** results.json of a run directory, checked to be one this library wrote. */
+/** results.json's largest size: a study of thousands of runs with their curves takes a few MB. */
+export const MAX_RESULTS_BYTES = 256 * 2 ** 20;
+
+/**
+ * results.json of a run directory, checked to be one this library wrote: a regular file of a bounded size, valid
+ * JSON of results.json's shape (RESULTS_JSON_SCHEMA), every error naming the file and the field.
+ */
 export function readResults(outDir: string): StudyResults {
   const file = path.join(outDir, 'results.json');
-  if (!fs.existsSync(file)) throw new TransfusionError('ERR_INVALID_ARG', `${outDir} holds no results.json to resume or report`);
+  if (!fs.existsSync(file)) throw new TransfusionError('ERR_INVALID_ARG', `${displayPath(outDir)} holds no results.json to resume or report`);
   let parsed: StudyResults;
   try {
-    parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as StudyResults;
+    parsed = JSON.parse(readRegularFile(file, 'ERR_BAD_DATA', MAX_RESULTS_BYTES).toString('utf8')) as StudyResults;
   } catch (err) {
-    throw new TransfusionError('ERR_BAD_DATA', `${file} is not valid JSON (${(err as Error).message})`);
+    if (err instanceof TransfusionError) throw err;
+    throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not valid JSON (${(err as Error).message})`);
   }
-  if (parsed.schema !== RESULTS_SCHEMA) throw new TransfusionError('ERR_BAD_DATA', `${file} has schema "${parsed.schema}", not "${RESULTS_SCHEMA}"`);
+  const schema = (parsed as { schema?: unknown } | null)?.schema;
+  if (schema !== RESULTS_SCHEMA)
+    throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} has schema ${displayPath(JSON.stringify(schema) ?? 'undefined')}, not "${RESULTS_SCHEMA}"`);
+  checkResultsShape(parsed, file);
   return parsed;
+}
+
+/**
+ * The pretraining records of a resumed study, whose weight files it will load: each must be the user's own file the
+ * spec names (`weights`), or lie inside the pretrained-weights cache or the run directory. A results.json that points
+ * elsewhere is refused (ERR_BAD_DATA, naming the file and the record), not followed.
+ */
+export function checkPretrainedPaths(prior: StudyResults, outDir: string, cacheDir: string): PretrainRecord[] {
+  const file = path.join(outDir, 'results.json');
+  return prior.pretraining.map((r, i) => {
+    const what = `${file} pretraining[${i}].weights`;
+    const own = prior.spec.weights?.[r.model];
+    if (own !== undefined && path.resolve(r.weights) === path.resolve(own)) return r;
+    for (const root of [path.join(cacheDir, 'pretrained'), outDir]) {
+      try {
+        resolveInside(root, path.resolve(r.weights), what, 'ERR_BAD_DATA');
+        return r;
+      } catch {
+        // not under this root: try the next
+      }
+    }
+    throw new TransfusionError(
+      'ERR_BAD_DATA',
+      `${displayPath(what)}: ${JSON.stringify(displayPath(r.weights))} is neither the spec's weights for ${displayPath(r.model)} nor inside the cache ${displayPath(path.join(cacheDir, 'pretrained'))} or the run directory`,
+    );
+  });
 }

@@ -7,6 +7,9 @@ import type { Dataset } from '../data/embedded';
 import type { ProcessGroup } from '../distributed';
 import { writeFileAtomic } from '../io/atomic';
 import { TransfusionError, checkInteger } from '../errors';
+import { makeDirectory } from '../io/mkdir';
+import { checkPathText } from '../io/paths';
+import { checkHandle, optionKeys, requireOptions } from '../options';
 import { listModels } from '../models';
 import { drawFilterPanels } from '../report/filters';
 import { renderReport } from '../report/markdown';
@@ -17,9 +20,11 @@ import { architectureFor, inputSizeFor, modelOptionsFor, transferSource } from '
 import { analysisOf } from './catalog';
 import { cachedPretrain, defaultCacheDir, pretrain, userWeights, type PretrainRecord } from './pretrain';
 import { analyseRepresentations } from './representations';
-import { checkShard, readResults, RESULTS_SCHEMA, type Shard, type StudyEvent, type StudyResults } from './results';
+import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, type Shard, type StudyEvent, type StudyResults } from './results';
 import { runOne } from './run';
 import { checkpointPath, DEFAULT_CHECKPOINT_EVERY, lockRunDir } from './rundir';
+import { checkSpecFields } from './config';
+import { refuseExistingStudy } from './outdir';
 import { armsOf, DEFAULT_REPRESENTATIONS, validateSpec, type StudySpec } from './spec';
 import { studyData } from './study-data';
 import { positivesPerOutput, taskLabels } from './task';
@@ -52,6 +57,27 @@ export interface StudyOptions {
   group?: ProcessGroup;
   /** With a group: BatchNorm statistics over the whole batch, so results match a single process (default: per rank). */
   syncBatchNorm?: boolean;
+  /**
+   * Start afresh in an outDir that already holds a study (its results.json is replaced). Without it such a directory
+   * is refused (ERR_RUN_EXISTS, naming the study there), so nothing a user made is overwritten silently.
+   */
+  overwrite?: boolean;
+}
+
+export const STUDY_OPTION_KEYS = optionKeys<StudyOptions>()([
+  'outDir', 'cacheDir', 'signal', 'onProgress', 'resume', 'checkpointEvery', 'shard', 'group', 'syncBatchNorm', 'overwrite',
+]);
+
+/** runStudy's arguments, checked before anything is read, drawn or written. */
+function checkStudyArguments(spec: unknown, opts: unknown): StudyOptions {
+  checkSpecFields(spec, 'runStudy()');
+  const o = requireOptions<StudyOptions>('runStudy()', opts, STUDY_OPTION_KEYS);
+  checkPathText('outDir', o.outDir);
+  if (o.cacheDir !== undefined) checkPathText('cacheDir', o.cacheDir);
+  if (o.group !== undefined) checkHandle('runStudy()', 'group', o.group, 'ProcessGroup', 'initProcessGroup()');
+  if (o.resume && o.overwrite)
+    throw new TransfusionError('ERR_INVALID_ARG', '`resume` continues the study in outDir and `overwrite` replaces it: give one of them');
+  return o;
 }
 
 /** A resumed study keeps the data-parallel layout it was recorded with (its BatchNorm mode from the record). */
@@ -71,6 +97,7 @@ function checkDivisible(batchSize: number, ranks: number): void {
 const positives = (d: Dataset) => d.targets().reduce((a, b) => a + b, 0);
 
 export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<StudyResults> {
+  checkStudyArguments(specIn, opts);
   const spec = validateSpec(structuredClone(specIn));
   const t0 = Date.now();
   if (opts.group) {
@@ -81,11 +108,7 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
       return studyIn(spec, { ...opts, ...checkLayout(prior, opts) }, prior, t0);
     }
   }
-  try {
-    fs.mkdirSync(opts.outDir, { recursive: true });
-  } catch (err) {
-    throw new TransfusionError('ERR_IO', `Cannot create the run directory ${opts.outDir}: ${(err as Error).message}`);
-  }
+  makeDirectory(opts.outDir, 'the run directory');
   const prior = opts.resume ? readResults(opts.outDir) : undefined;
   if (prior && JSON.stringify(prior.spec) !== JSON.stringify(spec))
     throw new TransfusionError('ERR_INVALID_ARG', `The spec differs from the one ${opts.outDir}/results.json records: resume with resumeSpec(outDir)`);
@@ -94,6 +117,8 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
   const layout = checkLayout(prior, opts);
   const release = lockRunDir(opts.outDir);
   try {
+    // Checked under the lock, so no other process can finish a study here between the check and the first save.
+    if (!opts.resume && !opts.overwrite) refuseExistingStudy(opts.outDir);
     return await studyIn(spec, { ...opts, ...layout }, prior, t0);
   } finally {
     release();
@@ -142,7 +167,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         trainPositives: counted ? positives(base.train) : 0, trainSize: base.train.count, valPositives: counted ? positives(base.val) : 0, valSize: base.val.count,
         ...(counted && labels.length > 1 ? { trainPositivesPerLabel: positivesPerOutput(base.train, labels.length), valPositivesPerLabel: positivesPerOutput(base.val, labels.length) } : {}),
       },
-      pretraining: prior ? prior.pretraining.filter((r) => fs.existsSync(r.weights)) : [],
+      pretraining: prior ? checkPretrainedPaths(prior, opts.outDir, cacheDir).filter((r) => fs.existsSync(r.weights)) : [],
       // A resumed study's finished runs, from the first save on: nothing recorded is ever dropped.
       runs: prior ? [...prior.runs] : [],
       ...(data.files() ? { data: data.files() } : {}),

@@ -6,10 +6,14 @@ import * as path from 'node:path';
 
 import type { StudyResults } from '../experiments/results';
 import { writeFileAtomic } from '../io/atomic';
+import { readRegularFile, resolveInside } from '../io/paths';
 import { displayName } from './chart';
 import { filterImages, renderFigure, studyFigures } from './figures';
 import { renderHtml, type PageFigure } from './html';
 import { renderReport } from './markdown';
+
+/** A filter grid PNG's largest size (they take tens of KB). */
+const MAX_FIGURE_BYTES = 64 * 2 ** 20;
 
 const dataUri = (type: string, data: string | Buffer) => `data:${type};base64,${Buffer.from(data).toString('base64')}`;
 
@@ -27,9 +31,10 @@ const pngSize = (png: Buffer) => (png.length >= 24 && png.toString('ascii', 12, 
 function filterFigures(outDir: string, r: StudyResults): Map<string, PageFigure> {
   const figures = new Map<string, PageFigure>();
   for (const { id, file, model } of filterImages(r)) {
-    const at = path.join(outDir, file);
+    // The file name comes from results.json: it must stay inside the run directory (no "../", no link out of it).
+    const at = resolveInside(outDir, file, 'results.json representations.figures', 'ERR_BAD_DATA');
     if (!fs.existsSync(at)) continue;
-    const png = fs.readFileSync(at);
+    const png = readRegularFile(at, 'ERR_BAD_DATA', MAX_FIGURE_BYTES);
     const change = (r.representations?.filters ?? []).filter((f) => f.model === model).map((f) => `${f.init} ${f.relativeChange.toFixed(3)}`);
     figures.set(file, {
       id,

@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 
 import type { SimilarityResult } from '../../bindings/native';
-import { parseNpy } from '../data/files/npy';
+import { MAX_ARRAY_BYTES, parseNpy } from '../data/files/npy';
+import { checkRegularFile, displayPath } from '../io/paths';
 import { TransfusionError, abortError, checkOneOf, invalidArg, isTypedArray } from '../errors';
 import { awaitJob } from '../job';
 import { checkHandle, checkOptions, optionKeys } from '../options';
@@ -90,15 +91,17 @@ export function pickMetrics(r: SimilarityResult, metrics: readonly Metric[]): Pa
 export async function readNpy(file: string, opts: { signal?: AbortSignal } = {}): Promise<ActivationArray> {
   checkOptions('readNpy()', opts, ['signal'], 'opts');
   let bytes: Buffer;
+  // Refused before reading: a directory, /dev/zero, a FIFO (which would block), a file no Buffer can hold.
+  checkRegularFile(file, 'ERR_BAD_NPY', MAX_ARRAY_BYTES);
   try {
     bytes = await fs.promises.readFile(file, { signal: opts.signal });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw abortError();
-    throw new TransfusionError('ERR_IO', `Cannot read ${file}: ${(err as Error).message}`);
+    throw new TransfusionError('ERR_IO', `Cannot read ${displayPath(file)}: ${(err as Error).message}`);
   }
   const a = parseNpy(bytes, file);
   if (a.dtype !== '<f4' && a.dtype !== '<f8')
-    throw new TransfusionError('ERR_BAD_NPY', `${file}: dtype '${a.dtype}' is not supported (little-endian float32 or float64 only)`);
+    throw new TransfusionError('ERR_BAD_NPY', `${displayPath(file)}: dtype '${a.dtype}' is not supported (little-endian float32 or float64 only)`);
   return { data: a.data as Float32Array | Float64Array, shape: a.shape };
 }
 

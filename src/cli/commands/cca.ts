@@ -1,6 +1,7 @@
 // `cca <a> <b>`: the similarity of two activation files (.npy).
-import { checkOneOf } from '../../errors';
-import { LAYOUTS, pickMetrics, readNpy, similarity, type Metric } from '../../similarity/similarity';
+import { TransfusionError, checkOneOf } from '../../errors';
+import { displayPath } from '../../io/paths';
+import { LAYOUTS, pickMetrics, readNpy, similarity, type ActivationArray, type Layout, type Metric } from '../../similarity/similarity';
 import { defineCommand, type CliContext } from '../command';
 
 export const ccaCommand = (ctx: CliContext) =>
@@ -22,8 +23,12 @@ export const ccaCommand = (ctx: CliContext) =>
       try {
         const layout = checkOneOf('--layout', args.layout, LAYOUTS);
         const metrics = (args.metrics ?? CLI_METRICS.join(',')).split(',').map((m) => checkOneOf('--metrics', m.trim(), CLI_METRICS));
-        const [a, b] = await Promise.all([readNpy(args.a as string), readNpy(args.b as string)]);
-        const r = await similarity(a, b, { layout, subsample: args.subsample, seed: args.seed });
+        const files = [args.a as string, args.b as string];
+        const [a, b] = await Promise.all(files.map((f) => readNpy(f)));
+        checkSameDatapoints([a, b], files, layout);
+        const r = await similarity(a, b, { layout, subsample: args.subsample, seed: args.seed }).catch((err: unknown) => {
+          throw nameInputs(err, files);
+        });
         const picked = pickMetrics(r, metrics);
         if (args.json) {
           process.stdout.write(JSON.stringify(picked) + '\n');
@@ -43,3 +48,27 @@ export const ccaCommand = (ctx: CliContext) =>
 
 /** What `cca` prints by default, keys exactly as in google/svcca's vocabulary. */
 const CLI_METRICS: readonly Metric[] = ['mean_cca', 'svcca_mean', 'pwcca', 'linear_cka', 'cca_coefficients'];
+
+/**
+ * The engine names its arrays by position ("input 0", "input 1"); here they are files, and the message says which.
+ * The code and the rest of the message are the engine's.
+ */
+function nameInputs(err: unknown, files: string[]): unknown {
+  if (!(err instanceof Error) || !/\binput [01]\b/.test(err.message)) return err;
+  const message = err.message.replace(/\binput ([01])\b/g, (_, i: string) => displayPath(files[Number(i)]));
+  const code = (err as { code?: string }).code;
+  return code ? Object.assign(new TransfusionError(code as TransfusionError['code'], message), { stack: err.stack }) : new Error(message);
+}
+
+/** Datapoints of an array in a layout (undefined where its rank does not fit: the engine names that). */
+function datapoints(shape: number[], layout: Layout): number | undefined {
+  if (layout === 'nchw') return shape.length === 4 ? shape[0] * shape[2] * shape[3] : undefined;
+  if (shape.length !== 2) return undefined;
+  return layout === 'datapoints-first' ? shape[0] : shape[1];
+}
+
+function checkSameDatapoints(arrays: ActivationArray[], files: string[], layout: Layout): void {
+  const [p, q] = arrays.map((x) => datapoints(x.shape, layout));
+  if (p !== undefined && q !== undefined && p !== q)
+    throw new TransfusionError('ERR_INVALID_ARG', `${displayPath(files[0])} has ${p} datapoints but ${displayPath(files[1])} has ${q} (layout ${layout}): the two must hold the same datapoints`);
+}

@@ -1,0 +1,106 @@
+// The JSON Schema of results.json, checked whenever a run directory's results are read (resume, report, merge): a
+// corrupt or crafted file is an error naming the file and the field, never a TypeError deep in a report. Paths the
+// file holds (weight snapshots, figures) must be relative and stay inside the run directory.
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+
+import { TransfusionError } from '../errors';
+import { displayPath } from '../io/paths';
+import { STUDY_CONFIG_SCHEMA } from './config';
+
+const str = { type: 'string' } as const;
+const num = { type: 'number' } as const;
+const int = { type: 'integer' } as const;
+const count = { type: 'integer', minimum: 0 } as const;
+const flag = { type: 'boolean' } as const;
+const numOrNull = { type: ['number', 'null'] } as const;
+const intOrNull = { type: ['integer', 'null'] } as const;
+const list = (items: object, maxItems = 1_000_000) => ({ type: 'array', items, maxItems }) as const;
+const record = (properties: Record<string, object>, required: string[] = Object.keys(properties)) => ({ type: 'object', properties, required }) as const;
+/** A path relative to the run directory that does not climb out of it (resolveInside checks links where it is read). */
+const inside = { type: 'string', minLength: 1, not: { pattern: '^[\\\\/]|^[A-Za-z]:|(^|[\\\\/])\\.\\.([\\\\/]|$)|\\u0000' } } as const;
+
+const runRef = record({ init: str, seed: int });
+const runRecord = record(
+  {
+    model: str, init: str, seed: int, auc: numOrNull, aucs: { type: 'object', additionalProperties: numOrNull }, stepsToThreshold: intOrNull,
+    steps: count, finalLoss: num, wallSeconds: num, imagesPerSecond: num, curve: list(record({ step: count, auc: numOrNull })), imageSize: count,
+    load: record({ init: str, loaded: count, drawn: count, fresh: list(str), from: str }, ['init']), resumedFrom: count,
+    snapshots: record({ init: inside, final: inside }),
+  },
+  ['model', 'init', 'seed', 'auc', 'stepsToThreshold', 'steps', 'finalLoss', 'wallSeconds', 'imagesPerSecond', 'curve', 'imageSize'],
+);
+const representations = record(
+  {
+    analysis: { type: 'string', enum: ['similarity', 'layers', 'init-vs-final', 'filters'] },
+    probe: { type: 'object' },
+    records: list(record({ model: str, stage: str, compared: { type: 'string', enum: ['final', 'init', 'self'] }, a: runRef, b: runRef, mean_cca: numOrNull, svcca_mean: numOrNull, pwcca: numOrNull, linear_cka: numOrNull, datapoints: count, neurons: count })),
+    fits: list(record({ model: str, stage: str, pairs: { type: 'string', enum: ['transfer-random', 'random-random', 'all'] }, n: count, r2: numOrNull, slope: numOrNull })),
+    filters: list(record({ model: str, init: str, seed: int, parameter: str, relativeChange: num })),
+    skipped: list(record({ model: str, stage: str, reason: str })),
+    figures: list(inside),
+  },
+);
+// The spec as a study file would give it, with the fields reports and resume read required.
+const { $schema: _schema, $id: _id, title: _title, ...studyFile } = STUDY_CONFIG_SCHEMA;
+const spec = {
+  ...studyFile,
+  required: ['experiment', 'models', 'inits', 'seeds', 'threshold', 'task', 'train', 'pretrain'],
+  properties: {
+    ...studyFile.properties,
+    seeds: list(count, 10_000),
+    train: { ...studyFile.properties.train, required: ['steps', 'evalEvery', 'batchSize'] },
+  },
+} as const;
+
+export const RESULTS_JSON_SCHEMA = record(
+  {
+    schema: str,
+    spec,
+    environment: record({ torch: str, napi: num, node: str, threads: num, platform: str }, []),
+    startedAt: str,
+    finishedAt: str,
+    models: list(record({ name: str, displayName: str, params: record({ numel: count, paper: count }), imageSize: count }), 1000),
+    task: record(
+      { labels: list(str, 1000), trainPositives: num, trainSize: count, valPositives: num, valSize: count, trainPositivesPerLabel: list(num, 1000), valPositivesPerLabel: list(num, 1000) },
+      ['labels', 'trainPositives', 'trainSize', 'valPositives', 'valSize'],
+    ),
+    pretraining: list(record({ model: str, source: str, classes: intOrNull, top1: numOrNull, top5: numOrNull, steps: count, wallSeconds: num, weights: str, cached: flag }, ['model', 'source', 'weights']), 1000),
+    // Reports spread a model's runs into argument lists: a bound far above any study keeps them within the stack.
+    runs: list(runRecord, 50_000),
+    representations,
+    shard: record({ index: count, count: { type: 'integer', minimum: 1 } }),
+    distributed: record({ worldSize: { type: 'integer', minimum: 1 }, backend: str, syncBatchNorm: flag }),
+    mergedFrom: list(str, 10_000),
+    data: record({ path: str, format: str, available: record({ train: count, val: count }), skipped: list(record({ where: str, reason: str })) }),
+  },
+  ['schema', 'spec', 'startedAt', 'models', 'task', 'pretraining', 'runs'],
+);
+
+let validator: ValidateFunction | undefined;
+
+/** "/runs/3/auc" -> "runs[3].auc" */
+const fieldOf = (pointer: string) =>
+  pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((at, p) => (/^\d+$/.test(p) ? `${at}[${p}]` : at ? `${at}.${p}` : p), '');
+
+function describe(e: ErrorObject): string {
+  const field = fieldOf(e.instancePath);
+  if (e.keyword === 'required') {
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    return `field ${displayPath(field ? `${field}.${missing}` : missing)} is missing`;
+  }
+  if (e.keyword === 'not' && e.schemaPath.endsWith('/not')) return `field ${displayPath(field)} must be a path inside the run directory`;
+  if (e.keyword === 'additionalProperties') return `field ${displayPath(field || '(top level)')} has an unknown field "${displayPath((e.params as { additionalProperty: string }).additionalProperty)}"`;
+  return `field ${displayPath(field || '(top level)')} ${e.message}`;
+}
+
+/** Refuses (ERR_BAD_DATA, naming `file` and the first fields at fault) results that do not have results.json's shape. */
+export function checkResultsShape(parsed: unknown, file: string): void {
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile(RESULTS_JSON_SCHEMA);
+  if (validator(parsed)) return;
+  const errors = (validator.errors ?? []).slice(0, 5).map(describe);
+  throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a results.json this library wrote: ${errors.join('; ')}`);
+}
