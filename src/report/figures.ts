@@ -1,11 +1,10 @@
 // A study's figures: the Vega-Lite specs that apply to its results (pure), and their rendering, headless, to SVG with
 // vega and to PNG from that SVG with sharp. Figure 5's filter grids are PNGs the analysis wrote (see filterImages).
+// vega, vega-lite and sharp are loaded when a figure is first rendered: a tool that only trains or compares
+// representations does not pay for them (about 200 modules) when it loads the package.
 import * as path from 'node:path';
 
-import sharp from 'sharp';
-import * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
-import { compile } from 'vega-lite';
 
 import type { StudyResults } from '../experiments/results';
 import type { Figure } from './chart';
@@ -35,6 +34,7 @@ export function filterImages(r: StudyResults): { id: string; file: string; model
  * and vega-lite would print (warnings, dataflow errors) is returned instead: a library does not write to the console.
  */
 export async function renderFigure(spec: TopLevelSpec, density = 144): Promise<{ svg: string; png: Buffer; warnings: string[] }> {
+  const [vega, { compile }, { default: sharp }] = await Promise.all([import('vega'), import('vega-lite'), import('sharp')]);
   const warnings: string[] = [];
   const logger = vega.logger(vega.Warn, undefined, (_method, level, input) => warnings.push(`${level}: ${[...input].join(' ')}`));
   const view = new vega.View(vega.parse(compile(spec, { logger }).spec), { renderer: 'none', logger });

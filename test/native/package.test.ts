@@ -14,4 +14,9 @@ describe('the package entry points', () => {
     expect(node(['-e', "console.log(require('transfusion-native/package.json').name)"])).toBe('transfusion-native');
     expect(() => execFileSync(process.execPath, ['-e', "require('transfusion-native/dist/src/train')"], { cwd: root, stdio: 'pipe' })).toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
   });
+
+  it('loads no renderer when the package is loaded: vega and vega-lite wait for the first figure', () => {
+    const loaded = node(['-e', "require('transfusion-native'); console.log(Object.keys(require.cache).filter((k) => /node_modules[\\/]vega/.test(k)).length)"]);
+    expect(loaded).toBe('0');
+  });
 });
