@@ -1,5 +1,5 @@
-// A study's report files from its results alone: report.md, figures/<name>.svg and .png, and report.html with every
-// figure inline. Each file is written atomically, so a reader (or a study writing again after its next run) never
+// A study's report files from its results alone: report.md, runs.csv and curves.csv (for pandas and R),
+// figures/<name>.svg and .png, and report.html with every figure inline. Each file is written atomically, so a reader (or a study writing again after its next run) never
 // sees a torn file.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +11,7 @@ import { displayName } from './chart';
 import { filterImages, renderFigure, studyFigures } from './figures';
 import { renderHtml, type PageFigure } from './html';
 import { renderReport } from './markdown';
+import { curvesCsv, runsCsv } from './csv';
 
 /** A filter grid PNG's largest size (they take tens of KB). */
 const MAX_FIGURE_BYTES = 64 * 2 ** 20;
@@ -51,7 +52,7 @@ function filterFigures(outDir: string, r: StudyResults): Map<string, PageFigure>
 }
 
 /**
- * Writes report.md, figures/<name>.svg and .png, and report.html into outDir. Returns the paths written and what vega
+ * Writes report.md, runs.csv, curves.csv, figures/<name>.svg and .png, and report.html into outDir. Returns the paths written and what vega
  * warned of while drawing ("<figure>: <warning>"; none is expected).
  */
 export async function writeReport(outDir: string, results: StudyResults): Promise<{ files: string[]; warnings: string[] }> {
@@ -64,6 +65,8 @@ export async function writeReport(outDir: string, results: StudyResults): Promis
   fs.mkdirSync(outDir, { recursive: true });
   const markdown = renderReport(results);
   put('report.md', markdown);
+  put('runs.csv', runsCsv(results));
+  put('curves.csv', curvesCsv(results));
   const figures = studyFigures(results);
   if (figures.length) fs.mkdirSync(path.join(outDir, 'figures'), { recursive: true });
   const shown: PageFigure[] = [];

@@ -32,6 +32,11 @@ describe('the CLI', () => {
     expect(report).toMatch(/\| CBR-Tiny \| [\d.]+ ± [\d.]+ \(n=2\) \| [\d.]+ ± [\d.]+ \(n=2\) \| 1,076,480 \| 1,079,845 \|/);
     expect(report).toMatch(/\| CBR-Small \| .* \| 2,108,672 \| 2,114,341 \|/);
     expect(r.stdout).toContain('## Table 1');
+    // The tables for pandas and R, beside results.json.
+    const runsCsv = fs.readFileSync(path.join(out, 'runs.csv'), 'utf8').trim().split('\n');
+    expect(runsCsv[0]).toMatch(/^model,init,seed,auc,steps_to_threshold,/);
+    expect(runsCsv).toHaveLength(9);
+    expect(fs.readFileSync(path.join(out, 'curves.csv'), 'utf8').split('\n')[0]).toBe('model,init,seed,step,auc');
   });
 
   it('reuses cached pretrained weights on a second run, and says so', () => {
