@@ -150,6 +150,11 @@ describe('the cca command', () => {
     expect(Math.abs(out.pwcca - c.expected.pwcca)).toBeLessThan(1e-6);
     const only = spawnSync(process.execPath, [bin, 'cca', path.join(REFERENCE, c.a), path.join(REFERENCE, c.b), '--json', '--metrics', 'linear_cka'], { encoding: 'utf8' });
     expect(Object.keys(JSON.parse(only.stdout))).toEqual(['linear_cka']);
+    // Every metric the library has, the debiased CKA included.
+    const debiased = spawnSync(process.execPath, [bin, 'cca', path.join(REFERENCE, c.a), path.join(REFERENCE, c.b), '--json', '--metrics', 'linear_cka,debiased_linear_cka'], { encoding: 'utf8' });
+    expect(debiased.stderr).toBe('');
+    expect(Object.keys(JSON.parse(debiased.stdout))).toEqual(['linear_cka', 'debiased_linear_cka']);
+    expect(JSON.parse(debiased.stdout).debiased_linear_cka).toEqual(expect.any(Number));
     const bad = spawnSync(process.execPath, [bin, 'cca', path.join(REFERENCE, c.a), path.join(REFERENCE, c.b), '--layout', 'rows'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('Expected `--layout` to be one of "datapoints-first", "neurons-first", "nchw" but received "rows"');

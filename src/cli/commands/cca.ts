@@ -1,7 +1,7 @@
 // `cca <a> <b>`: the similarity of two activation files (.npy).
 import { TransfusionError, checkOneOf } from '../../errors';
 import { displayPath } from '../../io/paths';
-import { LAYOUTS, pickMetrics, readNpy, similarity, type ActivationArray, type Layout, type Metric } from '../../similarity/similarity';
+import { LAYOUTS, METRICS, pickMetrics, readNpy, similarity, type ActivationArray, type Layout, type Metric } from '../../similarity/similarity';
 import { defineCommand, type CliContext } from '../command';
 
 export const ccaCommand = (ctx: CliContext) =>
@@ -13,16 +13,17 @@ export const ccaCommand = (ctx: CliContext) =>
         .positional('a', { type: 'string', demandOption: true, describe: 'First .npy file' })
         .positional('b', { type: 'string', demandOption: true, describe: 'Second .npy file (same datapoints)' })
         .option('layout', { type: 'string', default: 'datapoints-first', describe: `One of ${LAYOUTS.join(', ')}` })
-        .option('metrics', { type: 'string', describe: `Comma-separated subset of ${CLI_METRICS.join(', ')}` })
+        .option('metrics', { type: 'string', describe: `Comma-separated, any of ${METRICS.join(', ')} (default ${CLI_METRICS.join(',')})` })
         .option('subsample', { type: 'number', describe: 'nchw: positions to keep (same on both sides)' })
         .option('seed', { type: 'number', default: 0, describe: 'Seed of the position subsample' })
         .option('json', { type: 'boolean', default: false, describe: 'Print JSON' })
         .example('$0 cca a.npy b.npy --json', 'Two (datapoints, neurons) arrays')
+        .example('$0 cca a.npy b.npy --metrics linear_cka,debiased_linear_cka', 'CKA, plain and debiased')
         .example('$0 cca conv_a.npy conv_b.npy --layout nchw --subsample 20000', 'Conv activations, channels as neurons'),
     async (args) => {
       try {
         const layout = checkOneOf('--layout', args.layout, LAYOUTS);
-        const metrics = (args.metrics ?? CLI_METRICS.join(',')).split(',').map((m) => checkOneOf('--metrics', m.trim(), CLI_METRICS));
+        const metrics = (args.metrics ?? CLI_METRICS.join(',')).split(',').map((m) => checkOneOf('--metrics', m.trim(), METRICS));
         const files = [args.a as string, args.b as string];
         const [a, b] = await Promise.all(files.map((f) => readNpy(f)));
         checkSameDatapoints([a, b], files, layout);
