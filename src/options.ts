@@ -26,14 +26,19 @@ export function editDistance(a: string, b: string): number {
   return d[s.length][t.length];
 }
 
-/** The valid name nearest `name`, when it is near enough to be a slip (at most a third of its letters, at least 2). */
+/**
+ * The valid name nearest `name`, when it is near enough to be a slip: at most a third of its letters apart (at least
+ * 2), or else the one valid name it begins ("warmup" -> "warmupSteps").
+ */
 export function closestName(name: string, valid: readonly string[]): string | undefined {
   let best: string | undefined, bestDistance = Infinity;
   for (const v of valid) {
     const d = editDistance(name, v);
     if (d < bestDistance) [best, bestDistance] = [v, d];
   }
-  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+  if (bestDistance <= Math.max(2, Math.floor(name.length / 3))) return best;
+  const extended = name.length >= 3 ? valid.filter((v) => v.toLowerCase().startsWith(name.toLowerCase())) : [];
+  return extended.length === 1 ? extended[0] : undefined;
 }
 
 /** "Unknown option `optimiser` for train(); did you mean `optimizer`?" (or, with no near name, the valid ones). */

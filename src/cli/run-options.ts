@@ -75,6 +75,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('on-bad-image', { type: 'string', describe: 'fail (default) or skip: unreadable images are left out and counted in the report' })
     .option('pretrain-data', { type: 'string', describe: 'Labelled images for pretraining: an image folder, Fashion-MNIST idx files, or "fashion-mnist" (Debian\'s dataset-fashion-mnist)' })
     .option('pretrain-format', { type: 'string', describe: 'Format of --pretrain-data: folder or fashion-mnist (default: detected)' })
+    .option('overwrite', { type: 'boolean', describe: 'Start afresh in an --out directory that already holds a study, replacing its results (refused otherwise)' })
     .option('resume', { type: 'string', describe: 'Continue the interrupted study in this run directory: finished runs are kept, the one in progress continues from its checkpoint' })
     .option('shard', { type: 'string', describe: 'Run only shard INDEX/COUNT of the study (0-based; for job arrays); merge the shards with `report DIRS.. --out DIR`' })
     .option('sync-bn', { type: 'boolean', describe: 'Data-parallel runs: BatchNorm statistics over every rank\'s slice (default: per rank, as DDP)' })
@@ -87,6 +88,7 @@ export function runOptions<T>(y: Argv<T>) {
     .example('$0 run --data ~/eyepacs --format eyepacs --train-size 5000', 'Table 1 on your Kaggle DR download, small-data regime')
     .example('$0 run --config study.json', 'A study described in a file')
     .example('$0 run --resume runs/quick-2026-11-30T10-00-00', 'Continue an interrupted study')
+    .example('$0 run --preset tiny --out runs/mine --overwrite', 'Run again into a directory that holds a study, replacing it')
     .example('$0 run --shard 0/4 --seed 0 --out runs/s0', 'The first of four shards of a study');
 }
 
@@ -95,7 +97,7 @@ type Parsed = Awaited<RunArgs['argv']>;
 
 /** Flags that would change a study: refused with --resume (the run directory records the study). */
 export const STUDY_FLAGS = ['preset', 'config', 'threshold', 'image-size', 'out', 'seed', 'models', 'weights', 'device', 'precision', 'channels-last', 'data', 'format',
-  'image-dir', 'train-size', 'val-size', 'steps', 'lr', 'policy', 'all-views', 'equalize', 'augment', 'on-bad-image', 'pretrain-data', 'pretrain-format', 'shard', 'sync-bn'];
+  'image-dir', 'train-size', 'val-size', 'steps', 'lr', 'policy', 'all-views', 'equalize', 'augment', 'on-bad-image', 'pretrain-data', 'pretrain-format', 'shard', 'sync-bn', 'overwrite'];
 
 /** The flags among `names` that appear on the command line. */
 export const givenFlags = (argv: string[], names: string[]) => names.filter((f) => argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`)));

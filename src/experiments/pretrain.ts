@@ -7,6 +7,7 @@ import * as path from 'node:path';
 
 import type { Dataset } from '../data/embedded';
 import { writeFileAtomic } from '../io/atomic';
+import { makeDirectory } from '../io/mkdir';
 import { createModel, type ModelOptions } from '../models';
 import { train, type JobOptions, type TrainEvent } from '../train';
 import { trainOptionsOf, type StudySpec } from './spec';
@@ -72,7 +73,7 @@ export async function pretrain(
       opts,
     );
     const dir = path.join(cacheDir, 'pretrained');
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirectory(dir, 'the weight cache');
     const base = path.join(dir, pretrainKey(model, spec));
     await net.saveWeights(`${base}.pt`, { signal: opts.signal });
     const record: PretrainRecord = {

@@ -1,12 +1,13 @@
 // A study: arms (a model with an initialisation) x seeds on one task, with the pretraining the arms draw on.
 // Table 1 is the arms models x {random, transfer}; Section 5's experiments list their arms explicitly.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 
 import { checkSchedule, type ScheduleSpec } from '../schedules/lr';
 import type { AugmentOptions } from '../../bindings/native';
 import type { TrainOptions } from '../train';
 import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
-import { LIMITS } from '../limits';
+import { LIMITS, checkFitsMemory, imageBytes } from '../limits';
 import { listModels } from '../models';
 import { parseInit } from '../init/init';
 import { architectureFor, initFitsModel } from './architecture';
@@ -152,7 +153,30 @@ export function validateSpec(spec: StudySpec): StudySpec {
   }
   if (spec.train.batchSize > spec.task.trainSize)
     throw invalidArg('train.batchSize', `at most task.trainSize (${spec.task.trainSize})`, spec.train.batchSize);
+  checkStudyMemory(spec);
   return spec;
+}
+
+/**
+ * Refuses a study whose drawn images would not fit in this machine's memory, before any are drawn: the task's train
+ * and validation sets at every input size the study uses, the pretraining source's, and Section 4's probe, all
+ * float32 RGB, as the native datasets hold them. The field named is the largest contributor. A user's dataset is
+ * decoded into a file on disk (and trainSize only caps it), so it is not counted here.
+ */
+export function checkStudyMemory(spec: StudySpec, totalBytes = os.totalmem()): void {
+  const sizes = [...new Set([spec.task.imageSize, ...Object.values(spec.imageSizes ?? {})])];
+  const drawn = spec.task.source !== 'files';
+  const parts: [field: string, value: number, bytes: number][] = [
+    ['task.trainSize', spec.task.trainSize, drawn ? sizes.reduce((sum, px) => sum + imageBytes(spec.task.trainSize, px), 0) : 0],
+    ['task.valSize', spec.task.valSize, drawn ? sizes.reduce((sum, px) => sum + imageBytes(spec.task.valSize, px), 0) : 0],
+    ['pretrain.trainSize', spec.pretrain.trainSize, spec.pretrain.source === 'natural' ? imageBytes(spec.pretrain.trainSize, spec.pretrain.imageSize) : 0],
+    ['pretrain.valSize', spec.pretrain.valSize, spec.pretrain.source === 'natural' ? imageBytes(spec.pretrain.valSize, spec.pretrain.imageSize) : 0],
+    ['representations.probeSize', spec.representations?.probeSize ?? 0, drawn ? sizes.reduce((sum, px) => sum + imageBytes(spec.representations?.probeSize ?? 0, px), 0) : 0],
+  ];
+  const total = parts.reduce((sum, [, , bytes]) => sum + bytes, 0);
+  const [field, value] = parts.reduce((a, b) => (b[2] > a[2] ? b : a));
+  const px = sizes.length > 1 ? `${sizes.join(', ')} px` : `${sizes[0]} px`;
+  checkFitsMemory(field, value, total, `images (the study's drawn data: task at ${px}, pretraining at ${spec.pretrain.imageSize} px, float32 RGB)`, totalBytes);
 }
 
 /** A spec's training settings as train() takes them. */

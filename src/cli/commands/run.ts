@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { TransfusionError, checkInteger } from '../../errors';
 import { distributedFromEnv, initProcessGroup } from '../../distributed';
 import { checkShard, resumeSpec, type Shard } from '../../experiments/results';
+import { defaultRunDir } from '../../experiments/outdir';
 import { runStudy } from '../../experiments/study';
 import { setThreads } from '../../runtime';
 import { progressMode, progressPrinter } from '../progress';
@@ -40,7 +41,8 @@ export const runCommand = (ctx: CliContext) =>
           spec = resumeSpec(outDir);
         } else {
           spec = studySpecOf(args, ctx.argv);
-          outDir = path.resolve(args.out ?? path.join('runs', `${spec.name}-${timestamp()}`));
+          // A name from a study file stays inside runs/ ("../../x" is refused by name); --out goes where it says.
+          outDir = args.out !== undefined ? path.resolve(args.out) : defaultRunDir(spec.name);
         }
         const controller = new AbortController();
         const onSignal = () => controller.abort();
@@ -49,6 +51,7 @@ export const runCommand = (ctx: CliContext) =>
           await runStudy(spec, {
             outDir,
             resume: args.resume !== undefined,
+            ...(args.overwrite ? { overwrite: true } : {}),
             checkpointEvery,
             ...(shard ? { shard } : {}),
             ...(group ? { group, syncBatchNorm: Boolean(args['sync-bn']) } : {}),
@@ -73,8 +76,4 @@ function parseShard(text: string): Shard {
   if (!m || Number(m[1]) >= Number(m[2]))
     throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--shard\` as INDEX/COUNT with 0 <= INDEX < COUNT (e.g. 0/4) but received "${text}"`);
   return checkShard({ index: Number(m[1]), count: Number(m[2]) });
-}
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
 }
