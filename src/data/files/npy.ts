@@ -85,13 +85,14 @@ export function parseNpyHeader(bytes: Uint8Array, where: string, maxBytes = MAX_
   if (parts.length > 1 && parts.at(-1) === '') parts.pop();  // "(3,)": a one-tuple's trailing comma
   if (parts.length === 1 && parts[0] === '') parts.pop();  // "()": a scalar
   if (parts.length > 32) throw bad(where, `shape has ${parts.length} dimensions (numpy allows 32)`);
-  const shape = parts.map((p) => {
+  const dims = parts.map((p) => {
     if (!/^\d+L?$/.test(p)) throw bad(where, `shape (${displayPath(shapeText)}) has a dimension "${displayPath(p)}" that is not a non-negative integer`);
-    return Number(p.replace(/L$/, ''));
+    return BigInt(p.replace(/L$/, ''));
   });
-  // The size in BigInt: a product of dimensions cannot overflow unseen.
-  const total = shape.reduce((a, d) => a * BigInt(d), 1n) * BigInt(dtype.bytes);
-  if (total > BigInt(maxBytes)) throw bad(where, `shape [${shape}] of ${descr} needs ${total} bytes, above the ${maxBytes} this reader accepts`);
+  // The size in BigInt: a product of dimensions cannot overflow unseen (every dimension is then a safe integer).
+  const total = dims.reduce((a, d) => a * d, 1n) * BigInt(dtype.bytes);
+  if (total > BigInt(maxBytes)) throw bad(where, `shape [${dims}] of ${descr} needs ${total} bytes, above the ${maxBytes} this reader accepts`);
+  const shape = dims.map(Number);
   const dataBytes = Number(total);
   return { dtype: descr, shape, count: dataBytes / dtype.bytes, dataOffset: start + headerLength, dataBytes };
 }
