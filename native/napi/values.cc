@@ -51,11 +51,24 @@ uint64_t seed(Napi::Object o, const char* key) {
   return static_cast<uint64_t>(number(o, key, 0, 0, 9007199254740991.0, true));
 }
 
+namespace {
+
+// A JS string as C++ reads it, refused if it holds a NUL: C code (open(2) on a path) would read it cut short.
+std::string withoutNul(Napi::Value v, const std::string& name) {
+  std::string s = v.As<Napi::String>().Utf8Value();
+  if (s.find('\0') != std::string::npos)
+    throw tn::invalidArg("Expected `" + name + "` to be a string without NUL bytes but received one holding a NUL at character " +
+                         std::to_string(s.find('\0')));
+  return s;
+}
+
+}  // namespace
+
 std::string text(Napi::Object o, const char* key, const std::string& fallback) {
   Napi::Value v = o.Get(key);
   if (v.IsUndefined()) return fallback;
   if (!v.IsString()) throw tn::invalidArg(std::string("Expected `") + key + "` to be a string but received " + describe(v));
-  return v.As<Napi::String>().Utf8Value();
+  return withoutNul(v, key);
 }
 
 bool flag(Napi::Object o, const char* key, bool fallback) {
@@ -102,7 +115,7 @@ Napi::Value numberOrNull(Napi::Env env, double v) { return std::isfinite(v) ? Na
 std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
   if (!info[index].IsString())
     throw tn::invalidArg(std::string("Expected `") + name + "` to be a string but received " + describe(info[index]));
-  return info[index].As<Napi::String>().Utf8Value();
+  return withoutNul(info[index], name);
 }
 
 int intArg(const Napi::CallbackInfo& info, size_t index, const char* name, int min, int max) {

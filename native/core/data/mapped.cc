@@ -12,6 +12,7 @@
 #include "core/data/arrays.h"
 #include "core/data/dataset.h"
 #include "core/error.h"
+#include "core/files.h"
 
 namespace tn {
 
@@ -41,11 +42,13 @@ void prefetchRows(const Dataset& d, const torch::Tensor& rows) {
 
 std::shared_ptr<Dataset> impl::openMappedDataset(const MappedDatasetOptions& o) {
   if (o.count < 1 || o.size < 1) throw invalidArg("Expected a positive `count` and `size` for a mapped dataset");
-  const int fd = ::open(o.file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error("ERR_IO", "Cannot open " + o.file + ": " + std::strerror(errno));
+  int64_t bytes = 0;
+  if (__builtin_mul_overflow(o.count, int64_t{3} * o.size, &bytes) || __builtin_mul_overflow(bytes, int64_t{o.size}, &bytes))
+    throw invalidArg("Expected `count` x 3 x `size`^2 bytes for a mapped dataset to fit in 64 bits");
+  // A directory, a device or a FIFO is refused by name before it is mapped (a FIFO would block the open).
   struct stat st {};
-  const int64_t bytes = o.count * 3 * static_cast<int64_t>(o.size) * o.size;
-  if (fstat(fd, &st) != 0 || st.st_size != bytes) {
+  const int fd = openRegularFile(o.file, "mapped dataset", "ERR_BAD_DATA", st);
+  if (st.st_size != bytes) {
     ::close(fd);
     throw invalidArg(o.file + " holds " + std::to_string(st.st_size) + " bytes, but " + std::to_string(o.count) + " RGB images of " +
                      std::to_string(o.size) + "x" + std::to_string(o.size) + " need " + std::to_string(bytes));

@@ -1,13 +1,16 @@
 #include "core/weights/formats.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <map>
 
 #include "core/error.h"
+#include "core/files.h"
+#include "core/weights/bounds.h"
 #include "core/weights/json.h"
 #include "core/weights/pickle.h"
+#include "core/weights/safetensors.h"
 #include "core/weights/zip.h"
 
 namespace tn {
@@ -15,11 +18,9 @@ namespace {
 
 Error bad(const std::string& path, const std::string& why) { return Error("ERR_BAD_WEIGHTS", "\"" + path + "\": " + why); }
 
-std::string readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("ERR_IO", "Cannot open weight file \"" + path + "\"");
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+// Tensors of a .pt file may share a storage record (tied weights), but all of them together may materialise at most
+// this many times the file's size: past that, a small file is asking for memory it does not hold.
+constexpr uint64_t kMaterialisedPerFileByte = 4;
 
 // (our dtype name, torch dtype, safetensors name)
 struct DtypeName {
@@ -38,11 +39,6 @@ const std::vector<DtypeName>& dtypes() {
 const DtypeName* byName(const std::string& name) {
   for (const auto& d : dtypes())
     if (name == d.name) return &d;
-  return nullptr;
-}
-const DtypeName* bySafetensors(const std::string& name) {
-  for (const auto& d : dtypes())
-    if (name == d.safetensors) return &d;
   return nullptr;
 }
 const DtypeName& byTorch(torch::Dtype dtype, const std::string& key) {
@@ -67,61 +63,38 @@ NamedTensors readTorchZip(const std::string& path, const std::string& bytes) {
   if (!found) throw bad(path, "a zip without data.pkl: not a torch.save file");
   if (zip.has(prefix + "byteorder") && zip.read(prefix + "byteorder") != "little")
     throw bad(path, "big-endian tensors are not supported");
+  const auto records = readStateDict(zip.read(prefix + "data.pkl"), path);
+  // Every tensor checked before any is materialised: a bad last tensor costs no memory for the first ones.
+  std::vector<std::string_view> storages;
+  uint64_t total = 0;
+  for (const auto& [key, record] : records) {
+    if (!byName(record.dtype)) throw bad(path, "tensor \"" + key + "\" has an unsupported dtype " + record.dtype);
+    if (!zip.has(prefix + "data/" + record.storage))
+      throw bad(path, "tensor \"" + key + "\": no storage record \"" + record.storage + "\" in the archive");
+    storages.push_back(zip.read(prefix + "data/" + record.storage));
+    const uint64_t tensorBytes = checkTensorBounds(record, dtypeSize(record.dtype), storages.back().size(), path, key);
+    if (__builtin_add_overflow(total, tensorBytes, &total) || total > kMaterialisedPerFileByte * bytes.size() + (1 << 20))
+      throw bad(path, "its tensors would materialise more than " + std::to_string(kMaterialisedPerFileByte) +
+                          " times the file's size (tensors overlapping in their storages: a crafted file)");
+  }
   NamedTensors out;
-  for (const auto& [key, record] : readStateDict(zip.read(prefix + "data.pkl"), path)) {
-    const DtypeName* dt = byName(record.dtype);
-    const std::string_view storage = zip.read(prefix + "data/" + record.storage);
-    const int64_t elementSize = dtypeSize(record.dtype);
-    const int64_t available = static_cast<int64_t>(storage.size()) / elementSize;
-    if (storageExtent(record) > available)
-      throw bad(path, "tensor \"" + key + "\" reaches past its storage (truncated or corrupt file)");
-    auto flat = torch::from_blob(const_cast<char*>(storage.data()), {available}, torch::TensorOptions(dt->dtype));
+  for (size_t i = 0; i < records.size(); ++i) {
+    const auto& [key, record] = records[i];
+    const auto available = static_cast<int64_t>(storages[i].size() / dtypeSize(record.dtype));
+    auto flat = torch::from_blob(const_cast<char*>(storages[i].data()), {available},
+                                 torch::TensorOptions(byName(record.dtype)->dtype));
     out.emplace_back(key, flat.as_strided(record.sizes, record.strides, record.offset).clone());
   }
   return out;
 }
 
 NamedTensors readSafetensors(const std::string& path, const std::string& bytes) {
-  if (bytes.size() < 8) throw bad(path, "neither a torch.save zip nor a safetensors file (too short)");
-  uint64_t headerSize = 0;
-  for (int i = 7; i >= 0; --i) headerSize = headerSize << 8 | static_cast<unsigned char>(bytes[i]);
-  if (headerSize > 100'000'000 || 8 + headerSize > bytes.size() || headerSize == 0 || bytes[8] != '{')
-    throw bad(path, "neither a torch.save zip nor a safetensors file (or a truncated one)");
-  json::Value header;
-  try {
-    header = json::parse(std::string_view(bytes).substr(8, headerSize));
-  } catch (const std::exception& e) {
-    throw bad(path, std::string("safetensors header: ") + e.what());
-  }
-  if (header.kind != json::Value::Object) throw bad(path, "safetensors header is not a JSON object");
-  const uint64_t dataStart = 8 + headerSize, dataSize = bytes.size() - dataStart;
+  const SafetensorsHeader header = readSafetensorsHeader(bytes, path);
   NamedTensors out;
-  for (const auto& [key, info] : header.object) {
-    if (key == "__metadata__") continue;
-    const json::Value* dtype = info.find("dtype");
-    const json::Value* shape = info.find("shape");
-    const json::Value* offsets = info.find("data_offsets");
-    if (!dtype || dtype->kind != json::Value::String || !shape || shape->kind != json::Value::Array || !offsets ||
-        offsets->kind != json::Value::Array || offsets->array.size() != 2)
-      throw bad(path, "tensor \"" + key + "\": malformed safetensors entry");
-    const DtypeName* dt = bySafetensors(dtype->string);
-    if (!dt) throw bad(path, "tensor \"" + key + "\": unsupported safetensors dtype " + dtype->string);
-    std::vector<int64_t> sizes;
-    int64_t numel = 1;
-    for (const auto& s : shape->array) {
-      if (s.kind != json::Value::Number || s.number < 0) throw bad(path, "tensor \"" + key + "\": malformed shape");
-      sizes.push_back(static_cast<int64_t>(s.number));
-      numel *= sizes.back();
-    }
-    const auto begin = static_cast<uint64_t>(offsets->array[0].number), end = static_cast<uint64_t>(offsets->array[1].number);
-    if (end < begin || end > dataSize)
-      throw bad(path, "tensor \"" + key + "\" lies beyond the end of the file (truncated?)");
-    if (end - begin != static_cast<uint64_t>(numel * dtypeSize(dt->name)))
-      throw bad(path, "tensor \"" + key + "\": " + std::to_string(end - begin) + " bytes for shape and dtype " +
-                          dtype->string + " needing " + std::to_string(numel * dtypeSize(dt->name)));
-    auto t = torch::empty(sizes, torch::TensorOptions(dt->dtype));
-    if (numel > 0) std::memcpy(t.data_ptr(), bytes.data() + dataStart + begin, end - begin);
-    out.emplace_back(key, t);
+  for (const auto& e : header.tensors) {
+    auto t = torch::empty(e.sizes, torch::TensorOptions(byName(e.dtype)->dtype));
+    if (e.end > e.begin) std::memcpy(t.data_ptr(), bytes.data() + header.dataStart + e.begin, e.end - e.begin);
+    out.emplace_back(e.key, t);
   }
   return out;
 }
@@ -183,7 +156,7 @@ void writeTorchZip(const std::string& path, const NamedTensors& tensors) {
 }  // namespace
 
 NamedTensors readWeightFile(const std::string& path) {
-  const std::string bytes = readAll(path);
+  const std::string bytes = readRegularFile(path, "weight file", "ERR_BAD_WEIGHTS");
   return ZipArchive::looksLikeZip(bytes) ? readTorchZip(path, bytes) : readSafetensors(path, bytes);
 }
 

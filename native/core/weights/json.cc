@@ -6,6 +6,10 @@
 namespace tn::json {
 namespace {
 
+// Arrays and objects nest at most this deep: the parser recurses once per level (a safetensors header needs 3;
+// issue 16's header nested 50,000 levels overflowed the stack).
+constexpr int kMaxDepth = 64;
+
 class Parser {
  public:
   explicit Parser(std::string_view t) : t_(t) {}
@@ -37,32 +41,20 @@ class Parser {
     p_ += word.size();
     return true;
   }
+  // Counts one level of nesting for the life of a container's parse.
+  struct Nested {
+    explicit Nested(Parser& p) : p_(p) {
+      if (++p_.depth_ > kMaxDepth) p_.fail("nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    ~Nested() { --p_.depth_; }
+    Parser& p_;
+  };
   Value value() {
     Value v;
     const char c = peek();
-    if (c == '{') {
-      v.kind = Value::Object;
-      ++p_;
-      if (peek() == '}') return ++p_, v;
-      for (;;) {
-        std::string key = string();
-        expect(':');
-        v.object.emplace_back(std::move(key), value());
-        if (peek() == ',') { ++p_; continue; }
-        expect('}');
-        return v;
-      }
-    }
-    if (c == '[') {
-      v.kind = Value::Array;
-      ++p_;
-      if (peek() == ']') return ++p_, v;
-      for (;;) {
-        v.array.push_back(value());
-        if (peek() == ',') { ++p_; continue; }
-        expect(']');
-        return v;
-      }
+    if (c == '{' || c == '[') {
+      const Nested level(*this);
+      return c == '{' ? object() : array();
     }
     if (c == '"') {
       v.kind = Value::String;
@@ -78,10 +70,48 @@ class Parser {
       const std::string text(begin, std::min<size_t>(64, t_.size() - p_));
       v.kind = Value::Number;
       v.number = std::strtod(text.c_str(), &end);
+      if (end == text.c_str()) fail("malformed number");
       p_ += static_cast<size_t>(end - text.c_str());
       return v;
     }
     fail("unexpected character");
+  }
+  Value object() {
+    Value v;
+    v.kind = Value::Object;
+    ++p_;
+    if (peek() == '}') return ++p_, v;
+    for (;;) {
+      std::string key = string();
+      expect(':');
+      v.object.emplace_back(std::move(key), value());
+      if (peek() == ',') { ++p_; continue; }
+      expect('}');
+      return v;
+    }
+  }
+  Value array() {
+    Value v;
+    v.kind = Value::Array;
+    ++p_;
+    if (peek() == ']') return ++p_, v;
+    for (;;) {
+      v.array.push_back(value());
+      if (peek() == ',') { ++p_; continue; }
+      expect(']');
+      return v;
+    }
+  }
+  unsigned hex4() {
+    if (p_ + 4 > t_.size()) fail("bad \\u escape");
+    unsigned code = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char h = t_[p_++];
+      const int digit = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+      if (digit < 0) fail("bad \\u escape");
+      code = code << 4 | static_cast<unsigned>(digit);
+    }
+    return code;
   }
   std::string string() {
     expect('"');
@@ -98,9 +128,7 @@ class Parser {
         case 'b': out += '\b'; break;
         case 'f': out += '\f'; break;
         case 'u': {
-          if (p_ + 4 > t_.size()) fail("bad \\u escape");
-          const unsigned code = static_cast<unsigned>(std::stoul(std::string(t_.substr(p_, 4)), nullptr, 16));
-          p_ += 4;
+          const unsigned code = hex4();
           if (code < 0x80) out += static_cast<char>(code);
           else if (code < 0x800) out += static_cast<char>(0xC0 | code >> 6), out += static_cast<char>(0x80 | (code & 0x3F));
           else out += static_cast<char>(0xE0 | code >> 12), out += static_cast<char>(0x80 | ((code >> 6) & 0x3F)), out += static_cast<char>(0x80 | (code & 0x3F));
@@ -115,6 +143,7 @@ class Parser {
   }
   std::string_view t_;
   size_t p_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace

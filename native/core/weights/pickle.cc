@@ -1,6 +1,9 @@
 // Above 350 lines by design: the pickle reader and writer share one opcode table and one value model, and keeping
 // them together keeps the two sides of the format in step (the reader is ours because LibTorch 1.13's unpickler fails
 // on torchvision's OrderedDict files; see pickle.h).
+// The reader treats its input as untrusted (issue 16): values live in one arena and refer to each other by plain
+// pointers, so nothing recurses (no nesting depth can overflow the stack, in reading or in freeing, and a list that
+// holds itself is harmless), and every byte it allocates is charged to a budget proportional to the input's size.
 #include "core/weights/pickle.h"
 
 #include <cstring>
@@ -13,7 +16,7 @@ namespace tn {
 namespace {
 
 struct Value;
-using Ptr = std::shared_ptr<Value>;
+using Ptr = Value*;  // owned by the Unpickler's arena
 
 struct Value {
   enum Kind { None, Bool, Int, Float, Str, Tuple, List, Dict, Global, Storage, Tensor, Mark } kind = None;
@@ -25,11 +28,13 @@ struct Value {
   TensorRecord tensor;                         // Tensor; Storage uses tensor.storage
 };
 
-Ptr make(Value::Kind k) {
-  auto v = std::make_shared<Value>();
-  v->kind = k;
-  return v;
-}
+// Memory the reader may take: kBudgetFactor bytes per input byte, plus kBudgetBase. A torch.save pickle takes about
+// 10 bytes per byte (a value of ~250 bytes per ~25-byte opcode group); one of 4 MB built of 1-byte opcodes took 1.1 GB.
+constexpr uint64_t kBudgetFactor = 64, kBudgetBase = uint64_t{16} << 20;
+constexpr uint64_t kValueBytes = sizeof(Value) + 32;  // the value, its arena slot and the allocator's overhead
+
+// At most 100 characters of a name from the file, for messages.
+std::string shown(const std::string& s) { return s.size() <= 100 ? s : s.substr(0, 100) + "..."; }
 
 const std::map<std::string, std::string>& storageDtypes() {
   static const std::map<std::string, std::string> m = {
@@ -42,7 +47,16 @@ const std::map<std::string, std::string>& storageDtypes() {
 
 class Unpickler {
  public:
-  Unpickler(std::string_view data, const std::string& file) : d_(data), file_(file) {}
+  Unpickler(std::string_view data, const std::string& file)
+      : d_(data), file_(file), budget_(kBudgetBase + kBudgetFactor * static_cast<uint64_t>(data.size())) {}
+
+  // Counts `bytes` against the budget; fails naming the file once it is spent.
+  void charge(uint64_t bytes) {
+    if (bytes > budget_ - used_)
+      fail("reading the pickle would take more than " + std::to_string(budget_ >> 20) + " MiB (" +
+           std::to_string(kBudgetFactor) + " times its size): a crafted or corrupt file");
+    used_ += bytes;
+  }
 
   Ptr run() {
     for (;;) {
@@ -72,30 +86,39 @@ class Unpickler {
         case 0x87: push(tuple(3)); break;               // TUPLE3
         case 't': push(tupleFromMark()); break;         // TUPLE
         case 'l': { auto l = make(Value::List); l->items = popToMark(); push(l); break; }  // LIST
-        case 'a': { auto v = pop(); expect(top(), Value::List, "APPEND")->items.push_back(v); break; }
-        case 'e': { auto items = popToMark(); auto& l = expect(top(), Value::List, "APPENDS")->items; l.insert(l.end(), items.begin(), items.end()); break; }
-        case 's': { auto v = pop(), k = pop(); expect(top(), Value::Dict, "SETITEM")->entries.emplace_back(k, v); break; }
+        case 'a': { auto v = pop(); charge(sizeof(Ptr)); expect(top(), Value::List, "APPEND")->items.push_back(v); break; }
+        case 'e': {                                     // APPENDS
+          auto items = popToMark();
+          charge(items.size() * sizeof(Ptr));
+          auto& l = expect(top(), Value::List, "APPENDS")->items;
+          l.insert(l.end(), items.begin(), items.end());
+          break;
+        }
+        case 's': { auto v = pop(), k = pop(); charge(2 * sizeof(Ptr)); expect(top(), Value::Dict, "SETITEM")->entries.emplace_back(k, v); break; }
         case 'u': {                                     // SETITEMS
           auto items = popToMark();
+          charge(items.size() * sizeof(Ptr));
           auto dict = expect(top(), Value::Dict, "SETITEMS");
           for (size_t i = 0; i + 1 < items.size(); i += 2) dict->entries.emplace_back(items[i], items[i + 1]);
           break;
         }
-        case 'q': memo_[byte()] = top(); break;         // BINPUT
-        case 'r': memo_[le(4)] = top(); break;          // LONG_BINPUT
-        case 0x94: memo_[memo_.size()] = top(); break;  // MEMOIZE
+        case 'q': remember(byte()); break;              // BINPUT
+        case 'r': remember(le(4)); break;               // LONG_BINPUT
+        case 0x94: remember(memo_.size()); break;       // MEMOIZE
         case 'h': push(memo(byte())); break;            // BINGET
         case 'j': push(memo(le(4))); break;             // LONG_BINGET
         case 'c': {                                     // GLOBAL
           auto g = make(Value::Global);
           const std::string module = line();  // two statements: operand order of + is unspecified
           g->s = module + "." + line();
+          charge(g->s.size());
           push(g);
           break;
         }
         case 0x93: {                                    // STACK_GLOBAL
           auto name = pop(), module = pop();
           auto g = make(Value::Global);
+          charge(module->s.size() + name->s.size() + 1);  // names from the memo can be reused without end
           g->s = module->s + "." + name->s;
           push(g);
           break;
@@ -142,7 +165,22 @@ class Unpickler {
   }
   Ptr integer(int64_t v) { auto p = make(Value::Int); p->i = v; return p; }
   Ptr boolean(bool v) { auto p = make(Value::Bool); p->i = v; return p; }
-  Ptr str(uint64_t n) { auto p = make(Value::Str); p->s = std::string(take(n)); return p; }
+  Ptr str(uint64_t n) {
+    auto p = make(Value::Str);
+    p->s = std::string(take(n));
+    charge(n);
+    return p;
+  }
+  Ptr make(Value::Kind k) {
+    charge(kValueBytes);
+    arena_.push_back(std::make_unique<Value>());
+    arena_.back()->kind = k;
+    return arena_.back().get();
+  }
+  void remember(uint64_t key) {
+    charge(64);  // a map node
+    memo_[key] = top();
+  }
   Ptr float64() {
     uint64_t bits = 0;
     for (int i = 0; i < 8; ++i) bits = bits << 8 | byte();  // big-endian
@@ -158,7 +196,10 @@ class Unpickler {
     if (n > 0 && n < 8 && (v >> (8 * n - 1)) & 1) v |= ~uint64_t{0} << (8 * n);  // sign-extend
     return integer(static_cast<int64_t>(v));
   }
-  void push(Ptr v) { stack_.push_back(std::move(v)); }
+  void push(Ptr v) {
+    charge(sizeof(Ptr));
+    stack_.push_back(v);
+  }
   Ptr pop() {
     if (stack_.empty()) fail("malformed pickle (stack underflow)");
     auto v = stack_.back();
@@ -179,13 +220,12 @@ class Unpickler {
     return it->second;
   }
   std::vector<Ptr> popToMark() {
-    std::vector<Ptr> items;
-    for (;;) {
-      auto v = pop();
-      if (v->kind == Value::Mark) break;
-      items.push_back(v);
-    }
-    return {items.rbegin(), items.rend()};
+    size_t mark = stack_.size();
+    while (mark > 0 && stack_[mark - 1]->kind != Value::Mark) --mark;
+    if (mark == 0) fail("malformed pickle (no MARK on the stack)");
+    std::vector<Ptr> items(stack_.begin() + static_cast<std::ptrdiff_t>(mark), stack_.end());
+    stack_.resize(mark - 1);
+    return items;
   }
   Ptr tuple(int n) {
     auto t = make(Value::Tuple);
@@ -201,6 +241,7 @@ class Unpickler {
   std::vector<int64_t> ints(const Ptr& t, const char* what) {
     if (t->kind != Value::Tuple && t->kind != Value::List) fail(std::string("malformed tensor ") + what);
     std::vector<int64_t> out;
+    charge(t->items.size() * sizeof(int64_t));
     for (const auto& v : t->items) {
       if (v->kind != Value::Int) fail(std::string("malformed tensor ") + what);
       out.push_back(v->i);
@@ -213,10 +254,11 @@ class Unpickler {
       fail("unsupported persistent id in the pickle");
     const auto& type = pid->items[1]->s;
     auto dt = storageDtypes().find(type);
-    if (dt == storageDtypes().end()) fail("unsupported storage type " + type);
+    if (dt == storageDtypes().end()) fail("unsupported storage type " + shown(type));
     auto s = make(Value::Storage);
     s->s = dt->second;
     s->tensor.storage = pid->items[2]->kind == Value::Str ? pid->items[2]->s : std::to_string(pid->items[2]->i);
+    charge(s->tensor.storage.size());
     return s;
   }
   Ptr call(const Ptr& fn, const Ptr& args) {
@@ -227,6 +269,7 @@ class Unpickler {
     if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
       if (a.size() < 4 || a[0]->kind != Value::Storage || a[1]->kind != Value::Int) fail("malformed " + name + " call");
       auto t = make(Value::Tensor);
+      charge(a[0]->tensor.storage.size());
       t->tensor.storage = a[0]->tensor.storage;
       t->tensor.dtype = a[0]->s;
       t->tensor.offset = a[1]->i;
@@ -243,14 +286,16 @@ class Unpickler {
       if (a.empty() || a[0]->kind != Value::Tensor) fail("malformed " + name + " call");
       return a[0];
     }
-    fail("unsupported object " + name + " in the pickle (expected a state dict of tensors)");
+    fail("unsupported object " + shown(name) + " in the pickle (expected a state dict of tensors)");
   }
 
   std::string_view d_;
   std::string file_;
   size_t pos_ = 0;
+  std::vector<std::unique_ptr<Value>> arena_;  // every value; freed flat, whatever points at what
   std::vector<Ptr> stack_;
   std::map<uint64_t, Ptr> memo_;
+  uint64_t budget_, used_ = 0;
 };
 
 bool allTensors(const Value& dict) {
@@ -358,14 +403,17 @@ std::vector<std::pair<std::string, TensorRecord>> readStateDict(std::string_view
         if (k->kind == Value::Str && k->s == wrapper && v->kind == Value::Dict && allTensors(*v)) return v;
     return root;
   };
-  const Ptr root = unwrap(Unpickler(pickle, file).run());
+  Unpickler unpickler(pickle, file);  // owns every value `root` reaches
+  const Ptr root = unwrap(unpickler.run());
   if (root->kind != Value::Dict)
     throw Error("ERR_BAD_WEIGHTS", "\"" + file + "\" does not hold a state dict (a dict of name -> tensor)");
   std::vector<std::pair<std::string, TensorRecord>> out;
   for (const auto& [k, v] : root->entries) {
     if (k->kind != Value::Str) throw Error("ERR_BAD_WEIGHTS", "\"" + file + "\": a state-dict key is not a string");
     if (v->kind != Value::Tensor)
-      throw Error("ERR_BAD_WEIGHTS", "\"" + file + "\": entry \"" + k->s + "\" is not a tensor");
+      throw Error("ERR_BAD_WEIGHTS", "\"" + file + "\": entry \"" + shown(k->s) + "\" is not a tensor");
+    // Keys and tensors from the memo can repeat without end: the copies count against the same budget.
+    unpickler.charge(sizeof(out[0]) + k->s.size() + v->tensor.storage.size() + 16 * v->tensor.sizes.size());
     out.emplace_back(k->s, v->tensor);
   }
   return out;

@@ -1,5 +1,6 @@
 #include "core/weights/zip.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -17,8 +18,20 @@ uint64_t u64(std::string_view b, uint64_t at) { return u32(b, at) | static_cast<
 constexpr uint32_t kLocalHeader = 0x04034b50, kCentralHeader = 0x02014b50, kEndOfCentral = 0x06054b50;
 constexpr uint32_t kZip64EndOfCentral = 0x06064b50, kZip64Locator = 0x07064b50;
 
-// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as zip records it for each entry.
-uint32_t crc32(const void* data, uint64_t size) {
+// Little-endian fields appended to a header under construction.
+void le(std::string& out, uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
+}
+
+constexpr uint64_t kAlignment = 64;        // PyTorchStreamWriter's kFieldAlignment: tensor data can be mapped
+constexpr uint64_t kZip32Limit = 0xFFFFFFFFu;
+
+// Whether [at, at + length) lies inside a buffer of `size` bytes, without the sum overflowing.
+bool fits(uint64_t at, uint64_t length, uint64_t size) { return at <= size && length <= size - at; }
+
+}  // namespace
+
+uint32_t crc32(const void* data, uint64_t size, uint32_t crc) {
   static const auto table = [] {
     std::array<uint32_t, 256> t{};
     for (uint32_t n = 0; n < 256; ++n) {
@@ -28,32 +41,23 @@ uint32_t crc32(const void* data, uint64_t size) {
     }
     return t;
   }();
-  uint32_t c = 0xFFFFFFFFu;
+  uint32_t c = crc ^ 0xFFFFFFFFu;
   const auto* p = static_cast<const unsigned char*>(data);
   for (uint64_t i = 0; i < size; ++i) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
   return c ^ 0xFFFFFFFFu;
 }
 
-// Little-endian fields appended to a header under construction.
-void le(std::string& out, uint64_t value, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
-}
-
-constexpr uint64_t kAlignment = 64;        // PyTorchStreamWriter's kFieldAlignment: tensor data can be mapped
-constexpr uint64_t kZip32Limit = 0xFFFFFFFFu;
-
-}  // namespace
-
 bool ZipArchive::looksLikeZip(std::string_view bytes) { return bytes.size() >= 4 && u32(bytes, 0) == kLocalHeader; }
 
 ZipArchive::ZipArchive(std::string_view bytes, std::string file) : bytes_(bytes), file_(std::move(file)) {
   auto bad = [&](const std::string& why) { return Error("ERR_BAD_WEIGHTS", "\"" + file_ + "\": " + why); };
+  const uint64_t size = bytes_.size();
   if (!looksLikeZip(bytes_)) throw bad("not a zip archive");
   // The end-of-central-directory record sits in the last 22 + 65535 bytes.
-  if (bytes_.size() < 22) throw bad("truncated zip archive (no end-of-central-directory record)");
+  if (size < 22) throw bad("truncated zip archive (no end-of-central-directory record)");
   int64_t eocd = -1;
-  const int64_t lowest = std::max<int64_t>(0, static_cast<int64_t>(bytes_.size()) - 22 - 65535);
-  for (int64_t at = static_cast<int64_t>(bytes_.size()) - 22; at >= lowest; --at)
+  const int64_t lowest = std::max<int64_t>(0, static_cast<int64_t>(size) - 22 - 65535);
+  for (int64_t at = static_cast<int64_t>(size) - 22; at >= lowest; --at)
     if (u32(bytes_, at) == kEndOfCentral) {
       eocd = at;
       break;
@@ -62,38 +66,54 @@ ZipArchive::ZipArchive(std::string_view bytes, std::string file) : bytes_(bytes)
   uint64_t count = u16(bytes_, eocd + 10), dirOffset = u32(bytes_, eocd + 16);
   if ((count == 0xFFFF || dirOffset == 0xFFFFFFFF) && eocd >= 20 && u32(bytes_, eocd - 20) == kZip64Locator) {
     const uint64_t z64 = u64(bytes_, eocd - 20 + 8);
-    if (z64 + 56 > bytes_.size() || u32(bytes_, z64) != kZip64EndOfCentral) throw bad("corrupt zip64 directory");
+    if (!fits(z64, 56, size) || u32(bytes_, z64) != kZip64EndOfCentral) throw bad("corrupt zip64 directory");
     count = u64(bytes_, z64 + 32);
     dirOffset = u64(bytes_, z64 + 48);
   }
+  if (count > size / 46) throw bad("corrupt zip central directory (" + std::to_string(count) + " entries claimed)");
   uint64_t at = dirOffset;
   for (uint64_t i = 0; i < count; ++i) {
-    if (at + 46 > bytes_.size() || u32(bytes_, at) != kCentralHeader) throw bad("corrupt zip central directory");
+    if (!fits(at, 46, size) || u32(bytes_, at) != kCentralHeader) throw bad("corrupt zip central directory");
     Entry e;
     e.method = u16(bytes_, at + 10);
-    const uint32_t compressed = u32(bytes_, at + 20), size = u32(bytes_, at + 24);
+    e.crc = u32(bytes_, at + 16);
+    const uint32_t compressed = u32(bytes_, at + 20), size32 = u32(bytes_, at + 24);
     const uint16_t nameLen = u16(bytes_, at + 28), extraLen = u16(bytes_, at + 30), commentLen = u16(bytes_, at + 32);
-    e.size = size;
+    e.size = size32;
     e.localHeader = u32(bytes_, at + 42);
-    if (at + 46 + nameLen + extraLen > bytes_.size()) throw bad("corrupt zip central directory");
+    const uint64_t recordLength = 46 + uint64_t{nameLen} + extraLen + commentLen;
+    if (!fits(at, recordLength, size)) throw bad("corrupt zip central directory");
     std::string name(bytes_.substr(at + 46, nameLen));
-    // Zip64 extra field: the 64-bit values appear in order for each 32-bit field that is 0xFFFFFFFF.
-    for (uint64_t x = at + 46 + nameLen; x + 4 <= at + 46 + nameLen + extraLen;) {
+    // Zip64 extra field: the 64-bit values appear in order for each 32-bit field that is 0xFFFFFFFF, each inside
+    // the field's own length.
+    const uint64_t extraEnd = at + 46 + nameLen + extraLen;
+    for (uint64_t x = at + 46 + nameLen; x + 4 <= extraEnd;) {
       const uint16_t id = u16(bytes_, x), len = u16(bytes_, x + 2);
+      const uint64_t fieldEnd = x + 4 + len;
+      if (fieldEnd > extraEnd) throw bad("corrupt zip extra field for \"" + name + "\"");
       if (id == 0x0001) {
         uint64_t p = x + 4;
-        if (size == 0xFFFFFFFF) e.size = u64(bytes_, p), p += 8;
-        if (compressed == 0xFFFFFFFF) p += 8;
-        if (e.localHeader == 0xFFFFFFFF) e.localHeader = u64(bytes_, p);
+        const auto next = [&]() {
+          if (p + 8 > fieldEnd) throw bad("corrupt zip64 extra field for \"" + name + "\"");
+          const uint64_t v = u64(bytes_, p);
+          p += 8;
+          return v;
+        };
+        if (size32 == 0xFFFFFFFF) e.size = next();
+        if (compressed == 0xFFFFFFFF) next();
+        if (e.localHeader == 0xFFFFFFFF) e.localHeader = next();
       }
-      x += 4 + len;
+      x = fieldEnd;
     }
-    if (e.method != 0 && compressed != size)
+    if (e.method != 0 && compressed != size32)
       throw bad("entry \"" + name + "\" is compressed (method " + std::to_string(e.method) +
                 "); only stored entries, as torch.save writes them, are supported");
+    if (!fits(e.localHeader, 30, size) || !fits(e.localHeader + 30, e.size, size))
+      throw bad("entry \"" + name + "\" runs past the end of the file (truncated?)");
+    if (entries_.count(name)) throw bad("entry \"" + name + "\" appears twice in the zip directory");
     entries_[name] = e;
     names_.push_back(name);
-    at += 46 + nameLen + extraLen + commentLen;
+    at += recordLength;
   }
 }
 
@@ -101,12 +121,24 @@ std::string_view ZipArchive::read(const std::string& name) const {
   auto it = entries_.find(name);
   if (it == entries_.end()) throw Error("ERR_BAD_WEIGHTS", "\"" + file_ + "\": no entry \"" + name + "\" in the archive");
   const Entry& e = it->second;
-  if (e.localHeader + 30 > bytes_.size() || u32(bytes_, e.localHeader) != kLocalHeader)
+  const uint64_t size = bytes_.size();
+  if (!fits(e.localHeader, 30, size) || u32(bytes_, e.localHeader) != kLocalHeader)
     throw Error("ERR_BAD_WEIGHTS", "\"" + file_ + "\": corrupt local header for \"" + name + "\"");
   const uint64_t start = e.localHeader + 30 + u16(bytes_, e.localHeader + 26) + u16(bytes_, e.localHeader + 28);
-  if (start + e.size > bytes_.size())
+  if (!fits(start, e.size, size))
     throw Error("ERR_BAD_WEIGHTS", "\"" + file_ + "\": entry \"" + name + "\" runs past the end of the file (truncated?)");
-  return bytes_.substr(start, e.size);
+  const std::string_view data = bytes_.substr(start, e.size);
+  std::lock_guard<std::mutex> lock(verifiedMutex_);
+  if (!verified_.count(name)) {
+    if (crc32(data.data(), data.size()) != e.crc)
+      throw Error("ERR_BAD_WEIGHTS", "\"" + file_ + "\": entry \"" + name + "\" fails its CRC-32 check (corrupt file)");
+    verified_.insert(name);
+  }
+  return data;
+}
+
+void ZipArchive::verifyAll() const {
+  for (const auto& name : names_) read(name);
 }
 
 void ZipWriter::put(const void* data, uint64_t size) {

@@ -6,32 +6,46 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <ostream>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace tn {
 
+// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) as zip records it for each entry; `crc` continues a running
+// value (0 to start).
+uint32_t crc32(const void* data, uint64_t size, uint32_t crc = 0);
+
 class ZipArchive {
  public:
-  // bytes must outlive the archive. `file` names the source in error messages.
+  // bytes must outlive the archive. `file` names the source in error messages. Every offset and length of the
+  // directory (zip64 ones included) is checked against `bytes` with overflow-safe arithmetic.
   ZipArchive(std::string_view bytes, std::string file);
   static bool looksLikeZip(std::string_view bytes);
 
   const std::vector<std::string>& names() const { return names_; }
   bool has(const std::string& name) const { return entries_.count(name) != 0; }
+  // The entry's bytes, verified once against the CRC-32 the directory records. Throws ERR_BAD_WEIGHTS naming the
+  // file and the entry.
   std::string_view read(const std::string& name) const;
+  // read() of every entry: the whole archive verified.
+  void verifyAll() const;
 
  private:
   struct Entry {
     uint64_t localHeader = 0, size = 0;
+    uint32_t crc = 0;
     uint16_t method = 0;
   };
   std::string_view bytes_;
   std::string file_;
   std::map<std::string, Entry> entries_;
   std::vector<std::string> names_;
+  mutable std::mutex verifiedMutex_;
+  mutable std::set<std::string> verified_;  // entries whose CRC-32 has been checked
 };
 
 // Writes a zip as PyTorch's PyTorchStreamWriter does: every entry stored, with its CRC-32, its data starting on a
