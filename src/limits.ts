@@ -20,7 +20,7 @@ export function imageBytes(count: number, size: number, channels = 3): number {
   return count * size * size * channels * 4;
 }
 
-const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)} GiB`;
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(bytes < 10 * 2 ** 30 ? 2 : 1)} GiB`;
 
 /**
  * Refuses, before any work, a setting whose data would not fit in this machine's memory (os.totalmem()): ERR_INVALID_ARG
