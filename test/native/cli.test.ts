@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -165,6 +165,31 @@ describe('the CLI\'s manners', () => {
     const version = cli('-v');
     expect(version.status).toBe(0);
     expect(version.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8')).version);
+  });
+
+  it('stops on SIGTERM after the current step, says how to resume, exits 143, and the resume finishes the study', async () => {
+    const out = path.join(dir, 'interrupted');
+    const child = spawn(process.execPath, [bin, 'run', '--preset', 'tiny', '--out', out, '--cache-dir', path.join(dir, 'cache'), '--json'], {
+      env: { ...process.env, TRANSFUSION_THREADS: '2' },
+    });
+    let stderr = '', events = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve) => {
+      // --json progress is on stdout: wait until the first downstream training run is under way.
+      child.stdout.on('data', (chunk: Buffer) => {
+        events += chunk.toString();
+        if (/"phase":"run"[^\n]*"kind":"step"/.test(events)) resolve();
+      });
+      child.on('exit', () => resolve());
+    });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).toContain(`Resume with: transfusion-native run --resume ${out}`);
+    expect(fs.existsSync(path.join(out, '.lock'))).toBe(false);
+    const resumed = cli('run', '--resume', out, '--cache-dir', path.join(dir, 'cache'), '--quiet');
+    expect(resumed.status).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')).runs).toHaveLength(8);
   });
 
   it('shows an example in --help for every command', () => {

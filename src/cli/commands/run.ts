@@ -44,9 +44,18 @@ export const runCommand = (ctx: CliContext) =>
           // A name from a study file stays inside runs/ ("../../x" is refused by name); --out goes where it says.
           outDir = args.out !== undefined ? path.resolve(args.out) : defaultRunDir(spec.name);
         }
+        // Ctrl-C or SIGTERM: the run in progress stops after its current step (a checkpoint being written is finished:
+        // it is written atomically), the lock is released, and the exit code is the signal's (130, 143). A second
+        // signal of the same kind is not caught: it stops the process at once.
         const controller = new AbortController();
-        const onSignal = () => controller.abort();
+        let stoppedBy: NodeJS.Signals | undefined;
+        const onSignal = (signal: NodeJS.Signals) => {
+          stoppedBy = signal;
+          process.stderr.write(`\ntransfusion-native: ${signal}: stopping after the current step (again to stop at once)\n`);
+          controller.abort();
+        };
         process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
         try {
           await runStudy(spec, {
             outDir,
@@ -59,8 +68,16 @@ export const runCommand = (ctx: CliContext) =>
             signal: controller.signal,
             onProgress: progressPrinter(process.stderr, mode),
           });
+        } catch (err) {
+          if (stoppedBy && (err as { code?: string })?.code === 'ABORT_ERR') {
+            process.stderr.write(`transfusion-native: interrupted; finished runs are kept in ${outDir}. Resume with: transfusion-native run --resume ${outDir}\n`);
+            ctx.setExitCode(stoppedBy === 'SIGTERM' ? 143 : 130);
+            return;
+          }
+          throw err;
         } finally {
           process.removeListener('SIGINT', onSignal);
+          process.removeListener('SIGTERM', onSignal);
           group?.dispose();
         }
         if (speaks && mode !== 'quiet' && mode !== 'json') process.stdout.write(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8'));
