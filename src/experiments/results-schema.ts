@@ -42,13 +42,17 @@ const representations = record(
 );
 // The spec as a study file would give it, with the fields reports and resume read required.
 const { $schema: _schema, $id: _id, title: _title, ...studyFile } = STUDY_CONFIG_SCHEMA;
+const props = studyFile.properties;
+const schedule = { ...props.train.properties.schedule, required: ['kind', 'lr'] };
 const spec = {
   ...studyFile,
-  required: ['experiment', 'models', 'inits', 'seeds', 'threshold', 'task', 'train', 'pretrain'],
+  required: ['experiment', 'models', 'inits', 'seeds', 'threshold', 'device', 'task', 'train', 'pretrain'],
   properties: {
-    ...studyFile.properties,
+    ...props,
     seeds: list(count, 10_000),
-    train: { ...studyFile.properties.train, required: ['steps', 'evalEvery', 'batchSize'] },
+    task: { ...props.task, required: ['source', 'imageSize', 'trainSize', 'valSize'] },
+    train: { ...props.train, required: ['steps', 'evalEvery', 'batchSize', 'schedule'], properties: { ...props.train.properties, schedule } },
+    pretrain: { ...props.pretrain, required: ['source', 'classes', 'steps', 'evalEvery', 'batchSize', 'schedule'], properties: { ...props.pretrain.properties, schedule } },
   },
 } as const;
 
@@ -56,7 +60,7 @@ export const RESULTS_JSON_SCHEMA = record(
   {
     schema: str,
     spec,
-    environment: record({ torch: str, napi: num, node: str, threads: num, platform: str }, []),
+    environment: record({ torch: str, napi: num, node: str, threads: num, platform: str }),
     startedAt: str,
     finishedAt: str,
     models: list(record({ name: str, displayName: str, params: record({ numel: count, paper: count }), imageSize: count }), 1000),
@@ -73,7 +77,7 @@ export const RESULTS_JSON_SCHEMA = record(
     mergedFrom: list(str, 10_000),
     data: record({ path: str, format: str, available: record({ train: count, val: count }), skipped: list(record({ where: str, reason: str })) }),
   },
-  ['schema', 'spec', 'startedAt', 'models', 'task', 'pretraining', 'runs'],
+  ['schema', 'spec', 'environment', 'startedAt', 'models', 'task', 'pretraining', 'runs'],
 );
 
 let validator: ValidateFunction | undefined;
