@@ -307,6 +307,9 @@ describe('results.json', () => {
     ['a curve point without its step', (r: any) => delete r.runs[0].curve[0].step, 'field runs[0].curve[0].step is missing'],
     ['a spec without train.steps', (r: any) => delete r.spec.train.steps, 'field spec.train.steps is missing'],
     ['a task that is null', (r: any) => (r.task = null), 'field task must be object'],
+    // Found by scripts/fuzz-readers.js: accepted, then a TypeError in renderReport.
+    ['no environment (fuzz)', (r: any) => delete r.environment, 'field environment is missing'],
+    ['a train schedule without its learning rate (fuzz)', (r: any) => delete r.spec.train.schedule.lr, 'field spec.train.schedule.lr is missing'],
     ['a snapshot outside the run directory', (r: any) => (r.runs[0].snapshots = { init: '../../x.safetensors', final: 's.safetensors' }), 'field runs[0].snapshots.init must be a path inside the run directory'],
   ])('refuses %s, naming the file and the field', (name, corrupt, said) => {
     const results = table1();
