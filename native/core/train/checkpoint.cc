@@ -1,3 +1,15 @@
+// Checkpoints are verified before they are parsed (issue 16: a checkpoint with one changed byte in its embedded
+// TorchScript crashed the process inside LibTorch's InputArchive::load_from, which checks no zip CRC and compiles the
+// archive's code). Of the issue's two remedies, this file takes the checksum: the archive LibTorch writes is sealed
+// with a CRC-32 trailer (sealed.h), and on resume the whole file is read by us, the trailer and the CRC-32 over every
+// byte are checked, and only verified bytes reach load_from. CRC-32 catches every
+// single changed byte (and every burst up to 32 bits), so damage gives ERR_BAD_DATA naming the file, never a crash.
+// Why not the other remedy (a format of ours that runs no compiler, e.g. safetensors): the optimizer's state is
+// written by torch::optim's own serialize(), whose per-parameter state classes differ between LibTorch 1.13 and 2.x;
+// re-implementing it for both is a larger change than this issue's scope. What the checksum does not do: it guards
+// against damage (bit flips, torn or truncated files), not against a deliberately crafted checkpoint with a
+// recomputed CRC; a checkpoint is a file this program wrote into its own run directory, and it is trusted as such.
+// A checkpoint written before the trailer existed is refused by name (resume then asks to remove it).
 #include "core/train/checkpoint.h"
 
 #include <ATen/Context.h>
@@ -5,12 +17,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/files.h"
+#include "core/train/sealed.h"
 
 namespace tn {
 namespace {
@@ -76,7 +89,7 @@ void writeFileAtomically(const std::string& path, const std::string& data) {
 
 }  // namespace
 
-bool checkpointExists(const std::string& path) { return std::ifstream(path).good(); }
+bool checkpointExists(const std::string& path) { return pathExists(path); }
 
 void saveCheckpoint(const std::string& path, const Model& model, const torch::optim::Optimizer& optimizer,
                     const TrainCheckpoint& s, const TrainOptions& o) {
@@ -119,14 +132,17 @@ void saveCheckpoint(const std::string& path, const Model& model, const torch::op
   // would terminate the process. Writing the bytes ourselves turns a full disk into an error.
   std::ostringstream bytes;
   archive.save_to(bytes);
-  writeFileAtomically(path, bytes.str());
+  writeFileAtomically(path, sealCheckpoint(bytes.str()));
 }
 
 TrainCheckpoint loadCheckpoint(const std::string& path, Model& model, torch::optim::Optimizer& optimizer,
                                const TrainOptions& o, const std::string& task) {
+  // Read by us (a directory, device or FIFO refused by name), verified, and only then parsed by LibTorch.
+  const std::string bytes = readRegularFile(path, "checkpoint", "ERR_BAD_DATA");
+  const std::string_view verified = openSealedCheckpoint(bytes, path);
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    archive.load_from(verified.data(), verified.size());
   } catch (const std::exception& e) {
     throw Error("ERR_BAD_DATA", "Cannot read the checkpoint " + path + ": " + firstLine(e.what()));
   }

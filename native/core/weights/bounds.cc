@@ -35,8 +35,7 @@ uint64_t checkTensorBounds(const TensorRecord& t, uint64_t elementSize, uint64_t
       throw bad("addresses elements beyond 64-bit offsets");
   }
   if (last >= available)
-    throw bad("reaches element " + std::to_string(last) + " of a storage holding " + std::to_string(available) +
-              " (truncated or corrupt file)");
+    throw bad("reaches element " + std::to_string(last) + " of a storage holding " + std::to_string(available));
   uint64_t bytes = 0;
   if (__builtin_mul_overflow(numel, elementSize, &bytes) || bytes > storageBytes)
     throw bad("would materialise " + std::to_string(numel) + " elements from a storage of " + std::to_string(available) +

@@ -137,10 +137,6 @@ std::string_view ZipArchive::read(const std::string& name) const {
   return data;
 }
 
-void ZipArchive::verifyAll() const {
-  for (const auto& name : names_) read(name);
-}
-
 void ZipWriter::put(const void* data, uint64_t size) {
   out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
   if (!out_) throw Error("ERR_IO", "Failed writing \"" + file_ + "\" (disk full?)");

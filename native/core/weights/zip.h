@@ -31,8 +31,6 @@ class ZipArchive {
   // The entry's bytes, verified once against the CRC-32 the directory records. Throws ERR_BAD_WEIGHTS naming the
   // file and the entry.
   std::string_view read(const std::string& name) const;
-  // read() of every entry: the whole archive verified.
-  void verifyAll() const;
 
  private:
   struct Entry {
