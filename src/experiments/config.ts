@@ -5,9 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
 
-import { TransfusionError, invalidArg } from '../errors';
+import { TransfusionError } from '../errors';
 import { LIMITS } from '../limits';
-import { closestName, unknownKey } from '../options';
+import { closestName } from '../options';
 import { DATA_FORMATS } from '../data/files/formats';
 import { EXPERIMENT_NAMES, type RepresentationSettings, type StudySpec, type TrainingSpec } from './spec';
 import { experimentSpec } from './catalog';
@@ -267,7 +267,7 @@ export const STUDY_CONFIG_SCHEMA = described(withoutNullable(TYPED_SCHEMA));
 let validator: ValidateFunction<StudyConfig> | undefined;  // typed by TYPED_SCHEMA; compiled without `nullable`
 
 /** The fields the schema allows in the object at `instancePath` ("/train" -> steps, batchSize, ...). */
-function fieldsAt(instancePath: string): string[] {
+export function fieldsAt(instancePath: string): string[] {
   let node = STUDY_CONFIG_SCHEMA as { properties?: Record<string, unknown>; items?: unknown } | undefined;
   for (const segment of instancePath.split('/').slice(1))
     node = (/^\d+$/.test(segment) && node?.items ? node.items : node?.properties?.[segment]) as typeof node;
@@ -285,31 +285,8 @@ function describe(e: ErrorObject): string {
   return `${at} ${e.message}`;
 }
 
-const compiled = () => (validator ??= new Ajv({ allErrors: true, strict: false }).compile<StudyConfig>(STUDY_CONFIG_SCHEMA));
-
-/** Fields of a study file that a spec given as an object does not have. */
-const FILE_ONLY_FIELDS = ['preset', '$schema'];
-
-/**
- * Refuses a spec given as an object (runStudy(spec)) with a field the study schema does not know, as `run --config`
- * refuses it in a file: "Unknown field `train.stepz` in runStudy()'s spec; did you mean `train.steps`?". Values are
- * validateSpec's to check, with its messages.
- */
-export function checkSpecFields(spec: unknown, fn: string): void {
-  if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
-    throw invalidArg('spec', `a study spec (from preset(), experimentSpec() or loadStudyConfig()) for ${fn}`, spec);
-  const topLevel = fieldsAt('').filter((f) => !FILE_ONLY_FIELDS.includes(f));
-  for (const field of FILE_ONLY_FIELDS)
-    if (field in spec) throw unknownKey('field', field, `${fn}'s spec (it belongs in a study file; preset('tiny') gives a whole spec)`, topLevel);
-  const validate = compiled();
-  if (validate(spec)) return;
-  const e = (validate.errors ?? []).find((x) => x.keyword === 'additionalProperties');
-  if (!e) return;
-  const at = e.instancePath.split('/').slice(1).join('.');
-  const within = (f: string) => (at ? `${at}.${f}` : f);
-  const field = (e.params as { additionalProperty: string }).additionalProperty;
-  throw unknownKey('field', within(field), `${fn}'s spec`, (at ? fieldsAt(e.instancePath) : topLevel).map(within));
-}
+/** The study schema's validator, compiled once. */
+export const compiled = () => (validator ??= new Ajv({ allErrors: true, strict: false }).compile<StudyConfig>(STUDY_CONFIG_SCHEMA));
 
 /** Objects merge field by field; anything else (arrays included) replaces. */
 function merge<T>(base: T, over: unknown): T {

@@ -23,7 +23,7 @@ import { analyseRepresentations } from './representations';
 import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, type Shard, type StudyEvent, type StudyResults } from './results';
 import { runOne } from './run';
 import { checkpointPath, DEFAULT_CHECKPOINT_EVERY, lockRunDir } from './rundir';
-import { checkSpecFields } from './config';
+import { checkSpecFields } from './spec-fields';
 import { refuseExistingStudy } from './outdir';
 import { armsOf, DEFAULT_REPRESENTATIONS, validateSpec, type StudySpec } from './spec';
 import { studyData } from './study-data';
