@@ -29,7 +29,9 @@ describe('error codes', () => {
   it('cover every code the TypeScript sources raise, and no code is listed twice', () => {
     const used = codesIn(sources(path.join(root, 'src'), /\.ts$/), /'((?:ERR_[A-Z_]+)|ABORT_ERR)'/g);
     const all: readonly string[] = [...NATIVE_ERROR_CODES, ...TS_ERROR_CODES];
-    expect([...used].filter((c) => !all.includes(c))).toEqual([]);
+    // Node's own codes that the readers compare a caught error against (zlib's bounded inflation), never raise.
+    const nodes = ['ERR_BUFFER_TOO_LARGE'];
+    expect([...used].filter((c) => !all.includes(c) && !nodes.includes(c))).toEqual([]);
     expect(new Set(all).size).toBe(all.length);
   });
 });

@@ -72,7 +72,7 @@ describe('study files (run --config)', () => {
     const warm = experimentSpec('table1', 'tiny');
     warm.pretrain.schedule = { ...warm.pretrain.schedule, warmupSteps: warm.pretrain.steps + 1 };
     expect(() => validateSpec(warm)).toThrow(/^Expected `pretrain\.schedule\.warmupSteps` to be an integer in \[0, \d+\]/);
-    expect(STUDY_CONFIG_SCHEMA.properties.train.properties.steps).toEqual({ type: 'integer', minimum: LIMITS.steps.min, maximum: LIMITS.steps.max });
+    expect(STUDY_CONFIG_SCHEMA.properties.train.properties.steps).toMatchObject({ type: 'integer', minimum: LIMITS.steps.min, maximum: LIMITS.steps.max });
   });
 
   it('names a file that is missing or not JSON', () => {

@@ -53,7 +53,7 @@ describe('writeReport', () => {
   it.each(Object.keys(FIGURE_IDS))('writes report.md, report.html and each figure as SVG and PNG for %s', (experiment) => {
     const dir = path.join(root, experiment);
     const figures = experiment === 'filters' ? [] : FIGURE_IDS[experiment].flatMap((id) => [`figures/${id}.svg`, `figures/${id}.png`]);
-    expect(written[experiment].map((f) => path.relative(dir, f)).sort()).toEqual(['report.md', 'report.html', ...figures].sort());
+    expect(written[experiment].map((f) => path.relative(dir, f)).sort()).toEqual(['report.md', 'report.html', 'runs.csv', 'curves.csv', ...figures].sort());
     for (const f of written[experiment]) expect(fs.statSync(f).size).toBeGreaterThan(100);
     // Atomic writes leave no temporary files behind.
     const left = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? left(path.join(d, e.name)) : [e.name]));
