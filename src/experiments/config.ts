@@ -1,11 +1,11 @@
 // A study described in a file (`run --config study.json`): an experiment at a preset, with any of the spec's fields
 // overridden. The file is checked against a JSON Schema first, so a typo or a wrong type is an error that names the
 // file and the field ("study.json: /train/steps must be integer"), then the merged spec goes through validateSpec.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
 
 import { TransfusionError } from '../errors';
+import { displayPath, readRegularFile } from '../io/paths';
 import { LIMITS } from '../limits';
 import { closestName } from '../options';
 import { DATA_FORMATS } from '../data/files/formats';
@@ -300,9 +300,10 @@ function merge<T>(base: T, over: unknown): T {
 export function loadStudyConfig(file: string): StudySpec {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // A FIFO or a device would block or grow without bound: a regular file of a study file's size only.
+    text = readRegularFile(file, 'ERR_INVALID_ARG', 16 * 2 ** 20).toString('utf8');
   } catch (err) {
-    throw new TransfusionError('ERR_INVALID_ARG', `Cannot read the study file ${file}: ${(err as Error).message}`);
+    throw new TransfusionError('ERR_INVALID_ARG', `Cannot read the study file ${displayPath(file)}: ${(err as Error).message}`);
   }
   let config: unknown;
   try {

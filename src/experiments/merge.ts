@@ -6,6 +6,7 @@ import * as path from 'node:path';
 
 import { TransfusionError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
+import { makeDirectory } from '../io/mkdir';
 import { initLabel, parseInit } from '../init/init';
 import { architectureFor } from './architecture';
 import { armsOf } from './spec';
@@ -50,7 +51,7 @@ export function mergeShards(dirs: string[], outDir: string): StudyResults {
     runs,
     mergedFrom: dirs.map((d) => path.resolve(d)),
   };
-  fs.mkdirSync(outDir, { recursive: true });
+  makeDirectory(outDir, 'the merged run directory');
   // Section 4's weight snapshots travel with the runs: `run --resume` on the merged directory then runs the analysis.
   for (const { dir } of shards) {
     const snapshots = path.join(dir, 'snapshots');

@@ -14,6 +14,15 @@ export function displayPath(p: string): string {
   return p.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/**
+ * Text for a terminal whose parts came from files (results.json, CSVs): control characters other than tab and newline
+ * escaped as displayPath escapes them, so a crafted value cannot move the cursor, recolour or clear the screen.
+ */
+export function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Refuses a path holding a NUL byte (C code would read it truncated) with ERR_INVALID_ARG naming `what`. */
 export function checkPathText(what: string, p: unknown): string {
   if (typeof p !== 'string' || p.length === 0) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`${what}\` to be a non-empty path`);

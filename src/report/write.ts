@@ -6,6 +6,7 @@ import * as path from 'node:path';
 
 import type { StudyResults } from '../experiments/results';
 import { writeFileAtomic } from '../io/atomic';
+import { makeDirectory } from '../io/mkdir';
 import { readRegularFile, resolveInside } from '../io/paths';
 import { displayName } from './chart';
 import { filterImages, renderFigure, studyFigures } from './figures';
@@ -62,7 +63,7 @@ export async function writeReport(outDir: string, results: StudyResults): Promis
     writeFileAtomic(file, data);
     files.push(file);
   };
-  fs.mkdirSync(outDir, { recursive: true });
+  makeDirectory(outDir, 'the report directory');
   const markdown = renderReport(results);
   put('report.md', markdown);
   put('runs.csv', runsCsv(results));

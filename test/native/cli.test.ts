@@ -192,6 +192,19 @@ describe('the CLI\'s manners', () => {
     expect(JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')).runs).toHaveLength(8);
   });
 
+  it('prints report.md with the control characters a crafted results.json holds escaped', async () => {
+    const { table1 } = await import('../helpers/results');
+    const crafted = path.join(dir, 'crafted');
+    fs.mkdirSync(crafted);
+    const results = table1();
+    results.spec.why = 'clear the screen \u001b[2J\u001b]0;owned\u0007 here';
+    fs.writeFileSync(path.join(crafted, 'results.json'), JSON.stringify(results));
+    const r = cli('report', crafted);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('clear the screen \\x1b[2J\\x1b]0;owned\\x07 here');
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+  });
+
   it('shows an example in --help for every command', () => {
     for (const command of ['run', 'report', 'list', 'cca', 'models', 'schema', 'bench', 'launch']) {
       const r = cli(command, '--help');

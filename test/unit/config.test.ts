@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -77,6 +78,11 @@ describe('study files (run --config)', () => {
 
   it('names a file that is missing or not JSON', () => {
     expect(() => loadStudyConfig(path.join(dir, 'none.json'))).toThrow(`Cannot read the study file ${path.join(dir, 'none.json')}`);
+    // A FIFO (or a device) is refused at once instead of blocking the process.
+    const fifo = path.join(dir, 'fifo.json');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => loadStudyConfig(fifo)).toThrow(`Cannot read the study file ${fifo}: ${fifo} is a FIFO, not a regular file`);
+    expect(() => loadStudyConfig('/dev/zero')).toThrow('/dev/zero is a device, not a regular file');
     const broken = write('broken.json', '{"models": [');
     expect(() => loadStudyConfig(broken)).toThrow(`${broken} is not valid JSON`);
   });

@@ -6,6 +6,7 @@ import { TransfusionError } from '../../errors';
 import { mergeShards } from '../../experiments/merge';
 import { readResults } from '../../experiments/results';
 import { writeReport } from '../../report/write';
+import { terminalSafe } from '../../io/paths';
 import { defineCommand, type CliContext } from '../command';
 
 export const reportCommand = (ctx: CliContext) =>
@@ -32,7 +33,7 @@ export const reportCommand = (ctx: CliContext) =>
         const { files, warnings } = await writeReport(dir, readResults(dir));
         for (const w of warnings) process.stderr.write(`transfusion-native: ${w}\n`);
         process.stderr.write(`wrote ${files.length} files: ${path.join(dir, 'report.md')}, ${path.join(dir, 'report.html')}${files.length > 2 ? `, ${path.join(dir, 'figures')}/` : ''}\n`);
-        process.stdout.write(fs.readFileSync(path.join(dir, 'report.md'), 'utf8'));
+        process.stdout.write(terminalSafe(fs.readFileSync(path.join(dir, 'report.md'), 'utf8')));
       } catch (err) {
         ctx.fail(err);
       }

@@ -10,6 +10,7 @@ import { runStudy } from '../../experiments/study';
 import { setThreads } from '../../runtime';
 import { progressMode, progressPrinter } from '../progress';
 import { STUDY_FLAGS, givenFlags, runOptions, studySpecOf } from '../run-options';
+import { terminalSafe } from '../../io/paths';
 import { defineCommand, type CliContext } from '../command';
 
 export const runCommand = (ctx: CliContext) =>
@@ -80,7 +81,7 @@ export const runCommand = (ctx: CliContext) =>
           process.removeListener('SIGTERM', onSignal);
           group?.dispose();
         }
-        if (speaks && mode !== 'quiet' && mode !== 'json') process.stdout.write(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8'));
+        if (speaks && mode !== 'quiet' && mode !== 'json') process.stdout.write(terminalSafe(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')));
       } catch (err) {
         ctx.fail(err);
       }

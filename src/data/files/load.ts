@@ -10,6 +10,7 @@ import { TransfusionError } from '../../errors';
 import { callNative } from '../../job';
 import { addon } from '../../runtime';
 import { writeFileAtomic } from '../../io/atomic';
+import { makeDirectory } from '../../io/mkdir';
 import { decodeToFile, type ImageSettings } from './images';
 import { detectFormat, readLabelled, type DataFormat, type LabelledSet } from './formats';
 import type { UncertaintyPolicy } from '../embedded';
@@ -192,7 +193,7 @@ async function decodedSet(set: LabelledSet, indices: number[], settings: ImageSe
     } else hash.update(input.pixels).update(`|${input.width}x${input.height}x${input.channels}\n`);
   }
   const dir = path.join(cacheRoot(o), 'decoded');
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirectory(dir, 'the decoded-image cache');
   const key = hash.digest('hex').slice(0, 32);
   const file = path.join(dir, `${key}.u8`), manifest = path.join(dir, `${key}.json`);
   if (fs.existsSync(file) && fs.existsSync(manifest)) {
