@@ -79,7 +79,7 @@ export function progressPrinter(stream: Sink, mode: ProgressMode, out: Sink = pr
   };
 
   return (e) => {
-    switch (e.type) {
+    switch (e.kind) {
       case 'study-start':
         study.total = e.total;
         study.started = now();

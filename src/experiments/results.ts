@@ -70,17 +70,17 @@ export interface StudyResults {
 }
 
 export type StudyEvent =
-  | { type: 'study-start'; total: number; outDir: string }
-  | { type: 'data'; what: string; seconds: number }
-  | { type: 'pretrain-start'; model: string; from: 'file' | 'cache' | 'pretraining' }
-  | { type: 'pretrain-end'; record: PretrainRecord }
-  | { type: 'run-start'; index: number; total: number; model: string; init: Init; seed: number }
-  | { type: 'train'; index: number; phase: 'pretrain' | 'run'; model: string; event: TrainEvent }
-  | { type: 'run-end'; index: number; total: number; record: RunRecord }
-  | { type: 'analysis'; what: string }
+  | { kind: 'study-start'; total: number; outDir: string }
+  | { kind: 'data'; what: string; seconds: number }
+  | { kind: 'pretrain-start'; model: string; from: 'file' | 'cache' | 'pretraining' }
+  | { kind: 'pretrain-end'; record: PretrainRecord }
+  | { kind: 'run-start'; index: number; total: number; model: string; init: Init; seed: number }
+  | { kind: 'train'; index: number; phase: 'pretrain' | 'run'; model: string; event: TrainEvent }
+  | { kind: 'run-end'; index: number; total: number; record: RunRecord }
+  | { kind: 'analysis'; what: string }
   /** report.html and figures/ written (or, in warnings, why not: results.json is complete either way). */
-  | { type: 'report'; files: string[]; warnings: string[] }
-  | { type: 'study-end'; outDir: string; seconds: number };
+  | { kind: 'report'; files: string[]; warnings: string[] }
+  | { kind: 'study-end'; outDir: string; seconds: number };
 
 export interface Shard {
   index: number;

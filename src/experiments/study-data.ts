@@ -31,7 +31,7 @@ export function studyData(spec: StudySpec, opts: { cacheDir: string; signal?: Ab
     const t = Date.now();
     const d = await make();
     owned.push(d);
-    emit({ type: 'data', what, seconds: (Date.now() - t) / 1000 });
+    emit({ kind: 'data', what, seconds: (Date.now() - t) / 1000 });
     return d;
   };
   const once = <T>(make: (size: number) => Promise<T>) => {
@@ -53,7 +53,7 @@ export function studyData(spec: StudySpec, opts: { cacheDir: string; signal?: Ab
       const t = Date.now();
       const d = await loadData(source, { size, trainSize: caps.train, valSize: caps.val, seed: caps.seed, cacheDir: opts.cacheDir, signal: opts.signal });
       owned.push(d.train, d.val);
-      emit({ type: 'data', what: `${d.format} ${source.path} at ${size}px (${d.train.count} train, ${d.val.count} val)`, seconds: (Date.now() - t) / 1000 });
+      emit({ kind: 'data', what: `${d.format} ${source.path} at ${size}px (${d.train.count} train, ${d.val.count} val)`, seconds: (Date.now() - t) / 1000 });
       if (source === task.data) files ??= { path: source.path, format: d.format, available: d.available, skipped: d.skipped };
       return d;
     });

@@ -142,7 +142,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
   if (analysis) spec.representations ??= { ...DEFAULT_REPRESENTATIONS };
   // Gabor conv1 is scaled to the pretrained conv1 when the study has pretrained weights anyway.
   const pretrainedAnyway = arms.some((a) => needsPretrained(a.init)) || Object.keys(spec.weights ?? {}).length > 0;
-  emit({ type: 'study-start', total, outDir: opts.outDir });
+  emit({ kind: 'study-start', total, outDir: opts.outDir });
 
   const registry = new Map(listModels().map((m) => [m.name, m] as const));
   const data = studyData(spec, { cacheDir, signal: opts.signal, emit });
@@ -189,18 +189,18 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
       const known = sources.get(model) ?? results.pretraining.find((r) => r.model === model);  // a resumed study's
       if (known) return known;
       let record: PretrainRecord | undefined = spec.weights?.[model] ? userWeights(model, spec.weights[model]) : cachedPretrain(model, spec, cacheDir);
-      emit({ type: 'pretrain-start', model, from: !record ? 'pretraining' : record.source === 'file' ? 'file' : 'cache' });
+      emit({ kind: 'pretrain-start', model, from: !record ? 'pretraining' : record.source === 'file' ? 'file' : 'cache' });
       if (!record) {
         const info = registry.get(model)!;
         const size = inputSizeFor(info, spec.pretrain.imageSize, spec.imageSizes);
         record = await pretrain(model, spec, await naturalAt(size), cacheDir, modelOptionsFor(info, size, {}), {
           signal: opts.signal,
-          onProgress: (event) => emit({ type: 'train', index, phase: 'pretrain', model, event }),
+          onProgress: (event) => emit({ kind: 'train', index, phase: 'pretrain', model, event }),
         });
       }
       sources.set(model, record);
       results.pretraining.push(record);
-      emit({ type: 'pretrain-end', record });
+      emit({ kind: 'pretrain-end', record });
       save();
       return record;
     };
@@ -224,10 +224,10 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         index += 1;
         const done = finished(model, init, seed);
         if (done) {
-          emit({ type: 'run-end', index, total, record: done });  // resumed: kept as recorded, not run again
+          emit({ kind: 'run-end', index, total, record: done });  // resumed: kept as recorded, not run again
           continue;
         }
-        emit({ type: 'run-start', index, total, model, init, seed });
+        emit({ kind: 'run-start', index, total, model, init, seed });
         const checkpoint = checkpointPath(opts.outDir, model, init, seed);
         if (checkpointEvery > 0 && writer) fs.mkdirSync(path.dirname(checkpoint), { recursive: true });
         const record = await runOne(spec, info, size, arm.init, seed, sets!, pretrained, {
@@ -235,12 +235,12 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
           ...(opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {}),
           checkpoint: { checkpointPath: checkpoint, checkpointEvery, resume: Boolean(opts.resume) },
           signal: opts.signal,
-          onProgress: (event) => emit({ type: 'train', index, phase: 'run', model, event }),
+          onProgress: (event) => emit({ kind: 'train', index, phase: 'run', model, event }),
         });
         results.runs.push(record);
         save();
         if (writer) fs.rmSync(checkpoint, { force: true });  // its record is saved: the checkpoint has done its work
-        emit({ type: 'run-end', index, total, record });
+        emit({ kind: 'run-end', index, total, record });
       }
     }
     if (analysis && !shard && writer) {
@@ -251,7 +251,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         infoOf: (m) => registry.get(m)!,
         probeAt: data.probeAt,
         signal: opts.signal,
-        onProgress: (what) => emit({ type: 'analysis', what }),
+        onProgress: (what) => emit({ kind: 'analysis', what }),
       });
       analysed.figures.push(...(await drawFilterPanels(opts.outDir, filterPanels)));
       results.representations = analysed;
@@ -262,11 +262,11 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
     fs.rmSync(path.join(opts.outDir, 'checkpoints'), { recursive: true, force: true });  // every run recorded: none is needed
     // The figures come last: a drawing problem must not cost a finished study its results (`report DIR` redraws).
     try {
-      emit({ type: 'report', ...(await writeReport(opts.outDir, results)) });
+      emit({ kind: 'report', ...(await writeReport(opts.outDir, results)) });
     } catch (err) {
-      emit({ type: 'report', files: [], warnings: [`report.html and figures/ were not written: ${(err as Error).message}; results.json is complete, and \`transfusion-native report ${opts.outDir}\` draws them again`] });
+      emit({ kind: 'report', files: [], warnings: [`report.html and figures/ were not written: ${(err as Error).message}; results.json is complete, and \`transfusion-native report ${opts.outDir}\` draws them again`] });
     }
-    emit({ type: 'study-end', outDir: opts.outDir, seconds: (Date.now() - t0) / 1000 });
+    emit({ kind: 'study-end', outDir: opts.outDir, seconds: (Date.now() - t0) / 1000 });
     return results;
   } finally {
     data.dispose();

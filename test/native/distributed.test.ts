@@ -140,7 +140,7 @@ describe('launch: a study data-parallel over local ranks', () => {
     await new Promise<void>((resolve) => {
       child.stdout.on('data', (chunk: Buffer) => {
         seen += chunk.toString();
-        if (events(seen).some((e) => e.type === 'train' && e.index === 2 && e.event.kind === 'checkpoint' && e.event.step === 10)) process.kill(-child.pid!, 'SIGKILL');
+        if (events(seen).some((e) => e.kind === 'train' && e.index === 2 && e.event.kind === 'checkpoint' && e.event.step === 10)) process.kill(-child.pid!, 'SIGKILL');
       });
       child.on('exit', () => resolve());
     });
@@ -149,7 +149,7 @@ describe('launch: a study data-parallel over local ranks', () => {
     expect(killed.runs).toHaveLength(1);
     const resumed = spawnSync(process.execPath, [bin, ...args(['--resume', out])], { encoding: 'utf8' });
     expect(resumed.status).toBe(0);
-    const trained = events(resumed.stdout).filter((e) => e.type === 'train' && e.phase === 'run');
+    const trained = events(resumed.stdout).filter((e) => e.kind === 'train' && e.phase === 'run');
     expect(trained.some((e) => e.index === 1)).toBe(false);
     expect(trained.find((e) => e.event.kind === 'resume').event.step).toBeGreaterThanOrEqual(10);
     const science = (d: string) => JSON.parse(fs.readFileSync(path.join(d, 'results.json'), 'utf8')).runs.map((x: { auc: number; finalLoss: number; curve: unknown }) => [x.auc, x.finalLoss, x.curve]);

@@ -27,7 +27,7 @@ describe('runStudy', () => {
       cacheDir: path.join(dir, 'cache'),
       signal: controller.signal,
       onProgress: (e) => {
-        if (e.type === 'run-end' && e.index === 2) controller.abort();
+        if (e.kind === 'run-end' && e.index === 2) controller.abort();
       },
     });
     await expect(run).rejects.toMatchObject({ code: 'ABORT_ERR' });
@@ -84,7 +84,7 @@ describe('runs that survive', () => {
       child.stdout.on('data', (chunk: Buffer) => {
         buffered += chunk.toString();
         // Killed once run 2 has written its checkpoint at step 10 (of 40).
-        if (events(buffered).some((e) => e.type === 'train' && e.phase === 'run' && e.index === 2 && e.event.kind === 'checkpoint' && e.event.step === 10)) child.kill('SIGKILL');
+        if (events(buffered).some((e) => e.kind === 'train' && e.phase === 'run' && e.index === 2 && e.event.kind === 'checkpoint' && e.event.step === 10)) child.kill('SIGKILL');
       });
       child.on('exit', () => resolve());
     });
@@ -98,7 +98,7 @@ describe('runs that survive', () => {
     const resumed = spawnSync(process.execPath, [bin, 'run', '--resume', out, '--cache-dir', cacheDir, '--checkpoint-every', '5', '--json'], { encoding: 'utf8' });
     expect(resumed.stderr).toBe('');
     expect(resumed.status).toBe(0);
-    const trained = events(resumed.stdout).filter((e) => e.type === 'train' && e.phase === 'run');
+    const trained = events(resumed.stdout).filter((e) => e.kind === 'train' && e.phase === 'run');
     expect(trained.some((e) => e.index === 1)).toBe(false);  // the finished run is not trained again
     const resumedAt = trained.find((e) => e.index === 2 && e.event.kind === 'resume').event.step;
     expect(resumedAt).toBeGreaterThanOrEqual(10);

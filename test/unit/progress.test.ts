@@ -17,11 +17,11 @@ function capture(mode: 'bar' | 'lines' | 'json', columns = 200) {
 }
 
 const study: StudyEvent[] = [
-  { type: 'study-start', total: 4, outDir: '/runs/x' },
-  { type: 'run-end', index: 1, total: 4, record: record({ init: 'random', seed: 0 }) },
-  { type: 'run-start', index: 2, total: 4, model: 'cbr-small', init: 'transfer', seed: 1 },
+  { kind: 'study-start', total: 4, outDir: '/runs/x' },
+  { kind: 'run-end', index: 1, total: 4, record: record({ init: 'random', seed: 0 }) },
+  { kind: 'run-start', index: 2, total: 4, model: 'cbr-small', init: 'transfer', seed: 1 },
 ];
-const step = (n: number): StudyEvent => ({ type: 'train', index: 2, phase: 'run', model: 'cbr-small', event: { kind: 'step', step: n, steps: 40, loss: 0.4567, lr: 1e-3, imagesPerSecond: 512.3 } });
+const step = (n: number): StudyEvent => ({ kind: 'train', index: 2, phase: 'run', model: 'cbr-small', event: { kind: 'step', step: n, steps: 40, loss: 0.4567, lr: 1e-3, imagesPerSecond: 512.3 } });
 
 describe('progress output', () => {
   it('picks bars on a terminal, lines elsewhere, and honours --json and --quiet', () => {
@@ -36,7 +36,7 @@ describe('progress output', () => {
     study.forEach((e) => c.print(e));
     c.tick(10_000);
     c.print(step(10));
-    c.print({ type: 'train', index: 2, phase: 'run', model: 'cbr-small', event: { kind: 'eval', step: 10, loss: 0.5, auc: 0.8771 } });
+    c.print({ kind: 'train', index: 2, phase: 'run', model: 'cbr-small', event: { kind: 'eval', step: 10, loss: 0.5, auc: 0.8771 } });
     const screen = c.text();
     const last = screen.slice(screen.lastIndexOf('\x1b[J') + 3).split('\n');
     expect(last).toHaveLength(2);
@@ -58,8 +58,8 @@ describe('progress output', () => {
     const c = capture('lines');
     study.forEach((e) => c.print(e));
     c.print(step(10));
-    c.print({ type: 'train', index: 2, phase: 'run', model: 'cbr-small', event: { kind: 'eval', step: 20, loss: 0.5, auc: 0.9 } });
-    c.print({ type: 'run-end', index: 2, total: 4, record: record({ resumedFrom: 30 }) });
+    c.print({ kind: 'train', index: 2, phase: 'run', model: 'cbr-small', event: { kind: 'eval', step: 20, loss: 0.5, auc: 0.9 } });
+    c.print({ kind: 'run-end', index: 2, total: 4, record: record({ resumedFrom: 30 }) });
     expect(c.text()).not.toContain('\x1b');
     expect(c.text().split('\n')).toEqual([
       'study: 4 training runs -> /runs/x',
@@ -75,6 +75,6 @@ describe('progress output', () => {
     const c = capture('json');
     study.forEach((e) => c.print(e));
     expect(c.text()).toBe('');
-    expect(c.stdout().trim().split('\n').map((l) => JSON.parse(l).type)).toEqual(['study-start', 'run-end', 'run-start']);
+    expect(c.stdout().trim().split('\n').map((l) => JSON.parse(l).kind)).toEqual(['study-start', 'run-end', 'run-start']);
   });
 });
