@@ -10,55 +10,87 @@ export interface NativeJob<T> {
   cancel(): void;
 }
 
+/** What a model is, as {@link Model.info} and {@link listModels} report it. */
 export interface ModelInfo {
+  /** The registry name, lower case, e.g. "resnet50", "cbr-small". */
   name: string;
+  /** The name as the paper writes it, e.g. "ResNet-50", "CBR-Small". */
   displayName: string;
+  /** "cbr", "resnet" or "inception". */
   family: string;
+  /** One line on the architecture. */
   description: string;
+  /** The CBR convolutions' padding (see {@link NativeModelOptions.padding}). */
   padding: 'same' | 'valid';
+  /** Where the weights live: "cpu", "cuda" or "cuda:N". */
   device: string;
+  /** Outputs of the classifier. */
   numClasses: number;
   /** Bottom to top; the classifier ("head") last. Also the prefixes of parameter names. */
   stages: string[];
   /** numel: every parameter as built; paper: Table 1's counting convention. */
   params: { numel: number; paper: number };
+  /** The smallest square input, in pixels, that survives every conv and pool. */
   minInputSize: number;
   /** The first convolution's weight, e.g. "conv1.weight" (what the Gabor hybrid replaces). */
   inputConv: string;
 }
 
+/** What a dataset holds, as {@link Dataset.info} reports it. */
 export interface DatasetInfo {
+  /** Where the images came from: "retina", "chest", "natural", "arrays" (or the `source` given), or a file's format. */
   source: string;
+  /** "binary" (one 0/1 target), "multilabel" (several 0/1 targets) or "multiclass" (one class id). */
   task: 'binary' | 'multilabel' | 'multiclass';
+  /** Images in the set. */
   count: number;
+  /** Channels per image (3: RGB; grey images are stored as three equal channels). */
   channels: number;
+  /** Image height in pixels. */
   height: number;
+  /** Image width in pixels. */
   width: number;
+  /** Logits a model needs: 1 for binary, K for multilabel or multiclass. */
   outputs: number;
 }
 
+/** A model's metrics on a dataset, as {@link evaluate} returns them and training's curve records them. */
 export interface Metrics {
+  /** The dataset's task, which decides the fields below. */
   task: DatasetInfo['task'];
+  /** Images evaluated. */
   count: number;
+  /** Mean loss (binary cross-entropy with logits, or cross-entropy for multiclass); null when not finite. */
   loss: number | null;
-  /** binary / multilabel: AUC-ROC per output, and their mean. */
+  /** binary / multilabel: AUC-ROC per output (null where the labels hold one class only), and their mean. */
   auc?: (number | null)[];
+  /** binary / multilabel: the mean of `auc` (null when no output has one). */
   meanAuc?: number | null;
-  /** multiclass */
+  /** multiclass: the fraction of images whose top logit is the class, 0-1. */
   top1?: number;
+  /** multiclass: the fraction of images whose class is among the five top logits, 0-1. */
   top5?: number;
 }
 
+/** One validation point of a training run: the metrics after `step`. */
 export interface CurvePoint extends Metrics {
+  /** Steps taken when the validation ran (1-based; the last point is after the final step). */
   step: number;
 }
 
+/** What a training run returns (the addon's form; {@link TrainResult} is the library's). */
 export interface NativeTrainResult {
+  /** Steps trained, the resumed ones included. */
   steps: number;
+  /** Training loss per step, on the batch of that step. */
   losses: Float64Array;
+  /** The validation points, every `evalEvery` steps and after the last. */
   curve: CurvePoint[];
+  /** Metrics on the validation set after the last step. */
   final: Metrics;
+  /** Wall-clock time of the whole call in seconds, evaluation included. */
   wallSeconds: number;
+  /** Training throughput in images/s (whole batches over all ranks; evaluation excluded). */
   imagesPerSecond: number;
   /** The step a checkpoint brought this run to (0: trained from the start). */
   resumedFrom: number;
@@ -72,7 +104,9 @@ export interface NativeTrainResult {
   graphed: number;
 }
 
+/** What a weight load did, key by key (as timm's load_pretrained reports it). */
 export interface LoadReport {
+  /** Keys copied from the file into the model. */
   loaded: string[];
   /** In the model, not in the file. */
   missing: string[];
@@ -86,7 +120,15 @@ export interface LoadReport {
   kept: string[];
 }
 
+/**
+ * One training step done: `step` of `steps` (1-based), its training `loss`, its learning rate `lr` and the throughput
+ * in images/s around it (all ranks).
+ */
 export type StepEvent = { kind: 'step'; step: number; steps: number; loss: number; lr: number; imagesPerSecond: number };
+/**
+ * One validation after `step`: its `loss` (null when not finite) and either the mean AUC-ROC `auc` (binary,
+ * multilabel; null when undefined) or the `top1` / `top5` accuracies, 0-1 (multiclass).
+ */
 export type EvalEvent = { kind: 'eval'; step: number; loss: number | null; auc?: number | null; top1?: number; top5?: number };
 /** A checkpoint holding the state after `step` is in place. */
 export type CheckpointEvent = { kind: 'checkpoint'; step: number };
@@ -94,12 +136,17 @@ export type CheckpointEvent = { kind: 'checkpoint'; step: number };
 export type ResumeEvent = { kind: 'resume'; step: number };
 /** Data parallel, once per run: the gradient buckets, and how many were reduced while backward was still running. */
 export type BucketsEvent = { kind: 'buckets'; buckets: number; launchedDuringBackward: number };
+/** A training progress event, told apart by `kind`; one call of `onProgress` per event, in order. */
 export type TrainEvent = StepEvent | EvalEvent | CheckpointEvent | ResumeEvent | BucketsEvent;
 
+/**
+ * How a model is built: the fields of {@link ModelOptions}.
+ * @inline
+ */
 export interface NativeModelOptions {
-  /** Outputs of the classifier: 1 for a binary task, 5 for the chest x-ray pathologies, K for K-way pretraining. */
+  /** Outputs of the classifier (default 1): 1 for a binary task, 5 for the chest x-ray pathologies, K for K-way pretraining. */
   numClasses?: number;
-  /** Seed of the random initialisation (Kaiming-normal convs, unit BatchNorm, PyTorch-default linear head). */
+  /** Seed of the random initialisation (default 0; Kaiming-normal convs, unit BatchNorm, PyTorch-default linear head). */
   seed?: number;
   /** CBR convolutions: "same" (k/2 padding, padded pools; the default, so small inputs work) or "valid" (unpadded). */
   padding?: 'same' | 'valid';
@@ -121,25 +168,35 @@ export interface ComputeOptions {
 
 /** A dense float32 tensor crossing the boundary: row-major data and its shape. */
 export interface TensorData {
+  /** The values, row-major; its length is the product of `shape`. */
   data: Float32Array;
+  /** The dimensions, e.g. [N, 3, H, W] for a batch of images. */
   shape: number[];
 }
 
+/** Training settings as the addon takes them ({@link TrainOptions} is the library's form, with steps and a schedule). */
 export interface NativeTrainOptions extends ComputeOptions {
   /** One learning rate per step: its length is the number of steps. */
   learningRates: Float64Array | number[];
+  /** Training images per step and per rank (default 32); at most the training set's size. */
   batchSize?: number;
+  /** "sgd" (default) or "adam". */
   optimizer?: 'sgd' | 'adam';
+  /** SGD's momentum (default 0.9), 0-1. */
   momentum?: number;
+  /** L2 weight decay (default 1e-4), 0-1. */
   weightDecay?: number;
+  /** SGD: Nesterov momentum (default false). */
   nesterov?: boolean;
-  /** Adam's betas (default 0.9, 0.999). */
+  /** Adam's beta1 (default 0.9). */
   beta1?: number;
+  /** Adam's beta2 (default 0.999). */
   beta2?: number;
-  /** Seed of the batch order. */
+  /** Seed of the batch order (default 0). */
   seed?: number;
-  /** Validate every N steps (0 = only at the end); each point lands in the result's curve. */
+  /** Validate every N steps (default 0: only at the end); each point lands in the result's curve. */
   evalEvery?: number;
+  /** Validation images per forward pass (default 128). */
   evalBatchSize?: number;
   /** Random affine augmentation per training image, seeded by `seed` and the step (none by default). */
   augment?: AugmentOptions;
@@ -149,7 +206,9 @@ export interface NativeTrainOptions extends ComputeOptions {
    * that of an uninterrupted run (same losses, curve and weights).
    */
   checkpointPath?: string;
+  /** Steps between checkpoints (default 0: never); see `checkpointPath`. */
   checkpointEvery?: number;
+  /** Continue from `checkpointPath` when it exists (default false). */
   resume?: boolean;
   /**
    * Data parallel: every rank of the group calls train with the same options; each step the batch order draws
@@ -175,14 +234,15 @@ export interface NativeTrainOptions extends ComputeOptions {
   cudaGraph?: boolean;
 }
 
+/** Random affine augmentation of each training image; every field defaults to none (0, false). */
 export interface AugmentOptions {
-  /** Rotation up to +-degrees (0-180). */
+  /** Rotation up to +-this many degrees (0-180; default 0). */
   rotate?: number;
-  /** Shift up to +-this fraction of the side (0-0.5). */
+  /** Shift up to +-this fraction of the side (0-0.5; default 0). */
   translate?: number;
-  /** Zoom within 1 +- scale (0-0.5). */
+  /** Zoom within 1 +- scale (0-0.5; default 0). */
   scale?: number;
-  /** Horizontal flips with probability 1/2. */
+  /** Horizontal flips with probability 1/2 (default false). */
   flip?: boolean;
 }
 
@@ -200,8 +260,11 @@ export interface NativeModel {
 
 /** What Mean Var did: tensors drawn from N(mean, var) of the source, reset to defaults, or kept (the new head). */
 export interface MeanVarReport {
+  /** Conv and linear weights and biases (and BatchNorm affine tensors with batchNorm "meanvar") drawn from the file's statistics. */
   drawn: string[];
+  /** Tensors set to their defaults: BatchNorm running statistics (0 / 1), and BatchNorm affine tensors with batchNorm "default". */
   reset: string[];
+  /** Tensors left as initialised: the classifier. */
   kept: string[];
 }
 
@@ -209,13 +272,17 @@ export interface MeanVarReport {
 export interface DistributedOptions {
   /** "gloo" (default; CPU tensors, and CUDA ones) or "nccl" (CUDA builds of LibTorch only; untested so far). */
   backend?: 'gloo' | 'nccl';
+  /** Host name or address of rank 0's rendezvous store (default "127.0.0.1"). */
   masterAddr?: string;
+  /** TCP port of the rendezvous store, 1-65535 (default 29500). */
   masterPort?: number;
+  /** This process's rank, 0 .. worldSize - 1. */
   rank: number;
+  /** The number of processes in the group. */
   worldSize: number;
   /** This rank's GPU for nccl, cuda:localRank (default: rank). */
   localRank?: number;
-  /** Rendezvous and every collective (default 300). */
+  /** Time limit in seconds of the rendezvous and of every collective (default 300). */
   timeoutSeconds?: number;
 }
 
