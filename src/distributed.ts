@@ -9,15 +9,21 @@ import { addon } from './runtime';
 
 export type { DistributedOptions };
 
+/**
+ * This process's membership of a data-parallel group (make one with {@link initProcessGroup}); pass it to
+ * {@link train} or {@link runStudy} as `group`. Leave it with {@link ProcessGroup.dispose}.
+ */
 export class ProcessGroup {
   /** This process's rank, 0 .. size - 1; rank 0 alone writes results. */
   readonly rank: number;
+  /** The number of processes in the group (WORLD_SIZE). */
   readonly size: number;
   /** The rank on this machine (LOCAL_RANK): which GPU a rank takes on a multi-GPU machine. */
   readonly localRank: number;
 
+  /** @internal */
   constructor(
-    readonly native: NativeProcessGroup,
+    /** @internal */ readonly native: NativeProcessGroup,
     localRank: number,
   ) {
     const info = native.info();
@@ -26,12 +32,19 @@ export class ProcessGroup {
     this.localRank = localRank;
   }
 
+  /** Leaves the group and frees its native state. Idempotent. */
   dispose(): void {
     this.native.dispose();
   }
 }
 
-/** torchrun's variables, checked: each missing or malformed one is named. Undefined when RANK and WORLD_SIZE are unset. */
+/**
+ * torchrun's variables, checked: each missing or malformed one is named. Undefined when RANK and WORLD_SIZE are unset.
+ * @param env - Where to read MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE, LOCAL_RANK (default: rank), and
+ *   TRANSFUSION_DIST_TIMEOUT (seconds) and TRANSFUSION_DIST_BACKEND when set (default `process.env`).
+ * @returns The options {@link initProcessGroup} takes, or undefined.
+ * @throws ERR_INVALID_ARG naming the variable that is missing or malformed.
+ */
 export function distributedFromEnv(env: NodeJS.ProcessEnv = process.env): (DistributedOptions & { localRank: number }) | undefined {
   if (!env.WORLD_SIZE && !env.RANK) return undefined;
   const int = (name: string, min: number, max?: number, fallback?: number) => {
@@ -54,12 +67,18 @@ export function distributedFromEnv(env: NodeJS.ProcessEnv = process.env): (Distr
   return { masterAddr, masterPort, rank, worldSize, localRank, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}), ...(backend ? { backend } : {}) };
 }
 
+const GROUP_OPTION_KEYS = optionKeys<DistributedOptions>()(['backend', 'masterAddr', 'masterPort', 'rank', 'worldSize', 'localRank', 'timeoutSeconds']);
+
 /**
  * Joins the group: with no options, the one torchrun's environment describes. Resolves once every rank has joined;
  * rejects ERR_DISTRIBUTED, naming the address, when they have not within the timeout.
+ * @param options - See {@link DistributedOptions}, plus `localRank` (default: `rank`); default: from the environment
+ *   ({@link distributedFromEnv}).
+ * @param opts - `signal` cancels the wait.
+ * @returns This process's {@link ProcessGroup}.
+ * @throws ERR_INVALID_ARG for no options and no torchrun environment, or a bad field; ERR_DISTRIBUTED when the ranks do
+ *   not meet within `timeoutSeconds`, or when this build lacks the backend (Gloo, NCCL); ABORT_ERR when `signal` aborts.
  */
-const GROUP_OPTION_KEYS = optionKeys<DistributedOptions>()(['backend', 'masterAddr', 'masterPort', 'rank', 'worldSize', 'localRank', 'timeoutSeconds']);
-
 export async function initProcessGroup(options?: DistributedOptions & { localRank?: number }, opts: { signal?: AbortSignal } = {}): Promise<ProcessGroup> {
   checkOptions('initProcessGroup()', options, GROUP_OPTION_KEYS);
   checkOptions('initProcessGroup()', opts, ['signal'], 'opts');
