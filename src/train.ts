@@ -12,19 +12,31 @@ import { SCHEDULE_KEYS, learningRates, type ScheduleSpec } from './schedules/lr'
 
 export type { CurvePoint, Metrics, TrainEvent };
 
+/**
+ * How {@link train} trains: `steps` and `schedule` are required; every other field has the default it states (the
+ * optimizer, batch, validation, checkpoint, data-parallel and GPU settings).
+ */
 export interface TrainOptions extends Omit<NativeTrainOptions, 'learningRates' | 'group'> {
-  /** Data parallel over this group's ranks (see NativeTrainOptions.group). */
+  /**
+   * Data parallel over this group's ranks: every rank calls train with the same options; each step the batch order
+   * draws batchSize x ranks images and each rank trains on its slice, gradients averaged over ranks in buckets.
+   */
   group?: ProcessGroup;
+  /** Optimizer steps to take, 1 to 10,000,000. */
   steps: number;
   /** A schedule, or an explicit learning rate per step (its length must equal `steps`). */
   schedule: ScheduleSpec | Float64Array | number[];
 }
 
+/** What {@link train} returns: the losses, the validation curve, the final metrics and how the run went. */
 export interface TrainResult extends Omit<NativeTrainResult, 'losses'> {
+  /** Training loss per step, on the batch of that step. */
   losses: number[];
 }
 
+/** The last argument of a long call: cancellation and progress. */
 export interface JobOptions<E> {
+  /** Aborting it cancels the call between steps; the promise rejects with ABORT_ERR. */
   signal?: AbortSignal;
   /** Called once per event, in order, on the main thread. */
   onProgress?: (event: E) => void;
@@ -61,6 +73,31 @@ function checkTrainArguments(model: unknown, data: unknown, options: unknown, op
   return o;
 }
 
+/**
+ * Trains a model on a training set, validating on a validation set, off the event loop. The learning rate follows
+ * the schedule; progress arrives one event per step and per validation, in order.
+ * @param model - The model to train, in place.
+ * @param data - The training and validation sets, of the same task and with the model's outputs.
+ * @param options - See {@link TrainOptions}; `steps` and `schedule` are required.
+ * @param opts - `signal` cancels training between steps; `onProgress` receives each {@link TrainEvent}; default {}.
+ * @returns The losses, the validation curve, the final metrics and the throughput.
+ * @throws ERR_INVALID_ARG for a missing or bad argument, option or schedule (named), a batch larger than the training
+ *   set, or sets of different tasks; ERR_BUSY while the model runs another job; ERR_DIVERGED when the loss stops
+ *   being finite; ERR_BAD_DATA for a damaged or foreign checkpoint; ERR_IO when a checkpoint cannot be written;
+ *   ERR_DISTRIBUTED when a rank fails; ERR_TORCH, ERR_OUT_OF_MEMORY; ABORT_ERR when `signal` aborts.
+ * @example
+ * ```ts
+ * const [trainSet, valSet] = await Promise.all([
+ *   generateRetina({ count: 512, size: 32, seed: 1 }),
+ *   generateRetina({ count: 128, size: 32, seed: 2 }),
+ * ]);
+ * const model = createModel('cbr-tiny', { numClasses: 1 });
+ * const result = await train(model, { train: trainSet, val: valSet }, {
+ *   steps: 50, batchSize: 16, optimizer: 'adam', schedule: { kind: 'cosine', lr: 2e-3 }, evalEvery: 10,
+ * }, { onProgress: (e) => e.kind === 'eval' && console.log(e.step, e.auc) });
+ * console.log(result.final.meanAuc, result.imagesPerSecond);
+ * ```
+ */
 export async function train(
   model: Model,
   data: { train: Dataset; val: Dataset },
@@ -85,8 +122,26 @@ export async function train(
   return { ...result, losses: Array.from(result.losses) };
 }
 
+/**
+ * How {@link evaluate} runs: `batchSize`, images per forward pass (default 128); `signal`, to cancel it; and the
+ * {@link ComputeOptions}.
+ */
 export type EvaluateOptions = { batchSize?: number; signal?: AbortSignal } & ComputeOptions;
 
+/**
+ * A model's metrics on a dataset (eval mode, no gradients), off the event loop.
+ * @param model - The model.
+ * @param data - The dataset, with the model's outputs.
+ * @param opts - See {@link EvaluateOptions}; default {} (batches of 128).
+ * @returns Loss, and AUC-ROC per output (binary, multilabel) or top-1 / top-5 accuracy (multiclass).
+ * @throws ERR_INVALID_ARG for a missing model or dataset, a bad option or outputs that do not match; ERR_BUSY;
+ *   ERR_TORCH; ABORT_ERR when `signal` aborts.
+ * @example
+ * ```ts
+ * const metrics = await evaluate(model, valSet, { batchSize: 64 });
+ * console.log(metrics.meanAuc, metrics.loss);
+ * ```
+ */
 export async function evaluate(model: Model, data: Dataset, opts: EvaluateOptions = {}): Promise<Metrics> {
   checkHandle('evaluate()', 'model', model, 'Model', 'createModel()');
   checkHandle('evaluate()', 'data', data, 'Dataset', DATASET_FROM);
