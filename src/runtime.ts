@@ -22,20 +22,38 @@ export function defaultThreads(): number {
   return os.availableParallelism();
 }
 
-/** LibTorch's intra-op thread count for this process. */
+/**
+ * Sets LibTorch's intra-op thread count for this process (by default the cores available, or TRANSFUSION_THREADS).
+ * @param count - Threads, 1-1024.
+ * @throws ERR_INVALID_ARG for a count outside 1-1024.
+ */
 export function setThreads(count: number): void {
   addon().setThreads(checkInteger('threads', count, 1, 1024));
 }
 
+/**
+ * LibTorch's intra-op thread count for this process.
+ * @returns The threads LibTorch uses now.
+ * @throws ERR_ADDON_NOT_BUILT when the native addon is missing.
+ */
 export function getThreads(): number {
   return addon().getThreads();
 }
 
-/** Handles neither disposed nor garbage-collected: a leak test is `expect(liveHandles()).toBe(before)`. */
+/**
+ * Handles neither disposed nor garbage-collected: a leak test is `expect(liveHandles()).toBe(before)`.
+ * @returns The count of live model, dataset and process-group handles.
+ * @throws ERR_ADDON_NOT_BUILT when the native addon is missing.
+ */
 export function liveHandles(): number {
   return addon().liveHandles();
 }
 
+/**
+ * Whether this LibTorch sees a usable CUDA device (so `device: "cuda"` works).
+ * @returns true when a CUDA device is available.
+ * @throws ERR_ADDON_NOT_BUILT when the native addon is missing.
+ */
 export function cudaAvailable(): boolean {
   return addon().cudaAvailable();
 }
@@ -49,6 +67,12 @@ export function peerEnvironment(): NodeJS.ProcessEnv {
   return { ...process.env, ...(cap ? { ONEDNN_MAX_CPU_ISA: cap } : {}) };
 }
 
+/**
+ * The versions this process runs on, as results.json records them.
+ * @returns torch: LibTorch's version; napi: the N-API version; oneDnnMaxIsa: the cap the addon set on oneDNN's CPU
+ *   kernels (null: none); node: Node's version, e.g. "v20.19.0".
+ * @throws ERR_ADDON_NOT_BUILT when the native addon is missing.
+ */
 export function versions(): { torch: string; napi: number; oneDnnMaxIsa: string | null; node: string } {
   return { ...addon().version(), node: process.version };
 }
