@@ -4,16 +4,19 @@ import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
 import { LIMITS } from '../limits';
 import { checkOptions, optionKeys } from '../options';
 
+/** A learning-rate schedule, as {@link learningRates} and {@link TrainOptions.schedule} take it. */
 export interface ScheduleSpec {
+  /** "constant": lr throughout; "cosine": from lr down to lr x finalFraction; "step": lr times gamma at each milestone. */
   kind: 'constant' | 'cosine' | 'step';
-  /** Peak learning rate. */
+  /** Peak learning rate, 0-100. */
   lr: number;
-  /** Linear warm-up from lr/warmupSteps to lr over the first warmupSteps steps. */
+  /** Linear warm-up from lr/warmupSteps to lr over the first warmupSteps steps (default 0: none; at most the steps). */
   warmupSteps?: number;
   /** cosine: the final learning rate as a fraction of lr (default 0). */
   finalFraction?: number;
   /** step: multiply by `gamma` at each of these fractions of training (default [0.5, 0.75], gamma 0.1). */
   milestones?: number[];
+  /** step: the factor applied at each milestone (default 0.1). */
   gamma?: number;
 }
 
@@ -33,6 +36,17 @@ export function checkSchedule(spec: ScheduleSpec, steps: number, where = ''): vo
   checkInteger(`${where}schedule.warmupSteps`, spec.warmupSteps ?? 0, 0, steps);
 }
 
+/**
+ * The learning rate of every step of a schedule: a pure function.
+ * @param spec - The schedule (see {@link ScheduleSpec}).
+ * @param steps - Steps of training, 1 to 10,000,000.
+ * @returns One learning rate per step.
+ * @throws ERR_INVALID_ARG for a bad kind, lr, warmupSteps or steps, or an unknown field.
+ * @example
+ * ```ts
+ * learningRates({ kind: 'step', lr: 0.1, milestones: [0.5] }, 4); // [0.1, 0.1, 0.01, 0.01], to rounding
+ * ```
+ */
 export function learningRates(spec: ScheduleSpec, steps: number): Float64Array {
   checkSchedule(spec, steps);
   const warmup = spec.warmupSteps ?? 0;
