@@ -7,6 +7,7 @@ import { checkInteger, invalidArg } from '../errors';
 import { populationStats } from '../metrics';
 import { checkOptions, optionKeys } from '../options';
 
+/** The settings of a synthetic Gabor filter bank ({@link gaborBank}); {@link DEFAULT_GABOR} holds the defaults. */
 export interface GaborSpec {
   /** Orientations theta, evenly spaced over [0, pi). */
   orientations: number;
@@ -24,6 +25,10 @@ export interface GaborSpec {
   zeroMean: boolean;
 }
 
+/**
+ * The default Gabor settings: 8 orientations, wavelengths 2.5, 3.5 and 5 pixels, phases 0 and pi/2, sigma 0.56
+ * wavelengths, aspect ratio 0.5, grey, red-green and blue-yellow variants, zero mean. The paper's ranges are not public.
+ */
 export const DEFAULT_GABOR: GaborSpec = {
   orientations: 8,
   wavelengths: [2.5, 3.5, 5],
@@ -34,22 +39,37 @@ export const DEFAULT_GABOR: GaborSpec = {
   zeroMean: true,
 };
 
+/** One filter of a bank: the settings its kernel was drawn with. */
 export interface GaborFilter {
+  /** Orientation in radians, [0, pi). */
   theta: number;
+  /** Carrier wavelength lambda in pixels. */
   wavelength: number;
+  /** Phase psi in radians. */
   phase: number;
+  /** Envelope sigma in pixels. */
   sigma: number;
+  /** Weighting per input channel (R, G, B). */
   colour: number[];
 }
 
+/** A Gabor filter bank, ready for a conv weight ({@link Model.setParameter}). */
 export interface GaborBank {
+  /** The weights, row-major, float32. */
   data: Float32Array;
   /** (out, in, kh, kw) */
   shape: number[];
+  /** The settings of each of the `out` filters, in order. */
   filters: GaborFilter[];
 }
 
-/** The spatial Gabor kernel (kh x kw, row-major) of one filter. */
+/**
+ * The spatial Gabor kernel (kh x kw, row-major) of one filter.
+ * @param f - The filter's theta (radians), wavelength and sigma (pixels), phase (radians) and aspect ratio gamma.
+ * @param kh - Kernel height in pixels.
+ * @param kw - Kernel width in pixels.
+ * @returns kh x kw values, row-major, unnormalised.
+ */
 export function gaborKernel(f: Omit<GaborFilter, 'colour'> & { gamma: number }, kh: number, kw: number): Float64Array {
   const out = new Float64Array(kh * kw);
   const c = Math.cos(f.theta), s = Math.sin(f.theta);
@@ -63,13 +83,18 @@ export function gaborKernel(f: Omit<GaborFilter, 'colour'> & { gamma: number }, 
   return out;
 }
 
+export const GABOR_KEYS = optionKeys<GaborSpec>()(['orientations', 'wavelengths', 'phases', 'sigmaPerWavelength', 'gamma', 'colours', 'zeroMean']);
+
 /**
  * A bank of shape (out, in, kh, kw). Filters cycle through colours x wavelengths x phases x orientations (orientation
  * fastest). The bank is scaled to `scale` (mean and standard deviation over all its values): pass the pretrained
  * conv1's statistics where there is one; otherwise it gets Kaiming fan-out scale, sqrt(2 / (out * kh * kw)), mean 0.
+ * @param settings - Any of {@link GaborSpec}'s fields; the rest from {@link DEFAULT_GABOR}.
+ * @param shape - The conv weight's shape (out, in, kh, kw); `colours` needs `in` entries each.
+ * @param scale - The mean and standard deviation to give the bank (default: Kaiming fan-out, mean 0).
+ * @returns The weights, their shape and each filter's settings.
+ * @throws ERR_INVALID_ARG for a shape that is not 4-D, or a bad or unknown setting.
  */
-export const GABOR_KEYS = optionKeys<GaborSpec>()(['orientations', 'wavelengths', 'phases', 'sigmaPerWavelength', 'gamma', 'colours', 'zeroMean']);
-
 export function gaborBank(settings: Partial<GaborSpec>, shape: number[], scale?: { mean: number; std: number }): GaborBank {
   checkOptions('gaborBank()', settings, GABOR_KEYS, 'settings');
   if (!Array.isArray(shape)) throw invalidArg('shape', 'a conv weight shape (out, in, kh, kw) for gaborBank()', shape);
