@@ -7,9 +7,13 @@ import { readTensor, type Model } from '../models';
 import { checkHandle, checkOptions } from '../options';
 import { GABOR_KEYS, gaborBank, type GaborSpec } from './gabor';
 
-/** @deprecated The old name of Initialisation ("schedule" now means a learning-rate schedule only). */
+/**
+ * The old name of {@link Initialisation}.
+ * @deprecated Use Initialisation ("schedule" now means a learning-rate schedule only).
+ */
 export type InitSchedule = Initialisation;
 
+/** How a fresh model is initialised for a training run (the paper's Sections 3 and 5), told apart by `kind`. */
 export type Initialisation =
   /** The library's random initialisation (Kaiming-normal convs, unit BatchNorm, PyTorch-default linear head). */
   | { kind: 'random' }
@@ -40,11 +44,21 @@ export function checkInitialisation(fn: string, value: unknown): Initialisation 
   return value as Initialisation;
 }
 
+/**
+ * The name of an initialisation as results and the CLI write it: its kind, or "transfusion:<stage>".
+ * @param s - The initialisation.
+ * @returns e.g. "random", "transfusion:layer2".
+ */
 export function initLabel(s: Initialisation): string {
   return s.kind === 'transfusion' ? `transfusion:${s.upTo}` : s.kind;
 }
 
-/** Parses "random", "transfer", "meanvar", "gabor", "slim" or "transfusion:<stage>". */
+/**
+ * Parses "random", "transfer", "meanvar", "gabor", "slim" or "transfusion:<stage>".
+ * @param text - The initialisation's name.
+ * @returns The {@link Initialisation} it names (with its defaults).
+ * @throws ERR_INVALID_ARG for an unknown kind, or "transfusion" without a stage.
+ */
 export function parseInit(text: string): Initialisation {
   const [kind, upTo] = text.split(':');
   checkOneOf('init', kind, INIT_KINDS);
@@ -60,7 +74,9 @@ export function needsPretrained(s: Initialisation): boolean {
   return s.kind === 'transfer' || s.kind === 'transfusion' || s.kind === 'meanvar' || s.kind === 'slim';
 }
 
+/** What {@link applyInit} did. */
 export interface InitReport {
+  /** The initialisation's label ({@link initLabel}). */
   init: string;
   /** Tensors taken from the pretrained file (transfer, transfusion, slim). */
   loaded?: number;
@@ -74,6 +90,20 @@ export interface InitReport {
   from?: string;
 }
 
+/**
+ * Initialises a fresh model as `initialisation` says, drawing on pretrained weights where it needs them: random
+ * leaves the model as created; transfer and transfusion load the pretrained stages; Mean Var draws from their
+ * statistics; Gabor replaces conv1.
+ * @param model - A model fresh from {@link createModel}, changed in place.
+ * @param initialisation - What to do (see {@link Initialisation}).
+ * @param source - The pretrained weight file and the name of the model it belongs to; required by transfer,
+ *   transfusion, meanvar and slim, optional for gabor (then used for scale), unused by random.
+ * @param seed - Seed of the new head (transfer) or of the Mean Var draw.
+ * @param opts - `signal` cancels the weight file's reading.
+ * @returns What was loaded, drawn or kept fresh, and from whom.
+ * @throws ERR_INVALID_ARG for a bad model, initialisation or option, or a missing `source`; ERR_IO, ERR_BAD_WEIGHTS and
+ *   ERR_WEIGHTS_MISMATCH from the weight file; ERR_BUSY; ABORT_ERR when `signal` aborts.
+ */
 export async function applyInit(
   model: Model,
   initialisation: Initialisation,
