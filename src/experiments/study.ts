@@ -29,12 +29,15 @@ import { armsOf, DEFAULT_REPRESENTATIONS, validateSpec, type StudySpec } from '.
 import { studyData } from './study-data';
 import { positivesPerOutput, taskLabels } from './task';
 
+/** Where and how {@link runStudy} runs a study: `outDir` is required, every other field optional. */
 export interface StudyOptions {
   /** The run directory: results.json and report.md land here. */
   outDir: string;
   /** Where pretrained weights are cached (default $TRANSFUSION_CACHE, else ~/.cache/transfusion-native). */
   cacheDir?: string;
+  /** Aborting it stops the study between training steps (ABORT_ERR); resume it later with `resume`. */
   signal?: AbortSignal;
+  /** Called once per {@link StudyEvent}, in order, on the main thread. */
   onProgress?: (event: StudyEvent) => void;
   /**
    * Continue the study already in outDir (its results.json): finished runs are kept as they are, not repeated; the
@@ -96,6 +99,27 @@ function checkDivisible(batchSize: number, ranks: number): void {
 
 const positives = (d: Dataset) => d.targets().reduce((a, b) => a + b, 0);
 
+/**
+ * Runs a study: pretrains (or loads) the weights the arms draw on, trains every arm with every seed on the task, runs
+ * Section 4's analysis where the experiment has one, and writes results.json and report.md into the run directory
+ * after every run, then report.html and its figures.
+ * @param specIn - The study (see {@link StudySpec}): a preset ({@link preset}), an experiment's spec
+ *   ({@link experimentSpec}) or a study file's ({@link loadStudyConfig}). Not modified.
+ * @param opts - See {@link StudyOptions}; `outDir` is required.
+ * @returns The results, as results.json records them.
+ * @throws ERR_INVALID_ARG for a bad spec or option, or a resume whose spec, shard or ranks differ from the record;
+ *   ERR_RUN_EXISTS when outDir holds a study and neither `resume` nor `overwrite` is given; ERR_LOCKED when another
+ *   process writes outDir; ERR_BAD_DATA for a damaged results.json on resume; ERR_IO when a file cannot be written;
+ *   what {@link train} throws (ERR_DIVERGED, ERR_DISTRIBUTED, ...); ABORT_ERR when `signal` aborts.
+ * @example
+ * ```ts
+ * const results = await runStudy(preset('tiny'), {
+ *   outDir: 'runs/tiny',
+ *   onProgress: (e) => e.kind === 'run-end' && console.log(e.index, '/', e.total, e.record.model, e.record.auc),
+ * });
+ * console.log(results.runs.length); // 8: two models x two initialisations x two seeds
+ * ```
+ */
 export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<StudyResults> {
   checkStudyArguments(specIn, opts);
   const spec = validateSpec(structuredClone(specIn));
