@@ -12,11 +12,16 @@ import type { RepresentationResults } from './representations';
 import type { Init, StudySpec } from './spec';
 import { checkResultsShape } from './results-schema';
 
+/** The `schema` every results.json this version writes carries; {@link readResults} refuses any other. */
 export const RESULTS_SCHEMA = 'transfusion-native/results@1';
 
+/** One training run of a study, as results.json records it. */
 export interface RunRecord {
+  /** The registry name of the model trained. */
   model: string;
+  /** Its initialisation, e.g. "transfer", "transfusion:layer2". */
   init: Init;
+  /** The seed of its initialisation and batch order. */
   seed: number;
   /** Final validation AUC-ROC (referable DR), or its mean over the findings (chest). */
   auc: number;
@@ -24,11 +29,17 @@ export interface RunRecord {
   aucs?: Record<string, number | null>;
   /** The first evaluated step with validation AUC >= the study's threshold, or null if none reached it. */
   stepsToThreshold: number | null;
+  /** Steps trained. */
   steps: number;
+  /** Training loss of the last step. */
   finalLoss: number;
+  /** Wall-clock time of the training in seconds. */
   wallSeconds: number;
+  /** Training throughput in images/s. */
   imagesPerSecond: number;
+  /** Validation AUC-ROC (mean over outputs) after each evaluated step. */
   curve: { step: number; auc: number | null }[];
+  /** Input image side in pixels. */
   imageSize: number;
   /** What the initialisation did (tensors loaded or drawn, which stayed fresh, whose weights it drew on). */
   load?: InitReport;
@@ -38,24 +49,40 @@ export interface RunRecord {
   snapshots?: { init: string; final: string };
 }
 
+/** A study's record: the content of results.json, as {@link runStudy} returns it and {@link readResults} reads it. */
 export interface StudyResults {
+  /** Always {@link RESULTS_SCHEMA}. */
   schema: typeof RESULTS_SCHEMA;
+  /** The study as it ran (validated, with the experiment's adjustments). */
   spec: StudySpec;
+  /** Versions, LibTorch's thread count and the platform (e.g. "linux-x64") of the process that ran it. */
   environment: { torch: string; napi: number; node: string; threads: number; platform: string };
+  /** When the study started, ISO 8601. */
   startedAt: string;
+  /** When it finished, ISO 8601 (absent while it runs, or when interrupted). */
   finishedAt?: string;
+  /** Each model of the study: names, parameter counts under both conventions, input size in pixels. */
   models: { name: string; displayName: string; params: { numel: number; paper: number }; imageSize: number }[];
+  /** The task's sets: output names, sizes and positive labels (0 for a multiclass task). */
   task: {
     /** Output names: ["referable DR"], or the five findings. */
     labels: string[];
+    /** Positive labels in the training set (masked ones not counted). */
     trainPositives: number;
+    /** Images in the training set. */
     trainSize: number;
+    /** Positive labels in the validation set. */
     valPositives: number;
+    /** Images in the validation set. */
     valSize: number;
+    /** Positive training labels per output (multilabel tasks only). */
     trainPositivesPerLabel?: number[];
+    /** Positive validation labels per output (multilabel tasks only). */
     valPositivesPerLabel?: number[];
   };
+  /** The pretrained weights the study drew on, one record per source model. */
   pretraining: PretrainRecord[];
+  /** The finished training runs, in the order they finished. */
   runs: RunRecord[];
   /** Section 4's analysis of the runs' snapshots, once every run has finished. */
   representations?: RepresentationResults;
@@ -69,6 +96,10 @@ export interface StudyResults {
   data?: { path: string; format: string; available: { train: number; val: number }; skipped: { where: string; reason: string }[] };
 }
 
+/**
+ * A study's progress, told apart by `kind`: the study, data, pretraining, each run (`index` of `total`, 1-based), the
+ * training events within it (`event`), the analysis and the report.
+ */
 export type StudyEvent =
   | { kind: 'study-start'; total: number; outDir: string }
   | { kind: 'data'; what: string; seconds: number }
@@ -82,8 +113,11 @@ export type StudyEvent =
   | { kind: 'report'; files: string[]; warnings: string[] }
   | { kind: 'study-end'; outDir: string; seconds: number };
 
+/** One shard of a study split over a job array: every `count`-th training run, starting at `index`. */
 export interface Shard {
+  /** This shard, 0 .. count - 1. */
   index: number;
+  /** Shards in all, at least 1. */
   count: number;
 }
 
@@ -93,7 +127,12 @@ export function checkShard(shard: Shard): Shard {
   return shard;
 }
 
-/** The spec of the study in a run directory, for resuming it. */
+/**
+ * The spec of the study in a run directory, for resuming it.
+ * @param outDir - The run directory.
+ * @returns The spec its results.json records.
+ * @throws As {@link readResults}.
+ */
 export function resumeSpec(outDir: string): StudySpec {
   return readResults(outDir).spec;
 }
@@ -104,6 +143,10 @@ export const MAX_RESULTS_BYTES = 256 * 2 ** 20;
 /**
  * results.json of a run directory, checked to be one this library wrote: a regular file of a bounded size, valid
  * JSON of results.json's shape (RESULTS_JSON_SCHEMA), every error naming the file and the field.
+ * @param outDir - The run directory.
+ * @returns The results it records.
+ * @throws ERR_INVALID_ARG when the directory holds no results.json; ERR_BAD_DATA when it is not a regular file of at
+ *   most 256 MiB, not JSON, of another schema or of another shape; ERR_IO when it cannot be read.
  */
 export function readResults(outDir: string): StudyResults {
   const file = path.join(outDir, 'results.json');
