@@ -7,10 +7,15 @@ import { TransfusionError } from '../errors';
 
 const arms = (model: string, inits: string[]): Arm[] => inits.map((init) => ({ model, init }));
 
+/** One of the paper's experiments: what it reproduces and how it changes a scale preset. */
 export interface ExperimentDefinition {
+  /** The experiment's name, as `transfusion-native run <experiment>` takes it. */
   name: Experiment;
+  /** The table or figure of the paper it reproduces, e.g. "Table 1", "Figure 7". */
   figure: string;
+  /** One line on what it compares. */
   description: string;
+  /** Its explicit arms for a spec, or undefined for every model with every initialisation of the spec. */
   arms: (spec: StudySpec) => Arm[] | undefined;
   /** Changes to the scale preset: finer validation curves, the convergence threshold. */
   adjust: (spec: StudySpec) => Partial<StudySpec>;
@@ -40,6 +45,7 @@ const representations =
       'each run keeps its weights at initialisation and after training for the analysis.',
   });
 
+/** The paper's experiments by name: Table 1-3 (transfer against random) and Figures 2-8 (Sections 4 and 5). */
 export const EXPERIMENTS: Record<Experiment, ExperimentDefinition> = {
   table1: {
     name: 'table1',
@@ -126,7 +132,14 @@ export const EXPERIMENTS: Record<Experiment, ExperimentDefinition> = {
 export const analysisOf = (experiment: Experiment): Analysis | undefined =>
   (ANALYSES as readonly string[]).includes(experiment) ? (experiment as Analysis) : undefined;
 
-/** The study for an experiment at a scale preset ("quick", "tiny", "paper"). */
+/**
+ * The study for an experiment at a scale preset ("quick", "tiny", "paper").
+ * @param experiment - A name from {@link EXPERIMENTS}, e.g. "table1", "transfusion".
+ * @param scale - A preset name (see {@link PRESETS}).
+ * @returns The preset's spec with the experiment's arms and adjustments, named "EXPERIMENT-SCALE" (table1: the
+ *   preset's own name).
+ * @throws ERR_INVALID_ARG for an unknown experiment or preset.
+ */
 export function experimentSpec(experiment: string, scale: string): StudySpec {
   const def = EXPERIMENTS[experiment as Experiment];
   if (!def)

@@ -74,8 +74,18 @@ const paper: StudySpec = {
   },
 };
 
+/**
+ * The scale presets, each with its reason in `why`: "quick" (Table 1 in miniature, a few minutes on 2 CPU cores; the
+ * CLI's default), "tiny" (a smoke test in seconds) and "paper" (the paper's scale, for a GPU).
+ */
 export const PRESETS: Record<string, StudySpec> = { quick, tiny, paper };
 
+/**
+ * A scale preset's study spec, to run as is or to change.
+ * @param name - "quick", "tiny" or "paper" (see {@link PRESETS}).
+ * @returns A copy of the preset's spec, free to modify.
+ * @throws ERR_INVALID_ARG for an unknown name.
+ */
 export function preset(name: string): StudySpec {
   const spec = PRESETS[name];
   if (!spec) throw new TransfusionError('ERR_INVALID_ARG', `Unknown preset "${name}"; known presets: ${Object.keys(PRESETS).join(', ')}`);

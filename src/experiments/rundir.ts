@@ -6,9 +6,18 @@ import * as path from 'node:path';
 
 import { TransfusionError } from '../errors';
 
+/** Steps between a study's checkpoints of the run in progress when {@link StudyOptions.checkpointEvery} is not given. */
 export const DEFAULT_CHECKPOINT_EVERY = 100;
 
-/** Where a run's checkpoint lives while it trains (removed once its record is saved). */
+/**
+ * Where a run's checkpoint lives while it trains (removed once its record is saved).
+ * @param outDir - The run directory.
+ * @param model - The run's model.
+ * @param init - The run's initialisation label, e.g. "transfusion:layer2" (characters other than letters, digits,
+ *   "_", "." and "-" become "_").
+ * @param seed - The run's seed.
+ * @returns outDir/checkpoints/MODEL-INIT-seedN.pt
+ */
 export function checkpointPath(outDir: string, model: string, init: string, seed: number): string {
   return path.join(outDir, 'checkpoints', `${model}-${init.replace(/[^\w.-]+/g, '_')}-seed${seed}.pt`);
 }
