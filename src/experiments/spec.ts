@@ -18,47 +18,70 @@ import type { DataSpec } from '../data/files/load';
 /** An initialisation by name: "random", "transfer", "meanvar", "gabor", "slim" or "transfusion:<stage>". */
 export type Init = string;
 
+/** One arm of a study: a model trained from one initialisation (over every seed). */
 export interface Arm {
+  /** A registry name, e.g. "resnet50". */
   model: string;
+  /** The initialisation, e.g. "transfer" (see {@link Init}). */
   init: Init;
 }
 
-/** The study's arms: its explicit list, or every model with every initialisation. */
+/**
+ * The study's arms: its explicit list, or every model with every initialisation.
+ * @param spec - The study.
+ * @returns Its arms, in order.
+ */
 export function armsOf(spec: StudySpec): Arm[] {
   return spec.arms ?? spec.models.flatMap((model) => spec.inits.map((init) => ({ model, init })));
 }
 
+/** A study's training settings, for its runs (`train`) and its pretraining (`pretrain`). */
 export interface TrainingSpec {
+  /** Optimizer steps, 1 to 10,000,000. */
   steps: number;
   /** NHWC weights and inputs (a GPU setting). */
   channelsLast?: boolean;
   /** "bf16" autocast (a GPU setting). */
   precision?: 'fp32' | 'tf32' | 'bf16';
+  /** Images per step (over all ranks when data parallel). */
   batchSize: number;
+  /** "sgd" or "adam". */
   optimizer: 'sgd' | 'adam';
+  /** The learning-rate schedule over `steps`. */
   schedule: ScheduleSpec;
+  /** L2 weight decay, 0-1. */
   weightDecay: number;
+  /** SGD's momentum, 0-1 (unused by Adam). */
   momentum: number;
+  /** Validate every N steps (0: only at the end); steps-to-threshold has this resolution. */
   evalEvery: number;
   /** Random affine augmentation of training images (none by default). */
   augment?: AugmentOptions;
 }
 
+/** The names of the paper's experiments, as {@link EXPERIMENTS} defines them. */
 export const EXPERIMENT_NAMES = [
   'table1', 'chexpert', 'small-data', 'meanvar', 'transfusion', 'hybrids', 'similarity', 'layers', 'init-vs-final', 'filters',
 ] as const;
+/** An experiment's name: "table1", "chexpert", "small-data", "meanvar", "transfusion", "hybrids", "similarity", "layers", "init-vs-final" or "filters". */
 export type Experiment = (typeof EXPERIMENT_NAMES)[number];
 
+/** Section 4's analyses: the probe set and the datapoint budget. */
 export interface RepresentationSettings {
   /** Probe images (drawn from the task, a seed of their own) every model is run over. */
   probeSize: number;
   /** Datapoints (conv positions) kept per stage; 0: max(20,000, 10 x channels). */
   maxDatapoints: number;
+  /** Seed of the probe images and of the datapoint subsample. */
   seed: number;
 }
 
 export const DEFAULT_REPRESENTATIONS: RepresentationSettings = { probeSize: 1024, maxDatapoints: 0, seed: 0 };
 
+/**
+ * A study: arms (a model with an initialisation) x seeds on one task, with the pretraining the arms draw on, as
+ * {@link runStudy} runs it. Start from {@link preset} or {@link experimentSpec} and change what you need.
+ */
 export interface StudySpec {
   /** The preset (or config) name, recorded in results. */
   name: string;
@@ -72,14 +95,21 @@ export interface StudySpec {
   imageSizes?: Record<string, number>;
   /** Why this study's values are what they are (one line, shown in the report). */
   why: string;
+  /** Registry names of the models (see {@link listModels}). */
   models: string[];
+  /** Initialisations every model is trained from (when `arms` is absent). */
   inits: Init[];
+  /** Seeds, non-negative integers: each arm is trained once per seed. */
   seeds: number[];
+  /** "cpu", "cuda" or "cuda:N". */
   device: string;
+  /** The CBR convolutions' padding (see {@link ModelOptions}). */
   padding: 'same' | 'valid';
+  /** The downstream task the arms are trained on. */
   task: TaskSpec;
   /** The user's pretrained weight files by model (e.g. { resnet50: 'resnet50-0676ba61.pth' }): used for transfer instead of embedded pretraining. */
   weights?: Record<string, string>;
+  /** The training of each run. */
   train: TrainingSpec;
   /** Section 4's analyses: the probe set and datapoint budget (default DEFAULT_REPRESENTATIONS). */
   representations?: RepresentationSettings;
@@ -90,6 +120,14 @@ export interface StudySpec {
   pretrain: { source: 'natural' | 'files'; data?: DataSpec; classes: number; imageSize: number; trainSize: number; valSize: number; seed: number } & TrainingSpec;
 }
 
+/**
+ * Checks a study before anything runs: models, initialisations and transfusion points, seeds, device, task, training
+ * and pretraining settings, image sizes, weight files, and that the drawn images fit in this machine's memory.
+ * @param spec - The study; a `pretrain` from files gets its `classes` from the dataset.
+ * @returns The same spec.
+ * @throws ERR_INVALID_ARG naming the first field that is missing, unknown or out of range, or the study's memory need;
+ *   ERR_BAD_DATA or ERR_IO when a pretraining dataset from files cannot be read.
+ */
 export function validateSpec(spec: StudySpec): StudySpec {
   const known = new Set(listModels().map((m) => m.name));
   if (!Array.isArray(spec.models) || spec.models.length === 0) throw invalidArg('models', 'a non-empty list of model names', spec.models);
