@@ -4,14 +4,19 @@ import { chestFindings, generateChest, generateRetina, type Dataset, type Uncert
 import { detectFormat, readLabelled } from '../data/files/formats';
 import type { DataSpec } from '../data/files/load';
 
+/** A study's downstream task: where its images come from and how many are drawn. */
 export interface TaskSpec {
   /** retina / chest: the embedded tasks; files: a user's dataset (`data`). */
   source: 'retina' | 'chest' | 'files';
   /** files: the dataset and how to read it. trainSize / valSize then cap the items kept (stratified, seeded). */
   data?: DataSpec;
+  /** Input image side in pixels, 16-1024 (per-model overrides: StudySpec.imageSizes). */
   imageSize: number;
+  /** Training images (files: at most this many kept). */
   trainSize: number;
+  /** Validation images (files: at most this many kept). */
   valSize: number;
+  /** Seed of the training images; the validation set uses seed + 1 (files: the seed of the stratified subsample). */
   seed: number;
   /** chest: fraction of training labels that are uncertain (validation labels never are; CheXpert's are consensus reads). */
   uncertainRate?: number;

@@ -15,6 +15,7 @@ import { decodeToFile, type ImageSettings } from './images';
 import { detectFormat, readLabelled, type DataFormat, type LabelledSet } from './formats';
 import type { UncertaintyPolicy } from '../embedded';
 
+/** A user's dataset on disk and how to read it. */
 export interface DataSpec {
   /** The dataset: a folder or file, as the format expects. */
   path: string;
@@ -24,10 +25,13 @@ export interface DataSpec {
   imageDir?: string;
   /** CheXpert: uncertainty policy per finding; frontal images only (default true). */
   policy?: Partial<Record<string, UncertaintyPolicy>>;
+  /** CheXpert: keep frontal images only (default true). */
   frontalOnly?: boolean;
   /** Fraction of patients held out for validation where the format has no split (default 0.2). */
   valFraction?: number;
+  /** Contrast of each decoded image: "none" (default), "normalise" (stretched to the full range) or "clahe" (local equalisation). */
   equalize?: ImageSettings['equalize'];
+  /** An image that does not decode: "fail" (default) stops with ERR_BAD_IMAGE naming it; "skip" leaves it out and records it. */
   onBadImage?: 'fail' | 'skip';
 }
 
