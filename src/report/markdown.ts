@@ -88,6 +88,12 @@ function convergence(r: StudyResults): string[] {
   return lines;
 }
 
+/**
+ * A study's report in Markdown (report.md): the experiment and why, the data, the paper's table for the experiment,
+ * convergence, Section 4's analysis when present, and the settings. A pure function of the results.
+ * @param r - The study's results ({@link runStudy}, {@link readResults}).
+ * @returns The Markdown text.
+ */
 export function renderReport(r: StudyResults): string {
   const s = r.spec;
   const lines: string[] = [];

@@ -55,6 +55,11 @@ function filterFigures(outDir: string, r: StudyResults): Map<string, PageFigure>
 /**
  * Writes report.md, runs.csv, curves.csv, figures/<name>.svg and .png, and report.html into outDir. Returns the paths written and what vega
  * warned of while drawing ("<figure>: <warning>"; none is expected).
+ * @param outDir - The run directory (created if missing).
+ * @param results - The study's results.
+ * @returns The files written, and vega's warnings.
+ * @throws ERR_IO when a file cannot be written; ERR_BAD_DATA when results name a figure outside outDir or one that
+ *   cannot be read.
  */
 export async function writeReport(outDir: string, results: StudyResults): Promise<{ files: string[]; warnings: string[] }> {
   const files: string[] = [], warnings: string[] = [];
