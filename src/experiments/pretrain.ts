@@ -12,21 +12,33 @@ import { createModel, type ModelOptions } from '../models';
 import { train, type JobOptions, type TrainEvent } from '../train';
 import { trainOptionsOf, type StudySpec } from './spec';
 
+/** The pretrained weights a study drew on for one source model, as results.json records them. */
 export interface PretrainRecord {
+  /** The source model's registry name. */
   model: string;
   /** "natural" (the embedded source, pretrained here or cached) or "file" (the user's weights). */
   source: string;
+  /** Classes of the pretraining source (null for a file). */
   classes: number | null;
   /** Accuracy on the pretraining source's held-out set: where Table 1 reports ImageNet top-5 (null for a file). */
   top1: number | null;
+  /** Top-5 accuracy on the pretraining source's held-out set, 0-1 (null for a file). */
   top5: number | null;
+  /** Pretraining steps (0 for a file). */
   steps: number;
+  /** Pretraining wall-clock time in seconds (0 for a file). */
   wallSeconds: number;
+  /** The weight file's path. */
   weights: string;
   /** True when the weights came from the cache and no pretraining ran in this study. */
   cached: boolean;
 }
 
+/**
+ * Where pretrained weights are cached when no `cacheDir` is given: $TRANSFUSION_CACHE, else
+ * $XDG_CACHE_HOME/transfusion-native, else ~/.cache/transfusion-native.
+ * @returns The directory's path (it may not exist yet).
+ */
 export function defaultCacheDir(): string {
   if (process.env.TRANSFUSION_CACHE) return process.env.TRANSFUSION_CACHE;
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
