@@ -56,7 +56,11 @@ const FORWARD_OPTION_KEYS = optionKeys<ForwardOptions>()(['stage', 'signal', 'ch
 /** The last argument of every asynchronous call: only cancellation. */
 export const SIGNAL_OPTION_KEYS = optionKeys<{ signal?: AbortSignal }>()(['signal']);
 
-/** The weight-file format a path implies: ".safetensors" is safetensors; anything else is PyTorch's zip (.pt/.pth). */
+/**
+ * The weight-file format a path implies: ".safetensors" is safetensors; anything else is PyTorch's zip (.pt/.pth).
+ * @param file - A weight file's path; case is ignored.
+ * @returns "safetensors" or "pt".
+ */
 export function weightFormatOf(file: string): 'pt' | 'safetensors' {
   return file.toLowerCase().endsWith('.safetensors') ? 'safetensors' : 'pt';
 }
@@ -259,7 +263,11 @@ function checkFile(fn: string, file: unknown): void {
 
 let registry: readonly ModelInfo[] | undefined;
 
-/** The registry, each model with a 5-way head as Table 1 counts them (built once per process). */
+/**
+ * The registry, each model with a 5-way head as Table 1 counts them (built once per process).
+ * @returns Every model's {@link ModelInfo}, frozen, in the registry's order.
+ * @throws ERR_ADDON_NOT_BUILT when the native addon is missing.
+ */
 export function listModels(): readonly ModelInfo[] {
   registry ??= Object.freeze(callNative(() => addon().listModels()));
   return registry;

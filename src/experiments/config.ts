@@ -296,7 +296,14 @@ function merge<T>(base: T, over: unknown): T {
   return out as T;
 }
 
-/** Reads, checks and expands a study file into a spec (relative paths resolve against the file's folder). */
+/**
+ * Reads, checks and expands a study file into a spec (relative paths resolve against the file's folder).
+ * @param file - A JSON study file (at most 16 MiB): `experiment` and `preset` (default "table1" at "quick"), and any
+ *   of the spec's fields to override, as {@link STUDY_CONFIG_SCHEMA} describes.
+ * @returns The spec, named after the file unless it sets `name`; {@link runStudy} validates it.
+ * @throws ERR_INVALID_ARG when the file cannot be read, is not JSON, or does not match the schema (each field named),
+ *   or names an unknown experiment or preset.
+ */
 export function loadStudyConfig(file: string): StudySpec {
   let text: string;
   try {
