@@ -20,7 +20,7 @@ export interface ModelInfo {
   family: string;
   /** One line on the architecture. */
   description: string;
-  /** The CBR convolutions' padding (see {@link NativeModelOptions.padding}). */
+  /** The CBR convolutions' padding: "same" or "valid" (see {@link ModelOptions}). */
   padding: 'same' | 'valid';
   /** Where the weights live: "cpu", "cuda" or "cuda:N". */
   device: string;
@@ -139,10 +139,7 @@ export type BucketsEvent = { kind: 'buckets'; buckets: number; launchedDuringBac
 /** A training progress event, told apart by `kind`; one call of `onProgress` per event, in order. */
 export type TrainEvent = StepEvent | EvalEvent | CheckpointEvent | ResumeEvent | BucketsEvent;
 
-/**
- * How a model is built: the fields of {@link ModelOptions}.
- * @inline
- */
+/** How a model is built: the fields of {@link ModelOptions}, every one optional. */
 export interface NativeModelOptions {
   /** Outputs of the classifier (default 1): 1 for a binary task, 5 for the chest x-ray pathologies, K for K-way pretraining. */
   numClasses?: number;

@@ -1,6 +1,6 @@
 // transfusion-native: the typed library API. Everything the CLI does is here.
 export { TransfusionError, NATIVE_ERROR_CODES, TS_ERROR_CODES, type ErrorCode } from './errors';
-export { createModel, listModels, readTensor, weightFormatOf, Model, CBR_MODELS, type ModelOptions, type LoadOptions, type LoadReport, type ModelInfo, type ComputeOptions, type TensorData } from './models';
+export { createModel, listModels, readTensor, weightFormatOf, Model, CBR_MODELS, type ModelOptions, type LoadOptions, type LoadReport, type ModelInfo, type ComputeOptions, type TensorData, type ForwardOptions, type MeanVarOptions, type MeanVarReport } from './models';
 export {
   generateRetina,
   generateNatural,
@@ -15,20 +15,24 @@ export {
   type ChestOptions,
   type UncertaintyPolicy,
   type DatasetInfo,
+  type ArrayDatasetOptions,
 } from './data/embedded';
 export { initProcessGroup, distributedFromEnv, ProcessGroup, type DistributedOptions } from './distributed';
-export { train, evaluate, type TrainOptions, type TrainResult, type TrainEvent, type Metrics, type CurvePoint } from './train';
+export { train, evaluate, type TrainOptions, type TrainResult, type TrainEvent, type Metrics, type CurvePoint, type EvaluateOptions, type JobOptions } from './train';
+export type { StepEvent, EvalEvent, CheckpointEvent, ResumeEvent, BucketsEvent, AugmentOptions, NativeModelOptions } from '../bindings/native';
 export { auc, meanStd, stepsToAuc } from './metrics';
 export { learningRates, type ScheduleSpec } from './schedules/lr';
 export { gaborBank, gaborKernel, DEFAULT_GABOR, type GaborSpec, type GaborFilter, type GaborBank } from './init/gabor';
 export { applyInit, parseInit, initLabel, type Initialisation, type InitSchedule, type InitReport } from './init/init';
-export { EXPERIMENTS, experimentSpec } from './experiments/catalog';
+export { EXPERIMENTS, experimentSpec, type ExperimentDefinition } from './experiments/catalog';
 export { loadStudyConfig, STUDY_CONFIG_SCHEMA } from './experiments/config';
 export { runStudy, type StudyOptions } from './experiments/study';
-export { resumeSpec, readResults, RESULTS_SCHEMA, type StudyResults, type StudyEvent, type RunRecord } from './experiments/results';
+export { resumeSpec, readResults, RESULTS_SCHEMA, type StudyResults, type StudyEvent, type RunRecord, type Shard } from './experiments/results';
 export { checkpointPath, DEFAULT_CHECKPOINT_EVERY } from './experiments/rundir';
 export { PRESETS, preset } from './experiments/presets';
-export { validateSpec, armsOf, type StudySpec, type Init, type Arm, type Experiment } from './experiments/spec';
+export { validateSpec, armsOf, type StudySpec, type Init, type Arm, type Experiment, type TrainingSpec, type RepresentationSettings } from './experiments/spec';
+export type { TaskSpec } from './experiments/task';
+export type { DataSpec } from './data/files/load';
 export { defaultCacheDir, type PretrainRecord } from './experiments/pretrain';
 export { renderReport } from './report/markdown';
 export { writeReport } from './report/write';

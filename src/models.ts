@@ -10,8 +10,8 @@ import { addon } from './runtime';
 export type { ComputeOptions, LoadReport, MeanVarReport, ModelInfo, TensorData };
 
 /**
- * How {@link createModel} builds a model: head size, seed, padding, device and the Inception-v3 extras. Every field is
- * optional; the defaults are those of the fields below.
+ * How {@link createModel} builds a model: head size, seed, padding, device and the Inception-v3 extras. The fields,
+ * every one optional, with their defaults: {@link NativeModelOptions}.
  */
 export type ModelOptions = NativeModelOptions;
 
