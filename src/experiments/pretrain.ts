@@ -80,7 +80,7 @@ export async function pretrain(
   try {
     const result = await train(
       net,
-      data,
+      { train: data.train, val: data.val },  // a dataset read from files carries more (its format, skips): train() takes the two sets
       { ...trainOptionsOf(p), seed: p.seed },
       opts,
     );

@@ -203,7 +203,7 @@ describe('runs that survive', () => {
     expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toBe(before);
     expect(fs.readFileSync(path.join(out, 'report.html'), 'utf8')).toBe(html);
     expect(fs.readdirSync(path.join(out, 'figures'))).toHaveLength(4);
-    expect(r.stderr).toBe(`wrote 6 files: ${out}/report.md, ${out}/report.html, ${out}/figures/\n`);
+    expect(r.stderr).toBe(`wrote 8 files: ${out}/report.md, ${out}/report.html, ${out}/runs.csv, ${out}/curves.csv, ${out}/figures/\n`);
     expect(r.stdout).toBe(before);
     const missing = spawnSync(process.execPath, [bin, 'report', path.join(dir, 'nothing')], { encoding: 'utf8' });
     expect(missing.status).toBe(2);

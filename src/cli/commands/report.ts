@@ -32,7 +32,8 @@ export const reportCommand = (ctx: CliContext) =>
         } else if (args.out !== undefined) throw new TransfusionError('ERR_INVALID_ARG', '`--out` is for merging shards; a single run directory is reported in place');
         const { files, warnings } = await writeReport(dir, readResults(dir));
         for (const w of warnings) process.stderr.write(`transfusion-native: ${w}\n`);
-        process.stderr.write(`wrote ${files.length} files: ${path.join(dir, 'report.md')}, ${path.join(dir, 'report.html')}${files.length > 2 ? `, ${path.join(dir, 'figures')}/` : ''}\n`);
+        const named = ['report.md', 'report.html', 'runs.csv', 'curves.csv'].map((f) => path.join(dir, f));
+        process.stderr.write(`wrote ${files.length} files: ${named.join(', ')}${files.some((f) => f.includes(`${path.sep}figures${path.sep}`)) ? `, ${path.join(dir, 'figures')}/` : ''}\n`);
         process.stdout.write(terminalSafe(fs.readFileSync(path.join(dir, 'report.md'), 'utf8')));
       } catch (err) {
         ctx.fail(err);

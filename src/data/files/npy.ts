@@ -105,7 +105,7 @@ export function parseNpy(bytes: Uint8Array, where: string, limits: ReadLimits = 
   const h = parseNpyHeader(bytes, where, limits.maxBytes);
   const have = bytes.length - h.dataOffset;
   if (have !== h.dataBytes)
-    throw bad(where, `holds ${have} data bytes but its shape [${h.shape}] of ${h.dtype} needs ${h.dataBytes}${have < h.dataBytes ? ' (truncated?)' : ''}`);
+    throw bad(where, `holds ${have} data bytes but its shape needs ${h.dataBytes}${have < h.dataBytes ? ' (truncated?)' : ''} (shape [${h.shape}] of ${h.dtype})`);
   const dtype = DTYPES[h.dtype];
   const at = bytes.byteOffset + h.dataOffset;
   if (at % dtype.bytes === 0) return { data: dtype.make(bytes.buffer as ArrayBuffer, at, h.count), shape: h.shape, dtype: h.dtype };
