@@ -39,7 +39,7 @@ function python(...rest) {
     const results = await tn.similarityBatch(inputs, pairs);
     const engine = Number(process.hrtime.bigint() - t0) / 1e9;
     const peer = JSON.parse(python('time', dir, args.pairs, args.threads).trim().split('\n').pop());
-    const diff = Math.max(...results.map((r, k) => Math.abs(r.mean_cca - peer.mean_cca[k])));
+    const diff = Math.max(...results.map((r, k) => Math.abs(r.meanCca - peer.mean_cca[k])));
     const out = { engine, numpy: peer.seconds, ratio: peer.seconds / engine };
     if (args.json) console.log(JSON.stringify(out));
     else {

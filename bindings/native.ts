@@ -301,19 +301,19 @@ export interface NativeDataset {
 /** One pair's similarity, keys as in google/svcca's vocabulary (native/napi/results.cc writes it). */
 export interface SimilarityResult {
   /** Canonical correlations, descending (min of the live neuron counts). */
-  cca_coefficients: number[];
-  mean_cca: number;
+  ccaCoefficients: number[];
+  meanCca: number;
   /** Mean CCA after keeping the top singular directions explaining svccaVariance (99%) of each side's variance. */
-  svcca_mean: number;
+  svccaMean: number;
   /** Projection-weighted CCA (Morcos et al. 2018). */
   pwcca: number;
-  linear_cka: number;
+  linearCka: number;
   /** Debiased linear CKA (Kornblith et al. 2019); null where undefined (fewer than 4 datapoints). */
-  debiased_linear_cka: number | null;
+  debiasedLinearCka: number | null;
   /** Directions SVCCA kept on each side. */
-  svcca_kept: [number, number];
+  svccaKept: [number, number];
   /** Constant neurons dropped on each side (reported, never a NaN). */
-  dead_neurons: [number, number];
+  deadNeurons: [number, number];
   neurons: [number, number];
   /** Datapoints used (after any subsample). */
   datapoints: number;

@@ -34,10 +34,10 @@ export interface SimilarityRecord {
   compared: 'final' | 'init' | 'self';
   a: RunRef;
   b: RunRef;
-  mean_cca: number;
-  svcca_mean: number;
+  meanCca: number;
+  svccaMean: number;
   pwcca: number;
-  linear_cka: number;
+  linearCka: number;
   datapoints: number;
   neurons: number;
 }
@@ -212,12 +212,12 @@ async function compareSnapshots(
       compared,
       a: ref(r.pair[0]),
       b: ref(r.pair[1]),
-      mean_cca: r.mean_cca,
-      svcca_mean: r.svcca_mean,
+      meanCca: r.meanCca,
+      svccaMean: r.svccaMean,
       pwcca: r.pwcca,
-      linear_cka: r.linear_cka,
+      linearCka: r.linearCka,
       datapoints: r.datapoints,
-      neurons: Math.min(r.neurons[0] - r.dead_neurons[0], r.neurons[1] - r.dead_neurons[1]),
+      neurons: Math.min(r.neurons[0] - r.deadNeurons[0], r.neurons[1] - r.deadNeurons[1]),
     }));
   } finally {
     nets.forEach((n) => n.dispose());
@@ -245,7 +245,7 @@ export const pairKind = (r: { a: RunRef; b: RunRef }): 'transfer-random' | 'rand
 function initFinalFits(model: string, atInit: SimilarityRecord[], atFinal: SimilarityRecord[]): InitFinalFit[] {
   const key = (r: SimilarityRecord) => `${r.stage}|${r.a.init}|${r.a.seed}|${r.b.init}|${r.b.seed}`;
   const finals = new Map(atFinal.map((r) => [key(r), r] as const));
-  const points = atInit.filter((r) => finals.has(key(r))).map((r) => ({ stage: r.stage, kind: pairKind(r), x: r.mean_cca, y: finals.get(key(r))!.mean_cca }));
+  const points = atInit.filter((r) => finals.has(key(r))).map((r) => ({ stage: r.stage, kind: pairKind(r), x: r.meanCca, y: finals.get(key(r))!.meanCca }));
   const fits: InitFinalFit[] = [];
   for (const stage of [...new Set(points.map((p) => p.stage))])
     for (const kind of ['transfer-random', 'random-random', 'all'] as const) {

@@ -12,8 +12,25 @@ import type { RepresentationResults } from './representations';
 import type { Init, StudySpec } from './spec';
 import { checkResultsShape } from './results-schema';
 
-/** The `schema` every results.json this version writes carries; {@link readResults} refuses any other. */
-export const RESULTS_SCHEMA = 'transfusion-native/results@1';
+/** The `schema` every results.json this version writes carries; {@link readResults} refuses any other but results@1, which it upgrades. */
+export const RESULTS_SCHEMA = 'transfusion-native/results@2';
+/** The first version's schema: the same but for Section 4's similarity records, whose metrics were snake_case. */
+const RESULTS_SCHEMA_V1 = 'transfusion-native/results@1';
+const V1_METRIC_NAMES: Record<string, string> = { mean_cca: 'meanCca', svcca_mean: 'svccaMean', linear_cka: 'linearCka' };
+
+/** A results@1 document as results@2: its similarity records' metric names in camelCase. */
+function upgradeV1(doc: Record<string, unknown>): void {
+  const records = (doc.representations as { records?: unknown } | undefined)?.records;
+  if (Array.isArray(records))
+    for (const r of records)
+      if (r && typeof r === 'object')
+        for (const [from, to] of Object.entries(V1_METRIC_NAMES))
+          if (from in r) {
+            (r as Record<string, unknown>)[to] = (r as Record<string, unknown>)[from];
+            delete (r as Record<string, unknown>)[from];
+          }
+  doc.schema = RESULTS_SCHEMA;
+}
 
 /** One training run of a study, as results.json records it. */
 export interface RunRecord {
@@ -159,7 +176,8 @@ export function readResults(outDir: string): StudyResults {
     throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not valid JSON (${(err as Error).message})`);
   }
   const schema = (parsed as { schema?: unknown } | null)?.schema;
-  if (schema !== RESULTS_SCHEMA)
+  if (schema === RESULTS_SCHEMA_V1) upgradeV1(parsed as unknown as Record<string, unknown>);
+  else if (schema !== RESULTS_SCHEMA)
     throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} has schema ${displayPath(JSON.stringify(schema) ?? 'undefined')}, not "${RESULTS_SCHEMA}"`);
   checkResultsShape(parsed, file);
   return parsed;

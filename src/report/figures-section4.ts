@@ -19,7 +19,7 @@ export function similarityBars(r: StudyResults): Figure | undefined {
     const records = rep.records.filter((x) => x.model === model && x.compared === 'final');
     for (const [kind, comparison] of Object.entries(PAIRS)) {
       const pairs = new Map<string, number[]>();
-      for (const x of records.filter((x) => pairKind(x) === kind)) pairs.set(pairKey(x), [...(pairs.get(pairKey(x)) ?? []), x.mean_cca]);
+      for (const x of records.filter((x) => pairKind(x) === kind)) pairs.set(pairKey(x), [...(pairs.get(pairKey(x)) ?? []), x.meanCca]);
       const values = [...pairs.values()].map((v) => v.reduce((a, b) => a + b, 0) / v.length);
       const s = summary(values);
       if (!s) continue;
@@ -58,7 +58,7 @@ export function layerLines(r: StudyResults): Figure | undefined {
   for (const model of ordered(rep.records.map((x) => x.model))) {
     const records = rep.records.filter((x) => x.model === model && x.compared === 'self');
     for (const stage of ordered(records.map((x) => x.stage))) {
-      const of = (init: string) => summary(records.filter((x) => x.stage === stage && x.a.init === init).map((x) => x.mean_cca));
+      const of = (init: string) => summary(records.filter((x) => x.stage === stage && x.a.init === init).map((x) => x.meanCca));
       const random = of('random'), transfer = of('transfer');
       const group = displayName(r, model);
       if (random) rows.push({ model: group, stage, series: series[0], mean: random.mean, lo: random.lo, hi: random.hi, n: random.n });
@@ -113,7 +113,7 @@ export function initFinalScatter(r: StudyResults): Figure | undefined {
     for (const stage of stages) {
       const points = rep.records
         .filter((x) => x.model === model && x.stage === stage && x.compared === 'init' && finals.has(key(x)))
-        .map((x) => ({ pairs: pairKind(x), x: x.mean_cca, y: finals.get(key(x))!.mean_cca }));
+        .map((x) => ({ pairs: pairKind(x), x: x.meanCca, y: finals.get(key(x))!.meanCca }));
       for (const p of points) if (p.pairs !== 'other') rows.push({ kind: 'pair', model: group, stage, pairs: PAIRS[p.pairs], x: p.x, y: p.y });
       const fit = rep.fits.find((f) => f.model === model && f.stage === stage && f.pairs === 'all');
       if (!fit || !points.length) continue;

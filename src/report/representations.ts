@@ -24,7 +24,7 @@ function figure2(r: RepresentationResults): string[] {
     const records = r.records.filter((x) => x.model === model && x.compared === 'final');
     const stages = [...new Set(records.map((x) => x.stage))];
     // One value per pair: the average over the stages, as the paper averages its top two layers.
-    const perPair = (kind: string, metric: 'mean_cca' | 'linear_cka') => {
+    const perPair = (kind: string, metric: 'meanCca' | 'linearCka') => {
       const pairs = new Map<string, number[]>();
       for (const x of records.filter((x) => pairKind(x) === kind)) {
         const key = `${x.a.init}${x.a.seed}-${x.b.init}${x.b.seed}`;
@@ -33,8 +33,8 @@ function figure2(r: RepresentationResults): string[] {
       return [...pairs.values()].map((v) => v.reduce((a, b) => a + b, 0) / v.length);
     };
     lines.push(
-      `| ${model} | ${stages.join(', ')}${thin(records)} | ${cell(perPair('transfer-random', 'mean_cca'))} | ${cell(perPair('random-random', 'mean_cca'))} | ` +
-        `${cell(perPair('transfer-random', 'linear_cka'))} | ${cell(perPair('random-random', 'linear_cka'))} |`,
+      `| ${model} | ${stages.join(', ')}${thin(records)} | ${cell(perPair('transfer-random', 'meanCca'))} | ${cell(perPair('random-random', 'meanCca'))} | ` +
+        `${cell(perPair('transfer-random', 'linearCka'))} | ${cell(perPair('random-random', 'linearCka'))} |`,
     );
   }
   lines.push(
@@ -58,7 +58,7 @@ function figure3(r: RepresentationResults): string[] {
     const records = r.records.filter((x) => x.model === model && x.compared === 'self');
     for (const stage of [...new Set(records.map((x) => x.stage))]) {
       const at = records.filter((x) => x.stage === stage);
-      const values = (init: string) => at.filter((x) => x.a.init === init).map((x) => x.mean_cca);
+      const values = (init: string) => at.filter((x) => x.a.init === init).map((x) => x.meanCca);
       const diff = meanStd(values('transfer')).mean - meanStd(values('random')).mean;
       lines.push(`| ${model} | ${stage}${thin(at)} | ${cell(values('random'))} | ${cell(values('transfer'))} | ${Number.isFinite(diff) ? diff.toFixed(3) : '—'} |`);
     }
@@ -76,7 +76,7 @@ function figure4(r: RepresentationResults): string[] {
   ];
   for (const f of r.fits) {
     const chosen = (compared: 'init' | 'final') =>
-      r.records.filter((x) => x.model === f.model && x.stage === f.stage && x.compared === compared && (f.pairs === 'all' || pairKind(x) === f.pairs)).map((x) => x.mean_cca);
+      r.records.filter((x) => x.model === f.model && x.stage === f.stage && x.compared === compared && (f.pairs === 'all' || pairKind(x) === f.pairs)).map((x) => x.meanCca);
     const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(3));
     const at = r.records.filter((x) => x.model === f.model && x.stage === f.stage);
     lines.push(`| ${f.model} | ${f.stage}${thin(at)} | ${f.pairs} | ${f.n} | ${fmt(f.r2)} | ${fmt(f.slope)} | ${cell(chosen('init'))} | ${cell(chosen('final'))} |`);

@@ -25,7 +25,7 @@ export interface ActivationArray {
 }
 
 
-export const METRICS = ['cca_coefficients', 'mean_cca', 'svcca_mean', 'pwcca', 'linear_cka', 'debiased_linear_cka'] as const;
+export const METRICS = ['ccaCoefficients', 'meanCca', 'svccaMean', 'pwcca', 'linearCka', 'debiasedLinearCka'] as const;
 export type Metric = (typeof METRICS)[number];
 
 export interface SimilarityOptions {

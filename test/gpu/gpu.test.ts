@@ -86,10 +86,10 @@ onGpu('on a CUDA device', () => {
     const [cpu, cuda] = [await similarityBatch(inputs, pairs), await similarityBatch(inputs, pairs, { device: 'cuda' })];
     cuda.forEach((r, k) => {
       expect(r.route).toBe('gram/cuda');
-      expect(Math.abs(r.mean_cca - cpu[k].mean_cca)).toBeLessThan(1e-9);
-      expect(Math.abs(r.svcca_mean - cpu[k].svcca_mean)).toBeLessThan(1e-9);
+      expect(Math.abs(r.meanCca - cpu[k].meanCca)).toBeLessThan(1e-9);
+      expect(Math.abs(r.svccaMean - cpu[k].svccaMean)).toBeLessThan(1e-9);
       expect(Math.abs(r.pwcca - cpu[k].pwcca)).toBeLessThan(1e-9);
-      expect(Math.abs(r.linear_cka - cpu[k].linear_cka)).toBeLessThan(1e-9);
+      expect(Math.abs(r.linearCka - cpu[k].linearCka)).toBeLessThan(1e-9);
     });
   });
 

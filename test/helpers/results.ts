@@ -126,8 +126,8 @@ function section4(experiment: string, models: string[], seeds: number[], analyse
 }
 
 const record = (model: string, stage: string, compared: SimilarityRecord['compared'], a: RunRef, b: RunRef, meanCca: number): SimilarityRecord => ({
-  model, stage, compared, a, b, mean_cca: meanCca, svcca_mean: Math.min(1, meanCca + 0.05), pwcca: Math.min(1, meanCca + 0.03),
-  linear_cka: Math.min(1, meanCca + 0.1), datapoints: 20000, neurons: stage === 'conv1' ? 64 : 256,
+  model, stage, compared, a, b, meanCca: meanCca, svccaMean: Math.min(1, meanCca + 0.05), pwcca: Math.min(1, meanCca + 0.03),
+  linearCka: Math.min(1, meanCca + 0.1), datapoints: 20000, neurons: stage === 'conv1' ? 64 : 256,
 });
 
 /** Pairs as the analysis lists them: transfer seed with random seed (a: transfer), then random seeds with each other. */

@@ -18,7 +18,7 @@ describe('the CLI', () => {
     expect(r.stderr).toContain('study: 8 training runs');
     expect(r.status).toBe(0);
     const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
-    expect(results.schema).toBe('transfusion-native/results@1');
+    expect(results.schema).toBe('transfusion-native/results@2');
     expect(results.finishedAt).toEqual(expect.any(String));
     expect(results.runs).toHaveLength(8);
     for (const run of results.runs) {

@@ -16,7 +16,7 @@ const cli = (args: string[], cwd = process.cwd()) =>
 const small = (): StudySpec => ({ ...preset('tiny'), models: ['cbr-tiny'], inits: ['random'], seeds: [0], train: { ...preset('tiny').train, steps: 3, evalEvery: 0 } });
 const finishedStudy = (out: string) => {
   fs.mkdirSync(out, { recursive: true });
-  const results = JSON.stringify({ schema: 'transfusion-native/results@1', spec: { name: 'theirs', experiment: 'table1' }, startedAt: '2026-11-30T10:00:00.000Z', finishedAt: '2026-11-30T11:00:00.000Z', runs: [{}, {}, {}] });
+  const results = JSON.stringify({ schema: 'transfusion-native/results@2', spec: { name: 'theirs', experiment: 'table1' }, startedAt: '2026-11-30T10:00:00.000Z', finishedAt: '2026-11-30T11:00:00.000Z', runs: [{}, {}, {}] });
   fs.writeFileSync(path.join(out, 'results.json'), results);
   return results;
 };

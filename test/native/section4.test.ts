@@ -25,8 +25,8 @@ describe('Section 4 experiments', () => {
     expect(kinds.filter((k) => k === 'random-random')).toHaveLength(3);
     for (const x of rep.records) {
       expect(x.compared).toBe('final');
-      expect(x.mean_cca).toBeGreaterThan(0);
-      expect(x.mean_cca).toBeLessThanOrEqual(1);
+      expect(x.meanCca).toBeGreaterThan(0);
+      expect(x.meanCca).toBeLessThanOrEqual(1);
     }
     // The snapshots are the models: the final one evaluates to the run's recorded AUC.
     const run = r.runs.find((x) => x.init === 'transfer' && x.seed === 1)!;
@@ -48,7 +48,7 @@ describe('Section 4 experiments', () => {
     for (const x of rep.records) {
       expect(x.compared).toBe('self');
       expect(x.a).toEqual(x.b);
-      expect(x.mean_cca).toBeGreaterThan(0.3);  // a few steps move a model little from its initialisation
+      expect(x.meanCca).toBeGreaterThan(0.3);  // a few steps move a model little from its initialisation
     }
     expect(fs.readFileSync(path.join(dir, 'layers', 'report.md'), 'utf8')).toMatch(/\| cbr-tiny \| layer1 \| .* \| .* \| -?\d\.\d{3} \|/);
   });
@@ -62,7 +62,7 @@ describe('Section 4 experiments', () => {
     expect(layer1.map((f) => [f.pairs, f.n])).toEqual([['transfer-random', 9], ['random-random', 3], ['all', 12]]);
     for (const f of rep.fits) if (f.r2 !== null) expect(f.r2).toBeGreaterThanOrEqual(0), expect(f.r2).toBeLessThanOrEqual(1);
     // The fit is the one of the recorded points.
-    const points = init.filter((x) => x.stage === 'layer2').map((x) => [x.mean_cca, final.find((y) => y.stage === 'layer2' && JSON.stringify([y.a, y.b]) === JSON.stringify([x.a, x.b]))!.mean_cca]);
+    const points = init.filter((x) => x.stage === 'layer2').map((x) => [x.meanCca, final.find((y) => y.stage === 'layer2' && JSON.stringify([y.a, y.b]) === JSON.stringify([x.a, x.b]))!.meanCca]);
     expect(rep.fits.find((f) => f.stage === 'layer2' && f.pairs === 'all')!.r2).toBeCloseTo(linearFit(points.map((p) => p[0]), points.map((p) => p[1])).r2!, 12);
     expect(fs.readFileSync(path.join(dir, 'init-vs-final', 'report.md'), 'utf8')).toContain('| cbr-tiny | layer1 | all | 12 |');
   });

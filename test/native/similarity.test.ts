@@ -30,17 +30,19 @@ describe('the similarity engine against the reference cases (within 1e-6)', () =
     const [a, b] = await Promise.all([readNpy(path.join(REFERENCE, c.a)), readNpy(path.join(REFERENCE, c.b))]);
     const r = await similarity(a, b, { layout: c.layout === 'NCHW' ? 'nchw' : 'datapoints-first' });
     const e = c.expected;
-    expect(r.cca_coefficients).toHaveLength(e.cca_coefficients.length);
-    r.cca_coefficients.forEach((v, i) => expect(Math.abs(v - e.cca_coefficients[i])).toBeLessThan(1e-6));
-    for (const k of ['mean_cca', 'svcca_mean', 'pwcca', 'linear_cka'] as const) expect(Math.abs(r[k] - e[k])).toBeLessThan(1e-6);
-    expect(r.svcca_kept).toEqual(e.svcca_kept);
+    // The reference file keeps google/svcca's snake_case names; the engine's results are camelCase.
+    expect(r.ccaCoefficients).toHaveLength(e.cca_coefficients.length);
+    r.ccaCoefficients.forEach((v, i) => expect(Math.abs(v - e.cca_coefficients[i])).toBeLessThan(1e-6));
+    for (const [k, ref] of [['meanCca', 'mean_cca'], ['svccaMean', 'svcca_mean'], ['pwcca', 'pwcca'], ['linearCka', 'linear_cka']] as const)
+      expect(Math.abs(r[k] - e[ref])).toBeLessThan(1e-6);
+    expect(r.svccaKept).toEqual(e.svcca_kept);
   });
 
   it('drops constant neurons and says so, never a NaN', async () => {
     const c = cases.find((x) => x.name.startsWith('dead_neurons'))!;
     const [a, b] = await Promise.all([readNpy(path.join(REFERENCE, c.a)), readNpy(path.join(REFERENCE, c.b))]);
     const r = await similarity(a, b);
-    expect(r.dead_neurons).toEqual([1, 1]);
+    expect(r.deadNeurons).toEqual([1, 1]);
     const { route, ...numbers } = r;
     expect(route).toMatch(/^gram\//);
     expect(Object.values(numbers).flat().every((v) => v === null || Number.isFinite(v))).toBe(true);
@@ -55,9 +57,9 @@ describe('the similarity engine', () => {
       const b = randomArray(n, q, seed + 100, { from: a, weight: 0.8 });
       const r = await similarity(a, b);
       const ref = referenceCca(rows(a), rows(b));
-      ref.coefficients.forEach((v, i) => expect(r.cca_coefficients[i]).toBeCloseTo(v, 8));
-      expect(r.mean_cca).toBeCloseTo(ref.mean, 8);
-      expect(r.linear_cka).toBeCloseTo(ref.linearCka, 8);
+      ref.coefficients.forEach((v, i) => expect(r.ccaCoefficients[i]).toBeCloseTo(v, 8));
+      expect(r.meanCca).toBeCloseTo(ref.mean, 8);
+      expect(r.linearCka).toBeCloseTo(ref.linearCka, 8);
       expect(r.route).toMatch(/^gram\/(avx512|avx2|blas)$/);
     }
   });
@@ -65,8 +67,8 @@ describe('the similarity engine', () => {
   it("gives the notes' CKA values for numpy seed 1337 (linear 0.55761, debiased 0.51346)", async () => {
     runFixture('cka_reference.py', [dir]);
     const r = await similarity(await readNpy(path.join(dir, 'x.npy')), await readNpy(path.join(dir, 'y.npy')));
-    expect(r.linear_cka).toBeCloseTo(0.55761, 5);
-    expect(r.debiased_linear_cka).toBeCloseTo(0.51346, 5);
+    expect(r.linearCka).toBeCloseTo(0.55761, 5);
+    expect(r.debiasedLinearCka).toBeCloseTo(0.51346, 5);
   });
 
   it('reads neurons-first arrays (svcca convention) to the same result', async () => {
@@ -78,7 +80,7 @@ describe('the similarity engine', () => {
       return { data, shape: [p, n] };
     };
     const [r1, r2] = await Promise.all([similarity(a, b), similarity(t(a), t(b), { layout: 'neurons-first' })]);
-    r1.cca_coefficients.forEach((v, i) => expect(r2.cca_coefficients[i]).toBeCloseTo(v, 10));
+    r1.ccaCoefficients.forEach((v, i) => expect(r2.ccaCoefficients[i]).toBeCloseTo(v, 10));
   });
 
   it('batches pairs over shared inputs with the same results as one call each', async () => {
@@ -87,7 +89,7 @@ describe('the similarity engine', () => {
     const batch = await similarityBatch(inputs, [[0, 1], [0, 2], [1, 2]], { onProgress: (e) => events.push(e.done) });
     expect(events).toEqual([1, 2, 3]);
     const single = await Promise.all([similarity(inputs[0], inputs[1]), similarity(inputs[0], inputs[2]), similarity(inputs[1], inputs[2])]);
-    batch.forEach((r, k) => expect(r.mean_cca).toBeCloseTo(single[k].mean_cca, 12));
+    batch.forEach((r, k) => expect(r.meanCca).toBeCloseTo(single[k].meanCca, 12));
   });
 
   it('subsamples conv positions with a seed, the same positions on both sides, and reports how many', async () => {
@@ -99,9 +101,9 @@ describe('the similarity engine', () => {
       similarity(a, b, { layout: 'nchw', subsample: 600, seed: 2 }),
     ]);
     expect(r1.datapoints).toBe(600);
-    expect(r1.mean_cca).toBe(r2.mean_cca);
-    expect(r1.mean_cca).not.toBe(r3.mean_cca);
-    expect(Math.abs(r1.mean_cca - c.expected.mean_cca)).toBeLessThan(0.05);  // a subsample estimates the full value
+    expect(r1.meanCca).toBe(r2.meanCca);
+    expect(r1.meanCca).not.toBe(r3.meanCca);
+    expect(Math.abs(r1.meanCca - c.expected.mean_cca)).toBeLessThan(0.05);  // a subsample estimates the full value
   });
 
   it('fails clearly on bad input', async () => {
@@ -141,20 +143,20 @@ describe('the similarity engine', () => {
 
 describe('the cca command', () => {
   const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
-  it('prints exactly the svcca-style keys as JSON', () => {
+  it('prints the metrics under the library\'s camelCase names as JSON', () => {
     const c = cases[0];
     const r = spawnSync(process.execPath, [bin, 'cca', path.join(REFERENCE, c.a), path.join(REFERENCE, c.b), '--json'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out).sort()).toEqual(['cca_coefficients', 'linear_cka', 'mean_cca', 'pwcca', 'svcca_mean']);
+    expect(Object.keys(out).sort()).toEqual(['ccaCoefficients', 'linearCka', 'meanCca', 'pwcca', 'svccaMean']);
     expect(Math.abs(out.pwcca - c.expected.pwcca)).toBeLessThan(1e-6);
-    const only = spawnSync(process.execPath, [bin, 'cca', path.join(REFERENCE, c.a), path.join(REFERENCE, c.b), '--json', '--metrics', 'linear_cka'], { encoding: 'utf8' });
-    expect(Object.keys(JSON.parse(only.stdout))).toEqual(['linear_cka']);
+    const only = spawnSync(process.execPath, [bin, 'cca', path.join(REFERENCE, c.a), path.join(REFERENCE, c.b), '--json', '--metrics', 'linearCka'], { encoding: 'utf8' });
+    expect(Object.keys(JSON.parse(only.stdout))).toEqual(['linearCka']);
     // Every metric the library has, the debiased CKA included.
-    const debiased = spawnSync(process.execPath, [bin, 'cca', path.join(REFERENCE, c.a), path.join(REFERENCE, c.b), '--json', '--metrics', 'linear_cka,debiased_linear_cka'], { encoding: 'utf8' });
+    const debiased = spawnSync(process.execPath, [bin, 'cca', path.join(REFERENCE, c.a), path.join(REFERENCE, c.b), '--json', '--metrics', 'linearCka,debiasedLinearCka'], { encoding: 'utf8' });
     expect(debiased.stderr).toBe('');
-    expect(Object.keys(JSON.parse(debiased.stdout))).toEqual(['linear_cka', 'debiased_linear_cka']);
-    expect(JSON.parse(debiased.stdout).debiased_linear_cka).toEqual(expect.any(Number));
+    expect(Object.keys(JSON.parse(debiased.stdout))).toEqual(['linearCka', 'debiasedLinearCka']);
+    expect(JSON.parse(debiased.stdout).debiasedLinearCka).toEqual(expect.any(Number));
     const bad = spawnSync(process.execPath, [bin, 'cca', path.join(REFERENCE, c.a), path.join(REFERENCE, c.b), '--layout', 'rows'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('Expected `--layout` to be one of "datapoints-first", "neurons-first", "nchw" but received "rows"');
@@ -169,11 +171,11 @@ describe('compareModels', () => {
     const stages = ['layer1', 'layer2', 'layer4'];
     const same = await compareModels(a, twin, data, { stages, maxDatapoints: 3000, seed: 5 });
     expect(same.map((r) => r.stage)).toEqual(stages);
-    same.forEach((r) => expect(r.mean_cca).toBeCloseTo(1, 6));
+    same.forEach((r) => expect(r.meanCca).toBeCloseTo(1, 6));
     expect(same[0].datapoints).toBeLessThanOrEqual(3000 + 64);  // the budget, rounded up per batch
     expect(same[0].neurons).toEqual([32, 32]);
     const diff = await compareModels(a, other, data, { stages: ['layer1'], maxDatapoints: 3000, seed: 5 });
-    expect(diff[0].mean_cca).toBeLessThan(0.99);
+    expect(diff[0].meanCca).toBeLessThan(0.99);
     const big = createModel('cbr-largew', { seed: 1 });
     await expect(compareModels(a, big, data, { stages: ['layer1'] })).rejects.toThrow(/Stage "layer1" has output \[64, 64, 16, 16\] in "cbr-largew" but \[64, 32, 16, 16\] in "cbr-small"/);
     await expect(compareModels(a, twin, data, { stages: ['conv1'] })).rejects.toThrow('Model "cbr-small" has no stage "conv1"');
@@ -190,7 +192,7 @@ describe('compareModels', () => {
     const set = await compareModelSet(models, data, [[0, 1], [1, 2], [0, 2]], options);
     expect(set.map((r) => `${r.stage} ${r.pair.join('-')}`)).toEqual(['layer1 0-1', 'layer1 1-2', 'layer1 0-2', 'layer3 0-1', 'layer3 1-2', 'layer3 0-2']);
     const single = await compareModels(models[1], models[2], data, options);
-    expect(set[1].mean_cca).toBeCloseTo(single[0].mean_cca, 10);
+    expect(set[1].meanCca).toBeCloseTo(single[0].meanCca, 10);
     expect(set[4].pwcca).toBeCloseTo(single[1].pwcca, 10);
     await expect(compareModelSet(models, data, [[0, 3]], options)).rejects.toThrow('A pair refers to model 3 but there are 3');
     [...models, data].forEach((h) => h.dispose());

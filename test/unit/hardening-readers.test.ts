@@ -303,6 +303,19 @@ describe('results.json', () => {
     expect(readResults(runDir(`ok-${experiment}`, FIXTURES[experiment]())).runs.length).toBeGreaterThan(0);
   });
 
+  it('reads a results@1 file of version 0.1.0, its similarity records upgraded to camelCase', () => {
+    const current = FIXTURES.similarity();
+    const v1 = JSON.parse(JSON.stringify(current));
+    v1.schema = 'transfusion-native/results@1';
+    for (const r of v1.representations.records) {
+      for (const [from, to] of [['mean_cca', 'meanCca'], ['svcca_mean', 'svccaMean'], ['linear_cka', 'linearCka']]) {
+        r[from] = r[to];
+        delete r[to];
+      }
+    }
+    expect(readResults(runDir('v1', v1))).toEqual(current);
+  });
+
   it.each([
     ['a run whose auc is a string', (r: any) => (r.runs[1].auc = 'high'), 'field runs[1].auc must be number,null'],
     ['runs that are not a list', (r: any) => (r.runs = {}), 'field runs must be array'],

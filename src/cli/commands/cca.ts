@@ -18,7 +18,7 @@ export const ccaCommand = (ctx: CliContext) =>
         .option('seed', { type: 'number', default: 0, describe: 'Seed of the position subsample' })
         .option('json', { type: 'boolean', default: false, describe: 'Print JSON' })
         .example('$0 cca a.npy b.npy --json', 'Two (datapoints, neurons) arrays')
-        .example('$0 cca a.npy b.npy --metrics linear_cka,debiased_linear_cka', 'CKA, plain and debiased')
+        .example('$0 cca a.npy b.npy --metrics linearCka,debiasedLinearCka', 'CKA, plain and debiased')
         .example('$0 cca conv_a.npy conv_b.npy --layout nchw --subsample 20000', 'Conv activations, channels as neurons'),
     async (args) => {
       try {
@@ -38,8 +38,8 @@ export const ccaCommand = (ctx: CliContext) =>
         for (const [k, v] of Object.entries(picked))
           process.stdout.write(`${k.padEnd(18)} ${Array.isArray(v) ? v.map((x) => x.toFixed(6)).join(' ') : (v as number).toFixed(6)}\n`);
         process.stdout.write(
-          `(${r.datapoints} datapoints; neurons ${r.neurons.join(' / ')}; dead neurons dropped ${r.dead_neurons.join(' / ')}; ` +
-            `SVCCA kept ${r.svcca_kept.join(' / ')} directions)\n`,
+          `(${r.datapoints} datapoints; neurons ${r.neurons.join(' / ')}; dead neurons dropped ${r.deadNeurons.join(' / ')}; ` +
+            `SVCCA kept ${r.svccaKept.join(' / ')} directions)\n`,
         );
       } catch (err) {
         ctx.fail(err);
@@ -47,8 +47,8 @@ export const ccaCommand = (ctx: CliContext) =>
     },
   );
 
-/** What `cca` prints by default, keys exactly as in google/svcca's vocabulary. */
-const CLI_METRICS: readonly Metric[] = ['mean_cca', 'svcca_mean', 'pwcca', 'linear_cka', 'cca_coefficients'];
+/** What `cca` prints by default: google/svcca's quantities, under the library's camelCase names (mean_cca is meanCca). */
+const CLI_METRICS: readonly Metric[] = ['meanCca', 'svccaMean', 'pwcca', 'linearCka', 'ccaCoefficients'];
 
 /**
  * The engine names its arrays by position ("input 0", "input 1"); here they are files, and the message says which.
