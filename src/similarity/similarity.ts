@@ -17,18 +17,25 @@ export type { SimilarityResult } from '../../bindings/native';
 /** datapoints-first: (datapoints, neurons); neurons-first: (neurons, datapoints), svcca's convention; nchw: conv
  * activations (N, C, H, W) with channels as neurons and every (image, y, x) position a datapoint. */
 export type Layout = 'datapoints-first' | 'neurons-first' | 'nchw';
+/** Every {@link Layout}, in the order `cca --layout` lists them. */
 export const LAYOUTS: readonly Layout[] = ['datapoints-first', 'neurons-first', 'nchw'];
 
+/** One set of activations: values in C order, laid out as the call's {@link Layout} says. */
 export interface ActivationArray {
+  /** The values, float32 or float64 (computed in float64 either way). */
   data: Float32Array | Float64Array;
+  /** (datapoints, neurons), (neurons, datapoints) or (N, C, H, W), per the layout. */
   shape: number[];
 }
 
-
+/** The metrics a {@link SimilarityResult} holds, by their names (what `cca --metrics` accepts). */
 export const METRICS = ['ccaCoefficients', 'meanCca', 'svccaMean', 'pwcca', 'linearCka', 'debiasedLinearCka'] as const;
+/** One of {@link METRICS}. */
 export type Metric = (typeof METRICS)[number];
 
+/** How {@link similarity} and {@link similarityBatch} read and compare their arrays. */
 export interface SimilarityOptions {
+  /** How the arrays are laid out (default "datapoints-first"). */
   layout?: Layout;
   /** nchw: datapoints (positions) to keep, the same on both sides. Default: all, up to max(20,000, 10 x neurons). */
   subsample?: number;
@@ -36,10 +43,15 @@ export interface SimilarityOptions {
   seed?: number;
   /** Dead-neuron threshold, relative to the largest variance (default 1e-10). */
   epsilon?: number;
+  /** SVCCA: the fraction of each side's variance its kept singular directions explain (default 0.99). */
   svccaVariance?: number;
+  /** SVCCA: keep exactly this many directions per side instead of the variance rule (default 0: the rule). */
   svccaDirections?: number;
+  /** "cpu" (default) or "cuda" / "cuda:N": where the Gram products and factorisations run. */
   device?: string;
+  /** Cancels between pairs (rejects with ABORT_ERR). */
   signal?: AbortSignal;
+  /** Called after each pair: { kind: 'pair', done, total }. */
   onProgress?: (e: { kind: 'pair'; done: number; total: number }) => void;
 }
 
@@ -57,7 +69,16 @@ function checkArray(name: string, a: ActivationArray): void {
   if (!Array.isArray(a.shape)) throw invalidArg(`${name}.shape`, 'an array of dimensions', a.shape);
 }
 
-/** Every (i, j) pair of `inputs` compared; each input is centred and factorised once however many pairs use it. */
+/**
+ * Every (i, j) pair of `inputs` compared; each input is centred and factorised once however many pairs use it. Runs
+ * off the event loop, in float64.
+ * @param inputs - The activation arrays, each with the same number of datapoints as those it is paired with.
+ * @param pairs - Index pairs into `inputs`.
+ * @param options - Layout, SVCCA settings, device, signal and progress ({@link SimilarityOptions}).
+ * @returns One {@link SimilarityResult} per pair, in the order given.
+ * @throws ERR_INVALID_ARG for a bad array, pair, layout or option (an unknown key is named); ERR_NO_CUDA for a CUDA
+ * device on a build or machine without one; ERR_NUMERICS if a factorisation fails; ERR_OUT_OF_MEMORY; ABORT_ERR.
+ */
 export async function similarityBatch(
   inputs: ActivationArray[],
   pairs: [number, number][],
@@ -75,6 +96,22 @@ export async function similarityBatch(
   );
 }
 
+/**
+ * Mean CCA, SVCCA, PWCCA, linear CKA (plain and debiased) and the canonical correlations of two activation sets over
+ * the same datapoints (Raghu et al. 2017, Morcos et al. 2018, Kornblith et al. 2019), computed natively in float64 off
+ * the event loop. Constant neurons are dropped and counted, never a NaN.
+ * @param a - The first set, e.g. (datapoints, neurons).
+ * @param b - The second set, over the same datapoints.
+ * @param options - Layout, subsample, SVCCA settings, device and signal ({@link SimilarityOptions}).
+ * @returns The metrics, the neurons and datapoints used, and the route the products took.
+ * @throws ERR_INVALID_ARG for a bad array or option, or arrays over different datapoints; ERR_NO_CUDA; ERR_NUMERICS;
+ * ERR_OUT_OF_MEMORY; ABORT_ERR.
+ * @example
+ * ```ts
+ * const r = await similarity({ data: a, shape: [5000, 64] }, { data: b, shape: [5000, 48] });
+ * r.meanCca; r.pwcca; r.linearCka;
+ * ```
+ */
 export async function similarity(a: ActivationArray, b: ActivationArray, options: SimilarityOptions = {}): Promise<SimilarityResult> {
   checkArray('a', a);
   checkArray('b', b);
@@ -82,12 +119,24 @@ export async function similarity(a: ActivationArray, b: ActivationArray, options
   return (await similarityBatch([a, b], [[0, 1]], options))[0];
 }
 
-/** Only the named metrics of a result (what `--metrics` prints). */
+/**
+ * Only the named metrics of a result (what `cca --metrics` prints).
+ * @param r - A result of {@link similarity}.
+ * @param metrics - The metrics to keep.
+ * @returns An object with those keys alone.
+ */
 export function pickMetrics(r: SimilarityResult, metrics: readonly Metric[]): Partial<SimilarityResult> {
   return Object.fromEntries(metrics.map((m) => [m, r[m]]));
 }
 
-/** A .npy file (format 1-3, little-endian float32/float64, C order) as an activation array. */
+/**
+ * A .npy file (format 1-3, little-endian float32/float64, C order) as an activation array.
+ * @param file - The .npy file's path.
+ * @param opts - `signal` cancels the read.
+ * @returns Its values and shape.
+ * @throws ERR_BAD_NPY for a file that is not such a .npy (named, with what is wrong) or not a regular file; ERR_IO when
+ * it cannot be read; ABORT_ERR.
+ */
 export async function readNpy(file: string, opts: { signal?: AbortSignal } = {}): Promise<ActivationArray> {
   checkOptions('readNpy()', opts, ['signal'], 'opts');
   let bytes: Buffer;
@@ -105,17 +154,23 @@ export async function readNpy(file: string, opts: { signal?: AbortSignal } = {})
   return { data: a.data as Float32Array | Float64Array, shape: a.shape };
 }
 
+/** How {@link compareModels} and {@link compareModelSet} run the models and compare their stages. */
 export interface CompareOptions {
   /** Stages to compare (default: every stage of the model). */
   stages?: string[];
   /** Datapoints kept per conv stage (positions subsampled as batches pass; default max(20,000, 10 x channels)). */
   maxDatapoints?: number;
+  /** Seed of the position subsample (default 0). */
   seed?: number;
+  /** Images per forward pass (default 128). */
   batchSize?: number;
+  /** Cancels between batches and stages (rejects with ABORT_ERR). */
   signal?: AbortSignal;
+  /** Called after each stage: { kind: 'stage', done, total }. */
   onProgress?: (e: { kind: 'stage'; done: number; total: number }) => void;
 }
 
+/** A {@link SimilarityResult} at one stage of two models. */
 export type StageResult = SimilarityResult & { stage: string };
 
 const COMPARE_OPTION_KEYS = optionKeys<CompareOptions>()(['stages', 'maxDatapoints', 'seed', 'batchSize', 'signal', 'onProgress']);
@@ -123,6 +178,18 @@ const COMPARE_OPTION_KEYS = optionKeys<CompareOptions>()(['stages', 'maxDatapoin
 /**
  * Both models (eval mode) over the same data, compared stage by stage: activations never leave the native side, and
  * conv stages keep a bounded, seeded set of positions (the same for both models).
+ * @param a - A model.
+ * @param b - Another model with the same stages (e.g. the same architecture, another initialisation).
+ * @param data - The probe images both models see.
+ * @param options - Stages, datapoint budget, seed, batch size, signal and progress ({@link CompareOptions}).
+ * @returns One {@link StageResult} per stage, in the order of `stages`.
+ * @throws ERR_INVALID_ARG for a missing model or dataset, an unknown stage or option; ERR_DISPOSED; ERR_BUSY when a
+ * model is training; ERR_NUMERICS; ERR_OUT_OF_MEMORY; ABORT_ERR.
+ * @example
+ * ```ts
+ * const stages = await compareModels(random, transfer, probe, { stages: ['layer1', 'layer4'] });
+ * stages.map((s) => [s.stage, s.meanCca]);
+ * ```
  */
 export async function compareModels(a: Model, b: Model, data: Dataset, options: CompareOptions = {}): Promise<StageResult[]> {
   checkHandle('compareModels()', 'a', a, 'Model', 'createModel()');
@@ -137,6 +204,12 @@ export async function compareModels(a: Model, b: Model, data: Dataset, options: 
  * Many models over the same data, each run once; then every pair [i, j] compared at every stage, each model's
  * activations at a stage prepared once for all its pairs. Results come stage by stage, pairs in the order given.
  * Captured activations are bounded by models x stages x maxDatapoints x channels.
+ * @param models - The models, all with the stages compared.
+ * @param data - The probe images every model sees.
+ * @param pairs - Index pairs into `models`.
+ * @param options - As for {@link compareModels}.
+ * @returns Per stage, per pair, a {@link StageResult} with its `pair`.
+ * @throws As {@link compareModels}, and ERR_INVALID_ARG for a pair out of range.
  */
 export async function compareModelSet(
   models: Model[],
