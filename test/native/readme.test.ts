@@ -57,4 +57,15 @@ describe('the README', () => {
         expect({ command, flag, known: help.get(command)!.includes(flag) }).toEqual({ command, flag, known: true });
     }
   });
+
+  it('points only at files the published package holds', () => {
+    const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
+    expect(pack.status).toBe(0);
+    const shipped = new Set((JSON.parse(pack.stdout)[0].files as { path: string }[]).map((f) => f.path));
+    const named = [...readme.matchAll(/`((?:\.ci|bench|bin|bindings|fuzz|native|scripts|src|test)\/[\w./-]+|(?:README|CHANGELOG)\.md|LICENSE|CMakeLists\.txt)`/g)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(20);
+    const missing = named.filter((p) => !shipped.has(p) && ![...shipped].some((f) => f.startsWith(p.endsWith('/') ? p : `${p}/`)));
+    expect(missing).toEqual([]);
+    expect(readme).not.toContain('../shared');
+  });
 });
