@@ -10,6 +10,7 @@
 #include "core/data/chest.h"
 #include "core/data/embedded.h"
 #include "core/distributed/group.h"
+#include "core/models/flops.h"
 #include "core/models/registry.h"
 #include "core/similarity/cca.h"
 #include "core/train/evaluate.h"
@@ -152,6 +153,10 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> stageShapes(Model& mod
       out.emplace_back(stage, t.sizes().vec());
     return out;
   });
+}
+
+int64_t forwardFlops(Model& model, int height, int width) {
+  return guard([&] { return impl::forwardFlops(model, height, width); });
 }
 
 void saveWeights(Model& model, const std::string& path, const std::string& format) {

@@ -48,6 +48,10 @@ std::shared_ptr<Model> createModel(const std::string& name, const ModelOptions& 
 ModelInfo describe(const Model& model);
 // Output shape of every stage for a (1, 3, height, width) input, bottom to top.
 std::vector<std::pair<std::string, std::vector<int64_t>>> stageShapes(Model& model, int height, int width);
+// Forward FLOPs of one (1, 3, height, width) image: 2 x the multiply-adds of every convolution and linear layer the
+// eval-mode forward pass runs (bench/train_step.py's convention); a training step is taken as 3x. Leaves every module's
+// mode and BatchNorm's statistics as they were. Throws ERR_INVALID_ARG below the model's minimum input size.
+int64_t forwardFlops(Model& model, int height, int width);
 
 // LoadOptions, LoadReport, MeanVarOptions, MeanVarReport: core/weights/options.h
 // format: "pt" (a zip Python's torch.load reads) or "safetensors".

@@ -169,6 +169,22 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   });
 }
 
+// [async] forwardFlops(model, height, width) -> Job<number>: forward FLOPs of one (3, height, width) image, 2 x the
+//   multiply-adds of every convolution and linear layer an eval-mode forward pass runs (the model's modes are kept).
+//   Rejects ERR_INVALID_ARG (below the model's minimum size), ERR_BUSY, ERR_TORCH.
+Napi::Value forwardFlops(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    auto model = ModelHandle::from(info[0], "model");
+    const int height = intArg(info, 1, "height", 1, 8192), width = intArg(info, 2, "width", 1, 8192);
+    auto hold = tn::reserve(model);
+    return startJob(env, env.Undefined(), [model, hold, height, width](const tn::JobControl&) -> Settle {
+      const int64_t flops = tn::forwardFlops(*model, height, width);
+      return [flops](Napi::Env e) -> Napi::Value { return Napi::Number::New(e, static_cast<double>(flops)); };
+    });
+  });
+}
+
 // [async] readTensor(path, key) -> Job<{ data: Float32Array, shape }>: one tensor of a weight file, as float32.
 Napi::Value readTensor(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -306,6 +322,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("joinProcessGroup", Napi::Function::New(env, joinProcessGroup, "joinProcessGroup"));
   exports.Set("evaluate", Napi::Function::New(env, evaluate, "evaluate"));
   exports.Set("forward", Napi::Function::New(env, forward, "forward"));
+  exports.Set("forwardFlops", Napi::Function::New(env, forwardFlops, "forwardFlops"));
   exports.Set("createDataset", Napi::Function::New(env, createDataset, "createDataset"));
   exports.Set("readTensor", Napi::Function::New(env, readTensor, "readTensor"));
   exports.Set("similarity", Napi::Function::New(env, similarity, "similarity"));
