@@ -373,6 +373,9 @@ export interface NativeAddon {
   ): NativeJob<NativeTrainResult>;
   evaluate(model: NativeModel, dataset: NativeDataset, options?: { batchSize?: number } & ComputeOptions): NativeJob<Metrics>;
   forward(model: NativeModel, input: TensorData, options?: { stage?: string } & ComputeOptions): NativeJob<TensorData>;
+  /** Forward FLOPs of one (3, height, width) image: 2 x the multiply-adds of every convolution and linear layer an
+   * eval-mode forward pass runs (the model's training mode and BatchNorm statistics are left as they were). */
+  forwardFlops(model: NativeModel, height: number, width: number): NativeJob<number>;
   joinProcessGroup(options: DistributedOptions): NativeJob<NativeProcessGroup>;
   createDataset(options: {
     images: TensorData;
@@ -432,6 +435,7 @@ export const NATIVE_EXPORTS = [
   'train',
   'evaluate',
   'forward',
+  'forwardFlops',
   'createDataset',
   'auc',
   'readTensor',

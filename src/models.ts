@@ -131,6 +131,24 @@ export class Model {
   }
 
   /**
+   * Forward FLOPs of one (3, height, width) image, counted from the ops an eval-mode forward pass runs: 2 x the
+   * multiply-adds of every convolution and linear layer (the convention of `bench --vs-python`'s PyTorch peer; a
+   * training step is taken as 3x). The model's training mode and BatchNorm statistics are left as they were; off the
+   * event loop.
+   * @param height - Image height in pixels, at least the model's `minInputSize`.
+   * @param width - Image width in pixels (default: `height`).
+   * @param opts - `signal` cancels the call.
+   * @returns The FLOPs, e.g. 8174276608 for resnet50 at 224 x 224.
+   * @throws ERR_INVALID_ARG for a size that is not an integer in [1, 8192] or is below the model's minimum, or an
+   *   unknown option; ERR_BUSY while the model runs another job; ERR_DISPOSED; ERR_TORCH; ABORT_ERR when `signal`
+   *   aborts.
+   */
+  async forwardFlops(height: number, width = height, opts: { signal?: AbortSignal } = {}): Promise<number> {
+    checkOptions('Model.forwardFlops()', opts, SIGNAL_OPTION_KEYS, 'opts');
+    return awaitJob(() => addon().forwardFlops(this.native, height, width), opts.signal);
+  }
+
+  /**
    * Writes the weights atomically (a temporary file, then rename): safetensors for a ".safetensors" path, otherwise
    * PyTorch's zip format (Python's torch.load reads it).
    * @param file - The weight file to write; its extension picks the format (see {@link weightFormatOf}).

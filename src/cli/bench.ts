@@ -1,6 +1,7 @@
-// `transfusion-native bench`: training throughput per model (images/s after warm-up, TFLOP/s where the FLOPs are
-// counted) and similarity throughput (pairs/s at a stated size); with --vs-python, the same training step in PyTorch
-// from Python (bench/train_step.py) in the same invocation, alternated round by round, and the ratio addon/python.
+// `transfusion-native bench`: training throughput per model (images/s after warm-up, and TFLOP/s from the addon's own
+// count of forward FLOPs) and similarity throughput (pairs/s at a stated size); with --vs-python, the same training step
+// in PyTorch from Python (bench/train_step.py) in the same invocation, alternated round by round, the ratio
+// addon/python, and the peer's FLOP count beside the addon's.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
@@ -37,11 +38,12 @@ export interface TrainingBench {
   batch: number;
   size: number;
   imagesPerSecond: number;
-  /** Forward FLOPs of one image, as the python peer counts them (conv and linear layers); null without it. */
-  flopsPerImage: number | null;
+  /** Forward FLOPs of one image as the addon counts them: 2 x multiply-adds of every conv and linear layer. */
+  flopsPerImage: number;
   /** Achieved training TFLOP/s, taking a training step as 3x the forward FLOPs. */
-  tflops: number | null;
-  python?: { imagesPerSecond: number; torch: string; device: string };
+  tflops: number;
+  /** The peer's run; its `flopsPerImage` is its own count (forward hooks), which should equal the addon's. */
+  python?: { imagesPerSecond: number; torch: string; device: string; flopsPerImage: number };
   /** addon / python images/s. */
   ratio?: number;
 }
@@ -74,6 +76,16 @@ function pythonStep(o: BenchOptions, model: string, size: number): PeerResult {
   if (r.status !== 0)
     throw new TransfusionError('ERR_PYTHON', `${o.python} ${path.relative(process.cwd(), script)} --model ${model} failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerResult;
+}
+
+/** The model's forward FLOPs for one size x size image, counted by the addon on the bench's device. */
+async function addonFlops(o: BenchOptions, model: string, size: number): Promise<number> {
+  const net = createModel(model, { numClasses: 1, seed: 0, device: o.device, ...(model === 'inception_v3' ? { auxLogits: size >= 299 } : {}) });
+  try {
+    return await net.forwardFlops(size);
+  } finally {
+    net.dispose();
+  }
 }
 
 async function addonStep(o: BenchOptions, model: string, size: number): Promise<number> {
@@ -117,6 +129,7 @@ export async function runBench(o: BenchOptions, onLine: (text: string) => void =
   onLine(`bench on ${o.device}, ${results.threads} thread(s), LibTorch ${results.torch}, ${o.precision}${o.channelsLast ? ', channels-last' : ''}${o.cudaGraph ? ', CUDA graph' : ''}${o.python ? `; peer: ${o.python}` : ''}`);
   for (const model of o.models) {
     const size = Math.max(o.size, known.get(model)!.minInputSize);
+    const flops = await addonFlops(o, model, size);
     const addon: number[] = [], peer: PeerResult[] = [];
     for (let round = 0; round < o.rounds; round++) {
       addon.push(await addonStep(o, model, size));
@@ -124,16 +137,15 @@ export async function runBench(o: BenchOptions, onLine: (text: string) => void =
     }
     const best = Math.max(...addon);
     const py = peer.length ? peer.reduce((a, b) => (b.images_per_second > a.images_per_second ? b : a)) : undefined;
-    const flops = py?.flops_per_image ?? null;
     const row: TrainingBench = {
-      model, batch: o.batch, size, imagesPerSecond: best, flopsPerImage: flops, tflops: flops === null ? null : (3 * flops * best) / 1e12,
-      ...(py ? { python: { imagesPerSecond: py.images_per_second, torch: py.torch, device: py.device }, ratio: best / py.images_per_second } : {}),
+      model, batch: o.batch, size, imagesPerSecond: best, flopsPerImage: flops, tflops: (3 * flops * best) / 1e12,
+      ...(py ? { python: { imagesPerSecond: py.images_per_second, torch: py.torch, device: py.device, flopsPerImage: py.flops_per_image }, ratio: best / py.images_per_second } : {}),
     };
     results.training.push(row);
     onLine(
-      `${model.padEnd(18)} batch ${o.batch} ${size}px: ${best.toFixed(1)} img/s` +
-        (row.tflops !== null ? `, ${row.tflops.toFixed(3)} TFLOP/s` : '') +
-        (row.python ? ` | python ${row.python.imagesPerSecond.toFixed(1)} img/s | addon/python ${row.ratio!.toFixed(3)}` : ''),
+      `${model.padEnd(18)} batch ${o.batch} ${size}px: ${best.toFixed(1)} img/s, ${row.tflops.toFixed(3)} TFLOP/s` +
+        (row.python ? ` | python ${row.python.imagesPerSecond.toFixed(1)} img/s | addon/python ${row.ratio!.toFixed(3)}` : '') +
+        (row.python && row.python.flopsPerImage !== flops ? ` | FLOPs differ: addon ${flops}, python ${row.python.flopsPerImage} per image` : ''),
     );
   }
   const { pairs, datapoints, neurons } = o.similarity;

@@ -20,19 +20,32 @@ describe('transfusion-native bench', () => {
     expect(row.python.imagesPerSecond).toBeGreaterThan(0);
     expect(row.ratio).toBeCloseTo(row.imagesPerSecond / row.python.imagesPerSecond, 10);
     // CBR-Tiny's forward FLOPs at 32 px, by hand: 5x5 same-padded convs at 32, 16, 8 and 4 px (a 3x3/2 pool after each),
-    // and the 256 -> 1 head; the peer counts them with forward hooks.
+    // and the 256 -> 1 head; the addon counts them from the ops its forward pass runs, the peer with forward hooks.
     const conv = (cin: number, cout: number, side: number) => 2 * cout * side * side * cin * 25;
     const flops = conv(3, 32, 32) + conv(32, 64, 16) + conv(64, 128, 8) + conv(128, 256, 4) + 2 * 256;
     expect(row.flopsPerImage).toBe(flops);
+    expect(row.python.flopsPerImage).toBe(flops);
     expect(row.tflops).toBeCloseTo((3 * flops * row.imagesPerSecond) / 1e12, 12);
     expect(out.similarity).toMatchObject({ pairs: 2, datapoints: 1000, neurons: 32, route: expect.stringMatching(/^gram\//) });
     expect(out.similarity.pairsPerSecond).toBeCloseTo(2 / out.similarity.seconds, 10);
   }, 120000);
 
+  it('prints TFLOP/s without the python peer, from the FLOPs the addon counts', () => {
+    const r = cli('bench', '--models', 'cbr-tiny', '--batch', '8', '--size', '32', '--steps', '1', '--warmup', '0', '--rounds', '1', '--cca', '0');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^cbr-tiny +batch 8 32px: \d+\.\d img\/s, \d+\.\d{3} TFLOP\/s$/m);
+    expect(r.stdout).not.toContain('python');
+  }, 120000);
+
   it('raises the size to what a model needs, and names bad arguments', () => {
     const r = cli('bench', '--models', 'inception_v3', '--batch', '2', '--size', '32', '--steps', '1', '--warmup', '0', '--rounds', '1', '--cca', '0', '--json');
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout).training[0].size).toBe(75);
+    const [row] = JSON.parse(r.stdout).training;
+    expect(row.size).toBe(75);
+    expect(row.python).toBeUndefined();
+    expect(row.flopsPerImage).toBeGreaterThan(0);  // at the raised size; test/native/flops.test.ts checks it against the peer
+    expect(row.tflops).toBeCloseTo((3 * row.flopsPerImage * row.imagesPerSecond) / 1e12, 12);
     expect(JSON.parse(r.stdout).similarity).toBeUndefined();
     const cca = cli('bench', '--cca', '8x20000');
     expect(cca.status).toBe(2);
