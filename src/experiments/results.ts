@@ -44,6 +44,14 @@ export interface RunRecord {
   auc: number;
   /** chest: final validation AUC-ROC per finding (null where the validation set has one class only). */
   aucs?: Record<string, number | null>;
+  /** Final validation AUC-PR (average precision, as scikit-learn's), or its mean over the findings (absent in results written before it). */
+  auprc?: number | null;
+  /** chest: final validation AUC-PR per finding. */
+  auprcs?: Record<string, number | null>;
+  /** The bootstrap 95% percentile interval [low, high] of `auc` on the validation set (1000 row resamples seeded with the run's seed; see bootstrapAucInterval). */
+  aucCi?: [number | null, number | null];
+  /** A multiclass task on ordered grades: quadratic-weighted kappa of the model's top grade against the label. */
+  kappa?: number | null;
   /** The first evaluated step with validation AUC >= the study's threshold, or null if none reached it. */
   stepsToThreshold: number | null;
   /** Steps trained. */

@@ -20,16 +20,16 @@ export function findingColumn(label: string): string {
   return `auc_${label.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')}`;
 }
 
-/** runs.csv: model, init, seed, final AUC (and per finding for multi-label tasks), steps to threshold, time. */
+/** runs.csv: model, init, seed, final AUC (and per finding for multi-label tasks), steps to threshold, time, then AUPRC, the AUC's 95% interval and kappa (empty where a run lacks them). */
 export function runsCsv(r: StudyResults): string {
   const findings = r.runs.some((run) => run.aucs) ? r.task.labels : [];
   const header = [
     'model', 'init', 'seed', 'auc', ...findings.map(findingColumn), 'steps_to_threshold', 'threshold', 'steps', 'final_loss',
-    'wall_seconds', 'images_per_second', 'image_size', 'resumed_from',
+    'wall_seconds', 'images_per_second', 'image_size', 'resumed_from', 'auprc', 'auc_ci_low', 'auc_ci_high', 'kappa',
   ];
   const rows = r.runs.map((run: RunRecord) => [
     run.model, run.init, run.seed, run.auc, ...findings.map((f) => run.aucs?.[f]), run.stepsToThreshold, r.spec.threshold, run.steps,
-    run.finalLoss, run.wallSeconds, run.imagesPerSecond, run.imageSize, run.resumedFrom,
+    run.finalLoss, run.wallSeconds, run.imagesPerSecond, run.imageSize, run.resumedFrom, run.auprc, run.aucCi?.[0], run.aucCi?.[1], run.kappa,
   ]);
   return table(header, rows);
 }

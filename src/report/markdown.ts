@@ -88,6 +88,33 @@ function convergence(r: StudyResults): string[] {
   return lines;
 }
 
+/** AUPRC (and AUC's mean bootstrap interval) per arm, beside AUC: where transfer helps precision while AUC-ROC is flat. */
+function auprcTable(r: StudyResults): string[] {
+  if (!r.runs.some((x) => x.auprc !== undefined)) return [];
+  const arms = [...new Map(r.runs.map((x) => [`${x.model} ${x.init}`, { model: x.model, init: x.init }])).values()];
+  const lines = [
+    '## AUPRC beside AUC per arm',
+    '',
+    '| Model | Init | AUC | AUPRC | Mean 95% CI of AUC |',
+    '|---|---|---|---|---|',
+  ];
+  const numbers = (values: (number | null | undefined)[]) => values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  for (const arm of arms) {
+    const runs = r.runs.filter((x) => x.model === arm.model && x.init === arm.init);
+    const lo = numbers(runs.map((x) => x.aucCi?.[0])), hi = numbers(runs.map((x) => x.aucCi?.[1]));
+    const ci = lo.length && hi.length ? `[${pct(meanStd(lo).mean)}, ${pct(meanStd(hi).mean)}]` : '—';
+    lines.push(`| ${arm.model} | ${arm.init} | ${aucCell(runs.map((x) => x.auc))} | ${aucCell(numbers(runs.map((x) => x.auprc)))} | ${ci} |`);
+  }
+  lines.push(
+    '',
+    'AUC and AUPRC (%): mean ± sample standard deviation over seeds; AUPRC is average precision (mean over outputs), ' +
+      'whose chance level is the positive rate rather than 50%. Mean 95% CI: the mean over seeds of each run\'s bootstrap interval bounds ' +
+      '(the uncertainty from the validation set\'s size, which the spread over seeds does not show).',
+    '',
+  );
+  return lines;
+}
+
 /**
  * A study's report in Markdown (report.md): the experiment and why, the data, the paper's table for the experiment,
  * convergence, Section 4's analysis when present, and the settings. A pure function of the results.
@@ -136,6 +163,7 @@ export function renderReport(r: StudyResults): string {
   if (r.task.labels.length > 1 && r.task.trainPositivesPerLabel) lines.push(...table2(r));
   else if (s.experiment === 'table1' || s.experiment === 'small-data') lines.push(...table1(r));
   lines.push(...convergence(r));
+  lines.push(...auprcTable(r));
   if (r.representations) lines.push(...representationSection(r.representations));
   lines.push('## Settings', '');
   const t = s.train;
@@ -150,11 +178,25 @@ export function renderReport(r: StudyResults): string {
     lines.push(`- Data parallel over ${r.distributed.worldSize} ranks (${r.distributed.backend}): each batch of ${s.train.batchSize} split ${s.train.batchSize / r.distributed.worldSize} per rank, gradients averaged; BatchNorm statistics ${r.distributed.syncBatchNorm ? 'synchronised over the ranks' : 'per rank'}.`);
   lines.push('');
   lines.push('## Runs', '');
-  lines.push('| Model | Init | Seed | Image px | AUC | Final loss | Steps | Seconds | Images/s |');
-  lines.push('|---|---|---|---|---|---|---|---|---|');
-  for (const x of r.runs)
-    lines.push(`| ${x.model} | ${x.init} | ${x.seed} | ${x.imageSize} | ${pct(x.auc)} | ${x.finalLoss.toFixed(4)} | ${x.steps} | ${x.wallSeconds.toFixed(1)} | ${x.imagesPerSecond.toFixed(0)} |`);
+  // AUPRC and kappa columns only where some run has them (results written before them have neither).
+  const withAuprc = r.runs.some((x) => x.auprc !== undefined), withKappa = r.runs.some((x) => x.kappa !== undefined);
+  const extra = [...(withAuprc ? ['AUPRC'] : []), ...(withKappa ? ['Kappa'] : [])];
+  lines.push(`| Model | Init | Seed | Image px | AUC${r.runs.some((x) => x.aucCi) ? ' [95% CI]' : ''} | ${extra.map((c) => `${c} | `).join('')}Final loss | Steps | Seconds | Images/s |`);
+  lines.push(`|---|---|---|---|---|${extra.map(() => '---|').join('')}---|---|---|---|`);
+  for (const x of r.runs) {
+    const cells = [...(withAuprc ? [pct(x.auprc ?? null)] : []), ...(withKappa ? [x.kappa === undefined || x.kappa === null ? 'n/a' : x.kappa.toFixed(3)] : [])];
+    lines.push(
+      `| ${x.model} | ${x.init} | ${x.seed} | ${x.imageSize} | ${pct(x.auc)}${x.aucCi ? ` [${pct(x.aucCi[0])}, ${pct(x.aucCi[1])}]` : ''} | ${cells.map((c) => `${c} | `).join('')}` +
+        `${x.finalLoss.toFixed(4)} | ${x.steps} | ${x.wallSeconds.toFixed(1)} | ${x.imagesPerSecond.toFixed(0)} |`,
+    );
+  }
   lines.push('');
+  if (r.runs.some((x) => x.aucCi))
+    lines.push(
+      'AUC [95% CI]: validation AUC-ROC (%) and its bootstrap percentile interval (1000 resamples of the validation images, not stratified, seeded with the run\'s seed). ' +
+        'AUPRC: average precision (%), mean over outputs. Kappa: quadratic-weighted, on the grade task.',
+      '',
+    );
   if (!r.finishedAt) lines.push(`_In progress: ${r.runs.length} run(s) finished so far._`, '');
   return lines.join('\n');
 }

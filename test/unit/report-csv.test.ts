@@ -59,6 +59,21 @@ describe('runs.csv and curves.csv', () => {
     });
   }
 
+  it('has auprc, auc_ci_low, auc_ci_high and kappa columns, empty where a run lacks them', () => {
+    const r = table1();
+    r.runs[0] = { ...r.runs[0], auprc: 0.625, aucCi: [0.71, 0.93], kappa: 0.5 };
+    r.runs[1] = { ...r.runs[1], auprc: null, aucCi: [null, 0.9] };
+    const file = path.join(dir, 'extras-runs.csv');
+    fs.writeFileSync(file, runsCsv(r));
+    const p = spawnSync(PYTHON, ['-c', READ_BACK, file], { encoding: 'utf8' });
+    expect(p.stderr).toBe('');
+    const rows = (JSON.parse(p.stdout) as Record<string, Record<string, string>[]>)[file];
+    expect(Object.keys(rows[0]).slice(-4)).toEqual(['auprc', 'auc_ci_low', 'auc_ci_high', 'kappa']);
+    expect([rows[0].auprc, rows[0].auc_ci_low, rows[0].auc_ci_high, rows[0].kappa].map(Number)).toEqual([0.625, 0.71, 0.93, 0.5]);
+    expect([rows[1].auprc, rows[1].auc_ci_low, rows[1].auc_ci_high, rows[1].kappa]).toEqual(['', '', '0.9', '']);
+    expect([rows[2].auprc, rows[2].auc_ci_low, rows[2].auc_ci_high, rows[2].kappa]).toEqual(['', '', '', '']);
+  });
+
   it('quotes what needs quoting (RFC 4180)', () => {
     const r = table1();
     r.runs[0] = { ...r.runs[0], init: 'transfusion:"a,b"\nc' };
