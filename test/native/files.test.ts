@@ -229,7 +229,7 @@ describe('a study on your data (the command line)', () => {
     expect(strict.stderr).toContain(`${path.join(eyepacs, 'trainLabels.csv')} row 7: cannot read the image`);
     const badFormat = spawnSync(process.execPath, [bin, 'run', '--data', eyepacs, '--format', 'dicom'], { encoding: 'utf8' });
     expect(badFormat.status).toBe(2);
-    expect(badFormat.stderr).toContain('Expected `--format` to be one of "eyepacs", "chexpert", "medmnist", "folder", "fashion-mnist" but received "dicom"');
+    expect(badFormat.stderr).toContain('Expected `--format` to be one of "eyepacs", "chexpert", "medmnist", "folder", "fashion-mnist", "nih-chestxray14", "mimic-cxr", "rsna-pneumonia", "aptos2019", "messidor2", "idrid" but received "dicom"');
   }, 120000);
 });
 

@@ -210,6 +210,6 @@ describe('runs that survive', () => {
     expect(missing.stderr).toContain('holds no results.json to resume or report');
     const list = JSON.parse(spawnSync(process.execPath, [bin, 'list', '--json'], { encoding: 'utf8' }).stdout);
     expect(list.experiments.map((e: { name: string }) => e.name)).toContain('init-vs-final');
-    expect(list.formats).toEqual(['eyepacs', 'chexpert', 'medmnist', 'folder', 'fashion-mnist']);
+    expect(list.formats).toEqual(['eyepacs', 'chexpert', 'medmnist', 'folder', 'fashion-mnist', 'nih-chestxray14', 'mimic-cxr', 'rsna-pneumonia', 'aptos2019', 'messidor2', 'idrid']);
   });
 });

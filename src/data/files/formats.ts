@@ -1,6 +1,7 @@
 // Users' datasets in the formats they ship in, read into one labelled form: EyePACS / Kaggle DR, CheXpert, MedMNIST
-// (.npz), an image folder (one folder per class) and Fashion-MNIST's idx files. Every bad row, value or file is an
-// error naming the file and row.
+// (.npz), an image folder (one folder per class) and Fashion-MNIST's idx files here; NIH ChestX-ray14, MIMIC-CXR and
+// RSNA Pneumonia in chest-datasets.ts; APTOS 2019, Messidor-2 and IDRiD in retina-datasets.ts. Every bad row, value or
+// file is an error naming the file and row.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -11,33 +12,19 @@ import { TransfusionError } from '../../errors';
 import { displayPath, readRegularFile, resolveInside } from '../../io/paths';
 import type { ImageInput } from './images';
 import { readIdx } from './idx';
+import { CHEXPERT_FINDINGS, type Labelled } from './labelled';
+import { readMimicCxr, readNihChestXray14, readRsnaPneumonia } from './chest-datasets';
+import { readAptos2019, readIdrid, readMessidor2 } from './retina-datasets';
 import { MAX_ARRAY_BYTES, parseNpz, toNumbers } from './npy';
 
-export const DATA_FORMATS = ['eyepacs', 'chexpert', 'medmnist', 'folder', 'fashion-mnist'] as const;
+export const DATA_FORMATS = ['eyepacs', 'chexpert', 'medmnist', 'folder', 'fashion-mnist',
+  'nih-chestxray14', 'mimic-cxr', 'rsna-pneumonia', 'aptos2019', 'messidor2', 'idrid'] as const;
 export type DataFormat = (typeof DATA_FORMATS)[number];
 
-export const CHEXPERT_FINDINGS = ['Atelectasis', 'Cardiomegaly', 'Consolidation', 'Edema', 'Pleural Effusion'];
+export { CHEXPERT_FINDINGS };
 
-/** A dataset as read: one image input and one label row per item, and what to split patients by. */
-export interface LabelledSet {
-  format: DataFormat;
-  task: 'binary' | 'multilabel' | 'multiclass';
-  /** Output names (binary: one; multilabel: one per finding; multiclass: the class names). */
-  labels: string[];
-  inputs: ImageInput[];
-  /** (N, outputs) 0/1 for binary/multilabel; N class ids for multiclass. */
-  targets: Float32Array;
-  /** (N, outputs): 0 where a label is masked (uncertain under "ignore"); absent when every label is known. */
-  mask?: Float32Array;
-  /** The grade behind a binary label (EyePACS, RetinaMNIST: 0-4). */
-  grades?: number[];
-  /** Per item: who it belongs to (patient), so that no patient is on both sides of a split. */
-  groups: string[];
-  /** Per item: where it came from, for messages ("trainLabels.csv row 12"). */
-  where: string[];
-  /** Splits the format defines (MedMNIST, Fashion-MNIST): indices of training and validation items. */
-  splits?: { train: number[]; val: number[] };
-}
+/** A dataset as read, in one of the DATA_FORMATS (the fields: labelled.ts). */
+export type LabelledSet = Labelled<DataFormat>;
 
 const fail = (message: string) => new TransfusionError('ERR_BAD_DATA', message);
 
@@ -262,14 +249,31 @@ export function detectFormat(data: string): DataFormat {
   if (!fs.existsSync(data)) throw new TransfusionError('ERR_INVALID_ARG', `--data ${displayPath(data)}: no such file or folder`);
   if (fs.statSync(data).isFile()) {
     if (data.toLowerCase().endsWith('.npz')) return 'medmnist';
-    if (data.toLowerCase().endsWith('.csv')) return readCsvHeader(data).includes('Path') ? 'chexpert' : 'eyepacs';
+    if (data.toLowerCase().endsWith('.csv')) return csvFormat(data);
   } else {
     if (fs.existsSync(path.join(data, 'trainLabels.csv'))) return 'eyepacs';
     if (['train-images-idx3-ubyte', 'train-images-idx3-ubyte.gz'].some((f) => fs.existsSync(path.join(data, f)))) return 'fashion-mnist';
-    if (fs.existsSync(path.join(data, 'train.csv'))) return 'chexpert';
+    if (fs.existsSync(path.join(data, 'train.csv'))) return csvFormat(path.join(data, 'train.csv'));
+    const names = fs.readdirSync(data);
+    if (names.some((f) => /^Data_Entry_2017.*\.csv$/.test(f))) return 'nih-chestxray14';
+    if (names.some((f) => /^mimic-cxr-2\.0\.0-(chexpert|negbio)\.csv(\.gz)?$/.test(f))) return 'mimic-cxr';
+    if (names.includes('stage_2_train_labels.csv')) return 'rsna-pneumonia';
+    if (names.includes('messidor_data.csv')) return 'messidor2';
+    if (names.includes('B. Disease Grading') || path.basename(path.resolve(data)) === 'B. Disease Grading') return 'idrid';
     return 'folder';
   }
   throw new TransfusionError('ERR_INVALID_ARG', `--data ${displayPath(data)}: cannot tell its format; give --format (${DATA_FORMATS.join(', ')})`);
+}
+
+/** The format a label CSV belongs to, from its header. */
+function csvFormat(file: string): DataFormat {
+  const header = readCsvHeader(file);
+  if (header.includes('Path')) return 'chexpert';
+  if (header.includes('id_code')) return 'aptos2019';
+  if (header.includes('Image Index')) return 'nih-chestxray14';
+  if (header.includes('patientId') && header.includes('Target')) return 'rsna-pneumonia';
+  if (header.includes('adjudicated_dr_grade')) return 'messidor2';
+  return 'eyepacs';
 }
 
 function readCsvHeader(file: string): string[] {
@@ -293,5 +297,11 @@ export function readLabelled(format: DataFormat, data: string, o: { imageDir?: s
     case 'medmnist': return readMedmnist(data);
     case 'folder': return readFolder(data);
     case 'fashion-mnist': return readFashionMnist(data);
+    case 'nih-chestxray14': return readNihChestXray14(data);
+    case 'mimic-cxr': return readMimicCxr(data, o);
+    case 'rsna-pneumonia': return readRsnaPneumonia(data);
+    case 'aptos2019': return readAptos2019(data);
+    case 'messidor2': return readMessidor2(data);
+    case 'idrid': return readIdrid(data);
   }
 }

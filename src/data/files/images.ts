@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 
 import { tempPathFor } from '../../io/atomic';
+import { windowed16 } from './depth16';
 import { checkRegularFile, displayPath } from '../../io/paths';
 
 /**
@@ -57,6 +58,11 @@ async function decodeOne(input: ImageInput, s: ImageSettings): Promise<Uint8Arra
       ? sharp(input.file, { failOn: 'error' })
       : sharp(Buffer.from(input.pixels.buffer, input.pixels.byteOffset, input.pixels.byteLength), { raw: { width: input.width, height: input.height, channels: input.channels } });
   image = image.removeAlpha().resize(s.size, s.size, { fit: 'fill' });
+  if ('file' in input) {
+    // A 16-bit file (PadChest's PNGs): windowed from its 16-bit values (depth16.ts), not cut to its top 8 bits.
+    const { depth, channels } = await image.metadata();
+    if (depth === 'ushort') image = await windowed16(image, (channels ?? 1) >= 3);
+  }
   if (s.equalize === 'normalise') image = image.normalise();
   else if (s.equalize === 'clahe') image = image.clahe({ width: Math.max(3, Math.round(s.size / 8)), height: Math.max(3, Math.round(s.size / 8)) });
   const { data, info } = await image.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });

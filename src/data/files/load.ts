@@ -23,9 +23,9 @@ export interface DataSpec {
   format?: DataFormat;
   /** EyePACS: the folder of images when not `train/` beside the CSV. */
   imageDir?: string;
-  /** CheXpert: uncertainty policy per finding; frontal images only (default true). */
+  /** CheXpert, MIMIC-CXR: uncertainty policy per finding. */
   policy?: Partial<Record<string, UncertaintyPolicy>>;
-  /** CheXpert: keep frontal images only (default true). */
+  /** CheXpert, MIMIC-CXR: keep frontal images only (default true). */
   frontalOnly?: boolean;
   /** Fraction of patients held out for validation where the format has no split (default 0.2). */
   valFraction?: number;
@@ -188,7 +188,7 @@ function cacheRoot(o: LoadOptions): string {
  * A second load of the same images reuses the file without decoding.
  */
 async function decodedSet(set: LabelledSet, indices: number[], settings: ImageSettings, spec: DataSpec, o: LoadOptions, side: string) {
-  const hash = createHash('sha256').update(JSON.stringify(['decoded@1', settings.size, settings.equalize ?? 'none', spec.onBadImage ?? 'fail']));
+  const hash = createHash('sha256').update(JSON.stringify(['decoded@2', settings.size, settings.equalize ?? 'none', spec.onBadImage ?? 'fail']));
   for (const i of indices) {
     const input = set.inputs[i];
     if ('file' in input) {
