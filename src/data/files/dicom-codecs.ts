@@ -56,6 +56,8 @@ export interface FrameShape {
   columns: number;
   samples: number;
   bitsAllocated: number;
+  /** Photometric Interpretation: RGB in a JPEG without JFIF or Adobe markers means no colour transform (PS3.5 8.2.1). */
+  photometric?: string;
 }
 
 /** A decoded frame: one unsigned (or, where the codec says so, signed) integer per sample, interleaved by pixel. */
@@ -166,6 +168,27 @@ export function j2kSize(bytes: Uint8Array): { width: number; height: number; com
   return { width: u32(4) - u32(12), height: u32(8) - u32(16), components: v.getUint16(36, false) };
 }
 
+/**
+ * `bytes` with an Adobe APP14 segment saying "no colour transform" after SOI, when the stream has neither a JFIF (APP0)
+ * nor an Adobe (APP14) marker: libjpeg would otherwise take three components for YCbCr, where DICOM's RGB says the
+ * samples are RGB as stored (as GDCM and DCMTK read them). Otherwise `bytes` as they are.
+ */
+export function withoutColourTransform(bytes: Uint8Array): Uint8Array {
+  for (let at = 2; at + 4 <= bytes.length && bytes[at] === 0xff;) {
+    const marker = bytes[at + 1];
+    if (marker === 0xe0 || marker === 0xee) return bytes;
+    if (marker === 0xda) break;
+    at += 2 + ((bytes[at + 2] << 8) | bytes[at + 3]);
+  }
+  // FF EE, length 14, "Adobe", version 100, flags0 0, flags1 0, transform 0 (none).
+  const app14 = [0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00];
+  const out = new Uint8Array(bytes.length + app14.length);
+  out.set(bytes.subarray(0, 2));
+  out.set(app14, 2);
+  out.set(bytes.subarray(2), 2 + app14.length);
+  return out;
+}
+
 async function decodeWasm(encoding: keyof typeof WASM_CODECS, bytes: Uint8Array, shape: FrameShape): Promise<DecodedFrame> {
   const what = encoding === 'jpeg' ? 'JPEG' : encoding === 'jpeg-ls' ? 'JPEG-LS' : 'JPEG 2000';
   if (encoding === 'jpeg2000') checkShape(what, j2kSize(bytes), shape);
@@ -176,6 +199,7 @@ async function decodeWasm(encoding: keyof typeof WASM_CODECS, bytes: Uint8Array,
     if (encoding === 'jpeg' && h.precision > 8)
       throw new CodecError(`the JPEG codestream has ${h.precision}-bit samples (JPEG Extended, 12-bit); ${WASM_CODECS.jpeg.pkg} decodes 8-bit JPEG only: ${TRANSCODE_HINT}`);
   }
+  if (encoding === 'jpeg' && shape.samples === 3 && shape.photometric === 'RGB') bytes = withoutColourTransform(bytes);
   const Decoder = (await wasmModule(encoding))[WASM_CODECS[encoding].decoder];
   const decoder = new Decoder();
   try {

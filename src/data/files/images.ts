@@ -1,5 +1,6 @@
 // Decoding and resizing images for loaders with sharp (libvips): JPEG, PNG and the rest, on libvips' own threads, so
-// the event loop keeps running; a bounded number in flight; grey images become three equal channels. The decoded,
+// the event loop keeps running; a bounded number in flight; grey images become three equal channels. DICOM files are
+// decoded by dicom.ts in worker threads and windowed to 8 bits (the file's window, else its percentiles) first. The decoded,
 // resized pixels go to a file the native side memory-maps (the loader caches it, so a second run skips decoding).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -10,6 +11,7 @@ import sharp from 'sharp';
 import { tempPathFor } from '../../io/atomic';
 import { windowed16 } from './depth16';
 import { checkRegularFile, displayPath } from '../../io/paths';
+import { isDicomFile, readDicomDisplay8 } from './dicom';
 
 /**
  * An image file's largest size: a full-resolution EyePACS fundus photograph takes a few MB. Checked (with what the
@@ -52,6 +54,8 @@ export class BadImageError extends Error {
 }
 
 async function decodeOne(input: ImageInput, s: ImageSettings): Promise<Uint8Array> {
+  // DICOM: decoded in a worker thread (dicom.ts), windowed to 8-bit display pixels, then resized as raw pixels are.
+  if ('file' in input && isDicomFile(input.file)) input = await readDicomDisplay8(input.file);
   if ('file' in input) checkRegularFile(input.file, 'ERR_BAD_IMAGE', MAX_IMAGE_BYTES);
   let image =
     'file' in input
