@@ -189,7 +189,7 @@ export function readMedmnist(file: string): LabelledSet {
   return { format: 'medmnist', task: 'binary', labels: [name.includes('pneumonia') ? 'pneumonia' : 'positive'], inputs, targets: Float32Array.from(flat), groups, where, splits };
 }
 
-const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|tiff?|bmp|gif)$/i;
+const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|tiff?|bmp|gif|dcm)$/i;
 
 /** An image folder: one sub-folder per class (ImageNet / Imagenette layout), classes in sorted order. */
 export function readFolder(dir: string): LabelledSet {
@@ -200,7 +200,7 @@ export function readFolder(dir: string): LabelledSet {
   const inputs: ImageInput[] = [], targets: number[] = [], where: string[] = [];
   classes.forEach((c, k) => {
     const files = fs.readdirSync(path.join(dir, c)).filter((f) => IMAGE_EXTENSIONS.test(f)).sort();
-    if (!files.length) throw fail(`${displayPath(path.join(dir, c))}: no images (jpeg, png, webp, tiff, bmp, gif)`);
+    if (!files.length) throw fail(`${displayPath(path.join(dir, c))}: no images (jpeg, png, webp, tiff, bmp, gif, dcm)`);
     for (const f of files) {
       inputs.push({ file: path.join(dir, c, f) });
       targets.push(k);
