@@ -7,7 +7,7 @@ import * as zlib from 'node:zlib';
 
 import sharp from 'sharp';
 
-import { CHEST_LABEL_MAP, readMimicCxr, readNihChestXray14, readRsnaPneumonia } from '../../src/data/files/chest-datasets';
+import { CHEST_LABEL_MAP, alignFindings, readMimicCxr, readNihChestXray14, readRsnaPneumonia } from '../../src/data/files/chest-datasets';
 import { readAptos2019, readIdrid, readMessidor2 } from '../../src/data/files/retina-datasets';
 import { detectFormat, readLabelled, type LabelledSet } from '../../src/data/files/formats';
 import { decodeToFile } from '../../src/data/files/images';
@@ -153,6 +153,18 @@ describe('MIMIC-CXR-JPG', () => {
     const first = path.join(dicom, jpg(images[0]).replace(/\.jpg$/, '.dcm'));
     write(first, 'DICM');
     expect(files(readMimicCxr(dicom))[0]).toBe(first);
+  });
+});
+
+describe('chest labels aligned across datasets', () => {
+  it('masks a finding a dataset lacks for every item, out of the loss and the AUC (torchxrayvision\'s relabel_dataset)', () => {
+    // A dataset with no edema label (as PadChest-style label sets may lack one of the five), two items.
+    const names = { ...CHEST_LABEL_MAP['nih-chestxray14'], Edema: null };
+    const items = [(n: string) => (n === 'Effusion' ? 1 : 0), (n: string) => (n === 'Atelectasis' ? -1 : 0)];
+    const { targets, mask } = alignFindings(names, items, { Atelectasis: 'ignore' });
+    expect(Array.from(targets)).toEqual([0, 0, 0, 0, 1, 0, 0, 0, 0, 0]);
+    expect(Array.from(mask!)).toEqual([1, 1, 1, 0, 1, 0, 1, 1, 0, 1]);
+    expect(alignFindings(CHEST_LABEL_MAP['mimic-cxr'], [() => 1], {}).mask).toBeUndefined();
   });
 });
 

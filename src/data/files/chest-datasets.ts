@@ -34,10 +34,15 @@ export interface ChestOptions {
 }
 
 /**
- * (N, 5) targets and mask over the paper's findings from each item's own labels: `value(name)` gives an item's label
- * under the dataset's name (1, 0, or -1 for uncertain); a finding the dataset lacks (null in `names`) is masked.
+ * (N, 5) targets and mask over the paper's five findings from each item's own labels, as torchxrayvision's
+ * relabel_dataset aligns datasets: a finding the dataset lacks is masked (0) for every item, so it counts in neither
+ * the loss nor the AUC; an uncertain label follows `policy` (ignore: masked).
+ * @param names - Per finding, its name in the dataset, or null where the dataset lacks it (see CHEST_LABEL_MAP).
+ * @param values - Per item, its label under a dataset name: 1, 0, or -1 for uncertain.
+ * @param policy - Per finding, what -1 becomes (ones, zeros, or ignore).
+ * @returns The targets, and the mask when any label is masked.
  */
-function aligned(names: Record<string, string | null>, values: ((name: string) => number)[], policy: Record<string, UncertaintyPolicy>) {
+export function alignFindings(names: Record<string, string | null>, values: ((name: string) => number)[], policy: Record<string, UncertaintyPolicy>): { targets: Float32Array; mask?: Float32Array } {
   const K = CHEXPERT_FINDINGS.length;
   const targets = new Float32Array(values.length * K), mask = new Float32Array(values.length * K).fill(1);
   let masked = false;
@@ -128,7 +133,7 @@ export function readNihChestXray14(data: string): Labelled<'nih-chestxray14'> {
     set.where.push(where);
     values.push((f) => (findings.includes(f) ? 1 : 0));
   });
-  Object.assign(set, aligned(CHEST_LABEL_MAP['nih-chestxray14'], values, {}));
+  Object.assign(set, alignFindings(CHEST_LABEL_MAP['nih-chestxray14'], values, {}));
   if (set.splits) checkPatientDisjoint(set, `${displayPath(root)}: train_val_list.txt / test_list.txt`);
   return set;
 }
@@ -203,7 +208,7 @@ export function readMimicCxr(dir: string, o: ChestOptions = {}): Labelled<'mimic
     set.where.push(where);
     values.push((n) => v[n]);
   });
-  Object.assign(set, aligned(names, values, policy));
+  Object.assign(set, alignFindings(names, values, policy));
   if (set.splits) checkPatientDisjoint(set, displayPath(splitFile!));
   return set;
 }
