@@ -56,14 +56,14 @@ const LOSSLESS: { file: string; frame?: number; tolerance?: number }[] = [
   { file: 'SC_rgb_gdcm_KY.dcm' },
 ];
 
-/** JPEG baseline (lossy): within `max` of pydicom+GDCM per sample, and within 1 on average. */
+/** JPEG baseline (lossy): within `max` of pydicom+GDCM per sample (decoders may round an IDCT differently), 1 on average. */
 const LOSSY: { file: string; max: number }[] = [
   'SC_rgb_jpeg_dcmtk.dcm', 'SC_rgb_dcmtk_+eb+cr.dcm', 'SC_rgb_dcmtk_+eb+cy+n1.dcm', 'SC_rgb_dcmtk_+eb+cy+n2.dcm',
   'SC_rgb_dcmtk_+eb+cy+np.dcm', 'SC_rgb_dcmtk_+eb+cy+s2.dcm', 'SC_rgb_dcmtk_+eb+cy+s4.dcm', 'SC_rgb_jpeg_app14_dcmd.dcm',
   'SC_jpeg_no_color_transform.dcm', 'SC_jpeg_no_color_transform_2.dcm', 'SC_rgb_small_odd_jpeg.dcm',
   // Says RGB but its JPEG holds YCbCr (GDCM warns): read as DICOM says, RGB as stored, as GDCM reads it.
   'SC_rgb_jpeg_lossy_gdcm.dcm',
-].map((file) => ({ file, max: 8 }));
+].map((file) => ({ file, max: 2 }));  // 0 with Debian 12's GDCM 3.0.21: both decoders do libjpeg's integer IDCT
 
 /** Named errors: each with the path and what is wrong. */
 const ERRORS: { file: string; message: RegExp }[] = [
