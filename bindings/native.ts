@@ -66,6 +66,16 @@ export interface Metrics {
   auc?: (number | null)[];
   /** binary / multilabel: the mean of `auc` (null when no output has one). */
   meanAuc?: number | null;
+  /** binary / multilabel: AUC-PR per output as average precision (scikit-learn's, step-wise), masked labels left out; null where the labels hold no positive. */
+  auprc?: (number | null)[];
+  /** binary / multilabel: the mean of `auprc`. */
+  meanAuprc?: number | null;
+  /** binary / multilabel, training's final evaluation: the bootstrap 95% percentile interval [low, high] of `meanAuc` (rows resampled, see bootstrapAucInterval). */
+  aucCi?: [number | null, number | null];
+  /** The resamples the interval kept (those with both classes in every output). */
+  aucCiResamples?: number;
+  /** multiclass: quadratic-weighted kappa of the top class against the label (meaningful where classes are ordered grades); null when undefined. */
+  kappa?: number | null;
   /** multiclass: the fraction of images whose top logit is the class, 0-1. */
   top1?: number;
   /** multiclass: the fraction of images whose class is among the five top logits, 0-1. */
@@ -229,6 +239,8 @@ export interface NativeTrainOptions extends ComputeOptions {
   foreach?: boolean;
   /** CUDA: capture the training step (forward, backward, optimizer) as a CUDA graph after 3 eager warm-up steps and replay it (default false; not with a process group). */
   cudaGraph?: boolean;
+  /** Bootstrap resamples of the final validation AUC's 95% interval, drawn with `seed` (default 1000; 0: none). */
+  bootstrapResamples?: number;
 }
 
 /** Random affine augmentation of each training image; every field defaults to none (0, false). */
@@ -386,6 +398,13 @@ export interface NativeAddon {
     source?: string;
   }): NativeDataset;
   auc(scores: Float64Array | number[], labels: Float64Array | number[]): number;
+  averagePrecision(scores: Float64Array | number[], labels: Float64Array | number[]): number;
+  bootstrapAucInterval(
+    scores: Float64Array | number[],
+    labels: Float64Array | number[],
+    options?: { resamples?: number; seed?: number; level?: number },
+  ): { low: number | null; high: number | null; resamples: number };
+  quadraticKappa(a: Float64Array | number[], b: Float64Array | number[], classes: number): number;
   readTensor(path: string, key: string): NativeJob<TensorData>;
   similarity(
     inputs: { data: Float32Array | Float64Array; shape: number[] }[],
@@ -438,6 +457,9 @@ export const NATIVE_EXPORTS = [
   'forwardFlops',
   'createDataset',
   'auc',
+  'averagePrecision',
+  'bootstrapAucInterval',
+  'quadraticKappa',
   'readTensor',
   'similarity',
   'compareModels',

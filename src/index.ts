@@ -20,7 +20,7 @@ export {
 export { initProcessGroup, distributedFromEnv, ProcessGroup, type DistributedOptions } from './distributed';
 export { train, evaluate, type TrainOptions, type TrainResult, type TrainEvent, type Metrics, type CurvePoint, type EvaluateOptions, type JobOptions } from './train';
 export type { StepEvent, EvalEvent, CheckpointEvent, ResumeEvent, BucketsEvent, AugmentOptions, NativeModelOptions } from '../bindings/native';
-export { auc, meanStd, stepsToAuc } from './metrics';
+export { auc, averagePrecision, bootstrapAucInterval, meanStd, quadraticKappa, stepsToAuc, type BootstrapOptions } from './metrics';
 export { learningRates, type ScheduleSpec } from './schedules/lr';
 export { gaborBank, gaborKernel, DEFAULT_GABOR, type GaborSpec, type GaborFilter, type GaborBank } from './init/gabor';
 export { applyInit, parseInit, initLabel, type Initialisation, type InitSchedule, type InitReport } from './init/init';

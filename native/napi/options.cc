@@ -173,6 +173,7 @@ tn::TrainOptions trainOptions(Napi::Value value) {
   t.residentMegabytes = number(o, "residentMegabytes", t.residentMegabytes, 0, 1e9, false);
   t.foreach = flag(o, "foreach", t.foreach);
   t.cudaGraph = flag(o, "cudaGraph", t.cudaGraph);
+  t.bootstrapResamples = integer(o, "bootstrapResamples", t.bootstrapResamples, 0, 1 << 20);
   if (t.checkpointEvery > 0 && t.checkpointPath.empty())
     throw tn::invalidArg("Expected `checkpointPath` with `checkpointEvery` (where to write the checkpoints)");
   if (t.resume && t.checkpointPath.empty()) throw tn::invalidArg("Expected `checkpointPath` with `resume` (the checkpoint to resume from)");

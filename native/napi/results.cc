@@ -62,11 +62,23 @@ Napi::Object metricsToJs(Napi::Env env, const tn::Metrics& m) {
   if (m.task == "multiclass") {
     o.Set("top1", m.top1);
     o.Set("top5", m.top5);
+    o.Set("kappa", numberOrNull(env, m.kappa));
   } else {
     Napi::Array aucs = Napi::Array::New(env, m.auc.size());
     for (uint32_t i = 0; i < m.auc.size(); ++i) aucs.Set(i, numberOrNull(env, m.auc[i]));
     o.Set("auc", aucs);
     o.Set("meanAuc", numberOrNull(env, m.meanAuc));
+    Napi::Array precisions = Napi::Array::New(env, m.auprc.size());
+    for (uint32_t i = 0; i < m.auprc.size(); ++i) precisions.Set(i, numberOrNull(env, m.auprc[i]));
+    o.Set("auprc", precisions);
+    o.Set("meanAuprc", numberOrNull(env, m.meanAuprc));
+    if (m.aucResamples > 0) {
+      Napi::Array ci = Napi::Array::New(env, 2);
+      ci.Set(0u, numberOrNull(env, m.aucLow));
+      ci.Set(1u, numberOrNull(env, m.aucHigh));
+      o.Set("aucCi", ci);
+      o.Set("aucCiResamples", static_cast<double>(m.aucResamples));
+    }
   }
   return o;
 }

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import type { Metrics } from '../../bindings/native';
 import type { Dataset } from '../data/embedded';
 import type { ProcessGroup } from '../distributed';
 import { stepsToAuc } from '../metrics';
@@ -53,6 +54,7 @@ export async function runOne(
       imageSize: size,
       auc: r.final.meanAuc ?? NaN,
       ...(r.final.auc && r.final.auc.length > 1 ? { aucs: Object.fromEntries(taskLabels(spec.task).map((l, i) => [l, r.final.auc![i] ?? null])) } : {}),
+      ...finalExtras(r.final, taskLabels(spec.task)),
       stepsToThreshold: stepsToAuc(curve, spec.threshold),
       steps: r.steps,
       finalLoss: r.losses[r.losses.length - 1],
@@ -66,4 +68,14 @@ export async function runOne(
   } finally {
     net.dispose();
   }
+}
+
+/** AUC-PR (per finding where there are several), the AUC's bootstrap interval and kappa, where the final metrics have them. */
+function finalExtras(m: Metrics, labels: string[]): Partial<RunRecord> {
+  return {
+    ...(m.meanAuprc !== undefined ? { auprc: m.meanAuprc } : {}),
+    ...(m.auprc && m.auprc.length > 1 ? { auprcs: Object.fromEntries(labels.map((l, i) => [l, m.auprc![i] ?? null])) } : {}),
+    ...(m.aucCi ? { aucCi: m.aucCi } : {}),
+    ...(m.kappa !== undefined ? { kappa: m.kappa } : {}),
+  };
 }

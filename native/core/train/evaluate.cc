@@ -4,7 +4,10 @@
 #include "core/distributed/group.h"
 #include "core/error.h"
 #include "core/train/auc.h"
+#include "core/train/auprc.h"
+#include "core/train/bootstrap.h"
 #include "core/train/compute.h"
+#include "core/train/kappa.h"
 
 namespace tn {
 
@@ -46,7 +49,7 @@ void checkBothClasses(const Dataset& d, const char* role) {
 }
 
 Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const ComputeOptions& compute, const JobControl& job,
-                     ProcessGroup* group) {
+                     ProcessGroup* group, const BootstrapRequest& bootstrap) {
   checkCompatible(model, d, "evaluation");
   checkBothClasses(d, "evaluation");
   const ComputeScope scope(model, compute);
@@ -85,20 +88,35 @@ Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const Comput
     const auto hit = top.eq(d.targets.unsqueeze(1));             // (N, k)
     m.top1 = hit.select(1, 0).to(torch::kFloat64).mean().item<double>();
     m.top5 = hit.any(1).to(torch::kFloat64).mean().item<double>();
+    const auto predicted = top.select(1, 0).contiguous(), labels = d.targets.to(torch::kInt64).contiguous();  // (N)
+    m.kappa = quadraticKappa(predicted.data_ptr<int64_t>(), labels.data_ptr<int64_t>(), static_cast<size_t>(n), logits.size(1));
     return m;
   }
   const auto scores = torch::sigmoid(logits).contiguous();
   const auto labels = d.targets.contiguous();
   const auto mask = d.mask.defined() ? d.mask.contiguous() : torch::Tensor();
-  double sum = 0;
+  const float* maskData = mask.defined() ? mask.data_ptr<float>() : nullptr;
+  double sum = 0, sumPrecision = 0;
   for (int64_t k = 0; k < d.outputs; ++k) {
-    const double a = maskedAuc(scores.data_ptr<float>() + k, labels.data_ptr<float>() + k,
-                               mask.defined() ? mask.data_ptr<float>() + k : nullptr, static_cast<size_t>(n),
-                               static_cast<size_t>(d.outputs));
+    const double a = maskedAuc(scores.data_ptr<float>() + k, labels.data_ptr<float>() + k, maskData ? maskData + k : nullptr,
+                               static_cast<size_t>(n), static_cast<size_t>(d.outputs));
+    const double p = maskedAveragePrecision(scores.data_ptr<float>() + k, labels.data_ptr<float>() + k,
+                                            maskData ? maskData + k : nullptr, static_cast<size_t>(n), static_cast<size_t>(d.outputs));
     m.auc.push_back(a);
+    m.auprc.push_back(p);
     sum += a;
+    sumPrecision += p;
   }
   m.meanAuc = sum / d.outputs;
+  m.meanAuprc = sumPrecision / d.outputs;
+  if (bootstrap.resamples > 0) {
+    job.check();
+    const AucInterval ci = bootstrapAucInterval(scores.data_ptr<float>(), labels.data_ptr<float>(), maskData, static_cast<size_t>(n),
+                                                static_cast<size_t>(d.outputs), bootstrap.resamples, bootstrap.seed);
+    m.aucLow = ci.low;
+    m.aucHigh = ci.high;
+    m.aucResamples = ci.resamples;
+  }
   return m;
 }
 

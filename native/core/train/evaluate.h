@@ -24,11 +24,17 @@ void checkCompatible(const Model& model, const Dataset& d, const char* role);
 // AUC is defined only where an output has both classes among its known labels: ERR_INVALID_ARG otherwise.
 void checkBothClasses(const Dataset& d, const char* role);
 
+// The bootstrap interval of the mean AUC an evaluation adds (core/train/bootstrap.h); resamples 0: none.
+struct BootstrapRequest {
+  int64_t resamples = 0;
+  uint64_t seed = 0;
+};
+
 // Evaluation with the checks impl::evaluate makes, for use inside training.
 // With a group, every rank evaluates its share of the rows, the outputs are gathered, and the metrics are computed over
 // the whole set, the same on every rank.
 Metrics evaluateHeld(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job,
-                     ProcessGroup* group = nullptr);
+                     ProcessGroup* group = nullptr, const BootstrapRequest& bootstrap = {});
 
 namespace impl {
 Metrics evaluate(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job);

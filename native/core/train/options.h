@@ -1,6 +1,7 @@
 // Options and results of training and evaluation: compute, augmentation, TrainOptions, metrics. Torch-free.
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,12 +61,23 @@ struct TrainOptions {
   // A CUDA model's step (forward, backward, optimizer) captured as a CUDA graph after kGraphWarmup eager steps and
   // replayed from then on: fewer launches for small models. Off by default; not with a process group.
   bool cudaGraph = false;
+  // Bootstrap resamples of the final validation AUC's 95% interval (seeded with `seed`; 0: none). Binary / multilabel.
+  int bootstrapResamples = 1000;
 };
 struct Metrics {
   std::string task;
   std::vector<double> auc;  // binary / multilabel: AUC-ROC per output
   double meanAuc = 0;
+  std::vector<double> auprc;  // binary / multilabel: average precision per output (core/train/auprc.h)
+  double meanAuprc = 0;
+  // binary / multilabel, where asked for (training's final evaluation): the bootstrap 95% interval of meanAuc and
+  // the resamples it kept (core/train/bootstrap.h); NaN and 0 otherwise
+  double aucLow = std::numeric_limits<double>::quiet_NaN(), aucHigh = std::numeric_limits<double>::quiet_NaN();
+  int64_t aucResamples = 0;
   double top1 = 0, top5 = 0;  // multiclass
+  // multiclass: quadratic-weighted kappa of the top class against the label (core/train/kappa.h), meaningful where the
+  // classes are ordered levels (DR grades 0-4)
+  double kappa = std::numeric_limits<double>::quiet_NaN();
   double loss = 0;
   int64_t count = 0;
 };

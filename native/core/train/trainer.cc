@@ -239,7 +239,9 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
     const bool checkpoints = !last && o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0;
     if (evaluates || checkpoints || (step + 1) % syncEvery == 0) readLosses();
     if (evaluates) {
-      CurvePoint point{step + 1, evaluateHeld(model, valSet, o.evalBatchSize, o.compute, job, group)};
+      // The final evaluation adds the bootstrap interval; curve points do without it (1000 passes over the set each).
+      const BootstrapRequest bootstrap{last ? o.bootstrapResamples : 0, o.seed};
+      CurvePoint point{step + 1, evaluateHeld(model, valSet, o.evalBatchSize, o.compute, job, group, bootstrap)};
       job.report(evalEvent(point.step, point.metrics));
       r.curve.push_back(point);
     }
