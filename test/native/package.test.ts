@@ -15,8 +15,8 @@ describe('the package entry points', () => {
     expect(() => execFileSync(process.execPath, ['-e', "require('transfusion-native/dist/src/train')"], { cwd: root, stdio: 'pipe' })).toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
   });
 
-  it('loads no renderer when the package is loaded: vega and vega-lite wait for the first figure', () => {
-    const loaded = node(['-e', "require('transfusion-native'); console.log(Object.keys(require.cache).filter((k) => /node_modules[\\/]vega/.test(k)).length)"]);
+  it('loads no image or figure library with the package: sharp, vega and the DICOM codecs wait for their first use', () => {
+    const loaded = node(['-e', "require('transfusion-native'); console.log(Object.keys(require.cache).filter((k) => /node_modules[\\/](sharp|vega|vega-lite|dicom-parser|@cornerstonejs|jpeg-lossless-decoder-js)[\\/]/.test(k)).length)"]);
     expect(loaded).toBe('0');
   });
 });

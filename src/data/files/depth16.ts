@@ -2,7 +2,7 @@
 // keeping their top 8 bits: a radiograph stored in 12 of its 16 bits (values up to 4095) would otherwise become
 // values 0-15, nearly black. The window is the images' 0.5th to 99.5th percentile (a stray burnt-in marker does not
 // set it), the percentile fallback DICOM viewers use where no window is stored.
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
 
 /** The percentiles (in %) the window spans. */
 export const WINDOW_PERCENTILES = [0.5, 99.5] as const;
@@ -54,5 +54,6 @@ export async function windowed16(image: Sharp, colour: boolean): Promise<Sharp> 
   // The buffer's offset may be odd (a pooled Buffer): copy before viewing it as 16-bit samples.
   const values = new Uint16Array(Uint8Array.from(data).buffer, 0, data.length / 2);
   const pixels = applyWindow(values, percentileWindow(values));
+  const { default: sharp } = await import('sharp');
   return sharp(pixels, { raw: { width: info.width, height: info.height, channels: info.channels as 1 | 3 } });
 }

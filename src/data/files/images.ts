@@ -6,7 +6,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import sharp from 'sharp';
 
 import { tempPathFor } from '../../io/atomic';
 import { windowed16 } from './depth16';
@@ -57,6 +56,7 @@ async function decodeOne(input: ImageInput, s: ImageSettings): Promise<Uint8Arra
   // DICOM: decoded in a worker thread (dicom.ts), windowed to 8-bit display pixels, then resized as raw pixels are.
   if ('file' in input && isDicomFile(input.file)) input = await readDicomDisplay8(input.file);
   if ('file' in input) checkRegularFile(input.file, 'ERR_BAD_IMAGE', MAX_IMAGE_BYTES);
+  const { default: sharp } = await import('sharp');  // loaded with the first image, not with the package
   let image =
     'file' in input
       ? sharp(input.file, { failOn: 'error' })
