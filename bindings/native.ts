@@ -494,6 +494,12 @@ export function loadAddon(): NativeAddon {
     (err as NodeJS.ErrnoException).code = 'ERR_ADDON_NOT_BUILT';
     throw err;
   }
+  // Debian 13's LibTorch links Open MPI and with it UCX, which installs memory hooks (mmap/munmap events) when it is
+  // loaded. In a Debian 13 chroot under heavy load we saw the addon's load crash about once in 40 inside V8's allocator
+  // (napi_define_class), with libucs's signal handler in the trace. The addon uses no MPI, so the hooks are turned off
+  // (only where the user has not set these variables).
+  for (const [name, value] of [['UCX_MEM_MMAP_HOOK_MODE', 'none'], ['UCX_MEM_EVENTS', 'no'], ['UCX_MEM_MALLOC_HOOKS', 'no']])
+    process.env[name] ??= value;
   cached = require(file) as NativeAddon;
   return cached;
 }
