@@ -7,7 +7,8 @@ import { tempDir } from '../helpers/tmp';
 const build = require('../../scripts/build-native.js') as {
   findTorch: (o: { env?: Record<string, string>; pythons?: string[]; systemDirs?: string[] }) => { dir: string; source: string };
   buildJobs: (env: Record<string, string>) => number;
-  configurationInputs: (torch: { dir: string }, glooHeaders: string[]) => { torchDir: string; gloo: string[] };
+  unityBuild: (env: Record<string, string>, checkout: boolean) => boolean;
+  configurationInputs: (torch: { dir: string }, glooHeaders: string[], unity?: boolean) => { torchDir: string; gloo: string[]; unity: boolean };
   needsConfigure: (buildDir: string, inputs: unknown) => boolean;
 };
 const { findTorch } = build;
@@ -56,6 +57,20 @@ describe('finding LibTorch', () => {
     expect(build.buildJobs({ TRANSFUSION_BUILD_JOBS: '1' })).toBe(1);
     expect(build.buildJobs({})).toBeGreaterThanOrEqual(1);
     expect(() => build.buildJobs({ TRANSFUSION_BUILD_JOBS: 'all' })).toThrow('TRANSFUSION_BUILD_JOBS=all is not a positive integer');
+  });
+
+  it('builds an install as unity batches and a checkout per file, unless TRANSFUSION_BUILD_UNITY says otherwise', () => {
+    expect(build.unityBuild({}, false)).toBe(true);
+    expect(build.unityBuild({}, true)).toBe(false);
+    expect(build.unityBuild({ TRANSFUSION_BUILD_UNITY: '1' }, true)).toBe(true);
+    expect(build.unityBuild({ TRANSFUSION_BUILD_UNITY: '0' }, false)).toBe(false);
+    expect(() => build.unityBuild({ TRANSFUSION_BUILD_UNITY: 'yes' }, true)).toThrow('TRANSFUSION_BUILD_UNITY=yes is not 0 or 1');
+    // Switching the mode reconfigures.
+    const buildDir = path.join(dir, 'build-unity');
+    fs.mkdirSync(buildDir, { recursive: true });
+    fs.writeFileSync(path.join(buildDir, 'CMakeCache.txt'), '');
+    fs.writeFileSync(path.join(buildDir, 'transfusion-native-inputs.json'), JSON.stringify(build.configurationInputs({ dir: system }, [], false)));
+    expect(build.needsConfigure(buildDir, build.configurationInputs({ dir: system }, [], true))).toBe(true);
   });
 
   it('reconfigures when Gloo\'s headers appear after a build that had none (or LibTorch changes)', () => {
