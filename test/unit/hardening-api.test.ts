@@ -183,6 +183,8 @@ describe('every exported function that takes options refuses an unknown key', ()
     compareModels: [() => api.compareModels(model, model, data, bogus as never)],
     compareModelSet: [() => api.compareModelSet([model, model], data, [[0, 1]], bogus as never)],
     readNpy: [() => api.readNpy('a.npy', bogus as never)],
+    bootstrapAucInterval: [() => api.bootstrapAucInterval([0.1, 0.9], [0, 1], bogus as never)],
+    readDicom: [() => api.readDicom('a.dcm', bogus as never)],
   };
   // Why each of these has no options object to check.
   const noOptions: Record<string, string> = {
@@ -195,6 +197,7 @@ describe('every exported function that takes options refuses an unknown key', ()
     defaultCacheDir: 'no arguments', renderReport: 'results read and checked by readResults', writeReport: 'results read and checked by readResults',
     pickMetrics: 'a result and metric names', setThreads: 'a number', getThreads: 'no arguments', liveHandles: 'no arguments',
     cudaAvailable: 'no arguments', versions: 'no arguments',
+    averagePrecision: 'arrays', quadraticKappa: 'arrays and a number', isDicomFile: 'a path',
   };
 
   it('lists every exported function', () => {
@@ -215,6 +218,7 @@ describe('every exported function that takes options refuses an unknown key', ()
       saveWeights: [() => model.saveWeights(path.join(dir, 'w.pt'), bogus as never)],
       loadWeights: [() => model.loadWeights('w.pt', bogus as never), () => model.loadWeights('w.pt', {}, bogus as never)],
       meanVarInit: [() => model.meanVarInit('w.pt', bogus as never), () => model.meanVarInit('w.pt', {}, bogus as never)],
+      forwardFlops: [() => model.forwardFlops(32, 32, bogus as never)],
     };
     const without = ['constructor', 'info', 'name', 'stages', 'parameterCount', 'stageShapes', 'getParameter', 'setParameter', 'dispose', 'disposed'];
     expect(Object.getOwnPropertyNames(Model.prototype).sort()).toEqual([...Object.keys(methods), ...without].sort());
