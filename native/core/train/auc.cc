@@ -45,14 +45,29 @@ double fromRanks(const RankSum& r) {
 
 }  // namespace
 
-double auc(const double* scores, const double* labels, size_t count) {
+std::vector<std::pair<double, bool>> checkedItems(const char* metric, const double* scores, const double* labels, size_t count) {
   std::vector<std::pair<double, bool>> items(count);
   for (size_t i = 0; i < count; ++i) {
-    if (!std::isfinite(scores[i])) throw invalidArg("auc: score " + std::to_string(i) + " is not finite");
+    if (!std::isfinite(scores[i])) throw invalidArg(std::string(metric) + ": score " + std::to_string(i) + " is not finite");
     if (labels[i] != 0.0 && labels[i] != 1.0)
-      throw invalidArg("auc: label " + std::to_string(i) + " is " + std::to_string(labels[i]) + ", expected 0 or 1");
+      throw invalidArg(std::string(metric) + ": label " + std::to_string(i) + " is " + std::to_string(labels[i]) + ", expected 0 or 1");
     items[i] = {scores[i], labels[i] == 1.0};
   }
+  return items;
+}
+
+std::vector<std::pair<float, bool>> maskedItems(const float* scores, const float* labels, const float* mask, size_t count, size_t stride) {
+  std::vector<std::pair<float, bool>> items;
+  items.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    if (mask && mask[i * stride] == 0.f) continue;
+    items.emplace_back(scores[i * stride], labels[i * stride] > 0.5f);
+  }
+  return items;
+}
+
+double auc(const double* scores, const double* labels, size_t count) {
+  auto items = checkedItems("auc", scores, labels, count);
   const RankSum r = rankPositives(items);
   if (r.positives == 0 || r.negatives == 0)
     throw invalidArg("auc: needs at least one positive and one negative label (got " +
@@ -62,12 +77,7 @@ double auc(const double* scores, const double* labels, size_t count) {
 }
 
 double maskedAuc(const float* scores, const float* labels, const float* mask, size_t count, size_t stride) {
-  std::vector<std::pair<float, bool>> items;
-  items.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    if (mask && mask[i * stride] == 0.f) continue;
-    items.emplace_back(scores[i * stride], labels[i * stride] > 0.5f);
-  }
+  auto items = maskedItems(scores, labels, mask, count, stride);
   const RankSum r = rankPositives(items);
   if (r.positives == 0 || r.negatives == 0) return std::numeric_limits<double>::quiet_NaN();
   return fromRanks(r);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/train/auc.h"
 
 namespace tn {
 namespace {
@@ -38,25 +39,14 @@ double fromItems(std::vector<std::pair<Score, bool>>& items) {
 }  // namespace
 
 double averagePrecision(const double* scores, const double* labels, size_t count) {
-  std::vector<std::pair<double, bool>> items(count);
-  for (size_t i = 0; i < count; ++i) {
-    if (!std::isfinite(scores[i])) throw invalidArg("averagePrecision: score " + std::to_string(i) + " is not finite");
-    if (labels[i] != 0.0 && labels[i] != 1.0)
-      throw invalidArg("averagePrecision: label " + std::to_string(i) + " is " + std::to_string(labels[i]) + ", expected 0 or 1");
-    items[i] = {scores[i], labels[i] == 1.0};
-  }
+  auto items = checkedItems("averagePrecision", scores, labels, count);
   const double ap = fromItems(items);
   if (std::isnan(ap)) throw invalidArg("averagePrecision: needs at least one positive label (got " + std::to_string(count) + " negative)");
   return ap;
 }
 
 double maskedAveragePrecision(const float* scores, const float* labels, const float* mask, size_t count, size_t stride) {
-  std::vector<std::pair<float, bool>> items;
-  items.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    if (mask && mask[i * stride] == 0.f) continue;
-    items.emplace_back(scores[i * stride], labels[i * stride] > 0.5f);
-  }
+  auto items = maskedItems(scores, labels, mask, count, stride);
   return fromItems(items);
 }
 
