@@ -19,4 +19,11 @@ describe('the package entry points', () => {
     const loaded = node(['-e', "require('transfusion-native'); console.log(Object.keys(require.cache).filter((k) => /node_modules[\\/](sharp|vega|vega-lite|dicom-parser|@cornerstonejs|jpeg-lossless-decoder-js)[\\/]/.test(k)).length)"]);
     expect(loaded).toBe('0');
   });
+
+  it("turns UCX's memory hooks off when it loads the addon, unless the user set them", () => {
+    const script = "const t = require('transfusion-native'); t.listModels(); console.log([process.env.UCX_MEM_EVENTS, process.env.UCX_MEM_MMAP_HOOK_MODE].join(','))";
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('UCX_')));
+    expect(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8', env }).trim()).toBe('no,none');
+    expect(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8', env: { ...env, UCX_MEM_EVENTS: 'yes' } }).trim()).toBe('yes,none');
+  });
 });
