@@ -46,7 +46,31 @@ def main():
     arrays = [(np.load(os.path.join(folder, f"a{k}.npy")), np.load(os.path.join(folder, f"b{k}.npy"))) for k in range(pairs)]
     start = time.perf_counter()
     means = [float(np.mean(cca(a.T.astype(np.float64), b.T.astype(np.float64)))) for a, b in arrays]
-    print(json.dumps({"seconds": time.perf_counter() - start, "mean_cca": means}))
+    print(json.dumps({"seconds": time.perf_counter() - start, "mean_cca": means, "blas": blas()}))
+
+
+def blas():
+    """Which BLAS numpy's products ran on: threadpoolctl's view where it is installed, else the BLAS library mapped
+    into this process. `reference` is true for Debian's netlib BLAS (libblas3), ~15x slower than an optimised one."""
+    try:
+        from threadpoolctl import threadpool_info
+        for info in threadpool_info():
+            if info.get("user_api") == "blas":
+                name = info.get("internal_api", "?")
+                return {"name": name, "version": info.get("version"), "kernel": info.get("architecture"),
+                        "threads": info.get("num_threads"), "path": info.get("filepath"), "reference": False}
+    except ImportError:
+        pass
+    maps = set()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 6 and ("blas" in parts[5] or "mkl" in parts[5]):
+                maps.add(os.path.realpath(parts[5]))
+    names = sorted(maps)
+    reference = any("/blas/libblas.so" in m for m in names) and not any("openblas" in m or "mkl" in m for m in names)
+    return {"name": "netlib reference BLAS" if reference else ", ".join(os.path.basename(m) for m in names) or "?",
+            "version": None, "kernel": None, "threads": None, "path": names[0] if names else None, "reference": reference}
 
 
 if __name__ == "__main__":

@@ -54,4 +54,15 @@ describe('transfusion-native bench', () => {
     expect(model.status).toBe(2);
     expect(model.stderr).toContain('Expected `--models` to be model names from: cbr-larget');
   }, 120000);
+
+  it('bench/similarity.js names the BLAS its numpy peer ran on, and warns when it is the reference BLAS', () => {
+    const r = spawnSync(process.execPath, [path.resolve(__dirname, '../../bench/similarity.js'), '--pairs', '1', '--datapoints', '400', '--neurons', '8', '--json'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(out).toMatchObject({ engine: expect.any(Number), numpy: expect.any(Number), ratio: expect.any(Number) });
+    expect(out.peerBlas).toMatchObject({ name: expect.any(String), reference: expect.any(Boolean) });
+    expect(out.peerBlas.name).not.toBe('?');
+    if (out.peerBlas.reference) expect(r.stderr).toContain('WARNING: numpy ran on the reference BLAS');
+    else expect(r.stderr).not.toContain('WARNING');
+  });
 });
