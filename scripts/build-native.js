@@ -69,13 +69,16 @@ function findTorch({ env = process.env, pythons = ['python3', '/usr/bin/python3'
   throw new SetupError(FIX);
 }
 
+/** A checkout of the repository (development), as against a package installed from the registry. */
+const isCheckout = () => fs.existsSync(path.join(root, '.git'));
+
 /**
  * Whether the core is built as unity batches (a few translation units parsing LibTorch's headers, no precompiled
  * header: 89 s and 8 MB here) or one object per file sharing a precompiled header (375 s and 555 MB from scratch, but an
  * edit recompiles one file). TRANSFUSION_BUILD_UNITY=1 or 0 chooses; by default a checkout of the repository (.git)
  * builds per file, an install builds unity.
  */
-function unityBuild(env = process.env, checkout = fs.existsSync(path.join(root, '.git'))) {
+function unityBuild(env = process.env, checkout = isCheckout()) {
   const asked = env.TRANSFUSION_BUILD_UNITY;
   if (asked === undefined || asked === '') return !checkout;
   if (asked !== '0' && asked !== '1') throw new SetupError(`TRANSFUSION_BUILD_UNITY=${asked} is not 0 or 1`);
@@ -115,7 +118,7 @@ function needsConfigure(buildDir, inputs) {
 
 /** A checkout of the repository keeps its build folder for incremental builds; an installed package keeps the addon alone. */
 function pruneBuild(buildDir) {
-  if (fs.existsSync(path.join(root, '.git')) || process.env.TRANSFUSION_KEEP_BUILD) return;
+  if (isCheckout() || process.env.TRANSFUSION_KEEP_BUILD) return;
   for (const entry of fs.readdirSync(buildDir)) if (entry !== 'Release') fs.rmSync(path.join(buildDir, entry), { recursive: true, force: true });
   const release = path.join(buildDir, 'Release');
   for (const entry of fs.readdirSync(release)) if (!entry.endsWith('.node')) fs.rmSync(path.join(release, entry), { recursive: true, force: true });
