@@ -41,19 +41,26 @@ const representations = record(
     figures: list(inside),
   },
 );
-// The spec as a study file would give it, with the fields reports and resume read required.
+// The spec as a study file would give it, with every field a resolved StudySpec always has required (results.json
+// holds the resolved spec: reports, resume and merge read these fields without defaults).
 const { $schema: _schema, $id: _id, title: _title, ...studyFile } = STUDY_CONFIG_SCHEMA;
 const props = studyFile.properties;
 const schedule = { ...props.train.properties.schedule, required: ['kind', 'lr'] };
+/** TrainingSpec's required fields (train and pretrain). */
+const training = ['steps', 'batchSize', 'optimizer', 'schedule', 'weightDecay', 'momentum', 'evalEvery'];
 const spec = {
   ...studyFile,
-  required: ['experiment', 'models', 'inits', 'seeds', 'threshold', 'device', 'task', 'train', 'pretrain'],
+  required: ['name', 'experiment', 'threshold', 'why', 'models', 'inits', 'seeds', 'device', 'padding', 'task', 'train', 'pretrain'],
   properties: {
     ...props,
     seeds: list(count, 10_000),
-    task: { ...props.task, required: ['source', 'imageSize', 'trainSize', 'valSize'] },
-    train: { ...props.train, required: ['steps', 'evalEvery', 'batchSize', 'schedule'], properties: { ...props.train.properties, schedule } },
-    pretrain: { ...props.pretrain, required: ['source', 'classes', 'steps', 'evalEvery', 'batchSize', 'schedule'], properties: { ...props.pretrain.properties, schedule } },
+    task: { ...props.task, required: ['source', 'imageSize', 'trainSize', 'valSize', 'seed'] },
+    train: { ...props.train, required: training, properties: { ...props.train.properties, schedule } },
+    pretrain: {
+      ...props.pretrain,
+      required: ['source', 'classes', 'imageSize', 'trainSize', 'valSize', 'seed', ...training],
+      properties: { ...props.pretrain.properties, schedule },
+    },
   },
 } as const;
 

@@ -12,6 +12,7 @@ import { decodeToFile } from '../../src/data/files/images';
 import { stratifiedSample } from '../../src/data/files/load';
 import { parseNpy, parseNpz } from '../../src/data/files/npy';
 import { checkPretrainedPaths, readResults } from '../../src/experiments/results';
+import { renderReport } from '../../src/report/markdown';
 import { writeReport } from '../../src/report/write';
 import { ccaCommand } from '../../src/cli/commands/cca';
 import { FIXTURES, table1, layers } from '../helpers/results';
@@ -325,6 +326,8 @@ describe('results.json', () => {
     // Found by scripts/fuzz-readers.js: accepted, then a TypeError in renderReport.
     ['no environment (fuzz)', (r: any) => delete r.environment, 'field environment is missing'],
     ['a train schedule without its learning rate (fuzz)', (r: any) => delete r.spec.train.schedule.lr, 'field spec.train.schedule.lr is missing'],
+    // Found by CI's fuzz-readers run: a spec without pretrain.trainSize passed, then renderReport threw.
+    ['a spec without pretrain.trainSize (fuzz)', (r: any) => delete r.spec.pretrain.trainSize, 'field spec.pretrain.trainSize is missing'],
     ['a snapshot outside the run directory', (r: any) => (r.runs[0].snapshots = { init: '../../x.safetensors', final: 's.safetensors' }), 'field runs[0].snapshots.init must be a path inside the run directory'],
   ])('refuses %s, naming the file and the field', (name, corrupt, said) => {
     const results = table1();
@@ -333,6 +336,34 @@ describe('results.json', () => {
     const e = refusal(() => readResults(d));
     expect(e.code).toBe('ERR_BAD_DATA');
     expect(e.message).toContain(`${path.join(d, 'results.json')} is not a results.json this library wrote: ${said}`);
+  });
+
+  // Every field of every fixture removed in turn: the file is refused with a coded error, or its report renders.
+  it.each(Object.keys(FIXTURES))('never accepts a %s results.json that its report cannot render', (experiment) => {
+    const leaves = (v: unknown, at: string[] = []): string[][] =>
+      v !== null && typeof v === 'object' ? Object.entries(v as object).flatMap(([k, x]) => [[...at, k], ...leaves(x, [...at, k])]) : [];
+    let refused = 0, rendered = 0;
+    const all = leaves(FIXTURES[experiment]());
+    const stride = Math.ceil(all.length / 400);  // long record lists: every stride-th field, the first of each kind kept
+    for (const p of all.filter((q, i) => i % stride === 0 || !q.some((k) => /^\d+$/.test(k) && k !== '0'))) {
+      const results: any = FIXTURES[experiment]();
+      const parent = p.slice(0, -1).reduce((o, k) => o[k], results);
+      if (Array.isArray(parent)) parent.splice(Number(p[p.length - 1]), 1);
+      else delete parent[p[p.length - 1]];
+      const d = runDir(`drop-${experiment}`, results);
+      let read;
+      try {
+        read = readResults(d);
+      } catch (e) {
+        expect((e as { code?: string }).code).toBe('ERR_BAD_DATA');
+        refused++;
+        continue;
+      }
+      expect(() => renderReport(read)).not.toThrow();
+      rendered++;
+    }
+    expect(refused).toBeGreaterThan(0);
+    expect(rendered).toBeGreaterThan(0);
   });
 
   it('refuses JSON that is not an object, and a results.json that is a FIFO', () => {
