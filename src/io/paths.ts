@@ -5,13 +5,16 @@ import * as path from 'node:path';
 
 import { TransfusionError, type ErrorCode } from '../errors';
 
+/** Each character `which` matches as \xNN. */
+const escapeControls = (text: string, which: RegExp) => text.replace(which, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 /**
  * A path as an error message may print it: control characters (terminal escape sequences, NUL, newlines) shown as
  * \xNN escapes, so a crafted file name cannot rewrite the user's terminal or forge lines of output.
  */
 export function displayPath(p: string): string {
   // eslint-disable-next-line no-control-regex
-  return p.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return escapeControls(p, /[\u0000-\u001f\u007f-\u009f]/g);
 }
 
 /**
@@ -20,7 +23,7 @@ export function displayPath(p: string): string {
  */
 export function terminalSafe(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return escapeControls(text, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g);
 }
 
 /** Refuses a path holding a NUL byte (C code would read it truncated) with ERR_INVALID_ARG naming `what`. */
