@@ -333,6 +333,23 @@ export interface SimilarityResult {
    * CPU), "gram/blas" (a CPU without one), "gram/cuda" (cuBLAS). Every route factorises only neurons x neurons
    * matrices, never a tall datapoints x neurons SVD. */
   route: string;
+  /** What the whole batch did (the same on each of its results): for benchmarks, and to see that an input
+   * shared by many pairs was prepared once. */
+  work: SimilarityWork;
+}
+
+/** A similarity batch's work: its products over the datapoints (the Gram phase) and its time. */
+export interface SimilarityWork {
+  /** Inputs centred, multiplied (X^T X) and factorised: once each, however many pairs use them. */
+  prepared: number;
+  /** Products over the datapoints: one X^T X per prepared input, one X^T Y per pair. */
+  products: number;
+  /** Their floating-point operations: 2 n p q, and n p (p + 1) for a symmetric X^T X. */
+  gramFlops: number;
+  /** Their time: each product's wall time x the threads it ran on, summed. */
+  gramThreadSeconds: number;
+  /** The batch's wall time in the engine, from the first input made to the last pair compared. */
+  seconds: number;
 }
 
 /** compareModels: one pair of models at one stage. */

@@ -122,6 +122,13 @@ Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r) 
   o.Set("neurons", integersToJs(env, {r.neuronsA, r.neuronsB}));
   o.Set("datapoints", static_cast<double>(r.datapoints));
   o.Set("route", r.route);
+  Napi::Object work = Napi::Object::New(env);
+  work.Set("prepared", static_cast<double>(r.work.prepared));
+  work.Set("products", static_cast<double>(r.work.products));
+  work.Set("gramFlops", r.work.gramFlops);
+  work.Set("gramThreadSeconds", r.work.gramThreadSeconds);
+  work.Set("seconds", r.work.seconds);
+  o.Set("work", work);
   return o;
 }
 

@@ -70,8 +70,9 @@ function checkArray(name: string, a: ActivationArray): void {
 }
 
 /**
- * Every (i, j) pair of `inputs` compared; each input is centred and factorised once however many pairs use it. Runs
- * off the event loop, in float64.
+ * Every (i, j) pair of `inputs` compared; each input is centred, multiplied (X^T X) and factorised once however many
+ * pairs use it, and an array listed twice (the same object, or the same data and shape) counts as one input (each
+ * result's `work.prepared` says how many were prepared). Runs off the event loop, in float64.
  * @param inputs - The activation arrays, each with the same number of datapoints as those it is paired with.
  * @param pairs - Index pairs into `inputs`.
  * @param options - Layout, SVCCA settings, device, signal and progress ({@link SimilarityOptions}).
@@ -90,10 +91,26 @@ export async function similarityBatch(
   checkOptions('similarityBatch()', options, SIMILARITY_OPTION_KEYS);
   const { signal, onProgress, ...native } = options;
   if (native.layout !== undefined) checkOneOf('layout', native.layout, LAYOUTS);
+  const shared = distinctInputs(inputs, pairs);
   return awaitJob(
-    () => addon().similarity(inputs, pairs, native, onProgress),
+    () => addon().similarity(shared.inputs, shared.pairs, native, onProgress),
     signal,
   );
+}
+
+/**
+ * An array given more than once (the same object, or the same `data` with the same shape), as when each layer of a
+ * model meets the same layer of every other model, crosses once and is prepared once: the list without repeats and
+ * the pairs renumbered into it. Pairs out of range are left as given, for the native side to name.
+ */
+function distinctInputs(inputs: ActivationArray[], pairs: [number, number][]): { inputs: ActivationArray[]; pairs: [number, number][] } {
+  if (pairs.some(([i, j]) => i >= inputs.length || j >= inputs.length)) return { inputs, pairs };
+  const distinct: ActivationArray[] = [];
+  const index = inputs.map((a) => {
+    const k = distinct.findIndex((d) => d === a || (d.data === a.data && d.shape.length === a.shape.length && d.shape.every((n, i) => n === a.shape[i])));
+    return k >= 0 ? k : distinct.push(a) - 1;
+  });
+  return { inputs: distinct, pairs: pairs.map(([i, j]) => [index[i], index[j]]) };
 }
 
 /**

@@ -43,7 +43,7 @@ describe('the similarity engine against the reference cases (within 1e-6)', () =
     const [a, b] = await Promise.all([readNpy(path.join(REFERENCE, c.a)), readNpy(path.join(REFERENCE, c.b))]);
     const r = await similarity(a, b);
     expect(r.deadNeurons).toEqual([1, 1]);
-    const { route, ...numbers } = r;
+    const { route, work: _work, ...numbers } = r;
     expect(route).toMatch(/^gram\//);
     expect(Object.values(numbers).flat().every((v) => v === null || Number.isFinite(v))).toBe(true);
   });
@@ -90,6 +90,41 @@ describe('the similarity engine', () => {
     expect(events).toEqual([1, 2, 3]);
     const single = await Promise.all([similarity(inputs[0], inputs[1]), similarity(inputs[0], inputs[2]), similarity(inputs[1], inputs[2])]);
     batch.forEach((r, k) => expect(r.meanCca).toBeCloseTo(single[k].meanCca, 12));
+  });
+
+  it('prepares an activation shared by many pairs once: 3 models x 2 layers, every pair of a layer, as pair by pair', async () => {
+    // layers[l][m]: model m's activations at layer l (the same datapoints for every model).
+    const layers = [0, 1].map((l) => [0, 1, 2].map((m) => randomArray(300, 6 + 2 * l, 100 + 10 * l + m)));
+    const inputs = layers.flat();
+    const pairs: [number, number][] = [];
+    for (let l = 0; l < 2; l++) for (let i = 0; i < 3; i++) for (let j = i + 1; j < 3; j++) pairs.push([3 * l + i, 3 * l + j]);
+    const batch = await similarityBatch(inputs, pairs);
+    expect(batch[0].work).toMatchObject({ prepared: 6, products: 6 + 6, gramFlops: expect.any(Number), seconds: expect.any(Number) });
+    batch.forEach((r) => expect(r.work.prepared).toBe(6));
+    const single = await Promise.all(pairs.map(([i, j]) => similarity(inputs[i], inputs[j])));
+    expect(single[0].work).toMatchObject({ prepared: 2, products: 3 });
+    batch.forEach((r, k) => {
+      expect(r.meanCca).toBeCloseTo(single[k].meanCca, 12);
+      expect(r.pwcca).toBeCloseTo(single[k].pwcca, 12);
+      expect(r.linearCka).toBeCloseTo(single[k].linearCka, 12);
+    });
+    // The same arrays listed once per pair (as a loop over pairs would list them) are still prepared once each.
+    const repeated = await similarityBatch(pairs.flatMap(([i, j]) => [inputs[i], { data: inputs[j].data, shape: [...inputs[j].shape] }]),
+      pairs.map((_, k) => [2 * k, 2 * k + 1]));
+    expect(repeated[0].work).toMatchObject({ prepared: 6, products: 12 });
+    repeated.forEach((r, k) => expect(r.meanCca).toBe(batch[k].meanCca));
+    // The Gram products' flops: 6 symmetric X^T X (n p (p + 1)) and 6 cross products (2 n p q).
+    expect(batch[0].work.gramFlops).toBe(300 * (3 * 6 * 7 + 3 * 8 * 9) + 2 * 300 * (3 * 6 * 6 + 3 * 8 * 8));
+  });
+
+  it('reads float32 and float64 arrays of the same values to the same result', async () => {
+    const a = randomArray(500, 12, 21), b = randomArray(500, 9, 22, { from: a, weight: 0.5 });
+    const f32 = (x: ActivationArray): ActivationArray => ({ data: Float32Array.from(x.data), shape: x.shape });
+    const wide = await similarity({ data: Float64Array.from(f32(a).data), shape: a.shape }, { data: Float64Array.from(f32(b).data), shape: b.shape });
+    const narrow = await similarity(f32(a), f32(b));
+    expect(narrow.meanCca).toBe(wide.meanCca);
+    expect(narrow.ccaCoefficients).toEqual(wide.ccaCoefficients);
+    expect(narrow.debiasedLinearCka).toBe(wide.debiasedLinearCka);
   });
 
   it('subsamples conv positions with a seed, the same positions on both sides, and reports how many', async () => {

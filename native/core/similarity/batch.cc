@@ -1,4 +1,5 @@
 // The batched similarity job: every input prepared once, then every pair compared.
+#include <chrono>
 #include <exception>
 
 #include <ATen/Parallel.h>
@@ -89,6 +90,8 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
                                             const std::vector<std::pair<int, int>>& pairs, const SimilarityOptions& o,
                                             const JobControl& job, const std::function<void(int64_t)>& onPair) {
   // Every input a pair needs, in order of first use, prepared in parallel; then every pair compared in parallel.
+  const auto start = std::chrono::steady_clock::now();
+  GramMeter meter;
   std::vector<int> order;
   std::vector<char> needed(count, 0);
   for (const auto& [i, j] : pairs)
@@ -96,12 +99,19 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
       if (!needed[k]) needed[k] = 1, order.push_back(k);
   std::vector<PreparedActivations> prepared(count);
   inParallel(static_cast<int64_t>(order.size()), job, [&](int64_t k) {
-    prepared[order[k]] = prepareActivations(input(order[k]), o.epsilon, name(order[k]));
+    prepared[order[k]] = prepareActivations(input(order[k]), o.epsilon, name(order[k]), &meter);
   }, [](int64_t) {});
   std::vector<SimilarityResult> out(pairs.size());
   inParallel(static_cast<int64_t>(pairs.size()), job, [&](int64_t k) {
-    out[k] = compare(prepared[pairs[k].first], prepared[pairs[k].second], o);
+    out[k] = compare(prepared[pairs[k].first], prepared[pairs[k].second], o, &meter);
   }, onPair);
+  SimilarityWork work;
+  work.prepared = static_cast<int64_t>(order.size());
+  work.products = meter.products;
+  work.gramFlops = static_cast<double>(meter.flops);
+  work.gramThreadSeconds = static_cast<double>(meter.threadNanoseconds) * 1e-9;
+  work.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (auto& r : out) r.work = work;
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "core/similarity/cca.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -7,6 +9,7 @@
 
 #include "core/compat.h"
 #include "core/error.h"
+#include "core/similarity/buffer.h"
 #include "core/similarity/gram.h"
 
 namespace tn {
@@ -37,30 +40,43 @@ double debiasedDot(double xty, const torch::Tensor& rowsX, const torch::Tensor& 
 
 // X^T Y over blocks of datapoints, one block per LibTorch thread. On the CPU the SIMD kernel of gram.cc runs it
 // (exploiting symmetry for X^T X); elsewhere, or on a CPU without one, each block's product goes to the BLAS on its
-// own thread and the partial sums are added (parallel even where that BLAS is single-threaded).
-torch::Tensor crossProduct(const torch::Tensor& x, const torch::Tensor& y) {
+// own thread and the partial sums are added (parallel even where that BLAS is single-threaded). `meter` counts it.
+torch::Tensor crossProduct(const torch::Tensor& x, const torch::Tensor& y, GramMeter* meter = nullptr) {
+  const auto start = std::chrono::steady_clock::now();
   const bool symmetric = x.is_same(y);
   const int64_t n = x.size(0), parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), n / 2048));
+  torch::Tensor out;
   if (x.device().is_cpu() && x.scalar_type() == torch::kFloat64 && gram::kernelName()) {
     const auto xc = x.contiguous(), yc = symmetric ? xc : y.contiguous();
-    auto out = torch::empty({x.size(1), y.size(1)}, xc.options());
+    out = torch::empty({x.size(1), y.size(1)}, xc.options());
     gram::crossProduct(xc.data_ptr<double>(), xc.size(1), xc.size(1), yc.data_ptr<double>(), yc.size(1), yc.size(1), n,
                        symmetric, out.data_ptr<double>(), parts, [](int64_t count, const std::function<void(int64_t, int64_t)>& body) {
                          at::parallel_for(0, count, /*grain_size=*/1, body);
                        });
-    return out;
+  } else if (parts <= 1 || !x.device().is_cpu()) {
+    out = x.t().mm(y);
+  } else {
+    std::vector<torch::Tensor> partial(parts);
+    at::parallel_for(0, parts, /*grain_size=*/1, [&](int64_t begin, int64_t end) {
+      for (int64_t k = begin; k < end; ++k) {
+        const int64_t lo = n * k / parts, hi = n * (k + 1) / parts;
+        partial[k] = x.slice(0, lo, hi).t().mm(y.slice(0, lo, hi));
+      }
+    });
+    out = partial[0];
+    for (int64_t k = 1; k < parts; ++k) out = out + partial[k];
   }
-  if (parts <= 1 || !x.device().is_cpu()) return x.t().mm(y);
-  std::vector<torch::Tensor> partial(parts);
-  at::parallel_for(0, parts, /*grain_size=*/1, [&](int64_t begin, int64_t end) {
-    for (int64_t k = begin; k < end; ++k) {
-      const int64_t lo = n * k / parts, hi = n * (k + 1) / parts;
-      partial[k] = x.slice(0, lo, hi).t().mm(y.slice(0, lo, hi));
-    }
-  });
-  auto sum = partial[0];
-  for (int64_t k = 1; k < parts; ++k) sum = sum + partial[k];
-  return sum;
+  if (meter) {
+    if (!x.device().is_cpu()) torch::cuda::synchronize();
+    // Inside a parallel region (one item per thread) at::parallel_for runs on the calling thread alone.
+    const int64_t threads = at::in_parallel_region() || !x.device().is_cpu() ? 1 : parts;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+    const int64_t p = x.size(1), q = y.size(1);
+    meter->products += 1;
+    meter->flops += symmetric ? n * p * (p + 1) : 2 * n * p * q;
+    meter->threadNanoseconds += ns * threads;
+  }
+  return out;
 }
 
 // a b for the small (neurons x neurons) products, through the same kernel on the CPU: a = (a^T)^T.
@@ -94,26 +110,115 @@ Canonical canonical(const torch::Tensor& m, bool left, bool withRotation) {
 }
 
 
+// An uninitialised (rows, cols) float64 CPU tensor on huge pages (buffer.h: its first touch is the cost otherwise).
+torch::Tensor hugeEmpty(int64_t rows, int64_t cols) {
+  const size_t count = static_cast<size_t>(rows * cols);
+  double* data = HugePageAllocator<double>().allocate(count);
+  return torch::from_blob(data, {rows, cols}, [count](void* d) { HugePageAllocator<double>().deallocate(static_cast<double*>(d), count); },
+                          torch::TensorOptions(torch::kFloat64));
+}
+
+// Sums over datapoints in blocks of this many, each block summed on its own: rounding grows with the block and the
+// block count, not with n.
+constexpr int64_t kSumBlock = 256;
+
+// The CPU's preparation up to the Gram product, straight from the data as it arrives (x: (n, p) of T, strides s0, s1):
+// the neurons' means and variances, the dead ones, then the live neurons centred in float64 on huge pages and each
+// datapoint's squared centred norm (over every neuron), in three passes and no other array of the data's size.
+// Contiguous rows (s1 == 1) get loops the compiler vectorises.
+template <class T, bool kRows>
+void centreOnCpu(const T* x, int64_t s0, int64_t s1, double epsilon, const std::string& what, PreparedActivations& p) {
+  const int64_t n = p.datapoints, np = p.neurons;
+  const auto at = [&](int64_t i, int64_t j) { return static_cast<double>(x[i * s0 + (kRows ? j : j * s1)]); };
+  std::vector<double> sums(np, 0.0), block(np);
+  bool finite = true;
+  for (int64_t i0 = 0; i0 < n; i0 += kSumBlock) {
+    std::fill(block.begin(), block.end(), 0.0);
+    for (int64_t i = i0; i < std::min(n, i0 + kSumBlock); ++i)
+      for (int64_t j = 0; j < np; ++j) {
+        const double v = at(i, j);
+        finite &= std::abs(v) <= std::numeric_limits<double>::max();
+        block[j] += v;
+      }
+    for (int64_t j = 0; j < np; ++j) sums[j] += block[j];
+  }
+  if (!finite) throw invalidArg("The activations of " + what + " contain NaN or Inf");
+  std::vector<double> mean(np), variance(np, 0.0);
+  for (int64_t j = 0; j < np; ++j) mean[j] = sums[j] / static_cast<double>(n);
+  for (int64_t i0 = 0; i0 < n; i0 += kSumBlock) {
+    std::fill(block.begin(), block.end(), 0.0);
+    for (int64_t i = i0; i < std::min(n, i0 + kSumBlock); ++i)
+      for (int64_t j = 0; j < np; ++j) {
+        const double c = at(i, j) - mean[j];
+        block[j] += c * c;
+      }
+    for (int64_t j = 0; j < np; ++j) variance[j] += block[j];
+  }
+  const double largest = *std::max_element(variance.begin(), variance.end());
+  std::vector<int64_t> live;
+  for (int64_t j = 0; j < np; ++j)
+    if (variance[j] > epsilon * largest) live.push_back(j);
+  p.dead = np - static_cast<int64_t>(live.size());
+  if (largest == 0 || live.empty()) throw invalidArg("Every neuron of " + what + " is constant: no similarity is defined");
+  if (n <= static_cast<int64_t>(live.size()))
+    throw invalidArg("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(n) + " datapoints for " +
+                     std::to_string(live.size()) + " live neurons (keep >= 10x as many)");
+  const int64_t pl = static_cast<int64_t>(live.size());
+  p.live = hugeEmpty(n, pl);
+  p.rowNorms = torch::empty({n}, torch::kFloat64);
+  double* out = p.live.data_ptr<double>();
+  double* norms = p.rowNorms.data_ptr<double>();
+  for (int64_t i = 0; i < n; ++i) {
+    double norm = 0;
+    for (int64_t j = 0; j < np; ++j) {
+      const double c = at(i, j) - mean[j];
+      norm += c * c;
+    }
+    norms[i] = norm;
+    double* row = out + i * pl;
+    if (p.dead == 0)
+      for (int64_t j = 0; j < np; ++j) row[j] = at(i, j) - mean[j];
+    else
+      for (int64_t k = 0; k < pl; ++k) row[k] = at(i, live[k]) - mean[live[k]];
+  }
+}
+
+template <class T>
+void centreOnCpu(const torch::Tensor& data, double epsilon, const std::string& what, PreparedActivations& p) {
+  const T* x = data.data_ptr<T>();
+  if (data.stride(1) == 1)
+    centreOnCpu<T, true>(x, data.stride(0), 1, epsilon, what, p);
+  else
+    centreOnCpu<T, false>(x, data.stride(0), data.stride(1), epsilon, what, p);
+}
+
 }  // namespace
 
-PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon, const std::string& what) {
-  if (!torch::isfinite(data).all().item<bool>())
-    throw invalidArg("The activations of " + what + " contain NaN or Inf");
+PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon, const std::string& what, GramMeter* meter) {
   PreparedActivations p;
   p.datapoints = data.size(0);
   p.neurons = data.size(1);
-  const auto centred = data - data.mean(0, /*keepdim=*/true);
-  const auto variance = centred.pow(2).sum(0);
-  const double largest = variance.max().item<double>();
-  const auto alive = variance > epsilon * largest;
-  p.dead = p.neurons - alive.sum().item<int64_t>();
-  if (largest == 0 || p.dead == p.neurons) throw invalidArg("Every neuron of " + what + " is constant: no similarity is defined");
-  if (p.datapoints <= p.neurons - p.dead)
-    throw invalidArg("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(p.datapoints) +
-                     " datapoints for " + std::to_string(p.neurons - p.dead) + " live neurons (keep >= 10x as many)");
-  p.live = p.dead ? centred.index({torch::indexing::Slice(), alive}) : centred;
-  p.gram = crossProduct(p.live, p.live);
-  p.rowNorms = centred.pow(2).sum(1);
+  if (data.device().is_cpu() && (data.scalar_type() == torch::kFloat32 || data.scalar_type() == torch::kFloat64)) {
+    if (data.scalar_type() == torch::kFloat32)
+      centreOnCpu<float>(data, epsilon, what, p);
+    else
+      centreOnCpu<double>(data, epsilon, what, p);
+  } else {
+    const auto x = data.to(torch::kFloat64);
+    if (!torch::isfinite(x).all().item<bool>()) throw invalidArg("The activations of " + what + " contain NaN or Inf");
+    const auto centred = x - x.mean(0, /*keepdim=*/true);
+    const auto variance = centred.pow(2).sum(0);
+    const double largest = variance.max().item<double>();
+    const auto alive = variance > epsilon * largest;
+    p.dead = p.neurons - alive.sum().item<int64_t>();
+    if (largest == 0 || p.dead == p.neurons) throw invalidArg("Every neuron of " + what + " is constant: no similarity is defined");
+    if (p.datapoints <= p.neurons - p.dead)
+      throw invalidArg("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(p.datapoints) +
+                       " datapoints for " + std::to_string(p.neurons - p.dead) + " live neurons (keep >= 10x as many)");
+    p.live = p.dead ? centred.index({torch::indexing::Slice(), alive}) : centred;
+    p.rowNorms = centred.pow(2).sum(1);
+  }
+  p.gram = crossProduct(p.live, p.live, meter);
   auto [values, vectors] = torch::linalg_eigh(p.gram, "L");  // ascending
   values = values.flip(0);
   vectors = vectors.flip(1);
@@ -124,7 +229,7 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
   return p;
 }
 
-SimilarityResult compare(const PreparedActivations& a, const PreparedActivations& b, const SimilarityOptions& o) {
+SimilarityResult compare(const PreparedActivations& a, const PreparedActivations& b, const SimilarityOptions& o, GramMeter* meter) {
   if (a.datapoints != b.datapoints)
     throw invalidArg("The two activation sets must share their datapoints, but have " + std::to_string(a.datapoints) +
                      " and " + std::to_string(b.datapoints));
@@ -136,7 +241,7 @@ SimilarityResult compare(const PreparedActivations& a, const PreparedActivations
   r.datapoints = a.datapoints;
   r.route = std::string("gram/") + (!a.live.device().is_cpu() ? "cuda" : gram::kernelName() ? gram::kernelName() : "blas");
   const int64_t liveA = a.neurons - a.dead, liveB = b.neurons - b.dead;
-  const auto cross = crossProduct(a.live, b.live);  // (pa, pb): the only product over datapoints per pair
+  const auto cross = crossProduct(a.live, b.live, meter);  // (pa, pb): the only product over datapoints per pair
 
   const auto whitened = smallProduct(smallProduct(a.whiten.t(), cross), b.whiten);  // (ra, rb)
   const bool aSide = liveA <= liveB;  // PWCCA weighs the variates of the side with fewer live neurons
@@ -183,12 +288,13 @@ torch::Tensor asDatapointsByNeurons(const ArrayData& input, const std::string& l
   if (numel != have)
     throw invalidArg("The shape of " + what + " " + c10::str(c10::IntArrayRef(s)) + " needs " + std::to_string(numel) +
                      " values but the data has " + std::to_string(have));
-  auto t = input.f32.empty()
-               ? torch::from_blob(const_cast<double*>(input.f64.data()), s, torch::kFloat64).to(device, torch::kFloat64, false, true)
-               : torch::from_blob(const_cast<float*>(input.f32.data()), s, torch::kFloat32).to(device, torch::kFloat64);
+  // The CPU reads the array where it lies (prepareActivations centres it into float64); a GPU gets a float64 copy.
+  auto t = input.f32.empty() ? torch::from_blob(const_cast<double*>(input.f64.data()), s, torch::kFloat64)
+                             : torch::from_blob(const_cast<float*>(input.f32.data()), s, torch::kFloat32);
+  if (!device.is_cpu()) t = t.to(device, torch::kFloat64);
   if (layout == "datapoints-first" || layout == "neurons-first") {
     if (s.size() != 2) throw invalidArg("Expected " + what + " to be 2-D for layout \"" + layout + "\" but its shape is " + c10::str(c10::IntArrayRef(s)));
-    return layout == "datapoints-first" ? t : t.t().contiguous();
+    return layout == "datapoints-first" ? t : device.is_cpu() ? t.t() : t.t().contiguous();
   }
   if (layout == "nchw") {
     if (s.size() != 4) throw invalidArg("Expected " + what + " to be 4-D (N, C, H, W) for layout \"nchw\" but its shape is " + c10::str(c10::IntArrayRef(s)));

@@ -4,6 +4,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -21,7 +22,7 @@ struct Dataset;  // core/data/dataset.h
 // One side, ready for comparison, by the covariance (Gram) route: everything after preparation works on p x p and
 // p x q matrices, never on SVDs of tall n x p data (slow on CPU and especially on GPUs).
 struct PreparedActivations {
-  torch::Tensor live;      // (n, p_live) centred live neurons, float64
+  torch::Tensor live;      // (n, p_live) centred live neurons, float64 (on huge pages on the CPU)
   torch::Tensor gram;      // (p_live, p_live) live^T live
   torch::Tensor energy;    // (r) eigenvalues of gram, descending: the squared singular values of `live`
   torch::Tensor basis;     // (p_live, r) the eigenvectors of gram for `energy`
@@ -30,20 +31,29 @@ struct PreparedActivations {
   int64_t neurons = 0, dead = 0, datapoints = 0;
 };
 
-// (n, p) float64 -> prepared. Neurons whose variance is below epsilon x the largest variance are dead: dropped and
-// counted. Throws ERR_INVALID_ARG naming `what` for non-finite values or too few datapoints.
-PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon, const std::string& what);
+// Counts the products over the datapoints (the Gram phase) as threads run them: SimilarityWork's fields.
+struct GramMeter {
+  std::atomic<int64_t> products{0}, flops{0}, threadNanoseconds{0};
+};
 
-SimilarityResult compare(const PreparedActivations& a, const PreparedActivations& b, const SimilarityOptions& options);
+// (n, p) float32 or float64, any strides -> prepared. On the CPU the centred float64 copy is made in one pass from the
+// data as it is, with no other array of its size. Neurons whose variance is below epsilon x the largest variance are
+// dead: dropped and counted. Throws ERR_INVALID_ARG naming `what` for non-finite values or too few datapoints.
+PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon, const std::string& what,
+                                       GramMeter* meter = nullptr);
 
-// Arranges a raw array as (datapoints, neurons) float64 on `device`: layout "datapoints-first", "neurons-first" or
-// "nchw" (channels are neurons, every (image, y, x) a datapoint; positions subsampled with `positions` if given).
+SimilarityResult compare(const PreparedActivations& a, const PreparedActivations& b, const SimilarityOptions& options,
+                         GramMeter* meter = nullptr);
+
+// Arranges a raw array as (datapoints, neurons): layout "datapoints-first", "neurons-first" or "nchw" (channels are
+// neurons, every (image, y, x) a datapoint; positions subsampled with `positions` if given). On the CPU a view of the
+// array in its own type (strided for neurons-first; nchw's positions gathered), elsewhere float64 on `device`.
 torch::Tensor asDatapointsByNeurons(const ArrayData& input, const std::string& layout, const torch::Tensor& positions,
                                     const torch::Device& device, const std::string& what);
 
 // Every input a pair needs is made (input(i), (n, p) float32/64) and prepared once, in parallel; then every pair is
 // compared, in parallel; onPair(k) runs on the calling thread, in order, as pairs complete. Inputs are named by
-// name(i) in errors.
+// name(i) in errors. Every result carries the batch's SimilarityWork.
 std::vector<SimilarityResult> compareInputs(size_t count, const std::function<torch::Tensor(int)>& input,
                                             const std::function<std::string(int)>& name,
                                             const std::vector<std::pair<int, int>>& pairs, const SimilarityOptions& options,

@@ -80,7 +80,7 @@ std::vector<StageComparison> impl::compareModels(const std::vector<Model*>& mode
   for (size_t s = 0; s < stages.size(); ++s) {
     job.check();
     const auto results = compareInputs(
-        models.size(), [&](int m) { return torch::cat(kept[s][m]).to(torch::kFloat64); },
+        models.size(), [&](int m) { return torch::cat(kept[s][m]); },  // float32; centred into float64 when prepared
         [&](int m) { return "\"" + models[m]->name + "\" (models[" + std::to_string(m) + "]) at " + stages[s]; }, pairs, so, job,
         [](int64_t) {});
     kept[s].clear();

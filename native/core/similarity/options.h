@@ -4,12 +4,14 @@
 #include <string>
 #include <vector>
 
+#include "core/similarity/buffer.h"
+
 namespace tn {
 
-// An activation array as it arrives: float32 or float64 (exactly one of the two is filled), row-major.
+// An activation array as it arrives: float32 or float64 (exactly one of the two is filled), row-major, on huge pages.
 struct ArrayData {
-  std::vector<float> f32;
-  std::vector<double> f64;
+  std::vector<float, HugePageAllocator<float>> f32;
+  std::vector<double, HugePageAllocator<double>> f64;
   std::vector<int64_t> shape;
 };
 struct SimilarityOptions {
@@ -21,11 +23,21 @@ struct SimilarityOptions {
   int svccaDirections = 0;  // > 0: SVCCA keeps this many directions instead of the variance rule
   std::string device = "cpu";
 };
+// What a batch did, the same on every result of the batch: for benchmarks, and for tests that an input shared by
+// many pairs is prepared once.
+struct SimilarityWork {
+  int64_t prepared = 0;  // inputs centred, multiplied (X^T X) and factorised, once each however many pairs use them
+  int64_t products = 0;  // products over the datapoints: one X^T X per prepared input, one X^T Y per pair
+  double gramFlops = 0;  // their floating-point operations: 2 n p q, and n p (p + 1) for a symmetric X^T X
+  double gramThreadSeconds = 0;  // their time, each product's wall time x the threads it ran on, summed
+  double seconds = 0;            // the batch's wall time, from the first input made to the last pair compared
+};
 struct SimilarityResult {
   std::vector<double> cca;  // canonical correlations, descending
   double meanCca = 0, svccaMean = 0, pwcca = 0, linearCka = 0, debiasedCka = 0;
   int64_t svccaKeptA = 0, svccaKeptB = 0, deadA = 0, deadB = 0, neuronsA = 0, neuronsB = 0, datapoints = 0;
   std::string route;  // how the products over datapoints ran: "gram/avx512", "gram/avx2", "gram/blas", "gram/cuda"
+  SimilarityWork work;
 };
 // Runs both models (eval mode) over the dataset and compares their activations at each stage (all stages when empty).
 // Conv outputs keep a seeded budget of positions (the same for both models); other outputs keep every image.
