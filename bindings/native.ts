@@ -62,7 +62,7 @@ export interface Metrics {
   count: number;
   /** Mean loss (binary cross-entropy with logits, or cross-entropy for multiclass); null when not finite. */
   loss: number | null;
-  /** binary / multilabel: AUC-ROC per output (null where the labels hold one class only), and their mean. */
+  /** binary / multilabel: AUC-ROC per output (null where the labels hold one class only); a multiclass set on ordered grades (`referableFrom`): its one derived output, grade >= referableFrom scored by P(grade >= referableFrom). auprc, meanAuc, aucCi likewise. */
   auc?: (number | null)[];
   /** binary / multilabel: the mean of `auc` (null when no output has one). */
   meanAuc?: number | null;
@@ -241,6 +241,12 @@ export interface NativeTrainOptions extends ComputeOptions {
   cudaGraph?: boolean;
   /** Bootstrap resamples of the final validation AUC's 95% interval, drawn with `seed` (default 1000; 0: none). */
   bootstrapResamples?: number;
+  /**
+   * Intra-op threads of this training alone, 1-1024 (default 0: the process's, see setThreads). Set on the job's own
+   * thread, so trainings running at once each use their own count. On CPU a run's numbers depend on it (the order of
+   * reductions), as PyTorch's do on its thread count; at a given count they are the same alone or beside others.
+   */
+  threads?: number;
 }
 
 /** Random affine augmentation of each training image; every field defaults to none (0, false). */
@@ -306,6 +312,7 @@ export interface NativeDataset {
   targets(): Float32Array;
   grades(): Int32Array;
   meanColour(): Float32Array;
+  images(): TensorData;
   dispose(): void;
   readonly disposed: boolean;
 }
@@ -442,7 +449,7 @@ export interface NativeAddon {
  * those interfaces here at compile time and against the addon's classes by test/native/bindings.test.ts. */
 export const HANDLE_MEMBERS = {
   model: ['info', 'stageShapes', 'save', 'load', 'getParameter', 'setParameter', 'meanVar', 'dispose', 'disposed'],
-  dataset: ['info', 'targets', 'grades', 'meanColour', 'dispose', 'disposed'],
+  dataset: ['info', 'targets', 'grades', 'meanColour', 'images', 'dispose', 'disposed'],
   group: ['info', 'dispose', 'disposed'],
 } as const;
 type Exactly<T, L extends readonly string[]> = [Exclude<keyof T, L[number]>, Exclude<L[number], keyof T>] extends [never, never] ? true : false;

@@ -45,7 +45,7 @@ export interface JobOptions<E> {
 export const TRAIN_OPTION_KEYS = optionKeys<TrainOptions>()([
   'steps', 'schedule', 'batchSize', 'optimizer', 'momentum', 'weightDecay', 'nesterov', 'beta1', 'beta2', 'seed', 'evalEvery',
   'evalBatchSize', 'augment', 'checkpointPath', 'checkpointEvery', 'resume', 'group', 'syncBatchNorm', 'bucketMegabytes',
-  'syncEvery', 'residentMegabytes', 'foreach', 'cudaGraph', 'bootstrapResamples', 'channelsLast', 'precision',
+  'syncEvery', 'residentMegabytes', 'foreach', 'cudaGraph', 'bootstrapResamples', 'channelsLast', 'precision', 'threads',
 ]);
 export const AUGMENT_KEYS = optionKeys<AugmentOptions>()(['rotate', 'translate', 'scale', 'flip']);
 export const JOB_OPTION_KEYS = optionKeys<JobOptions<TrainEvent>>()(['signal', 'onProgress']);
@@ -110,6 +110,7 @@ export async function train(
   if (options.optimizer !== undefined) checkOneOf('optimizer', options.optimizer, ['sgd', 'adam'] as const);
   if (options.momentum !== undefined) checkNumber('momentum', options.momentum, 0, 1);
   if (options.weightDecay !== undefined) checkNumber('weightDecay', options.weightDecay, 0, 1);
+  if (options.threads !== undefined) checkInteger('threads', options.threads, 0, 1024);
   const lrs = Array.isArray(options.schedule) || isTypedArray(options.schedule, ['Float64Array'])
     ? Float64Array.from(options.schedule as ArrayLike<number>)
     : learningRates(options.schedule as ScheduleSpec, steps);

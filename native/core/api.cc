@@ -109,6 +109,19 @@ void adoptThreadSettings() {
   }
 }
 
+// A job's own intra-op thread count, on the job's thread only. With the OpenMP backend (Debian's LibTorch) the count
+// is OpenMP's nthreads setting, which is per thread: at::parallel_for's `omp parallel` and oneDNN read the calling
+// thread's, so jobs on their own threads each run at theirs while the process-wide count (at::set_num_threads) is
+// left alone. at::get_num_threads() first: it runs LibTorch's once-per-thread initialisation, which would otherwise
+// reset this thread's count to the process-wide one at the first parallel region.
+namespace {
+void adoptJobThreads(int count) {
+  if (count <= 0) return;
+  (void)torch::get_num_threads();
+  omp_set_num_threads(count);
+}
+}  // namespace
+
 int threads() { return torch::get_num_threads(); }
 
 bool cudaAvailable() { return torch::cuda::is_available(); }
@@ -236,6 +249,16 @@ std::vector<float> targets(const Dataset& d) {
 
 std::vector<int32_t> grades(const Dataset& d) { return d.grades; }
 
+TensorData images(const Dataset& d) {
+  return guard([&] {
+    const auto all = imageRange(d, 0, d.images.size(0)).to(torch::kFloat32).contiguous();
+    TensorData out;
+    out.shape.assign(all.sizes().begin(), all.sizes().end());
+    out.data.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
+    return out;
+  });
+}
+
 std::vector<float> meanColour(const Dataset& d) {
   return guard([&] {
     std::vector<float> out;
@@ -253,7 +276,10 @@ int groupSize(const ProcessGroup& group) { return group.size(); }
 
 TrainResult train(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
                   const JobControl& job) {
-  return guard([&] { return impl::train(model, trainSet, valSet, options, job); });
+  return guard([&] {
+    adoptJobThreads(options.threads);
+    return impl::train(model, trainSet, valSet, options, job);
+  });
 }
 
 Metrics evaluate(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job) {

@@ -79,6 +79,7 @@ DatasetInfo describe(const Dataset& data);
 std::vector<float> targets(const Dataset& data);    // (count, outputs) row-major; (count) class ids if multiclass
 std::vector<int32_t> grades(const Dataset& data);   // DR grade 0-4 per image; empty where the source has none
 std::vector<float> meanColour(const Dataset& data); // (count, channels), in the stored (normalised) units
+TensorData images(const Dataset& data);              // (count, 3, H, W) float32, normalised as models take them
 
 // ---- training and evaluation ---------------------------------------------------------------------------------
 // ComputeOptions, AugmentOptions, TrainOptions, Metrics, CurvePoint, TrainResult: core/train/options.h

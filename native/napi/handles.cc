@@ -192,7 +192,8 @@ Napi::Function DatasetHandle::define(Napi::Env env) {
   auto properties = lifetimeProperties();
   properties.insert(properties.end(), {InstanceMethod<&DatasetHandle::info>("info"), InstanceMethod<&DatasetHandle::targets>("targets"),
                                        InstanceMethod<&DatasetHandle::grades>("grades"),
-                                       InstanceMethod<&DatasetHandle::meanColour>("meanColour")});
+                                       InstanceMethod<&DatasetHandle::meanColour>("meanColour"),
+                                       InstanceMethod<&DatasetHandle::images>("images")});
   return DefineClass(env, "NativeDataset", properties);
 }
 
@@ -219,6 +220,11 @@ Napi::Value DatasetHandle::grades(const Napi::CallbackInfo& info) {
 // meanColour() -> Float32Array (count x channels) of per-image channel means, in normalised units
 Napi::Value DatasetHandle::meanColour(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&] { return float32ArrayOf(info.Env(), tn::meanColour(*get(info.Env()))); });
+}
+
+// images() -> { data: Float32Array, shape: [count, 3, H, W] }, normalised as models take them (for peers: bench study)
+Napi::Value DatasetHandle::images(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&] { return tensorDataToJs(info.Env(), tn::images(*get(info.Env()))); });
 }
 
 // ---- process groups --------------------------------------------------------------------------------------------

@@ -72,6 +72,7 @@ class DatasetHandle : public Handle<DatasetHandle, tn::Dataset> {
   Napi::Value targets(const Napi::CallbackInfo& info);
   Napi::Value grades(const Napi::CallbackInfo& info);
   Napi::Value meanColour(const Napi::CallbackInfo& info);
+  Napi::Value images(const Napi::CallbackInfo& info);
 };
 
 class GroupHandle : public Handle<GroupHandle, tn::ProcessGroup> {

@@ -63,7 +63,9 @@ Napi::Object metricsToJs(Napi::Env env, const tn::Metrics& m) {
     o.Set("top1", m.top1);
     o.Set("top5", m.top5);
     o.Set("kappa", numberOrNull(env, m.kappa));
-  } else {
+  }
+  // binary / multilabel, and a multiclass set on ordered grades (its derived referable output)
+  if (m.task != "multiclass" || !m.auc.empty()) {
     Napi::Array aucs = Napi::Array::New(env, m.auc.size());
     for (uint32_t i = 0; i < m.auc.size(); ++i) aucs.Set(i, numberOrNull(env, m.auc[i]));
     o.Set("auc", aucs);

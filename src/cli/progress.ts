@@ -1,6 +1,6 @@
 // Study progress for people and machines. On a terminal: two bars redrawn in place at the bottom, one for the study
-// (runs done / total, ETA) and one for the run in progress (step, loss, AUC, images/s), with log lines scrolling
-// above them. Elsewhere (CI logs, files): plain lines, one per event worth keeping. `json`: one JSON event per line on
+// (runs done / total, ETA) and one for the run in progress (step, loss, AUC, images/s; the first of those in flight
+// when several run at once), with log lines scrolling above them. Elsewhere (CI logs, files): plain lines, one per event worth keeping. `json`: one JSON event per line on
 // stdout. `quiet`: nothing.
 import type { StudyEvent } from '../experiments/results';
 
@@ -34,23 +34,28 @@ export function progressPrinter(stream: Sink, mode: ProgressMode, out: Sink = pr
   if (mode === 'quiet') return () => {};
   if (mode === 'json') return (e) => out.write(JSON.stringify(e) + '\n');
   const study = { done: 0, total: 0, started: now() };
-  // The run in progress; `first` is the step it started from (a checkpoint's, when resumed).
-  let run: { label: string; step: number; first: number; steps: number; loss?: number; auc?: number | null; ips?: number; started: number } | undefined;
+  // The runs (and pretrainings) in progress, by index (pretraining: by model); `first` is the step each started from (a
+  // checkpoint's, when resumed). Several are in flight when a study runs them at once.
+  type Run = { label: string; step: number; first: number; steps: number; loss?: number; auc?: number | null; ips?: number; started: number };
+  const inFlight = new Map<string, Run>();
+  const current = (): Run | undefined => inFlight.values().next().value;
   let drawn = false;
   let closed = false;  // after study-end the bars are gone for good
   let lastDraw = 0;
 
   const bars = (): string[] => {
     const elapsed = (now() - study.started) / 1000;
-    // The study's ETA counts the run in progress by its fraction done.
-    const progress = study.done + (run && run.steps ? run.step / run.steps : 0);
+    // The study's ETA counts the runs in progress by their fractions done.
+    const progress = study.done + [...inFlight.values()].reduce((sum, r) => sum + (r.steps ? r.step / r.steps : 0), 0);
+    const run = current();
+    const others = inFlight.size > 1 ? ` (+${inFlight.size - 1} more)` : '';
     const eta = progress > 0 ? seconds((elapsed / progress) * (study.total - progress)) : '?';
     const lines = [`study ${gauge(study.total ? study.done / study.total : 0)} ${study.done}/${study.total} runs, ${seconds(elapsed)} elapsed, ETA ${eta}`];
     if (!run) lines.push('run   (none in progress)');
     else {
       const runEta = run.step > run.first ? seconds((((now() - run.started) / 1000) / (run.step - run.first)) * (run.steps - run.step)) : '?';
       lines.push(
-        `run   ${gauge(run.steps ? run.step / run.steps : 0)} ${run.label} | step ${run.step}/${run.steps}` +
+        `run   ${gauge(run.steps ? run.step / run.steps : 0)} ${run.label}${others} | step ${run.step}/${run.steps}` +
           (run.loss !== undefined ? ` loss ${run.loss.toFixed(3)}` : '') +
           (run.auc !== undefined ? ` AUC ${pct(run.auc)}` : '') +
           (run.ips !== undefined ? ` | ${run.ips.toFixed(0)} img/s` : '') +
@@ -93,21 +98,24 @@ export function progressPrinter(stream: Sink, mode: ProgressMode, out: Sink = pr
         else if (e.from === 'file') line(`pretrain: ${e.model}: using your weights, pretraining skipped`);
         else {
           line(`pretrain: ${e.model}: pretraining on the natural-image source`);
-          run = { label: `pretraining ${e.model}`, step: 0, first: 0, steps: 0, started: now() };
+          inFlight.set(`pretrain ${e.model}`, { label: `pretraining ${e.model}`, step: 0, first: 0, steps: 0, started: now() });
         }
         break;
       case 'pretrain-end':
         if (!e.record.cached && e.record.source !== 'file')
           line(`pretrain: ${e.record.model}: top-1 ${pct(e.record.top1)}%, top-5 ${pct(e.record.top5)}% in ${e.record.wallSeconds.toFixed(1)}s`);
-        run = undefined;
+        inFlight.delete(`pretrain ${e.record.model}`);
         break;
-      case 'run-start':
-        run = { label: `${e.model} ${e.init} seed ${e.seed}`, step: 0, first: 0, steps: 0, started: now() };
+      case 'run-start': {
+        const run = { label: `${e.model} ${e.init} seed ${e.seed}`, step: 0, first: 0, steps: 0, started: now() };
+        inFlight.set(`run ${e.index}`, run);
         if (mode === 'lines') line(`run ${e.index}/${e.total}: ${run.label}: started`);
         draw(true);
         break;
+      }
       case 'train': {
         const t = e.event;
+        const run = inFlight.get(e.phase === 'pretrain' ? `pretrain ${e.model}` : `run ${e.index}`);
         if (!run) break;
         if (t.kind === 'resume') {
           run.started = now();  // time the steps that remain
@@ -124,8 +132,8 @@ export function progressPrinter(stream: Sink, mode: ProgressMode, out: Sink = pr
         break;
       }
       case 'run-end':
-        study.done = e.index;
-        run = undefined;
+        study.done += 1;
+        inFlight.delete(`run ${e.index}`);
         line(
           `run ${e.index}/${e.total}: ${e.record.model} ${e.record.init} seed ${e.record.seed}: AUC ${(100 * e.record.auc).toFixed(2)} ` +
             `(${e.record.wallSeconds.toFixed(1)}s, ${e.record.imagesPerSecond.toFixed(0)} img/s${e.record.resumedFrom ? `, resumed at step ${e.record.resumedFrom}` : ''})`,

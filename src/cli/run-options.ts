@@ -6,7 +6,7 @@ import type { Argv } from 'yargs';
 import { TransfusionError, checkInteger, checkNumber, checkOneOf } from '../errors';
 import { LIMITS } from '../limits';
 import { UNCERTAINTY_POLICIES } from '../data/embedded';
-import { DATA_FORMATS, resolveDataPath } from '../data/files/formats';
+import { DATA_FORMATS, DATA_TARGETS, resolveDataPath } from '../data/files/formats';
 import { EXPERIMENTS, experimentSpec } from '../experiments/catalog';
 import { loadStudyConfig } from '../experiments/config';
 import { PRESETS } from '../experiments/presets';
@@ -59,10 +59,12 @@ export function runOptions<T>(y: Argv<T>) {
     .option('weights', { type: 'string', array: true, describe: 'Your pretrained weights for a model\'s transfer arm: MODEL=PATH (.pth/.pt or .safetensors); repeatable' })
     .option('device', { type: 'string', describe: 'cpu or cuda (default: the preset\'s)' })
     .option('threads', { type: 'number', describe: 'LibTorch threads (default: available cores)' })
+    .option('concurrency', { type: 'number', describe: 'CPU: training runs in flight at once, the threads shared out (default: one per thread, each at 1 thread)' })
     .option('precision', { type: 'string', describe: 'fp32, tf32 (CUDA: TF32 matmuls and convs) or bf16 (autocast); default bf16 on CUDA, fp32 on the CPU' })
     .option('channels-last', { type: 'boolean', describe: 'NHWC weights and inputs; default on for CUDA, off on the CPU (--no-channels-last)' })
     .option('data', { type: 'string', describe: 'Your dataset instead of the embedded task: a folder or file (see --format)' })
     .option('format', { type: 'string', describe: `Format of --data: ${DATA_FORMATS.join(', ')} (default: detected)` })
+    .option('target', { type: 'string', describe: 'Graded retinal --data (eyepacs, aptos2019, messidor2, idrid, RetinaMNIST): referable (default: grade >= 2, one output) or grade (5 classes; quadratic kappa, and the AUC of P(grade >= 2))' })
     .option('image-dir', { type: 'string', describe: 'EyePACS: the folder of <image>.jpeg files when not train/ beside trainLabels.csv' })
     .option('steps', { type: 'number', describe: 'Training steps of each run (the preset\'s otherwise; pretraining keeps its own)' })
     .option('lr', { type: 'number', describe: 'Peak learning rate of each run\'s schedule (the preset\'s otherwise)' })
@@ -86,6 +88,7 @@ export function runOptions<T>(y: Argv<T>) {
     .example('$0 run', 'Table 1 at the quick preset on the embedded retina task')
     .example('$0 run transfusion --preset quick --models cbr-small', 'Figure 7: transfuse the bottom k stages, steps to the threshold AUC')
     .example('$0 run --data ~/eyepacs --format eyepacs --train-size 5000', 'Table 1 on your Kaggle DR download, small-data regime')
+    .example('$0 run --data ~/aptos --format aptos2019 --target grade', 'The 5-level DR grade: quadratic kappa beside the referable AUC')
     .example('$0 run --config study.json', 'A study described in a file')
     .example('$0 run --resume runs/quick-2026-11-30T10-00-00', 'Continue an interrupted study')
     .example('$0 run --preset tiny --out runs/mine --overwrite', 'Run again into a directory that holds a study, replacing it')
@@ -97,7 +100,7 @@ type Parsed = Awaited<RunArgs['argv']>;
 
 /** Flags that would change a study: refused with --resume (the run directory records the study). */
 export const STUDY_FLAGS = ['preset', 'config', 'threshold', 'image-size', 'out', 'seed', 'models', 'weights', 'device', 'precision', 'channels-last', 'data', 'format',
-  'image-dir', 'train-size', 'val-size', 'steps', 'lr', 'policy', 'all-views', 'equalize', 'augment', 'on-bad-image', 'pretrain-data', 'pretrain-format', 'shard', 'sync-bn', 'overwrite'];
+  'target', 'image-dir', 'train-size', 'val-size', 'steps', 'lr', 'policy', 'all-views', 'equalize', 'augment', 'on-bad-image', 'pretrain-data', 'pretrain-format', 'shard', 'sync-bn', 'overwrite'];
 
 /** The flags among `names` that appear on the command line. */
 export const givenFlags = (argv: string[], names: string[]) => names.filter((f) => argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`)));
@@ -139,7 +142,10 @@ export function studySpecOf(args: Parsed, argv: string[]): StudySpec {
   });
   if (args.data !== undefined) {
     const policy = args.policy ? Object.fromEntries(Object.entries(parseAssignments('--policy', args.policy)).map(([f, p]) => [f, checkOneOf(`--policy ${f}`, p, UNCERTAINTY_POLICIES)])) : undefined;
-    spec.task = { ...spec.task, source: 'files', data: { ...dataSpec(args.data, args.format, '--data'), ...(policy ? { policy } : {}), ...(args['all-views'] ? { frontalOnly: false } : {}) } };
+    const target = args.target !== undefined ? { target: checkOneOf('--target', args.target, DATA_TARGETS) } : {};
+    spec.task = { ...spec.task, source: 'files', data: { ...dataSpec(args.data, args.format, '--data'), ...(policy ? { policy } : {}), ...(args['all-views'] ? { frontalOnly: false } : {}), ...target } };
+  } else if (args.target !== undefined) {
+    throw new TransfusionError('ERR_INVALID_ARG', '--target applies to graded retinal data given with --data (eyepacs, aptos2019, messidor2, idrid, RetinaMNIST)');
   } else if (args.policy !== undefined) {
     if (spec.task.source !== 'chest') throw new TransfusionError('ERR_INVALID_ARG', '--policy applies to chest x-ray data: `run chexpert` or --data with CheXpert or ChestMNIST');
     spec.task.policy = Object.fromEntries(Object.entries(parseAssignments('--policy', args.policy)).map(([f, p]) => [f, checkOneOf(`--policy ${f}`, p, UNCERTAINTY_POLICIES)]));

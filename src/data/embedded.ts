@@ -48,6 +48,15 @@ export class Dataset {
   meanColour(): Float32Array {
     return callNative(() => this.native.meanColour());
   }
+  /**
+   * Every image as models take it (normalised float32), for handing the same data to another tool (`bench study`
+   * writes them as .npy for its PyTorch peer).
+   * @returns { data, shape: [count, 3, height, width] } (a copy).
+   * @throws ERR_DISPOSED when the set was disposed.
+   */
+  images(): { data: Float32Array; shape: number[] } {
+    return callNative(() => this.native.images());
+  }
   /** Frees the images now. Idempotent; a job already running keeps the set until it settles. */
   dispose(): void {
     this.native.dispose();

@@ -8,7 +8,7 @@ import { TransfusionError } from '../errors';
 import { displayPath, readRegularFile } from '../io/paths';
 import { LIMITS } from '../limits';
 import { closestName } from '../options';
-import { DATA_FORMATS } from '../data/files/formats';
+import { DATA_FORMATS, DATA_TARGETS } from '../data/files/formats';
 import { EXPERIMENT_NAMES, type RepresentationSettings, type StudySpec, type TrainingSpec } from './spec';
 import { experimentSpec } from './catalog';
 import { PRESETS } from './presets';
@@ -63,6 +63,7 @@ const dataSpec = {
     valFraction: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, ...optional },
     equalize: oneOf(['none', 'normalise', 'clahe'] as const),
     onBadImage: oneOf(['fail', 'skip'] as const),
+    target: oneOf(DATA_TARGETS),
   },
 } as const;
 
@@ -246,6 +247,7 @@ const HELP: Record<string, string> = {
   '*.data.valFraction': 'Fraction of patients held out for validation where the format has no split of its own (NIH\'s lists, MIMIC-CXR\'s split.csv, IDRiD\'s testing set; default 0.2)',
   '*.data.equalize': 'none, normalise or clahe: contrast equalisation of each image',
   '*.data.onBadImage': 'fail (default) or skip an image that cannot be decoded',
+  '*.data.target': 'Graded retinal data (eyepacs, aptos2019, messidor2, idrid, RetinaMNIST): referable (default; one output, grade >= 2) or grade (five classes 0-4, scored by quadratic kappa and by the AUC of P(grade >= 2))',
 };
 
 /** The schema with every field's description from HELP (a field without one is a programming error). */

@@ -74,6 +74,7 @@ export async function pretrain(
   cacheDir: string,
   options: ModelOptions,
   opts: JobOptions<TrainEvent>,
+  threads?: number,
 ): Promise<PretrainRecord> {
   const p = spec.pretrain;
   const net = createModel(model, { ...options, numClasses: p.classes, seed: p.seed, padding: spec.padding, device: spec.device });
@@ -81,7 +82,7 @@ export async function pretrain(
     const result = await train(
       net,
       { train: data.train, val: data.val },  // a dataset read from files carries more (its format, skips): train() takes the two sets
-      { ...trainOptionsOf(p), seed: p.seed },
+      { ...trainOptionsOf(p), seed: p.seed, ...(threads ? { threads } : {}) },  // threads: its share beside other runs
       opts,
     );
     const dir = path.join(cacheDir, 'pretrained');

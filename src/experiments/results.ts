@@ -80,8 +80,11 @@ export interface StudyResults {
   schema: typeof RESULTS_SCHEMA;
   /** The study as it ran (validated, with the experiment's adjustments). */
   spec: StudySpec;
-  /** Versions, LibTorch's thread count and the platform (e.g. "linux-x64") of the process that ran it. */
-  environment: { torch: string; napi: number; node: string; threads: number; platform: string };
+  /**
+   * Versions, LibTorch's thread count and the platform (e.g. "linux-x64") of the process that ran it; `concurrency`:
+   * training runs in flight at once; `threadsPerRun`: each one's threads, when more than one was in flight.
+   */
+  environment: { torch: string; napi: number; node: string; threads: number; platform: string; concurrency?: number; threadsPerRun?: number };
   /** When the study started, ISO 8601. */
   startedAt: string;
   /** When it finished, ISO 8601 (absent while it runs, or when interrupted). */

@@ -29,6 +29,8 @@ export async function runOne(
     checkpoint: { checkpointPath: string; checkpointEvery: number; resume: boolean };
     group?: ProcessGroup;
     syncBatchNorm?: boolean;
+    /** Intra-op threads of this run alone (undefined: the process's). */
+    threads?: number;
     signal?: AbortSignal;
     onProgress: (e: TrainEvent) => void;
   },
@@ -44,7 +46,7 @@ export async function runOne(
       await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.init), { signal: opts.signal });
     }
     const perRank = opts.group ? { batchSize: spec.train.batchSize / opts.group.size, group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {};
-    const r = await train(net, { train: data.train, val: data.val }, { ...trainOptionsOf(spec.train), ...opts.checkpoint, ...perRank, seed }, { signal: opts.signal, onProgress: opts.onProgress });
+    const r = await train(net, { train: data.train, val: data.val }, { ...trainOptionsOf(spec.train), ...opts.checkpoint, ...perRank, seed, ...(opts.threads ? { threads: opts.threads } : {}) }, { signal: opts.signal, onProgress: opts.onProgress });
     if (snapshots) await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.final), { signal: opts.signal });
     const curve = r.curve.map((p) => ({ step: p.step, auc: p.meanAuc ?? null }));
     return {

@@ -12,7 +12,7 @@ import { listModels } from '../models';
 import { parseInit } from '../init/init';
 import { architectureFor, initFitsModel } from './architecture';
 import { TASK_SOURCES, type TaskSpec } from './task';
-import { DATA_FORMATS, detectFormat, readLabelled } from '../data/files/formats';
+import { DATA_FORMATS, DATA_TARGETS, detectFormat, readLabelled } from '../data/files/formats';
 import type { DataSpec } from '../data/files/load';
 
 /** An initialisation by name: "random", "transfer", "meanvar", "gabor", "slim" or "transfusion:<stage>". */
@@ -165,6 +165,7 @@ export function validateSpec(spec: StudySpec): StudySpec {
     if (!data || typeof data.path !== 'string') throw invalidArg(`${where}.data`, 'a dataset ({ path, format? })', data);
     if (!fs.existsSync(data.path)) throw invalidArg(`${where}.data.path`, 'an existing file or folder', data.path);
     if (data.format !== undefined) checkOneOf(`${where}.data.format`, data.format, DATA_FORMATS);
+    if (data.target !== undefined) checkOneOf(`${where}.data.target`, data.target, DATA_TARGETS);
   }
   if (spec.pretrain.source === 'files') {
     const d = spec.pretrain.data!;

@@ -10,17 +10,18 @@ import { TransfusionError, checkInteger } from '../errors';
 import { makeDirectory } from '../io/mkdir';
 import { checkPathText } from '../io/paths';
 import { checkHandle, optionKeys, requireOptions } from '../options';
-import { listModels } from '../models';
+import { listModels, type ModelInfo } from '../models';
 import { drawFilterPanels } from '../report/filters';
 import { renderReport } from '../report/markdown';
 import { writeReport } from '../report/write';
 import { versions, getThreads } from '../runtime';
-import { initLabel, needsPretrained, parseInit } from '../init/init';
+import { initLabel, needsPretrained, parseInit, type Initialisation } from '../init/init';
 import { architectureFor, inputSizeFor, modelOptionsFor, transferSource } from './architecture';
 import { analysisOf } from './catalog';
+import { defaultConcurrency, runConcurrently } from './concurrency';
 import { cachedPretrain, defaultCacheDir, pretrain, userWeights, type PretrainRecord } from './pretrain';
 import { analyseRepresentations } from './representations';
-import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, type Shard, type StudyEvent, type StudyResults } from './results';
+import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, type RunRecord, type Shard, type StudyEvent, type StudyResults } from './results';
 import { runOne } from './run';
 import { checkpointPath, DEFAULT_CHECKPOINT_EVERY, lockRunDir } from './rundir';
 import { checkSpecFields } from './spec-fields';
@@ -65,11 +66,35 @@ export interface StudyOptions {
    * is refused (ERR_RUN_EXISTS, naming the study there), so nothing a user made is overwritten silently.
    */
   overwrite?: boolean;
+  /**
+   * Training runs (and pretrainings) in flight at once on the CPU, 1-64 (default: the process's thread count,
+   * {@link getThreads}; 1 with a `group` or on a GPU). Beside others each run trains at an equal share of the threads
+   * (at least 1), alone at all of them; a run's numbers depend on its thread count, never on what runs beside it.
+   * results.json keeps the study's order whatever finishes first.
+   */
+  concurrency?: number;
 }
 
 export const STUDY_OPTION_KEYS = optionKeys<StudyOptions>()([
-  'outDir', 'cacheDir', 'signal', 'onProgress', 'resume', 'checkpointEvery', 'shard', 'group', 'syncBatchNorm', 'overwrite',
+  'outDir', 'cacheDir', 'signal', 'onProgress', 'resume', 'checkpointEvery', 'shard', 'group', 'syncBatchNorm', 'overwrite', 'concurrency',
 ]);
+
+/** One training run of a study, as its place in the study's order gives it. */
+interface RunTask {
+  arm: { model: string; init: Initialisation };
+  info: ModelInfo;
+  size: number;
+  /** The model whose pretrained weights the run starts from (undefined: none). */
+  source?: string;
+  init: string;
+  seed: number;
+  /** Its place in the whole study, 1-based. */
+  slot: number;
+  /** Its place in this shard's runs, 1-based (events' `index`). */
+  index: number;
+}
+
+const runKey = (model: string, init: string, seed: number) => JSON.stringify([model, init, seed]);
 
 /** runStudy's arguments, checked before anything is read, drawn or written. */
 function checkStudyArguments(spec: unknown, opts: unknown): StudyOptions {
@@ -78,6 +103,7 @@ function checkStudyArguments(spec: unknown, opts: unknown): StudyOptions {
   checkPathText('outDir', o.outDir);
   if (o.cacheDir !== undefined) checkPathText('cacheDir', o.cacheDir);
   if (o.group !== undefined) checkHandle('runStudy()', 'group', o.group, 'ProcessGroup', 'initProcessGroup()');
+  if (o.concurrency !== undefined) checkInteger('concurrency', o.concurrency, 1, 64);
   if (o.resume && o.overwrite)
     throw new TransfusionError('ERR_INVALID_ARG', '`resume` continues the study in outDir and `overwrite` replaces it: give one of them');
   return o;
@@ -206,12 +232,19 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
     };
     save();
 
-    // The pretrained weights of each source model: the user's file, the cache, or embedded pretraining now.
-    const sources = new Map<string, PretrainRecord>();
-    let index = 0;
-    const sourceFor = async (model: string): Promise<PretrainRecord> => {
-      const known = sources.get(model) ?? results.pretraining.find((r) => r.model === model);  // a resumed study's
-      if (known) return known;
+    // The pretrained weights of each source model: the user's file, the cache, or embedded pretraining now. One
+    // promise per model, so runs in flight at once that need the same weights share one pretraining.
+    const sources = new Map<string, Promise<PretrainRecord>>();
+    const pretrained = new Set<string>();  // the models whose weights are ready
+    const sourceOrder = [...new Set(arms.map((a) => transferSource(a.model).model))];
+    const rank = (m: string) => (sourceOrder.includes(m) ? sourceOrder.indexOf(m) : sourceOrder.length);
+    const sourceFor = (model: string, index: number): Promise<PretrainRecord> => {
+      const known = results.pretraining.find((r) => r.model === model);  // a resumed study's
+      if (known) return Promise.resolve(known);
+      if (!sources.has(model)) sources.set(model, pretrainSource(model, index));
+      return sources.get(model)!;
+    };
+    const pretrainSource = async (model: string, index: number): Promise<PretrainRecord> => {
       let record: PretrainRecord | undefined = spec.weights?.[model] ? userWeights(model, spec.weights[model]) : cachedPretrain(model, spec, cacheDir);
       emit({ kind: 'pretrain-start', model, from: !record ? 'pretraining' : record.source === 'file' ? 'file' : 'cache' });
       if (!record) {
@@ -220,53 +253,72 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         record = await pretrain(model, spec, await naturalAt(size), cacheDir, modelOptionsFor(info, size, {}), {
           signal: opts.signal,
           onProgress: (event) => emit({ kind: 'train', index, phase: 'pretrain', model, event }),
-        });
+        }, threads);
       }
-      sources.set(model, record);
+      pretrained.add(model);
       results.pretraining.push(record);
+      results.pretraining.sort((a, b) => rank(a.model) - rank(b.model));  // the study's order, whatever finished first
       emit({ kind: 'pretrain-end', record });
       save();
       return record;
     };
 
+    // Every training run of this shard, in the study's order; `slot` is its place in the whole study (1-based), which
+    // decides the shard that takes it and where its record stands in results.json.
     const finished = (model: string, init: string, seed: number) => prior?.runs.find((r) => r.model === model && r.init === init && r.seed === seed);
-    let slot = 0;  // the run's place in the whole study (1-based): what a shard takes is decided by it
+    const slotOf = new Map<string, number>();
+    const todo: RunTask[] = [];
+    let slot = 0;
     for (const arm of arms) {
-      const model = arm.model;
-      const info = registry.get(model)!;
-      const size = inputSizeFor(info, task.imageSize, spec.imageSizes);
-      const sourceModel = transferSource(model).model;
-      const useSource = needsPretrained(arm.init) || (arm.init.kind === 'gabor' && pretrainedAnyway);
-      const init = initLabel(arm.init);
-      const slots = spec.seeds.map((seed, k) => ({ seed, slot: slot + k + 1 }));
-      slot += spec.seeds.length;
-      const todo = slots.filter((x) => inShard(x.slot) && !finished(model, init, x.seed));
-      const pretrained = useSource && todo.length ? await sourceFor(sourceModel) : undefined;
-      const sets = todo.length ? await taskAt(size) : undefined;
-      for (const { seed, slot: at } of slots) {
-        if (!inShard(at)) continue;
-        index += 1;
-        const done = finished(model, init, seed);
-        if (done) {
-          emit({ kind: 'run-end', index, total, record: done });  // resumed: kept as recorded, not run again
-          continue;
-        }
-        emit({ kind: 'run-start', index, total, model, init, seed });
-        const checkpoint = checkpointPath(opts.outDir, model, init, seed);
-        if (checkpointEvery > 0 && writer) fs.mkdirSync(path.dirname(checkpoint), { recursive: true });
-        const record = await runOne(spec, info, size, arm.init, seed, sets!, pretrained, {
-          snapshotsIn: analysis && writer ? opts.outDir : undefined,
-          ...(opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {}),
-          checkpoint: { checkpointPath: checkpoint, checkpointEvery, resume: Boolean(opts.resume) },
-          signal: opts.signal,
-          onProgress: (event) => emit({ kind: 'train', index, phase: 'run', model, event }),
-        });
-        results.runs.push(record);
-        save();
-        if (writer) fs.rmSync(checkpoint, { force: true });  // its record is saved: the checkpoint has done its work
-        emit({ kind: 'run-end', index, total, record });
+      const info = registry.get(arm.model)!;
+      const plan = {
+        arm,
+        info,
+        size: inputSizeFor(info, task.imageSize, spec.imageSizes),
+        source: needsPretrained(arm.init) || (arm.init.kind === 'gabor' && pretrainedAnyway) ? transferSource(arm.model).model : undefined,
+        init: initLabel(arm.init),
+      };
+      for (const seed of spec.seeds) {
+        slot += 1;
+        slotOf.set(runKey(arm.model, plan.init, seed), slot);
+        if (inShard(slot)) todo.push({ ...plan, seed, slot, index: todo.length + 1 });
       }
     }
+    const slotOfRecord = (r: RunRecord) => slotOf.get(runKey(r.model, r.init, r.seed)) ?? Infinity;
+    const concurrency = opts.group || spec.device !== 'cpu' ? 1 : Math.min(opts.concurrency ?? defaultConcurrency(getThreads()), Math.max(1, todo.length));
+    // Alone, a run uses the process's threads (as it always has); beside others, an equal share of them.
+    const threads = concurrency > 1 ? Math.max(1, Math.floor(getThreads() / concurrency)) : undefined;
+    results.environment.concurrency = concurrency;
+    if (threads) results.environment.threadsPerRun = threads;
+
+    const runTask = async (t: RunTask): Promise<void> => {
+      const { arm, info, size, seed, index } = t;
+      const done = finished(info.name, t.init, seed);
+      if (done) {
+        emit({ kind: 'run-end', index, total, record: done });  // resumed: kept as recorded, not run again
+        return;
+      }
+      const pretrained = t.source ? await sourceFor(t.source, index) : undefined;
+      const sets = await taskAt(size);
+      emit({ kind: 'run-start', index, total, model: info.name, init: t.init, seed });
+      const checkpoint = checkpointPath(opts.outDir, info.name, t.init, seed);
+      if (checkpointEvery > 0 && writer) fs.mkdirSync(path.dirname(checkpoint), { recursive: true });
+      const record = await runOne(spec, info, size, arm.init, seed, sets, pretrained, {
+        snapshotsIn: analysis && writer ? opts.outDir : undefined,
+        ...(opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {}),
+        checkpoint: { checkpointPath: checkpoint, checkpointEvery, resume: Boolean(opts.resume) },
+        ...(threads ? { threads } : {}),
+        signal: opts.signal,
+        onProgress: (event) => emit({ kind: 'train', index, phase: 'run', model: info.name, event }),
+      });
+      results.runs.push(record);
+      results.runs.sort((a, b) => slotOfRecord(a) - slotOfRecord(b));  // the study's order, whatever finished first
+      save();
+      if (writer) fs.rmSync(checkpoint, { force: true });  // its record is saved: the checkpoint has done its work
+      emit({ kind: 'run-end', index, total, record });
+    };
+    // A worker leaves a run whose weights another is pretraining now, and takes a later one, rather than wait.
+    await runConcurrently(todo, concurrency, runTask, (t) => !t.source || !sources.has(t.source) || pretrained.has(t.source));
     if (analysis && !shard && writer) {
       const { results: analysed, filterPanels } = await analyseRepresentations(analysis, {
         spec,

@@ -92,24 +92,28 @@ function convergence(r: StudyResults): string[] {
 function auprcTable(r: StudyResults): string[] {
   if (!r.runs.some((x) => x.auprc !== undefined)) return [];
   const arms = [...new Map(r.runs.map((x) => [`${x.model} ${x.init}`, { model: x.model, init: x.init }])).values()];
+  const withKappa = r.runs.some((x) => x.kappa !== undefined);
   const lines = [
     '## AUPRC beside AUC per arm',
     '',
-    '| Model | Init | AUC | AUPRC | Mean 95% CI of AUC |',
-    '|---|---|---|---|---|',
+    `| Model | Init | AUC | AUPRC | Mean 95% CI of AUC |${withKappa ? ' Kappa |' : ''}`,
+    `|---|---|---|---|---|${withKappa ? '---|' : ''}`,
   ];
   const numbers = (values: (number | null | undefined)[]) => values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   for (const arm of arms) {
     const runs = r.runs.filter((x) => x.model === arm.model && x.init === arm.init);
     const lo = numbers(runs.map((x) => x.aucCi?.[0])), hi = numbers(runs.map((x) => x.aucCi?.[1]));
     const ci = lo.length && hi.length ? `[${pct(meanStd(lo).mean)}, ${pct(meanStd(hi).mean)}]` : '—';
-    lines.push(`| ${arm.model} | ${arm.init} | ${aucCell(runs.map((x) => x.auc))} | ${aucCell(numbers(runs.map((x) => x.auprc)))} | ${ci} |`);
+    const kappas = numbers(runs.map((x) => x.kappa));
+    const kappa = kappas.length ? (({ mean, std, n }) => ` ${mean.toFixed(3)} ± ${std.toFixed(3)} (n=${n}) |`)(meanStd(kappas)) : ' — |';
+    lines.push(`| ${arm.model} | ${arm.init} | ${aucCell(runs.map((x) => x.auc))} | ${aucCell(numbers(runs.map((x) => x.auprc)))} | ${ci} |${withKappa ? kappa : ''}`);
   }
   lines.push(
     '',
     'AUC and AUPRC (%): mean ± sample standard deviation over seeds; AUPRC is average precision (mean over outputs), ' +
       'whose chance level is the positive rate rather than 50%. Mean 95% CI: the mean over seeds of each run\'s bootstrap interval bounds ' +
-      '(the uncertainty from the validation set\'s size, which the spread over seeds does not show).',
+      '(the uncertainty from the validation set\'s size, which the spread over seeds does not show).' +
+      (withKappa ? ' Kappa: quadratic-weighted kappa of the top (argmax) grade against the label, mean ± std over seeds (the Kaggle EyePACS metric; 0 is chance, 1 agreement).' : ''),
     '',
   );
   return lines;
@@ -131,11 +135,16 @@ export function renderReport(r: StudyResults): string {
   if (r.mergedFrom) lines.push(`Merged from ${r.mergedFrom.length} shards: ${r.mergedFrom.map((d) => `\`${d}\``).join(', ')}.`, '');
   if (r.data) {
     const d = r.data;
+    const grade = s.task.data?.target === 'grade';
+    const outputs = grade
+      ? `the 5-level DR grade (${r.task.labels.length} classes; AUC: referable DR, grade ≥ 2, scored by P(grade ≥ 2); kappa: quadratic-weighted, of the top grade)`
+      : r.task.labels.length > 3 ? `${r.task.labels.length} outputs` : r.task.labels.join(', ');
+    const dropped = d.dropped?.length ? d.dropped.map((x) => `${x.reason}: ${count(x.count)}`).join('; ') : 'none';
     lines.push(
-      `Task: your data, ${d.format} at \`${d.path}\`: ${r.task.labels.length > 3 ? `${r.task.labels.length} outputs` : r.task.labels.join(', ')}; ` +
+      `Task: your data, ${d.format} at \`${d.path}\`: ${outputs}; ` +
         `${count(r.task.trainSize)} training images (of ${count(d.available.train)} in the training split), ` +
         `${count(r.task.valSize)} validation (of ${count(d.available.val)}), ${s.task.imageSize}×${s.task.imageSize} px. ` +
-        `Images left out (unreadable, --on-bad-image skip): ${d.skipped.length}.`,
+        `${d.dropped ? `Rows left out by the format's rules: ${dropped}. ` : ''}Images left out (unreadable, --on-bad-image skip): ${d.skipped.length}.`,
       '',
     );
     for (const x of d.skipped.slice(0, 10)) lines.push(`- skipped: ${x.where}: ${x.reason}`);
@@ -194,7 +203,7 @@ export function renderReport(r: StudyResults): string {
   if (r.runs.some((x) => x.aucCi))
     lines.push(
       'AUC [95% CI]: validation AUC-ROC (%) and its bootstrap percentile interval (1000 resamples of the validation images, not stratified, seeded with the run\'s seed). ' +
-        'AUPRC: average precision (%), mean over outputs. Kappa: quadratic-weighted, on the grade task.',
+        'AUPRC: average precision (%), mean over outputs. Kappa: quadratic-weighted, of the top grade (the grade target).',
       '',
     );
   if (!r.finishedAt) lines.push(`_In progress: ${r.runs.length} run(s) finished so far._`, '');

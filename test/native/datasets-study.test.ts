@@ -1,6 +1,7 @@
 // One tiny study per dataset layout of issue 18, through the command line as a user runs it (`run --data DIR --format
-// F --preset tiny --models cbr-tiny`): each runs to exit 0, records its format in results.json, and counts the one
-// corrupt image it holds under --on-bad-image skip, named by its CSV row and image path.
+// F --preset tiny --models cbr-tiny`): each runs to exit 0, records its format in results.json, counts the one
+// corrupt image it holds under --on-bad-image skip, named by its CSV row and image path, and counts the rows its
+// layout's rules leave out (Messidor-2's ungradable image) in results.json and report.md.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -64,7 +65,8 @@ const layouts: Record<string, () => Promise<{ data: string; csv: string; row: nu
   async messidor2() {
     const data = path.join(dir, 'messidor2');
     const names = Array.from({ length: N }, (_, i) => `IM00${2385 + i}.JPG`);
-    write(path.join(data, 'messidor_data.csv'), ['image_id,adjudicated_dr_grade,adjudicated_dme,adjudicated_gradable', ...names.map((n, i) => `${n.toLowerCase().replace('im', 'IM')},${i % 2 ? 2 + ((i >> 1) % 3) : (i >> 1) % 2},0,1`)]);  // one eye referable per exam
+    write(path.join(data, 'messidor_data.csv'), ['image_id,adjudicated_dr_grade,adjudicated_dme,adjudicated_gradable', ...names.map((n, i) => `${n.toLowerCase().replace('im', 'IM')},${i % 2 ? 2 + ((i >> 1) % 3) : (i >> 1) % 2},0,1`),
+      'IM009999.JPG,,,0']);  // one eye referable per exam; one ungradable image, left out and counted
     write(path.join(data, 'messidor-2.csv'), ['left;right', ...Array.from({ length: N / 2 }, (_, k) => `${names[2 * k]};${names[2 * k + 1]}`)]);
     await Promise.all(names.map((n, i) => image(path.join(data, 'IMAGES', n), i)));
     return { data, csv: path.join(data, 'messidor_data.csv'), row: 7 };
@@ -110,6 +112,10 @@ describe('a tiny study on each dataset layout', () => {
       expect(results.data.format).toBe(format);
       expect(results.data.skipped).toEqual([{ where: expect.stringContaining(`${csv} row ${row} (`), reason: expect.any(String) }]);
       expect(results.data.available.train + results.data.available.val).toBe(N);
+      // Rows the layout's own rules leave out: counted by reason in results.json and report.md's task paragraph.
+      const dropped = format === 'messidor2' ? [{ reason: 'ungradable (adjudicated_gradable 0)', count: 1 }] : [];
+      expect(results.data.dropped).toEqual(dropped);
+      expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain(`Rows left out by the format's rules: ${dropped.length ? 'ungradable (adjudicated_gradable 0): 1' : 'none'}.`);
       expect(results.runs.length).toBeGreaterThan(0);
       for (const run of results.runs) expect(run.auc).toBeGreaterThanOrEqual(0);
     }, 300000);

@@ -72,7 +72,8 @@ describe('runs that survive', () => {
     // A study file: the tiny preset with runs long enough to be killed between two checkpoints.
     const config = path.join(dir, 'long-runs.json');
     fs.writeFileSync(config, JSON.stringify({ preset: 'tiny', models: ['cbr-tiny'], train: { steps: 40, evalEvery: 10 } }));
-    const args = (out: string) => ['run', '--config', config, '--out', out, '--cache-dir', cacheDir, '--checkpoint-every', '5', '--json'];
+    // One run at a time: run 1 recorded while run 2 is killed (several in flight: test/native/study-concurrency.test.ts).
+    const args = (out: string) => ['run', '--config', config, '--out', out, '--cache-dir', cacheDir, '--checkpoint-every', '5', '--concurrency', '1', '--json'];
     const events = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     const whole = path.join(dir, 'whole');
     expect(spawnSync(process.execPath, [bin, ...args(whole)], { encoding: 'utf8' }).status).toBe(0);
@@ -95,7 +96,7 @@ describe('runs that survive', () => {
     expect(fs.existsSync(checkpoint)).toBe(true);
     expect(fs.existsSync(path.join(out, '.lock'))).toBe(true);  // left by the killed process: stale, taken over below
 
-    const resumed = spawnSync(process.execPath, [bin, 'run', '--resume', out, '--cache-dir', cacheDir, '--checkpoint-every', '5', '--json'], { encoding: 'utf8' });
+    const resumed = spawnSync(process.execPath, [bin, 'run', '--resume', out, '--cache-dir', cacheDir, '--checkpoint-every', '5', '--concurrency', '1', '--json'], { encoding: 'utf8' });
     expect(resumed.stderr).toBe('');
     expect(resumed.status).toBe(0);
     const trained = events(resumed.stdout).filter((e) => e.kind === 'train' && e.phase === 'run');

@@ -1,6 +1,8 @@
 // NIH ChestX-ray14, MIMIC-CXR, RSNA Pneumonia, APTOS 2019, Messidor-2 and IDRiD read from tiny copies laid out as
 // their downloads are (real file, folder and column names; MIMIC's tables gzipped as PhysioNet ships them), labels
-// checked against Python's csv module, and a 16-bit PNG decoded at full depth, checked against PIL and numpy.
+// checked against Python's csv module, rows a layout's rules leave out counted by reason, the grade target, MIMIC-CXR's
+// DICOM release read from real DICOM files through the loader (checked against pydicom), and a 16-bit PNG decoded at
+// full depth, checked against PIL and numpy.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -9,9 +11,10 @@ import sharp from 'sharp';
 
 import { CHEST_LABEL_MAP, alignFindings, readMimicCxr, readNihChestXray14, readRsnaPneumonia } from '../../src/data/files/chest-datasets';
 import { readAptos2019, readIdrid, readMessidor2 } from '../../src/data/files/retina-datasets';
-import { detectFormat, readLabelled, type LabelledSet } from '../../src/data/files/formats';
+import { DR_GRADES, detectFormat, readLabelled, type LabelledSet } from '../../src/data/files/formats';
 import { decodeToFile } from '../../src/data/files/images';
 import { splitByGroup } from '../../src/data/files/load';
+import { parseNpy } from '../../src/data/files/npy';
 import { runFixture } from '../helpers/python';
 import { tempDir } from '../helpers/tmp';
 
@@ -127,7 +130,8 @@ describe('MIMIC-CXR-JPG', () => {
     expect(rows(set)).toEqual(python.map((p) => p.targets));
     expect(set.groups).toEqual(python.map((p) => p.patient));
     expect(set.splits).toEqual({ train: python.flatMap((p, i) => (p.split === 'train' ? [i] : [])), val: python.flatMap((p, i) => (p.split === 'val' ? [i] : [])) });
-    expect(set.inputs).toHaveLength(4);  // the lateral and the test images left out
+    expect(set.inputs).toHaveLength(4);  // the lateral and the test images left out, counted by reason
+    expect(set.dropped).toEqual([{ reason: 'not a frontal view (ViewPosition neither PA nor AP)', count: 1 }, { reason: 'test split (split.csv: test)', count: 2 }]);
     expect(detectFormat(root)).toBe('mimic-cxr');
     expectPatientLevel(set);
     expect(CHEST_LABEL_MAP['mimic-cxr']['Pleural Effusion']).toBe('Pleural Effusion');
@@ -137,11 +141,16 @@ describe('MIMIC-CXR-JPG', () => {
     const set = readMimicCxr(root, { policy: { Edema: 'ignore' } });
     expect(Array.from(set.mask!.subarray(0, 5))).toEqual([1, 1, 1, 0, 1]);
     expect(readMimicCxr(root, { frontalOnly: false }).inputs).toHaveLength(5);
+    expect(readMimicCxr(root, { frontalOnly: false }).dropped).toEqual([{ reason: 'test split (split.csv: test)', count: 2 }]);
     expect(readLabelled('mimic-cxr', root, { policy: { 'Pleural Effusion': 'ones' } }).targets[2 * 5 + 4]).toBe(1);
+    expect(() => readLabelled('mimic-cxr', root, { target: 'grade' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('but mimic-cxr data hold no DR grades') }));
     const bad = path.join(dir, 'mimic-bad');
     fs.cpSync(root, bad, { recursive: true });
     write(path.join(bad, 'mimic-cxr-2.0.0-chexpert.csv.gz'), `subject_id,study_id,${findings}\n10000032,50414267,2.0,,,,,,,,,,,,,\n`);
     expect(() => readMimicCxr(bad)).toThrow(`${path.join(bad, 'mimic-cxr-2.0.0-chexpert.csv.gz')} row 2: Atelectasis is "2.0", not 1.0, 0.0, -1.0 or blank`);
+    // Studies without a label row: every image of the four other studies, counted (the test images first by their split).
+    write(path.join(bad, 'mimic-cxr-2.0.0-chexpert.csv.gz'), `subject_id,study_id,${findings}\n10000032,50414267,1.0,,,,,,,,,,,,,\n`);
+    expect(readMimicCxr(bad).dropped).toEqual([{ reason: 'not a frontal view (ViewPosition neither PA nor AP)', count: 1 }, { reason: 'study without a label row', count: 3 }, { reason: 'test split (split.csv: test)', count: 2 }]);
     write(path.join(bad, 'mimic-cxr-2.0.0-split.csv.gz'), `dicom_id,study_id,subject_id,split\n02aa804e-bde0afdd-112c0b34-7bc16630-4e384014,50414267,../../x,train\n`);
     expect(() => readMimicCxr(bad)).toThrow(`${path.join(bad, 'mimic-cxr-2.0.0-split.csv.gz')} row 2: subject_id "../../x" is not a MIMIC id`);
   });
@@ -153,6 +162,53 @@ describe('MIMIC-CXR-JPG', () => {
     const first = path.join(dicom, jpg(images[0]).replace(/\.jpg$/, '.dcm'));
     write(first, 'DICM');
     expect(files(readMimicCxr(dicom))[0]).toBe(first);
+  });
+
+  // The DICOM release with real DICOM bytes: pydicom's MR_small in four transfer syntaxes (same pixels), one per image.
+  const PYDICOM_FILES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
+  (fs.existsSync(PYDICOM_FILES) ? it : it.skip)('reads the DICOM release\'s real files: the loader\'s pixels are pydicom\'s windowed values', async () => {
+    const dicom = path.join(dir, 'mimic-cxr-dicom-bytes');
+    fs.mkdirSync(dicom);
+    for (const f of fs.readdirSync(root).filter((f) => f.endsWith('.gz'))) fs.copyFileSync(path.join(root, f), path.join(dicom, f));
+    const syntaxes = ['MR_small.dcm', 'MR_small_implicit.dcm', 'MR_small_bigendian.dcm', 'MR_small_RLE.dcm'];
+    images.forEach((image, k) => {
+      const to = path.join(dicom, jpg(image).replace(/\.jpg$/, '.dcm'));
+      fs.mkdirSync(path.dirname(to), { recursive: true });
+      fs.copyFileSync(path.join(PYDICOM_FILES, syntaxes[k % syntaxes.length]), to);
+    });
+    const set = readMimicCxr(dicom);
+    expect(files(set)).toEqual(files(readMimicCxr(root)).map((f) => f.replace(root, dicom).replace(/\.jpg$/, '.dcm')));
+    // pydicom: each file's Modality LUT values windowed by its Window Center/Width (600/1600), scaled to [0, 1].
+    const refDir = path.join(dir, 'mimic-dicom-reference');
+    fs.mkdirSync(refDir);
+    const refs = runFixture('dicom_reference.py', [refDir, '0', ...files(set)]).trim().split('\n').map((l) => JSON.parse(l) as { file: string; ok: boolean; shape: number[]; voi?: string });
+    expect(refs.map((r) => [r.ok, r.shape, r.voi])).toEqual(files(set).map(() => [true, [64, 64], 'window']));
+    // The loader: decoded at the files' own 64 px (no resampling), grey as three equal planes, (N, 3, 64, 64) uint8.
+    const out = path.join(dicom, 'decoded.u8');
+    const decoded = await decodeToFile(set.inputs, { size: 64 }, out, (j) => set.where[j]);
+    expect(decoded).toEqual({ kept: [0, 1, 2, 3], bad: [] });
+    const rows = fs.readFileSync(out), plane = 64 * 64;
+    refs.forEach((r, n) => {
+      const display = parseNpy(fs.readFileSync(path.join(refDir, `${r.file}.display.npy`)), r.file).data as Float64Array;
+      for (let c = 0; c < 3; c++) {
+        const got = rows.subarray((n * 3 + c) * plane, (n * 3 + c + 1) * plane);
+        let worst = 0;
+        display.forEach((v, i) => (worst = Math.max(worst, Math.abs(got[i] - 255 * v))));
+        expect(worst).toBeLessThanOrEqual(0.5 + 1e-9);  // round(255 x pydicom's display value)
+      }
+    });
+  });
+});
+
+describe('CheXpert', () => {
+  it('counts the lateral views it leaves out (frontal only, the default)', () => {
+    const root = path.join(dir, 'CheXpert-v1.0-small');
+    const head = 'Path,Sex,Age,Frontal/Lateral,AP/PA,No Finding,Enlarged Cardiomediastinum,Cardiomegaly,Lung Opacity,Lung Lesion,Edema,Consolidation,Pneumonia,Atelectasis,Pneumothorax,Pleural Effusion,Pleural Other,Fracture,Support Devices';
+    write(path.join(root, 'train.csv'), [head, 'CheXpert-v1.0-small/train/patient00001/study1/view1_frontal.jpg,Female,68,Frontal,AP,1.0,,,,,,,,,0.0,,,,1.0',
+      'CheXpert-v1.0-small/train/patient00002/study2/view1_frontal.jpg,Female,87,Frontal,AP,,,-1.0,1.0,,-1.0,-1.0,,-1.0,,-1.0,,1.0,',
+      'CheXpert-v1.0-small/train/patient00002/study1/view2_lateral.jpg,Female,83,Lateral,,,,,1.0,,,-1.0,,,,,,1.0,'].join('\n') + '\n');
+    expect(readLabelled('chexpert', path.join(root, 'train.csv')).dropped).toEqual([{ reason: 'lateral view (frontal only)', count: 1 }]);
+    expect(readLabelled('chexpert', path.join(root, 'train.csv'), { frontalOnly: false }).dropped).toBeUndefined();
   });
 });
 
@@ -209,6 +265,11 @@ describe('APTOS 2019, Messidor-2, IDRiD', () => {
     expect(files(set)[0]).toBe(path.join(root, 'train_images', '000c1434d8d7.png'));
     expect(detectFormat(root)).toBe('aptos2019');
     expectPatientLevel(set);
+    // The grade target: the same items as five classes, the grade the class, referable DR derived from grade 2 up.
+    const graded = readLabelled('aptos2019', root, { target: 'grade' });
+    expect(graded).toMatchObject({ task: 'multiclass', labels: DR_GRADES, referableFrom: 2, inputs: set.inputs, groups: set.groups });
+    expect(Array.from(graded.targets)).toEqual([2, 4, 1, 0]);
+    expect(set.dropped).toBeUndefined();
     write(path.join(root, 'bad.csv'), 'id_code,diagnosis\n000c1434d8d7,5\n');
     expect(() => readAptos2019(path.join(root, 'bad.csv'))).toThrow(`${path.join(root, 'bad.csv')} row 2 (${path.join('train_images', '000c1434d8d7.png')}): diagnosis "5" is not a grade 0-4`);
   });
@@ -221,6 +282,8 @@ describe('APTOS 2019, Messidor-2, IDRiD', () => {
     for (const [k, f] of ['20051020_43808_0100_PP.png', '20051020_43832_0100_PP.png', 'IM002385.JPG', 'IM002386.JPG'].entries()) await grey(path.join(root, 'IMAGES', f), k);
     const set = readMessidor2(root);
     expect(set.grades).toEqual([0, 3, 2, 1]);
+    expect(set.dropped).toEqual([{ reason: 'ungradable (adjudicated_gradable 0)', count: 1 }]);
+    expect(readLabelled('messidor2', root, { target: 'grade' }).dropped).toEqual(set.dropped);
     expect(Array.from(set.targets)).toEqual([0, 1, 1, 0]);
     expect(files(set)[2]).toBe(path.join(root, 'IMAGES', 'IM002385.JPG'));
     expect(new Set(set.groups).size).toBe(2);
@@ -243,6 +306,7 @@ describe('APTOS 2019, Messidor-2, IDRiD', () => {
     expect(set.splits).toEqual({ train: [0, 1, 2], val: [3, 4] });
     expect(files(set)[3]).toBe(path.join(root, '1. Original Images', 'b. Testing Set', 'IDRiD_001.jpg'));
     expect(readIdrid(root).inputs).toHaveLength(5);
+    expect(Array.from(readLabelled('idrid', root, { target: 'grade' }).targets)).toEqual([3, 0, 2, 4, 1]);
     expect(detectFormat(path.dirname(root))).toBe('idrid');
     expectPatientLevel(set);
   });

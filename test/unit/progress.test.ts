@@ -46,6 +46,25 @@ describe('progress output', () => {
     expect(screen).toContain('run 1/4: cbr-small random seed 0: AUC 91.23 (12.5s, 410 img/s)\n');
   });
 
+  it('follows several runs in flight at once: the first on the run bar, each fraction in the study\'s ETA, runs done counted as they end', () => {
+    const c = capture('bar');
+    const at = (index: number, n: number): StudyEvent => ({ ...step(n), index } as StudyEvent);
+    c.print({ kind: 'study-start', total: 4, outDir: '/runs/x' });
+    c.print({ kind: 'run-start', index: 1, total: 4, model: 'cbr-small', init: 'random', seed: 0 });
+    c.print({ kind: 'run-start', index: 2, total: 4, model: 'cbr-small', init: 'random', seed: 1 });
+    c.tick(9_800);
+    c.print(at(1, 20));
+    c.tick(200);  // past the redraw interval
+    c.print(at(2, 20));
+    const bars = () => c.text().slice(c.text().lastIndexOf('\x1b[J') + 3).split('\n');
+    // Two halves done in 10 s: three runs to go at 10 s each.
+    expect(bars()[0]).toBe('study [--------------------] 0/4 runs, 10s elapsed, ETA 30s');
+    expect(bars()[1]).toMatch(/^run   \[#{10}-{10}\] cbr-small random seed 0 \(\+1 more\) \| step 20\/40/);
+    c.print({ kind: 'run-end', index: 2, total: 4, record: record({ init: 'random', seed: 1 }) });  // the second ends first
+    expect(bars()[0]).toMatch(/^study \[#{5}-{15}\] 1\/4 runs/);
+    expect(bars()[1]).toMatch(/^run   \[#{10}-{10}\] cbr-small random seed 0 \| step 20\/40/);
+  });
+
   it('keeps bars within the terminal width', () => {
     const c = capture('bar', 40);
     study.forEach((e) => c.print(e));

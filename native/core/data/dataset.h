@@ -17,6 +17,9 @@ struct Dataset {
   torch::Tensor mask;     // (N, K) float32, 1 = label known; undefined = all known
   std::vector<int32_t> grades;
   int outputs = 1;
+  // multiclass on ordered grades: classes >= referableFrom form a derived binary label (referable DR = grade >= 2),
+  // scored by the summed softmax P(class >= referableFrom) for AUC-ROC, AUC-PR and the bootstrap interval; 0: none
+  int referableFrom = 0;
 };
 
 // Per-channel normalisation of every embedded image (ImageNet's constants, as torchvision uses).

@@ -61,6 +61,10 @@ std::shared_ptr<Dataset> impl::openMappedDataset(const MappedDatasetOptions& o) 
   d->images = torch::from_blob(base, {o.count, 3, o.size, o.size}, [base, bytes](void*) { munmap(base, static_cast<size_t>(bytes)); },
                                torch::TensorOptions(torch::kUInt8));
   attachTargets(*d, o.count, o.targets, o.mask, o.task, o.outputs);
+  if (o.referableFrom != 0 && (o.task != "multiclass" || o.referableFrom < 1 || o.referableFrom >= o.outputs))
+    throw invalidArg("Expected `referableFrom` to be a class 1-" + std::to_string(o.outputs - 1) + " of a multiclass set (or 0) but received " +
+                     std::to_string(o.referableFrom) + " for a " + o.task + " set of " + std::to_string(o.outputs) + " output(s)");
+  d->referableFrom = o.referableFrom;
   d->source = o.source.empty() ? "mapped" : o.source;
   return d;
 }

@@ -43,6 +43,7 @@ struct MappedDatasetOptions {
   int size = 0;
   std::vector<float> targets, mask;
   int outputs = 1;
+  int referableFrom = 0;  // multiclass grades: see Dataset::referableFrom (core/data/dataset.h); 0: none
 };
 
 }  // namespace tn

@@ -36,7 +36,14 @@ void checkCompatible(const Model& model, const Dataset& d, const char* role) {
 }
 
 void checkBothClasses(const Dataset& d, const char* role) {
-  if (isMulticlass(d)) return;
+  if (isMulticlass(d)) {
+    if (d.referableFrom == 0) return;
+    const int64_t n = d.targets.size(0), p = d.targets.ge(d.referableFrom).sum().item<int64_t>();
+    if (p == 0 || p == n)
+      throw invalidArg(std::string("The ") + role + " set has " + std::to_string(p) + " item(s) of grade >= " + std::to_string(d.referableFrom) +
+                       " and " + std::to_string(n - p) + " below: the referable AUC needs both");
+    return;
+  }
   auto known = d.mask.defined() ? d.mask : torch::ones_like(d.targets);
   auto positives = (d.targets * known).sum(0), total = known.sum(0);
   for (int64_t k = 0; k < d.outputs; ++k) {
@@ -45,6 +52,32 @@ void checkBothClasses(const Dataset& d, const char* role) {
       throw invalidArg(std::string("The ") + role + " set has " + std::to_string(static_cast<int64_t>(p)) +
                        " positive and " + std::to_string(static_cast<int64_t>(n)) + " negative example(s) for output " +
                        std::to_string(k) + ": AUC needs both");
+  }
+}
+
+// AUC-ROC and AUC-PR per output, their means, and the bootstrap interval where asked: scores, labels and mask (or
+// undefined) (N, K) float32, contiguous, on the CPU.
+static void scoreOutputs(Metrics& m, const torch::Tensor& scores, const torch::Tensor& labels, const torch::Tensor& mask, const JobControl& job,
+                         const BootstrapRequest& bootstrap) {
+  const auto n = static_cast<size_t>(scores.size(0)), outputs = static_cast<size_t>(scores.size(1));
+  const float* maskData = mask.defined() ? mask.data_ptr<float>() : nullptr;
+  double sum = 0, sumPrecision = 0;
+  for (size_t k = 0; k < outputs; ++k) {
+    const double a = maskedAuc(scores.data_ptr<float>() + k, labels.data_ptr<float>() + k, maskData ? maskData + k : nullptr, n, outputs);
+    const double p = maskedAveragePrecision(scores.data_ptr<float>() + k, labels.data_ptr<float>() + k, maskData ? maskData + k : nullptr, n, outputs);
+    m.auc.push_back(a);
+    m.auprc.push_back(p);
+    sum += a;
+    sumPrecision += p;
+  }
+  m.meanAuc = sum / static_cast<double>(outputs);
+  m.meanAuprc = sumPrecision / static_cast<double>(outputs);
+  if (bootstrap.resamples > 0) {
+    job.check();
+    const AucInterval ci = bootstrapAucInterval(scores.data_ptr<float>(), labels.data_ptr<float>(), maskData, n, outputs, bootstrap.resamples, bootstrap.seed);
+    m.aucLow = ci.low;
+    m.aucHigh = ci.high;
+    m.aucResamples = ci.resamples;
   }
 }
 
@@ -90,33 +123,18 @@ Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const Comput
     m.top5 = hit.any(1).to(torch::kFloat64).mean().item<double>();
     const auto predicted = top.select(1, 0).contiguous(), labels = d.targets.to(torch::kInt64).contiguous();  // (N)
     m.kappa = quadraticKappa(predicted.data_ptr<int64_t>(), labels.data_ptr<int64_t>(), static_cast<size_t>(n), logits.size(1));
+    if (d.referableFrom > 0) {
+      // Ordered grades: "grade >= referableFrom" as one binary output, scored by the probability the softmax puts on
+      // those grades (summed in float64, then float32 as every score here). (N, K) -> (N, 1)
+      const auto scores = torch::softmax(logits.to(torch::kFloat64), /*dim=*/1)
+                              .narrow(1, d.referableFrom, logits.size(1) - d.referableFrom).sum(1, /*keepdim=*/true)
+                              .to(torch::kFloat32).contiguous();
+      const auto referable = d.targets.ge(d.referableFrom).to(torch::kFloat32).unsqueeze(1).contiguous();  // (N, 1)
+      scoreOutputs(m, scores, referable, torch::Tensor(), job, bootstrap);
+    }
     return m;
   }
-  const auto scores = torch::sigmoid(logits).contiguous();
-  const auto labels = d.targets.contiguous();
-  const auto mask = d.mask.defined() ? d.mask.contiguous() : torch::Tensor();
-  const float* maskData = mask.defined() ? mask.data_ptr<float>() : nullptr;
-  double sum = 0, sumPrecision = 0;
-  for (int64_t k = 0; k < d.outputs; ++k) {
-    const double a = maskedAuc(scores.data_ptr<float>() + k, labels.data_ptr<float>() + k, maskData ? maskData + k : nullptr,
-                               static_cast<size_t>(n), static_cast<size_t>(d.outputs));
-    const double p = maskedAveragePrecision(scores.data_ptr<float>() + k, labels.data_ptr<float>() + k,
-                                            maskData ? maskData + k : nullptr, static_cast<size_t>(n), static_cast<size_t>(d.outputs));
-    m.auc.push_back(a);
-    m.auprc.push_back(p);
-    sum += a;
-    sumPrecision += p;
-  }
-  m.meanAuc = sum / d.outputs;
-  m.meanAuprc = sumPrecision / d.outputs;
-  if (bootstrap.resamples > 0) {
-    job.check();
-    const AucInterval ci = bootstrapAucInterval(scores.data_ptr<float>(), labels.data_ptr<float>(), maskData, static_cast<size_t>(n),
-                                                static_cast<size_t>(d.outputs), bootstrap.resamples, bootstrap.seed);
-    m.aucLow = ci.low;
-    m.aucHigh = ci.high;
-    m.aucResamples = ci.resamples;
-  }
+  scoreOutputs(m, torch::sigmoid(logits).contiguous(), d.targets.contiguous(), d.mask.defined() ? d.mask.contiguous() : torch::Tensor(), job, bootstrap);
   return m;
 }
 

@@ -63,6 +63,9 @@ struct TrainOptions {
   bool cudaGraph = false;
   // Bootstrap resamples of the final validation AUC's 95% interval (seeded with `seed`; 0: none). Binary / multilabel.
   int bootstrapResamples = 1000;
+  // Intra-op threads of this job alone (0: the process's setting). Applied on the job's own thread, so concurrent jobs
+  // each run at their own count (api.cc, adoptJobThreads). A CPU run's numbers depend on it (reduction order).
+  int threads = 0;
 };
 struct Metrics {
   std::string task;

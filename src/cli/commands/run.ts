@@ -23,6 +23,7 @@ export const runCommand = (ctx: CliContext) =>
     async (args) => {
       try {
         if (args.threads !== undefined) setThreads(checkInteger('--threads', args.threads, 1, 1024));
+        const concurrency = args.concurrency === undefined ? undefined : checkInteger('--concurrency', args.concurrency, 1, 64);
         const checkpointEvery = args['checkpoint-every'] === undefined ? undefined : checkInteger('--checkpoint-every', args['checkpoint-every'], 0);
         const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
         // Under `launch`, torchrun, srun or a Kubernetes job: the environment names this process's rank.
@@ -63,6 +64,7 @@ export const runCommand = (ctx: CliContext) =>
             resume: args.resume !== undefined,
             ...(args.overwrite ? { overwrite: true } : {}),
             checkpointEvery,
+            ...(concurrency ? { concurrency } : {}),
             ...(shard ? { shard } : {}),
             ...(group ? { group, syncBatchNorm: Boolean(args['sync-bn']) } : {}),
             cacheDir: args['cache-dir'],

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { UncertaintyPolicy } from '../embedded';
 import { TransfusionError } from '../../errors';
 import { displayPath, resolveInside } from '../../io/paths';
-import { CHEXPERT_FINDINGS, badData, firstExisting, readTable, requireColumns, type Labelled, type Table } from './labelled';
+import { CHEXPERT_FINDINGS, badData, drop, firstExisting, readTable, requireColumns, type Labelled, type Table } from './labelled';
 
 /** NIH ChestX-ray14's fourteen findings as `Finding Labels` spells them ("No Finding" is the fifteenth value). */
 export const NIH_FINDINGS = ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass', 'Nodule', 'Pneumonia', 'Pneumothorax',
@@ -156,7 +156,8 @@ function mimicValue(v: string | undefined, where: string, finding: string): numb
  * ViewPosition. Images: `files/pXX/pSUBJECT/sSTUDY/<dicom_id>.jpg` (`.dcm` in the DICOM release).
  * @param dir - The download's folder.
  * @param o - Uncertainty policy and frontal-only (default true, which needs the metadata file).
- * @returns The five findings (multilabel); patients from subject_id. Images of a study without a label row are left out.
+ * @returns The five findings (multilabel); patients from subject_id. Images of a study without a label row, of the test
+ *   split or (frontal only) of another view are left out, counted by reason in `dropped`.
  * @throws ERR_BAD_DATA naming the file and row of a bad value or id, a missing table, or a patient in two splits;
  *   ERR_INVALID_ARG for an unknown finding in the policy.
  */
@@ -189,12 +190,12 @@ export function readMimicCxr(dir: string, o: ChestOptions = {}): Labelled<'mimic
     const at = `${displayPath(imagesFile)} row ${images.lines[i]}`;
     for (const id of ['subject_id', 'study_id'] as const) if (!/^\d{3,}$/.test(row[id])) throw badData(`${at}: ${id} "${displayPath(row[id])}" is not a MIMIC id`);
     if (!/^[0-9a-f-]+$/i.test(row.dicom_id)) throw badData(`${at}: dicom_id "${displayPath(row.dicom_id)}" is not a MIMIC dicom_id`);
-    if (view && !['PA', 'AP'].includes(view.get(row.dicom_id) ?? '')) return;
+    if (view && !['PA', 'AP'].includes(view.get(row.dicom_id) ?? '')) return drop(set, 'not a frontal view (ViewPosition neither PA nor AP)');
     const split = splitFile ? row.split : undefined;
     if (split !== undefined && !['train', 'validate', 'test'].includes(split)) throw badData(`${at}: split "${displayPath(split)}" is not train, validate or test`);
-    if (split === 'test') return;
+    if (split === 'test') return drop(set, 'test split (split.csv: test)');
     const label = byStudy.get(row.study_id);
-    if (!label) return;
+    if (!label) return drop(set, 'study without a label row');
     if (label.row.subject_id !== row.subject_id) throw badData(`${at}: study ${row.study_id} is subject ${row.subject_id} here but ${displayPath(label.row.subject_id)} in ${label.where}`);
     const folder = path.join('files', `p${row.subject_id.slice(0, 2)}`, `p${row.subject_id}`, `s${row.study_id}`);
     // The JPG release or the DICOM one: decided by the first image found, so 377,000 images are not probed twice.

@@ -23,6 +23,28 @@ export type DataFormat = (typeof DATA_FORMATS)[number];
 
 export { CHEXPERT_FINDINGS };
 
+/** What a graded retinal dataset is read as: referable DR (one output, grade >= 2) or the 5-level grade itself. */
+export const DATA_TARGETS = ['referable', 'grade'] as const;
+export type DataTarget = (typeof DATA_TARGETS)[number];
+
+/** The International Clinical Diabetic Retinopathy scale's levels, the classes of the grade target. */
+export const DR_GRADES = ['grade 0 (no DR)', 'grade 1 (mild)', 'grade 2 (moderate)', 'grade 3 (severe)', 'grade 4 (proliferative)'];
+
+/** The grade at which DR is referable (EyePACS, Gulshan et al. 2016): the grade target's derived binary output. */
+export const REFERABLE_GRADE = 2;
+
+/**
+ * A graded set read as its 5-level grade: multiclass over {@link DR_GRADES}, the targets the grades, referable DR
+ * (grade >= 2) kept as the derived output that AUC scores by P(grade >= 2).
+ * @param set - A set a retinal reader returned (with `grades`).
+ * @returns The same items as a 5-class set.
+ * @throws ERR_INVALID_ARG when the set has no grades (a chest, folder or binary MedMNIST set).
+ */
+export function asGrades(set: LabelledSet): LabelledSet {
+  if (!set.grades) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`target\` "grade" on a graded retinal dataset (eyepacs, aptos2019, messidor2, idrid, RetinaMNIST) but ${set.format} data hold no DR grades; use target "referable" (the default)`);
+  return { ...set, task: 'multiclass', labels: DR_GRADES, targets: Float32Array.from(set.grades), referableFrom: REFERABLE_GRADE };
+}
+
 /** A dataset as read, in one of the DATA_FORMATS (the fields: labelled.ts). */
 export type LabelledSet = Labelled<DataFormat>;
 
@@ -102,6 +124,7 @@ export function readChexpert(csv: string, o: ChexpertOptions = {}): LabelledSet 
   const K = CHEXPERT_FINDINGS.length;
   const kept = rows.map((row, i) => ({ row, line: i + 2 })).filter(({ row }) => (o.frontalOnly ?? true) ? row['Frontal/Lateral'] === 'Frontal' : true);
   const set: LabelledSet = { format: 'chexpert', task: 'multilabel', labels: CHEXPERT_FINDINGS, inputs: [], targets: new Float32Array(kept.length * K), groups: [], where: [] };
+  if (kept.length < rows.length) set.dropped = [{ reason: 'lateral view (frontal only)', count: rows.length - kept.length }];
   const mask = new Float32Array(kept.length * K).fill(1);
   let masked = false;
   kept.forEach(({ row, line }, i) => {
@@ -290,7 +313,20 @@ function readCsvHeader(file: string): string[] {
   return first.split(',').map((c) => c.trim());
 }
 
-export function readLabelled(format: DataFormat, data: string, o: { imageDir?: string } & ChexpertOptions = {}): LabelledSet {
+/**
+ * A dataset in its format, read as `o.target` asks (the grade: {@link asGrades}).
+ * @param format - One of {@link DATA_FORMATS}.
+ * @param data - The file or folder the format expects.
+ * @param o - EyePACS' image folder, CheXpert / MIMIC-CXR's policy and views, the target (default referable).
+ * @returns The labelled set.
+ * @throws ERR_BAD_DATA naming the file and row of bad input; ERR_INVALID_ARG for target "grade" on ungraded data.
+ */
+export function readLabelled(format: DataFormat, data: string, o: { imageDir?: string; target?: DataTarget } & ChexpertOptions = {}): LabelledSet {
+  const set = readAs(format, data, o);
+  return o.target === 'grade' ? asGrades(set) : set;
+}
+
+function readAs(format: DataFormat, data: string, o: { imageDir?: string } & ChexpertOptions): LabelledSet {
   switch (format) {
     case 'eyepacs': return readEyepacs(data, o.imageDir);
     case 'chexpert': return readChexpert(fs.statSync(data).isDirectory() ? path.join(data, 'train.csv') : data, o);

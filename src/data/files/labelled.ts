@@ -33,6 +33,29 @@ export interface Labelled<F extends string = string> {
   where: string[];
   /** Splits the format defines (MedMNIST, Fashion-MNIST, NIH's lists, MIMIC's split.csv): indices of training and validation items. */
   splits?: { train: number[]; val: number[] };
+  /** multiclass on ordered grades (the grade target): classes >= this are referable, scored by P(class >= it); absent otherwise. */
+  referableFrom?: number;
+  /** Rows the format's own rules left out (ungradable, a test split, a lateral view...), counted by reason in the order first met; absent when none was. */
+  dropped?: Dropped[];
+}
+
+/** Rows a reader left out for one reason. */
+export interface Dropped {
+  /** Why, in the dataset's words: "ungradable (adjudicated_gradable 0)". */
+  reason: string;
+  /** How many rows. */
+  count: number;
+}
+
+/**
+ * Counts one row of `set` left out for `reason`.
+ * @param set - The set being read.
+ * @param reason - Why the row is left out (one string per rule: rows are counted by it).
+ */
+export function drop(set: Pick<Labelled, 'dropped'>, reason: string): void {
+  const seen = (set.dropped ??= []).find((d) => d.reason === reason);
+  if (seen) seen.count++;
+  else set.dropped.push({ reason, count: 1 });
 }
 
 /** A bad dataset: ERR_BAD_DATA with `message` (which names the file and row). */

@@ -12,7 +12,8 @@ import { addon } from '../../runtime';
 import { writeFileAtomic } from '../../io/atomic';
 import { makeDirectory } from '../../io/mkdir';
 import { decodeToFile, type ImageSettings } from './images';
-import { detectFormat, readLabelled, type DataFormat, type LabelledSet } from './formats';
+import { detectFormat, readLabelled, type DataFormat, type DataTarget, type LabelledSet } from './formats';
+import type { Dropped } from './labelled';
 import type { UncertaintyPolicy } from '../embedded';
 
 /** A user's dataset on disk and how to read it. */
@@ -33,6 +34,8 @@ export interface DataSpec {
   equalize?: ImageSettings['equalize'];
   /** An image that does not decode: "fail" (default) stops with ERR_BAD_IMAGE naming it; "skip" leaves it out and records it. */
   onBadImage?: 'fail' | 'skip';
+  /** Graded retinal data: "referable" (default; one output, grade >= 2) or "grade" (five classes, scored by quadratic kappa and the AUC of P(grade >= 2)). */
+  target?: DataTarget;
 }
 
 export interface LoadedData {
@@ -43,6 +46,8 @@ export interface LoadedData {
   val: Dataset;
   /** Items left out because their images did not decode (onBadImage "skip"), with where and why. */
   skipped: { where: string; reason: string }[];
+  /** Rows the format's own rules left out before the split (ungradable, test split, lateral view...), counted by reason. */
+  dropped: Dropped[];
   /** Items available before subsampling, per side. */
   available: { train: number; val: number };
   /** Whether each side's decoded images came from the cache (no decoding). */
@@ -162,13 +167,13 @@ export async function loadData(spec: DataSpec, o: LoadOptions): Promise<LoadedDa
       const keep = decoded.kept.map((j) => indices[j]);
       if (!keep.length) throw new TransfusionError('ERR_BAD_DATA', `${spec.path}: no ${side} image could be read`);
       const { targets, mask } = subset(set, keep, outputs);
-      const d = new Dataset(callNative(() => addon().openDataset({ file, count: keep.length, size: o.size, targets, mask, task: set.task, outputs, source: format })));
+      const d = new Dataset(callNative(() => addon().openDataset({ file, count: keep.length, size: o.size, targets, mask, task: set.task, outputs, source: format, ...(set.referableFrom ? { referableFrom: set.referableFrom } : {}) })));
       made.push(d);
       return d;
     };
     const train = await build('train');
     const val = await build('val');
-    return { format, task: set.task, labels: set.labels, train, val, skipped, available, fromCache };
+    return { format, task: set.task, labels: set.labels, train, val, skipped, dropped: set.dropped ?? [], available, fromCache };
   } catch (err) {
     made.forEach((d) => d.dispose());
     throw err;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { displayPath, resolveInside } from '../../io/paths';
-import { badData, readTable, requireColumns, type Labelled, type Table } from './labelled';
+import { badData, drop, readTable, requireColumns, type Labelled, type Table } from './labelled';
 
 type RetinaFormat = 'aptos2019' | 'messidor2' | 'idrid';
 
@@ -72,7 +72,7 @@ function messidorExams(root: string): Map<string, string> {
  * Messidor-2 with the adjudicated grades distributed for it (Krause et al. 2018, `messidor_data.csv`: image_id,
  * adjudicated_dr_grade, adjudicated_dme, adjudicated_gradable) and the images in `IMAGES/` (names matched without
  * regard to case: the CSV says .jpg where the download has .JPG). Ungradable images (adjudicated_gradable 0, no
- * grade) are left out. Patients: the exams of `messidor-2.csv` (both eyes of one exam stay on one side of the
+ * grade) are left out and counted in `dropped`. Patients: the exams of `messidor-2.csv` (both eyes of one exam stay on one side of the
  * split); without it, each image is its own group.
  * @param data - The folder holding messidor_data.csv and IMAGES/, or the CSV.
  * @returns Referable DR (adjudicated grade >= 2), the grades kept.
@@ -94,7 +94,7 @@ export function readMessidor2(data: string): Labelled<'messidor2'> {
     const where = `${displayPath(csv)} row ${table.lines[i]} (${displayPath(relative)})`;
     if (!name) throw badData(`${where}: empty image_id`);
     if (row.adjudicated_gradable !== '0' && row.adjudicated_gradable !== '1') throw badData(`${where}: adjudicated_gradable "${displayPath(String(row.adjudicated_gradable))}" is not 0 or 1`);
-    if (row.adjudicated_gradable === '0') return;
+    if (row.adjudicated_gradable === '0') return drop(set, 'ungradable (adjudicated_gradable 0)');
     const file = resolveInside(root, relative, `${where}: image_id`, 'ERR_BAD_DATA');
     add(set, file, gradeOf(row.adjudicated_dr_grade, where, 'adjudicated_dr_grade'), exams.get(name.toLowerCase()) ?? name, where);
   });

@@ -1,0 +1,43 @@
+// Training runs of a study in flight at once. Small convolutions scale poorly over threads, so on the CPU several runs
+// at one thread each finish a study sooner than one run at a time with every thread (README: "Runs at once").
+// Each run's numbers depend only on its own seed and thread count, never on what runs beside it.
+
+/**
+ * Runs in flight at once when a study names none: one per thread of this process (`getThreads()`, which `--threads`
+ * sets), each run then at one thread. Measured on 2 cores with the quick preset's runs (README: "Runs at once").
+ * @param cores - The process's intra-op threads.
+ * @returns At least 1.
+ */
+export function defaultConcurrency(cores: number): number {
+  return Math.max(1, Math.floor(cores));
+}
+
+/**
+ * Runs `tasks` with at most `concurrency` in flight, each worker taking the first task that is `ready` (one whose
+ * inputs are not being made by another task now), else the first task left. After a failure no task is started; the
+ * tasks in flight are awaited (an aborted signal stops them after their step), then the first error is thrown.
+ */
+export async function runConcurrently<T>(
+  tasks: readonly T[],
+  concurrency: number,
+  run: (task: T) => Promise<void>,
+  ready: (task: T) => boolean,
+): Promise<void> {
+  const pending = [...tasks];
+  let failure: { err: unknown } | undefined;
+  const take = (): T => {
+    const k = pending.findIndex(ready);
+    return pending.splice(k >= 0 ? k : 0, 1)[0];
+  };
+  const worker = async () => {
+    while (!failure && pending.length > 0) {
+      try {
+        await run(take());
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, tasks.length)) }, worker));
+  if (failure) throw failure.err;
+}
