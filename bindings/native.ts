@@ -399,6 +399,8 @@ export interface NativeAddon {
     task: DatasetInfo['task'];
     outputs: number;
     source?: string;
+    /** multiclass on ordered grades: classes >= this form the derived binary output evaluation scores by P(class >= it) (auc, auprc, aucCi); 0 or absent: none. */
+    referableFrom?: number;
   }): NativeDataset;
   train(
     model: NativeModel,

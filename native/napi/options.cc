@@ -101,6 +101,7 @@ tn::MappedDatasetOptions mappedDatasetOptions(Napi::Value value) {
   m.task = text(o, "task", "binary");
   m.source = text(o, "source", "mapped");
   m.outputs = integer(o, "outputs", 1, 1, 1 << 20);
+  m.referableFrom = integer(o, "referableFrom", 0, 0, 1 << 20);
   return m;
 }
 
@@ -174,8 +175,8 @@ tn::TrainOptions trainOptions(Napi::Value value) {
   t.foreach = flag(o, "foreach", t.foreach);
   t.cudaGraph = flag(o, "cudaGraph", t.cudaGraph);
   t.bootstrapResamples = integer(o, "bootstrapResamples", t.bootstrapResamples, 0, 1 << 20);
-  if (t.checkpointEvery > 0 && t.checkpointPath.empty())
   t.threads = integer(o, "threads", 0, 0, 1024);
+  if (t.checkpointEvery > 0 && t.checkpointPath.empty())
     throw tn::invalidArg("Expected `checkpointPath` with `checkpointEvery` (where to write the checkpoints)");
   if (t.resume && t.checkpointPath.empty()) throw tn::invalidArg("Expected `checkpointPath` with `resume` (the checkpoint to resume from)");
   return t;

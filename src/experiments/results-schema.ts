@@ -83,7 +83,7 @@ export const RESULTS_JSON_SCHEMA = record(
     shard: record({ index: count, count: { type: 'integer', minimum: 1 } }),
     distributed: record({ worldSize: { type: 'integer', minimum: 1 }, backend: str, syncBatchNorm: flag }),
     mergedFrom: list(str, 10_000),
-    data: record({ path: str, format: str, available: record({ train: count, val: count }), skipped: list(record({ where: str, reason: str })) }),
+    data: record({ path: str, format: str, available: record({ train: count, val: count }), skipped: list(record({ where: str, reason: str })), dropped: list(record({ reason: str, count }), 1000) }, ['path', 'format', 'available', 'skipped']),
   },
   ['schema', 'spec', 'environment', 'startedAt', 'models', 'task', 'pretraining', 'runs'],
 );

@@ -40,7 +40,7 @@ export interface RunRecord {
   init: Init;
   /** The seed of its initialisation and batch order. */
   seed: number;
-  /** Final validation AUC-ROC (referable DR), or its mean over the findings (chest). */
+  /** Final validation AUC-ROC (referable DR; on the grade target scored by P(grade >= 2)), or its mean over the findings (chest). */
   auc: number;
   /** chest: final validation AUC-ROC per finding (null where the validation set has one class only). */
   aucs?: Record<string, number | null>;
@@ -50,7 +50,7 @@ export interface RunRecord {
   auprcs?: Record<string, number | null>;
   /** The bootstrap 95% percentile interval [low, high] of `auc` on the validation set (1000 row resamples seeded with the run's seed; see bootstrapAucInterval). */
   aucCi?: [number | null, number | null];
-  /** A multiclass task on ordered grades: quadratic-weighted kappa of the model's top grade against the label. */
+  /** The grade target (a multiclass task on ordered grades): quadratic-weighted kappa of the model's top (argmax) grade against the label. */
   kappa?: number | null;
   /** The first evaluated step with validation AUC >= the study's threshold, or null if none reached it. */
   stepsToThreshold: number | null;
@@ -120,8 +120,11 @@ export interface StudyResults {
   distributed?: { worldSize: number; backend: string; syncBatchNorm: boolean };
   /** The shard directories this one was merged from. */
   mergedFrom?: string[];
-  /** A user's dataset: where, its format, the items each split offered, and images left out (--on-bad-image skip). */
-  data?: { path: string; format: string; available: { train: number; val: number }; skipped: { where: string; reason: string }[] };
+  /**
+   * A user's dataset: where, its format, the items each split offered, images left out (--on-bad-image skip), and rows
+   * the format's rules left out before the split, counted by reason (absent in results written before them).
+   */
+  data?: { path: string; format: string; available: { train: number; val: number }; skipped: { where: string; reason: string }[]; dropped?: { reason: string; count: number }[] };
 }
 
 /**

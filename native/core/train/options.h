@@ -69,7 +69,9 @@ struct TrainOptions {
 };
 struct Metrics {
   std::string task;
-  std::vector<double> auc;  // binary / multilabel: AUC-ROC per output
+  // binary / multilabel: AUC-ROC per output; multiclass on ordered grades (Dataset::referableFrom): the one derived
+  // referable output's, as are auprc and the interval below
+  std::vector<double> auc;
   double meanAuc = 0;
   std::vector<double> auprc;  // binary / multilabel: average precision per output (core/train/auprc.h)
   double meanAuprc = 0;
