@@ -7,6 +7,7 @@
 #include "core/compat.h"
 #include "core/data/raster.h"
 #include "core/error.h"
+#include "core/similarity/blas_threads.h"
 #include "core/similarity/cca.h"
 
 namespace tn {
@@ -28,8 +29,8 @@ torch::Tensor positionsFor(int64_t total, int64_t neurons, const SimilarityOptio
 
 // Runs work(k) for k in [0, count) on the LibTorch threads, a thread's worth at a time, then after(k) in order on
 // the calling thread. The lowest-numbered failure is rethrown, so a batch fails as a serial run would. Each item runs
-// single-threaded inside: the factorisations go to a single-threaded LAPACK, so items, not operations, are what
-// parallelise here.
+// single-threaded inside: the factorisations go to LAPACK with the BLAS held to one thread (blas_threads.h), so
+// items, not operations, are what parallelise here.
 template <class Work, class After>
 void inParallel(int64_t count, const JobControl& job, Work work, After after) {
   const int64_t width = std::max(1, at::get_num_threads());
@@ -91,6 +92,7 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
                                             const JobControl& job, const std::function<void(int64_t)>& onPair) {
   // Every input a pair needs, in order of first use, prepared in parallel; then every pair compared in parallel.
   const auto start = std::chrono::steady_clock::now();
+  const SerialBlasScope serialBlas;
   GramMeter meter;
   std::vector<int> order;
   std::vector<char> needed(count, 0);
