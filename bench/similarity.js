@@ -1,9 +1,17 @@
 #!/usr/bin/env node
-// The similarity engine against a numpy implementation of google/svcca's get_cca_similarity (bench/similarity_numpy.py,
-// Debian python3-numpy) on the same data: a batch of PAIRS pairs of (N datapoints x P neurons) float32 activations per
-// side (default 8 pairs of 20,000 x 512). Both sides get the same threads. Reports seconds for the batch, the ratio
-// numpy / engine, the largest difference in mean CCA, and the BLAS numpy ran on (warning loudly on Debian's reference
-// BLAS). `--json` prints {"engine": s, "numpy": s, "ratio": numpy/engine, "peerBlas": {name, version, kernel, ...}}.
+// The similarity engine against numpy (bench/similarity_numpy.py, /usr/bin/python3's numpy on whatever BLAS it links)
+// on the same float32 activations, both sides given the same threads, in one run, rounds alternating engine and numpy;
+// each side's median over the rounds is reported (default 3).
+//   independent: PAIRS distinct pairs of (DATAPOINTS x NEURONS) per side (default 8 of 20,000 x 512); the peer is an
+//     svcca-style get_cca_similarity per pair (covariance of the stacked neurons, pinv, inverse square roots, SVD).
+//   shared: MODELS models x LAYERS layers of (DATAPOINTS x SHARED_NEURONS) (default 4 x 6 of 20,000 x 256), every pair
+//     of models at each layer (the paper's Figures 2-4 pattern), one similarityBatch for all of them; the peer reuses
+//     as the engine does: each activation centred, multiplied and whitened once, each pair then one cross product and
+//     one SVD (fairer to numpy than a loop of get_cca_similarity calls).
+// Also the machine's float64 GEMM rate (X^T Y of DATAPOINTS x NEURONS, best of 3: numpy's BLAS and, where python3 has
+// it, torch.mm, LibTorch's BLAS), the engine's Gram-phase rate (work.gramFlops over work.gramThreadSeconds / threads)
+// and its fraction of the best measured GEMM rate, and the BLAS numpy ran on (warning loudly on the reference BLAS).
+// `--json` prints one JSON object; see README (Benchmark) for the command and a measured run.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -13,9 +21,13 @@ const yargs = require('yargs');
 const tn = require('../dist/src/index.js');
 
 const args = yargs(process.argv.slice(2))
-  .option('pairs', { type: 'number', default: 8 })
+  .option('pairs', { type: 'number', default: 8, describe: 'independent pairs (0: skip)' })
   .option('datapoints', { type: 'number', default: 20000 })
-  .option('neurons', { type: 'number', default: 512 })
+  .option('neurons', { type: 'number', default: 512, describe: 'neurons per side of the independent pairs' })
+  .option('models', { type: 'number', default: 4, describe: 'shared batch: models (0: skip the shared batch)' })
+  .option('layers', { type: 'number', default: 6, describe: 'shared batch: layers per model' })
+  .option('shared-neurons', { type: 'number', default: 256, describe: 'shared batch: neurons per layer' })
+  .option('rounds', { type: 'number', default: 3 })
   .option('threads', { type: 'number', default: os.availableParallelism() })
   .option('python', { type: 'string', default: '/usr/bin/python3' })
   .option('json', { type: 'boolean', default: false })
@@ -27,36 +39,91 @@ const peerEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k
 
 function python(...rest) {
   const r = spawnSync(args.python, [path.join(__dirname, 'similarity_numpy.py'), ...rest.map(String)], { encoding: 'utf8', maxBuffer: 1 << 26, env: peerEnv });
-  if (r.status !== 0) throw new Error(`${args.python} bench/similarity_numpy.py failed: ${r.stderr || r.error}`);
-  return r.stdout;
+  if (r.status !== 0) throw new Error(`${args.python} bench/similarity_numpy.py ${rest[0]} failed: ${r.stderr || r.error}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() || 'null');
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+// One case: `rounds` x (the engine's batch, then numpy's), each side's median, the ratio numpy / engine of the medians.
+async function measure(inputs, pairs, peerArgs, gemmRate) {
+  const engine = [], numpy = [];
+  let results, peer, work;
+  for (let r = 0; r < args.rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    results = await tn.similarityBatch(inputs, pairs);
+    engine.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    work = work && work.seconds <= results[0].work.seconds ? work : results[0].work;  // the fastest round's
+    peer = python(...peerArgs);
+    numpy.push(peer.seconds);
+  }
+  const seconds = median(engine), gramRate = work.gramFlops / (work.gramThreadSeconds / args.threads) / 1e9;
+  return {
+    engine: seconds,
+    numpy: median(numpy),
+    ratio: median(numpy) / seconds,
+    rounds: { engine, numpy },
+    largestMeanCcaDifference: Math.max(...results.map((r, k) => Math.abs(r.meanCca - peer.mean_cca[k]))),
+    work: { prepared: work.prepared, products: work.products, gramGflop: work.gramFlops / 1e9 },
+    engineGflops: work.gramFlops / seconds / 1e9,
+    gramPhaseGflops: gramRate,
+    gramPhaseFraction: gramRate / gemmRate,
+    peerBlas: peer.blas,
+  };
 }
 
 (async () => {
   tn.setThreads(args.threads);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-bench-similarity-'));
   try {
-    python('make', dir, args.pairs, args.datapoints, args.neurons);
-    const inputs = [];
-    for (let k = 0; k < args.pairs; k++) inputs.push(await tn.readNpy(path.join(dir, `a${k}.npy`)), await tn.readNpy(path.join(dir, `b${k}.npy`)));
-    const pairs = Array.from({ length: args.pairs }, (_, k) => [2 * k, 2 * k + 1]);
-    const t0 = process.hrtime.bigint();
-    const results = await tn.similarityBatch(inputs, pairs);
-    const engine = Number(process.hrtime.bigint() - t0) / 1e9;
-    const peer = JSON.parse(python('time', dir, args.pairs, args.threads).trim().split('\n').pop());
-    const diff = Math.max(...results.map((r, k) => Math.abs(r.meanCca - peer.mean_cca[k])));
-    const out = { engine, numpy: peer.seconds, ratio: peer.seconds / engine, peerBlas: peer.blas };
+    const gemm = python('gemm', args.datapoints, args.neurons, args.threads);
+    const gemmRate = Math.max(...Object.values(gemm.gflops).filter((v) => typeof v === 'number'));
+    const out = {
+      threads: args.threads,
+      torch: tn.versions().torch,
+      gemm: { shape: [args.datapoints, args.neurons], gflops: gemm.gflops, best: gemmRate, blas: gemm.blas },
+    };
+    const read = (name) => tn.readNpy(path.join(dir, name));
+    if (args.pairs > 0) {
+      python('make', dir, args.pairs, args.datapoints, args.neurons);
+      const inputs = [];
+      for (let k = 0; k < args.pairs; k++) inputs.push(await read(`a${k}.npy`), await read(`b${k}.npy`));
+      const pairs = Array.from({ length: args.pairs }, (_, k) => [2 * k, 2 * k + 1]);
+      await tn.similarityBatch(inputs.slice(0, 2), [[0, 1]]);  // warm-up: threads started, LAPACK loaded
+      out.independent = { pairs: args.pairs, shape: [args.datapoints, args.neurons], ...(await measure(inputs, pairs, ['time', dir, args.pairs, args.threads], gemmRate)) };
+      inputs.length = 0;
+    }
+    if (args.models > 1 && args.layers > 0) {
+      python('make-shared', dir, args.models, args.layers, args.datapoints, args.sharedNeurons);
+      const inputs = [], pairs = [];
+      for (let l = 0; l < args.layers; l++) for (let m = 0; m < args.models; m++) inputs.push(await read(`m${m}l${l}.npy`));
+      for (let l = 0; l < args.layers; l++)
+        for (let i = 0; i < args.models; i++) for (let j = i + 1; j < args.models; j++) pairs.push([l * args.models + i, l * args.models + j]);
+      out.shared = {
+        models: args.models, layers: args.layers, pairs: pairs.length, shape: [args.datapoints, args.sharedNeurons],
+        ...(await measure(inputs, pairs, ['time-shared', dir, args.models, args.layers, args.threads], gemmRate)),
+      };
+    }
+    const blas = (out.independent || out.shared || out.gemm).peerBlas || gemm.blas;
     // Against Debian's reference BLAS the ratio says little about numpy as its users run it (OpenBLAS or MKL).
-    const warning = peer.blas?.reference
-      ? 'WARNING: numpy ran on the reference BLAS (netlib libblas3), ~15x slower than OpenBLAS: this ratio overstates the engine. ' +
-        'Install an optimised BLAS for the peer (Debian: apt-get install libopenblas0) and run again.'
-      : undefined;
-    if (warning) console.error(warning);
-    if (args.json) console.log(JSON.stringify(out));
-    else {
-      console.log(`similarity batch: ${args.pairs} pairs of ${args.datapoints} x ${args.neurons} per side, ${args.threads} thread(s), LibTorch ${tn.versions().torch}`);
-      console.log(`  engine: ${engine.toFixed(2)} s`);
-      console.log(`  numpy : ${peer.seconds.toFixed(2)} s (svcca-style covariance route; BLAS: ${peer.blas?.name ?? '?'}${peer.blas?.version ? ` ${peer.blas.version}` : ''}${peer.blas?.kernel ? `, kernel ${peer.blas.kernel}` : ''})`);
-      console.log(`  ratio numpy/engine: ${out.ratio.toFixed(2)}; largest mean-CCA difference ${diff.toExponential(1)}`);
+    if (blas?.reference)
+      console.error(
+        'WARNING: numpy ran on the reference BLAS (netlib libblas3), ~15x slower than OpenBLAS: this ratio overstates the engine. ' +
+          'Install an optimised BLAS for the peer (Debian: apt-get install libopenblas0) and run again.',
+      );
+    if (args.json) {
+      console.log(JSON.stringify(out));
+      return;
+    }
+    const g = out.gemm;
+    console.log(`similarity, ${args.threads} thread(s), LibTorch ${out.torch}, median of ${args.rounds} rounds per side`);
+    console.log(`  float64 GEMM X^T Y of ${g.shape.join(' x ')}: ${Object.entries(g.gflops).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} GFLOP/s`);
+    console.log(`  numpy's BLAS: ${blas?.name ?? '?'}${blas?.version ? ` ${blas.version}` : ''}${blas?.kernel ? `, kernel ${blas.kernel}` : ''}`);
+    for (const [name, c] of [['independent pairs', out.independent], ['shared-activation batch', out.shared]]) {
+      if (!c) continue;
+      console.log(`  ${name}: ${c.pairs} pairs of ${c.shape.join(' x ')}${c.models ? ` (${c.models} models x ${c.layers} layers)` : ''}`);
+      console.log(`    engine ${c.engine.toFixed(2)} s, numpy ${c.numpy.toFixed(2)} s, ratio numpy/engine ${c.ratio.toFixed(2)}; mean CCA within ${c.largestMeanCcaDifference.toExponential(1)}`);
+      console.log(`    Gram phase ${c.gramPhaseGflops.toFixed(1)} GFLOP/s = ${(100 * c.gramPhaseFraction).toFixed(0)}% of the best GEMM rate; ${c.work.gramGflop.toFixed(1)} GFLOP in ${c.work.products} products, ${c.work.prepared} inputs prepared`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

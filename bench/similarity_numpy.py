@@ -2,8 +2,14 @@
 (covariance of the stacked neurons, rescaled, near-constant neurons dropped, epsilon on the diagonal, pinv, the
 positive-definite inverse square root, an SVD), written here in numpy for the benchmark; svcca's code is not copied.
 
-  python3 similarity_numpy.py make DIR PAIRS N P      write DIR/a{k}.npy, DIR/b{k}.npy (float32, datapoints x neurons)
-  python3 similarity_numpy.py time DIR PAIRS THREADS  time the batch; print JSON {"seconds", "mean_cca": [...]}
+  python3 similarity_numpy.py make DIR PAIRS N P           write DIR/a{k}.npy, DIR/b{k}.npy (float32, datapoints x neurons)
+  python3 similarity_numpy.py time DIR PAIRS THREADS       time the pairs; print JSON {"seconds", "mean_cca": [...], "blas"}
+  python3 similarity_numpy.py make-shared DIR M L N P      write DIR/m{i}l{j}.npy: M models x L layers, a layer's
+                                                           activations correlated across models
+  python3 similarity_numpy.py time-shared DIR M L THREADS  time every pair of models at every layer, each activation
+                                                           centred, multiplied and whitened once (the engine's reuse)
+  python3 similarity_numpy.py gemm N P THREADS             the float64 GEMM rate X^T Y, (N, P) x (N, P), numpy's BLAS
+                                                           and (where python3 has it) torch.mm: JSON GFLOP/s, best of 3
 """
 import json
 import os
@@ -22,19 +28,38 @@ def cca(x, y, epsilon=1e-10):
     sxx, syy, sxy = sxx[keep_x][:, keep_x], syy[keep_y][:, keep_y], sxy[keep_x][:, keep_y]
     sxx = sxx + epsilon * np.eye(sxx.shape[0])
     syy = syy + epsilon * np.eye(syy.shape[0])
-
-    def inv_sqrt(m):
-        w, v = np.linalg.eigh(np.linalg.pinv(m))
-        return (v * np.sqrt(np.maximum(w, 0))) @ v.T
-
     s = np.linalg.svd(inv_sqrt(sxx) @ sxy @ inv_sqrt(syy), compute_uv=False)
     return s
 
 
+def inv_sqrt(m):
+    w, v = np.linalg.eigh(np.linalg.pinv(m))
+    return (v * np.sqrt(np.maximum(w, 0))) @ v.T
+
+
+def prepare(a, epsilon=1e-10):
+    """One activation (n, p) float32 -> (centred live neurons float64, scale, the whitening map of its covariance):
+    what cca() computes for each side, computed once for all the pairs the activation is in."""
+    x = a.astype(np.float64)
+    x -= x.mean(axis=0)
+    sxx = (x.T @ x) / (x.shape[0] - 1)  # numpy runs X^T X as a symmetric product (syrk)
+    xmax = np.max(np.abs(sxx))
+    keep = np.abs(np.diag(sxx)) / xmax >= epsilon
+    x = x[:, keep] if not keep.all() else x
+    sxx = sxx[keep][:, keep] / xmax + epsilon * np.eye(int(keep.sum()))
+    return x, xmax, inv_sqrt(sxx)
+
+
+def cca_prepared(a, b):
+    (x, xmax, wx), (y, ymax, wy) = a, b
+    sxy = (x.T @ y) / (x.shape[0] - 1) / np.sqrt(xmax * ymax)
+    return np.linalg.svd(wx @ sxy @ wy, compute_uv=False)
+
+
 def main():
-    mode, folder, pairs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    mode = sys.argv[1]
     if mode == "make":
-        n, p = int(sys.argv[4]), int(sys.argv[5])
+        folder, pairs, n, p = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
         rng = np.random.default_rng(0)
         for k in range(pairs):
             a = rng.standard_normal((n, p)).astype(np.float32)
@@ -43,10 +68,60 @@ def main():
             np.save(os.path.join(folder, f"a{k}.npy"), a)
             np.save(os.path.join(folder, f"b{k}.npy"), b)
         return
-    arrays = [(np.load(os.path.join(folder, f"a{k}.npy")), np.load(os.path.join(folder, f"b{k}.npy"))) for k in range(pairs)]
-    start = time.perf_counter()
-    means = [float(np.mean(cca(a.T.astype(np.float64), b.T.astype(np.float64)))) for a, b in arrays]
-    print(json.dumps({"seconds": time.perf_counter() - start, "mean_cca": means, "blas": blas()}))
+    if mode == "make-shared":
+        folder, models, layers, n, p = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+        rng = np.random.default_rng(1)
+        for j in range(layers):
+            common = rng.standard_normal((n, p)).astype(np.float32)  # what the layer computes in every model
+            for i in range(models):
+                mix = rng.standard_normal((p, p)).astype(np.float32) / np.sqrt(p)
+                np.save(os.path.join(folder, f"m{i}l{j}.npy"), (common @ mix + 0.7 * rng.standard_normal((n, p))).astype(np.float32))
+        return
+    if mode == "gemm":
+        n, p, threads = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+        rng = np.random.default_rng(2)
+        x, y = rng.standard_normal((n, p)), rng.standard_normal((n, p))
+        flops = 2.0 * n * p * p
+        rates = {"numpy": flops / best(lambda: x.T @ y) / 1e9}
+        try:
+            import torch
+            torch.set_num_threads(threads)
+            tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+            rates["torch"] = flops / best(lambda: tx.t().mm(ty)) / 1e9
+            rates["torchVersion"] = torch.__version__
+        except ImportError:
+            pass
+        print(json.dumps({"gflops": rates, "blas": blas()}))
+        return
+    folder = sys.argv[2]
+    if mode == "time":
+        pairs = int(sys.argv[3])
+        arrays = [(np.load(os.path.join(folder, f"a{k}.npy")), np.load(os.path.join(folder, f"b{k}.npy"))) for k in range(pairs)]
+        start = time.perf_counter()
+        means = [float(np.mean(cca(a.T.astype(np.float64), b.T.astype(np.float64)))) for a, b in arrays]
+        print(json.dumps({"seconds": time.perf_counter() - start, "mean_cca": means, "blas": blas()}))
+        return
+    if mode == "time-shared":
+        models, layers = int(sys.argv[3]), int(sys.argv[4])
+        acts = [[np.load(os.path.join(folder, f"m{i}l{j}.npy")) for i in range(models)] for j in range(layers)]
+        start = time.perf_counter()
+        means = []
+        for j in range(layers):
+            prepared = [prepare(a) for a in acts[j]]
+            means += [float(np.mean(cca_prepared(prepared[a], prepared[b]))) for a in range(models) for b in range(a + 1, models)]
+        print(json.dumps({"seconds": time.perf_counter() - start, "mean_cca": means, "blas": blas()}))
+        return
+    raise SystemExit(f"unknown mode {mode}")
+
+
+def best(f, rounds=3):
+    f()  # warm-up: the BLAS's threads started, the output allocated once
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 def blas():
@@ -74,10 +149,10 @@ def blas():
 
 
 if __name__ == "__main__":
-    threads = sys.argv[4] if len(sys.argv) > 4 and sys.argv[1] == "time" else None
-    if threads:
+    threads = {"time": 4, "time-shared": 5, "gemm": 4}.get(sys.argv[1])
+    if threads is not None and len(sys.argv) > threads:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = threads
+            os.environ[var] = sys.argv[threads]
     import numpy as np  # after the thread settings, which BLAS reads at load
 
     main()

@@ -55,14 +55,23 @@ describe('transfusion-native bench', () => {
     expect(model.stderr).toContain('Expected `--models` to be model names from: cbr-larget');
   }, 120000);
 
-  it('bench/similarity.js names the BLAS its numpy peer ran on, and warns when it is the reference BLAS', () => {
-    const r = spawnSync(process.execPath, [path.resolve(__dirname, '../../bench/similarity.js'), '--pairs', '1', '--datapoints', '400', '--neurons', '8', '--json'], { encoding: 'utf8' });
+  it('bench/similarity.js times independent pairs and a shared-activation batch against numpy, with the GEMM rate and the BLAS named', () => {
+    const r = spawnSync(
+      process.execPath,
+      [path.resolve(__dirname, '../../bench/similarity.js'), '--pairs', '1', '--datapoints', '400', '--neurons', '8', '--models', '3', '--layers', '2', '--shared-neurons', '6', '--rounds', '1', '--json'],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    expect(out).toMatchObject({ engine: expect.any(Number), numpy: expect.any(Number), ratio: expect.any(Number) });
-    expect(out.peerBlas).toMatchObject({ name: expect.any(String), reference: expect.any(Boolean) });
-    expect(out.peerBlas.name).not.toBe('?');
-    if (out.peerBlas.reference) expect(r.stderr).toContain('WARNING: numpy ran on the reference BLAS');
+    expect(out.gemm).toMatchObject({ shape: [400, 8], gflops: { numpy: expect.any(Number) }, best: expect.any(Number) });
+    const timed = { engine: expect.any(Number), numpy: expect.any(Number), ratio: expect.any(Number), gramPhaseFraction: expect.any(Number), engineGflops: expect.any(Number) };
+    expect(out.independent).toMatchObject({ pairs: 1, shape: [400, 8], ...timed, work: { prepared: 2, products: 3 } });
+    // 3 models x 2 layers, every pair of models at each layer: 6 pairs over 6 activations, each prepared once.
+    expect(out.shared).toMatchObject({ models: 3, layers: 2, pairs: 6, shape: [400, 6], ...timed, work: { prepared: 6, products: 12 } });
+    expect(out.shared.largestMeanCcaDifference).toBeLessThan(1e-6);
+    expect(out.independent.peerBlas).toMatchObject({ name: expect.any(String), reference: expect.any(Boolean) });
+    expect(out.independent.peerBlas.name).not.toBe('?');
+    if (out.independent.peerBlas.reference) expect(r.stderr).toContain('WARNING: numpy ran on the reference BLAS');
     else expect(r.stderr).not.toContain('WARNING');
-  });
+  }, 120000);
 });
