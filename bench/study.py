@@ -1,0 +1,174 @@
+"""Peer of `transfusion-native bench study`: a whole Table-1 study in PyTorch from Python, as a careful user writes it.
+
+The same study as `run` (the quick preset unless told otherwise), from the same data: `bench study` draws the task's and
+the pretraining source's images once with the addon and writes them here as .npy (normalised float32, N x 3 x H x W;
+binary targets N x 1; class ids N), with study.json naming the models, initialisations, seeds and settings, and the
+learning rate of every step (the addon's schedule, so both sides follow it exactly).
+
+Same models (the CBR family as native/core/models/cbr.cc builds it: bench/train_step.py's definition), same
+initialisation (Kaiming-normal convs, fan-out, ReLU gain; BatchNorm 1/0; PyTorch's default head), same pretraining
+(multiclass cross-entropy on the natural-image source, top-1/top-5 on its held-out set at the end), same transfer
+(pretrained weights loaded, a new head), same optimizer (Adam, betas 0.9/0.999, no weight decay), batch, steps and
+per-step learning rates, batch order by a fresh permutation per epoch, BCE with logits, validation every evalEvery steps
+in eval mode without gradients (batches of 128: AUC-ROC, average precision, and at the end the AUC's bootstrap 95%
+interval over `bootstrap` row resamples, vectorised in numpy). Sequential, with torch.set_num_threads(threads).
+Prints one JSON line: seconds per phase (pretraining, training, evaluation, whole study) and every run's numbers.
+On CPU run it with Debian's interpreter (/usr/bin/python3: python3-torch, the same LibTorch as the addon).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from train_step import cbr  # noqa: E402  the CBR definition the training-step peer uses
+
+
+def build(name, classes, seed):
+    torch.manual_seed(seed)
+    model = cbr(name)
+    head = model[-1]
+    model[-1] = nn.Linear(head.in_features, classes)
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+    return model
+
+
+def ranks_auc(scores, labels):
+    """AUC-ROC with ties counted one half (Mann-Whitney), per row of scores (R x N) against labels (R x N)."""
+    order = np.argsort(scores, axis=1, kind="mergesort")
+    s = np.take_along_axis(scores, order, axis=1)
+    y = np.take_along_axis(labels, order, axis=1)
+    n = s.shape[1]
+    ranks = np.empty_like(s, dtype=np.float64)
+    for r in range(s.shape[0]):  # average ranks of ties
+        _, first, counts = np.unique(s[r], return_index=True, return_counts=True)
+        avg = first + (counts + 1) / 2.0
+        ranks[r] = np.repeat(avg, counts)
+    pos = y.sum(axis=1)
+    neg = n - pos
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return ((ranks * y).sum(axis=1) - pos * (pos + 1) / 2.0) / (pos * neg)
+
+
+def average_precision(scores, labels):
+    order = np.argsort(-scores, kind="mergesort")
+    y = labels[order]
+    s = scores[order]
+    tp = np.cumsum(y)
+    last = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]  # the end of each run of tied scores
+    precision = tp[last] / (last + 1)
+    recall = tp[last] / max(tp[-1], 1)
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def predict(model, x, batch=128):
+    model.eval()
+    with torch.no_grad():
+        out = torch.cat([model(x[i:i + batch]) for i in range(0, len(x), batch)])
+    model.train()
+    return out
+
+
+def fit(model, x, y, steps, batch, lrs, loss_fn, seed, on_eval=None, eval_every=0):
+    """Adam over `steps` batches drawn from a fresh permutation per epoch; returns (losses, train seconds, eval seconds)."""
+    opt = torch.optim.Adam(model.parameters(), lr=lrs[0], betas=(0.9, 0.999), weight_decay=0.0)
+    g = torch.Generator().manual_seed(seed)
+    order, at = torch.randperm(len(x), generator=g), 0
+    losses, train_s, eval_s = [], 0.0, 0.0
+    model.train()
+    for step in range(steps):
+        t = time.perf_counter()
+        if at + batch > len(x):
+            order, at = torch.randperm(len(x), generator=g), 0
+        rows = order[at:at + batch]
+        at += batch
+        for group in opt.param_groups:
+            group["lr"] = lrs[step]
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x[rows]), y[rows])
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+        train_s += time.perf_counter() - t
+        if on_eval and ((eval_every and (step + 1) % eval_every == 0) or step + 1 == steps):
+            t = time.perf_counter()
+            on_eval(step + 1, step + 1 == steps)
+            eval_s += time.perf_counter() - t
+    return losses, train_s, eval_s
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--dir", required=True, help="the folder bench study wrote: study.json and the .npy files")
+    a = p.parse_args()
+    with open(os.path.join(a.dir, "study.json")) as f:
+        spec = json.load(f)
+    torch.set_num_threads(spec["threads"])
+    load = lambda name: torch.from_numpy(np.load(os.path.join(a.dir, name + ".npy")))  # noqa: E731
+    t_study = time.perf_counter()
+    task_x, task_y, val_x, val_y = load("task_train_x"), load("task_train_y"), load("task_val_x"), load("task_val_y")
+    nat_x, nat_y, natv_x, natv_y = load("natural_train_x"), load("natural_train_y").long(), load("natural_val_x"), load("natural_val_y").long()
+    pt, tr = spec["pretrain"], spec["train"]
+    timing = {"pretraining": 0.0, "training": 0.0, "evaluation": 0.0}
+
+    pretrained, pretraining = {}, []
+    for name in spec["pretrainModels"]:
+        t = time.perf_counter()
+        model = build(name, pt["classes"], pt["seed"])
+        fit(model, nat_x, nat_y, pt["steps"], pt["batchSize"], pt["learningRates"], F.cross_entropy, pt["seed"])
+        logits = predict(model, natv_x)
+        top5 = logits.topk(5, dim=1).indices
+        top1 = float((top5[:, 0] == natv_y).float().mean())
+        top5 = float((top5 == natv_y[:, None]).any(dim=1).float().mean())
+        pretrained[name] = {k: v.clone() for k, v in model.state_dict().items()}
+        seconds = time.perf_counter() - t
+        timing["pretraining"] += seconds
+        pretraining.append({"model": name, "steps": pt["steps"], "top1": top1, "top5": top5, "seconds": seconds})
+
+    runs = []
+    labels = val_y[:, 0].numpy().astype(np.float64)
+    rng_rows = lambda seed: np.random.default_rng(seed).integers(0, len(labels), size=(spec["bootstrap"], len(labels)))  # noqa: E731
+    for run in spec["runs"]:
+        name, init, seed = run["model"], run["init"], run["seed"]
+        model = build(name, 1, seed)
+        if init == "transfer":
+            weights = {k: v for k, v in pretrained[name].items() if not k.startswith(f"{len(model) - 1}.")}  # the head is new
+            model.load_state_dict(weights, strict=False)
+        curve, final = [], {}
+
+        def on_eval(step, last):
+            scores = torch.sigmoid(predict(model, val_x))[:, 0].double().numpy()
+            auc = float(ranks_auc(scores[None, :], labels[None, :])[0])
+            curve.append({"step": step, "auc": auc})
+            if last:
+                final["auprc"] = average_precision(scores, labels)
+                if spec["bootstrap"] > 0:
+                    rows = rng_rows(seed)
+                    aucs = ranks_auc(scores[rows], labels[rows])
+                    aucs = aucs[np.isfinite(aucs)]
+                    final["aucCi"] = [float(np.percentile(aucs, 2.5)), float(np.percentile(aucs, 97.5))]
+
+        losses, train_s, eval_s = fit(model, task_x, task_y, tr["steps"], tr["batchSize"], tr["learningRates"],
+                                      F.binary_cross_entropy_with_logits, seed, on_eval, tr["evalEvery"])
+        timing["training"] += train_s
+        timing["evaluation"] += eval_s
+        runs.append({"model": name, "init": init, "seed": seed, "steps": len(losses), "finalLoss": losses[-1],
+                     "auc": curve[-1]["auc"], "curve": curve, **final})
+    timing["study"] = time.perf_counter() - t_study
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "seconds": timing,
+                      "pretraining": pretraining, "runs": runs}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+// `transfusion-native bench study`: a whole study (the quick preset unless told otherwise) in PyTorch from Python
+// (bench/study.py) against our `run`, in one invocation, on the same data: the task's and the pretraining source's
+// images are drawn once here and written as .npy for the peer. Each repeat runs both sides on a fresh weight cache (so
+// pretraining runs on both), alternating which goes first; the figures are medians over the repeats.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { packageRoot } from '../../bindings/native';
+import { generateNatural, type Dataset } from '../data/embedded';
+import { TransfusionError } from '../errors';
+import { runStudy } from '../experiments/study';
+import { armsOf, validateSpec, type StudySpec } from '../experiments/spec';
+import { drawTask } from '../experiments/task';
+import type { StudyResults } from '../experiments/results';
+import { CBR_MODELS } from '../models';
+import { getThreads, peerEnvironment } from '../runtime';
+import { learningRates } from '../schedules/lr';
+
+export interface StudyBenchOptions {
+  /** The study: a preset's spec, with the flags' changes made. Table 1 arms of CBR models only. */
+  spec: StudySpec;
+  /** Repeats of both sides; medians are reported. */
+  repeats: number;
+  /** The peer's interpreter. */
+  python: string;
+  /** Our runs in flight at once (undefined: runStudy's default). */
+  concurrency?: number;
+  /** Where the data, the run directories and the caches go (default: a temporary folder, removed at the end). */
+  workDir?: string;
+}
+
+/** Seconds of one side, whole study and by phase (ours: job seconds summed over runs, which overlap when concurrent). */
+export interface StudySeconds {
+  study: number;
+  pretraining: number;
+  training: number;
+  evaluation: number;
+}
+
+export interface StudyBenchResult {
+  /** Whole study: python seconds / ours (median over repeats). */
+  ratio: number;
+  /** Per phase, median seconds of each side and python/ours. */
+  study: PhaseFigures;
+  pretraining: PhaseFigures;
+  training: PhaseFigures;
+  evaluation: PhaseFigures;
+  runs: number;
+  repeats: number;
+  threads: number;
+  concurrency: number;
+  torch: { ours: string; python: string };
+  /** Per run (study order), from the last repeat: steps and final AUC of each side. */
+  perRun: { model: string; init: string; seed: number; steps: { ours: number; python: number }; auc: { ours: number; python: number } }[];
+  /** Pretraining accuracy per model, from the last repeat. */
+  pretrained: { model: string; top1: { ours: number | null; python: number }; top5: { ours: number | null; python: number } }[];
+}
+
+interface PhaseFigures {
+  ours: number;
+  python: number;
+  /** python / ours */
+  ratio: number;
+}
+
+interface PeerOutput {
+  torch: string;
+  threads: number;
+  seconds: StudySeconds;
+  pretraining: { model: string; steps: number; top1: number; top5: number; seconds: number }[];
+  runs: { model: string; init: string; seed: number; steps: number; auc: number; finalLoss: number; curve: { step: number; auc: number }[] }[];
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** A float32 .npy (numpy's format 1.0, little-endian, C order). */
+function writeNpy(file: string, data: Float32Array, shape: number[]): void {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header += ' '.repeat(63 - ((header.length + 10) % 64)) + '\n';  // magic + version + length + header: a multiple of 64
+  const head = Buffer.alloc(10);
+  Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0]).copy(head);
+  head.writeUInt16LE(header.length, 8);
+  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
+}
+
+function exportSet(dir: string, name: string, set: Dataset): void {
+  const images = set.images();
+  writeNpy(path.join(dir, `${name}_x.npy`), images.data, images.shape);
+  const targets = set.targets();
+  const multiclass = set.info().task === 'multiclass';
+  writeNpy(path.join(dir, `${name}_y.npy`), targets, multiclass ? [set.count] : [set.count, targets.length / set.count]);
+}
+
+/** The spec the bench can hand the peer: Table 1 arms (random, transfer) of CBR models, embedded data, CPU. */
+function checkBenchable(spec: StudySpec): void {
+  for (const arm of armsOf(spec)) {
+    if (!(CBR_MODELS as readonly string[]).includes(arm.model) || !['random', 'transfer'].includes(arm.init))
+      throw new TransfusionError('ERR_INVALID_ARG', `bench study compares CBR models with random and transfer initialisations; "${arm.model}" ${arm.init} has no peer`);
+  }
+  if (spec.task.source !== 'retina' || spec.pretrain.source !== 'natural' || spec.device !== 'cpu' || spec.imageSizes || spec.train.augment)
+    throw new TransfusionError('ERR_INVALID_ARG', 'bench study runs the embedded retina task and natural-image pretraining on the CPU, without per-model sizes or augmentation');
+}
+
+/** The study's data, drawn as runStudy draws them (same generators, sizes and seeds), written for the peer. */
+async function exportStudy(spec: StudySpec, dir: string): Promise<void> {
+  const t = spec.task, p = spec.pretrain;
+  const sets: [string, Dataset][] = [
+    ['task_train', await drawTask(t, 'train', t.trainSize, t.imageSize, t.seed, {})],
+    ['task_val', await drawTask(t, 'val', t.valSize, t.imageSize, t.seed + 1, {})],
+    ['natural_train', await generateNatural({ count: p.trainSize, size: p.imageSize, seed: p.seed, classes: p.classes })],
+    ['natural_val', await generateNatural({ count: p.valSize, size: p.imageSize, seed: p.seed + 1, classes: p.classes })],
+  ];
+  try {
+    for (const [name, set] of sets) exportSet(dir, name, set);
+  } finally {
+    sets.forEach(([, set]) => set.dispose());
+  }
+  const runs = armsOf(spec).flatMap((a) => spec.seeds.map((seed) => ({ model: a.model, init: a.init, seed })));
+  const study = {
+    threads: getThreads(),
+    bootstrap: 1000,
+    pretrainModels: [...new Set(runs.filter((r) => r.init === 'transfer').map((r) => r.model))],
+    runs,
+    train: { steps: spec.train.steps, batchSize: spec.train.batchSize, evalEvery: spec.train.evalEvery, learningRates: Array.from(learningRates(spec.train.schedule, spec.train.steps)) },
+    pretrain: { steps: p.steps, batchSize: p.batchSize, classes: p.classes, seed: p.seed, learningRates: Array.from(learningRates(p.schedule, p.steps)) },
+  };
+  fs.writeFileSync(path.join(dir, 'study.json'), JSON.stringify(study));
+}
+
+function runPeer(python: string, dir: string): Promise<PeerOutput> {
+  const script = path.join(packageRoot(), 'bench', 'study.py');
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [script, '--dir', dir], { env: peerEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', (e) => reject(new TransfusionError('ERR_PYTHON', `${python} could not be started: ${e.message}`)));
+    child.on('close', (code) => {
+      if (code !== 0) reject(new TransfusionError('ERR_PYTHON', `${python} bench/study.py failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop()!) as PeerOutput);
+    });
+  });
+}
+
+/** Ours: the study's wall time (study-start to study-end) and each phase's job seconds from results.json. */
+async function runOurs(spec: StudySpec, dir: string, concurrency: number | undefined): Promise<{ seconds: StudySeconds; results: StudyResults }> {
+  let seconds = NaN;
+  const results = await runStudy(spec, {
+    outDir: path.join(dir, 'run'),
+    cacheDir: path.join(dir, 'cache'),  // empty: pretraining runs, as on the peer
+    checkpointEvery: 0,
+    ...(concurrency ? { concurrency } : {}),
+    onProgress: (e) => {
+      if (e.kind === 'study-end') seconds = e.seconds;
+    },
+  });
+  const training = results.runs.reduce((s, r) => s + (r.steps * spec.train.batchSize) / r.imagesPerSecond, 0);
+  const runs = results.runs.reduce((s, r) => s + r.wallSeconds, 0);
+  return {
+    seconds: { study: seconds, pretraining: results.pretraining.reduce((s, r) => s + r.wallSeconds, 0), training, evaluation: runs - training },
+    results,
+  };
+}
+
+/**
+ * Runs the study on both sides `repeats` times and returns the medians.
+ * @throws ERR_INVALID_ARG for a study the peer cannot run; ERR_PYTHON when the peer fails.
+ */
+export async function runStudyBench(o: StudyBenchOptions, onLine: (line: string) => void = () => {}): Promise<StudyBenchResult> {
+  const spec = validateSpec(structuredClone(o.spec));
+  checkBenchable(spec);
+  const work = o.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tn-bench-study-'));
+  fs.mkdirSync(work, { recursive: true });
+  try {
+    const data = path.join(work, 'data');
+    fs.mkdirSync(data, { recursive: true });
+    await exportStudy(spec, data);
+    const ours: StudySeconds[] = [], python: StudySeconds[] = [];
+    let last: { ours: StudyResults; python: PeerOutput } | undefined;
+    for (let k = 0; k < o.repeats; k++) {
+      const dir = path.join(work, `repeat-${k}`);
+      fs.rmSync(dir, { recursive: true, force: true });
+      const sides = [
+        async () => runOurs(spec, dir, o.concurrency),
+        async () => runPeer(o.python, data),
+      ] as const;
+      // Alternate which side goes first, so neither always runs on a warmer (or hotter) machine.
+      let a: Awaited<ReturnType<(typeof sides)[0]>>, b: PeerOutput;
+      if (k % 2 === 0) {
+        a = await sides[0]();
+        b = await sides[1]();
+      } else {
+        b = await sides[1]();
+        a = await sides[0]();
+      }
+      ours.push(a.seconds);
+      python.push(b.seconds);
+      last = { ours: a.results, python: b };
+      onLine(`repeat ${k + 1}/${o.repeats}: study ours ${a.seconds.study.toFixed(1)} s, python ${b.seconds.study.toFixed(1)} s`);
+    }
+    const phase = (key: keyof StudySeconds): PhaseFigures => {
+      const our = median(ours.map((s) => s[key])), py = median(python.map((s) => s[key]));
+      return { ours: our, python: py, ratio: py / our };
+    };
+    const study = phase('study');
+    const theirs = (r: { model: string; init: string; seed: number }) => last!.python.runs.find((p) => p.model === r.model && p.init === r.init && p.seed === r.seed);
+    return {
+      ratio: study.ratio,
+      study,
+      pretraining: phase('pretraining'),
+      training: phase('training'),
+      evaluation: phase('evaluation'),
+      runs: last!.ours.runs.length,
+      repeats: o.repeats,
+      threads: getThreads(),
+      concurrency: last!.ours.environment.concurrency ?? 1,
+      torch: { ours: last!.ours.environment.torch, python: last!.python.torch },
+      perRun: last!.ours.runs.map((r) => ({
+        model: r.model, init: r.init, seed: r.seed,
+        steps: { ours: r.steps, python: theirs(r)?.steps ?? NaN },
+        auc: { ours: r.auc, python: theirs(r)?.auc ?? NaN },
+      })),
+      pretrained: last!.ours.pretraining.map((r) => {
+        const p = last!.python.pretraining.find((x) => x.model === r.model);
+        return { model: r.model, top1: { ours: r.top1, python: p?.top1 ?? NaN }, top5: { ours: r.top5, python: p?.top5 ?? NaN } };
+      }),
+    };
+  } finally {
+    if (!o.workDir) fs.rmSync(work, { recursive: true, force: true });
+  }
+}
