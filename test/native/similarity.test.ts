@@ -117,6 +117,20 @@ describe('the similarity engine', () => {
     expect(batch[0].work.gramFlops).toBe(300 * (3 * 6 * 7 + 3 * 8 * 9) + 2 * 300 * (3 * 6 * 6 + 3 * 8 * 8));
   });
 
+  it('keeps an input for a pair far down the list, and names a bad input among many', async () => {
+    const inputs = [0, 1, 2, 3, 4, 5].map((k) => randomArray(200, 5, 40 + k));
+    const pairs: [number, number][] = [[0, 1], [2, 3], [4, 5], [1, 2], [3, 4], [5, 0]];
+    const events: number[] = [];
+    const batch = await similarityBatch(inputs, pairs, { onProgress: (e) => events.push(e.done) });
+    expect(events).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(batch[0].work).toMatchObject({ prepared: 6, products: 12 });
+    const single = await Promise.all(pairs.map(([i, j]) => similarity(inputs[i], inputs[j])));
+    batch.forEach((r, k) => expect(r.meanCca).toBeCloseTo(single[k].meanCca, 12));
+    const bad = { data: Float64Array.from(inputs[5].data), shape: [200, 5] };
+    bad.data[7] = NaN;
+    await expect(similarityBatch([...inputs.slice(0, 5), bad], pairs)).rejects.toThrow('The activations of input 5 contain NaN or Inf');
+  });
+
   it('reads float32 and float64 arrays of the same values to the same result', async () => {
     const a = randomArray(500, 12, 21), b = randomArray(500, 9, 22, { from: a, weight: 0.5 });
     const f32 = (x: ActivationArray): ActivationArray => ({ data: Float32Array.from(x.data), shape: x.shape });

@@ -8,6 +8,7 @@
 #include "core/data/raster.h"
 #include "core/error.h"
 #include "core/similarity/blas_threads.h"
+#include "core/similarity/buffer.h"
 #include "core/similarity/cca.h"
 
 namespace tn {
@@ -27,31 +28,25 @@ torch::Tensor positionsFor(int64_t total, int64_t neurons, const SimilarityOptio
   return torch::tensor(chosen, torch::kInt64);
 }
 
-// Runs work(k) for k in [0, count) on the LibTorch threads, a thread's worth at a time, then after(k) in order on
-// the calling thread. The lowest-numbered failure is rethrown, so a batch fails as a serial run would. Each item runs
-// single-threaded inside: the factorisations go to LAPACK with the BLAS held to one thread (blas_threads.h), so
-// items, not operations, are what parallelise here.
-template <class Work, class After>
-void inParallel(int64_t count, const JobControl& job, Work work, After after) {
-  const int64_t width = std::max(1, at::get_num_threads());
-  for (int64_t start = 0; start < count; start += width) {
-    job.check();
-    const int64_t end = std::min(count, start + width);
-    std::vector<std::exception_ptr> failed(end - start);
-    at::parallel_for(start, end, /*grain_size=*/1, [&](int64_t begin, int64_t stop) {
-      torch::NoGradGuard noGrad;
-      for (int64_t k = begin; k < stop; ++k) {
-        try {
-          work(k);
-        } catch (...) {
-          failed[k - start] = std::current_exception();
-        }
+// Runs work(k) for k in [0, count) on the LibTorch threads, each item on one thread. The lowest-numbered failure is
+// rethrown, so a wave fails as a serial run would. Each item runs single-threaded inside: the factorisations go to
+// LAPACK with the BLAS held to one thread (blas_threads.h), so items, not operations, are what parallelise here.
+template <class Work>
+void inParallel(int64_t count, const JobControl& job, Work work) {
+  job.check();
+  std::vector<std::exception_ptr> failed(count);
+  at::parallel_for(0, count, /*grain_size=*/1, [&](int64_t begin, int64_t stop) {
+    torch::NoGradGuard noGrad;
+    for (int64_t k = begin; k < stop; ++k) {
+      try {
+        work(k);
+      } catch (...) {
+        failed[k] = std::current_exception();
       }
-    });
-    for (const auto& e : failed)
-      if (e) std::rethrow_exception(e);
-    for (int64_t k = start; k < end; ++k) after(k);
-  }
+    }
+  });
+  for (const auto& e : failed)
+    if (e) std::rethrow_exception(e);
 }
 
 }  // namespace
@@ -90,25 +85,45 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
                                             const std::function<std::string(int)>& name,
                                             const std::vector<std::pair<int, int>>& pairs, const SimilarityOptions& o,
                                             const JobControl& job, const std::function<void(int64_t)>& onPair) {
-  // Every input a pair needs, in order of first use, prepared in parallel; then every pair compared in parallel.
+  // Pairs run in waves, in the order given: a wave prepares the inputs its pairs are the first to need (each input
+  // once per batch, however many pairs use it), compares its pairs, and lets go of the inputs no later pair needs,
+  // whose blocks the next wave's inputs reuse (buffer.h). A wave holds at least a thread's worth of pairs and grows
+  // until its new inputs divide evenly over the threads (at most 4 threads' worth of pairs).
   const auto start = std::chrono::steady_clock::now();
   const SerialBlasScope serialBlas;
+  const HugePageReuse reuse;  // declared before `prepared`, so it outlives every input let go of
   GramMeter meter;
-  std::vector<int> order;
-  std::vector<char> needed(count, 0);
-  for (const auto& [i, j] : pairs)
-    for (int k : {i, j})
-      if (!needed[k]) needed[k] = 1, order.push_back(k);
+  const size_t width = static_cast<size_t>(std::max(1, at::get_num_threads()));
+  std::vector<size_t> lastUse(count, 0);
+  for (size_t k = 0; k < pairs.size(); ++k) lastUse[pairs[k].first] = lastUse[pairs[k].second] = k;
   std::vector<PreparedActivations> prepared(count);
-  inParallel(static_cast<int64_t>(order.size()), job, [&](int64_t k) {
-    prepared[order[k]] = prepareActivations(input(order[k]), o.epsilon, name(order[k]), &meter);
-  }, [](int64_t) {});
+  std::vector<char> state(count, 0);  // 0: not prepared, 1: prepared in this wave, 2: prepared
   std::vector<SimilarityResult> out(pairs.size());
-  inParallel(static_cast<int64_t>(pairs.size()), job, [&](int64_t k) {
-    out[k] = compare(prepared[pairs[k].first], prepared[pairs[k].second], o, &meter);
-  }, onPair);
+  int64_t preparedInputs = 0;
+  for (size_t begin = 0, end = 0; begin < pairs.size(); begin = end) {
+    std::vector<int> fresh;
+    while (end < pairs.size()) {
+      for (int k : {pairs[end].first, pairs[end].second})
+        if (state[k] == 0) state[k] = 1, fresh.push_back(k);
+      const size_t size = ++end - begin;
+      if ((size >= width && fresh.size() % width == 0) || size >= 4 * width) break;
+    }
+    inParallel(static_cast<int64_t>(fresh.size()), job, [&](int64_t k) {
+      prepared[fresh[k]] = prepareActivations(input(fresh[k]), o.epsilon, name(fresh[k]), &meter);
+    });
+    for (int k : fresh) state[k] = 2;
+    preparedInputs += static_cast<int64_t>(fresh.size());
+    inParallel(static_cast<int64_t>(end - begin), job, [&](int64_t k) {
+      const auto& [i, j] = pairs[begin + k];
+      out[begin + k] = compare(prepared[i], prepared[j], o, &meter);
+    });
+    for (size_t k = begin; k < end; ++k) onPair(static_cast<int64_t>(k));
+    for (size_t k = begin; k < end; ++k)
+      for (int i : {pairs[k].first, pairs[k].second})
+        if (lastUse[i] < end) prepared[i] = PreparedActivations();
+  }
   SimilarityWork work;
-  work.prepared = static_cast<int64_t>(order.size());
+  work.prepared = preparedInputs;
   work.products = meter.products;
   work.gramFlops = static_cast<double>(meter.flops);
   work.gramThreadSeconds = static_cast<double>(meter.threadNanoseconds) * 1e-9;
