@@ -11,19 +11,19 @@
 namespace tn {
 namespace {
 
-constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kHugePageBytes = size_t{2} << 20;
 // Kept for reuse at most: a batch's working set of a few prepared inputs, not its whole history.
 constexpr size_t kKeepBytes = size_t{1} << 30;
 
-size_t rounded(size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
+size_t hugeRounded(size_t bytes) { return (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes; }
 
-struct Block {
+struct KeptBlock {
   void* p;
   size_t bytes;  // rounded
 };
-std::mutex mutex;
+std::mutex keptMutex;
 int reusers = 0;
-std::vector<Block> kept;
+std::vector<KeptBlock> kept;
 size_t keptBytes = 0;
 
 }  // namespace
@@ -34,9 +34,9 @@ void* hugePages::allocate(size_t bytes) {
     if (!p) throw std::bad_alloc();
     return p;
   }
-  const size_t size = rounded(bytes);
+  const size_t size = hugeRounded(bytes);
   {
-    std::lock_guard<std::mutex> lock(mutex);
+    std::lock_guard<std::mutex> lock(keptMutex);
     for (size_t i = 0; i < kept.size(); ++i)
       if (kept[i].bytes == size) {
         void* p = kept[i].p;
@@ -45,7 +45,7 @@ void* hugePages::allocate(size_t bytes) {
         return p;
       }
   }
-  void* p = std::aligned_alloc(kHugePage, size);
+  void* p = std::aligned_alloc(kHugePageBytes, size);
   if (!p) throw std::bad_alloc();
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   madvise(p, size, MADV_HUGEPAGE);  // advice only: without transparent huge pages they are ordinary pages
@@ -55,8 +55,8 @@ void* hugePages::allocate(size_t bytes) {
 
 void hugePages::release(void* p, size_t bytes) {
   if (bytes >= kMin) {
-    const size_t size = rounded(bytes);
-    std::lock_guard<std::mutex> lock(mutex);
+    const size_t size = hugeRounded(bytes);
+    std::lock_guard<std::mutex> lock(keptMutex);
     if (reusers > 0 && keptBytes + size <= kKeepBytes) {
       kept.push_back({p, size});
       keptBytes += size;
@@ -67,19 +67,19 @@ void hugePages::release(void* p, size_t bytes) {
 }
 
 HugePageReuse::HugePageReuse() {
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<std::mutex> lock(keptMutex);
   ++reusers;
 }
 
 HugePageReuse::~HugePageReuse() {
-  std::vector<Block> free;
+  std::vector<KeptBlock> toFree;
   {
-    std::lock_guard<std::mutex> lock(mutex);
+    std::lock_guard<std::mutex> lock(keptMutex);
     if (--reusers > 0) return;
-    free.swap(kept);
+    toFree.swap(kept);
     keptBytes = 0;
   }
-  for (const Block& b : free) std::free(b.p);
+  for (const KeptBlock& b : toFree) std::free(b.p);
 }
 
 }  // namespace tn
