@@ -51,8 +51,9 @@ SimilarityResult compare(const PreparedActivations& a, const PreparedActivations
 torch::Tensor asDatapointsByNeurons(const ArrayData& input, const std::string& layout, const torch::Tensor& positions,
                                     const torch::Device& device, const std::string& what);
 
-// Every input a pair needs is made (input(i), (n, p) float32/64) and prepared once, in parallel; then every pair is
-// compared, in parallel; onPair(k) runs on the calling thread, in order, as pairs complete. Inputs are named by
+// Every pair compared, in waves in the order given: each input is made (input(i), (n, p) float32/64) and prepared
+// once, in parallel, by the wave that first needs it, and let go of after the last pair that uses it; a wave's pairs
+// are compared in parallel; onPair(k) runs on the calling thread, in order, as pairs complete. Inputs are named by
 // name(i) in errors. Every result carries the batch's SimilarityWork.
 std::vector<SimilarityResult> compareInputs(size_t count, const std::function<torch::Tensor(int)>& input,
                                             const std::function<std::string(int)>& name,
