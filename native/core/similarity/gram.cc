@@ -1,5 +1,7 @@
 #include "core/similarity/gram.h"
 
+#include "core/similarity/buffer.h"
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -11,6 +13,10 @@
 
 namespace tn::gram {
 namespace {
+
+// The partial sums and packed panels (1-2 MB each, every product): on huge pages, and reused within a batch
+// (buffer.h) instead of faulted in afresh by every product.
+using Buffer = std::vector<double, HugePageAllocator<double>>;
 
 // Datapoints per packed block: a packed panel of either side (kKc x 16 doubles, 32 KiB) stays in L1 while the
 // other side's panels stream from L2.
@@ -110,10 +116,10 @@ bool crossProduct(const double* x, int64_t ldx, int64_t p, const double* y, int6
   parts = std::max<int64_t>(1, std::min(parts, n));
   const int64_t mr = v->mr, nr = v->nr, rowPanels = (p + mr - 1) / mr, colPanels = (q + nr - 1) / nr;
   // Part 0 accumulates into `out`, every other part into its own buffer; they are summed at the end.
-  std::vector<std::vector<double>> partial(parts - 1, std::vector<double>(p * q, 0.0));
+  std::vector<Buffer> partial(parts - 1, Buffer(p * q, 0.0));
   std::fill(out, out + p * q, 0.0);
   parallel(parts, [&](int64_t begin, int64_t end) {
-    std::vector<double> packedA(rowPanels * mr * kKc), packedB(colPanels * nr * kKc), tile(mr * nr);
+    Buffer packedA(rowPanels * mr * kKc), packedB(colPanels * nr * kKc), tile(mr * nr);
     for (int64_t part = begin; part < end; ++part) {
       double* sum = part == 0 ? out : partial[part - 1].data();
       const int64_t lo = n * part / parts, hi = n * (part + 1) / parts;
