@@ -7,7 +7,7 @@
 //   shared: MODELS models x LAYERS layers of (DATAPOINTS x SHARED_NEURONS) (default 4 x 6 of 20,000 x 256), every pair
 //     of models at each layer (the paper's Figures 2-4 pattern), one similarityBatch for all of them; the peer reuses
 //     as the engine does: each activation centred, multiplied and whitened once, each pair then one cross product and
-//     one SVD (fairer to numpy than a loop of get_cca_similarity calls).
+//     one SVD (fairer to numpy than a loop of get_cca_similarity calls, which --shared-peer pairwise times instead).
 // Also the machine's float64 GEMM rate (X^T Y of DATAPOINTS x NEURONS, best of 3: numpy's BLAS and, where python3 has
 // it, torch.mm, LibTorch's BLAS), the engine's Gram-phase rate (work.gramFlops over work.gramThreadSeconds / threads)
 // and its fraction of the best measured GEMM rate, and the BLAS numpy ran on (warning loudly on the reference BLAS).
@@ -27,6 +27,7 @@ const args = yargs(process.argv.slice(2))
   .option('models', { type: 'number', default: 4, describe: 'shared batch: models (0: skip the shared batch)' })
   .option('layers', { type: 'number', default: 6, describe: 'shared batch: layers per model' })
   .option('shared-neurons', { type: 'number', default: 256, describe: 'shared batch: neurons per layer' })
+  .option('shared-peer', { choices: ['reuse', 'pairwise'], default: 'reuse', describe: "shared batch: numpy with the engine's reuse, or one svcca-style call per pair" })
   .option('rounds', { type: 'number', default: 3 })
   .option('threads', { type: 'number', default: os.availableParallelism() })
   .option('python', { type: 'string', default: '/usr/bin/python3' })
@@ -100,8 +101,8 @@ async function measure(inputs, pairs, peerArgs, gemmRate) {
       for (let l = 0; l < args.layers; l++)
         for (let i = 0; i < args.models; i++) for (let j = i + 1; j < args.models; j++) pairs.push([l * args.models + i, l * args.models + j]);
       out.shared = {
-        models: args.models, layers: args.layers, pairs: pairs.length, shape: [args.datapoints, args.sharedNeurons],
-        ...(await measure(inputs, pairs, ['time-shared', dir, args.models, args.layers, args.threads], gemmRate)),
+        models: args.models, layers: args.layers, pairs: pairs.length, shape: [args.datapoints, args.sharedNeurons], peer: args.sharedPeer,
+        ...(await measure(inputs, pairs, [args.sharedPeer === 'reuse' ? 'time-shared' : 'time-shared-pairwise', dir, args.models, args.layers, args.threads], gemmRate)),
       };
     }
     const blas = (out.independent || out.shared || out.gemm).peerBlas || gemm.blas;

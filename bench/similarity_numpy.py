@@ -8,6 +8,7 @@ positive-definite inverse square root, an SVD), written here in numpy for the be
                                                            activations correlated across models
   python3 similarity_numpy.py time-shared DIR M L THREADS  time every pair of models at every layer, each activation
                                                            centred, multiplied and whitened once (the engine's reuse)
+  python3 similarity_numpy.py time-shared-pairwise DIR M L THREADS   the same pairs, one get_cca_similarity-style call each
   python3 similarity_numpy.py gemm N P THREADS             the float64 GEMM rate X^T Y, (N, P) x (N, P), numpy's BLAS
                                                            and (where python3 has it) torch.mm: JSON GFLOP/s, best of 3
 """
@@ -111,6 +112,14 @@ def main():
             means += [float(np.mean(cca_prepared(prepared[a], prepared[b]))) for a in range(models) for b in range(a + 1, models)]
         print(json.dumps({"seconds": time.perf_counter() - start, "mean_cca": means, "blas": blas()}))
         return
+    if mode == "time-shared-pairwise":
+        models, layers = int(sys.argv[3]), int(sys.argv[4])
+        acts = [[np.load(os.path.join(folder, f"m{i}l{j}.npy")) for i in range(models)] for j in range(layers)]
+        start = time.perf_counter()
+        means = [float(np.mean(cca(acts[j][a].T.astype(np.float64), acts[j][b].T.astype(np.float64))))
+                 for j in range(layers) for a in range(models) for b in range(a + 1, models)]
+        print(json.dumps({"seconds": time.perf_counter() - start, "mean_cca": means, "blas": blas()}))
+        return
     raise SystemExit(f"unknown mode {mode}")
 
 
@@ -149,7 +158,7 @@ def blas():
 
 
 if __name__ == "__main__":
-    threads = {"time": 4, "time-shared": 5, "gemm": 4}.get(sys.argv[1])
+    threads = {"time": 4, "time-shared": 5, "time-shared-pairwise": 5, "gemm": 4}.get(sys.argv[1])
     if threads is not None and len(sys.argv) > threads:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = sys.argv[threads]
