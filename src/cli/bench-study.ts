@@ -201,7 +201,9 @@ export async function runStudyBench(o: StudyBenchOptions, onLine: (line: string)
       ours.push(a.seconds);
       python.push(b.seconds);
       last = { ours: a.results, python: b };
-      onLine(`repeat ${k + 1}/${o.repeats}: study ours ${a.seconds.study.toFixed(1)} s, python ${b.seconds.study.toFixed(1)} s`);
+      const phases = (x: StudySeconds) => `pretraining ${x.pretraining.toFixed(1)}, training ${x.training.toFixed(1)}, evaluation ${x.evaluation.toFixed(1)}`;
+      onLine(`repeat ${k + 1}/${o.repeats}: study ours ${a.seconds.study.toFixed(1)} s, python ${b.seconds.study.toFixed(1)} s ` +
+        `(ours: ${phases(a.seconds)} job s; python: ${phases(b.seconds)} s)`);
     }
     const phase = (key: keyof StudySeconds): PhaseFigures => {
       const our = median(ours.map((s) => s[key])), py = median(python.map((s) => s[key]));

@@ -26,7 +26,7 @@ describe('transfusion-native bench study', () => {
     const r = await cli('bench', 'study', '--preset', 'tiny', '--models', 'cbr-tiny', '--seeds', '2', '--steps', '6', '--pretrain-steps', '4',
       '--repeats', '1', '--python', PYTHON, '--work-dir', work);
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/^repeat 1\/1: study ours \d+\.\d s, python \d+\.\d s$/m);
+    expect(r.stderr).toMatch(/^repeat 1\/1: study ours \d+\.\d s, python \d+\.\d s \(ours: pretraining \d+\.\d, training \d+\.\d, evaluation \d+\.\d job s; python: pretraining \d+\.\d, training \d+\.\d, evaluation \d+\.\d s\)$/m);
     const out = JSON.parse(r.stdout);
     const phase = { ours: expect.any(Number), python: expect.any(Number), ratio: expect.any(Number) };
     expect(out).toMatchObject({ ratio: expect.any(Number), study: phase, pretraining: phase, training: phase, evaluation: phase, runs: 4, repeats: 1, threads: 2 });
