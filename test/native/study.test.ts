@@ -22,19 +22,24 @@ describe('runStudy', () => {
   it('keeps every finished run when it is aborted, and marks the study unfinished', async () => {
     const out = path.join(dir, 'aborted');
     const controller = new AbortController();
+    // Runs may finish out of order (several in flight): abort once two have ended, whichever they are.
+    let ended = 0;
     const run = runStudy(spec(), {
       outDir: out,
       cacheDir: path.join(dir, 'cache'),
       signal: controller.signal,
       onProgress: (e) => {
-        if (e.kind === 'run-end' && e.index === 2) controller.abort();
+        if (e.kind === 'run-end' && ++ended === 2) controller.abort();
       },
     });
     await expect(run).rejects.toMatchObject({ code: 'ABORT_ERR' });
     const saved = read(out);
-    expect(saved.runs).toHaveLength(2);
+    // The two that ended, and any other in flight that finished its last step before the abort reached it.
+    expect(saved.runs.length).toBeGreaterThanOrEqual(2);
+    expect(saved.runs.length).toBeLessThan(4);
+    for (const r of saved.runs) expect(r.steps).toBe(spec().train.steps);
     expect(saved.finishedAt).toBeUndefined();
-    expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('_In progress: 2 run(s) finished so far._');
+    expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain(`_In progress: ${saved.runs.length} run(s) finished so far._`);
     expect(fs.readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
