@@ -9,6 +9,7 @@ import * as path from 'node:path';
 
 import { packageRoot } from '../../bindings/native';
 import { generateNatural, type Dataset } from '../data/embedded';
+import { encodeNpy } from '../data/files/npy';
 import { TransfusionError } from '../errors';
 import { runStudy } from '../experiments/study';
 import { armsOf, validateSpec, type StudySpec } from '../experiments/spec';
@@ -78,22 +79,12 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** A float32 .npy (numpy's format 1.0, little-endian, C order). */
-function writeNpy(file: string, data: Float32Array, shape: number[]): void {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  header += ' '.repeat(63 - ((header.length + 10) % 64)) + '\n';  // magic + version + length + header: a multiple of 64
-  const head = Buffer.alloc(10);
-  Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0]).copy(head);
-  head.writeUInt16LE(header.length, 8);
-  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
-}
-
 function exportSet(dir: string, name: string, set: Dataset): void {
   const images = set.images();
-  writeNpy(path.join(dir, `${name}_x.npy`), images.data, images.shape);
+  fs.writeFileSync(path.join(dir, `${name}_x.npy`), encodeNpy(images.shape, images.data, '<f4'));
   const targets = set.targets();
   const multiclass = set.info().task === 'multiclass';
-  writeNpy(path.join(dir, `${name}_y.npy`), targets, multiclass ? [set.count] : [set.count, targets.length / set.count]);
+  fs.writeFileSync(path.join(dir, `${name}_y.npy`), encodeNpy(multiclass ? [set.count] : [set.count, targets.length / set.count], targets, '<f4'));
 }
 
 /** The spec the bench can hand the peer: Table 1 arms (random, transfer) of CBR models, embedded data, CPU. */

@@ -10,7 +10,7 @@ import * as zlib from 'node:zlib';
 import { readChexpert, readEyepacs, readFashionMnist, readMedmnist, CHEXPERT_FINDINGS, type LabelledSet } from '../../src/data/files/formats';
 import { decodeToFile } from '../../src/data/files/images';
 import { stratifiedSample } from '../../src/data/files/load';
-import { parseNpy, parseNpz } from '../../src/data/files/npy';
+import { encodeNpy, parseNpy, parseNpz } from '../../src/data/files/npy';
 import { checkPretrainedPaths, readResults } from '../../src/experiments/results';
 import { renderReport } from '../../src/report/markdown';
 import { writeReport } from '../../src/report/write';
@@ -84,6 +84,16 @@ function refusal(f: () => unknown): { code: string; message: string } {
 }
 
 describe('.npy', () => {
+  it('reads back what encodeNpy writes (the encoder bench study and the fuzz seeds use)', () => {
+    const f32 = Float32Array.from([1.5, -2, 3.25, 0, 7, 8]);
+    const a = parseNpy(encodeNpy([2, 3], f32, '<f4'), 'a.npy');
+    expect(a.shape).toEqual([2, 3]);
+    expect(Array.from(a.data as Float32Array)).toEqual(Array.from(f32));
+    const b = parseNpy(encodeNpy([4], Uint8Array.from([1, 2, 3, 250]), '|u1'), 'b.npy');
+    expect(b.shape).toEqual([4]);
+    expect(Array.from(b.data as Uint8Array)).toEqual([1, 2, 3, 250]);
+  });
+
   it('refuses a negative dimension (it was read as its absolute value) and names the file', () => {
     const e = refusal(() => parseNpy(npy('-200, 8', f32(1600)), 'acts.npy'));
     expect(e.code).toBe('ERR_BAD_NPY');

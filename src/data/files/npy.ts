@@ -54,6 +54,21 @@ export interface NpyHeader {
 }
 
 /**
+ * An array as .npy bytes (numpy's format 1.0, C order), the form parseNpy reads.
+ * @param shape - The array's shape.
+ * @param data - Its elements in C order.
+ * @param descr - numpy's dtype string, e.g. "<f4", "|u1", "<i8".
+ * @returns The file's bytes.
+ */
+export function encodeNpy(shape: readonly number[], data: ArrayBufferView, descr: string): Buffer {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header += ' '.repeat(63 - ((header.length + 10) % 64)) + '\n';  // magic + version + length + header: a multiple of 64
+  const head = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0, 0]);
+  head.writeUInt16LE(header.length, 8);
+  return Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+}
+
+/**
  * Parses an .npy header from the first bytes of a file; refuses a shape that is not a tuple of non-negative integers,
  * and one whose size is above `maxBytes`. Given a `prefix` of the file, returns undefined when the header runs past it.
  */
