@@ -57,6 +57,12 @@ def cca_prepared(a, b):
     return np.linalg.svd(wx @ sxy @ wy, compute_uv=False)
 
 
+def shared_activations(folder):
+    """The shared batch's activations written by `make-shared`: models, layers and acts[layer][model]."""
+    models, layers = int(sys.argv[3]), int(sys.argv[4])
+    return models, layers, [[np.load(os.path.join(folder, f"m{i}l{j}.npy")) for i in range(models)] for j in range(layers)]
+
+
 def main():
     mode = sys.argv[1]
     if mode == "make":
@@ -103,8 +109,7 @@ def main():
         print(json.dumps({"seconds": time.perf_counter() - start, "mean_cca": means, "blas": blas()}))
         return
     if mode == "time-shared":
-        models, layers = int(sys.argv[3]), int(sys.argv[4])
-        acts = [[np.load(os.path.join(folder, f"m{i}l{j}.npy")) for i in range(models)] for j in range(layers)]
+        models, layers, acts = shared_activations(folder)
         start = time.perf_counter()
         means = []
         for j in range(layers):
@@ -113,8 +118,7 @@ def main():
         print(json.dumps({"seconds": time.perf_counter() - start, "mean_cca": means, "blas": blas()}))
         return
     if mode == "time-shared-pairwise":
-        models, layers = int(sys.argv[3]), int(sys.argv[4])
-        acts = [[np.load(os.path.join(folder, f"m{i}l{j}.npy")) for i in range(models)] for j in range(layers)]
+        models, layers, acts = shared_activations(folder)
         start = time.perf_counter()
         means = [float(np.mean(cca(acts[j][a].T.astype(np.float64), acts[j][b].T.astype(np.float64))))
                  for j in range(layers) for a in range(models) for b in range(a + 1, models)]
