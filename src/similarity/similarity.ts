@@ -12,7 +12,7 @@ import type { Dataset } from '../data/embedded';
 import type { Model } from '../models';
 import { addon } from '../runtime';
 
-export type { SimilarityResult } from '../../bindings/native';
+export type { SimilarityResult, SimilarityWork } from '../../bindings/native';
 
 /** datapoints-first: (datapoints, neurons); neurons-first: (neurons, datapoints), svcca's convention; nchw: conv
  * activations (N, C, H, W) with channels as neurons and every (image, y, x) position a datapoint. */
