@@ -383,6 +383,8 @@ export interface NativeAddon {
   getThreads(): number;
   cudaAvailable(): boolean;
   liveHandles(): number;
+  /** Bytes the similarity engine keeps for the next batch (freed 3 s after the last one ends). */
+  similarityCacheBytes(): number;
   listModels(): ModelInfo[];
   createModel(name: string, options?: NativeModelOptions): NativeModel;
   /** The generators report no progress events (they take a second or two). */
@@ -469,6 +471,7 @@ export const NATIVE_EXPORTS = [
   'getThreads',
   'cudaAvailable',
   'liveHandles',
+  'similarityCacheBytes',
   'listModels',
   'createModel',
   'generateRetina',

@@ -12,6 +12,7 @@
 #include "core/distributed/group.h"
 #include "core/models/flops.h"
 #include "core/models/registry.h"
+#include "core/similarity/buffer.h"
 #include "core/similarity/cca.h"
 #include "core/train/evaluate.h"
 #include "core/train/trainer.h"
@@ -86,6 +87,8 @@ std::string oneDnnMaxIsa() {
   const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA");
   return cap ? cap : "";
 }
+
+size_t similarityCacheBytes() { return hugePages::keptBytes(); }
 
 namespace {
 std::atomic<int> configuredThreads{0};  // 0: LibTorch's own default

@@ -35,6 +35,8 @@ int threads();
 // Called first on every job thread, so that setThreads() governs native jobs too.
 void adoptThreadSettings();
 bool cudaAvailable();
+// Bytes the similarity engine keeps for the next batch (core/similarity/buffer.h): freed 3 s after the last batch.
+size_t similarityCacheBytes();
 
 // ---- models --------------------------------------------------------------------------------------------------
 // ModelOptions, ModelInfo: core/models/options.h

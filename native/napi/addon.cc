@@ -56,6 +56,11 @@ Napi::Value liveHandles(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(tn::napi::liveHandles()));
 }
 
+// similarityCacheBytes() -> number
+Napi::Value similarityCacheBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(tn::similarityCacheBytes()));
+}
+
 // listModels() -> ModelInfo[] (each with a 5-way head, as Table 1 counts them)
 Napi::Value listModels(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -379,6 +384,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreads", Napi::Function::New(env, getThreads, "getThreads"));
   exports.Set("cudaAvailable", Napi::Function::New(env, cudaAvailable, "cudaAvailable"));
   exports.Set("liveHandles", Napi::Function::New(env, liveHandles, "liveHandles"));
+  exports.Set("similarityCacheBytes", Napi::Function::New(env, similarityCacheBytes, "similarityCacheBytes"));
   exports.Set("listModels", Napi::Function::New(env, listModels, "listModels"));
   exports.Set("createModel", Napi::Function::New(env, createModel, "createModel"));
   exports.Set("generateRetina", Napi::Function::New(env, generateRetina, "generateRetina"));

@@ -187,6 +187,17 @@ export interface CompareOptions {
   onProgress?: (e: { kind: 'stage'; done: number; total: number }) => void;
 }
 
+/**
+ * The memory the similarity engine keeps between batches: the blocks of one batch's inputs and their float64 copies,
+ * up to 1 GiB, handed to the next batch started within 3 s instead of fresh memory (on a virtual machine fresh memory
+ * is the slow part of a first batch), and freed by a background thread once 3 s pass with no batch running.
+ * @returns The bytes kept now (0 three seconds after the last batch).
+ * @throws ERR_ADDON_NOT_BUILT when the native addon is missing.
+ */
+export function similarityCacheBytes(): number {
+  return addon().similarityCacheBytes();
+}
+
 /** A {@link SimilarityResult} at one stage of two models. */
 export type StageResult = SimilarityResult & { stage: string };
 

@@ -67,7 +67,11 @@ describe('transfusion-native bench', () => {
     const timed = { engine: expect.any(Number), numpy: expect.any(Number), ratio: expect.any(Number), gramPhaseFraction: expect.any(Number), engineGflops: expect.any(Number) };
     expect(out.independent).toMatchObject({ pairs: 1, shape: [400, 8], ...timed, work: { prepared: 2, products: 3 } });
     // 3 models x 2 layers, every pair of models at each layer: 6 pairs over 6 activations, each prepared once.
-    expect(out.shared).toMatchObject({ models: 3, layers: 2, pairs: 6, shape: [400, 6], peer: 'reuse', ...timed, work: { prepared: 6, products: 12 } });
+    // Both peers in the same rounds: get_cca_similarity per pair (the case's numpy and ratio) and numpy with reuse.
+    expect(out.shared).toMatchObject({ models: 3, layers: 2, pairs: 6, shape: [400, 6], peer: 'both', ...timed, work: { prepared: 6, products: 12 } });
+    expect(out.shared.reuse).toMatchObject({ numpy: expect.any(Number), ratio: expect.any(Number) });
+    expect(out.shared.reuse.rounds).toHaveLength(1);
+    expect(out.shared.rounds.numpy).toHaveLength(1);
     expect(out.shared.largestMeanCcaDifference).toBeLessThan(1e-6);
     expect(out.independent.peerBlas).toMatchObject({ name: expect.any(String), reference: expect.any(Boolean) });
     expect(out.independent.peerBlas.name).not.toBe('?');

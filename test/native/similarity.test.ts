@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { readNpy, similarity, similarityBatch, type ActivationArray } from '../../src';
+import { readNpy, similarity, similarityBatch, similarityCacheBytes, type ActivationArray } from '../../src';
 import { referenceCca } from '../helpers/cca-reference';
 import { runFixture } from '../helpers/python';
 import { tempDir } from '../helpers/tmp';
@@ -116,6 +116,28 @@ describe('the similarity engine', () => {
     // The Gram products' flops: 6 symmetric X^T X (n p (p + 1)) and 6 cross products (2 n p q).
     expect(batch[0].work.gramFlops).toBe(300 * (3 * 6 * 7 + 3 * 8 * 9) + 2 * 300 * (3 * 6 * 6 + 3 * 8 * 8));
   });
+
+  it('keeps a batch\'s large blocks for a batch started within 3 s, with the same results, then gives them back', async () => {
+    // 20,000 x 64 float32 inputs: 5 MB each as the addon copies them, 10 MB centred in float64 (blocks of >= 1 MB).
+    const inputs = [0, 1, 2].map((k) => {
+      const r = lcg(900 + k);
+      return { data: Float32Array.from({ length: 20000 * 64 }, r), shape: [20000, 64] };
+    });
+    const pairs: [number, number][] = [[0, 1], [0, 2], [1, 2]];
+    const first = await similarityBatch(inputs, pairs);
+    const kept = similarityCacheBytes();
+    expect(kept).toBeGreaterThanOrEqual(3 * 20000 * 64 * 4);  // at least the three inputs' copies
+    expect(kept).toBeLessThanOrEqual(2 ** 30);
+    const second = await similarityBatch(inputs, pairs);  // on the kept blocks, which hold the first batch's data
+    second.forEach((r, k) => {
+      expect(r.meanCca).toBe(first[k].meanCca);
+      expect(r.pwcca).toBe(first[k].pwcca);
+      expect(r.debiasedLinearCka).toBe(first[k].debiasedLinearCka);
+    });
+    const deadline = Date.now() + 8000;
+    while (similarityCacheBytes() > 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 250));
+    expect(similarityCacheBytes()).toBe(0);
+  }, 30000);
 
   it('keeps an input for a pair far down the list, and names a bad input among many', async () => {
     const inputs = [0, 1, 2, 3, 4, 5].map((k) => randomArray(200, 5, 40 + k));

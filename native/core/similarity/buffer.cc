@@ -1,7 +1,10 @@
 #include "core/similarity/buffer.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #if defined(__linux__)
@@ -12,8 +15,11 @@ namespace tn {
 namespace {
 
 constexpr size_t kHugePageBytes = size_t{2} << 20;
-// Kept for reuse at most: a batch's working set of a few prepared inputs, not its whole history.
+// Kept for reuse at most: a batch's working set (its inputs and a few prepared ones), not its whole history.
 constexpr size_t kKeepBytes = size_t{1} << 30;
+// How long blocks are kept once no batch is running: long enough for the next call of a loop of batches (and for the
+// addon's copy of the next call's inputs, made before its batch starts), short enough that memory goes back soon.
+constexpr auto kLinger = std::chrono::seconds(3);
 
 size_t hugeRounded(size_t bytes) { return (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes; }
 
@@ -21,10 +27,42 @@ struct KeptBlock {
   void* p;
   size_t bytes;  // rounded
 };
-std::mutex keptMutex;
-int reusers = 0;
-std::vector<KeptBlock> kept;
-size_t keptBytes = 0;
+
+// One pool per process, made on first use and never destroyed: the reaper thread may still hold its lock while the
+// process exits, so no static destructor may run on it.
+struct Pool {
+  std::mutex mutex;
+  std::condition_variable wake;
+  int reusers = 0;
+  std::chrono::steady_clock::time_point lingerUntil{};
+  bool reaperStarted = false;
+  std::vector<KeptBlock> kept;
+  size_t keptBytes = 0;
+
+  // Blocks released now are kept: while a batch runs, or for kLinger after the last one ended.
+  bool keeping() const { return reusers > 0 || std::chrono::steady_clock::now() < lingerUntil; }
+
+  // Frees what is kept once no batch has run for kLinger (under `lock`; frees outside it).
+  void reap() {
+    std::unique_lock<std::mutex> lock(mutex);
+    for (;;) {
+      wake.wait(lock, [&] { return reusers == 0 && !kept.empty(); });
+      if (wake.wait_until(lock, lingerUntil, [&] { return reusers > 0; })) continue;  // a batch started
+      if (std::chrono::steady_clock::now() < lingerUntil) continue;                  // lingerUntil moved on
+      std::vector<KeptBlock> toFree;
+      toFree.swap(kept);
+      keptBytes = 0;
+      lock.unlock();
+      for (const KeptBlock& b : toFree) std::free(b.p);
+      lock.lock();
+    }
+  }
+};
+
+Pool& pool() {
+  static Pool* p = new Pool();
+  return *p;
+}
 
 }  // namespace
 
@@ -36,12 +74,13 @@ void* hugePages::allocate(size_t bytes) {
   }
   const size_t size = hugeRounded(bytes);
   {
-    std::lock_guard<std::mutex> lock(keptMutex);
-    for (size_t i = 0; i < kept.size(); ++i)
-      if (kept[i].bytes == size) {
-        void* p = kept[i].p;
-        keptBytes -= size;
-        kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(i));
+    Pool& s = pool();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    for (size_t i = 0; i < s.kept.size(); ++i)
+      if (s.kept[i].bytes == size) {
+        void* p = s.kept[i].p;
+        s.keptBytes -= size;
+        s.kept.erase(s.kept.begin() + static_cast<std::ptrdiff_t>(i));
         return p;
       }
   }
@@ -56,30 +95,40 @@ void* hugePages::allocate(size_t bytes) {
 void hugePages::release(void* p, size_t bytes) {
   if (bytes >= kMin) {
     const size_t size = hugeRounded(bytes);
-    std::lock_guard<std::mutex> lock(keptMutex);
-    if (reusers > 0 && keptBytes + size <= kKeepBytes) {
-      kept.push_back({p, size});
-      keptBytes += size;
+    Pool& s = pool();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (s.keeping() && s.keptBytes + size <= kKeepBytes) {
+      s.kept.push_back({p, size});
+      s.keptBytes += size;
+      s.wake.notify_all();
       return;
     }
   }
   std::free(p);
 }
 
+size_t hugePages::keptBytes() {
+  Pool& s = pool();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.keptBytes;
+}
+
 HugePageReuse::HugePageReuse() {
-  std::lock_guard<std::mutex> lock(keptMutex);
-  ++reusers;
+  Pool& s = pool();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  ++s.reusers;
+  if (!s.reaperStarted) {
+    s.reaperStarted = true;
+    std::thread([&s] { s.reap(); }).detach();
+  }
+  s.wake.notify_all();
 }
 
 HugePageReuse::~HugePageReuse() {
-  std::vector<KeptBlock> toFree;
-  {
-    std::lock_guard<std::mutex> lock(keptMutex);
-    if (--reusers > 0) return;
-    toFree.swap(kept);
-    keptBytes = 0;
-  }
-  for (const KeptBlock& b : toFree) std::free(b.p);
+  Pool& s = pool();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (--s.reusers == 0) s.lingerUntil = std::chrono::steady_clock::now() + kLinger;
+  s.wake.notify_all();
 }
 
 }  // namespace tn

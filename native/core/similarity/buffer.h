@@ -1,8 +1,9 @@
 // Storage for the similarity engine's large arrays (the activations as they arrive, their centred float64 copies:
-// tens of MB each) on transparent huge pages, recycled within a batch. Fresh memory is paid for at first touch: on a
+// tens of MB each) on transparent huge pages, recycled within a batch and from one batch to the next. Fresh memory is paid for at first touch: on a
 // virtualised host ~18 us per 4 KiB page (measured on this project's machine: 0.40 s to first-touch 20,000 x 512
 // doubles, 13 ms on huge pages), and even huge pages are zeroed by the kernel on every fresh mapping (a quarter of a
-// batch's time here before blocks were reused). numpy advises huge pages for its large arrays the same way. Torch-free.
+// batch's time here before blocks were reused; a batch's first call still spent ~1.5 s of system time on fresh memory
+// until blocks outlived the batch by a few seconds). numpy advises huge pages for its large arrays the same way. Torch-free.
 #pragma once
 #include <cstddef>
 #include <new>
@@ -14,11 +15,15 @@ namespace hugePages {
 // given back where one fits. Throws std::bad_alloc.
 void* allocate(size_t bytes);
 void release(void* p, size_t bytes);
+// The bytes kept for reuse now (see HugePageReuse).
+size_t keptBytes();
 constexpr size_t kMin = size_t{1} << 20;
 }  // namespace hugePages
 
-// While one or more exist, large blocks released are kept (up to a bound) and handed out again instead of going back
-// to the system; the last one to go frees those kept. A batch holds one for its duration.
+// While one or more exist, and for 3 s after the last one goes, large blocks released are kept (up to 1 GiB) and
+// handed out again instead of going back to the system; a background thread frees those kept once 3 s pass with no
+// batch running. A batch holds one for its duration; the blocks of the inputs the addon copied for it come back after
+// it ends, inside those 3 s, so a loop of batches reuses them too.
 class HugePageReuse {
  public:
   HugePageReuse();
