@@ -26,7 +26,8 @@ export { gaborBank, gaborKernel, DEFAULT_GABOR, type GaborSpec, type GaborFilter
 export { applyInit, parseInit, initLabel, type Initialisation, type InitSchedule, type InitReport } from './init/init';
 export { EXPERIMENTS, experimentSpec, type ExperimentDefinition } from './experiments/catalog';
 export { loadStudyConfig, STUDY_CONFIG_SCHEMA } from './experiments/config';
-export { runStudy, type StudyOptions } from './experiments/study';
+export { runStudy } from './experiments/study';
+export type { StudyOptions } from './experiments/study-options';
 export { resumeSpec, readResults, RESULTS_SCHEMA, type StudyResults, type StudyEvent, type RunRecord, type Shard } from './experiments/results';
 export { checkpointPath, DEFAULT_CHECKPOINT_EVERY } from './experiments/rundir';
 export { PRESETS, preset } from './experiments/presets';

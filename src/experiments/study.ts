@@ -1,15 +1,12 @@
 // runStudy: the Table-1 comparison of initialisations. Results are written atomically after every run, so an
-// interrupted study loses at most the run in progress.
+// interrupted study loses at most the run in progress. Its options and their checks: study-options.ts.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { Dataset } from '../data/embedded';
-import type { ProcessGroup } from '../distributed';
 import { writeFileAtomic } from '../io/atomic';
 import { TransfusionError, checkInteger } from '../errors';
 import { makeDirectory } from '../io/mkdir';
-import { checkPathText } from '../io/paths';
-import { checkHandle, optionKeys, requireOptions } from '../options';
 import { listModels, type ModelInfo } from '../models';
 import { drawFilterPanels } from '../report/filters';
 import { renderReport } from '../report/markdown';
@@ -21,63 +18,14 @@ import { analysisOf } from './catalog';
 import { defaultConcurrency, runConcurrently } from './concurrency';
 import { cachedPretrain, defaultCacheDir, pretrain, userWeights, type PretrainRecord } from './pretrain';
 import { analyseRepresentations } from './representations';
-import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, type RunRecord, type Shard, type StudyEvent, type StudyResults } from './results';
+import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, type RunRecord, type StudyResults } from './results';
 import { runOne } from './run';
 import { checkpointPath, DEFAULT_CHECKPOINT_EVERY, lockRunDir } from './rundir';
-import { checkSpecFields } from './spec-fields';
 import { refuseExistingStudy } from './outdir';
+import { checkDivisible, checkLayout, checkStudyArguments, type StudyOptions } from './study-options';
 import { armsOf, DEFAULT_REPRESENTATIONS, validateSpec, type StudySpec } from './spec';
 import { studyData } from './study-data';
 import { positivesPerOutput, taskLabels } from './task';
-
-/** Where and how {@link runStudy} runs a study: `outDir` is required, every other field optional. */
-export interface StudyOptions {
-  /** The run directory: results.json and report.md land here. */
-  outDir: string;
-  /** Where pretrained weights are cached (default $TRANSFUSION_CACHE, else ~/.cache/transfusion-native). */
-  cacheDir?: string;
-  /** Aborting it stops the study between training steps (ABORT_ERR); resume it later with `resume`. */
-  signal?: AbortSignal;
-  /** Called once per {@link StudyEvent}, in order, on the main thread. */
-  onProgress?: (event: StudyEvent) => void;
-  /**
-   * Continue the study already in outDir (its results.json): finished runs are kept as they are, not repeated; the
-   * run that was in progress continues from its last checkpoint. The spec must be the one results.json records
-   * (resumeSpec reads it).
-   */
-  resume?: boolean;
-  /** Write the run in progress's whole training state every N steps (default 100; 0: never). */
-  checkpointEvery?: number;
-  /**
-   * Run only shard `index` (0-based) of `count`: every count-th training run of the study, for job arrays. The shards'
-   * run directories merge into the whole study with mergeShards (`report --merge`). Section 4's analysis waits for it.
-   */
-  shard?: Shard;
-  /**
-   * Data-parallel: every rank of the group calls runStudy with the same spec and options; each training run's batch
-   * (train.batchSize, which the ranks must divide) is split over the ranks. Rank 0 alone writes the run directory and
-   * the checkpoints; on resume every rank reads them, so the ranks need the run directory on a shared file system.
-   */
-  group?: ProcessGroup;
-  /** With a group: BatchNorm statistics over the whole batch, so results match a single process (default: per rank). */
-  syncBatchNorm?: boolean;
-  /**
-   * Start afresh in an outDir that already holds a study (its results.json is replaced). Without it such a directory
-   * is refused (ERR_RUN_EXISTS, naming the study there), so nothing a user made is overwritten silently.
-   */
-  overwrite?: boolean;
-  /**
-   * Training runs (and pretrainings) in flight at once on the CPU, 1-64 (default: the process's thread count,
-   * {@link getThreads}; 1 with a `group` or on a GPU). Beside others each run trains at an equal share of the threads
-   * (at least 1), alone at all of them; a run's numbers depend on its thread count, never on what runs beside it.
-   * results.json keeps the study's order whatever finishes first.
-   */
-  concurrency?: number;
-}
-
-export const STUDY_OPTION_KEYS = optionKeys<StudyOptions>()([
-  'outDir', 'cacheDir', 'signal', 'onProgress', 'resume', 'checkpointEvery', 'shard', 'group', 'syncBatchNorm', 'overwrite', 'concurrency',
-]);
 
 /** One training run of a study, as its place in the study's order gives it. */
 interface RunTask {
@@ -95,33 +43,6 @@ interface RunTask {
 }
 
 const runKey = (model: string, init: string, seed: number) => JSON.stringify([model, init, seed]);
-
-/** runStudy's arguments, checked before anything is read, drawn or written. */
-function checkStudyArguments(spec: unknown, opts: unknown): StudyOptions {
-  checkSpecFields(spec, 'runStudy()');
-  const o = requireOptions<StudyOptions>('runStudy()', opts, STUDY_OPTION_KEYS);
-  checkPathText('outDir', o.outDir);
-  if (o.cacheDir !== undefined) checkPathText('cacheDir', o.cacheDir);
-  if (o.group !== undefined) checkHandle('runStudy()', 'group', o.group, 'ProcessGroup', 'initProcessGroup()');
-  if (o.concurrency !== undefined) checkInteger('concurrency', o.concurrency, 1, 64);
-  if (o.resume && o.overwrite)
-    throw new TransfusionError('ERR_INVALID_ARG', '`resume` continues the study in outDir and `overwrite` replaces it: give one of them');
-  return o;
-}
-
-/** A resumed study keeps the data-parallel layout it was recorded with (its BatchNorm mode from the record). */
-function checkLayout(prior: StudyResults | undefined, opts: StudyOptions): { syncBatchNorm?: boolean } {
-  if (!prior) return {};
-  const was = prior.distributed?.worldSize ?? 1, now = opts.group?.size ?? 1;
-  if (was !== now)
-    throw new TransfusionError('ERR_INVALID_ARG', `${opts.outDir} was trained over ${was} rank(s), not ${now}: resume it the same way${was > 1 ? ` (launch --nproc ${was} -- run --resume ...)` : ''}`);
-  return prior.distributed ? { syncBatchNorm: prior.distributed.syncBatchNorm } : {};
-}
-
-function checkDivisible(batchSize: number, ranks: number): void {
-  if (batchSize % ranks !== 0)
-    throw new TransfusionError('ERR_INVALID_ARG', `Expected train.batchSize (${batchSize}) to be a multiple of the number of ranks (${ranks}): each rank trains an equal slice`);
-}
 
 const positives = (d: Dataset) => d.targets().reduce((a, b) => a + b, 0);
 

@@ -4,7 +4,6 @@
 // resized pixels go to a file the native side memory-maps (the loader caches it, so a second run skips decoding).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 
 
 import { tempPathFor } from '../../io/atomic';
