@@ -3,13 +3,15 @@
 // Each run's numbers depend only on its own seed and thread count, never on what runs beside it.
 
 /**
- * Runs in flight at once when a study names none: one per thread of this process (`getThreads()`, which `--threads`
- * sets), each run then at one thread. Measured on 2 cores with the quick preset's runs (README: "Runs at once").
+ * Runs in flight at once when a study names none: one per two threads of this process (`getThreads()`, which
+ * `--threads` sets), each run then at two threads; 1 below four threads. Measured on 2 idle cores with the default
+ * quick study from an empty cache (README: "Runs at once"): one run at a time at two threads took 253 s and 285 s
+ * where two at once at one thread each took 274 s and 294 s, so 1 there. Above 2 cores this rule is not measured yet.
  * @param cores - The process's intra-op threads.
  * @returns At least 1.
  */
 export function defaultConcurrency(cores: number): number {
-  return Math.max(1, Math.floor(cores));
+  return Math.max(1, Math.floor(cores / 2));
 }
 
 /**
