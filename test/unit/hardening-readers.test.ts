@@ -155,6 +155,13 @@ describe('.npz (zip of .npy)', () => {
     );
   });
 
+  it('refuses a member declaring more than its deflated bytes can hold (1032x), before inflating anything', () => {
+    // 300-odd deflated bytes declaring 1 GB: within the 4 GiB limit, but no deflate stream of that size holds it.
+    const e = refusal(() => parseNpz(zip([{ name: 'x.npy', data: array, deflate: true, declared: 1 << 30 }]), 'lie.npz'));
+    expect(e.code).toBe('ERR_BAD_NPY');
+    expect(e.message).toMatch(/^lie\.npz: member x\.npy declares 1073741824 bytes, more than its \d+ deflated bytes can hold \(deflate inflates at most 1032x\)$/);
+  });
+
   it('names corrupt directory fields instead of a DataView RangeError', () => {
     const good = zip([{ name: 'x.npy', data: array }]);
     const moved = Buffer.from(good);
@@ -230,6 +237,17 @@ describe('idx (Fashion-MNIST)', () => {
     const e = refusal(() => readFashionMnist(d));
     expect(e.code).toBe('ERR_BAD_DATA');
     expect(e.message).toBe(`${path.join(d, 'train-images-idx3-ubyte.gz')}: inflates to more than the 48 bytes its header (shape [2,4,4]) declares`);
+  });
+
+  it('refuses a header declaring more than its gzipped bytes can hold (1032x), before inflating the stream', () => {
+    // 100 images of 1000 x 1000 (100 MB, under the 1 GiB limit) declared by a gzip of a few hundred bytes.
+    const images = zlib.gzipSync(idx([100, 1000, 1000], new Uint8Array(16)));
+    const d = write('idx-lie', { 'train-images-idx3-ubyte.gz': images, 'train-labels-idx1-ubyte.gz': labels });
+    const e = refusal(() => readFashionMnist(d));
+    expect(e.code).toBe('ERR_BAD_DATA');
+    expect(e.message).toBe(
+      `${path.join(d, 'train-images-idx3-ubyte.gz')}: its header (shape [100,1000,1000]) declares 100000016 bytes, more than its ${images.length} gzipped bytes can hold (deflate inflates at most 1032x)`,
+    );
   });
 
   it('refuses dimensions whose size is above the limit before inflating', () => {

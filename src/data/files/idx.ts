@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 
 import { TransfusionError } from '../../errors';
+import { inflateBound } from '../../io/inflate';
 import { displayPath, readRegularFile } from '../../io/paths';
 
 const fail = (message: string) => new TransfusionError('ERR_BAD_DATA', message);
@@ -44,6 +45,8 @@ export function readIdx(file: string): { data: Uint8Array; shape: number[] } {
       throw fail(`${shown}: not a readable gzip stream (${(err as Error).message})`);
     }
     header = idxHeader(prefix, shown);
+    if (header.total > inflateBound(bytes.length))
+      throw fail(`${shown}: its header (shape [${header.shape}]) declares ${header.total} bytes, more than its ${bytes.length} gzipped bytes can hold (deflate inflates at most 1032x)`);
     try {
       bytes = zlib.gunzipSync(bytes, { maxOutputLength: Math.max(1, header.total) });
     } catch (err) {

@@ -4,6 +4,7 @@ import * as buffer from 'node:buffer';
 import * as zlib from 'node:zlib';
 
 import { TransfusionError } from '../../errors';
+import { inflateBound } from '../../io/inflate';
 import { displayPath } from '../../io/paths';
 
 export type NpyData = Uint8Array | Int32Array | Float32Array | Float64Array | BigInt64Array | Int16Array | Uint16Array;
@@ -223,6 +224,9 @@ export function readZip(bytes: Uint8Array, where: string, limits: ReadLimits = {
 }
 
 function checkTotal(members: ZipMember[], where: string, maxBytes: number): void {
+  for (const m of members)
+    if (m.method === 8 && m.uncompressed > inflateBound(m.compressed))
+      throw bad(where, `member ${displayPath(m.name)} declares ${m.uncompressed} bytes, more than its ${m.compressed} deflated bytes can hold (deflate inflates at most 1032x)`);
   const total = members.reduce((a, m) => a + m.uncompressed, 0);
   if (total > maxBytes) throw bad(where, `its members declare ${total} bytes in all, above the ${maxBytes} this reader accepts`);
 }
