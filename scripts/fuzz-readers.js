@@ -19,7 +19,11 @@ const path = require('node:path');
 const zlib = require('node:zlib');
 
 const DIST = path.resolve(__dirname, '../dist/src');
-const READERS = ['npy', 'npz', 'idx', 'eyepacs', 'chexpert', 'results', 'study'];
+const READERS = ['npy', 'npz', 'idx', 'eyepacs', 'chexpert', 'results', 'study', 'dicom'];
+// The DICOM reader's seeds: small real files of pydicom's test set (python3-pydicom), one per pixel encoding the reader
+// decodes (native little and big endian, RLE, JPEG baseline, JPEG 2000, a deflated data set). Absent: not fuzzed.
+const PYDICOM_FILES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
+const DICOM_SEEDS = ['SC_rgb_small_odd.dcm', 'SC_rgb_rle.dcm', 'SC_rgb_small_odd_jpeg.dcm', 'JPEG2000.dcm', 'image_dfl.dcm', 'rtdose_1frame.dcm', 'ExplVR_BigEndNoMeta.dcm'];
 const DEADLINE_MS = 10_000;  // per input
 const RSS_BOUND = 2 * 2 ** 30;  // a reader of a few-KB seed has no business above this
 
@@ -117,6 +121,7 @@ function seeds() {
     eyepacs: [Buffer.from('image,level\n10_left,0\n10_right,2\n13_left,1\n13_right,4\n15_left,3\n15_right,0\n16_left,2\n16_right,2\n')],
     chexpert: [Buffer.from(chex)],
     results: [Buffer.from(JSON.stringify(resultsSeed(), null, 2))],
+    dicom: DICOM_SEEDS.map((f) => path.join(PYDICOM_FILES, f)).filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)),
     study: [Buffer.from(JSON.stringify({ experiment: 'table1', preset: 'quick', models: ['cbr-small'], seeds: [0, 1], train: { steps: 40, batchSize: 8, schedule: { kind: 'cosine', lr: 0.01 } }, task: { imageSize: 64, trainSize: 200 } }, null, 2))],
   };
 }
@@ -222,6 +227,7 @@ async function child(reader, seed, seconds) {
   const markdown = require(path.join(DIST, 'report/markdown'));
   const figures = require(path.join(DIST, 'report/figures'));
   const config = require(path.join(DIST, 'experiments/config'));
+  const dicom = require(path.join(DIST, 'data/files/dicom-decode'));
   const errors = require(path.join(DIST, 'errors'));
   const ours = new Set([...errors.NATIVE_ERROR_CODES, ...errors.TS_ERROR_CODES]);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `fuzz-${reader}-`));
@@ -249,7 +255,13 @@ async function child(reader, seed, seconds) {
       results.checkPretrainedPaths(r, work, '/tmp/cache');  // where the seed's pretraining record points
     },
     study: (b) => { fs.writeFileSync(path.join(work, 'study.json'), b); config.loadStudyConfig(path.join(work, 'study.json')); },
+    dicom: async (b) => { fs.writeFileSync(path.join(work, 'x.dcm'), b); await dicom.decodeDicom(path.join(work, 'x.dcm')); },
   }[reader];
+  if (!all.length) {
+    fs.rmSync(work, { recursive: true, force: true });
+    process.send({ t: 'done', tally: { tried: 0, good: 0, accepted: 0, failures: [], skipped: 'no seed files' }, maxRss: 0 });
+    return;
+  }
   const r = rng(seed);
   const stop = Date.now() + seconds * 1000;
   const tally = { tried: 0, good: 0, accepted: 0, failures: [] };
@@ -263,7 +275,7 @@ async function child(reader, seed, seconds) {
     const input = makeInput(reader, all, r);
     process.send({ t: 'begin', i });
     try {
-      feed(input);
+      await feed(input);
       tally.accepted++;
     } catch (err) {
       // Good: one of the library's own codes (a Node code such as ERR_BUFFER_TOO_LARGE or ERR_OUT_OF_RANGE is not).
@@ -319,7 +331,8 @@ async function main() {
   const mb = (b) => (b ? `${(b / 2 ** 20).toFixed(0)} MB` : '-');
   console.log('reader     inputs  seconds  refused(coded)  accepted  failures  hangs  peak RSS');
   for (const x of rows)
-    console.log(`${x.reader.padEnd(10)} ${String(x.tried).padStart(6)}  ${x.seconds.toFixed(1).padStart(7)}  ${String(x.good).padStart(14)}  ${String(x.accepted).padStart(8)}  ${String(x.failures.length).padStart(8)}  ${String(x.hangs.length).padStart(5)}  ${mb(x.maxRss).padStart(8)}`);
+    if (x.skipped) console.log(`${x.reader.padEnd(10)} skipped: ${x.skipped}`);
+    else console.log(`${x.reader.padEnd(10)} ${String(x.tried).padStart(6)}  ${x.seconds.toFixed(1).padStart(7)}  ${String(x.good).padStart(14)}  ${String(x.accepted).padStart(8)}  ${String(x.failures.length).padStart(8)}  ${String(x.hangs.length).padStart(5)}  ${mb(x.maxRss).padStart(8)}`);
   const bad = rows.filter((x) => x.failures.length || x.hangs.length);
   if (bad.length) {
     fs.mkdirSync(o.out, { recursive: true });

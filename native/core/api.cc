@@ -6,6 +6,7 @@
 
 
 #include "core/compat.h"
+#include "core/unforeseen.h"
 #include "core/data/arrays.h"
 #include "core/data/chest.h"
 #include "core/data/embedded.h"
@@ -33,7 +34,7 @@ auto guard(F&& f) -> decltype(f()) {
   } catch (const std::bad_alloc&) {
     throw Error("ERR_OUT_OF_MEMORY", "Out of memory");
   } catch (const std::exception& e) {
-    throw Error("ERR_NATIVE", e.what());
+    throw unforeseen(e.what());
   }
 }
 

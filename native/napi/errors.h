@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include "core/error.h"
+#include "core/unforeseen.h"
 
 namespace tn::napi {
 
@@ -19,7 +20,7 @@ auto guarded(Napi::Env env, F&& f) -> decltype(f()) {
   } catch (const tn::Error& e) {
     throw toJsError(env, e);
   } catch (const std::exception& e) {
-    throw toJsError(env, tn::Error("ERR_NATIVE", e.what()));
+    throw toJsError(env, tn::unforeseen(e.what()));
   }
 }
 

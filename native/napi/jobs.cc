@@ -84,9 +84,9 @@ Napi::Object startJob(Napi::Env env, Napi::Value onProgress, Work work) {
     } catch (const tn::Error& e) {
       job->error = e;
     } catch (const std::exception& e) {
-      job->error = tn::Error("ERR_NATIVE", e.what());
+      job->error = tn::unforeseen(e.what());
     } catch (...) {
-      job->error = tn::Error("ERR_NATIVE", "Unknown native failure");
+      job->error = tn::unforeseen(nullptr);
     }
     job->tsfn.Release();
   };

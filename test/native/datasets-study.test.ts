@@ -15,6 +15,7 @@ const dir = tempDir('datasets-study');
 const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
 const cache = path.join(dir, 'cache');  // shared: the embedded pretraining runs once
 const N = 24;
+const PYDICOM_CT = '/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm';
 
 async function image(file: string, seed: number): Promise<void> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -30,6 +31,27 @@ const write = (file: string, lines: string[]) => {
 };
 const bit = (i: number, k: number) => ((i * 7 + k * 3) % 5 < 2 ? 1 : 0);  // a label pattern with both classes on each side
 
+/** MIMIC-CXR as PhysioNet lays it out: the JPG release (`jpg`) or the DICOM release (`dcm`), the same tables. */
+async function mimic(ext: 'jpg' | 'dcm'): Promise<{ data: string; csv: string; row: number }> {
+  const data = path.join(dir, `mimic-${ext}`);
+  const items = Array.from({ length: N }, (_, i) => ({ dicom: `${i.toString(16).padStart(8, '0')}-bde0afdd-112c0b34-7bc16630-4e384014`, subject: String(10000000 + (i >> 1)), study: String(50000000 + i) }));
+  const v = (i: number, k: number) => (bit(i, k) ? '1.0' : i % 4 === 3 ? '-1.0' : '');
+  write(path.join(data, 'mimic-cxr-2.0.0-chexpert.csv.gz'), ['subject_id,study_id,Atelectasis,Cardiomegaly,Consolidation,Edema,Enlarged Cardiomediastinum,Fracture,Lung Lesion,Lung Opacity,No Finding,Pleural Effusion,Pleural Other,Pneumonia,Pneumothorax,Support Devices',
+    ...items.map((t, i) => `${t.subject},${t.study},${v(i, 0)},${v(i, 1)},${v(i, 2)},${v(i, 3)},,,,,,${v(i, 4)},,,,`)]);
+  write(path.join(data, 'mimic-cxr-2.0.0-split.csv.gz'), ['dicom_id,study_id,subject_id,split', ...items.map((t, i) => `${t.dicom},${t.study},${t.subject},${i < 18 ? 'train' : 'validate'}`)]);
+  write(path.join(data, 'mimic-cxr-2.0.0-metadata.csv.gz'), ['dicom_id,subject_id,study_id,PerformedProcedureStepDescription,ViewPosition,Rows,Columns,StudyDate,StudyTime,ProcedureCodeSequence_CodeMeaning,ViewCodeSequence_CodeMeaning,PatientOrientationCodeSequence_CodeMeaning',
+    ...items.map((t, i) => `${t.dicom},${t.subject},${t.study},CHEST (PORTABLE AP),${i % 2 ? 'AP' : 'PA'},24,24,21800506,213014.531,CHEST (PORTABLE AP),antero-posterior,Erect`)]);
+  const file = (t: (typeof items)[number]) => path.join(data, 'files', `p${t.subject.slice(0, 2)}`, `p${t.subject}`, `s${t.study}`, `${t.dicom}.${ext}`);
+  if (ext === 'jpg') await Promise.all(items.map((t, i) => image(file(t), i)));
+  else
+    items.forEach((t, i) => {
+      fs.mkdirSync(path.dirname(file(t)), { recursive: true });
+      if (i === 5) fs.writeFileSync(file(t), 'corrupt');
+      else fs.copyFileSync(PYDICOM_CT, file(t));  // a real DICOM file of pydicom's (CT, 16-bit signed, rescaled)
+    });
+  return { data, csv: path.join(data, 'mimic-cxr-2.0.0-split.csv.gz'), row: 7 };
+}
+
 /** Each layout: its folder and, for the corrupt item 5, the CSV and row its `where` names. */
 const layouts: Record<string, () => Promise<{ data: string; csv: string; row: number }>> = {
   async 'nih-chestxray14'() {
@@ -43,18 +65,8 @@ const layouts: Record<string, () => Promise<{ data: string; csv: string; row: nu
     await Promise.all(names.map((n, i) => image(path.join(data, `images_00${1 + (i % 2)}`, 'images', n), i)));
     return { data, csv: path.join(data, 'Data_Entry_2017_v2020.csv'), row: 7 };
   },
-  async 'mimic-cxr'() {
-    const data = path.join(dir, 'mimic');
-    const items = Array.from({ length: N }, (_, i) => ({ dicom: `${i.toString(16).padStart(8, '0')}-bde0afdd-112c0b34-7bc16630-4e384014`, subject: String(10000000 + (i >> 1)), study: String(50000000 + i) }));
-    const v = (i: number, k: number) => (bit(i, k) ? '1.0' : i % 4 === 3 ? '-1.0' : '');
-    write(path.join(data, 'mimic-cxr-2.0.0-chexpert.csv.gz'), ['subject_id,study_id,Atelectasis,Cardiomegaly,Consolidation,Edema,Enlarged Cardiomediastinum,Fracture,Lung Lesion,Lung Opacity,No Finding,Pleural Effusion,Pleural Other,Pneumonia,Pneumothorax,Support Devices',
-      ...items.map((t, i) => `${t.subject},${t.study},${v(i, 0)},${v(i, 1)},${v(i, 2)},${v(i, 3)},,,,,,${v(i, 4)},,,,`)]);
-    write(path.join(data, 'mimic-cxr-2.0.0-split.csv.gz'), ['dicom_id,study_id,subject_id,split', ...items.map((t, i) => `${t.dicom},${t.study},${t.subject},${i < 18 ? 'train' : 'validate'}`)]);
-    write(path.join(data, 'mimic-cxr-2.0.0-metadata.csv.gz'), ['dicom_id,subject_id,study_id,PerformedProcedureStepDescription,ViewPosition,Rows,Columns,StudyDate,StudyTime,ProcedureCodeSequence_CodeMeaning,ViewCodeSequence_CodeMeaning,PatientOrientationCodeSequence_CodeMeaning',
-      ...items.map((t, i) => `${t.dicom},${t.subject},${t.study},CHEST (PORTABLE AP),${i % 2 ? 'AP' : 'PA'},24,24,21800506,213014.531,CHEST (PORTABLE AP),antero-posterior,Erect`)]);
-    await Promise.all(items.map((t, i) => image(path.join(data, 'files', `p${t.subject.slice(0, 2)}`, `p${t.subject}`, `s${t.study}`, `${t.dicom}.jpg`), i)));
-    return { data, csv: path.join(data, 'mimic-cxr-2.0.0-split.csv.gz'), row: 7 };
-  },
+  'mimic-cxr': () => mimic('jpg'),
+  'mimic-cxr (DICOM release)': () => mimic('dcm'),
   async aptos2019() {
     const data = path.join(dir, 'aptos');
     const ids = Array.from({ length: N }, (_, i) => `${(0xa0c1434d8d7 + i * 977).toString(16)}`);
@@ -87,7 +99,6 @@ const layouts: Record<string, () => Promise<{ data: string; csv: string; row: nu
 
 // RSNA's images are DICOM: its study runs once the DICOM decoder is part of the image pipeline (issue 18's other half).
 const dicomInPipeline = /dicom/i.test(fs.readFileSync(path.resolve(__dirname, '../../src/data/files/images.ts'), 'utf8'));
-const PYDICOM_CT = '/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm';
 layouts['rsna-pneumonia'] = async () => {
   const data = path.join(dir, 'rsna');
   const ids = Array.from({ length: N }, (_, i) => `${i.toString(16).padStart(8, '0')}-14fd-4e49-80ba-63a80b6bddd6`);
@@ -99,11 +110,13 @@ layouts['rsna-pneumonia'] = async () => {
 };
 
 describe('a tiny study on each dataset layout', () => {
-  for (const format of Object.keys(layouts)) {
-    const runs = format !== 'rsna-pneumonia' || (dicomInPipeline && fs.existsSync(PYDICOM_CT));
-    (runs ? it : it.skip)(`${format}: run --data DIR --format ${format} exits 0, the corrupt image counted in results.json`, async () => {
-      const { data, csv, row } = await layouts[format]();
-      const out = path.join(dir, `run-${format}`);
+  for (const layout of Object.keys(layouts)) {
+    const format = layout.split(' ')[0];
+    const dicom = format === 'rsna-pneumonia' || /DICOM/.test(layout);
+    const runs = !dicom || (dicomInPipeline && fs.existsSync(PYDICOM_CT));
+    (runs ? it : it.skip)(`${layout}: run --data DIR --format ${format} exits 0, the corrupt image counted in results.json`, async () => {
+      const { data, csv, row } = await layouts[layout]();
+      const out = path.join(dir, `run-${layout.replace(/\W+/g, '-')}`);
       const r = spawnSync(process.execPath, [bin, 'run', '--preset', 'tiny', '--models', 'cbr-tiny', '--seed', '0', '--data', data, '--format', format,
         '--on-bad-image', 'skip', '--out', out, '--cache-dir', cache, '--quiet'], { encoding: 'utf8', env: { ...process.env, TRANSFUSION_THREADS: '2' } });
       expect(r.stderr).toBe('');
@@ -120,4 +133,33 @@ describe('a tiny study on each dataset layout', () => {
       for (const run of results.runs) expect(run.auc).toBeGreaterThanOrEqual(0);
     }, 300000);
   }
+});
+
+// PadChest ships 16-bit greyscale PNGs: a study on a folder of them reads each at full depth (windowed from its 16-bit
+// values, test/unit/datasets.test.ts checks the window against PIL) and trains to exit 0.
+describe('a tiny study on 16-bit PNGs (PadChest-style)', () => {
+  it('run --data DIR --format folder exits 0 on class folders of 16-bit greyscale PNGs', async () => {
+    const data = path.join(dir, 'png16');
+    await Promise.all(
+      ['normal', 'effusion'].flatMap((label, c) =>
+        Array.from({ length: 16 }, async (_, k) => {
+          // Values in 12 of the 16 bits; the classes differ in a bright disc, as a lesion would.
+          const values = Uint16Array.from({ length: 24 * 24 }, (_, i) => 1000 + ((i * 53 + k * 97) % 2000) + (c && Math.hypot((i % 24) - 12, Math.floor(i / 24) - 12) < 5 ? 1000 : 0));
+          const file = path.join(data, label, `${label}-${k}.png`);
+          fs.mkdirSync(path.dirname(file), { recursive: true });
+          await sharp(values, { raw: { width: 24, height: 24, channels: 1 } }).toColourspace('grey16').png().toFile(file);
+        }),
+      ),
+    );
+    const out = path.join(dir, 'run-png16');
+    const r = spawnSync(process.execPath, [bin, 'run', '--preset', 'tiny', '--models', 'cbr-tiny', '--seed', '0', '--data', data, '--format', 'folder',
+      '--out', out, '--cache-dir', cache, '--quiet'], { encoding: 'utf8', env: { ...process.env, TRANSFUSION_THREADS: '2' } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(results.data.format).toBe('folder');
+    expect(results.data.skipped).toEqual([]);
+    expect(results.data.available.train + results.data.available.val).toBe(32);
+    for (const run of results.runs) expect(Number.isFinite(run.finalLoss)).toBe(true);
+  }, 300000);
 });

@@ -34,4 +34,19 @@ describe('error codes', () => {
     expect([...used].filter((c) => !all.includes(c) && !nodes.includes(c))).toEqual([]);
     expect(new Set(all).size).toBe(all.length);
   });
+
+  it('are each documented in the README (issue 16: every error has a documented code)', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const all: readonly string[] = [...NATIVE_ERROR_CODES, ...TS_ERROR_CODES];
+    expect(all.filter((c) => !readme.includes(`\`${c}\``))).toEqual([]);
+  });
+
+  it('word a C++ failure no check foresaw as a bug to report, never as a bare library message', () => {
+    const header = fs.readFileSync(path.join(root, 'native/core/unforeseen.h'), 'utf8');
+    expect(header).toContain('a bug in transfusion-native; please report it with the input that caused it');
+    // Every C++ exception caught whole goes through unforeseen(): no ERR_NATIVE is made of a bare what().
+    const bare = sources(path.join(root, 'native'), /\.(cc|h)$/).filter((f) => /"ERR_NATIVE",\s*e\.what\(\)/.test(fs.readFileSync(f, 'utf8')));
+    expect(bare).toEqual([]);
+    expect(fs.readFileSync(path.join(root, 'native/napi/jobs.cc'), 'utf8')).toContain('tn::unforeseen(e.what())');
+  });
 });

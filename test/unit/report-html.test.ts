@@ -91,6 +91,19 @@ describe('writeReport', () => {
 });
 
 describe('renderHtml', () => {
+  it('shows AUPRC, the AUC interval and kappa as table columns in report.html (issue 18: in the HTML tables too)', async () => {
+    const dir = path.join(root, 'metrics');
+    fs.mkdirSync(dir, { recursive: true });
+    const r = FIXTURES.table1();
+    r.runs = r.runs.map((x, k) => ({ ...x, auprc: 0.5 + k / 100, aucCi: [0.61, 0.93] as [number, number], kappa: 0.7 }));
+    fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify(r, null, 2));
+    await writeReport(dir, readResults(dir));
+    const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
+    for (const header of ['AUPRC', 'Mean 95% CI of AUC', 'Kappa']) expect(html).toContain(`<th>${header}</th>`);
+    expect(html).toContain('<td>[61.00, 93.00]</td>');  // the interval's mean bounds, in % as the AUC is
+    expect(html).toContain('<td>0.700 ± 0.000 (n=');  // kappa, mean ± std over seeds
+  });
+
   it('converts the markdown subset report.md uses', () => {
     expect(inline('`a_b` and _emphasis_, but W_trained − W_init stays; **strong** <tag>')).toBe(
       '<code>a_b</code> and <em>emphasis</em>, but W_trained − W_init stays; <strong>strong</strong> &lt;tag&gt;',
