@@ -9,6 +9,7 @@ import * as zlib from 'node:zlib';
 
 import sharp from 'sharp';
 
+import { runTinyFolderStudy } from '../helpers/tiny-study';
 import { tempDir } from '../helpers/tmp';
 
 const dir = tempDir('datasets-study');
@@ -151,15 +152,6 @@ describe('a tiny study on 16-bit PNGs (PadChest-style)', () => {
         }),
       ),
     );
-    const out = path.join(dir, 'run-png16');
-    const r = spawnSync(process.execPath, [bin, 'run', '--preset', 'tiny', '--models', 'cbr-tiny', '--seed', '0', '--data', data, '--format', 'folder',
-      '--out', out, '--cache-dir', cache, '--quiet'], { encoding: 'utf8', env: { ...process.env, TRANSFUSION_THREADS: '2' } });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
-    expect(results.data.format).toBe('folder');
-    expect(results.data.skipped).toEqual([]);
-    expect(results.data.available.train + results.data.available.val).toBe(32);
-    for (const run of results.runs) expect(Number.isFinite(run.finalLoss)).toBe(true);
+    runTinyFolderStudy(data, path.join(dir, 'run-png16'), cache, 32);
   }, 300000);
 });

@@ -1,14 +1,13 @@
 // A study on a folder of class sub-folders holding DICOM files (copied from Debian's python3-pydicom test files, in
 // several transfer syntaxes), through the command line as a user runs it: every file decodes in the DICOM worker
 // pool, goes through the same resize and cache as other images, and the study exits 0.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { runTinyFolderStudy } from '../helpers/tiny-study';
 import { tempDir } from '../helpers/tmp';
 
 const FILES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
-const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
 const CLASSES = {
   mr: ['MR_small.dcm', 'MR_small_implicit.dcm', 'MR_small_bigendian.dcm', 'MR_small_expb.dcm', 'MR_small_padded.dcm', 'MR_small_RLE.dcm', 'MR_small_jpeg_ls_lossless.dcm', 'MR_small_jp2klossless.dcm'],
   other: ['CT_small.dcm', 'rtdose_1frame.dcm', 'liver_1frame.dcm', 'image_dfl.dcm', 'SC_rgb_rle.dcm', 'SC_rgb_jpeg_dcmtk.dcm', 'JPEG2000.dcm', 'SC_rgb_jpeg_gdcm.dcm'],
@@ -26,17 +25,6 @@ if (!have) console.warn(`Skipping the DICOM study: ${FILES} is missing (apt-get 
         fs.mkdirSync(path.join(data, label), { recursive: true });
         for (const f of files) fs.copyFileSync(path.join(FILES, f), path.join(data, label, `${copy}-${f}`));
       }
-    const out = path.join(dir, 'run');
-    const r = spawnSync(process.execPath, [bin, 'run', '--preset', 'tiny', '--models', 'cbr-tiny', '--seed', '0', '--data', data, '--format', 'folder',
-      '--out', out, '--cache-dir', path.join(dir, 'cache'), '--quiet'], { encoding: 'utf8', env: { ...process.env, TRANSFUSION_THREADS: '2' } });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
-    expect(results.data.format).toBe('folder');
-    expect(results.data.skipped).toEqual([]);
-    expect(results.data.available.train + results.data.available.val).toBe(32);
-    expect(results.runs.length).toBeGreaterThan(0);
-    // A folder is a multiclass task: no AUC (null), a finite training loss.
-    for (const run of results.runs) expect(Number.isFinite(run.finalLoss)).toBe(true);
+    runTinyFolderStudy(data, path.join(dir, 'run'), path.join(dir, 'cache'), 32);
   }, 600000);
 });
