@@ -63,8 +63,13 @@ export function nativeFrame(bytes: Uint8Array, index: number, m: PixelModule, bi
   const count = nativeFrameBits(m) / m.bitsAllocated;
   const view = new DataView(bytes.buffer, bytes.byteOffset + start, count * bytesPer);
   const raw = bytesPer === 1 ? new Uint8Array(count) : bytesPer === 2 ? new Uint16Array(count) : new Uint32Array(count);
-  for (let i = 0; i < count; i++)
-    raw[i] = bytesPer === 1 ? view.getUint8(wordSwapped ? i ^ 1 : i) : bytesPer === 2 ? view.getUint16(2 * i, !bigEndian) : view.getUint32(4 * i, !bigEndian);
+  if (wordSwapped)
+    // 8-bit samples in big-endian OW: bytes swapped in pairs counted from the element's start (not the frame's), the
+    // last of an odd count paired with the element's padding byte (an element's length is even).
+    for (let i = 0; i < count; i++) raw[i] = bytes[(start + i) ^ 1] ?? 0;
+  else
+    for (let i = 0; i < count; i++)
+      raw[i] = bytesPer === 1 ? view.getUint8(i) : bytesPer === 2 ? view.getUint16(2 * i, !bigEndian) : view.getUint32(4 * i, !bigEndian);
   if (m.photometric === 'YBR_FULL_422') {
     // Y1 Y2 Cb Cr for each pair of pixels in a row -> Y Cb Cr per pixel.
     const out = new (raw.constructor as Uint8ArrayConstructor)(pixels * 3);
