@@ -15,19 +15,6 @@
 namespace tn::napi {
 namespace {
 
-// auc(scores, labels) -> number: AUC-ROC with ties counted one half (Mann-Whitney). Throws ERR_INVALID_ARG.
-Napi::Value auc(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&] {
-    const auto scores = numbersArg(info, 0, "scores");
-    const auto labels = numbersArg(info, 1, "labels");
-    if (scores.size() != labels.size())
-      throw tn::invalidArg("Expected `scores` and `labels` to have the same length but received " +
-                           std::to_string(scores.size()) + " and " + std::to_string(labels.size()));
-    return Napi::Number::New(env, tn::auc(scores.data(), labels.data(), scores.size()));
-  });
-}
-
 // Scores and 0/1 labels of equal length, as auc takes them. Throws ERR_INVALID_ARG.
 std::pair<std::vector<double>, std::vector<double>> scoredLabels(const Napi::CallbackInfo& info) {
   auto scores = numbersArg(info, 0, "scores");
@@ -36,6 +23,15 @@ std::pair<std::vector<double>, std::vector<double>> scoredLabels(const Napi::Cal
     throw tn::invalidArg("Expected `scores` and `labels` to have the same length but received " + std::to_string(scores.size()) +
                          " and " + std::to_string(labels.size()));
   return {std::move(scores), std::move(labels)};
+}
+
+// auc(scores, labels) -> number: AUC-ROC with ties counted one half (Mann-Whitney). Throws ERR_INVALID_ARG.
+Napi::Value auc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const auto [scores, labels] = scoredLabels(info);
+    return Napi::Number::New(env, tn::auc(scores.data(), labels.data(), scores.size()));
+  });
 }
 
 // averagePrecision(scores, labels) -> number: AUC-PR as scikit-learn's average_precision_score (step-wise). Throws

@@ -88,32 +88,16 @@ const Variant* variant() {
 #endif
 }
 
-// kc rows of a full panel of kWidth columns: a copy of a size known here, which the compiler inlines (a libc memmove
-// call per row of 64-128 bytes was a tenth of a batch's time).
-template <int64_t kWidth>
-void packFull(const double* src, int64_t ld, int64_t kc, double* dst) {
-  for (int64_t k = 0; k < kc; ++k, src += ld, dst += kWidth) std::memcpy(dst, src, kWidth * sizeof(double));
-}
-
 // Rows [k0, k0 + kc) of m (row stride ld, `cols` columns) as panels of `width` columns, zero-padded past the last
 // column: panel j holds kc rows of `width` values.
 void pack(const double* m, int64_t ld, int64_t cols, int64_t k0, int64_t kc, int64_t width, double* out) {
   const int64_t panels = (cols + width - 1) / width;
   for (int64_t j = 0; j < panels; ++j) {
     const int64_t c0 = j * width, w = std::min(width, cols - c0);
-    const double* src = m + k0 * ld + c0;
     double* dst = out + j * kc * width;
-    if (w == width && width == 16) {
-      packFull<16>(src, ld, kc, dst);
-    } else if (w == width && width == 8) {
-      packFull<8>(src, ld, kc, dst);
-    } else if (w == width && width == 6) {
-      packFull<6>(src, ld, kc, dst);
-    } else {
-      for (int64_t k = 0; k < kc; ++k, dst += width) {
-        std::memcpy(dst, src + k * ld, static_cast<size_t>(w) * sizeof(double));
-        std::fill(dst + w, dst + width, 0.0);
-      }
+    for (int64_t k = 0; k < kc; ++k, dst += width) {
+      std::memcpy(dst, m + (k0 + k) * ld + c0, static_cast<size_t>(w) * sizeof(double));
+      std::fill(dst + w, dst + width, 0.0);
     }
   }
 }
