@@ -13,9 +13,12 @@ import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
 import { schemaCommand } from './commands/schema';
 
+import { joinSignedValues } from './run-options';
+
 export { parseAssignments, parseAugment, parseWeights } from './run-options';
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(given: string[]): Promise<number> {
+  const argv = joinSignedValues(given);
   let exitCode = 0;
   const fail = (err: unknown) => {
     const e = err as NodeJS.ErrnoException;

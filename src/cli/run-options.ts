@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import type { Argv } from 'yargs';
 
-import { TransfusionError, checkInteger, checkNumber, checkOneOf } from '../errors';
+import { TransfusionError, checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
 import { LIMITS } from '../limits';
 import { UNCERTAINTY_POLICIES } from '../data/embedded';
 import { DATA_FORMATS, DATA_TARGETS, resolveDataPath } from '../data/files/formats';
@@ -14,6 +14,7 @@ import { defaultCacheDir } from '../experiments/pretrain';
 import type { StudySpec } from '../experiments/spec';
 import { DEFAULT_CHECKPOINT_EVERY } from '../experiments/rundir';
 import type { AugmentOptions } from '../../bindings/native';
+import type { DicomReadOptions } from '../data/files/dicom';
 
 /** ["resnet50=a.pth", "inception_v3=b.pth,cbr-small=c.pt"] -> { resnet50: 'a.pth', ... } */
 export function parseWeights(items: string[]): Record<string, string> {
@@ -73,6 +74,8 @@ export function runOptions<T>(y: Argv<T>) {
     .option('policy', { type: 'string', array: true, describe: 'CheXpert and MIMIC-CXR uncertain labels: FINDING=ignore|zeros|ones; repeatable' })
     .option('all-views', { type: 'boolean', describe: 'CheXpert and MIMIC-CXR: keep lateral views too (default: frontal only)' })
     .option('equalize', { type: 'string', describe: 'Image contrast for --data: none (default), normalise or clahe' })
+    .option('dicom-frame', { type: 'number', describe: 'DICOM files in --data and --pretrain-data: the frame read from each, from 0 (default 0)' })
+    .option('dicom-window', { type: 'string', describe: 'DICOM files in --data and --pretrain-data: the display window, CENTER,WIDTH in Modality LUT units (e.g. --dicom-window=-600,1500 for CT lungs) or auto (0.5th-99.5th percentiles); default the file\'s window, else auto' })
     .option('augment', { type: 'string', describe: 'Random affine augmentation of training images, e.g. rotate=10,translate=0.05,scale=0.1,flip' })
     .option('on-bad-image', { type: 'string', describe: 'fail (default) or skip: unreadable images are left out and counted in the report' })
     .option('pretrain-data', { type: 'string', describe: 'Labelled images for pretraining: an image folder, Fashion-MNIST idx files, or "fashion-mnist" (Debian\'s dataset-fashion-mnist)' })
@@ -100,7 +103,7 @@ type Parsed = Awaited<RunArgs['argv']>;
 
 /** Flags that would change a study: refused with --resume (the run directory records the study). */
 export const STUDY_FLAGS = ['preset', 'config', 'threshold', 'image-size', 'out', 'seed', 'models', 'weights', 'device', 'precision', 'channels-last', 'data', 'format',
-  'target', 'image-dir', 'train-size', 'val-size', 'steps', 'lr', 'policy', 'all-views', 'equalize', 'augment', 'on-bad-image', 'pretrain-data', 'pretrain-format', 'shard', 'sync-bn', 'overwrite'];
+  'target', 'image-dir', 'train-size', 'val-size', 'steps', 'lr', 'policy', 'all-views', 'equalize', 'dicom-frame', 'dicom-window', 'augment', 'on-bad-image', 'pretrain-data', 'pretrain-format', 'shard', 'sync-bn', 'overwrite'];
 
 /** The flags among `names` that appear on the command line. */
 export const givenFlags = (argv: string[], names: string[]) => names.filter((f) => argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`)));
@@ -139,6 +142,7 @@ export function studySpecOf(args: Parsed, argv: string[]): StudySpec {
     ...(args['image-dir'] !== undefined ? { imageDir: path.resolve(args['image-dir']) } : {}),
     ...(args.equalize !== undefined ? { equalize: checkOneOf('--equalize', args.equalize, ['none', 'normalise', 'clahe'] as const) } : {}),
     ...(args['on-bad-image'] !== undefined ? { onBadImage: checkOneOf('--on-bad-image', args['on-bad-image'], ['fail', 'skip'] as const) } : {}),
+    ...dicomOptions(args['dicom-frame'], args['dicom-window']),
   });
   if (args.data !== undefined) {
     const policy = args.policy ? Object.fromEntries(Object.entries(parseAssignments('--policy', args.policy)).map(([f, p]) => [f, checkOneOf(`--policy ${f}`, p, UNCERTAINTY_POLICIES)])) : undefined;
@@ -165,4 +169,32 @@ export function studySpecOf(args: Parsed, argv: string[]): StudySpec {
     if (args['channels-last'] !== undefined) t.channelsLast = args['channels-last'];
   }
   return spec;
+}
+
+/** Flags whose value may start with "-" and a digit (a negative window centre), which yargs would read as flags. */
+const SIGNED_VALUE_FLAGS = ['--dicom-window'];
+
+/** `--dicom-window -600,1500` as `--dicom-window=-600,1500`, so yargs takes "-600,1500" as the flag's value. */
+export function joinSignedValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (SIGNED_VALUE_FLAGS.includes(argv[i]) && /^-[0-9.]/.test(argv[i + 1] ?? '')) out.push(`${argv[i]}=${argv[++i]}`);
+    else if (argv[i] === '--') return [...out, ...argv.slice(i)];
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
+/** `--dicom-frame` and `--dicom-window` as a data spec's `dicom` field (absent when neither is given). */
+function dicomOptions(frame: number | undefined, window: string | undefined): { dicom?: DicomReadOptions } {
+  if (frame === undefined && window === undefined) return {};
+  const dicom: DicomReadOptions = {};
+  if (frame !== undefined) dicom.frame = checkInteger('--dicom-frame', frame, 0, 65535);
+  if (window !== undefined) {
+    const [center, width, ...rest] = window.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+    if (window === 'auto') dicom.window = 'auto';
+    else if (!rest.length && Number.isFinite(center) && Number.isFinite(width) && width > 0) dicom.window = { center, width };
+    else throw invalidArg('--dicom-window', 'CENTER,WIDTH (numbers, WIDTH > 0; e.g. --dicom-window=40,400) or auto', window);
+  }
+  return { dicom };
 }

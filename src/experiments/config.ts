@@ -17,6 +17,7 @@ import type { DataSpec } from '../data/files/load';
 import type { ScheduleSpec } from '../schedules/lr';
 import type { UncertaintyPolicy } from '../data/embedded';
 import type { AugmentOptions } from '../../bindings/native';
+import { described } from './config-help';
 
 /**
  * What a study file may hold: every field of the spec, each optional, nested objects field by field, plus the preset
@@ -64,6 +65,21 @@ const dataSpec = {
     equalize: oneOf(['none', 'normalise', 'clahe'] as const),
     onBadImage: oneOf(['fail', 'skip'] as const),
     target: oneOf(DATA_TARGETS),
+    dicom: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        frame: integer(0, 65535),
+        window: {
+          anyOf: [
+            { type: 'string', enum: ['auto'] },
+            { type: 'object', additionalProperties: false, required: ['center', 'width'], properties: { center: { type: 'number' }, width: { type: 'number', exclusiveMinimum: 0 } } },
+          ],
+          ...optional,
+        },
+      },
+      ...optional,
+    },
   },
 } as const;
 
@@ -179,88 +195,6 @@ type WithoutNullable<T> = T extends readonly unknown[] ? T
 function withoutNullable<T>(schema: T): WithoutNullable<T> {
   if (Array.isArray(schema) || schema === null || typeof schema !== 'object') return schema as WithoutNullable<T>;
   return Object.fromEntries(Object.entries(schema).filter(([k]) => k !== 'nullable').map(([k, v]) => [k, withoutNullable(v)])) as WithoutNullable<T>;
-}
-
-// What an editor shows beside each field of a study file. Training, schedule, augmentation and dataset fields read
-// the same under `train` and `pretrain` (and `task.data` / `pretrain.data`), so they are described once.
-const HELP: Record<string, string> = {
-  $schema: 'The schema this file follows (e.g. the file `transfusion-native schema --out` wrote)',
-  experiment: "Which of the paper's comparisons: table1 (default), chexpert, small-data, meanvar, transfusion, hybrids, similarity, layers, init-vs-final, filters",
-  preset: 'The scale the overrides start from: quick (default), tiny or paper',
-  name: 'The study\'s name, recorded in results and used for the run directory under runs/ (default: the file\'s name)',
-  why: 'One line on why the study\'s values are what they are, shown in the report',
-  threshold: 'Validation AUC that counts as converged, for steps-to-threshold (the paper\'s Figure 7 uses 0.91)',
-  models: 'Model names from `transfusion-native models` (e.g. cbr-small, resnet50); with `inits`, every model with every initialisation',
-  inits: 'Initialisations: random, transfer, meanvar, gabor, slim (ResNet-50 only), transfusion:<stage>',
-  arms: 'An explicit list of {model, init} pairs, instead of every model with every initialisation',
-  seeds: 'Seeds: each arm is trained once per seed',
-  device: 'cpu, cuda or cuda:N',
-  padding: "Convolution padding of the CBR models: same or valid",
-  imageSizes: 'Input size per model (e.g. {"resnet50": 96}), overriding task.imageSize and the pretraining size',
-  weights: 'Your pretrained weight files by model (.pt/.pth or .safetensors, e.g. torchvision\'s), used for transfer instead of embedded pretraining; relative to this file',
-  task: 'The downstream task: embedded retina (default) or chest, or your dataset',
-  'task.source': 'retina (the embedded RETINA-like fundus task), chest (the embedded CheXpert-like task) or files (task.data)',
-  'task.imageSize': 'Input side in pixels (16-1024)',
-  'task.trainSize': 'Training images (embedded: drawn; files: at most this many kept, stratified)',
-  'task.valSize': 'Validation images (embedded: drawn; files: at most this many kept, stratified)',
-  'task.seed': 'Seed of the drawn (or sampled) data',
-  'task.uncertainRate': 'chest: fraction of training labels that are uncertain (0-1)',
-  'task.policy': 'chest: what uncertain labels become per finding: ignore, zeros or ones',
-  train: 'Training on the task',
-  pretrain: 'Pretraining, the source of the transfer weights (natural: the embedded natural-image source; files: your labelled images)',
-  'pretrain.source': 'natural (embedded, `classes` classes) or files (pretrain.data: an image folder or Fashion-MNIST)',
-  'pretrain.classes': 'Classes of the embedded natural-image source (2-30)',
-  'pretrain.imageSize': 'Pretraining input side in pixels (16-1024)',
-  'pretrain.trainSize': 'Pretraining images',
-  'pretrain.valSize': 'Pretraining validation images',
-  'pretrain.seed': 'Seed of the pretraining data',
-  representations: "Section 4's analyses: the probe set and datapoint budget",
-  'representations.probeSize': 'Probe images every model is run over',
-  'representations.maxDatapoints': 'Datapoints (conv positions) kept per stage; 0: max(20,000, 10 x channels)',
-  'representations.seed': 'Seed of the probe images',
-  '*.steps': 'Training steps per run',
-  '*.batchSize': 'Images per step',
-  '*.optimizer': 'sgd or adam',
-  '*.schedule': 'The learning-rate schedule',
-  '*.weightDecay': 'L2 weight decay (0-1)',
-  '*.momentum': 'SGD momentum (0-1)',
-  '*.evalEvery': 'Steps between validation evaluations (0: only at the end)',
-  '*.channelsLast': 'NHWC weights and inputs (a GPU setting)',
-  '*.precision': 'fp32, tf32 or bf16 (autocast; GPU settings)',
-  '*.augment': 'Random affine augmentation of training images (none by default)',
-  '*.schedule.kind': 'constant, cosine or step',
-  '*.schedule.lr': 'Peak learning rate',
-  '*.schedule.warmupSteps': 'Linear warm-up steps from lr/warmupSteps to lr',
-  '*.schedule.finalFraction': 'cosine: the final learning rate as a fraction of lr (default 0)',
-  '*.schedule.milestones': 'step: fractions of training at which the rate is multiplied by gamma (default [0.5, 0.75])',
-  '*.schedule.gamma': 'step: the factor at each milestone (default 0.1)',
-  '*.augment.rotate': 'Rotation up to +-degrees (0-180)',
-  '*.augment.translate': 'Shift up to +-this fraction of the side (0-0.5)',
-  '*.augment.scale': 'Zoom within 1 +- scale (0-0.5)',
-  '*.augment.flip': 'Horizontal flips with probability 1/2',
-  '*.data': 'A dataset on disk: { path, format? }',
-  '*.data.path': 'The dataset: a folder or file, as the format expects; relative to this file',
-  '*.data.format': 'eyepacs, chexpert, medmnist, folder, fashion-mnist, nih-chestxray14, mimic-cxr, rsna-pneumonia, aptos2019, messidor2 or idrid (detected from the path when absent)',
-  '*.data.imageDir': 'EyePACS: the folder of images when not train/ beside the CSV; relative to this file',
-  '*.data.policy': 'CheXpert and MIMIC-CXR: what uncertain labels become per finding: ignore, zeros or ones',
-  '*.data.frontalOnly': 'CheXpert and MIMIC-CXR: frontal images only (default true)',
-  '*.data.valFraction': 'Fraction of patients held out for validation where the format has no split of its own (NIH\'s lists, MIMIC-CXR\'s split.csv, IDRiD\'s testing set; default 0.2)',
-  '*.data.equalize': 'none, normalise or clahe: contrast equalisation of each image',
-  '*.data.onBadImage': 'fail (default) or skip an image that cannot be decoded',
-  '*.data.target': 'Graded retinal data (eyepacs, aptos2019, messidor2, idrid, RetinaMNIST): referable (default; one output, grade >= 2) or grade (five classes 0-4, scored by quadratic kappa and by the AUC of P(grade >= 2))',
-};
-
-/** The schema with every field's description from HELP (a field without one is a programming error). */
-function described<T>(schema: T, at = ''): T {
-  const s = schema as { properties?: Record<string, unknown> };
-  if (!s.properties) return schema;
-  const properties = Object.fromEntries(Object.entries(s.properties).map(([key, sub]) => {
-    const where = at ? `${at}.${key}` : key;
-    const help = HELP[where] ?? HELP[`*.${where.split('.').slice(1).join('.')}`];
-    if (help === undefined) throw new Error(`study schema: no description for ${where}`);
-    return [key, { ...(described(sub, where) as object), description: help }];
-  }));
-  return { ...schema, properties };
 }
 
 /** The JSON Schema of a study file. Every field but `experiment` and `preset` overrides the preset's spec. */

@@ -14,6 +14,7 @@ import { architectureFor, initFitsModel } from './architecture';
 import { TASK_SOURCES, type TaskSpec } from './task';
 import { DATA_FORMATS, DATA_TARGETS, detectFormat, readLabelled } from '../data/files/formats';
 import type { DataSpec } from '../data/files/load';
+import { checkDicomOptions } from '../data/files/dicom';
 
 /** An initialisation by name: "random", "transfer", "meanvar", "gabor", "slim" or "transfusion:<stage>". */
 export type Init = string;
@@ -166,6 +167,7 @@ export function validateSpec(spec: StudySpec): StudySpec {
     if (!fs.existsSync(data.path)) throw invalidArg(`${where}.data.path`, 'an existing file or folder', data.path);
     if (data.format !== undefined) checkOneOf(`${where}.data.format`, data.format, DATA_FORMATS);
     if (data.target !== undefined) checkOneOf(`${where}.data.target`, data.target, DATA_TARGETS);
+    if (data.dicom !== undefined) checkDicomOptions(data.dicom, 'a study', `${where}.data.dicom.`);
   }
   if (spec.pretrain.source === 'files') {
     const d = spec.pretrain.data!;

@@ -7,10 +7,10 @@ import * as path from 'node:path';
 
 const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
 
-/** Runs the study into `out` (weights cached in `cacheDir`), checks it as above and returns its results.json. */
-export function runTinyFolderStudy(data: string, out: string, cacheDir: string, images: number) {
+/** Runs the study into `out` (weights cached in `cacheDir`; more `flags` after the rest), checks it as above and returns its results.json. */
+export function runTinyFolderStudy(data: string, out: string, cacheDir: string, images: number, flags: string[] = []) {
   const r = spawnSync(process.execPath, [bin, 'run', '--preset', 'tiny', '--models', 'cbr-tiny', '--seed', '0', '--data', data, '--format', 'folder',
-    '--out', out, '--cache-dir', cacheDir, '--quiet'], { encoding: 'utf8', env: { ...process.env, TRANSFUSION_THREADS: '2' } });
+    '--out', out, '--cache-dir', cacheDir, '--quiet', ...flags], { encoding: 'utf8', env: { ...process.env, TRANSFUSION_THREADS: '2' } });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));

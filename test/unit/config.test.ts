@@ -45,6 +45,22 @@ describe('study files (run --config)', () => {
     expect(spec.weights).toEqual({ resnet50: path.join(dir, 'w/r50.pth') });
   });
 
+  it('takes the DICOM frame and window of a dataset, and names a wrong one', () => {
+    const ok = write('dicom-study.json', { task: { source: 'files', data: { path: 'ct', dicom: { frame: 3, window: { center: -600, width: 1500 } } } }, pretrain: { source: 'files', data: { path: 'p', dicom: { window: 'auto' } } } });
+    const spec = loadStudyConfig(ok);
+    expect(spec.task.data!.dicom).toEqual({ frame: 3, window: { center: -600, width: 1500 } });
+    expect(spec.pretrain.data!.dicom).toEqual({ window: 'auto' });
+    const bad = write('dicom-bad.json', { task: { source: 'files', data: { path: 'ct', dicom: { frame: -1, window: { center: 40, width: 0 }, frames: 2 } } } });
+    expect(() => loadStudyConfig(bad)).toThrow('/task/data/dicom/frame must be >= 0');
+    expect(() => loadStudyConfig(bad)).toThrow('/task/data/dicom: unknown field "frames"; did you mean "frame"?');
+    expect(() => loadStudyConfig(bad)).toThrow('/task/data/dicom/window/width must be > 0');
+    // A spec given whole (runStudy(spec)) is checked by validateSpec, naming the field.
+    const whole = { ...experimentSpec('table1', 'tiny'), task: { ...experimentSpec('table1', 'tiny').task, source: 'files' as const, data: { path: dir, dicom: { window: { center: 1, width: -2 } } } } };
+    expect(() => validateSpec(whole)).toThrow('Expected `task.data.dicom.window.width` to be a number in [5e-324, 1000000000000] but received -2');
+    whole.task.data.dicom = { window: 'middle' } as never;
+    expect(() => validateSpec(whole)).toThrow('Expected `task.data.dicom.window` to be "auto" or { center, width } but received "middle"');
+  });
+
   it('names the file and every wrong field', () => {
     const file = write('bad.json', { experiment: 'table9', train: { steps: 1.5, optimiser: 'sgd' }, seeds: [], task: { data: { format: 'dicom' } } });
     let message = '';

@@ -117,15 +117,24 @@ async function decodeInPool(file: string, options: DicomReadOptions, output: Dic
   return reply;
 }
 
-function checkReadOptions(o: unknown): DicomReadOptions {
-  const opts = checkOptions<DicomReadOptions>('readDicom()', o, READ_KEYS) ?? {};
-  if (opts.frame !== undefined) checkInteger('frame', opts.frame, 0, 65535);
-  const w = opts.window;
+/**
+ * Checks DICOM read options (`frame`, `window`) as readDicom and a study's `data.dicom` take them.
+ * @param o The options, or undefined for the defaults.
+ * @param fn Who takes them, for an unknown option ("readDicom()").
+ * @param prefix Prefixed to each option's name in errors ("task.data.dicom." names `task.data.dicom.frame`).
+ * @returns The options (an empty object for undefined).
+ * @throws TransfusionError ERR_INVALID_ARG naming the option: an unknown one, a frame that is not an integer in
+ *   [0, 65535], or a window that is neither "auto" nor `{ center, width }` with a positive width.
+ */
+export function checkDicomOptions(o: unknown, fn = 'readDicom()', prefix = ''): DicomReadOptions {
+  const opts = checkOptions<DicomReadOptions>(fn, o, READ_KEYS, prefix ? prefix.slice(0, -1) : 'options') ?? {};
+  if (opts.frame !== undefined) checkInteger(`${prefix}frame`, opts.frame, 0, 65535);
+  const w = opts.window, expected = '"auto" or { center, width }';
   if (w !== undefined && w !== 'auto') {
-    if (w === null || typeof w !== 'object' || Array.isArray(w)) throw invalidArg('window', '"auto" or { center, width }', w);
-    for (const key of Object.keys(w)) if (key !== 'center' && key !== 'width') throw invalidArg('window', '"auto" or { center, width }', w);
-    checkNumber('window.center', w.center, -1e12, 1e12);
-    checkNumber('window.width', w.width, Number.MIN_VALUE, 1e12);
+    if (w === null || typeof w !== 'object' || Array.isArray(w)) throw invalidArg(`${prefix}window`, expected, w);
+    for (const key of Object.keys(w)) if (key !== 'center' && key !== 'width') throw invalidArg(`${prefix}window`, expected, w);
+    checkNumber(`${prefix}window.center`, w.center, -1e12, 1e12);
+    checkNumber(`${prefix}window.width`, w.width, Number.MIN_VALUE, 1e12);
   }
   return opts;
 }
@@ -145,19 +154,20 @@ function checkReadOptions(o: unknown): DicomReadOptions {
  */
 export async function readDicom(file: string, options?: DicomReadOptions): Promise<DicomImage> {
   checkPathText('file', file);
-  return (await decodeInPool(file, checkReadOptions(options), 'full')).image!;
+  return (await decodeInPool(file, checkDicomOptions(options), 'full')).image!;
 }
 
 /** A DICOM frame's display pixels at 8 bits, interleaved, for sharp's raw input. */
 export interface DisplayPixels { pixels: Uint8Array; width: number; height: number; channels: 1 | 3 }
 
 /**
- * The first frame of a DICOM file as 8-bit display pixels (window of the file, else percentiles), decoded in a worker
- * thread: what the image pipeline resizes and normalises.
+ * One frame of a DICOM file as 8-bit display pixels, decoded in a worker thread: what the image pipeline resizes and
+ * normalises (a study's `data.dicom` chooses the frame and window).
  * @param file A DICOM Part 10 file.
+ * @param options As readDicom's: `frame` (default 0) and `window` (default the file's, else the percentiles).
  * @returns Interleaved 8-bit pixels and their size.
- * @throws TransfusionError ERR_BAD_IMAGE or ERR_IO as readDicom.
+ * @throws TransfusionError ERR_INVALID_ARG for a bad option; ERR_BAD_IMAGE or ERR_IO as readDicom.
  */
-export async function readDicomDisplay8(file: string): Promise<DisplayPixels> {
-  return (await decodeInPool(file, {}, 'display8')).pixels!;
+export async function readDicomDisplay8(file: string, options?: DicomReadOptions): Promise<DisplayPixels> {
+  return (await decodeInPool(file, checkDicomOptions(options), 'display8')).pixels!;
 }

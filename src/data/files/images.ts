@@ -1,7 +1,8 @@
 // Decoding and resizing images for loaders with sharp (libvips): JPEG, PNG and the rest, on libvips' own threads, so
 // the event loop keeps running; a bounded number in flight; grey images become three equal channels. DICOM files are
-// decoded by dicom.ts in worker threads and windowed to 8 bits (the file's window, else its percentiles) first. The decoded,
-// resized pixels go to a file the native side memory-maps (the loader caches it, so a second run skips decoding).
+// decoded by dicom.ts in worker threads, the chosen frame windowed to 8 bits (the chosen window, else the file's, else
+// its percentiles) first. The decoded, resized pixels go to a file the native side memory-maps (the loader caches it,
+// so a second run skips decoding).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 
@@ -9,7 +10,7 @@ import * as os from 'node:os';
 import { tempPathFor } from '../../io/atomic';
 import { windowed16 } from './depth16';
 import { checkRegularFile, displayPath } from '../../io/paths';
-import { isDicomFile, readDicomDisplay8 } from './dicom';
+import { isDicomFile, readDicomDisplay8, type DicomReadOptions } from './dicom';
 
 /**
  * An image file's largest size: a full-resolution EyePACS fundus photograph takes a few MB. Checked (with what the
@@ -22,6 +23,8 @@ export interface ImageSettings {
   size: number;
   /** Contrast: none, a global stretch to the full range (sharp normalise), or CLAHE (local histogram equalisation). */
   equalize?: 'none' | 'normalise' | 'clahe';
+  /** DICOM files: the frame and the display window (readDicom's options; by default frame 0 and the file's window). */
+  dicom?: DicomReadOptions;
 }
 
 /** Where an image comes from: a file, or raw pixels a format holds (MedMNIST, Fashion-MNIST). */
@@ -52,8 +55,9 @@ export class BadImageError extends Error {
 }
 
 async function decodeOne(input: ImageInput, s: ImageSettings): Promise<Uint8Array> {
-  // DICOM: decoded in a worker thread (dicom.ts), windowed to 8-bit display pixels, then resized as raw pixels are.
-  if ('file' in input && isDicomFile(input.file)) input = await readDicomDisplay8(input.file);
+  // DICOM: decoded in a worker thread (dicom.ts), its chosen frame windowed to 8-bit display pixels, then resized as raw
+  // pixels are.
+  if ('file' in input && isDicomFile(input.file)) input = await readDicomDisplay8(input.file, s.dicom);
   if ('file' in input) checkRegularFile(input.file, 'ERR_BAD_IMAGE', MAX_IMAGE_BYTES);
   const { default: sharp } = await import('sharp');  // loaded with the first image, not with the package
   let image =

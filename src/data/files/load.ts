@@ -12,6 +12,7 @@ import { addon } from '../../runtime';
 import { writeFileAtomic } from '../../io/atomic';
 import { makeDirectory } from '../../io/mkdir';
 import { decodeToFile, type ImageSettings } from './images';
+import type { DicomReadOptions } from './dicom';
 import { detectFormat, readLabelled, type DataFormat, type DataTarget, type LabelledSet } from './formats';
 import type { Dropped } from './labelled';
 import type { UncertaintyPolicy } from '../embedded';
@@ -36,6 +37,12 @@ export interface DataSpec {
   onBadImage?: 'fail' | 'skip';
   /** Graded retinal data: "referable" (default; one output, grade >= 2) or "grade" (five classes, scored by quadratic kappa and the AUC of P(grade >= 2)). */
   target?: DataTarget;
+  /**
+   * DICOM files: `frame` (from 0; default 0) and `window` (`{ center, width }` in Modality LUT units, or "auto" for the
+   * 0.5th-99.5th percentiles; by default the file's VOI LUT or window, else the percentiles). Part of the decoded-image
+   * cache's key, so another frame or window decodes again.
+   */
+  dicom?: DicomReadOptions;
 }
 
 export interface LoadedData {
@@ -160,7 +167,7 @@ export async function loadData(spec: DataSpec, o: LoadOptions): Promise<LoadedDa
     const build = async (side: 'train' | 'val') => {
       const indices = sides[side];
       if (!indices.length) throw new TransfusionError('ERR_BAD_DATA', `${spec.path}: the ${side} split is empty`);
-      const settings: ImageSettings = { size: o.size, equalize: spec.equalize };
+      const settings: ImageSettings = { size: o.size, equalize: spec.equalize, ...(spec.dicom ? { dicom: spec.dicom } : {}) };
       const { file, decoded, cached } = await decodedSet(set, indices, settings, spec, o, side);
       fromCache[side] = cached;
       skipped.push(...decoded.bad.map((b) => ({ where: set.where[indices[b.index]], reason: b.reason })));
@@ -189,11 +196,15 @@ function cacheRoot(o: LoadOptions): string {
 
 /**
  * The chosen images of one side decoded into a file of uint8 rows, cached by what they are: each file input's path,
- * size and modification time (pixel inputs: their bytes), the size and contrast settings and the bad-image policy.
+ * size and modification time (pixel inputs: their bytes), the size and contrast settings, the DICOM frame and window,
+ * and the bad-image policy.
  * A second load of the same images reuses the file without decoding.
  */
 async function decodedSet(set: LabelledSet, indices: number[], settings: ImageSettings, spec: DataSpec, o: LoadOptions, side: string) {
-  const hash = createHash('sha256').update(JSON.stringify(['decoded@2', settings.size, settings.equalize ?? 'none', spec.onBadImage ?? 'fail']));
+  // A chosen DICOM frame or window joins the key only when given, so the keys of sets decoded at the defaults stay valid.
+  const frame = settings.dicom?.frame ?? 0, window = settings.dicom?.window;
+  const dicom = frame !== 0 || window !== undefined ? [frame, typeof window === 'object' ? [window.center, window.width] : (window ?? 'file')] : [];
+  const hash = createHash('sha256').update(JSON.stringify(['decoded@2', settings.size, settings.equalize ?? 'none', spec.onBadImage ?? 'fail', ...dicom]));
   for (const i of indices) {
     const input = set.inputs[i];
     if ('file' in input) {
