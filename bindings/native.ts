@@ -167,7 +167,10 @@ export interface NativeModelOptions {
 
 /** Settings of training and inference that matter on a GPU (on CPU, correct is enough). */
 export interface ComputeOptions {
-  /** NHWC memory format for 4-D weights and inputs. Default: on for a CUDA model, off on the CPU. */
+  /**
+   * NHWC memory format for 4-D weights and inputs. Default: on for a CUDA model; off on the CPU, except the inputs of
+   * evaluation (NHWC there, the weights left as they are: faster with oneDNN); false keeps evaluation in NCHW too.
+   */
   channelsLast?: boolean;
   /** "bf16": autocast convs and matmuls to bfloat16 (weights stay fp32); "tf32": TF32 matmuls and convs on CUDA (on CPU as fp32); "fp32": TF32 off. Default: "bf16" for a CUDA model, "fp32" on the CPU. */
   precision?: 'fp32' | 'tf32' | 'bf16';
@@ -203,7 +206,7 @@ export interface NativeTrainOptions extends ComputeOptions {
   seed?: number;
   /** Validate every N steps (default 0: only at the end); each point lands in the result's curve. */
   evalEvery?: number;
-  /** Validation images per forward pass (default 128). */
+  /** Validation images per forward pass (default 32 on the CPU, where a batch's activations stay in cache; 128 on CUDA). */
   evalBatchSize?: number;
   /** Random affine augmentation per training image, seeded by `seed` and the step (none by default). */
   augment?: AugmentOptions;

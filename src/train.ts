@@ -124,8 +124,8 @@ export async function train(
 }
 
 /**
- * How {@link evaluate} runs: `batchSize`, images per forward pass (default 128); `signal`, to cancel it; and the
- * {@link ComputeOptions}.
+ * How {@link evaluate} runs: `batchSize`, images per forward pass (default 32 on the CPU, 128 on CUDA); `signal`, to
+ * cancel it; and the {@link ComputeOptions}.
  */
 export type EvaluateOptions = { batchSize?: number; signal?: AbortSignal } & ComputeOptions;
 
@@ -133,7 +133,7 @@ export type EvaluateOptions = { batchSize?: number; signal?: AbortSignal } & Com
  * A model's metrics on a dataset (eval mode, no gradients), off the event loop.
  * @param model - The model.
  * @param data - The dataset, with the model's outputs.
- * @param opts - See {@link EvaluateOptions}; default {} (batches of 128).
+ * @param opts - See {@link EvaluateOptions}; default {} (batches of 32 on the CPU, 128 on CUDA).
  * @returns Loss, and AUC-ROC per output (binary, multilabel) or top-1 / top-5 accuracy (multiclass).
  * @throws ERR_INVALID_ARG for a missing model or dataset, a bad option or outputs that do not match; ERR_BUSY;
  *   ERR_TORCH; ABORT_ERR when `signal` aborts.
@@ -147,7 +147,7 @@ export async function evaluate(model: Model, data: Dataset, opts: EvaluateOption
   checkHandle('evaluate()', 'model', model, 'Model', 'createModel()');
   checkHandle('evaluate()', 'data', data, 'Dataset', DATASET_FROM);
   checkOptions('evaluate()', opts, EVALUATE_OPTION_KEYS, 'opts');
-  const { signal, batchSize = 128, ...compute } = opts;
-  checkInteger('batchSize', batchSize, 1);
-  return awaitJob(() => addon().evaluate(model.native, data.native, { batchSize, ...compute }), signal);
+  const { signal, batchSize, ...compute } = opts;
+  if (batchSize !== undefined) checkInteger('batchSize', batchSize, 1);
+  return awaitJob(() => addon().evaluate(model.native, data.native, { ...(batchSize !== undefined ? { batchSize } : {}), ...compute }), signal);
 }

@@ -138,7 +138,7 @@ tn::ComputeOptions computeOptions(Napi::Value value) {
 std::string stageOption(Napi::Value value) { return text(objectOf(value, "forward options"), "stage", ""); }
 
 int evalBatchSize(Napi::Value value) {
-  return integer(objectOf(value, "evaluate options"), "batchSize", 128, 1, 1 << 20);
+  return integer(objectOf(value, "evaluate options"), "batchSize", 0, 1, 1 << 20);  // 0: tn::defaultEvalBatch
 }
 
 tn::TrainOptions trainOptions(Napi::Value value) {

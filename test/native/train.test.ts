@@ -38,6 +38,26 @@ describe('training', () => {
     expect(a.final.meanAuc).toBe(b.final.meanAuc);
   });
 
+  it('evaluates in NHWC, 32 images a pass, by default on the CPU: NCHW\'s numbers within rounding, training around it unchanged', async () => {
+    // Evaluations between steps move the weights to channels-last and back: the steps' losses are those of a run
+    // without them, bit for bit.
+    const run = async (evalEvery: number) => {
+      const m = createModel('cbr-small', { seed: 4 });
+      const r = await train(m, { train: trainSet, val: valSet }, { ...options(6), evalEvery });
+      return { m, r };
+    };
+    const [a, b] = [await run(2), await run(0)];
+    expect(a.r.curve.map((p) => p.step)).toEqual([2, 4, 6]);
+    expect(a.r.losses).toEqual(b.r.losses);
+    expect(a.r.final.meanAuc).toBe(b.r.final.meanAuc);
+    // The defaults against the peer's settings (128 a pass, NCHW) on the same weights.
+    const fast = await evaluate(a.m, valSet), plain = await evaluate(a.m, valSet, { batchSize: 128, channelsLast: false });
+    expect(Math.abs(fast.loss! - plain.loss!)).toBeLessThan(1e-5 * Math.abs(plain.loss!));
+    expect(Math.abs(fast.meanAuc! - plain.meanAuc!)).toBeLessThan(1e-3);
+    expect(await evaluate(a.m, valSet, { batchSize: 7 })).toEqual(await evaluate(a.m, valSet, { batchSize: 7 }));
+    [a.m, b.m].forEach((m) => m.dispose());
+  });
+
   it('reports every step and evaluation once, in order, before the promise resolves', async () => {
     const m = createModel('cbr-tiny');
     const events: TrainEvent[] = [];

@@ -14,10 +14,10 @@ std::string resolved(const std::string& precision, bool cuda) {
 }
 }  // namespace
 
-ComputeScope::ComputeScope(Model& model, const ComputeOptions& o)
+ComputeScope::ComputeScope(Model& model, const ComputeOptions& o, ComputeUse use)
     : model_(model),
       precision_(resolved(o.precision, model.device.is_cuda())),
-      channelsLast_(o.channelsLast.value_or(model.device.is_cuda())),
+      channelsLast_(o.channelsLast.value_or(model.device.is_cuda() || use == ComputeUse::kEvaluation)),
       tf32_(model.device.is_cuda(), precision_ == "tf32") {
   // Fixed shapes through a job: let cuDNN time its algorithms once and keep the fastest.
   if (model.device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
@@ -25,8 +25,16 @@ ComputeScope::ComputeScope(Model& model, const ComputeOptions& o)
   const auto format = channelsLast_ ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
   torch::NoGradGuard noGrad;
   for (auto& p : model.net->parameters())
-    if (p.dim() == 4 && !p.is_contiguous(format)) p.set_data(p.contiguous(format));
+    if (p.dim() == 4 && !p.is_contiguous(format)) {
+      p.set_data(p.contiguous(format));
+      if (use == ComputeUse::kEvaluation) converted_.push_back(p);
+    }
   if (precision_ == "bf16") autocast_.emplace(model.device.is_cuda(), at::kBFloat16);
+}
+
+ComputeScope::~ComputeScope() {
+  torch::NoGradGuard noGrad;
+  for (auto& p : converted_) p.set_data(p.contiguous(torch::MemoryFormat::Contiguous));
 }
 
 torch::Tensor ComputeScope::input(const torch::Tensor& x) const {

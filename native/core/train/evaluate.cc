@@ -85,7 +85,7 @@ Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const Comput
                      ProcessGroup* group, const BootstrapRequest& bootstrap) {
   checkCompatible(model, d, "evaluation");
   checkBothClasses(d, "evaluation");
-  const ComputeScope scope(model, compute);
+  const ComputeScope scope(model, compute, ComputeUse::kEvaluation);
   torch::NoGradGuard noGrad;
   auto& net = *model.net;
   net.eval();
@@ -98,6 +98,7 @@ Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const Comput
     for (auto& b : net.buffers()) buffers.push_back(b);
     group->broadcast(buffers, /*root=*/0);  // rank 0's BatchNorm statistics, as DDP evaluates
   }
+  if (batchSize == 0) batchSize = defaultEvalBatch(model.device);
   std::vector<torch::Tensor> chunks;
   for (int64_t begin = first; begin < last; begin += batchSize) {
     job.check();
@@ -139,7 +140,7 @@ Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const Comput
 }
 
 Metrics impl::evaluate(Model& model, const Dataset& d, int batchSize, const ComputeOptions& compute, const JobControl& job) {
-  if (batchSize < 1) throw invalidArg("Expected `batchSize` to be a positive integer but received " + std::to_string(batchSize));
+  if (batchSize < 0) throw invalidArg("Expected `batchSize` to be a positive integer but received " + std::to_string(batchSize));
   return evaluateHeld(model, d, batchSize, compute, job);
 }
 

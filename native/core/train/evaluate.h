@@ -30,7 +30,7 @@ struct BootstrapRequest {
   uint64_t seed = 0;
 };
 
-// Evaluation with the checks impl::evaluate makes, for use inside training.
+// Evaluation with the checks impl::evaluate makes, for use inside training. batchSize 0: defaultEvalBatch(device).
 // With a group, every rank evaluates its share of the rows, the outputs are gathered, and the metrics are computed over
 // the whole set, the same on every rank.
 Metrics evaluateHeld(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job,

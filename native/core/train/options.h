@@ -35,7 +35,7 @@ struct TrainOptions {
   double beta1 = 0.9, beta2 = 0.999;  // Adam
   uint64_t seed = 0;                  // batch order
   int evalEvery = 0;                  // validation every N steps (0: only at the end)
-  int evalBatchSize = 128;
+  int evalBatchSize = 0;              // validation images per forward pass; 0: defaultEvalBatch(device)
   ComputeOptions compute;
   AugmentOptions augment;
   // Checkpoints: every `checkpointEvery` steps (0: never) the whole training state (weights, buffers, optimizer,

@@ -42,7 +42,7 @@ void validate(const TrainOptions& o, const Dataset& trainSet) {
     throw invalidArg("Expected `batchSize` to be an integer in [1, " + std::to_string(trainSet.images.size(0)) +
                      "] (the training set's size) but received " + std::to_string(o.batchSize));
   if (o.evalEvery < 0) throw invalidArg("Expected `evalEvery` to be a non-negative integer");
-  if (o.evalBatchSize < 1) throw invalidArg("Expected `evalBatchSize` to be a positive integer");
+  if (o.evalBatchSize < 0) throw invalidArg("Expected `evalBatchSize` to be a positive integer");
 }
 
 void validateGraph(const TrainOptions& o, const Model& model) {
