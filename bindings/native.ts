@@ -378,15 +378,18 @@ export interface CountEvent<K extends 'pair' | 'stage' = 'pair' | 'stage'> {
 
 export interface NativeAddon {
   /** oneDnnMaxIsa: the cap on oneDNN's CPU kernels (ONEDNN_MAX_CPU_ISA), null for none; set where this CPU makes the
-   * faster ones unsafe (native/core/compat.h). Child processes inherit it. */
-  version(): { torch: string; napi: number; oneDnnMaxIsa: string | null };
+   * faster ones unsafe (native/core/compat.h). Child processes inherit it. cpuAllocator: "reusing" when LibTorch's CPU
+   * tensors come from the addon's allocator (native/core/memory/cpu_allocator.h: large blocks kept for reuse while jobs
+   * run), "libtorch" with TRANSFUSION_CPU_CACHE=0. */
+  version(): { torch: string; napi: number; oneDnnMaxIsa: string | null; cpuAllocator: 'reusing' | 'libtorch' };
   /** Every error code the addon raises (native/core/error.h's kErrorCodes), in that order. */
   errorCodes(): string[];
   setThreads(count: number): void;
   getThreads(): number;
   cudaAvailable(): boolean;
   liveHandles(): number;
-  /** Bytes the similarity engine keeps for the next batch (freed 3 s after the last one ends). */
+  /** Bytes kept for reuse: the similarity engine's and the training jobs' large blocks (freed 3 s after the last
+   * batch or job ends). */
   similarityCacheBytes(): number;
   listModels(): ModelInfo[];
   createModel(name: string, options?: NativeModelOptions): NativeModel;

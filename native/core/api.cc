@@ -13,7 +13,8 @@
 #include "core/distributed/group.h"
 #include "core/models/flops.h"
 #include "core/models/registry.h"
-#include "core/similarity/buffer.h"
+#include "core/memory/cpu_allocator.h"
+#include "core/memory/pages.h"
 #include "core/similarity/cca.h"
 #include "core/train/evaluate.h"
 #include "core/train/trainer.h"
@@ -80,7 +81,12 @@ Reservation reserve(const std::shared_ptr<Model>& model) {
   return Reservation(nullptr, [model](void*) { model->busy = false; });
 }
 
-void initRuntime() { compat::capOneDnnWhereUnsafe(); }
+void initRuntime() {
+  compat::capOneDnnWhereUnsafe();
+  installCpuAllocator();
+}
+
+bool reusingCpuAllocator() { return cpuAllocatorInstalled(); }
 
 std::string torchVersion() { return compat::version(); }
 

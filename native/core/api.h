@@ -13,6 +13,7 @@
 #include "core/distributed/options.h"
 #include "core/error.h"
 #include "core/job.h"
+#include "core/memory/pages.h"
 #include "core/models/options.h"
 #include "core/similarity/options.h"
 #include "core/train/options.h"
@@ -35,8 +36,14 @@ int threads();
 // Called first on every job thread, so that setThreads() governs native jobs too.
 void adoptThreadSettings();
 bool cudaAvailable();
-// Bytes the similarity engine keeps for the next batch (core/similarity/buffer.h): freed 3 s after the last batch.
+// Bytes kept for reuse (core/memory/pages.h): the similarity engine's and, through the CPU allocator, the training
+// jobs' large blocks; freed 3 s after the last batch or job.
 size_t similarityCacheBytes();
+// Whether LibTorch's CPU tensors come from core/memory/cpu_allocator.h's reusing allocator (installed by initRuntime()
+// unless TRANSFUSION_CPU_CACHE=0).
+bool reusingCpuAllocator();
+// Held by every native job for its duration: large blocks it releases are kept for its next step (and the next job).
+using JobMemory = HugePageReuse;
 
 // ---- models --------------------------------------------------------------------------------------------------
 // ModelOptions, ModelInfo: core/models/options.h

@@ -23,6 +23,7 @@ Napi::Value version(const Napi::CallbackInfo& info) {
   o.Set("napi", NAPI_VERSION);
   const std::string cap = tn::oneDnnMaxIsa();
   o.Set("oneDnnMaxIsa", cap.empty() ? info.Env().Null() : Napi::String::New(info.Env(), cap));
+  o.Set("cpuAllocator", tn::reusingCpuAllocator() ? "reusing" : "libtorch");
   return o;
 }
 

@@ -71,6 +71,7 @@ Napi::Object startJob(Napi::Env env, Napi::Value onProgress, Work work) {
                                             static_cast<void*>(nullptr));
   auto body = [job, wantsProgress, work = std::move(work)]() {
     tn::adoptThreadSettings();
+    const tn::JobMemory memory;
     tn::JobControl control;
     control.cancelled = job->cancelled.get();
     if (wantsProgress) {

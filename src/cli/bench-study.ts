@@ -16,7 +16,7 @@ import { armsOf, validateSpec, type StudySpec } from '../experiments/spec';
 import { drawTask } from '../experiments/task';
 import type { StudyResults } from '../experiments/results';
 import { CBR_MODELS } from '../models';
-import { getThreads, peerEnvironment } from '../runtime';
+import { getThreads, peerEnvironment, versions } from '../runtime';
 import { learningRates } from '../schedules/lr';
 
 export interface StudyBenchOptions {
@@ -53,6 +53,8 @@ export interface StudyBenchResult {
   threads: number;
   concurrency: number;
   torch: { ours: string; python: string };
+  /** Where our side's CPU tensors come from: the addon's reusing allocator, or LibTorch's own (TRANSFUSION_CPU_CACHE=0). */
+  cpuAllocator: 'reusing' | 'libtorch';
   /** Per run (study order), from the last repeat: steps and final AUC of each side. */
   perRun: { model: string; init: string; seed: number; steps: { ours: number; python: number }; auc: { ours: number; python: number } }[];
   /** Pretraining accuracy per model, from the last repeat. */
@@ -213,6 +215,7 @@ export async function runStudyBench(o: StudyBenchOptions, onLine: (line: string)
       threads: getThreads(),
       concurrency: last!.ours.environment.concurrency ?? 1,
       torch: { ours: last!.ours.environment.torch, python: last!.python.torch },
+      cpuAllocator: versions().cpuAllocator,
       perRun: last!.ours.runs.map((r) => ({
         model: r.model, init: r.init, seed: r.seed,
         steps: { ours: r.steps, python: theirs(r)?.steps ?? NaN },

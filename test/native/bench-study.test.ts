@@ -29,7 +29,7 @@ describe('transfusion-native bench study', () => {
     expect(r.stderr).toMatch(/^repeat 1\/1: study ours \d+\.\d s, python \d+\.\d s \(ours: pretraining \d+\.\d, training \d+\.\d, evaluation \d+\.\d job s; python: pretraining \d+\.\d, training \d+\.\d, evaluation \d+\.\d s\)$/m);
     const out = JSON.parse(r.stdout);
     const phase = { ours: expect.any(Number), python: expect.any(Number), ratio: expect.any(Number) };
-    expect(out).toMatchObject({ ratio: expect.any(Number), study: phase, pretraining: phase, training: phase, evaluation: phase, runs: 4, repeats: 1, threads: 2 });
+    expect(out).toMatchObject({ ratio: expect.any(Number), study: phase, pretraining: phase, training: phase, evaluation: phase, runs: 4, repeats: 1, threads: 2, cpuAllocator: expect.stringMatching(/^(reusing|libtorch)$/) });
     expect(out.ratio).toBeCloseTo(out.study.python / out.study.ours, 10);
     for (const key of ['study', 'pretraining', 'training', 'evaluation']) {
       expect(out[key].ours).toBeGreaterThan(0);

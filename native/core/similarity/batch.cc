@@ -8,7 +8,7 @@
 #include "core/data/raster.h"
 #include "core/error.h"
 #include "core/similarity/blas_threads.h"
-#include "core/similarity/buffer.h"
+#include "core/memory/pages.h"
 #include "core/similarity/cca.h"
 
 namespace tn {
@@ -87,7 +87,7 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
                                             const JobControl& job, const std::function<void(int64_t)>& onPair) {
   // Pairs run in waves, in the order given: a wave prepares the inputs its pairs are the first to need (each input
   // once per batch, however many pairs use it), compares its pairs, and lets go of the inputs no later pair needs,
-  // whose blocks the next wave's inputs reuse (buffer.h). A wave holds at least a thread's worth of pairs and grows
+  // whose blocks the next wave's inputs reuse (core/memory/pages.h). A wave holds at least a thread's worth of pairs and grows
   // until its new inputs divide evenly over the threads (at most 4 threads' worth of pairs).
   const auto start = std::chrono::steady_clock::now();
   const SerialBlasScope serialBlas;

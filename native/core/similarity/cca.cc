@@ -9,7 +9,7 @@
 
 #include "core/compat.h"
 #include "core/error.h"
-#include "core/similarity/buffer.h"
+#include "core/memory/pages.h"
 #include "core/similarity/gram.h"
 
 namespace tn {
@@ -110,7 +110,7 @@ Canonical canonical(const torch::Tensor& m, bool left, bool withRotation) {
 }
 
 
-// An uninitialised (rows, cols) float64 CPU tensor on huge pages (buffer.h: its first touch is the cost otherwise).
+// An uninitialised (rows, cols) float64 CPU tensor on huge pages (core/memory/pages.h: its first touch is the cost otherwise).
 torch::Tensor hugeEmpty(int64_t rows, int64_t cols) {
   const size_t count = static_cast<size_t>(rows * cols);
   double* data = HugePageAllocator<double>().allocate(count);

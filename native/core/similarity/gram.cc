@@ -1,6 +1,6 @@
 #include "core/similarity/gram.h"
 
-#include "core/similarity/buffer.h"
+#include "core/memory/pages.h"
 
 #include <algorithm>
 #include <cstring>
@@ -15,7 +15,7 @@ namespace tn::gram {
 namespace {
 
 // The partial sums and packed panels (1-2 MB each, every product): on huge pages, and reused within a batch
-// (buffer.h) instead of faulted in afresh by every product.
+// (core/memory/pages.h) instead of faulted in afresh by every product.
 using Buffer = std::vector<double, HugePageAllocator<double>>;
 
 // Datapoints per packed block: a packed panel of either side (kKc x 16 doubles, 32 KiB) stays in L1 while the

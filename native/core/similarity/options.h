@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "core/similarity/buffer.h"
+#include "core/memory/pages.h"
 
 namespace tn {
 

@@ -1,4 +1,4 @@
-#include "core/similarity/buffer.h"
+#include "core/memory/pages.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -21,7 +21,13 @@ constexpr size_t kKeepBytes = size_t{1} << 30;
 // addon's copy of the next call's inputs, made before its batch starts), short enough that memory goes back soon.
 constexpr auto kLinger = std::chrono::seconds(3);
 
-size_t hugeRounded(size_t bytes) { return (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes; }
+constexpr size_t kPageBytes = size_t{4} << 10;
+
+// The size a block is kept under: whole huge pages from kMin, whole pages from kPooledMin.
+size_t rounded(size_t bytes) {
+  const size_t unit = bytes >= hugePages::kMin ? kHugePageBytes : kPageBytes;
+  return (bytes + unit - 1) / unit * unit;
+}
 
 struct KeptBlock {
   void* p;
@@ -67,16 +73,16 @@ Pool& pool() {
 }  // namespace
 
 void* hugePages::allocate(size_t bytes) {
-  if (bytes < kMin) {
+  if (bytes < kPooledMin) {
     void* p = std::malloc(bytes ? bytes : 1);
     if (!p) throw std::bad_alloc();
     return p;
   }
-  const size_t size = hugeRounded(bytes);
+  const size_t size = rounded(bytes);
   {
     Pool& s = pool();
     std::lock_guard<std::mutex> lock(s.mutex);
-    for (size_t i = 0; i < s.kept.size(); ++i)
+    for (size_t i = s.kept.size(); i-- > 0;)  // newest first: the block released last is the warmest
       if (s.kept[i].bytes == size) {
         void* p = s.kept[i].p;
         s.keptBytes -= size;
@@ -84,23 +90,32 @@ void* hugePages::allocate(size_t bytes) {
         return p;
       }
   }
-  void* p = std::aligned_alloc(kHugePageBytes, size);
+  const bool huge = bytes >= kMin;
+  void* p = std::aligned_alloc(huge ? kHugePageBytes : kPageBytes, size);
   if (!p) throw std::bad_alloc();
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-  madvise(p, size, MADV_HUGEPAGE);  // advice only: without transparent huge pages they are ordinary pages
+  if (huge) madvise(p, size, MADV_HUGEPAGE);  // advice only: without transparent huge pages they are ordinary pages
 #endif
   return p;
 }
 
 void hugePages::release(void* p, size_t bytes) {
-  if (bytes >= kMin) {
-    const size_t size = hugeRounded(bytes);
+  if (bytes >= kPooledMin) {
+    const size_t size = rounded(bytes);
     Pool& s = pool();
-    std::lock_guard<std::mutex> lock(s.mutex);
-    if (s.keeping() && s.keptBytes + size <= kKeepBytes) {
+    std::unique_lock<std::mutex> lock(s.mutex);
+    if (s.keeping() && size <= kKeepBytes) {
+      // Full: the blocks kept longest go, so a study's next model (other sizes) is not starved by the last one's.
+      size_t evict = 0, evictBytes = 0;
+      while (s.keptBytes - evictBytes + size > kKeepBytes) evictBytes += s.kept[evict++].bytes;
+      std::vector<KeptBlock> toFree(s.kept.begin(), s.kept.begin() + static_cast<std::ptrdiff_t>(evict));
+      s.kept.erase(s.kept.begin(), s.kept.begin() + static_cast<std::ptrdiff_t>(evict));
+      s.keptBytes -= evictBytes;
       s.kept.push_back({p, size});
       s.keptBytes += size;
       s.wake.notify_all();
+      lock.unlock();
+      for (const KeptBlock& b : toFree) std::free(b.p);
       return;
     }
   }

@@ -11,13 +11,14 @@
 namespace tn {
 
 namespace hugePages {
-// bytes (>= kMin: 2 MiB-aligned, MADV_HUGEPAGE-advised; smaller: plain malloc), from the blocks a running batch has
-// given back where one fits. Throws std::bad_alloc.
+// bytes (>= kMin: 2 MiB-aligned, MADV_HUGEPAGE-advised; from kPooledMin: page-aligned; smaller: plain malloc), from
+// the blocks a running batch or job has given back where one of the same rounded size is kept. Throws std::bad_alloc.
 void* allocate(size_t bytes);
 void release(void* p, size_t bytes);
 // The bytes kept for reuse now (see HugePageReuse).
 size_t keptBytes();
 constexpr size_t kMin = size_t{1} << 20;
+constexpr size_t kPooledMin = size_t{64} << 10;
 }  // namespace hugePages
 
 // While one or more exist, and for 3 s after the last one goes, large blocks released are kept (up to 1 GiB) and
