@@ -60,7 +60,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('weights', { type: 'string', array: true, describe: 'Your pretrained weights for a model\'s transfer arm: MODEL=PATH (.pth/.pt or .safetensors); repeatable' })
     .option('device', { type: 'string', describe: 'cpu or cuda (default: the preset\'s)' })
     .option('threads', { type: 'number', describe: 'LibTorch threads (default: available cores)' })
-    .option('concurrency', { type: 'number', describe: 'CPU: training runs in flight at once, the threads shared out (default: one per two threads, each at 2 threads; 1 on 2 cores)' })
+    .option('concurrency', { type: 'number', describe: 'CPU: training runs in flight at once, the threads shared out (default: one per thread, each at 1 thread)' })
     .option('precision', { type: 'string', describe: 'fp32, tf32 (CUDA: TF32 matmuls and convs) or bf16 (autocast); default bf16 on CUDA, fp32 on the CPU' })
     .option('channels-last', { type: 'boolean', describe: 'NHWC weights and inputs; default on for CUDA, off on the CPU (--no-channels-last)' })
     .option('data', { type: 'string', describe: 'Your dataset instead of the embedded task: a folder or file (see --format)' })

@@ -3,15 +3,16 @@
 // Each run's numbers depend only on its own seed and thread count, never on what runs beside it.
 
 /**
- * Runs in flight at once when a study names none: one per two threads of this process (`getThreads()`, which
- * `--threads` sets), each run then at two threads; 1 below four threads. Measured on 2 idle cores with the default
- * quick study from an empty cache (README: "Runs at once"): one run at a time at two threads took 253 s and 285 s
- * where two at once at one thread each took 274 s and 294 s, so 1 there. Above 2 cores this rule is not measured yet.
+ * Runs in flight at once when a study names none: one per thread of this process (`getThreads()`, which `--threads`
+ * sets), up to 64, each run then at one thread. Measured on 2 idle cores (README: "Runs at once"), with the addon's reusing CPU
+ * allocator: the default quick study from an empty cache took 164.6 s and 155.8 s two at once at one thread each,
+ * against 167.8 s and 166.5 s one at a time at two threads (`bench/concurrency.js`: two at once 5-6% ahead for every
+ * CBR model). Above 2 cores this rule is not measured yet.
  * @param cores - The process's intra-op threads.
  * @returns At least 1.
  */
 export function defaultConcurrency(cores: number): number {
-  return Math.max(1, Math.floor(cores / 2));
+  return Math.min(64, Math.max(1, cores));
 }
 
 /**

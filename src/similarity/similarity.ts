@@ -188,10 +188,12 @@ export interface CompareOptions {
 }
 
 /**
- * The memory the similarity engine keeps between batches: the blocks of one batch's inputs and their float64 copies,
- * up to 1 GiB, handed to the next batch started within 3 s instead of fresh memory (on a virtual machine fresh memory
- * is the slow part of a first batch), and freed by a background thread once 3 s pass with no batch running.
- * @returns The bytes kept now (0 three seconds after the last batch).
+ * The memory the addon keeps for reuse: the similarity engine's blocks (one batch's inputs and their float64 copies)
+ * and, through its CPU allocator, the large tensors training and evaluation jobs free (a step's activations and
+ * gradients), up to an eighth of the machine's memory (1-16 GiB), handed to the next batch, step or job instead of
+ * fresh memory (on a virtual machine fresh memory is slow to touch), and freed by a background thread once 3 s pass
+ * with no batch or job running.
+ * @returns The bytes kept now (0 three seconds after the last batch or job).
  * @throws ERR_ADDON_NOT_BUILT when the native addon is missing.
  */
 export function similarityCacheBytes(): number {

@@ -1,11 +1,14 @@
 #include "core/memory/pages.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -15,8 +18,20 @@ namespace tn {
 namespace {
 
 constexpr size_t kHugePageBytes = size_t{2} << 20;
-// Kept for reuse at most: a batch's working set (its inputs and a few prepared ones), not its whole history.
-constexpr size_t kKeepBytes = size_t{1} << 30;
+// Kept for reuse at most: the working sets of what runs at once (a similarity batch's inputs and a few prepared ones;
+// 70-270 MB per CBR training job at the quick preset's shape, one job per core by default), not their whole history:
+// an eighth of the machine's memory, from 1 GiB to 16 GiB.
+size_t keepLimit() {
+  static const size_t limit = [] {
+    size_t memory = 0;
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0) memory = static_cast<size_t>(pages) * static_cast<size_t>(page);
+#endif
+    return std::min(std::max(memory / 8, size_t{1} << 30), size_t{16} << 30);
+  }();
+  return limit;
+}
 // How long blocks are kept once no batch is running: long enough for the next call of a loop of batches (and for the
 // addon's copy of the next call's inputs, made before its batch starts), short enough that memory goes back soon.
 constexpr auto kLinger = std::chrono::seconds(3);
@@ -104,10 +119,10 @@ void hugePages::release(void* p, size_t bytes) {
     const size_t size = rounded(bytes);
     Pool& s = pool();
     std::unique_lock<std::mutex> lock(s.mutex);
-    if (s.keeping() && size <= kKeepBytes) {
+    if (s.keeping() && size <= keepLimit()) {
       // Full: the blocks kept longest go, so a study's next model (other sizes) is not starved by the last one's.
       size_t evict = 0, evictBytes = 0;
-      while (s.keptBytes - evictBytes + size > kKeepBytes) evictBytes += s.kept[evict++].bytes;
+      while (s.keptBytes - evictBytes + size > keepLimit()) evictBytes += s.kept[evict++].bytes;
       std::vector<KeptBlock> toFree(s.kept.begin(), s.kept.begin() + static_cast<std::ptrdiff_t>(evict));
       s.kept.erase(s.kept.begin(), s.kept.begin() + static_cast<std::ptrdiff_t>(evict));
       s.keptBytes -= evictBytes;

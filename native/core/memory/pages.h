@@ -1,9 +1,11 @@
-// Storage for the similarity engine's large arrays (the activations as they arrive, their centred float64 copies:
-// tens of MB each) on transparent huge pages, recycled within a batch and from one batch to the next. Fresh memory is paid for at first touch: on a
-// virtualised host ~18 us per 4 KiB page (measured on this project's machine: 0.40 s to first-touch 20,000 x 512
-// doubles, 13 ms on huge pages), and even huge pages are zeroed by the kernel on every fresh mapping (a quarter of a
-// batch's time here before blocks were reused; a batch's first call still spent ~1.5 s of system time on fresh memory
-// until blocks outlived the batch by a few seconds). numpy advises huge pages for its large arrays the same way. Torch-free.
+// Storage for the addon's large blocks: the similarity engine's arrays (the activations as they arrive, their centred
+// float64 copies: tens of MB each) and, through core/memory/cpu_allocator.h, every LibTorch CPU tensor of 64 KiB and
+// more (a training step's activations, gradients, optimizer temporaries), recycled within a batch or job and from one
+// to the next. Fresh memory is paid for at first touch: on a virtualised host ~18 us per 4 KiB page (measured on this
+// project's machine: 0.40 s to first-touch 20,000 x 512 doubles, 13 ms on huge pages), and even huge pages are zeroed
+// by the kernel on every fresh mapping (a quarter of a similarity batch's time here before blocks were reused; up to a
+// third of a training step's, where glibc unmapped a step's tensors for the next to fault in again). numpy advises
+// huge pages for its large arrays the same way. Torch-free.
 #pragma once
 #include <cstddef>
 #include <new>
@@ -21,9 +23,10 @@ constexpr size_t kMin = size_t{1} << 20;
 constexpr size_t kPooledMin = size_t{64} << 10;
 }  // namespace hugePages
 
-// While one or more exist, and for 3 s after the last one goes, large blocks released are kept (up to 1 GiB) and
-// handed out again instead of going back to the system; a background thread frees those kept once 3 s pass with no
-// batch running. A batch holds one for its duration; the blocks of the inputs the addon copied for it come back after
+// While one or more exist, and for 3 s after the last one goes, large blocks released are kept (up to an eighth of the memory, 1-16 GiB; the oldest
+// freed first beyond that) and handed out again instead of going back to the system; a background thread frees those
+// kept once 3 s pass with none held. Every native job (native/napi/jobs.cc) and every similarity batch holds one for
+// its duration; the blocks of the inputs the addon copied for it come back after
 // it ends, inside those 3 s, so a loop of batches reuses them too.
 class HugePageReuse {
  public:
