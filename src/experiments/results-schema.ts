@@ -68,7 +68,7 @@ export const RESULTS_JSON_SCHEMA = record(
   {
     schema: str,
     spec,
-    environment: record({ torch: str, napi: num, node: str, threads: num, platform: str, concurrency: count, threadsPerRun: count }, ['torch', 'napi', 'node', 'threads', 'platform']),
+    environment: record({ torch: str, napi: num, node: str, threads: num, platform: str, concurrency: count, threadsPerRun: count, cpuAllocator: { enum: ['reusing', 'libtorch'] } }, ['torch', 'napi', 'node', 'threads', 'platform']),
     startedAt: str,
     finishedAt: str,
     models: list(record({ name: str, displayName: str, params: record({ numel: count, paper: count }), imageSize: count }), 1000),

@@ -82,9 +82,10 @@ export interface StudyResults {
   spec: StudySpec;
   /**
    * Versions, LibTorch's thread count and the platform (e.g. "linux-x64") of the process that ran it; `concurrency`:
-   * training runs in flight at once; `threadsPerRun`: each one's threads, when more than one was in flight.
+   * training runs in flight at once; `threadsPerRun`: each one's threads, when more than one was in flight;
+   * `cpuAllocator`: where LibTorch's CPU tensors came from (`versions()`; absent in files written before 0.2.0).
    */
-  environment: { torch: string; napi: number; node: string; threads: number; platform: string; concurrency?: number; threadsPerRun?: number };
+  environment: { torch: string; napi: number; node: string; threads: number; platform: string; concurrency?: number; threadsPerRun?: number; cpuAllocator?: 'reusing' | 'libtorch' };
   /** When the study started, ISO 8601. */
   startedAt: string;
   /** When it finished, ISO 8601 (absent while it runs, or when interrupted). */
