@@ -4,10 +4,10 @@
 
 /**
  * Runs in flight at once when a study names none: one per thread of this process (`getThreads()`, which `--threads`
- * sets), up to 64, each run then at one thread. Measured on 2 idle cores (README: "Runs at once"), with the addon's reusing CPU
- * allocator: the default quick study from an empty cache took 164.6 s and 155.8 s two at once at one thread each,
- * against 167.8 s and 166.5 s one at a time at two threads (`bench/concurrency.js`: two at once 5-6% ahead for every
- * CBR model). Above 2 cores this rule is not measured yet.
+ * sets), up to 64, each run then at one thread. Measured on 2 idle cores (README: "Runs at once"), with the addon's
+ * reusing CPU allocator: the default quick study from an empty cache took 164.6 s and 155.8 s two at once at one
+ * thread each, against 167.8 s and 166.5 s one at a time at two threads (`bench/concurrency.js`: two at once 5-6%
+ * ahead for every CBR model). Above 2 cores this rule is not measured yet.
  * @param cores - The process's intra-op threads.
  * @returns At least 1.
  */

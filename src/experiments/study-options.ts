@@ -45,8 +45,9 @@ export interface StudyOptions {
   /**
    * Training runs (and pretrainings) in flight at once on the CPU, 1-64 (default: the process's thread count,
    * {@link getThreads}, up to 64, each run at one thread: the faster on 2 cores, as measured there; 1 with a `group` or
-   * on a GPU). Beside others each run trains at an equal share of the threads (at least 1), alone at all of them; a run's numbers depend on its thread count, never on what runs beside it.
-   * results.json keeps the study's order whatever finishes first.
+   * on a GPU). Beside others each run trains at an equal share of the threads (at least 1), alone at all of them; a
+   * run's numbers depend on its thread count, never on what runs beside it. results.json keeps the study's order
+   * whatever finishes first.
    */
   concurrency?: number;
 }

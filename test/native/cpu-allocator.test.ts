@@ -8,7 +8,8 @@ import { train } from '../../src/train';
 
 const root = path.join(__dirname, '..', '..');
 
-// Trains CBR-Tiny for 6 steps (validation at 3 and 6) on the embedded retina task, in this process or a child.
+// Trains CBR-Tiny for 6 steps (validation at 3 and 6) on the embedded retina task in a child process, whose
+// environment chooses the allocator (it is installed when the addon loads).
 const script = `
 const tn = require(${JSON.stringify(path.join(root, 'dist', 'src', 'index.js'))});
 (async () => {

@@ -18,7 +18,7 @@ namespace {
 // c10's own alignment for CPU tensors (gAlignment): vectorised kernels and oneDNN expect it.
 constexpr size_t kAlignment = 64;
 
-// The size of each large block handed out, for its release (the deleter gets only the pointer).
+// The size of each pooled block handed out, for its release (the deleter gets only the pointer).
 struct LiveBlocks {
   std::mutex mutex;
   std::unordered_map<void*, size_t> bytes;
@@ -29,6 +29,10 @@ LiveBlocks& live() {
   return *l;
 }
 
+// Small blocks' deleter: plain memory, no lookup (most of a step's frees).
+void freeSmall(void* p) { std::free(p); }
+
+// Pooled blocks' deleter, and raw_deleter() for any block: one not in the map is small.
 void releaseBlock(void* p) {
   if (!p) return;
   size_t bytes = 0;
@@ -45,25 +49,23 @@ void releaseBlock(void* p) {
   else std::free(p);
 }
 
-void* allocateBlock(size_t n) {
-  if (n == 0) return nullptr;
+c10::DataPtr allocateBlock(size_t n) {
+  const c10::Device cpu(c10::DeviceType::CPU);
+  if (n == 0) return {nullptr, nullptr, &freeSmall, cpu};
   if (n >= hugePages::kPooledMin) {
     void* p = hugePages::allocate(n);
     LiveBlocks& l = live();
     std::lock_guard<std::mutex> lock(l.mutex);
     l.bytes.emplace(p, n);
-    return p;
+    return {p, p, &releaseBlock, cpu};
   }
   void* p = nullptr;
   if (posix_memalign(&p, kAlignment, n) != 0) throw std::bad_alloc();
-  return p;
+  return {p, p, &freeSmall, cpu};
 }
 
 struct CachingCpuAllocator final : c10::Allocator {
-  c10::DataPtr make(size_t n) const {
-    void* p = allocateBlock(n);
-    return {p, p, &releaseBlock, c10::Device(c10::DeviceType::CPU)};
-  }
+  c10::DataPtr make(size_t n) const { return allocateBlock(n); }
   // LibTorch 1.13 declares allocate() const, 2.3 and later not; both are defined so either overrides.
   c10::DataPtr allocate(size_t n) const { return make(n); }
   c10::DataPtr allocate(size_t n) { return make(n); }
@@ -77,7 +79,7 @@ bool ours = false;
 
 }  // namespace
 
-bool installCpuAllocator() {
+void installCpuAllocator() {
   std::call_once(installed, [] {
     const char* setting = std::getenv("TRANSFUSION_CPU_CACHE");
     if (setting && std::string(setting) == "0") return;
@@ -85,7 +87,6 @@ bool installCpuAllocator() {
     c10::SetCPUAllocator(&allocator, /*priority=*/1);
     ours = c10::GetCPUAllocator() == &allocator;
   });
-  return ours;
 }
 
 bool cpuAllocatorInstalled() { return ours; }

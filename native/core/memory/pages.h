@@ -23,11 +23,11 @@ constexpr size_t kMin = size_t{1} << 20;
 constexpr size_t kPooledMin = size_t{64} << 10;
 }  // namespace hugePages
 
-// While one or more exist, and for 3 s after the last one goes, large blocks released are kept (up to an eighth of the memory, 1-16 GiB; the oldest
-// freed first beyond that) and handed out again instead of going back to the system; a background thread frees those
-// kept once 3 s pass with none held. Every native job (native/napi/jobs.cc) and every similarity batch holds one for
-// its duration; the blocks of the inputs the addon copied for it come back after
-// it ends, inside those 3 s, so a loop of batches reuses them too.
+// While one or more exist, and for 3 s after the last one goes, large blocks released are kept (up to an eighth of the
+// memory, 1-16 GiB; the oldest freed first beyond that) and handed out again instead of going back to the system; a
+// background thread frees those kept once 3 s pass with none held. Every native job (native/napi/jobs.cc) and every
+// similarity batch holds one for its duration; the blocks of the inputs the addon copied for it come back after it
+// ends, inside those 3 s, so a loop of batches reuses them too.
 class HugePageReuse {
  public:
   HugePageReuse();

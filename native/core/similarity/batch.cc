@@ -87,8 +87,8 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
                                             const JobControl& job, const std::function<void(int64_t)>& onPair) {
   // Pairs run in waves, in the order given: a wave prepares the inputs its pairs are the first to need (each input
   // once per batch, however many pairs use it), compares its pairs, and lets go of the inputs no later pair needs,
-  // whose blocks the next wave's inputs reuse (core/memory/pages.h). A wave holds at least a thread's worth of pairs and grows
-  // until its new inputs divide evenly over the threads (at most 4 threads' worth of pairs).
+  // whose blocks the next wave's inputs reuse (core/memory/pages.h). A wave holds at least a thread's worth of pairs
+  // and grows until its new inputs divide evenly over the threads (at most 4 threads' worth of pairs).
   const auto start = std::chrono::steady_clock::now();
   const SerialBlasScope serialBlas;
   const HugePageReuse reuse;  // declared before `prepared`, so it outlives every input let go of

@@ -110,7 +110,8 @@ Canonical canonical(const torch::Tensor& m, bool left, bool withRotation) {
 }
 
 
-// An uninitialised (rows, cols) float64 CPU tensor on huge pages (core/memory/pages.h: its first touch is the cost otherwise).
+// An uninitialised (rows, cols) float64 CPU tensor on huge pages (core/memory/pages.h: its first touch is the cost
+// otherwise; with TRANSFUSION_CPU_CACHE=0 torch::empty would not give it them).
 torch::Tensor hugeEmpty(int64_t rows, int64_t cols) {
   const size_t count = static_cast<size_t>(rows * cols);
   double* data = HugePageAllocator<double>().allocate(count);
