@@ -377,11 +377,12 @@ export interface CountEvent<K extends 'pair' | 'stage' = 'pair' | 'stage'> {
 }
 
 export interface NativeAddon {
-  /** oneDnnMaxIsa: the cap on oneDNN's CPU kernels (ONEDNN_MAX_CPU_ISA), null for none; set where this CPU makes the
+  /** cxxStandard: the C++ standard the addon was compiled as (CMakeLists.txt: 20 wherever the compiler has it, which
+   * LibTorch 2.14 and later require; 17 otherwise). oneDnnMaxIsa: the cap on oneDNN's CPU kernels (ONEDNN_MAX_CPU_ISA), null for none; set where this CPU makes the
    * faster ones unsafe (native/core/compat.h). Child processes inherit it. cpuAllocator: "reusing" when LibTorch's CPU
    * tensors come from the addon's allocator (native/core/memory/cpu_allocator.h: large blocks kept for reuse while jobs
    * run), "libtorch" with TRANSFUSION_CPU_CACHE=0. */
-  version(): { torch: string; napi: number; oneDnnMaxIsa: string | null; cpuAllocator: 'reusing' | 'libtorch' };
+  version(): { torch: string; cxxStandard: number; napi: number; oneDnnMaxIsa: string | null; cpuAllocator: 'reusing' | 'libtorch' };
   /** Every error code the addon raises (native/core/error.h's kErrorCodes), in that order. */
   errorCodes(): string[];
   setThreads(count: number): void;

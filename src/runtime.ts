@@ -69,12 +69,13 @@ export function peerEnvironment(): NodeJS.ProcessEnv {
 
 /**
  * The versions this process runs on, as results.json records them.
- * @returns torch: LibTorch's version; napi: the N-API version; oneDnnMaxIsa: the cap the addon set on oneDNN's CPU
+ * @returns torch: LibTorch's version; cxxStandard: the C++ standard the addon was compiled as (20 wherever the
+ *   compiler has it, which LibTorch 2.14 and later require; 17 otherwise); napi: the N-API version; oneDnnMaxIsa: the cap the addon set on oneDNN's CPU
  *   kernels (null: none); cpuAllocator: "reusing" when LibTorch's CPU tensors come from the addon's allocator (large
  *   blocks kept for reuse while native jobs run, freed 3 s after), "libtorch" with TRANSFUSION_CPU_CACHE=0; node:
  *   Node's version, e.g. "v20.19.0".
  * @throws ERR_ADDON_NOT_BUILT when the native addon is missing.
  */
-export function versions(): { torch: string; napi: number; oneDnnMaxIsa: string | null; cpuAllocator: 'reusing' | 'libtorch'; node: string } {
+export function versions(): { torch: string; cxxStandard: number; napi: number; oneDnnMaxIsa: string | null; cpuAllocator: 'reusing' | 'libtorch'; node: string } {
   return { ...addon().version(), node: process.version };
 }

@@ -90,6 +90,8 @@ bool reusingCpuAllocator() { return cpuAllocatorInstalled(); }
 
 std::string torchVersion() { return compat::version(); }
 
+int cxxStandard() { return static_cast<int>(__cplusplus / 100 % 100); }  // 201703L -> 17, 202002L -> 20
+
 std::string oneDnnMaxIsa() {
   const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA");
   return cap ? cap : "";

@@ -29,6 +29,8 @@ class ProcessGroup;  // core/distributed/group.h
 // Process-wide settings made once, when the addon loads: oneDNN capped where this CPU makes it unsafe (compat.h).
 void initRuntime();
 std::string torchVersion();
+// The C++ standard the core was compiled as (17, 20, 23: CMakeLists.txt chooses it from the LibTorch found).
+int cxxStandard();
 // The cap on oneDNN's CPU kernels in this process (ONEDNN_MAX_CPU_ISA, e.g. "SSE41"), or "" for none.
 std::string oneDnnMaxIsa();
 void setThreads(int count);

@@ -15,11 +15,13 @@
 namespace tn::napi {
 namespace {
 
-// version() -> { torch, napi, oneDnnMaxIsa }: the cap on oneDNN's CPU kernels (null: none; compat.h caps it where
-// this CPU makes the faster ones unsafe).
+// version() -> { torch, cxxStandard, napi, oneDnnMaxIsa, cpuAllocator }: cxxStandard, the C++ standard the core was
+// compiled as (17 or 20); oneDnnMaxIsa, the cap on oneDNN's CPU kernels (null: none; compat.h caps it where this CPU
+// makes the faster ones unsafe).
 Napi::Value version(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("torch", tn::torchVersion());
+  o.Set("cxxStandard", tn::cxxStandard());
   o.Set("napi", NAPI_VERSION);
   const std::string cap = tn::oneDnnMaxIsa();
   o.Set("oneDnnMaxIsa", cap.empty() ? info.Env().Null() : Napi::String::New(info.Env(), cap));

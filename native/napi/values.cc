@@ -10,7 +10,13 @@ namespace tn::napi {
 std::string describe(Napi::Value v) {
   if (v.IsUndefined()) return "undefined";
   if (v.IsNull()) return "null";
-  if (v.IsString()) return "\"" + v.As<Napi::String>().Utf8Value() + "\"";
+  if (v.IsString()) {
+    // Appended, not "\"" + string: g++ 12's -Wrestrict misfires on that under C++20 (GCC bug 105651).
+    std::string quoted = "\"";
+    quoted += v.As<Napi::String>().Utf8Value();
+    quoted += '"';
+    return quoted;
+  }
   if (v.IsNumber()) {
     const double d = v.As<Napi::Number>().DoubleValue();
     if (d == std::floor(d) && std::abs(d) < 1e15) return std::to_string(static_cast<int64_t>(d));

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -31,6 +32,20 @@ describe('the typed bindings', () => {
 
   it('report the LibTorch version the addon was built against', () => {
     expect(loadAddon().version().torch).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('report the C++ standard the addon was compiled as: C++20 wherever its compiler has it, and always with LibTorch 2.14+', () => {
+    const { torch, cxxStandard } = loadAddon().version();
+    const [major, minor] = torch.split('.').map(Number);
+    expect([17, 20, 23]).toContain(cxxStandard);
+    if (major > 2 || (major === 2 && minor >= 14)) expect(cxxStandard).toBeGreaterThanOrEqual(20);
+    // The build this addon came from: its compiler, and the standard asked for (TN_CXX_STANDARD), if any.
+    const cache = fs.readFileSync(path.join(__dirname, '..', '..', 'build', 'CMakeCache.txt'), 'utf8');
+    const asked = /^TN_CXX_STANDARD:STRING=(.*)$/m.exec(cache)?.[1];
+    if (asked) return expect(cxxStandard).toBe(Number(asked));
+    const compiler = /^CMAKE_CXX_COMPILER:[A-Z]+=(.*)$/m.exec(cache)![1];
+    const probe = spawnSync(compiler, ['-std=c++20', '-x', 'c++', '-fsyntax-only', '-'], { input: '#if __cplusplus < 202002L\n#error\n#endif\n' });
+    expect(cxxStandard).toBe(probe.status === 0 ? 20 : 17);
   });
 
   it("leave oneDNN's kernels uncapped, except with LibTorch 2.x on a CPU whose CPUID describes no caches (oneDNN 3.x divides by zero there)", () => {

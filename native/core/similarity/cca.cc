@@ -144,7 +144,7 @@ void centreOnCpu(const T* x, int64_t s0, int64_t s1, double epsilon, const std::
     for (int64_t j = 0; j < np; ++j) sums[j] += block[j];
   }
   if (!finite) throw invalidArg("The activations of " + what + " contain NaN or Inf");
-  std::vector<double> mean(np), variance(np, 0.0);
+  std::vector<double> mean(np), variance(np);  // value-initialised: zeros
   for (int64_t j = 0; j < np; ++j) mean[j] = sums[j] / static_cast<double>(n);
   for (int64_t i0 = 0; i0 < n; i0 += kSumBlock) {
     std::fill(block.begin(), block.end(), 0.0);

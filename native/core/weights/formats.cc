@@ -107,7 +107,10 @@ void writeSafetensors(const std::string& path, const NamedTensors& tensors) {
     auto t = tensor.detach().to(torch::kCPU).contiguous();
     const uint64_t bytes = static_cast<uint64_t>(t.numel()) * t.element_size();
     header += "," + json::quote(key) + ":{\"dtype\":\"" + byTorch(t.scalar_type(), key).safetensors + "\",\"shape\":[";
-    for (int64_t d = 0; d < t.dim(); ++d) header += (d ? "," : "") + std::to_string(t.size(d));
+    for (int64_t d = 0; d < t.dim(); ++d) {
+      if (d > 0) header += ',';
+      header += std::to_string(t.size(d));
+    }
     header += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + bytes) + "]}";
     offset += bytes;
     data.push_back(t);
