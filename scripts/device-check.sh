@@ -78,6 +78,10 @@ say "mode $mode, $(nproc) cores, node $(node --version), python $($python -c 'im
 
 stage build 420 node scripts/build-native.js
 stage typescript 120 node node_modules/typescript/bin/tsc -p tsconfig.json
+# What the addon was built against, in the log and the JSON: LibTorch's version and the C++ standard CMakeLists.txt chose
+# for it (C++20 wherever the compiler has it; LibTorch 2.14 and later accept nothing older).
+built=$(node -p 'const v = require("./dist/src/runtime").versions(); `LibTorch ${v.torch}, C++${v.cxxStandard}`' 2>>"$log" || echo "no addon built")
+say "built: $built"
 stage gpu-tests 240 node node_modules/jest/bin/jest.js --ci test/gpu --json --outputFile="$OUT/gpu-tests.json"
 
 bench() {  # bench NAME MODELS ARGS...: one bench invocation, JSON into $OUT/bench-NAME.json
@@ -106,15 +110,15 @@ stage similarity 120 sh -c 'node bin/transfusion-native.js bench --device "$1" -
 # One JSON: the stages and every bench result.
 node -e '
   const fs = require("node:fs"), path = require("node:path");
-  const [out, mode] = process.argv.slice(1);
+  const [out, mode, built] = process.argv.slice(1);
   const stages = fs.readFileSync(path.join(out, "stages.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
   const bench = {};
   for (const f of fs.readdirSync(out).filter((f) => /^bench-.*\.json$/.test(f)))
     try { bench[f.slice(6, -5)] = JSON.parse(fs.readFileSync(path.join(out, f), "utf8")); } catch { bench[f.slice(6, -5)] = null; }
   let tests = null;
   try { const t = JSON.parse(fs.readFileSync(path.join(out, "gpu-tests.json"), "utf8")); tests = { passed: t.numPassedTests, failed: t.numFailedTests, skipped: t.numPendingTests }; } catch {}
-  fs.writeFileSync(path.join(out, "device-check.json"), JSON.stringify({ mode, stages, gpuTests: tests, bench }, null, 2) + "\n");
-' "$OUT" "$mode"
+  fs.writeFileSync(path.join(out, "device-check.json"), JSON.stringify({ mode, built, stages, gpuTests: tests, bench }, null, 2) + "\n");
+' "$OUT" "$mode" "$built"
 rm -f "$stages"
 say "results in $OUT/device-check.json; log in $log"
 exit $failed

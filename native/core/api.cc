@@ -10,6 +10,7 @@
 #include "core/data/arrays.h"
 #include "core/data/chest.h"
 #include "core/data/embedded.h"
+#include "core/distributed/gloo_log.h"
 #include "core/distributed/group.h"
 #include "core/models/flops.h"
 #include "core/models/registry.h"
@@ -84,6 +85,7 @@ Reservation reserve(const std::shared_ptr<Model>& model) {
 void initRuntime() {
   compat::capOneDnnWhereUnsafe();
   installCpuAllocator();
+  dropGlooInfoLines();
 }
 
 bool reusingCpuAllocator() { return cpuAllocatorInstalled(); }

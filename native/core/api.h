@@ -26,7 +26,8 @@ struct Dataset;  // core/data/dataset.h: images and targets, kept native
 class ProcessGroup;  // core/distributed/group.h
 
 // ---- runtime -------------------------------------------------------------------------------------------------
-// Process-wide settings made once, when the addon loads: oneDNN capped where this CPU makes it unsafe (compat.h).
+// Process-wide settings made once, when the addon loads: oneDNN capped where this CPU makes it unsafe (compat.h), the
+// reusing CPU allocator, Gloo's connection INFO lines kept off std::cerr (distributed/gloo_log.h).
 void initRuntime();
 std::string torchVersion();
 // The C++ standard the core was compiled as (17, 20, 23: CMakeLists.txt chooses it from the LibTorch found).

@@ -19,8 +19,8 @@ if (missing)
   console.warn(`Skipping the DICOM comparisons: pydicom's test files or GDCM are missing (${probe.stderr?.trim() || FILES}); apt-get install python3-pydicom python3-gdcm`);
 const describeWithPydicom = missing ? describe.skip : describe;
 
-// The lists name every .dcm file of the pydicom releases Debian 12 (2.3) and 13 ship; each test takes the files this
-// machine's release has (a file only the other release ships is not a failure here).
+// The lists name every .dcm file of the pydicom releases Debian 12 (2.3), 13 (2.4) and sid (3.0) ship; each test takes
+// the files this machine's release has (a file only another release ships is not a failure here).
 const shipped = <T extends { file: string }>(list: T[]): T[] => list.filter((x) => missing || fs.existsSync(path.join(FILES, x.file)));
 
 /** Compared exactly: lossless syntaxes (YBR converted with pydicom's float32 equations: within 1). `frame` of multi-frame files. */
@@ -60,6 +60,16 @@ const LOSSLESS: { file: string; frame?: number; tolerance?: number }[] = shipped
   { file: 'GDCMJ2K_TextGBR.dcm' }, // JPEG 2000 with YBR_RCT
   { file: 'SC_rgb_gdcm_KY.dcm' },
   { file: 'SC_rgb_small_odd_big_endian.dcm' }, // RGB, explicit VR big endian (pydicom 2.4's test files: Debian 13)
+  // pydicom 3.0's test files (Debian sid)
+  { file: 'JPEGLSNearLossless_08.dcm' },
+  { file: 'JPEGLSNearLossless_16.dcm' },
+  { file: 'SC_rgb_jls_lossy_line.dcm' },
+  { file: 'SC_rgb_jls_lossy_sample.dcm' },
+  { file: 'examples_jpeg2k.dcm' },
+  { file: 'examples_overlay.dcm' },
+  { file: 'examples_palette.dcm' },
+  { file: 'examples_rgb_color.dcm' },
+  { file: 'examples_ybr_color.dcm' },
 ]);
 
 /** JPEG baseline (lossy): within `max` of pydicom+GDCM per sample (decoders may round an IDCT differently), 1 on average. */
