@@ -6,7 +6,8 @@
 // The build reconfigures when what the configuration found has changed (another LibTorch, Gloo's headers installed
 // since), so `npm rebuild transfusion-native` after `apt-get install libgloo-dev` builds distributed training in.
 // TRANSFUSION_BUILD_JOBS bounds the compiler's parallelism (default: every core); an install builds the core as unity
-// batches (TRANSFUSION_BUILD_UNITY, see unityBuild). An install from the registry keeps
+// batches (TRANSFUSION_BUILD_UNITY, see unityBuild); TRANSFUSION_CXX_STANDARD overrides the C++ standard CMakeLists.txt
+// chooses from the LibTorch found (see cxxStandard). An install from the registry keeps
 // only the addon: the build folder's objects and precompiled header (~550 MB) are removed once it is linked.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -94,16 +95,27 @@ function buildJobs(env = process.env) {
   return Number(asked);
 }
 
+/**
+ * The C++ standard asked for: TRANSFUSION_CXX_STANDARD (17, 20 or 23), or '' for CMakeLists.txt's choice (C++20 wherever
+ * the compiler has it; LibTorch 2.14 and later accept nothing older, and the configure refuses a standard they reject).
+ */
+function cxxStandard(env = process.env) {
+  const asked = env.TRANSFUSION_CXX_STANDARD;
+  if (asked === undefined || asked === '') return '';
+  if (!/^(17|20|23)$/.test(asked)) throw new SetupError(`TRANSFUSION_CXX_STANDARD=${asked} is not 17, 20 or 23`);
+  return asked;
+}
+
 const GLOO_HEADERS = ['/usr/include/gloo/config.h', '/usr/local/include/gloo/config.h'];
 
 /**
  * What the CMake configuration depends on outside the tree: the LibTorch it was given and whether Gloo's headers are
  * there (CMake caches find_path's answer; a change has to reconfigure, or the addon keeps its old answer).
  */
-function configurationInputs(torch, glooHeaders = GLOO_HEADERS, unity = false) {
+function configurationInputs(torch, glooHeaders = GLOO_HEADERS, unity = false, standard = '') {
   const prefix = path.resolve(torch.dir, '..', '..', '..');
   const gloo = [...glooHeaders, path.join(prefix, 'include', 'gloo', 'config.h')].filter((f) => fs.existsSync(f));
-  return { torchDir: torch.dir, gloo, unity };
+  return { torchDir: torch.dir, gloo, unity, standard };
 }
 
 /** Whether the cached configuration in `buildDir` was made from other inputs (or there is none). */
@@ -134,18 +146,19 @@ function build() {
   const jobs = String(buildJobs());
   const buildDir = path.join(root, 'build');
   const unity = unityBuild();
-  const inputs = configurationInputs(torch, GLOO_HEADERS, unity);
+  const standard = cxxStandard();
+  const inputs = configurationInputs(torch, GLOO_HEADERS, unity, standard);
   console.log(`transfusion-native: building against LibTorch from ${torch.source} (${torch.dir}), Gloo headers ${inputs.gloo.length ? 'found' : 'not found'}, ${unity ? 'unity batches' : 'one object per file'}, ${jobs} jobs`);
   const define = `--CDTorch_DIR=${torch.dir}`;
   if (needsConfigure(buildDir, inputs)) {
-    cmakeJs(['configure', define, `--CDTN_UNITY=${unity ? 'ON' : 'OFF'}`]);
+    cmakeJs(['configure', define, `--CDTN_UNITY=${unity ? 'ON' : 'OFF'}`, `--CDTN_CXX_STANDARD=${standard}`]);
     fs.writeFileSync(path.join(buildDir, 'transfusion-native-inputs.json'), JSON.stringify(inputs));
   }
   cmakeJs(['build', '--parallel', jobs, define]);
   pruneBuild(buildDir);
 }
 
-module.exports = { findTorch, buildJobs, unityBuild, configurationInputs, needsConfigure, SetupError };
+module.exports = { findTorch, buildJobs, unityBuild, cxxStandard, configurationInputs, needsConfigure, SetupError };
 
 if (require.main === module) {
   try {

@@ -8,7 +8,8 @@ const build = require('../../scripts/build-native.js') as {
   findTorch: (o: { env?: Record<string, string>; pythons?: string[]; systemDirs?: string[] }) => { dir: string; source: string };
   buildJobs: (env: Record<string, string>) => number;
   unityBuild: (env: Record<string, string>, checkout: boolean) => boolean;
-  configurationInputs: (torch: { dir: string }, glooHeaders: string[], unity?: boolean) => { torchDir: string; gloo: string[]; unity: boolean };
+  cxxStandard: (env: Record<string, string>) => string;
+  configurationInputs: (torch: { dir: string }, glooHeaders: string[], unity?: boolean, standard?: string) => { torchDir: string; gloo: string[]; unity: boolean; standard: string };
   needsConfigure: (buildDir: string, inputs: unknown) => boolean;
 };
 const { findTorch } = build;
@@ -71,6 +72,19 @@ describe('finding LibTorch', () => {
     fs.writeFileSync(path.join(buildDir, 'CMakeCache.txt'), '');
     fs.writeFileSync(path.join(buildDir, 'transfusion-native-inputs.json'), JSON.stringify(build.configurationInputs({ dir: system }, [], false)));
     expect(build.needsConfigure(buildDir, build.configurationInputs({ dir: system }, [], true))).toBe(true);
+  });
+
+  it('passes TRANSFUSION_CXX_STANDARD on to CMake (TN_CXX_STANDARD), names a bad value, and reconfigures when it changes', () => {
+    expect(build.cxxStandard({})).toBe('');
+    expect(build.cxxStandard({ TRANSFUSION_CXX_STANDARD: '17' })).toBe('17');
+    expect(build.cxxStandard({ TRANSFUSION_CXX_STANDARD: '23' })).toBe('23');
+    expect(() => build.cxxStandard({ TRANSFUSION_CXX_STANDARD: 'c++20' })).toThrow('TRANSFUSION_CXX_STANDARD=c++20 is not 17, 20 or 23');
+    const buildDir = path.join(dir, 'build-standard');
+    fs.mkdirSync(buildDir, { recursive: true });
+    fs.writeFileSync(path.join(buildDir, 'CMakeCache.txt'), '');
+    fs.writeFileSync(path.join(buildDir, 'transfusion-native-inputs.json'), JSON.stringify(build.configurationInputs({ dir: system }, [], false, '')));
+    expect(build.needsConfigure(buildDir, build.configurationInputs({ dir: system }, [], false, ''))).toBe(false);
+    expect(build.needsConfigure(buildDir, build.configurationInputs({ dir: system }, [], false, '17'))).toBe(true);
   });
 
   it('reconfigures when Gloo\'s headers appear after a build that had none (or LibTorch changes)', () => {
