@@ -40,10 +40,11 @@ describe('the typed bindings', () => {
     expect([17, 20, 23]).toContain(cxxStandard);
     if (major > 2 || (major === 2 && minor >= 14)) expect(cxxStandard).toBeGreaterThanOrEqual(20);
     // The build this addon came from: its compiler, and the standard asked for (TN_CXX_STANDARD), if any. A build as
-    // an install does (no .git) keeps the addon alone: then it was the default compiler, asked for nothing.
+    // an install does (no .git) keeps the addon alone: then it was the default compiler, asked for through
+    // TRANSFUSION_CXX_STANDARD if at all.
     const cacheFile = path.join(__dirname, '..', '..', 'build', 'CMakeCache.txt');
     const cache = fs.existsSync(cacheFile) ? fs.readFileSync(cacheFile, 'utf8') : '';
-    const asked = /^TN_CXX_STANDARD:STRING=(.*)$/m.exec(cache)?.[1];
+    const asked = cache ? /^TN_CXX_STANDARD:STRING=(.*)$/m.exec(cache)?.[1] : process.env.TRANSFUSION_CXX_STANDARD;
     if (asked) return expect(cxxStandard).toBe(Number(asked));
     const compiler = /^CMAKE_CXX_COMPILER:[A-Z]+=(.*)$/m.exec(cache)?.[1] ?? process.env.CXX ?? 'c++';
     const probe = spawnSync(compiler, ['-std=c++20', '-x', 'c++', '-fsyntax-only', '-'], { input: '#if __cplusplus < 202002L\n#error\n#endif\n' });
