@@ -153,6 +153,29 @@ describe('the similarity engine', () => {
     await expect(similarityBatch([...inputs.slice(0, 5), bad], pairs)).rejects.toThrow('The activations of input 5 contain NaN or Inf');
   });
 
+  it('names empty activations (no neurons or no datapoints) with ERR_INVALID_ARG, in every entry point, never crashing', () => {
+    // Each case in its own process: before the check, (200, 0) read past an empty variance vector (SIGSEGV).
+    const child = `
+      const { similarity, similarityBatch } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'src'))});
+      const [shape, layout, batch] = JSON.parse(process.argv[1]);
+      const empty = { data: new Float32Array(0), shape };
+      const full = { data: Float32Array.from({ length: 800 }, (_, i) => Math.sin(i)), shape: [200, 4] };
+      (batch ? similarityBatch([empty, full], [[0, 1]]) : similarity(empty, empty, { layout }))
+        .then(() => console.log('{}'), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })));`;
+    const cases: [number[], string, boolean, string][] = [
+      [[200, 0], 'datapoints-first', false, '200 datapoints x 0 neurons'],
+      [[0, 200], 'neurons-first', false, '200 datapoints x 0 neurons'],
+      [[0, 4], 'datapoints-first', false, '0 datapoints x 4 neurons'],
+      [[0, 0], 'datapoints-first', false, '0 datapoints x 0 neurons'],
+      [[200, 0], 'datapoints-first', true, '200 datapoints x 0 neurons'],
+    ];
+    for (const [shape, layout, batch, size] of cases) {
+      const r = spawnSync(process.execPath, ['-e', child, JSON.stringify([shape, layout, batch])], { encoding: 'utf8' });
+      expect({ signal: r.signal, status: r.status, stderr: r.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
+      expect(JSON.parse(r.stdout)).toEqual({ code: 'ERR_INVALID_ARG', message: `The activations of input 0 are empty (${size}): no similarity is defined` });
+    }
+  });
+
   it('reads float32 and float64 arrays of the same values to the same result', async () => {
     const a = randomArray(500, 12, 21), b = randomArray(500, 9, 22, { from: a, weight: 0.5 });
     const f32 = (x: ActivationArray): ActivationArray => ({ data: Float32Array.from(x.data), shape: x.shape });

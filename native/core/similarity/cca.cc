@@ -199,6 +199,10 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
   PreparedActivations p;
   p.datapoints = data.size(0);
   p.neurons = data.size(1);
+  // (n, 0) or (0, p): nothing to centre, and no largest variance to compare with (the CPU path would read past it).
+  if (p.datapoints == 0 || p.neurons == 0)
+    throw invalidArg("The activations of " + what + " are empty (" + std::to_string(p.datapoints) + " datapoints x " +
+                     std::to_string(p.neurons) + " neurons): no similarity is defined");
   if (data.device().is_cpu() && (data.scalar_type() == torch::kFloat32 || data.scalar_type() == torch::kFloat64)) {
     if (data.scalar_type() == torch::kFloat32)
       centreOnCpu<float>(data, epsilon, what, p);
