@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { hasCxx20 } from '../helpers/compiler';
 import { tempDir } from '../helpers/tmp';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -40,10 +41,7 @@ function configure(version: string, ...defines: string[]): { status: number | nu
   return { status: r.status, output: oneLine(r.stdout + r.stderr), flags: fs.existsSync(flagsFile) ? fs.readFileSync(flagsFile, 'utf8') : '' };
 }
 
-const compilerHasCxx20 = (() => {
-  const r = spawnSync('c++', ['-std=c++20', '-x', 'c++', '-fsyntax-only', '-'], { input: '#include <version>\n#if __cplusplus < 202002L\n#error\n#endif\n', encoding: 'utf8' });
-  return r.status === 0;
-})();
+const compilerHasCxx20 = hasCxx20();
 
 describe("the C++ standard, chosen from the LibTorch found", () => {
   it('is C++20 for LibTorch 2.14 and later, stated in the configure output with the version read from torch/headeronly', () => {
