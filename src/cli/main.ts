@@ -10,6 +10,7 @@ import { launchCommand } from './commands/launch';
 import { listCommand } from './commands/list';
 import { modelsCommand } from './commands/models';
 import { reportCommand } from './commands/report';
+import { reproduceCommand } from './commands/reproduce';
 import { runCommand } from './commands/run';
 import { schemaCommand } from './commands/schema';
 
@@ -33,6 +34,7 @@ export async function main(given: string[]): Promise<number> {
       .parserConfiguration({ 'populate--': true })
       .usage('$0 <command> [options]\n\nThe main job: `$0 run` (Table 1 at the quick preset on the embedded RETINA-like task).')
       .command(runCommand(ctx))
+      .command(reproduceCommand(ctx))
       .command(reportCommand(ctx))
       .command(listCommand(ctx))
       .command(ccaCommand(ctx))

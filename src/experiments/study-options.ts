@@ -50,10 +50,15 @@ export interface StudyOptions {
    * whatever finishes first.
    */
   concurrency?: number;
+  /**
+   * Save every run's weights at initialisation and after training (snapshots/) even when the experiment has no
+   * Section 4 analysis of its own: `reproduce` runs the analyses over Table 1's models afterwards.
+   */
+  keepSnapshots?: boolean;
 }
 
 export const STUDY_OPTION_KEYS = optionKeys<StudyOptions>()([
-  'outDir', 'cacheDir', 'signal', 'onProgress', 'resume', 'checkpointEvery', 'shard', 'group', 'syncBatchNorm', 'overwrite', 'concurrency',
+  'outDir', 'cacheDir', 'signal', 'onProgress', 'resume', 'checkpointEvery', 'shard', 'group', 'syncBatchNorm', 'overwrite', 'concurrency', 'keepSnapshots',
 ]);
 
 /** runStudy's arguments, checked before anything is read, drawn or written. */

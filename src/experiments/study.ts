@@ -225,7 +225,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
       const checkpoint = checkpointPath(opts.outDir, info.name, t.init, seed);
       if (checkpointEvery > 0 && writer) fs.mkdirSync(path.dirname(checkpoint), { recursive: true });
       const record = await runOne(spec, info, size, arm.init, seed, sets, pretrained, {
-        snapshotsIn: analysis && writer ? opts.outDir : undefined,
+        snapshotsIn: (analysis || opts.keepSnapshots) && writer ? opts.outDir : undefined,
         ...(opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {}),
         checkpoint: { checkpointPath: checkpoint, checkpointEvery, resume: Boolean(opts.resume) },
         ...(threads ? { threads } : {}),

@@ -21,7 +21,7 @@ function aucCell(values: number[]): string {
   return `${pct(mean)} ± ${pct(std)} (n=${n})`;
 }
 
-function table1(r: StudyResults): string[] {
+export function table1(r: StudyResults): string[] {
   const s = r.spec;
   const lines: string[] =
     s.experiment === 'small-data'
@@ -49,7 +49,7 @@ function table1(r: StudyResults): string[] {
 }
 
 /** Table 2: per-finding AUC of each model and initialisation on the chest task. */
-function table2(r: StudyResults): string[] {
+export function table2(r: StudyResults): string[] {
   const labels = r.task.labels;
   const lines = [
     '## Table 2: AUC per pathology, random initialisation against transfer',
@@ -68,7 +68,7 @@ function table2(r: StudyResults): string[] {
 }
 
 /** Steps to the threshold AUC and final AUC per arm (Figures 6-8 in table form). */
-function convergence(r: StudyResults): string[] {
+export function convergence(r: StudyResults): string[] {
   const arms = [...new Map(r.runs.map((x) => [`${x.model} ${x.init}`, { model: x.model, init: x.init }])).values()];
   if (!arms.length || r.spec.train.evalEvery === 0) return [];
   const lines = [

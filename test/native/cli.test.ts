@@ -59,7 +59,7 @@ describe('the CLI', () => {
   it('rejects a bad argument naming it', () => {
     const r = cli('run', '--preset', 'huge', '--out', path.join(dir, 'bad'));
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('Unknown preset "huge"; known presets: quick, tiny, paper (ERR_INVALID_ARG)');
+    expect(r.stderr).toContain('Unknown preset "huge"; known presets: quick, laptop, tiny, paper (ERR_INVALID_ARG)');
     const s = cli('run', '--preset', 'tiny', '--seed', '-1', '--out', path.join(dir, 'bad2'), '--cache-dir', cache);
     expect(s.status).toBe(2);
     expect(s.stderr).toContain('Expected `--seed` to be a non-negative integer but received -1 (ERR_INVALID_ARG)');

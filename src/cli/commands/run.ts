@@ -91,7 +91,7 @@ export const runCommand = (ctx: CliContext) =>
   );
 
 /** "2/8" -> { index: 2, count: 8 } (0-based index, as Slurm's SLURM_ARRAY_TASK_ID from 0). */
-function parseShard(text: string): Shard {
+export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   if (!m || Number(m[1]) >= Number(m[2]))
     throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--shard\` as INDEX/COUNT with 0 <= INDEX < COUNT (e.g. 0/4) but received "${text}"`);

@@ -1,0 +1,118 @@
+// `reproduce`: the whole paper, Tables 1-3 and Figures 2-8 with the findings scorecard, as one resumable study.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { TransfusionError, checkInteger } from '../../errors';
+import { distributedFromEnv, initProcessGroup } from '../../distributed';
+import { DATA_FORMATS, resolveDataPath } from '../../data/files/formats';
+import { checkOneOf } from '../../errors';
+import { defaultRunDir } from '../../experiments/outdir';
+import { PRESETS } from '../../experiments/presets';
+import { mergeReproductions, reproduce, type ReproduceEvent } from '../../experiments/reproduce';
+import type { ReproduceRequest } from '../../experiments/reproduce-plan';
+import { writePaperReport } from '../../report/paper';
+import { setThreads } from '../../runtime';
+import { terminalSafe } from '../../io/paths';
+import { progressMode, progressPrinter } from '../progress';
+import { parseShard } from './run';
+import { defineCommand, type CliContext } from '../command';
+
+export const reproduceCommand = (ctx: CliContext) =>
+  defineCommand(
+    'reproduce',
+    'The whole paper as one study: Tables 1-3 and Figures 2-8 from models trained once each, one report in the paper\'s order ' +
+      'with a scorecard of its findings (default preset "laptop": every model learns the embedded tasks on a CPU)',
+    (y) =>
+      y
+        .option('preset', { type: 'string', default: 'laptop', describe: `Scale preset: ${Object.keys(PRESETS).join(', ')}` })
+        .option('models', { type: 'string', describe: 'Comma-separated models instead of the preset\'s' })
+        .option('seeds', { type: 'number', describe: 'Seeds 0..N-1 instead of the preset\'s' })
+        .option('data', { type: 'string', describe: 'Your dataset instead of the embedded tasks (the chest task is then not run)' })
+        .option('format', { type: 'string', describe: `Format of --data: ${DATA_FORMATS.join(', ')} (default: detected)` })
+        .option('out', { type: 'string', describe: 'The reproduction\'s directory (default runs/reproduce-<preset>-<time>)' })
+        .option('resume', { type: 'string', describe: 'Continue the reproduction in this directory' })
+        .option('overwrite', { type: 'boolean', describe: 'Start afresh in an --out directory that holds a reproduction' })
+        .option('shard', { type: 'string', describe: 'Run shard INDEX/COUNT of every study (job arrays); merge with --merge' })
+        .option('merge', { type: 'string', array: true, describe: 'Merge the shard directories of a reproduction into --out, then analyse and report' })
+        .option('threads', { type: 'number', describe: 'LibTorch threads (default: available cores)' })
+        .option('concurrency', { type: 'number', describe: 'CPU: training runs in flight at once' })
+        .option('cache-dir', { type: 'string', describe: 'Pretrained-weight and decoded-image cache' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
+        .option('json', { type: 'boolean', default: false, describe: 'Progress as JSON lines on stdout' })
+        .example('$0 reproduce', 'The whole paper at the laptop preset into runs/reproduce-laptop-<time>')
+        .example('$0 reproduce --preset paper --data ~/eyepacs --out runs/paper', 'The paper\'s scale on your data, on a GPU')
+        .example('$0 reproduce --resume runs/reproduce-laptop-2026-12-06T20-00-00', 'Continue an interrupted reproduction')
+        .example('$0 reproduce --shard 0/4 --out runs/r0', 'The first of four shards; then: reproduce --merge runs/r0 runs/r1 runs/r2 runs/r3 --out runs/r'),
+    async (args) => {
+      try {
+        if (args.threads !== undefined) setThreads(checkInteger('--threads', args.threads, 1, 1024));
+        const concurrency = args.concurrency === undefined ? undefined : checkInteger('--concurrency', args.concurrency, 1, 64);
+        const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
+        const given = ['preset', 'models', 'seeds', 'data', 'format', 'shard'].filter((f) => ctx.argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`)));
+        let outDir: string;
+        let request: ReproduceRequest | undefined;
+        let resume = args.resume !== undefined;
+        if (args.merge !== undefined) {
+          if (args.out === undefined) throw new TransfusionError('ERR_INVALID_ARG', 'Expected `--out` (where the merged reproduction goes) with --merge');
+          outDir = path.resolve(args.out);
+          mergeReproductions((args.merge as string[]).map((d) => path.resolve(d)), outDir);
+          resume = true;
+        } else if (args.resume !== undefined) {
+          if (given.length) throw new TransfusionError('ERR_INVALID_ARG', `--resume continues the reproduction recorded in ${args.resume}/results.json; drop ${given.map((f) => `--${f}`).join(', ')}`);
+          outDir = path.resolve(args.resume);
+        } else {
+          checkOneOf('--preset', args.preset, Object.keys(PRESETS));
+          request = {
+            preset: args.preset,
+            ...(args.models !== undefined ? { models: args.models.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean) } : {}),
+            ...(args.seeds !== undefined ? { seeds: Array.from({ length: checkInteger('--seeds', args.seeds, 1, 100) }, (_, i) => i) } : {}),
+            ...(args.data !== undefined ? { data: { path: resolveDataPath(args.data, '--data'), ...(args.format !== undefined ? { format: checkOneOf('--format', args.format, DATA_FORMATS) } : {}) } } : {}),
+          };
+          outDir = args.out !== undefined ? path.resolve(args.out) : defaultRunDir(`reproduce-${args.preset}`);
+        }
+        const dist = distributedFromEnv();
+        const group = dist ? await initProcessGroup(dist) : undefined;
+        const speaks = !group || group.rank === 0;
+        const mode = speaks || args.json ? progressMode(process.stderr, args) : 'quiet';
+        const print = progressPrinter(process.stderr, mode);
+        const onProgress = (e: ReproduceEvent) => {
+          if (e.kind !== 'part') return print(e);
+          if (mode === 'json') process.stdout.write(JSON.stringify(e) + '\n');
+          else if (mode !== 'quiet') process.stderr.write(`\n== ${e.index}/${e.total} ${e.name} (${e.serves}) -> ${e.outDir}\n`);
+        };
+        const controller = new AbortController();
+        const onSignal = () => controller.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          const record = await reproduce(request, {
+            outDir,
+            resume,
+            ...(args.overwrite ? { overwrite: true } : {}),
+            ...(shard ? { shard } : {}),
+            ...(group ? { group } : {}),
+            ...(concurrency ? { concurrency } : {}),
+            ...(args['cache-dir'] !== undefined ? { cacheDir: path.resolve(args['cache-dir']) } : {}),
+            signal: controller.signal,
+            onProgress,
+            writeReport: writePaperReport,
+          });
+          if (speaks && record.finishedAt && mode !== 'quiet' && mode !== 'json') process.stdout.write(terminalSafe(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')));
+          else if (speaks && shard && mode !== 'quiet') process.stderr.write(`shard ${shard.index}/${shard.count} done in ${outDir}; merge the shards with: transfusion-native reproduce --merge DIRS.. --out DIR\n`);
+        } catch (err) {
+          if (controller.signal.aborted && (err as { code?: string })?.code === 'ABORT_ERR') {
+            process.stderr.write(`transfusion-native: interrupted; finished runs are kept in ${outDir}. Resume with: transfusion-native reproduce --resume ${outDir}\n`);
+            ctx.setExitCode(130);
+            return;
+          }
+          throw err;
+        } finally {
+          process.removeListener('SIGINT', onSignal);
+          process.removeListener('SIGTERM', onSignal);
+          group?.dispose();
+        }
+      } catch (err) {
+        ctx.fail(err);
+      }
+    },
+  );

@@ -1,0 +1,228 @@
+// `reproduce`: the whole paper as one resumable study. The plan's studies (reproduce-plan.ts) run into sub-directories
+// of the reproduction's directory, each a run directory of its own (resumable, shardable, data-parallel as `run`'s);
+// Section 4's analyses then run over the retina study's snapshots, the scorecard is scored, and one report is written.
+// DIR/results.json records the request, the analyses and the scorecard, atomically after every step.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { TransfusionError } from '../errors';
+import { writeFileAtomic } from '../io/atomic';
+import { makeDirectory } from '../io/mkdir';
+import { displayPath, readRegularFile } from '../io/paths';
+import { listModels } from '../models';
+import { drawFilterPanels } from '../report/filters';
+import { versions, getThreads } from '../runtime';
+import type { ProcessGroup } from '../distributed';
+import { mergeShards } from './merge';
+import { defaultCacheDir } from './pretrain';
+import { ANALYSES, analyseRepresentations, type Analysis, type RepresentationResults } from './representations';
+import { ANALYSIS_MODELS, PART_NAMES, reproducePlan, type PartName, type ReproducePart, type ReproduceRequest } from './reproduce-plan';
+import { readResults, type Shard, type StudyEvent, type StudyResults } from './results';
+import { lockRunDir } from './rundir';
+import { scoreFindings, type Finding } from './scorecard';
+import { runStudy } from './study';
+import { studyData } from './study-data';
+
+export const REPRODUCE_SCHEMA = 'transfusion-native/reproduce@1';
+
+/** DIR/results.json of a reproduction. */
+export interface ReproduceResults {
+  schema: typeof REPRODUCE_SCHEMA;
+  request: ReproduceRequest;
+  startedAt: string;
+  finishedAt?: string;
+  environment: Record<string, unknown>;
+  /** The plan's studies, each in DIR/<name>/. */
+  parts: { name: PartName; serves: string; finished: boolean; runs: number; seconds?: number }[];
+  /** Section 4's analyses of the retina study's models. */
+  analyses: Partial<Record<Analysis, RepresentationResults>>;
+  /** The paper's findings, each with its verdict on these runs. */
+  scorecard: Finding[];
+  /** Shards of a reproduction hold runs only: their analyses, scorecard and report come after the merge. */
+  shard?: Shard;
+}
+
+export type ReproduceEvent = StudyEvent | { kind: 'part'; name: PartName; serves: string; index: number; total: number; outDir: string };
+
+export interface ReproduceOptions {
+  outDir: string;
+  cacheDir?: string;
+  resume?: boolean;
+  overwrite?: boolean;
+  shard?: Shard;
+  group?: ProcessGroup;
+  syncBatchNorm?: boolean;
+  concurrency?: number;
+  checkpointEvery?: number;
+  signal?: AbortSignal;
+  onProgress?: (e: ReproduceEvent) => void;
+  /** Writes report.md, report.html and figures/ (the report module: kept apart so the runner does not load vega). */
+  writeReport?: (outDir: string, results: ReproduceResults, parts: Map<PartName, StudyResults>) => Promise<{ files: string[]; warnings: string[] }>;
+}
+
+const RECORD = 'results.json';
+
+/** Reads a reproduction's DIR/results.json. */
+export function readReproduction(outDir: string): ReproduceResults {
+  const file = path.join(outDir, RECORD);
+  if (!fs.existsSync(file)) throw new TransfusionError('ERR_INVALID_ARG', `${displayPath(outDir)} holds no reproduction (no results.json)`);
+  let doc: ReproduceResults;
+  try {
+    doc = JSON.parse(readRegularFile(file, 'ERR_BAD_DATA', 256 << 20).toString('utf8'));
+  } catch (err) {
+    throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} cannot be read: ${(err as Error).message}`);
+  }
+  if (doc?.schema !== REPRODUCE_SCHEMA)
+    throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction's record (schema ${JSON.stringify(doc?.schema)}, expected ${REPRODUCE_SCHEMA}); a single study's directory is resumed with \`run --resume\``);
+  return doc;
+}
+
+/** The finished studies of a reproduction, by part. */
+export function readParts(outDir: string, record: ReproduceResults): Map<PartName, StudyResults> {
+  const parts = new Map<PartName, StudyResults>();
+  for (const p of record.parts) if (fs.existsSync(path.join(outDir, p.name, RECORD))) parts.set(p.name, readResults(path.join(outDir, p.name)));
+  return parts;
+}
+
+/**
+ * Runs the whole paper: the plan's studies, Section 4's analyses over the retina study's models, the scorecard and the
+ * report. Resumable at every step (`resume`): finished studies and analyses are kept, an unfinished study continues.
+ * @throws ERR_RUN_EXISTS when outDir holds a reproduction and neither resume nor overwrite is given; what
+ *   {@link runStudy} throws.
+ */
+export async function reproduce(requestIn: ReproduceRequest | undefined, opts: ReproduceOptions): Promise<ReproduceResults> {
+  const emit = opts.onProgress ?? (() => {});
+  const writer = !opts.group || opts.group.rank === 0;
+  const prior = opts.resume ? readReproduction(opts.outDir) : undefined;
+  if (prior && opts.shard && JSON.stringify(prior.shard) !== JSON.stringify(opts.shard))
+    throw new TransfusionError('ERR_INVALID_ARG', `${displayPath(opts.outDir)} holds ${prior.shard ? `shard ${prior.shard.index}/${prior.shard.count}` : 'the whole reproduction'}, not shard ${opts.shard.index}/${opts.shard.count}`);
+  const request = prior?.request ?? requestIn;
+  if (!request) throw new TransfusionError('ERR_INVALID_ARG', 'Expected a reproduction request (a preset), or resume with a directory that records one');
+  const shard = opts.shard ?? prior?.shard;
+  const plan = reproducePlan(request);
+  let release = () => {};
+  if (writer) {
+    makeDirectory(opts.outDir, 'the reproduction directory');
+    release = lockRunDir(opts.outDir);
+  }
+  try {
+    if (writer && !opts.resume && !opts.overwrite && fs.existsSync(path.join(opts.outDir, RECORD)))
+      throw new TransfusionError(
+        'ERR_RUN_EXISTS',
+        `${displayPath(opts.outDir)} already holds a reproduction; continue it with \`transfusion-native reproduce --resume ${displayPath(opts.outDir)}\`, choose another --out, or replace it with --overwrite`,
+      );
+    const record: ReproduceResults = prior ?? {
+      schema: REPRODUCE_SCHEMA,
+      request,
+      startedAt: new Date().toISOString(),
+      environment: { ...versions(), threads: getThreads(), platform: `${process.platform}-${process.arch}` },
+      parts: plan.map((p) => ({ name: p.name, serves: p.serves, finished: false, runs: 0 })),
+      analyses: {},
+      scorecard: [],
+      ...(shard ? { shard } : {}),
+    };
+    const save = () => writer && writeFileAtomic(path.join(opts.outDir, RECORD), JSON.stringify(record, null, 2));
+    save();
+    const results = new Map<PartName, StudyResults>();
+    for (const [i, part] of plan.entries()) {
+      const dir = path.join(opts.outDir, part.name);
+      emit({ kind: 'part', name: part.name, serves: part.serves, index: i + 1, total: plan.length, outDir: dir });
+      const entry = record.parts.find((p) => p.name === part.name)!;
+      results.set(part.name, await runPart(part, dir, entry.finished, opts, shard));
+      const r = results.get(part.name)!;
+      Object.assign(entry, { finished: Boolean(r.finishedAt), runs: r.runs.length, seconds: r.runs.reduce((s, x) => s + x.wallSeconds, 0) });
+      save();
+    }
+    if (!writer || shard) return record;
+    await analyse(plan[0], record, results.get('retina')!, opts, save);
+    record.scorecard = scoreFindings(results, record.analyses);
+    record.finishedAt = new Date().toISOString();
+    save();
+    if (opts.writeReport) {
+      try {
+        emit({ kind: 'report', ...(await opts.writeReport(opts.outDir, record, results)) });
+      } catch (err) {
+        emit({ kind: 'report', files: [], warnings: [`report.html and figures/ were not written: ${(err as Error).message}; results.json is complete, and \`transfusion-native reproduce --resume ${displayPath(opts.outDir)}\` draws them again`] });
+      }
+    }
+    return record;
+  } finally {
+    release();
+  }
+}
+
+async function runPart(part: ReproducePart, dir: string, finished: boolean, opts: ReproduceOptions, shard: Shard | undefined): Promise<StudyResults> {
+  const exists = fs.existsSync(path.join(dir, RECORD));
+  if (finished && exists && opts.resume) return readResults(dir);
+  return runStudy(part.spec, {
+    outDir: dir,
+    ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    resume: Boolean(opts.resume && exists),
+    ...(opts.overwrite || (!opts.resume && exists) ? { overwrite: true } : {}),
+    ...(shard ? { shard } : {}),
+    ...(opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {}),
+    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    ...(opts.checkpointEvery !== undefined ? { checkpointEvery: opts.checkpointEvery } : {}),
+    keepSnapshots: part.name === 'retina',
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onProgress: opts.onProgress,
+  });
+}
+
+/** Section 4's analyses over the retina study's snapshots, each saved as it finishes (a resumed reproduction skips those done). */
+async function analyse(part: ReproducePart, record: ReproduceResults, retina: StudyResults, opts: ReproduceOptions, save: () => void): Promise<void> {
+  const dir = path.join(opts.outDir, part.name);
+  const registry = new Map(listModels().map((m) => [m.name, m] as const));
+  const data = studyData(retina.spec, { cacheDir: opts.cacheDir ?? defaultCacheDir(), signal: opts.signal, emit: opts.onProgress ?? (() => {}) });
+  try {
+    for (const analysis of ANALYSES) {
+      if (record.analyses[analysis]) continue;
+      const wanted = ANALYSIS_MODELS[analysis];
+      const present = [...new Set(retina.runs.map((r) => r.model))];
+      const models = wanted === 'all' ? present : wanted.filter((m) => present.includes(m));
+      const runs = retina.runs.filter((r) => (models.length ? models : present).includes(r.model) && (r.init === 'random' || r.init === 'transfer'));
+      const { results, filterPanels } = await analyseRepresentations(analysis, {
+        spec: retina.spec,
+        outDir: dir,
+        runs,
+        infoOf: (m) => registry.get(m)!,
+        probeAt: data.probeAt,
+        signal: opts.signal,
+        onProgress: (what) => opts.onProgress?.({ kind: 'analysis', what }),
+      });
+      results.figures.push(...(await drawFilterPanels(opts.outDir, filterPanels)));
+      record.analyses[analysis] = results;
+      save();
+    }
+  } finally {
+    data.dispose();
+  }
+}
+
+/**
+ * Merges the shard directories of a reproduction (`reproduce --shard i/N --out DIR-i`) into outDir, study by study,
+ * and records it there unfinished: `reproduce --resume outDir` then runs the analyses and writes the report.
+ */
+export function mergeReproductions(dirs: string[], outDir: string): ReproduceResults {
+  if (!dirs.length) throw new TransfusionError('ERR_INVALID_ARG', 'Expected the directories of a reproduction\'s shards to merge');
+  const records = dirs.map((d) => ({ dir: d, record: readReproduction(d) }));
+  const first = records[0].record;
+  for (const { dir, record } of records)
+    if (JSON.stringify(record.request) !== JSON.stringify(first.request))
+      throw new TransfusionError('ERR_INVALID_ARG', `${displayPath(dir)} is a shard of another reproduction than ${displayPath(records[0].dir)} (their requests differ)`);
+  if (fs.existsSync(path.join(outDir, RECORD)))
+    throw new TransfusionError('ERR_RUN_EXISTS', `${displayPath(outDir)} already holds a reproduction; merge into another --out`);
+  makeDirectory(outDir, 'the merged reproduction directory');
+  const parts = first.parts.map((p) => {
+    const merged = mergeShards(records.map((r) => path.join(r.dir, p.name)), path.join(outDir, p.name));
+    return { name: p.name, serves: p.serves, finished: true, runs: merged.runs.length, seconds: merged.runs.reduce((s, x) => s + x.wallSeconds, 0) };
+  });
+  // Each merged study is whole and finished, so resuming the reproduction goes on to the analyses.
+  const record: ReproduceResults = { ...first, startedAt: records.map((r) => r.record.startedAt).sort()[0], parts, analyses: {}, scorecard: [] };
+  delete record.shard;
+  delete record.finishedAt;
+  writeFileAtomic(path.join(outDir, RECORD), JSON.stringify(record, null, 2));
+  return record;
+}
+
+export { PART_NAMES };

@@ -1,0 +1,170 @@
+// The reproduction's one report, in the paper's order: the findings scorecard, Figure 1's example images, Tables 1-3,
+// Figures 2-8, then each study's settings. Built from DIR/results.json and the studies' own results.json alone, with
+// the single-study report's tables and figures (markdown.ts, figures.ts) applied to views of the studies' runs.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { writeFileAtomic } from '../io/atomic';
+import { makeDirectory } from '../io/mkdir';
+import type { Experiment } from '../experiments/spec';
+import type { ReproduceResults } from '../experiments/reproduce';
+import { SECTION5_FIGURES, section5Arms, type PartName } from '../experiments/reproduce-plan';
+import type { Analysis } from '../experiments/representations';
+import type { StudyResults } from '../experiments/results';
+import { exampleImages } from './examples';
+import { filterImages, renderFigure, studyFigures, type Figure } from './figures';
+import { renderHtml, type PageFigure } from './html';
+import { convergence, table1, table2 } from './markdown';
+import { representationSection } from './representations';
+
+const dataUri = (type: string, data: string | Buffer) => `data:${type};base64,${Buffer.from(data).toString('base64')}`;
+const pct = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
+
+/** A single-study renderer's lines without its own "## " heading (the report gives each section its own). */
+const body = (lines: string[]) => (lines[0]?.startsWith('## ') ? lines.slice(lines[1] === '' ? 2 : 1) : lines);
+
+/** A study's results seen as one experiment over some of its runs (and another study's): what figures.ts draws from. */
+function view(base: StudyResults, experiment: Experiment, runs: StudyResults['runs'], representations?: StudyResults['representations']): StudyResults {
+  const models = [...new Set(runs.map((r) => r.model))];
+  return { ...base, spec: { ...base.spec, experiment }, runs, models: base.models.filter((m) => models.includes(m.name)), representations };
+}
+
+/** Pretraining that is no better than chance (top-1 below twice 1/classes) is named, never silently used. */
+function pretrainingWarnings(r: StudyResults): string[] {
+  return r.pretraining
+    .filter((p) => p.classes && p.top1 !== null && p.top1 < 2 / p.classes)
+    .map((p) => `**Chance-level pretraining:** ${p.model} reached top-1 ${pct(p.top1)}% on ${p.classes} classes (chance ${pct(1 / p.classes!)}%); its transfer arm starts from weights that learned little.`);
+}
+
+interface Section {
+  heading: string;
+  lines: string[];
+  figures: Figure[];
+}
+
+function sections(record: ReproduceResults, parts: Map<PartName, StudyResults>): Section[] {
+  const out: Section[] = [];
+  const retina = parts.get('retina');
+  const s5 = parts.get('section5');
+  const missing = (what: string) => [`_Not run: ${what}._`, ''];
+  const figuresOf = (v: StudyResults | undefined, section: string) => (v ? studyFigures(v).map((f) => ({ ...f, section })) : []);
+  const tableSection = (heading: string, r: StudyResults | undefined, lines: (r: StudyResults) => string[], what: string) =>
+    out.push({ heading, lines: r ? [...pretrainingWarnings(r).flatMap((w) => [w, '']), ...body(lines(r))] : missing(what), figures: figuresOf(r, heading.split(':')[0]) });
+  tableSection('Table 1: random initialisation against transfer (RETINA-like task)', retina && view(retina, 'table1', retina.runs), table1, 'the retina study');
+  tableSection('Table 2: AUC per pathology on the chest task', parts.get('chexpert'), table2, record.request.data ? 'the chest task (your data replaces the embedded tasks)' : 'the chest study');
+  tableSection('Table 3: little training data', parts.get('small-data'), table1, 'the small-data study');
+  const analysisSection = (analysis: Analysis, heading: string) => {
+    const a = record.analyses[analysis];
+    const lines = a ? body(representationSection(a)) : missing(`the ${analysis} analysis`);
+    const v = a && retina ? view(retina, analysis, retina.runs, a) : undefined;
+    out.push({ heading, lines, figures: analysis === 'filters' ? [] : figuresOf(v, heading.split(':')[0]) });
+  };
+  analysisSection('similarity', 'Figure 2: CCA of the top two stages, pretrained-init against random-init models');
+  analysisSection('layers', 'Figure 3: per-stage CCA of each trained model with its own initialisation');
+  analysisSection('init-vs-final', 'Figure 4: similarity at initialisation against after training');
+  analysisSection('filters', 'Figure 5: conv1 filters before and after training');
+  const headings: Record<keyof typeof SECTION5_FIGURES, string> = {
+    meanvar: 'Figure 6: convergence of random, transfer and Mean Var',
+    transfusion: 'Figure 7: steps to the threshold against the depth transfused',
+    hybrids: 'Figure 8: Slim and Gabor conv1 against transfer and random',
+  };
+  for (const experiment of Object.keys(SECTION5_FIGURES) as (keyof typeof SECTION5_FIGURES)[]) {
+    const models = retina ? [...new Set(retina.runs.map((r) => r.model))] : [];
+    const arms = section5Arms(experiment, models);
+    const armModels = [...new Set(arms.map((a) => a.model))];
+    const runs = [
+      ...(retina?.runs ?? []).filter((r) => armModels.includes(r.model) && (r.init === 'random' || r.init === 'transfer')),
+      ...(s5?.runs ?? []).filter((r) => arms.some((a) => (a.model === r.model || (a.init === 'slim' && r.model === 'resnet50-slim')) && a.init === r.init)),
+    ];
+    const v = retina && runs.length ? view(retina, experiment, runs) : undefined;
+    out.push({ heading: headings[experiment], lines: v ? body(convergence(v)) : missing(`${SECTION5_FIGURES[experiment]}'s models are not among this reproduction's`), figures: figuresOf(v, SECTION5_FIGURES[experiment]) });
+  }
+  return out;
+}
+
+function scorecardLines(record: ReproduceResults): string[] {
+  const lines = ['## Findings scorecard', '', '| # | Where | The paper\'s finding | Paper | Ours (mean ± SE over seeds) | Verdict |', '|---|---|---|---|---|---|'];
+  record.scorecard.forEach((f, i) => lines.push(`| ${i + 1} | ${f.where} | ${f.claim} | ${f.paper} | ${f.ours} | **${f.verdict}** |`));
+  lines.push('', 'Each verdict comes from a rule written in the code (src/experiments/scorecard.ts) and the README before any run:', '');
+  record.scorecard.forEach((f, i) => lines.push(`- ${i + 1}. ${f.rule}`));
+  lines.push('');
+  return lines;
+}
+
+/** report.md of a reproduction. */
+export function renderPaperReport(record: ReproduceResults, parts: Map<PartName, StudyResults>, figure1?: { file: string; caption: string }): string {
+  const r = record.request;
+  const retina = parts.get('retina');
+  const seconds = record.parts.reduce((s, p) => s + (p.seconds ?? 0), 0);
+  const wall = record.finishedAt ? (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000 : undefined;
+  const lines = [
+    `# Transfusion, reproduced: preset \`${r.preset}\``,
+    '',
+    `The whole paper (Raghu et al., NeurIPS 2019) on ${r.data ? `your data at \`${r.data.path}\`` : 'the embedded RETINA-like and chest tasks'}: ` +
+      `${retina ? retina.models.map((m) => `${m.displayName} (${m.imageSize} px)`).join(', ') : 'no models yet'}; seeds ${retina?.spec.seeds.join(', ') ?? 'n/a'}. ` +
+      `${record.parts.map((p) => `\`${p.name}/\` (${p.serves}): ${p.runs} runs`).join('; ')}. ` +
+      `Training ${(seconds / 60).toFixed(1)} min of run time${wall !== undefined ? `, ${(wall / 60).toFixed(1)} min wall time from start to report` : ''}.`,
+    '',
+  ];
+  if (!record.finishedAt) lines.push('_In progress: the scorecard and the Section 4 analyses come when every study has finished._', '');
+  lines.push(...scorecardLines(record));
+  lines.push('## Figure 1: example images', '');
+  if (figure1) lines.push(`![Example images](${figure1.file})`, '', figure1.caption, '');
+  else lines.push('_Not drawn._', '');
+  for (const s of sections(record, parts)) lines.push(`## ${s.heading}`, '', ...s.lines);
+  lines.push('## Settings', '');
+  for (const p of record.parts) {
+    const st = parts.get(p.name);
+    if (!st) continue;
+    const t = st.spec.train, pre = st.spec.pretrain;
+    lines.push(
+      `- \`${p.name}/\` (${p.serves}): ${st.spec.why} ${st.task.trainSize} training and ${st.task.valSize} validation images; ` +
+        `${t.steps} ${t.optimizer} steps of ${t.batchSize}, ${t.schedule.kind} lr ${t.schedule.lr}, validation every ${t.evalEvery || t.steps} steps; threshold ${pct(st.spec.threshold)}%; ` +
+        `pretraining ${pre.steps} steps of ${pre.batchSize} on ${pre.trainSize} images of ${pre.classes} classes. Its own report: \`${p.name}/report.md\`.`,
+    );
+  }
+  lines.push('', `LibTorch ${String(record.environment.torch)}, ${String(record.environment.threads)} thread(s), ${String(record.environment.platform)}.`, '');
+  return lines.join('\n');
+}
+
+/** Writes report.md, report.html and figures/ of a reproduction into outDir. */
+export async function writePaperReport(outDir: string, record: ReproduceResults, parts: Map<PartName, StudyResults>): Promise<{ files: string[]; warnings: string[] }> {
+  const files: string[] = [], warnings: string[] = [];
+  const put = (relative: string, data: string | Uint8Array) => {
+    writeFileAtomic(path.join(outDir, relative), data);
+    files.push(path.join(outDir, relative));
+  };
+  makeDirectory(path.join(outDir, 'figures'), 'the report\'s figures directory');
+  const retina = parts.get('retina');
+  let figure1: { file: string; caption: string } | undefined;
+  if (retina && retina.spec.task.source !== 'files') {
+    const ex = await exampleImages({ size: 96, perRow: 8, taskSeed: retina.spec.task.seed, pretrainSeed: retina.spec.pretrain.seed, classes: retina.spec.pretrain.classes, chest: parts.has('chexpert') });
+    put('figures/figure-1-examples.png', ex.png);
+    figure1 = {
+      file: 'figures/figure-1-examples.png',
+      caption:
+        `Rows, top to bottom: ${ex.rows.map((row) => `${row.source} (${row.labels.join('; ')})`).join('. ')}. ` +
+        'Drawn at 96 px by the generators and seeds the studies use (the models see them at their own input sizes); label "referable" is grade ≥ 2.',
+    };
+  }
+  const markdown = renderPaperReport(record, parts, figure1);
+  put('report.md', markdown);
+  const shown: PageFigure[] = [];
+  for (const s of sections(record, parts))
+    for (const f of s.figures) {
+      const { svg, png, warnings: said } = await renderFigure(f.spec);
+      warnings.push(...said.map((w) => `${f.name}: ${w}`));
+      put(`figures/${f.name}.svg`, svg);
+      put(`figures/${f.name}.png`, png);
+      shown.push({ id: f.name, title: f.title, caption: f.caption, section: f.section, src: dataUri('image/svg+xml', svg) });
+    }
+  const images = new Map<string, PageFigure>();
+  const filters = record.analyses.filters;
+  for (const { id, file } of retina && filters ? filterImages(view(retina, 'filters', retina.runs, filters)) : [])
+    if (fs.existsSync(path.join(outDir, file)))
+      images.set(file, { id, title: `Figure 5: conv1 filters, ${path.basename(file, '.png').replace(/^filters-/, '')}`, caption: 'Random init, random trained, pretrained init, pretrained trained.', section: 'Figure 5', src: dataUri('image/png', fs.readFileSync(path.join(outDir, file))) });
+  if (figure1) images.set(figure1.file, { id: 'figure-1', title: 'Figure 1: example images', caption: figure1.caption, section: 'Figure 1', src: dataUri('image/png', fs.readFileSync(path.join(outDir, figure1.file))) });
+  put('report.html', renderHtml(markdown, shown, (src) => images.get(src)));
+  return { files, warnings };
+}
+
