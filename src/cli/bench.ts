@@ -6,12 +6,11 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
 import { packageRoot } from '../../bindings/native';
-import { generateRetina } from '../data/embedded';
 import { TransfusionError } from '../errors';
 import { createModel, listModels } from '../models';
 import { getThreads, peerEnvironment, versions } from '../runtime';
 import { similarityBatch, type ActivationArray } from '../similarity/similarity';
-import { train } from '../train';
+import { measureTrainingRate } from '../train-rate';
 
 export interface BenchOptions {
   device: string;
@@ -88,29 +87,8 @@ async function addonFlops(o: BenchOptions, model: string, size: number): Promise
   }
 }
 
-async function addonStep(o: BenchOptions, model: string, size: number): Promise<number> {
-  // At least 16 images, so the validation pass that ends train() sees both classes.
-  const data = await generateRetina({ count: Math.max(o.batch, 16), size, seed: 0, gradeWeights: [1, 0, 1, 0, 0] });
-  // Inception-v3's auxiliary classifier needs 299 px; below that it is left out (as in studies), in both peers.
-  const net = createModel(model, { numClasses: 1, seed: 0, device: o.device, ...(model === 'inception_v3' ? { auxLogits: size >= 299 } : {}) });
-  try {
-    // One run: the warm-up steps (at least the graph's 3 eager steps and its capture), then the timed ones. The losses
-    // are read back after the warm-up and then every `warm` steps, so the timed windows hold timed steps only and the
-    // device runs ahead of the host in between, as in a study; the validation pass at the end is not counted.
-    const warm = Math.max(o.warmup, o.cudaGraph ? 4 : 1);
-    const settings = { batchSize: o.batch, optimizer: 'sgd' as const, momentum: 0.9, weightDecay: 1e-4, precision: o.precision, channelsLast: o.channelsLast, cudaGraph: o.cudaGraph, evalBatchSize: o.batch };
-    let seconds = 0;
-    await train(net, { train: data, val: data }, { ...settings, steps: warm + o.steps, schedule: { kind: 'constant', lr: 0.01 }, syncEvery: warm }, {
-      onProgress: (e) => {
-        if (e.kind === 'step' && e.step > warm) seconds += (o.batch / e.imagesPerSecond);  // the step's share of its window
-      },
-    });
-    return (o.steps * o.batch) / seconds;
-  } finally {
-    net.dispose();
-    data.dispose();
-  }
-}
+const addonStep = (o: BenchOptions, model: string, size: number): Promise<number> =>
+  measureTrainingRate(model, size, { device: o.device, batch: o.batch, precision: o.precision, channelsLast: o.channelsLast, cudaGraph: o.cudaGraph, steps: o.steps, warmup: o.warmup });
 
 /** A seeded (N, P) float32 array: shared latent signal plus noise, so the pair has non-trivial correlations. */
 function activations(n: number, p: number, seed: number, latent: Float32Array): ActivationArray {

@@ -2,16 +2,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { TransfusionError, checkInteger } from '../../errors';
+import { TransfusionError, checkInteger, checkOneOf } from '../../errors';
 import { distributedFromEnv, initProcessGroup } from '../../distributed';
 import { DATA_FORMATS, resolveDataPath } from '../../data/files/formats';
-import { checkOneOf } from '../../errors';
 import { defaultRunDir } from '../../experiments/outdir';
 import { PRESETS } from '../../experiments/presets';
-import { mergeReproductions, reproduce, type ReproduceEvent } from '../../experiments/reproduce';
-import type { ReproduceRequest } from '../../experiments/reproduce-plan';
+import { mergeReproductions, readReproduction, reproduce, type ReproduceEvent } from '../../experiments/reproduce';
+import { describeEstimate, estimatePlan } from '../../experiments/estimate';
+import { reproducePlan, type ReproduceRequest } from '../../experiments/reproduce-plan';
 import { writePaperReport } from '../../report/paper';
-import { setThreads } from '../../runtime';
+import { cudaAvailable, setThreads } from '../../runtime';
 import { terminalSafe } from '../../io/paths';
 import { progressMode, progressPrinter } from '../progress';
 import { parseShard } from './run';
@@ -33,6 +33,7 @@ export const reproduceCommand = (ctx: CliContext) =>
         .option('resume', { type: 'string', describe: 'Continue the reproduction in this directory' })
         .option('overwrite', { type: 'boolean', describe: 'Start afresh in an --out directory that holds a reproduction' })
         .option('shard', { type: 'string', describe: 'Run shard INDEX/COUNT of every study (job arrays); merge with --merge' })
+        .option('estimate', { type: 'boolean', describe: 'Print the estimated time of each study (from a few measured training steps per model) and stop; the paper preset prints it before it starts' })
         .option('merge', { type: 'string', array: true, describe: 'Merge the shard directories of a reproduction into --out, then analyse and report' })
         .option('threads', { type: 'number', describe: 'LibTorch threads (default: available cores)' })
         .option('concurrency', { type: 'number', describe: 'CPU: training runs in flight at once' })
@@ -69,6 +70,12 @@ export const reproduceCommand = (ctx: CliContext) =>
             ...(args.data !== undefined ? { data: { path: resolveDataPath(args.data, '--data'), ...(args.format !== undefined ? { format: checkOneOf('--format', args.format, DATA_FORMATS) } : {}) } } : {}),
           };
           outDir = args.out !== undefined ? path.resolve(args.out) : defaultRunDir(`reproduce-${args.preset}`);
+        }
+        if (args.estimate || (request?.preset === 'paper' && cudaAvailable() && !args.quiet)) {
+          // A short probe on this machine (a few training steps per model and input size), before hours of training.
+          const e = await estimatePlan(reproducePlan(request ?? readReproduction(outDir).request));
+          process.stderr.write(describeEstimate(e).join('\n') + '\n');
+          if (args.estimate) return;
         }
         const dist = distributedFromEnv();
         const group = dist ? await initProcessGroup(dist) : undefined;

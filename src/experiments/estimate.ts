@@ -1,0 +1,91 @@
+// How long a reproduction will take, from a probe on this machine: a few training steps of each model at each input
+// size the plan uses, then each study's runs (and each source model's pretraining, once: the cache serves the rest)
+// counted at those rates. Validation is counted as a forward pass, a third of a training step per image.
+import { cudaAvailable, getThreads } from '../runtime';
+import { initLabel, needsPretrained, parseInit } from '../init/init';
+import { listModels } from '../models';
+import { measureTrainingRate } from '../train-rate';
+import { architectureFor, inputSizeFor, transferSource } from './architecture';
+import type { PartName, ReproducePart } from './reproduce-plan';
+import { armsOf } from './spec';
+
+export interface StageEstimate {
+  part: PartName;
+  serves: string;
+  runs: number;
+  /** Pretraining first needed by this study. */
+  pretrainSeconds: number;
+  trainSeconds: number;
+  evalSeconds: number;
+}
+
+export interface PlanEstimate {
+  /** Where the probe ran ("cuda" or "cpu"), at how many threads, with what batch; and the device the plan asks for. */
+  device: string;
+  requested: string;
+  threads: number;
+  probeBatch: number;
+  rates: { model: string; size: number; imagesPerSecond: number }[];
+  stages: StageEstimate[];
+  seconds: number;
+}
+
+/**
+ * Measures each model of the plan at each of its input sizes (`steps` timed steps after one warm-up, at the plan's
+ * batch on CUDA or at most 16 on the CPU) and estimates every study's time from it.
+ */
+export async function estimatePlan(plan: ReproducePart[], opts: { steps?: number; onRate?: (model: string, size: number, rate: number) => void } = {}): Promise<PlanEstimate> {
+  const registry = new Map(listModels().map((m) => [m.name, m] as const));
+  const wanted = plan[0].spec.device;
+  const device = wanted.startsWith('cuda') && !cudaAvailable() ? 'cpu' : wanted;
+  const batch = device === 'cpu' ? Math.min(16, plan[0].spec.train.batchSize) : plan[0].spec.train.batchSize;
+  const rates = new Map<string, number>();
+  const rate = async (model: string, size: number) => {
+    const key = `${model}@${size}`;
+    if (!rates.has(key)) {
+      const r = await measureTrainingRate(model, size, { device, batch, steps: opts.steps ?? 3, warmup: 1, ...(device !== 'cpu' ? { precision: plan[0].spec.train.precision ?? 'bf16', channelsLast: plan[0].spec.train.channelsLast ?? true } : {}) });
+      rates.set(key, r);
+      opts.onRate?.(model, size, r);
+    }
+    return rates.get(key)!;
+  };
+  const pretrained = new Set<string>();
+  const stages: StageEstimate[] = [];
+  for (const part of plan) {
+    const s = part.spec;
+    const stage: StageEstimate = { part: part.name, serves: part.serves, runs: 0, pretrainSeconds: 0, trainSeconds: 0, evalSeconds: 0 };
+    for (const arm of armsOf(s)) {
+      const init = parseInit(arm.init);
+      const model = architectureFor(arm.model.toLowerCase(), init);
+      const size = inputSizeFor(registry.get(model)!, s.task.imageSize, s.imageSizes);
+      const r = await rate(model, size);
+      const evals = s.train.evalEvery > 0 ? Math.floor(s.train.steps / s.train.evalEvery) + 1 : 1;
+      stage.runs += s.seeds.length;
+      stage.trainSeconds += (s.seeds.length * s.train.steps * s.train.batchSize) / r;
+      stage.evalSeconds += (s.seeds.length * evals * s.task.valSize) / (3 * r);
+      const source = transferSource(model).model;
+      if ((needsPretrained(init) || initLabel(init) === 'gabor') && !pretrained.has(source) && !s.weights?.[source]) {
+        pretrained.add(source);
+        const at = inputSizeFor(registry.get(source)!, s.pretrain.imageSize, s.imageSizes);
+        stage.pretrainSeconds += (s.pretrain.steps * s.pretrain.batchSize) / (await rate(source, at));
+      }
+    }
+    stages.push(stage);
+  }
+  const seconds = stages.reduce((t, x) => t + x.pretrainSeconds + x.trainSeconds + x.evalSeconds, 0);
+  return { device, requested: wanted, threads: getThreads(), probeBatch: batch, rates: [...rates].map(([k, imagesPerSecond]) => ({ model: k.split('@')[0], size: Number(k.split('@')[1]), imagesPerSecond })), stages, seconds };
+}
+
+const clock = (seconds: number) => {
+  const m = Math.round(seconds / 60);
+  return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
+};
+
+/** The estimate as lines for the terminal. */
+export function describeEstimate(e: PlanEstimate): string[] {
+  return [
+    `estimate from a probe on ${e.device}${e.device !== e.requested ? ` (the plan asks for ${e.requested}, which this machine lacks: these are CPU times)` : ''} (${e.threads} thread(s), batch ${e.probeBatch}): ${e.rates.map((r) => `${r.model} ${r.size} px ${r.imagesPerSecond.toFixed(1)} images/s`).join(', ')}`,
+    ...e.stages.map((s) => `  ${s.part} (${s.serves}): ${s.runs} runs, ${clock(s.trainSeconds + s.evalSeconds)}${s.pretrainSeconds ? ` + pretraining ${clock(s.pretrainSeconds)}` : ''}`),
+    `  total: about ${clock(e.seconds)} of training (Section 4's analyses and the report come on top)`,
+  ];
+}

@@ -1,0 +1,89 @@
+// `reproduce` end to end at the tiny preset (one model, two seeds): every study of the plan, Section 4's analyses over
+// the retina study's snapshots, one report with every section of the paper and every scorecard row; then resume,
+// refusal to overwrite, and the flags --resume refuses.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { reproducePlan } from '../../src/experiments/reproduce-plan';
+import { tempDir } from '../helpers/tmp';
+
+const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
+const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, TRANSFUSION_THREADS: '2' } });
+
+describe('reproduce', () => {
+  const dir = tempDir('reproduce');
+  const out = path.join(dir, 'paper');
+  const cache = path.join(dir, 'cache');
+
+  it('plans each model once per initialisation and seed: Section 5\'s studies hold only the initialisations beyond random and transfer', () => {
+    const plan = reproducePlan({ preset: 'laptop' });
+    expect(plan.map((p) => p.name)).toEqual(['retina', 'section5', 'chexpert', 'small-data']);
+    const [retina, s5, chest, small] = plan.map((p) => p.spec);
+    expect(retina.models).toEqual(['resnet50', 'inception_v3', 'cbr-larget', 'cbr-largew', 'cbr-small', 'cbr-tiny']);
+    expect(retina.inits).toEqual(['random', 'transfer']);
+    expect(s5.arms!.some((a) => a.init === 'random' || a.init === 'transfer')).toBe(false);
+    expect(s5.arms).toEqual(expect.arrayContaining([{ model: 'resnet50', init: 'meanvar' }, { model: 'resnet50', init: 'slim' }, { model: 'cbr-largew', init: 'gabor' }, { model: 'cbr-small', init: 'transfusion:layer2' }]));
+    // Figures 6-8 compare against the retina study's runs: same task, schedule, validation and threshold.
+    for (const key of ['task', 'train', 'threshold', 'seeds', 'imageSizes', 'pretrain'] as const) expect(s5[key]).toEqual(retina[key]);
+    expect(chest.task.source).toBe('chest');
+    expect(small.models).toEqual(['resnet50', 'cbr-larget', 'cbr-largew']);
+    expect(small.task.trainSize).toBe(retina.task.trainSize / 10);
+    // On the user's data, the chest study is not run and the others read the data.
+    const mine = reproducePlan({ preset: 'laptop', data: { path: '/data/x' } });
+    expect(mine.map((p) => p.name)).toEqual(['retina', 'section5', 'small-data']);
+    for (const p of mine) expect(p.spec.task).toMatchObject({ source: 'files', data: { path: '/data/x' } });
+  });
+
+  it('estimates each study\'s time from a probe on this machine, and stops there with --estimate', () => {
+    const where = path.join(dir, 'estimated');
+    const r = cli('reproduce', '--preset', 'tiny', '--models', 'cbr-small', '--estimate', '--out', where);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/estimate from a probe on cpu \(2 thread\(s\), batch 16\): cbr-small 32 px [\d.]+ images\/s/);
+    for (const part of ['retina', 'section5', 'chexpert', 'small-data']) expect(r.stderr).toMatch(new RegExp(`  ${part} \\(.*\\): \\d+ runs, \\d+ min`));
+    expect(r.stderr).toMatch(/retina .* \+ pretraining \d+ min/);
+    expect(r.stderr).toMatch(/total: about \d+ min of training/);
+    expect(fs.existsSync(where)).toBe(false);
+  });
+
+  it('runs the tiny preset end to end: every table, figure and scorecard row in one report', () => {
+    const r = cli('reproduce', '--preset', 'tiny', '--models', 'cbr-small', '--out', out, '--cache-dir', cache);
+    expect(r.stderr).not.toMatch(/Error|error:/);
+    expect(r.status).toBe(0);
+    const record = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(record.schema).toBe('transfusion-native/reproduce@1');
+    expect(record.finishedAt).toEqual(expect.any(String));
+    expect(record.parts.map((p: { name: string; finished: boolean }) => [p.name, p.finished])).toEqual([['retina', true], ['section5', true], ['chexpert', true], ['small-data', true]]);
+    expect(Object.keys(record.analyses)).toEqual(['similarity', 'layers', 'init-vs-final', 'filters']);
+    // Each model is trained once per init and seed: 2 inits x 2 seeds in retina; Section 5 adds its four other inits.
+    const runs = (part: string) => JSON.parse(fs.readFileSync(path.join(out, part, 'results.json'), 'utf8')).runs as { init: string }[];
+    expect(runs('retina')).toHaveLength(4);
+    expect(runs('section5').map((x) => x.init).sort()).toEqual(['meanvar', 'meanvar', 'transfusion:layer1', 'transfusion:layer1', 'transfusion:layer2', 'transfusion:layer2', 'transfusion:layer3', 'transfusion:layer3']);
+    expect(record.scorecard.map((f: { where: string }) => f.where)).toEqual(['Table 1', 'Table 1', 'Table 1', 'Table 2', 'Table 3', 'Figure 2', 'Figure 3', 'Figure 3', 'Figure 4', 'Figure 6', 'Figure 7', 'Figure 8']);
+    for (const f of record.scorecard) expect(['holds', 'not shown', 'contradicted']).toContain(f.verdict);
+    const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    const headings = report.split('\n').filter((l) => l.startsWith('## ')).map((l) => l.slice(3).split(':')[0]);
+    expect(headings).toEqual(['Findings scorecard', 'Figure 1', 'Table 1', 'Table 2', 'Table 3', 'Figure 2', 'Figure 3', 'Figure 4', 'Figure 5', 'Figure 6', 'Figure 7', 'Figure 8', 'Settings']);
+    expect(report).toMatch(/\| 12 \| Figure 8 \| .* \| \*\*(holds|not shown|contradicted)\*\* \|/);
+    for (const f of ['figure-1-examples.png', 'table-1.svg', 'table-2.svg', 'table-3.svg', 'figure-2.svg', 'figure-3.svg', 'figure-6.svg', 'figure-7.svg', 'filters-cbr-small.png'])
+      expect(fs.existsSync(path.join(out, 'figures', f))).toBe(true);
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<figure id="figure-1">');
+    expect(html).toContain('<figure id="figure-7">');
+    expect(html).not.toContain('Figure file not found');
+  });
+
+  it('resumes a finished reproduction without training again, and refuses to start over it or to change it', () => {
+    const before = fs.statSync(path.join(out, 'retina', 'results.json')).mtimeMs;
+    const again = cli('reproduce', '--resume', out, '--quiet');
+    expect(again.status).toBe(0);
+    expect(fs.statSync(path.join(out, 'retina', 'results.json')).mtimeMs).toBe(before);
+    const over = cli('reproduce', '--preset', 'tiny', '--out', out, '--quiet');
+    expect(over.status).toBe(1);
+    expect(over.stderr).toContain('already holds a reproduction');
+    expect(over.stderr).toContain(`reproduce --resume ${out}`);
+    const changed = cli('reproduce', '--resume', out, '--preset', 'laptop');
+    expect(changed.status).toBe(2);
+    expect(changed.stderr).toContain('drop --preset');
+  });
+});
