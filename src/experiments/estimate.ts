@@ -9,6 +9,7 @@ import { architectureFor, inputSizeFor, transferSource } from './architecture';
 import type { PartName, ReproducePart } from './reproduce-plan';
 import { armsOf } from './spec';
 
+/** One study's estimated time: its runs' training and validation, and the pretraining it is the first to need. */
 export interface StageEstimate {
   part: PartName;
   serves: string;
@@ -19,6 +20,7 @@ export interface StageEstimate {
   evalSeconds: number;
 }
 
+/** A reproduction's estimated time, with the rates measured. */
 export interface PlanEstimate {
   /** Where the probe ran ("cuda" or "cpu"), at how many threads, with what batch; and the device the plan asks for. */
   device: string;
@@ -33,6 +35,7 @@ export interface PlanEstimate {
 /**
  * Measures each model of the plan at each of its input sizes (`steps` timed steps after one warm-up, at the plan's
  * batch on CUDA or at most 16 on the CPU) and estimates every study's time from it.
+ * @returns The rates and each study's estimate.
  */
 export async function estimatePlan(plan: ReproducePart[], opts: { steps?: number; onRate?: (model: string, size: number, rate: number) => void } = {}): Promise<PlanEstimate> {
   const registry = new Map(listModels().map((m) => [m.name, m] as const));
@@ -81,7 +84,10 @@ const clock = (seconds: number) => {
   return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
 };
 
-/** The estimate as lines for the terminal. */
+/**
+ * The estimate as lines for the terminal.
+ * @returns One line of rates, one per study, and the total.
+ */
 export function describeEstimate(e: PlanEstimate): string[] {
   return [
     `estimate from a probe on ${e.device}${e.device !== e.requested ? ` (the plan asks for ${e.requested}, which this machine lacks: these are CPU times)` : ''} (${e.threads} thread(s), batch ${e.probeBatch}): ${e.rates.map((r) => `${r.model} ${r.size} px ${r.imagesPerSecond.toFixed(1)} images/s`).join(', ')}`,

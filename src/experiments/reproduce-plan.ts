@@ -11,6 +11,7 @@ import type { Analysis } from './representations';
 import type { Arm, StudySpec } from './spec';
 
 export const PART_NAMES = ['retina', 'section5', 'chexpert', 'small-data'] as const;
+/** The studies of a reproduction: retina (Table 1, Figures 2-8), section5 (Figures 6-8), chexpert (Table 2), small-data (Table 3). */
 export type PartName = (typeof PART_NAMES)[number];
 
 /** One study of the plan: its directory under the reproduction's, what it serves, and its spec. */
@@ -57,6 +58,7 @@ export function section5Arms(experiment: keyof typeof SECTION5_FIGURES, models: 
 
 /**
  * The studies of a reproduction, in the order they run.
+ * @returns The plan's studies, each with its spec.
  * @throws ERR_INVALID_ARG for an unknown preset or an empty model list.
  */
 export function reproducePlan(request: ReproduceRequest): ReproducePart[] {

@@ -13,6 +13,7 @@ import { listModels } from '../models';
 import { drawFilterPanels } from '../report/filters';
 import { versions, getThreads } from '../runtime';
 import type { ProcessGroup } from '../distributed';
+import type { StudyOptions } from './study-options';
 import { mergeShards } from './merge';
 import { defaultCacheDir } from './pretrain';
 import { ANALYSES, analyseRepresentations, type Analysis, type RepresentationResults } from './representations';
@@ -23,6 +24,7 @@ import { scoreFindings, type Finding } from './scorecard';
 import { runStudy } from './study';
 import { studyData } from './study-data';
 
+/** The `schema` of a reproduction's DIR/results.json. */
 export const REPRODUCE_SCHEMA = 'transfusion-native/reproduce@1';
 
 /** DIR/results.json of a reproduction. */
@@ -42,8 +44,10 @@ export interface ReproduceResults {
   shard?: Shard;
 }
 
+/** What {@link reproduce} reports: each study's events, and the start of each study of the plan (`part`). */
 export type ReproduceEvent = StudyEvent | { kind: 'part'; name: PartName; serves: string; index: number; total: number; outDir: string };
 
+/** How {@link reproduce} runs: its directory, and the options each study of the plan gets (see {@link StudyOptions}). */
 export interface ReproduceOptions {
   outDir: string;
   cacheDir?: string;
@@ -62,7 +66,11 @@ export interface ReproduceOptions {
 
 const RECORD = 'results.json';
 
-/** Reads a reproduction's DIR/results.json. */
+/**
+ * Reads a reproduction's DIR/results.json.
+ * @returns The record.
+ * @throws ERR_INVALID_ARG when the directory holds none; ERR_BAD_DATA when it cannot be read or is not a reproduction's.
+ */
 export function readReproduction(outDir: string): ReproduceResults {
   const file = path.join(outDir, RECORD);
   if (!fs.existsSync(file)) throw new TransfusionError('ERR_INVALID_ARG', `${displayPath(outDir)} holds no reproduction (no results.json)`);
@@ -87,6 +95,7 @@ export function readParts(outDir: string, record: ReproduceResults): Map<PartNam
 /**
  * Runs the whole paper: the plan's studies, Section 4's analyses over the retina study's models, the scorecard and the
  * report. Resumable at every step (`resume`): finished studies and analyses are kept, an unfinished study continues.
+ * @returns The record, as DIR/results.json holds it (a shard's: its studies only).
  * @throws ERR_RUN_EXISTS when outDir holds a reproduction and neither resume nor overwrite is given; what
  *   {@link runStudy} throws.
  */
@@ -202,6 +211,9 @@ async function analyse(part: ReproducePart, record: ReproduceResults, retina: St
 /**
  * Merges the shard directories of a reproduction (`reproduce --shard i/N --out DIR-i`) into outDir, study by study,
  * and records it there unfinished: `reproduce --resume outDir` then runs the analyses and writes the report.
+ * @returns The merged record.
+ * @throws ERR_INVALID_ARG for no directories, shards of different reproductions, or missing or unfinished shards;
+ *   ERR_RUN_EXISTS when outDir holds a reproduction.
  */
 export function mergeReproductions(dirs: string[], outDir: string): ReproduceResults {
   if (!dirs.length) throw new TransfusionError('ERR_INVALID_ARG', 'Expected the directories of a reproduction\'s shards to merge');

@@ -7,8 +7,10 @@ import type { Analysis, RepresentationResults, SimilarityRecord } from './repres
 import type { PartName } from './reproduce-plan';
 import type { RunRecord, StudyResults } from './results';
 
+/** A finding's verdict on the runs: the rule's difference holds, cannot be told (not shown), or goes the other way. */
 export type Verdict = 'holds' | 'not shown' | 'contradicted';
 
+/** One row of the scorecard: a finding of the paper, the paper's number, ours, and the verdict of its fixed rule. */
 export interface Finding {
   id: string;
   /** The table or figure of the paper. */
@@ -256,6 +258,7 @@ function hybrids(parts: Map<PartName, StudyResults>): Finding {
  * The paper's findings scored on a reproduction's studies and Section 4 analyses, in the paper's order.
  * @param parts - The plan's studies by name (missing ones make their rows "not shown").
  * @param analyses - Section 4's analyses of the retina study's models.
+ * @returns One row per finding (Tables 1-3, Figures 2-4 and 6-8).
  */
 export function scoreFindings(parts: Map<PartName, StudyResults>, analyses: Partial<Record<Analysis, RepresentationResults>>): Finding[] {
   const chest = parts.get('chexpert');

@@ -91,7 +91,10 @@ function scorecardLines(record: ReproduceResults): string[] {
   return lines;
 }
 
-/** report.md of a reproduction. */
+/**
+ * report.md of a reproduction.
+ * @returns The Markdown text.
+ */
 export function renderPaperReport(record: ReproduceResults, parts: Map<PartName, StudyResults>, figure1?: { file: string; caption: string }): string {
   const r = record.request;
   const retina = parts.get('retina');
@@ -127,7 +130,10 @@ export function renderPaperReport(record: ReproduceResults, parts: Map<PartName,
   return lines.join('\n');
 }
 
-/** Writes report.md, report.html and figures/ of a reproduction into outDir. */
+/**
+ * Writes report.md, report.html and figures/ of a reproduction into outDir.
+ * @returns The files written, and vega's warnings.
+ */
 export async function writePaperReport(outDir: string, record: ReproduceResults, parts: Map<PartName, StudyResults>): Promise<{ files: string[]; warnings: string[] }> {
   const files: string[] = [], warnings: string[] = [];
   const put = (relative: string, data: string | Uint8Array) => {

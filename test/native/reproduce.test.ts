@@ -86,4 +86,23 @@ describe('reproduce', () => {
     expect(changed.status).toBe(2);
     expect(changed.stderr).toContain('drop --preset');
   });
+
+  it('shards every study of the plan over a job array, and merges the shards into the whole reproduction', () => {
+    const shards = [0, 1].map((i) => path.join(dir, `shard${i}`));
+    shards.forEach((where, i) => expect(cli('reproduce', '--preset', 'tiny', '--models', 'cbr-tiny', '--shard', `${i}/2`, '--out', where, '--cache-dir', cache, '--quiet').status).toBe(0));
+    const part = JSON.parse(fs.readFileSync(path.join(shards[0], 'retina', 'results.json'), 'utf8'));
+    expect(part.shard).toEqual({ index: 0, count: 2 });
+    expect(part.runs).toHaveLength(2);  // every other run of the retina study's four
+    const merged = path.join(dir, 'merged');
+    const missing = cli('reproduce', '--merge', shards[0], '--out', path.join(dir, 'half'), '--quiet');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('Shard(s) 1/2 of the study are missing');
+    const r = cli('reproduce', '--merge', ...shards, '--out', merged, '--cache-dir', cache, '--quiet');
+    expect(r.status).toBe(0);
+    const record = JSON.parse(fs.readFileSync(path.join(merged, 'results.json'), 'utf8'));
+    expect(record.finishedAt).toEqual(expect.any(String));
+    expect(record.parts.map((p: { runs: number }) => p.runs)).toEqual([4, 4, 4]);  // retina, chexpert, small-data
+    expect(Object.keys(record.analyses)).toEqual(['similarity', 'layers', 'init-vs-final', 'filters']);
+    expect(fs.readFileSync(path.join(merged, 'report.md'), 'utf8')).toContain('## Findings scorecard');
+  });
 });
