@@ -38,6 +38,7 @@ export { checkpointPath, DEFAULT_CHECKPOINT_EVERY } from './experiments/rundir';
 export { PRESETS, preset } from './experiments/presets';
 export { validateSpec, armsOf, type StudySpec, type Init, type Arm, type Experiment, type TrainingSpec, type RepresentationSettings } from './experiments/spec';
 export type { TaskSpec } from './experiments/task';
+export type { Analysis } from './experiments/representations';
 export type { DataSpec } from './data/files/load';
 export { readDicom, isDicomFile, type DicomImage, type DicomReadOptions, type VoiSource } from './data/files/dicom';
 export { defaultCacheDir, type PretrainRecord } from './experiments/pretrain';

@@ -17,8 +17,9 @@ import { modelOptionsFor } from './architecture';
 import { DEFAULT_REPRESENTATIONS, type RepresentationSettings, type StudySpec } from './spec';
 import { taskLabels } from './task';
 
-export const ANALYSES = ['similarity', 'layers', 'init-vs-final', 'filters'] as const;
-export type Analysis = (typeof ANALYSES)[number];
+/** Section 4's analyses: similarity (Figure 2), layers (Figure 3), init-vs-final (Figure 4), filters (Figure 5). */
+export type Analysis = 'similarity' | 'layers' | 'init-vs-final' | 'filters';
+export const ANALYSES: readonly Analysis[] = ['similarity', 'layers', 'init-vs-final', 'filters'];
 
 
 /** A run, as a pair's side: its initialisation and seed. */

@@ -17,7 +17,7 @@ import type { StudyOptions } from './study-options';
 import { mergeShards } from './merge';
 import { defaultCacheDir } from './pretrain';
 import { ANALYSES, analyseRepresentations, type Analysis, type RepresentationResults } from './representations';
-import { ANALYSIS_MODELS, PART_NAMES, reproducePlan, type PartName, type ReproducePart, type ReproduceRequest } from './reproduce-plan';
+import { ANALYSIS_MODELS, reproducePlan, type PartName, type ReproducePart, type ReproduceRequest } from './reproduce-plan';
 import { readResults, type Shard, type StudyEvent, type StudyResults } from './results';
 import { lockRunDir } from './rundir';
 import { scoreFindings, type Finding } from './scorecard';
@@ -237,4 +237,3 @@ export function mergeReproductions(dirs: string[], outDir: string): ReproduceRes
   return record;
 }
 
-export { PART_NAMES };
