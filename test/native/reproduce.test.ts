@@ -82,6 +82,12 @@ describe('reproduce', () => {
     expect(over.status).toBe(1);
     expect(over.stderr).toContain('already holds a reproduction');
     expect(over.stderr).toContain(`reproduce --resume ${out}`);
+    // `report DIR` redraws a reproduction's one report from its records.
+    fs.rmSync(path.join(out, 'report.html'));
+    const report = cli('report', out);
+    expect(report.status).toBe(0);
+    expect(report.stdout).toContain('## Findings scorecard');
+    expect(fs.existsSync(path.join(out, 'report.html'))).toBe(true);
     const changed = cli('reproduce', '--resume', out, '--preset', 'laptop');
     expect(changed.status).toBe(2);
     expect(changed.stderr).toContain('drop --preset');

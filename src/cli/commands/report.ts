@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { TransfusionError } from '../../errors';
 import { mergeShards } from '../../experiments/merge';
 import { readResults } from '../../experiments/results';
+import { readParts, readReproduction, REPRODUCE_SCHEMA } from '../../experiments/reproduce';
+import { writePaperReport } from '../../report/paper';
 import { writeReport } from '../../report/write';
 import { terminalSafe } from '../../io/paths';
 import { defineCommand, type CliContext } from '../command';
@@ -24,6 +26,15 @@ export const reportCommand = (ctx: CliContext) =>
       try {
         const dirs = (args.dirs as string[]).map((d) => path.resolve(d));
         let dir = dirs[0];
+        if (dirs.length === 1 && isReproduction(dir)) {
+          // A reproduction's directory: its one report, from its record and its studies' results.
+          const record = readReproduction(dir);
+          const { files, warnings } = await writePaperReport(dir, record, readParts(dir, record));
+          for (const w of warnings) process.stderr.write(`transfusion-native: ${w}\n`);
+          process.stderr.write(`wrote ${files.length} files: ${path.join(dir, 'report.md')}, ${path.join(dir, 'report.html')}, ${path.join(dir, 'figures')}/\n`);
+          process.stdout.write(terminalSafe(fs.readFileSync(path.join(dir, 'report.md'), 'utf8')));
+          return;
+        }
         if (dirs.length > 1 || readResults(dirs[0]).shard) {
           if (args.out === undefined) throw new TransfusionError('ERR_INVALID_ARG', 'Expected `--out` (where the merged study goes) with the shards of a study');
           dir = path.resolve(args.out);
@@ -40,3 +51,13 @@ export const reportCommand = (ctx: CliContext) =>
       }
     },
   );
+
+/** Whether DIR/results.json is a reproduction's record (read as text: a study's results are read by readResults). */
+function isReproduction(dir: string): boolean {
+  try {
+    const head = fs.readFileSync(path.join(dir, 'results.json'), 'utf8').slice(0, 200);
+    return head.includes(`"schema": "${REPRODUCE_SCHEMA}"`);
+  } catch {
+    return false;
+  }
+}
