@@ -16,6 +16,7 @@ import { terminalSafe } from '../../io/paths';
 import { progressMode, progressPrinter } from '../progress';
 import { parseShard } from './run';
 import { defineCommand, type CliContext } from '../command';
+import { untilStopped } from '../stop';
 
 export const reproduceCommand = (ctx: CliContext) =>
   defineCommand(
@@ -87,11 +88,7 @@ export const reproduceCommand = (ctx: CliContext) =>
           if (mode === 'json') process.stdout.write(JSON.stringify(e) + '\n');
           else if (mode !== 'quiet') process.stderr.write(`\n== ${e.index}/${e.total} ${e.name} (${e.serves}) -> ${e.outDir}\n`);
         };
-        const controller = new AbortController();
-        const onSignal = () => controller.abort();
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        try {
+        await untilStopped(ctx, outDir, `transfusion-native reproduce --resume ${outDir}`, group, async (signal) => {
           const record = await reproduce(request, {
             outDir,
             resume,
@@ -100,24 +97,13 @@ export const reproduceCommand = (ctx: CliContext) =>
             ...(group ? { group } : {}),
             ...(concurrency ? { concurrency } : {}),
             ...(args['cache-dir'] !== undefined ? { cacheDir: path.resolve(args['cache-dir']) } : {}),
-            signal: controller.signal,
+            signal,
             onProgress,
             writeReport: writePaperReport,
           });
           if (speaks && record.finishedAt && mode !== 'quiet' && mode !== 'json') process.stdout.write(terminalSafe(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')));
           else if (speaks && shard && mode !== 'quiet') process.stderr.write(`shard ${shard.index}/${shard.count} done in ${outDir}; merge the shards with: transfusion-native reproduce --merge DIRS.. --out DIR\n`);
-        } catch (err) {
-          if (controller.signal.aborted && (err as { code?: string })?.code === 'ABORT_ERR') {
-            process.stderr.write(`transfusion-native: interrupted; finished runs are kept in ${outDir}. Resume with: transfusion-native reproduce --resume ${outDir}\n`);
-            ctx.setExitCode(130);
-            return;
-          }
-          throw err;
-        } finally {
-          process.removeListener('SIGINT', onSignal);
-          process.removeListener('SIGTERM', onSignal);
-          group?.dispose();
-        }
+        });
       } catch (err) {
         ctx.fail(err);
       }

@@ -12,6 +12,7 @@ import { progressMode, progressPrinter } from '../progress';
 import { STUDY_FLAGS, givenFlags, runOptions, studySpecOf } from '../run-options';
 import { terminalSafe } from '../../io/paths';
 import { defineCommand, type CliContext } from '../command';
+import { untilStopped } from '../stop';
 
 export const runCommand = (ctx: CliContext) =>
   defineCommand(
@@ -46,19 +47,7 @@ export const runCommand = (ctx: CliContext) =>
           // A name from a study file stays inside runs/ ("../../x" is refused by name); --out goes where it says.
           outDir = args.out !== undefined ? path.resolve(args.out) : defaultRunDir(spec.name);
         }
-        // Ctrl-C or SIGTERM: the run in progress stops after its current step (a checkpoint being written is finished:
-        // it is written atomically), the lock is released, and the exit code is the signal's (130, 143). A second
-        // signal of the same kind is not caught: it stops the process at once.
-        const controller = new AbortController();
-        let stoppedBy: NodeJS.Signals | undefined;
-        const onSignal = (signal: NodeJS.Signals) => {
-          stoppedBy = signal;
-          process.stderr.write(`\ntransfusion-native: ${signal}: stopping after the current step (again to stop at once)\n`);
-          controller.abort();
-        };
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        try {
+        const finished = await untilStopped(ctx, outDir, `transfusion-native run --resume ${outDir}`, group, async (signal) => {
           await runStudy(spec, {
             outDir,
             resume: args.resume !== undefined,
@@ -68,21 +57,11 @@ export const runCommand = (ctx: CliContext) =>
             ...(shard ? { shard } : {}),
             ...(group ? { group, syncBatchNorm: Boolean(args['sync-bn']) } : {}),
             cacheDir: args['cache-dir'],
-            signal: controller.signal,
+            signal,
             onProgress: progressPrinter(process.stderr, mode),
           });
-        } catch (err) {
-          if (stoppedBy && (err as { code?: string })?.code === 'ABORT_ERR') {
-            process.stderr.write(`transfusion-native: interrupted; finished runs are kept in ${outDir}. Resume with: transfusion-native run --resume ${outDir}\n`);
-            ctx.setExitCode(stoppedBy === 'SIGTERM' ? 143 : 130);
-            return;
-          }
-          throw err;
-        } finally {
-          process.removeListener('SIGINT', onSignal);
-          process.removeListener('SIGTERM', onSignal);
-          group?.dispose();
-        }
+        });
+        if (!finished) return;
         if (speaks && mode !== 'quiet' && mode !== 'json') process.stdout.write(terminalSafe(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')));
       } catch (err) {
         ctx.fail(err);
