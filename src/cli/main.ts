@@ -1,6 +1,6 @@
 // The command line: a thin layer over the library (runStudy, listModels); each command is a module of its own in
 // src/cli/commands/, in the order `--help` lists them.
-import yargs from 'yargs';
+import yargs, { type CommandModule } from 'yargs';
 
 import { TransfusionError } from '../errors';
 import type { CliContext } from './command';
@@ -29,19 +29,13 @@ export async function main(given: string[]): Promise<number> {
   const ctx: CliContext = { argv, fail, setExitCode: (code) => (exitCode = code) };
   // A usage error is thrown by yargs synchronously from parseAsync (unknown flags), or rejects it: both land in fail.
   try {
-    const cli = yargs(argv)
-      .scriptName('transfusion-native')
-      .parserConfiguration({ 'populate--': true })
-      .usage('$0 <command> [options]\n\nThe main job: `$0 run` (Table 1 at the quick preset on the embedded RETINA-like task).')
-      .command(runCommand(ctx))
-      .command(reproduceCommand(ctx))
-      .command(reportCommand(ctx))
-      .command(listCommand(ctx))
-      .command(ccaCommand(ctx))
-      .command(modelsCommand(ctx))
-      .command(benchCommand(ctx))
-      .command(launchCommand(ctx))
-      .command(schemaCommand(ctx))
+    const commands = [runCommand, reproduceCommand, reportCommand, listCommand, ccaCommand, modelsCommand, benchCommand, launchCommand, schemaCommand].map((c) => c(ctx) as unknown as CommandModule);
+    checkNumberTexts(argv, commands);
+    const cli = commands
+      .reduce((y, c) => y.command(c), yargs(argv)
+        .scriptName('transfusion-native')
+        .parserConfiguration({ 'populate--': true })
+        .usage('$0 <command> [options]\n\nThe main job: `$0 run` (Table 1 at the quick preset on the embedded RETINA-like task).'))
       .strict()
       .recommendCommands()
       .demandCommand(1)
@@ -63,4 +57,29 @@ export async function main(given: string[]): Promise<number> {
     fail(err);
   }
   return exitCode;
+}
+
+/** A number as a flag takes it: decimal digits, an optional fraction and exponent (no hex, octal, binary or empty text). */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * Refuses a number-typed flag of the command given whose text is not a decimal number: yargs would read `--steps 0x10`
+ * as 16 and `--steps ''` as 0, silently. The command's number flags are read from its own builder.
+ */
+function checkNumberTexts(argv: string[], commands: CommandModule[]): void {
+  const name = argv.find((a) => !a.startsWith('-'));
+  const command = commands.find((c) => String(c.command).split(' ')[0] === name);
+  if (!command || typeof command.builder !== 'function') return;
+  // yargs keeps each option's type where its typings do not show it.
+  const numbers = new Set<string>((command.builder(yargs([])) as unknown as { getOptions(): { number: string[] } }).getOptions().number);
+  const end = argv.indexOf('--');
+  const args = end < 0 ? argv : argv.slice(0, end);  // what follows -- is another command's (launch)
+  args.forEach((arg, i) => {
+    const m = /^--([^=]+)(=(.*))?$/.exec(arg);
+    if (!m || !numbers.has(m[1])) return;
+    const text = m[2] !== undefined ? m[3] : args[i + 1];
+    if (text === undefined || text.startsWith('--')) return;  // yargs names a missing value itself
+    if (!DECIMAL.test(text.trim()))
+      throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--${m[1]}\` to be a decimal number but received ${JSON.stringify(text)}`);
+  });
 }

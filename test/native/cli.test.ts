@@ -220,7 +220,16 @@ describe('the CLI\'s manners', () => {
     expect(unknown.stderr).toContain('Unknown argument: stepz');
     const threads = cli('run', '--preset', 'tiny', '--threads', 'many', '--out', path.join(dir, 'x'));
     expect(threads.status).toBe(2);
-    expect(threads.stderr).toContain('Expected `--threads` to be an integer in [1, 1024] but received NaN');
+    expect(threads.stderr).toContain('Expected `--threads` to be a decimal number but received "many"');
+    // Hex, binary and empty text are refused by name, not read as 16, 1 or 0 (issue 28); a launched command's own
+    // flags are its own to check.
+    for (const [flag, text] of [['--steps', '0x10'], ['--lr', '0x1'], ['--seed', '0b1'], ['--steps', '']]) {
+      const r = cli('run', '--preset', 'tiny', flag, text, '--out', path.join(dir, 'x'));
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`Expected \`${flag}\` to be a decimal number but received ${JSON.stringify(text)}`);
+    }
+    expect(cli('run', '--preset', 'tiny', '--steps=0x10', '--out', path.join(dir, 'x')).stderr).toContain('received "0x10"');
+    expect(cli('reproduce', '--seeds', '0x2').stderr).toContain('Expected `--seeds` to be a decimal number but received "0x2"');
     const every = cli('run', '--preset', 'tiny', '--checkpoint-every', '-3', '--out', path.join(dir, 'x'));
     expect(every.status).toBe(2);
     expect(every.stderr).toContain('Expected `--checkpoint-every` to be an integer');
