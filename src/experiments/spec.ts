@@ -130,6 +130,9 @@ export interface StudySpec {
  *   ERR_BAD_DATA or ERR_IO when a pretraining dataset from files cannot be read.
  */
 export function validateSpec(spec: StudySpec): StudySpec {
+  // The name goes into the run directory's name and the report: no newline, ESC or other control character.
+  if (typeof spec.name !== 'string' || spec.name.length === 0 || spec.name.length > 200 || /[\u0000-\u001f\u007f-\u009f]/.test(spec.name))
+    throw invalidArg('name', 'a name of 1-200 printable characters (no newline, tab or escape)', spec.name);
   const known = new Set(listModels().map((m) => m.name));
   if (!Array.isArray(spec.models) || spec.models.length === 0) throw invalidArg('models', 'a non-empty list of model names', spec.models);
   for (const m of spec.models)

@@ -250,6 +250,12 @@ describe('the CLI\'s manners', () => {
     const bad = cli('run', '--config', file, '--out', path.join(dir, 'y'));
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain(`${file} does not describe a study:\n  /train: unknown field "stepz"`);
+    // A name with a newline and an escape would name the run directory and reach report.md raw (issue 28).
+    fs.writeFileSync(file, JSON.stringify({ preset: 'tiny', name: 'evil\n\u001b[31mred' }));
+    const named = cli('run', '--config', file);
+    expect(named.status).toBe(2);
+    expect(named.stderr).toContain('Expected `name` to be a name of 1-200 printable characters (no newline, tab or escape) but received "evil\\n\\u001b[31mred"');
+    expect(named.stderr).not.toContain('\u001b');
     const both = cli('run', 'meanvar', '--config', file);
     expect(both.status).toBe(2);
     expect(both.stderr).toContain(`--config ${file} names its experiment and preset; drop the experiment "meanvar"`);
