@@ -7,7 +7,7 @@ import { awaitJob } from './job';
 import { LIMITS } from './limits';
 import type { Model } from './models';
 import { checkHandle, checkOptions, optionKeys, requireOptions } from './options';
-import { addon } from './runtime';
+import { addon, checkThreads } from './runtime';
 import { SCHEDULE_KEYS, learningRates, type ScheduleSpec } from './schedules/lr';
 
 export type { CurvePoint, Metrics, TrainEvent };
@@ -110,7 +110,7 @@ export async function train(
   if (options.optimizer !== undefined) checkOneOf('optimizer', options.optimizer, ['sgd', 'adam'] as const);
   if (options.momentum !== undefined) checkNumber('momentum', options.momentum, 0, 1);
   if (options.weightDecay !== undefined) checkNumber('weightDecay', options.weightDecay, 0, 1);
-  if (options.threads !== undefined) checkInteger('threads', options.threads, 0, 1024);
+  if (options.threads !== undefined && options.threads !== 0) checkThreads('threads', options.threads);
   const lrs = Array.isArray(options.schedule) || isTypedArray(options.schedule, ['Float64Array'])
     ? Float64Array.from(options.schedule as ArrayLike<number>)
     : learningRates(options.schedule as ScheduleSpec, steps);

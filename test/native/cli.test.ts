@@ -221,6 +221,11 @@ describe('the CLI\'s manners', () => {
     const threads = cli('run', '--preset', 'tiny', '--threads', 'many', '--out', path.join(dir, 'x'));
     expect(threads.status).toBe(2);
     expect(threads.stderr).toContain('Expected `--threads` to be a decimal number but received "many"');
+    // More threads than cores only spin (issue 28): the bound is named.
+    const cores = require('node:os').availableParallelism();
+    const many = cli('run', '--preset', 'tiny', '--threads', String(cores + 1), '--out', path.join(dir, 'x'));
+    expect(many.status).toBe(2);
+    expect(many.stderr).toContain(`Expected \`--threads\` to be an integer in [1, ${cores}] (this machine's ${cores} core(s): more threads than cores only slow LibTorch down) but received ${cores + 1}`);
     // Hex, binary and empty text are refused by name, not read as 16, 1 or 0 (issue 28); a launched command's own
     // flags are its own to check.
     for (const [flag, text] of [['--steps', '0x10'], ['--lr', '0x1'], ['--seed', '0b1'], ['--steps', '']]) {

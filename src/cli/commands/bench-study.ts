@@ -1,7 +1,7 @@
 // `bench study`: a whole study in PyTorch from Python against ours, on the same data, as JSON.
 import { checkInteger } from '../../errors';
 import { preset } from '../../experiments/presets';
-import { setThreads } from '../../runtime';
+import { checkThreads, setThreads } from '../../runtime';
 import { runStudyBench } from '../bench-study';
 import { findPython } from '../bench';
 import { defineCommand, type CliContext } from '../command';
@@ -27,7 +27,7 @@ export const benchStudyCommand = (ctx: CliContext) =>
         .example('$0 bench study --preset tiny --models cbr-tiny --seeds 1 --steps 4', 'A smoke test in seconds'),
     async (args) => {
       try {
-        if (args.threads !== undefined) setThreads(checkInteger('--threads', args.threads, 1, 1024));
+        if (args.threads !== undefined) setThreads(checkThreads('--threads', args.threads));
         const spec = preset(args.preset);
         if (args.models !== undefined) spec.models = args.models.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
         if (args.seeds !== undefined) spec.seeds = Array.from({ length: checkInteger('--seeds', args.seeds, 1, 100) }, (_, k) => k);

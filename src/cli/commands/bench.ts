@@ -1,6 +1,6 @@
 // `bench`: training and similarity throughput, against PyTorch from Python.
 import { TransfusionError, checkInteger, checkOneOf } from '../../errors';
-import { setThreads } from '../../runtime';
+import { checkThreads, setThreads } from '../../runtime';
 import { findPython, runBench } from '../bench';
 import { defineCommand, type CliContext } from '../command';
 import { benchStudyCommand } from './bench-study';
@@ -33,7 +33,7 @@ export const benchCommand = (ctx: CliContext) =>
         .example('$0 bench --device cuda --models resnet50 --size 224 --batch 256 --precision bf16 --channels-last --vs-python', 'The H100 goal'),
     async (args) => {
       try {
-        if (args.threads !== undefined) setThreads(checkInteger('--threads', args.threads, 1, 1024));
+        if (args.threads !== undefined) setThreads(checkThreads('--threads', args.threads));
         const cca = args.cca === '0' ? [0, 0, 0] : args.cca.split('x').map(Number);
         if (cca.length !== 3 || cca.some((v) => !Number.isInteger(v) || v < 0))
           throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--cca\` as PAIRSxDATAPOINTSxNEURONS (e.g. 8x20000x512) or 0 but received "${args.cca}"`);

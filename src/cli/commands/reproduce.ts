@@ -11,7 +11,7 @@ import { mergeReproductions, readReproduction, reproduce, type ReproduceEvent } 
 import { describeEstimate, estimatePlan } from '../../experiments/estimate';
 import { reproducePlan, type ReproduceRequest } from '../../experiments/reproduce-plan';
 import { writePaperReport } from '../../report/paper';
-import { cudaAvailable, setThreads } from '../../runtime';
+import { cudaAvailable, checkThreads, setThreads } from '../../runtime';
 import { terminalSafe } from '../../io/paths';
 import { progressMode, progressPrinter } from '../progress';
 import { parseShard } from './run';
@@ -47,7 +47,7 @@ export const reproduceCommand = (ctx: CliContext) =>
         .example('$0 reproduce --shard 0/4 --out runs/r0', 'The first of four shards; then: reproduce --merge runs/r0 runs/r1 runs/r2 runs/r3 --out runs/r'),
     async (args) => {
       try {
-        if (args.threads !== undefined) setThreads(checkInteger('--threads', args.threads, 1, 1024));
+        if (args.threads !== undefined) setThreads(checkThreads('--threads', args.threads));
         const concurrency = args.concurrency === undefined ? undefined : checkInteger('--concurrency', args.concurrency, 1, 64);
         const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
         const given = ['preset', 'models', 'seeds', 'data', 'format', 'shard'].filter((f) => ctx.argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`)));

@@ -7,7 +7,7 @@ import { distributedFromEnv, initProcessGroup } from '../../distributed';
 import { checkShard, resumeSpec, type Shard } from '../../experiments/results';
 import { defaultRunDir } from '../../experiments/outdir';
 import { runStudy } from '../../experiments/study';
-import { setThreads } from '../../runtime';
+import { checkThreads, setThreads } from '../../runtime';
 import { progressMode, progressPrinter } from '../progress';
 import { STUDY_FLAGS, givenFlags, runOptions, studySpecOf } from '../run-options';
 import { terminalSafe } from '../../io/paths';
@@ -23,7 +23,7 @@ export const runCommand = (ctx: CliContext) =>
     (y) => runOptions(y),
     async (args) => {
       try {
-        if (args.threads !== undefined) setThreads(checkInteger('--threads', args.threads, 1, 1024));
+        if (args.threads !== undefined) setThreads(checkThreads('--threads', args.threads));
         const concurrency = args.concurrency === undefined ? undefined : checkInteger('--concurrency', args.concurrency, 1, 64);
         const checkpointEvery = args['checkpoint-every'] === undefined ? undefined : checkInteger('--checkpoint-every', args['checkpoint-every'], 0);
         const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
