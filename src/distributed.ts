@@ -4,7 +4,7 @@
 import type { DistributedOptions, NativeProcessGroup } from '../bindings/native';
 import { TransfusionError, checkInteger, checkNumber, checkOneOf } from './errors';
 import { awaitJob } from './job';
-import { checkOptions, optionKeys } from './options';
+import { checkNativeHandle, checkOptions, optionKeys } from './options';
 import { addon } from './runtime';
 
 export type { DistributedOptions };
@@ -26,6 +26,7 @@ export class ProcessGroup {
     /** @internal */ readonly native: NativeProcessGroup,
     localRank: number,
   ) {
+    checkNativeHandle('ProcessGroup', 'initProcessGroup()', native);
     const info = native.info();
     this.rank = info.rank;
     this.size = info.size;

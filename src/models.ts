@@ -4,7 +4,7 @@ import type { ComputeOptions, LoadReport, MeanVarReport, ModelInfo, NativeModel,
 import { checkInteger, checkOneOf, invalidArg, isTypedArray } from './errors';
 import { awaitJob, callNative } from './job';
 import { produceAtomic } from './io/atomic';
-import { checkOptions, optionKeys } from './options';
+import { checkNativeHandle, checkOptions, optionKeys } from './options';
 import { addon } from './runtime';
 
 export type { ComputeOptions, LoadReport, MeanVarReport, ModelInfo, TensorData };
@@ -72,7 +72,9 @@ export function weightFormatOf(file: string): 'pt' | 'safetensors' {
  */
 export class Model {
   /** @internal */
-  constructor(/** @internal */ readonly native: NativeModel) {}
+  constructor(/** @internal */ readonly native: NativeModel) {
+    checkNativeHandle('Model', 'createModel()', native);
+  }
 
   /**
    * What the model is: its name, stages, parameter counts, input size limit and device.

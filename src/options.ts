@@ -76,3 +76,14 @@ export function checkHandle<T>(fn: string, name: string, value: T, kind: 'Model'
     throw invalidArg(name, `a ${kind} (from ${from}) for ${fn}`, value);
   return value;
 }
+
+/**
+ * A wrapper class's constructor argument: the native handle its factory made. `new Model()` from user code has none,
+ * and would otherwise make an object whose every method throws a plain TypeError.
+ * @throws ERR_ILLEGAL_CONSTRUCTOR naming the factory.
+ */
+export function checkNativeHandle<T>(kind: 'Model' | 'Dataset' | 'ProcessGroup', from: string, native: T): T {
+  if (native === null || typeof native !== 'object' || typeof (native as { dispose?: unknown }).dispose !== 'function')
+    throw new TransfusionError('ERR_ILLEGAL_CONSTRUCTOR', `A ${kind} is made by ${from}, not with new`);
+  return native;
+}

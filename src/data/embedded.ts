@@ -3,7 +3,7 @@ import type { DatasetInfo, NativeDataset } from '../../bindings/native';
 import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
 import { awaitJob, callNative } from '../job';
 import { LIMITS } from '../limits';
-import { checkOptions, optionKeys, requireOptions } from '../options';
+import { checkNativeHandle, checkOptions, optionKeys, requireOptions } from '../options';
 import { addon } from '../runtime';
 
 export type { DatasetInfo };
@@ -11,7 +11,9 @@ export type { DatasetInfo };
 /** Images and targets held natively; only labels and small summaries cross into JS. */
 export class Dataset {
   /** @internal */
-  constructor(/** @internal */ readonly native: NativeDataset) {}
+  constructor(/** @internal */ readonly native: NativeDataset) {
+    checkNativeHandle('Dataset', 'generateRetina(), generateChest(), generateNatural() or loadData()', native);
+  }
   /**
    * What the set holds: source, task, image count and size, outputs.
    * @returns A fresh {@link DatasetInfo}.

@@ -160,5 +160,10 @@ describe('handles', () => {
     const NativeModel = Object.getPrototypeOf(m.native).constructor;
     expect(() => new NativeModel()).toThrow(expect.objectContaining({ code: 'ERR_ILLEGAL_CONSTRUCTOR' }));
     m.dispose();
+    // The library's classes too (issue 28): no object whose every method throws a TypeError.
+    const { Model, Dataset, ProcessGroup } = require('../../src') as typeof import('../../src');
+    const Made = [[Model, 'createModel()'], [Dataset, 'generateRetina()'], [ProcessGroup, 'initProcessGroup()']] as const;
+    for (const [Class, factory] of Made)
+      expect(() => new (Class as unknown as new (...a: unknown[]) => unknown)()).toThrow(expect.objectContaining({ code: 'ERR_ILLEGAL_CONSTRUCTOR', message: expect.stringContaining(factory) }));
   });
 });
