@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 
-import { readChexpert, readEyepacs, readFashionMnist, readMedmnist, CHEXPERT_FINDINGS, type LabelledSet } from '../../src/data/files/formats';
+import { readChexpert, readEyepacs, readFashionMnist, readFolder, readMedmnist, CHEXPERT_FINDINGS, type LabelledSet } from '../../src/data/files/formats';
 import { decodeToFile } from '../../src/data/files/images';
 import { stratifiedSample } from '../../src/data/files/load';
 import { encodeNpy, parseNpy, parseNpz } from '../../src/data/files/npy';
@@ -183,6 +183,19 @@ describe('.npz (zip of .npy)', () => {
 
 describe('non-regular files', () => {
   const fifo = path.join(dir, 'fifo.npz');
+
+  it('a loop of symbolic links in an image folder is ERR_BAD_DATA naming it, not a raw ELOOP (issue 28)', () => {
+    const root = path.join(dir, 'looped');
+    for (const c of ['a', 'b']) {
+      fs.mkdirSync(path.join(root, c), { recursive: true });
+      fs.writeFileSync(path.join(root, c, 'x.png'), '');
+    }
+    fs.symlinkSync('loop', path.join(root, 'loop'));
+    const e = refusal(() => readFolder(root));
+    expect(e.code).toBe('ERR_BAD_DATA');
+    expect(e.message).toBe(`${path.join(root, 'loop')}: a loop of symbolic links (ELOOP)`);
+  });
+
   beforeAll(() => execFileSync('mkfifo', [fifo]));
 
   it.each([

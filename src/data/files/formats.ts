@@ -217,7 +217,15 @@ const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|tiff?|bmp|gif|dcm)$/i;
 /** An image folder: one sub-folder per class (ImageNet / Imagenette layout), classes in sorted order. */
 export function readFolder(dir: string): LabelledSet {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw fail(`${displayPath(dir)}: no such folder`);
-  const isFolder = (p: string) => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;  // a dangling link: not a class
+  // A dangling link is not a class; a link loop (or an unreadable entry) is named, not a raw ELOOP.
+  const isFolder = (p: string) => {
+    try {
+      return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw fail(`${displayPath(p)}: ${code === 'ELOOP' ? 'a loop of symbolic links' : 'cannot be read'} (${code ?? (err as Error).message})`);
+    }
+  };
   const classes = fs.readdirSync(dir).filter((c) => isFolder(path.join(dir, c))).sort();
   if (classes.length < 2) throw fail(`${displayPath(dir)}: expected one sub-folder per class (at least 2), found ${classes.length}`);
   const inputs: ImageInput[] = [], targets: number[] = [], where: string[] = [];
