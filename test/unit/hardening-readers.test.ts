@@ -290,6 +290,20 @@ describe('CSV image paths stay inside the dataset folder', () => {
     expect(refusal(() => readEyepacs(root)).message).toContain(`${csv} row 2: image: "/etc/passwd.jpeg" points outside`);
   });
 
+  it('EyePACS: an image listed twice, and a grade not written as one digit, are refused naming the rows (issue 28)', () => {
+    const root = path.join(dir, 'eyepacs-repeats');
+    fs.mkdirSync(root, { recursive: true });
+    const csv = path.join(root, 'trainLabels.csv');
+    fs.writeFileSync(csv, 'image,level\n1_left,2\n1_right,0\n1_left,0\n');
+    expect(refusal(() => readEyepacs(root)).message).toBe(`${csv} row 4: image ${path.join(root, 'train', '1_left.jpeg')} is listed again (first at ${csv} row 2); each image must appear once`);
+    for (const grade of ['0x2', '1e0', '2.0', ' ', '-0']) {
+      fs.writeFileSync(csv, `image,level\n1_left,${grade}\n`);
+      expect(refusal(() => readEyepacs(root)).message).toBe(`${csv} row 2: level "${grade.trim()}" is not a grade 0-4`);  // the CSV reader trims
+    }
+    fs.writeFileSync(csv, 'image,level\n1_left, 3\n1_right,0\n');
+    expect(readEyepacs(root).grades).toEqual([3, 0]);
+  });
+
   it('CheXpert: a Path climbing out of the folder holding the CSV is refused, naming the CSV file and row', () => {
     const root = path.join(dir, 'CheXpert-v1.0-small');
     fs.mkdirSync(root, { recursive: true });

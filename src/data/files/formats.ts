@@ -12,7 +12,7 @@ import { TransfusionError } from '../../errors';
 import { displayPath, readRegularFile, resolveInside } from '../../io/paths';
 import type { ImageInput } from './images';
 import { readIdx } from './idx';
-import { CHEXPERT_FINDINGS, type Labelled } from './labelled';
+import { CHEXPERT_FINDINGS, checkRepeats, gradeOf, type Labelled } from './labelled';
 import { readMimicCxr, readNihChestXray14, readRsnaPneumonia } from './chest-datasets';
 import { readAptos2019, readIdrid, readMessidor2 } from './retina-datasets';
 import { MAX_ARRAY_BYTES, parseNpz, toNumbers } from './npy';
@@ -81,8 +81,7 @@ export function readEyepacs(dir: string, imageDir?: string): LabelledSet {
   const set: LabelledSet = { format: 'eyepacs', task: 'binary', labels: ['referable DR'], inputs: [], targets: new Float32Array(rows.length), grades: [], groups: [], where: [] };
   rows.forEach((row, i) => {
     const where = `${displayPath(csv)} row ${i + 2}`;  // the header is row 1
-    const level = Number(row.level);
-    if (row.level === '' || !Number.isInteger(level) || level < 0 || level > 4) throw fail(`${where}: level "${displayPath(String(row.level))}" is not a grade 0-4`);
+    const level = gradeOf(row.level, where, 'level');
     if (!row.image) throw fail(`${where}: empty image name`);
     // An image name is a path inside the image folder: "../" or an absolute path elsewhere is refused.
     set.inputs.push({ file: resolveInside(images, /\.[a-z]+$/i.test(row.image) ? row.image : `${row.image}.jpeg`, `${where}: image`, 'ERR_BAD_DATA') });
@@ -91,6 +90,7 @@ export function readEyepacs(dir: string, imageDir?: string): LabelledSet {
     set.groups.push(row.image.replace(/_(left|right)$/i, ''));
     set.where.push(where);
   });
+  checkRepeats(set);
   return set;
 }
 

@@ -125,3 +125,24 @@ export function requireColumns(table: Table, columns: string[]): void {
 export function firstExisting(dir: string, names: string[]): string | undefined {
   return names.map((n) => path.join(dir, n)).find((p) => fs.existsSync(p));
 }
+
+/** A 0-4 grade written as one digit ("2", not "0x2", "1e0" or "2.0"), or ERR_BAD_DATA naming `where` and `column`. */
+export function gradeOf(value: string | undefined, where: string, column: string): number {
+  if (value === undefined || !/^\s*[0-4]\s*$/.test(value)) throw badData(`${where}: ${column} "${displayPath(String(value))}" is not a grade 0-4`);
+  return Number(value);
+}
+
+/**
+ * Refuses an image listed twice (a repeated row would count it twice; one image with two grades has no true grade),
+ * naming both rows.
+ */
+export function checkRepeats(set: Pick<Labelled, 'inputs' | 'where'>): void {
+  const seen = new Map<string, string>();
+  set.inputs.forEach((input, i) => {
+    if (!('file' in input)) return;  // pixels in memory (idx, npz) name no file
+    const file = path.resolve(input.file);
+    const first = seen.get(file);
+    if (first !== undefined) throw badData(`${set.where[i]}: image ${displayPath(input.file)} is listed again (first at ${first}); each image must appear once`);
+    seen.set(file, set.where[i]);
+  });
+}

@@ -6,20 +6,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { displayPath, resolveInside } from '../../io/paths';
-import { badData, drop, readTable, requireColumns, type Labelled, type Table } from './labelled';
+import { badData, checkRepeats, drop, gradeOf, readTable, requireColumns, type Labelled, type Table } from './labelled';
 
 type RetinaFormat = 'aptos2019' | 'messidor2' | 'idrid';
 
 /** A referable-DR set being filled. */
 function retinaSet<F extends RetinaFormat>(format: F): Labelled<F> & { grades: number[] } {
   return { format, task: 'binary', labels: ['referable DR'], inputs: [], targets: new Float32Array(), grades: [], groups: [], where: [] };
-}
-
-/** A 0-4 grade from `value`, or ERR_BAD_DATA naming `where` and `column`. */
-function gradeOf(value: string | undefined, where: string, column: string): number {
-  const g = Number(value);
-  if (value === undefined || value === '' || !Number.isInteger(g) || g < 0 || g > 4) throw badData(`${where}: ${column} "${displayPath(String(value))}" is not a grade 0-4`);
-  return g;
 }
 
 /** Adds one graded image to `set`. */
@@ -30,7 +23,10 @@ function add(set: Labelled & { grades: number[] }, file: string, grade: number, 
   set.where.push(where);
 }
 
-const done = <S extends Labelled & { grades: number[] }>(set: S): S => Object.assign(set, { targets: Float32Array.from(set.grades, (g) => (g >= 2 ? 1 : 0)) });
+const done = <S extends Labelled & { grades: number[] }>(set: S): S => {
+  checkRepeats(set);
+  return Object.assign(set, { targets: Float32Array.from(set.grades, (g) => (g >= 2 ? 1 : 0)) });
+};
 
 /**
  * APTOS 2019 Blindness Detection (Kaggle): `train.csv` (id_code,diagnosis 0-4) beside `train_images/<id_code>.png`.
