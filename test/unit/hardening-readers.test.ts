@@ -326,6 +326,19 @@ describe('CSV image paths stay inside the dataset folder', () => {
   });
 });
 
+describe('pixels', () => {
+  it('an RGBA PNG keeps its stored colour at any alpha, as PIL\'s convert(\'RGB\') does (issue 28: it was premultiplied)', async () => {
+    const { default: sharp } = await import('sharp');
+    const px = Buffer.alloc(16 * 16 * 4);
+    for (let i = 0; i < 256; i++) px.set([200, 60, 20, i < 128 ? 0 : 10], i * 4);  // top half alpha 0, bottom alpha 10
+    const file = path.join(dir, 'rgba.png'), out = path.join(dir, 'rgba.u8');
+    await sharp(px, { raw: { width: 16, height: 16, channels: 4 } }).png().toFile(file);
+    await decodeToFile([{ file }], { size: 16 }, out, () => 'rgba.png');
+    const planes = fs.readFileSync(out);
+    for (const p of [0, 255]) expect([planes[p], planes[256 + p], planes[512 + p]]).toEqual([200, 60, 20]);
+  });
+});
+
 describe('the stratified sampler', () => {
   const binary = (targets: Float32Array): LabelledSet => ({ format: 'folder', task: 'binary', labels: ['x'], inputs: [], targets, groups: [], where: [] });
 

@@ -64,12 +64,18 @@ async function decodeOne(input: ImageInput, s: ImageSettings): Promise<Uint8Arra
     'file' in input
       ? sharp(input.file, { failOn: 'error' })
       : sharp(Buffer.from(input.pixels.buffer, input.pixels.byteOffset, input.pixels.byteLength), { raw: { width: input.width, height: input.height, channels: input.channels } });
-  image = image.removeAlpha().resize(s.size, s.size, { fit: 'fill' });
   if ('file' in input) {
+    const { depth, channels, hasAlpha } = await image.metadata();
+    // Alpha is dropped before resizing, whose premultiplication would darken every pixel by its alpha (RGB 200, 60, 20
+    // at alpha 10 came out 178, 51, 0; at alpha 0, black): the colour kept is the stored one, as PIL's convert('RGB').
+    if (hasAlpha && depth !== 'ushort') {
+      const rgb = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      image = sharp(rgb.data, { raw: { width: rgb.info.width, height: rgb.info.height, channels: rgb.info.channels } });
+    }
+    image = image.removeAlpha().resize(s.size, s.size, { fit: 'fill' });
     // A 16-bit file (PadChest's PNGs): windowed from its 16-bit values (depth16.ts), not cut to its top 8 bits.
-    const { depth, channels } = await image.metadata();
     if (depth === 'ushort') image = await windowed16(image, (channels ?? 1) >= 3);
-  }
+  } else image = image.removeAlpha().resize(s.size, s.size, { fit: 'fill' });
   if (s.equalize === 'normalise') image = image.normalise();
   else if (s.equalize === 'clahe') image = image.clahe({ width: Math.max(3, Math.round(s.size / 8)), height: Math.max(3, Math.round(s.size / 8)) });
   const { data, info } = await image.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
