@@ -162,6 +162,17 @@ describe('.npz (zip of .npy)', () => {
     expect(e.message).toMatch(/^lie\.npz: member x\.npy declares 1073741824 bytes, more than its \d+ deflated bytes can hold \(deflate inflates at most 1032x\)$/);
   });
 
+  it('reads only the arrays asked for: a missing one is named before any member is inflated (issue 28)', () => {
+    // A member whose deflate stream is garbage: inflating it would fail with another message.
+    const junk = { name: 'bomb.npy', data: new Uint8Array([1, 2, 3]), deflate: false, declared: 3, crc: 0 };
+    const e = refusal(() => parseNpz(zip([junk]), 'm.npz', {}, { required: ['train_images'] }));
+    expect(e.code).toBe('ERR_BAD_DATA');
+    expect(e.message).toBe('m.npz: no array "train_images" (has bomb)');
+    // The arrays asked for are read; the junk beside them is never touched.
+    const read = parseNpz(zip([junk, { name: 'train_images.npy', data: npy('5,', f32(5)) }]), 'm.npz', {}, { required: ['train_images'] });
+    expect([...read.keys()]).toEqual(['train_images']);
+  });
+
   it('names corrupt directory fields instead of a DataView RangeError', () => {
     const good = zip([{ name: 'x.npy', data: array }]);
     const moved = Buffer.from(good);
@@ -175,7 +186,9 @@ describe('.npz (zip of .npy)', () => {
 
   it('readMedmnist names the archive and member of a corrupt array', () => {
     const file = path.join(dir, 'negative.npz');
-    fs.writeFileSync(file, zip([{ name: 'train_images.npy', data: npy('-2, 28, 28', new Uint8Array(2 * 28 * 28), '|u1') }]));
+    const labels = (name: string) => ({ name, data: npy('2, 1', new Uint8Array(2), '|u1') });
+    const others = [labels('train_labels.npy'), { name: 'val_images.npy', data: npy('2, 28, 28', new Uint8Array(2 * 28 * 28), '|u1') }, labels('val_labels.npy')];
+    fs.writeFileSync(file, zip([{ name: 'train_images.npy', data: npy('-2, 28, 28', new Uint8Array(2 * 28 * 28), '|u1') }, ...others]));
     const e = refusal(() => readMedmnist(file));
     expect(e.message).toContain(`${file} (train_images.npy): shape (-2, 28, 28) has a dimension "-2"`);
   });

@@ -42,6 +42,12 @@ export interface ReadLimits {
   maxBytes?: number;
 }
 
+/** Which members of an .npz to read: the others are never inflated, and a missing one is refused before any is. */
+export interface NpzSelection {
+  /** Array names (without .npy) that must be there. */
+  required: string[];
+}
+
 /** What an .npy header declares: where the data start and how many bytes they take. */
 export interface NpyHeader {
   dtype: string;
@@ -246,9 +252,15 @@ function memberPrefix(m: ZipMember): Uint8Array {
  * The arrays of an .npz archive by name (without ".npy"). Each member's .npy header is read from the first bytes of
  * its stream and must declare exactly the size its directory entry does before the member is inflated.
  */
-export function parseNpz(bytes: Uint8Array, where: string, limits: ReadLimits = {}): Map<string, NpyArray> {
+export function parseNpz(bytes: Uint8Array, where: string, limits: ReadLimits = {}, select?: NpzSelection): Map<string, NpyArray> {
   const maxBytes = limits.maxBytes ?? MAX_ARRAY_BYTES;
-  const members = zipDirectory(bytes, where);
+  const all = zipDirectory(bytes, where);
+  const arrayName = (m: { name: string }) => m.name.replace(/\.npy$/, '');
+  // The names come from the central directory: a missing array is refused before anything is inflated.
+  for (const key of select?.required ?? [])
+    if (!all.some((m) => arrayName(m) === key))
+      throw new TransfusionError('ERR_BAD_DATA', `${displayPath(where)}: no array "${key}" (has ${displayPath(all.map(arrayName).join(', ')) || 'none'})`);
+  const members = select ? all.filter((m) => select.required.includes(arrayName(m))) : all;
   checkTotal(members, where, maxBytes);
   const out = new Map<string, NpyArray>();
   for (const m of members) {
@@ -259,7 +271,7 @@ export function parseNpz(bytes: Uint8Array, where: string, limits: ReadLimits = 
       if (h && h.dataOffset + h.dataBytes !== m.uncompressed)
         throw bad(named, `its header declares shape [${h.shape}] of ${h.dtype} (${h.dataOffset + h.dataBytes} bytes with the header) but the archive declares ${m.uncompressed} bytes`);
     }
-    out.set(m.name.replace(/\.npy$/, ''), parseNpy(memberBytes(m, where), named, { maxBytes }));
+    out.set(arrayName(m), parseNpy(memberBytes(m, where), named, { maxBytes }));
   }
   return out;
 }
