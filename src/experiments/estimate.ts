@@ -4,6 +4,7 @@
 import { cudaAvailable, getThreads } from '../runtime';
 import { initLabel, needsPretrained, parseInit } from '../init/init';
 import { listModels } from '../models';
+import { checkOptions, optionKeys } from '../options';
 import { measureTrainingRate } from '../train-rate';
 import { architectureFor, inputSizeFor, transferSource } from './architecture';
 import type { PartName, ReproducePart } from './reproduce-plan';
@@ -32,12 +33,20 @@ export interface PlanEstimate {
   seconds: number;
 }
 
+/** How {@link estimatePlan} probes: timed steps per model and size (default 3), and a callback per rate measured. */
+export interface EstimateOptions {
+  steps?: number;
+  onRate?: (model: string, size: number, rate: number) => void;
+}
+const ESTIMATE_KEYS = optionKeys<EstimateOptions>()(['steps', 'onRate']);
+
 /**
  * Measures each model of the plan at each of its input sizes (`steps` timed steps after one warm-up, at the plan's
  * batch on CUDA or at most 16 on the CPU) and estimates every study's time from it.
  * @returns The rates and each study's estimate.
  */
-export async function estimatePlan(plan: ReproducePart[], opts: { steps?: number; onRate?: (model: string, size: number, rate: number) => void } = {}): Promise<PlanEstimate> {
+export async function estimatePlan(plan: ReproducePart[], opts: EstimateOptions = {}): Promise<PlanEstimate> {
+  checkOptions<EstimateOptions>('estimatePlan()', opts, ESTIMATE_KEYS);
   const registry = new Map(listModels().map((m) => [m.name, m] as const));
   const wanted = plan[0].spec.device;
   const device = wanted.startsWith('cuda') && !cudaAvailable() ? 'cpu' : wanted;

@@ -5,6 +5,7 @@
 //   chexpert   Table 2: the chest task, every model, random against transfer
 //   small-data Table 3: a tenth of the training images, the paper's three models
 import { TransfusionError } from '../errors';
+import { optionKeys, requireOptions } from '../options';
 import type { DataSpec } from '../data/files/load';
 import { EXPERIMENTS, experimentSpec } from './catalog';
 import type { Analysis } from './representations';
@@ -47,6 +48,8 @@ export interface ReproduceRequest {
   seeds?: number[];
 }
 
+export const REQUEST_KEYS = optionKeys<ReproduceRequest>()(['preset', 'models', 'data', 'seeds']);
+
 const convergenceThreshold = (scale: string) => (scale === 'paper' ? 0.91 : 0.85);
 
 /** The arms of an experiment of Section 5 for the models present, random and transfer excepted (retina has them). */
@@ -61,6 +64,7 @@ export function section5Arms(experiment: keyof typeof SECTION5_FIGURES, models: 
  * @throws ERR_INVALID_ARG for an unknown preset or an empty model list.
  */
 export function reproducePlan(request: ReproduceRequest): ReproducePart[] {
+  requireOptions<ReproduceRequest>('reproducePlan()', request, REQUEST_KEYS, 'request');
   const scale = request.preset;
   const base = experimentSpec('table1', scale);
   const models = request.models ?? base.models;

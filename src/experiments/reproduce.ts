@@ -7,6 +7,7 @@ import * as path from 'node:path';
 
 import { TransfusionError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
+import { checkOptions, optionKeys, requireOptions } from '../options';
 import { makeDirectory } from '../io/mkdir';
 import { displayPath, readRegularFile } from '../io/paths';
 import { listModels } from '../models';
@@ -17,7 +18,7 @@ import type { StudyOptions } from './study-options';
 import { mergeShards } from './merge';
 import { defaultCacheDir } from './pretrain';
 import { ANALYSES, analyseRepresentations, type Analysis, type RepresentationResults } from './representations';
-import { ANALYSIS_MODELS, reproducePlan, type PartName, type ReproducePart, type ReproduceRequest } from './reproduce-plan';
+import { ANALYSIS_MODELS, REQUEST_KEYS, reproducePlan, type PartName, type ReproducePart, type ReproduceRequest } from './reproduce-plan';
 import { readResults, type Shard, type StudyEvent, type StudyResults } from './results';
 import { lockRunDir } from './rundir';
 import { scoreFindings, type Finding } from './scorecard';
@@ -65,6 +66,9 @@ export interface ReproduceOptions {
 }
 
 const RECORD = 'results.json';
+const OPTION_KEYS = optionKeys<ReproduceOptions>()([
+  'outDir', 'cacheDir', 'resume', 'overwrite', 'shard', 'group', 'syncBatchNorm', 'concurrency', 'checkpointEvery', 'signal', 'onProgress', 'writeReport',
+]);
 
 /**
  * Reads a reproduction's DIR/results.json.
@@ -100,6 +104,8 @@ export function readParts(outDir: string, record: ReproduceResults): Map<PartNam
  *   {@link runStudy} throws.
  */
 export async function reproduce(requestIn: ReproduceRequest | undefined, opts: ReproduceOptions): Promise<ReproduceResults> {
+  requireOptions<ReproduceOptions>('reproduce()', opts, OPTION_KEYS);
+  checkOptions<ReproduceRequest>('reproduce()', requestIn, REQUEST_KEYS, 'request');
   const emit = opts.onProgress ?? (() => {});
   const writer = !opts.group || opts.group.rank === 0;
   const prior = opts.resume ? readReproduction(opts.outDir) : undefined;

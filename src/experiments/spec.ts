@@ -1,13 +1,12 @@
 // A study: arms (a model with an initialisation) x seeds on one task, with the pretraining the arms draw on.
 // Table 1 is the arms models x {random, transfer}; Section 5's experiments list their arms explicitly.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 
 import { checkSchedule, type ScheduleSpec } from '../schedules/lr';
 import type { AugmentOptions } from '../../bindings/native';
 import type { TrainOptions } from '../train';
 import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
-import { LIMITS, checkFitsMemory, imageBytes } from '../limits';
+import { LIMITS, availableMemory, checkFitsMemory, imageBytes } from '../limits';
 import { listModels } from '../models';
 import { parseInit } from '../init/init';
 import { architectureFor, initFitsModel } from './architecture';
@@ -207,7 +206,7 @@ export function validateSpec(spec: StudySpec): StudySpec {
  * float32 RGB, as the native datasets hold them. The field named is the largest contributor. A user's dataset is
  * decoded into a file on disk (and trainSize only caps it), so it is not counted here.
  */
-export function checkStudyMemory(spec: StudySpec, totalBytes = os.totalmem()): void {
+export function checkStudyMemory(spec: StudySpec, totalBytes = availableMemory()): void {
   const sizes = [...new Set([spec.task.imageSize, ...Object.values(spec.imageSizes ?? {})])];
   const drawn = spec.task.source !== 'files';
   const parts: [field: string, value: number, bytes: number][] = [

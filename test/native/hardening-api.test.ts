@@ -56,7 +56,7 @@ describe('runStudy never writes over a study unless asked', () => {
     });
     await expect(runStudy({ ...small(), task: { ...small().task, trainSize: 10_000_000, imageSize: 1024 } }, { outDir: out, cacheDir })).rejects.toMatchObject({
       code: 'ERR_INVALID_ARG',
-      message: expect.stringMatching(/^`task\.trainSize` \(10000000\) asks for [\d.]+ GiB of images .*more than this machine's [\d.]+ GiB of memory: lower `task\.trainSize`$/),
+      message: expect.stringMatching(/^`task\.trainSize` \(10000000\) asks for [\d.]+ GiB of images .*more than the [\d.]+ GiB of memory available to this process: lower `task\.trainSize`$/),
     });
     expect(fs.existsSync(out)).toBe(false);
   });

@@ -15,8 +15,9 @@ import { tempDir } from '../helpers/tmp';
 
 const dir = tempDir('hardening-api');
 // Handles that are never used: every call below is refused before it reaches the addon.
-const model = new Model({} as never);
-const data = new Dataset({} as never);
+const stub = { dispose() {} } as never;  // a stand-in native handle (a bare {} is refused: ERR_ILLEGAL_CONSTRUCTOR)
+const model = new Model(stub);
+const data = new Dataset(stub);
 const sets = { train: data, val: data };
 const schedule = { kind: 'constant' as const, lr: 0.1 };
 const act: ActivationArray = { data: new Float32Array(4), shape: [2, 2] };
@@ -111,12 +112,12 @@ describe('sizes are bounded before anything is allocated for them', () => {
     const spec = tiny();
     spec.task = { ...spec.task, trainSize: 10_000_000, imageSize: 1024 };
     expect(() => checkStudyMemory(spec)).toThrow(
-      /^`task\.trainSize` \(10000000\) asks for [\d.]+ GiB of images \(the study's drawn data: task at 1024 px, pretraining at 32 px, float32 RGB\), more than this machine's [\d.]+ GiB of memory: lower `task\.trainSize`$/,
+      /^`task\.trainSize` \(10000000\) asks for [\d.]+ GiB of images \(the study's drawn data: task at 1024 px, pretraining at 32 px, float32 RGB\), more than the [\d.]+ GiB of memory available to this process: lower `task\.trainSize`$/,
     );
     // 1 GiB of memory: the tiny preset's drawn images of 32 px fit, 100,000 for pretraining do not.
     expect(() => checkStudyMemory(tiny(), 2 ** 30)).not.toThrow();
     expect(() => checkStudyMemory({ ...tiny(), pretrain: { ...tiny().pretrain, trainSize: 100_000 } }, 2 ** 30)).toThrow(
-      "`pretrain.trainSize` (100000) asks for 1.15 GiB of images (the study's drawn data: task at 32 px, pretraining at 32 px, float32 RGB), more than this machine's 1.00 GiB of memory: lower `pretrain.trainSize`",
+      "`pretrain.trainSize` (100000) asks for 1.15 GiB of images (the study's drawn data: task at 32 px, pretraining at 32 px, float32 RGB), more than the 1.00 GiB of memory available to this process: lower `pretrain.trainSize`",
     );
   });
 });
@@ -185,6 +186,9 @@ describe('every exported function that takes options refuses an unknown key', ()
     readNpy: [() => api.readNpy('a.npy', bogus as never)],
     bootstrapAucInterval: [() => api.bootstrapAucInterval([0.1, 0.9], [0, 1], bogus as never)],
     readDicom: [() => api.readDicom('a.dcm', bogus as never)],
+    reproduce: [() => api.reproduce({ preset: 'tiny', ...bogus } as never, { outDir: path.join(dir, 'never') }), () => api.reproduce({ preset: 'tiny' }, { outDir: path.join(dir, 'never'), ...bogus } as never)],
+    reproducePlan: [() => api.reproducePlan({ preset: 'tiny', ...bogus } as never)],
+    estimatePlan: [() => api.estimatePlan(api.reproducePlan({ preset: 'tiny' }), bogus as never)],
   };
   // Why each of these has no options object to check.
   const noOptions: Record<string, string> = {
@@ -198,6 +202,8 @@ describe('every exported function that takes options refuses an unknown key', ()
     pickMetrics: 'a result and metric names', setThreads: 'a number', getThreads: 'no arguments', liveHandles: 'no arguments', similarityCacheBytes: 'no arguments',
     cudaAvailable: 'no arguments', versions: 'no arguments',
     averagePrecision: 'arrays', quadraticKappa: 'arrays and a number', isDicomFile: 'a path',
+    readReproduction: 'a path, its record checked by schema', mergeReproductions: 'paths', scoreFindings: 'results read by readResults and readReproduction',
+    describeEstimate: 'an estimate from estimatePlan', writePaperReport: 'records read by readReproduction', renderPaperReport: 'records read by readReproduction',
   };
 
   it('lists every exported function', () => {
