@@ -30,7 +30,7 @@ export { runStudy } from './experiments/study';
 export { reproduce, readReproduction, mergeReproductions, REPRODUCE_SCHEMA, type ReproduceResults, type ReproduceOptions, type ReproduceEvent } from './experiments/reproduce';
 export { reproducePlan, type ReproduceRequest, type ReproducePart, type PartName } from './experiments/reproduce-plan';
 export { scoreFindings, type Finding, type Verdict } from './experiments/scorecard';
-export { estimatePlan, describeEstimate, type PlanEstimate, type StageEstimate } from './experiments/estimate';
+export { estimatePlan, describeEstimate, type PlanEstimate, type StageEstimate, type EstimateOptions } from './experiments/estimate';
 export { writePaperReport, renderPaperReport } from './report/paper';
 export type { StudyOptions } from './experiments/study-options';
 export { resumeSpec, readResults, RESULTS_SCHEMA, type StudyResults, type StudyEvent, type RunRecord, type Shard } from './experiments/results';
