@@ -41,6 +41,7 @@ export function progressPrinter(stream: Sink, mode: ProgressMode, out: Sink = pr
   const current = (): Run | undefined => inFlight.values().next().value;
   let drawn = false;
   let closed = false;  // after study-end the bars are gone for good
+  let html = true;  // whether the last report event wrote report.html
   let lastDraw = 0;
 
   const bars = (): string[] => {
@@ -145,10 +146,12 @@ export function progressPrinter(stream: Sink, mode: ProgressMode, out: Sink = pr
         break;
       case 'report':
         for (const w of e.warnings) line(`report: ${w}`);
+        html = e.files.some((f) => f.endsWith('report.html'));
         break;
       case 'study-end':
         closed = true;
-        line(`done in ${seconds(e.seconds)}: ${e.outDir}/results.json, ${e.outDir}/report.md, ${e.outDir}/report.html`);
+        // report.html is named only when it was written (a full disk while drawing leaves results.json and report.md).
+        line(`done in ${seconds(e.seconds)}: ${e.outDir}/results.json, ${e.outDir}/report.md${html ? `, ${e.outDir}/report.html` : ' (report.html not written: see above)'}`);
         break;
     }
   };

@@ -24,6 +24,18 @@ const study: StudyEvent[] = [
 const step = (n: number): StudyEvent => ({ kind: 'train', index: 2, phase: 'run', model: 'cbr-small', event: { kind: 'step', step: n, steps: 40, loss: 0.4567, lr: 1e-3, imagesPerSecond: 512.3 } });
 
 describe('progress output', () => {
+  it('names report.html at the end only when it was written (issue 28: a full disk while drawing)', () => {
+    const ok = capture('lines');
+    ok.print({ kind: 'report', files: ['/runs/x/report.md', '/runs/x/report.html'], warnings: [] });
+    ok.print({ kind: 'study-end', outDir: '/runs/x', seconds: 3 });
+    expect(ok.text()).toContain('/runs/x/results.json, /runs/x/report.md, /runs/x/report.html\n');
+    const full = capture('lines');
+    full.print({ kind: 'report', files: [], warnings: ['report.html and figures/ were not written: ENOSPC'] });
+    full.print({ kind: 'study-end', outDir: '/runs/x', seconds: 3 });
+    expect(full.text()).toContain('report: report.html and figures/ were not written: ENOSPC');
+    expect(full.text()).toContain('/runs/x/results.json, /runs/x/report.md (report.html not written: see above)\n');
+  });
+
   it('picks bars on a terminal, lines elsewhere, and honours --json and --quiet', () => {
     expect(progressMode({ isTTY: true }, {})).toBe('bar');
     expect(progressMode({ isTTY: false }, {})).toBe('lines');
