@@ -11,6 +11,7 @@ import type { ReproduceResults } from '../experiments/reproduce';
 import { SECTION5_FIGURES, section5Arms, type PartName } from '../experiments/reproduce-plan';
 import type { Analysis } from '../experiments/representations';
 import type { StudyResults } from '../experiments/results';
+import { scoreFindings } from '../experiments/scorecard';
 import { exampleImages } from './examples';
 import { filterImages, renderFigure, studyFigures, type Figure } from './figures';
 import { renderHtml, type PageFigure } from './html';
@@ -109,8 +110,12 @@ export function renderPaperReport(record: ReproduceResults, parts: Map<PartName,
       `Training ${(seconds / 60).toFixed(1)} min of run time${wall !== undefined ? `, ${(wall / 60).toFixed(1)} min wall time from start to report` : ''}.`,
     '',
   ];
-  if (!record.finishedAt) lines.push('_In progress: the scorecard and the Section 4 analyses come when every study has finished._', '');
-  lines.push(...scorecardLines(record));
+  if (!record.finishedAt) {
+    // An unfinished reproduction (interrupted, or reported while it runs): its scorecard scores what has run so far.
+    const done = record.parts.filter((p) => p.finished).map((p) => `\`${p.name}/\``);
+    lines.push(`_In progress: ${done.length} of ${record.parts.length} studies finished (${done.join(', ') || 'none'}); the scorecard scores what has run, and a row whose study has not run is "not shown"._`, '');
+  }
+  lines.push(...scorecardLines(record.finishedAt ? record : { ...record, scorecard: scoreFindings(new Map([...parts].filter(([name]) => record.parts.some((p) => p.name === name && p.finished))), record.analyses) }));
   lines.push('## Figure 1: example images', '');
   if (figure1) lines.push(`![Example images](${figure1.file})`, '', figure1.caption, '');
   else lines.push('_Not drawn._', '');

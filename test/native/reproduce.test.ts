@@ -93,6 +93,20 @@ describe('reproduce', () => {
     expect(changed.stderr).toContain('drop --preset');
   });
 
+  it('reports an unfinished reproduction: what has run is scored, a study not finished is not', () => {
+    const copy = path.join(dir, 'unfinished');
+    fs.cpSync(out, copy, { recursive: true });
+    const record = JSON.parse(fs.readFileSync(path.join(copy, 'results.json'), 'utf8'));
+    delete record.finishedAt;
+    record.parts.find((p: { name: string }) => p.name === 'retina').finished = false;
+    fs.writeFileSync(path.join(copy, 'results.json'), JSON.stringify(record));
+    const r = cli('report', copy);
+    expect(r.stderr).toMatch(/^wrote \d+ files: /);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('_In progress: 3 of 4 studies finished (`section5/`, `chexpert/`, `small-data/`)');
+    expect(r.stdout).toMatch(/\| 1 \| Table 1 \| .* \| no model learned both arms \| \*\*not shown\*\* \|/);
+  });
+
   it('shards every study of the plan over a job array, and merges the shards into the whole reproduction', () => {
     const shards = [0, 1].map((i) => path.join(dir, `shard${i}`));
     shards.forEach((where, i) => expect(cli('reproduce', '--preset', 'tiny', '--models', 'cbr-tiny', '--shard', `${i}/2`, '--out', where, '--cache-dir', cache, '--quiet').status).toBe(0));

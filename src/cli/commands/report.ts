@@ -56,7 +56,7 @@ export const reportCommand = (ctx: CliContext) =>
 function isReproduction(dir: string): boolean {
   try {
     const head = fs.readFileSync(path.join(dir, 'results.json'), 'utf8').slice(0, 200);
-    return head.includes(`"schema": "${REPRODUCE_SCHEMA}"`);
+    return new RegExp(`"schema"\\s*:\\s*"${REPRODUCE_SCHEMA}"`).test(head);
   } catch {
     return false;
   }
