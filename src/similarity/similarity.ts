@@ -165,9 +165,7 @@ export async function readNpy(file: string, opts: { signal?: AbortSignal } = {})
     if ((err as Error).name === 'AbortError') throw abortError();
     throw new TransfusionError('ERR_IO', `Cannot read ${displayPath(file)}: ${(err as Error).message}`);
   }
-  const a = parseNpy(bytes, file);
-  if (a.dtype !== '<f4' && a.dtype !== '<f8')
-    throw new TransfusionError('ERR_BAD_NPY', `${displayPath(file)}: dtype '${a.dtype}' is not supported (little-endian float32 or float64 only)`);
+  const a = parseNpy(bytes, file, { dtypes: { accepted: ['<f4', '<f8'], described: 'activations are float32 or float64, little-endian' } });
   return { data: a.data as Float32Array | Float64Array, shape: a.shape };
 }
 

@@ -228,7 +228,10 @@ describe('the similarity engine', () => {
       fs.writeFileSync(path.join(dir, name), bytes);
       return readNpy(path.join(dir, name));
     };
-    await expect(bad('int.npy', Buffer.concat([header('<i8', 'False', '(2,)'), Buffer.alloc(16)]))).rejects.toThrow("dtype '<i8' is not supported (little-endian float32 or float64 only)");
+    await expect(bad('int.npy', Buffer.concat([header('<i8', 'False', '(2,)'), Buffer.alloc(16)]))).rejects.toThrow('dtype <i8 is not supported (activations are float32 or float64, little-endian)');
+    // One message whatever the dtype and whichever check meets it first (issue 28: the two disagreed).
+    for (const dtype of ['|i1', '<c8', '<u2', '|b1'])
+      await expect(bad('d.npy', Buffer.concat([header(dtype, 'False', '(2,)'), Buffer.alloc(16)]))).rejects.toThrow(`dtype ${dtype} is not supported (activations are float32 or float64, little-endian)`);
     await expect(bad('fortran.npy', Buffer.concat([header('<f8', 'True', '(2, 2)'), Buffer.alloc(32)]))).rejects.toThrow('Fortran-order arrays are not supported');
     await expect(bad('short.npy', Buffer.concat([header('<f8', 'False', '(4, 4)'), Buffer.alloc(32)]))).rejects.toThrow('holds 32 data bytes but its shape needs 128 (truncated?)');
     await expect(bad('text.npy', Buffer.from('hello'))).rejects.toMatchObject({ code: 'ERR_BAD_NPY', message: expect.stringContaining('text.npy') });

@@ -40,6 +40,8 @@ const MAX_HEADER_BYTES = 1 << 16;
 export interface ReadLimits {
   /** Largest array, zip member, or sum of an archive's members, in bytes (default MAX_ARRAY_BYTES). */
   maxBytes?: number;
+  /** The dtypes this reader accepts (default: every one DTYPES knows), with their description for the error. */
+  dtypes?: { accepted: string[]; described: string };
 }
 
 /** Which members of an .npz to read: the others are never inflated, and a missing one is refused before any is. */
@@ -79,9 +81,9 @@ export function encodeNpy(shape: readonly number[], data: ArrayBufferView, descr
  * Parses an .npy header from the first bytes of a file; refuses a shape that is not a tuple of non-negative integers,
  * and one whose size is above `maxBytes`. Given a `prefix` of the file, returns undefined when the header runs past it.
  */
-export function parseNpyHeader(bytes: Uint8Array, where: string, maxBytes?: number): NpyHeader;
+export function parseNpyHeader(bytes: Uint8Array, where: string, maxBytes?: number, prefix?: false, dtypes?: ReadLimits['dtypes']): NpyHeader;
 export function parseNpyHeader(bytes: Uint8Array, where: string, maxBytes: number | undefined, prefix: true): NpyHeader | undefined;
-export function parseNpyHeader(bytes: Uint8Array, where: string, maxBytes = MAX_ARRAY_BYTES, prefix = false): NpyHeader | undefined {
+export function parseNpyHeader(bytes: Uint8Array, where: string, maxBytes = MAX_ARRAY_BYTES, prefix = false, dtypes?: ReadLimits['dtypes']): NpyHeader | undefined {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
   if (bytes.length < 10 || magic.some((m, i) => bytes[i] !== m)) throw bad(where, 'not a .npy file (no \\x93NUMPY magic)');
   const major = bytes[6];
@@ -102,7 +104,9 @@ export function parseNpyHeader(bytes: Uint8Array, where: string, maxBytes = MAX_
   if (!descr || !fortran || shapeText === undefined) throw bad(where, `unreadable header ${JSON.stringify(displayPath(header.trim()))}`);
   if (fortran === 'True') throw bad(where, 'Fortran-order arrays are not supported (save with C order)');
   const dtype = DTYPES[descr];
-  if (!dtype) throw bad(where, `dtype ${displayPath(descr)} is not supported (uint8, bool, int16/32/64, uint16, float32/64, little-endian)`);
+  // One message for every dtype refused, whichever check refuses it.
+  if (!dtype || (dtypes && !dtypes.accepted.includes(descr)))
+    throw bad(where, `dtype ${displayPath(descr)} is not supported (${dtypes?.described ?? 'uint8, bool, int16/32/64, uint16, float32/64, little-endian'})`);
   const parts = shapeText.split(',').map((s) => s.trim());
   if (parts.length > 1 && parts.at(-1) === '') parts.pop();  // "(3,)": a one-tuple's trailing comma
   if (parts.length === 1 && parts[0] === '') parts.pop();  // "()": a scalar
@@ -124,7 +128,7 @@ export function parseNpyHeader(bytes: Uint8Array, where: string, maxBytes = MAX_
  * The data must be exactly what the header's shape and dtype declare.
  */
 export function parseNpy(bytes: Uint8Array, where: string, limits: ReadLimits = {}): NpyArray {
-  const h = parseNpyHeader(bytes, where, limits.maxBytes);
+  const h = parseNpyHeader(bytes, where, limits.maxBytes, false, limits.dtypes);
   const have = bytes.length - h.dataOffset;
   if (have !== h.dataBytes)
     throw bad(where, `holds ${have} data bytes but its shape needs ${h.dataBytes}${have < h.dataBytes ? ' (truncated?)' : ''} (shape [${h.shape}] of ${h.dtype})`);
