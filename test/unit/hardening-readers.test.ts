@@ -340,6 +340,25 @@ describe('CSV image paths stay inside the dataset folder', () => {
 });
 
 describe('pixels', () => {
+  it('a JPEG whose header declares more pixels than its bytes can code is a bad image, not flat grey (issue 28)', async () => {
+    const { default: sharp } = await import('sharp');
+    const jpeg = await sharp(Buffer.alloc(16 * 16 * 3, 128), { raw: { width: 16, height: 16, channels: 3 } }).jpeg().toBuffer();
+    const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    jpeg.writeUInt16BE(16000, sof + 5);  // height
+    jpeg.writeUInt16BE(16000, sof + 7);  // width
+    const file = path.join(dir, 'liar.jpg');
+    fs.writeFileSync(file, jpeg);
+    await expect(decodeToFile([{ file }], { size: 16 }, path.join(dir, 'liar.u8'), () => 'trainLabels.csv row 7')).rejects.toMatchObject({
+      code: 'ERR_BAD_IMAGE',
+      message: expect.stringContaining(`a JPEG declaring 16000x16000 pixels in ${jpeg.length} bytes, fewer than its 8x8 blocks need`),
+    });
+    // The same file with its true size decodes.
+    jpeg.writeUInt16BE(16, sof + 5);
+    jpeg.writeUInt16BE(16, sof + 7);
+    fs.writeFileSync(file, jpeg);
+    await decodeToFile([{ file }], { size: 16 }, path.join(dir, 'true.u8'), () => 'row');
+  });
+
   it('an RGBA PNG keeps its stored colour at any alpha, as PIL\'s convert(\'RGB\') does (issue 28: it was premultiplied)', async () => {
     const { default: sharp } = await import('sharp');
     const px = Buffer.alloc(16 * 16 * 4);

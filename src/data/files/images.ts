@@ -65,7 +65,12 @@ async function decodeOne(input: ImageInput, s: ImageSettings): Promise<Uint8Arra
       ? sharp(input.file, { failOn: 'error' })
       : sharp(Buffer.from(input.pixels.buffer, input.pixels.byteOffset, input.pixels.byteLength), { raw: { width: input.width, height: input.height, channels: input.channels } });
   if ('file' in input) {
-    const { depth, channels, hasAlpha } = await image.metadata();
+    const { depth, channels, hasAlpha, format, width, height } = await image.metadata();
+    // A JPEG codes the DC coefficient of every 8x8 block, at least one bit each: a file smaller than width x height /
+    // 512 bytes cannot hold its pixels (a 694-byte file declaring 16000 x 16000 decoded to flat grey without a word).
+    const bytes = fs.statSync(input.file).size;
+    if (format === 'jpeg' && width && height && bytes < (width * height) / 1024)
+      throw new Error(`a JPEG declaring ${width}x${height} pixels in ${bytes} bytes, fewer than its 8x8 blocks need: truncated or crafted`);
     // Alpha is dropped before resizing, whose premultiplication would darken every pixel by its alpha (RGB 200, 60, 20
     // at alpha 10 came out 178, 51, 0; at alpha 0, black): the colour kept is the stored one, as PIL's convert('RGB').
     if (hasAlpha && depth !== 'ushort') {
