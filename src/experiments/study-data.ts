@@ -48,17 +48,17 @@ export function studyData(spec: StudySpec, opts: { cacheDir: string; signal?: Ab
       val: await timed(`${source} val ${size}px`, () => draw('val', sizes.val, size, sizes.seed + 1)),
     }));
   // A user's dataset: read, split and decoded once per input size (trainSize / valSize cap what is kept).
-  const read = (source: DataSpec, caps: { train: number; val: number; seed: number }) =>
+  const read = (source: DataSpec, caps: { train: number; val: number; seed: number }, asTask = false) =>
     once(async (size) => {
       const t = Date.now();
-      const d = await loadData(source, { size, trainSize: caps.train, valSize: caps.val, seed: caps.seed, cacheDir: opts.cacheDir, signal: opts.signal });
+      const d = await loadData(source, { size, trainSize: caps.train, valSize: caps.val, seed: caps.seed, cacheDir: opts.cacheDir, signal: opts.signal, asTask });
       owned.push(d.train, d.val);
       emit({ kind: 'data', what: `${d.format} ${source.path} at ${size}px (${d.train.count} train, ${d.val.count} val)`, seconds: (Date.now() - t) / 1000 });
       if (source === task.data) files ??= { path: source.path, format: d.format, available: d.available, skipped: d.skipped, dropped: d.dropped };
       return d;
     });
   const caps = { train: task.trainSize, val: task.valSize, seed: task.seed };
-  const taskAt = task.source === 'files' ? read(task.data!, caps) : drawn(task.source, (split, count, size, seed) => drawTask(task, split, count, size, seed, opts), caps);
+  const taskAt = task.source === 'files' ? read(task.data!, caps, true) : drawn(task.source, (split, count, size, seed) => drawTask(task, split, count, size, seed, opts), caps);
   const p = spec.pretrain;
   const natural = { train: p.trainSize, val: p.valSize, seed: p.seed };
   const naturalAt = p.source === 'files' ? read(p.data!, natural) : drawn('natural', (_split, count, size, seed) => generateNatural({ count, size, seed, classes: p.classes }, { signal: opts.signal }), natural);

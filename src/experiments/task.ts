@@ -2,6 +2,7 @@
 // CheXpert-like chest task (five findings, multi-label, with uncertain labels in the training set).
 import { chestFindings, generateChest, generateRetina, type Dataset, type UncertaintyPolicy } from '../data/embedded';
 import { detectFormat, readLabelled } from '../data/files/formats';
+import { twoClassesAsBinary } from '../data/files/labelled';
 import type { DataSpec } from '../data/files/load';
 
 /** A study's downstream task: where its images come from and how many are drawn. */
@@ -30,7 +31,7 @@ export const TASK_SOURCES = ['retina', 'chest', 'files'] as const;
 export function taskLabels(task: TaskSpec): string[] {
   if (task.source === 'files') {
     const d = task.data!;
-    return readLabelled(d.format ?? detectFormat(d.path), d.path, d).labels;
+    return twoClassesAsBinary(readLabelled(d.format ?? detectFormat(d.path), d.path, d)).labels;
   }
   return task.source === 'chest' ? chestFindings() : ['referable DR'];
 }

@@ -10,6 +10,7 @@ import { readChexpert, readEyepacs, readFashionMnist, readFolder, readMedmnist, 
 import { loadData, splitByGroup, stratifiedSample } from '../../src/data/files/load';
 import { runFixture } from '../helpers/python';
 import { tempDir } from '../helpers/tmp';
+import { taskLabels } from '../../src/experiments/task';
 
 const dir = tempDir('files');
 
@@ -162,6 +163,14 @@ describe('MedMNIST, image folders, Fashion-MNIST', () => {
     expect(set.labels).toEqual(['cat', 'dog']);
     expect(Array.from(set.targets)).toEqual([0, 0, 0, 1, 1]);
     expect(detectFormat(folder)).toBe('folder');
+    // As a study's task, two unordered classes are a binary task scored by AUC (issue 28: as two-class multiclass
+    // every run's AUC was null), the second class positive; for pretraining they stay two classes.
+    expect(taskLabels({ source: 'files', data: { path: folder }, imageSize: 16, trainSize: 5, valSize: 5, seed: 0 })).toEqual(['dog (against cat)']);
+    const asTask = await loadData({ path: folder, valFraction: 0.4 }, { size: 16, seed: 0, asTask: true });
+    expect(asTask.train.info()).toMatchObject({ task: 'binary', outputs: 1 });
+    const asSource = await loadData({ path: folder, valFraction: 0.4 }, { size: 16, seed: 0 });
+    expect(asSource.train.info()).toMatchObject({ task: 'multiclass', outputs: 2 });
+    [asTask.train, asTask.val, asSource.train, asSource.val].forEach((d) => d.dispose());
 
     const fashion = path.join(dir, 'fashion');
     fs.mkdirSync(fashion, { recursive: true });

@@ -146,3 +146,13 @@ export function checkRepeats(set: Pick<Labelled, 'inputs' | 'where'>): void {
     seen.set(file, set.where[i]);
   });
 }
+
+/**
+ * A task of two unordered classes (an image folder with two sub-folders) as the binary task it is: one output, the
+ * second class (in sorted order) positive, scored by AUC. As two-class multiclass it trained with no AUC at all and a
+ * quadratic kappa that means nothing for unordered classes. Other sets are returned as they are.
+ */
+export function twoClassesAsBinary<S extends Pick<Labelled, 'task' | 'labels' | 'format'>>(set: S): S {
+  if (set.task !== 'multiclass' || set.labels.length !== 2 || set.format !== 'folder') return set;
+  return { ...set, task: 'binary', labels: [`${set.labels[1]} (against ${set.labels[0]})`] };
+}

@@ -14,7 +14,7 @@ import { makeDirectory } from '../../io/mkdir';
 import { decodeToFile, type ImageSettings } from './images';
 import type { DicomReadOptions } from './dicom';
 import { detectFormat, readLabelled, type DataFormat, type DataTarget, type LabelledSet } from './formats';
-import type { Dropped } from './labelled';
+import { twoClassesAsBinary, type Dropped } from './labelled';
 import type { UncertaintyPolicy } from '../embedded';
 
 /** A user's dataset on disk and how to read it. */
@@ -147,11 +147,14 @@ export interface LoadOptions {
   seed: number;
   signal?: AbortSignal;
   onProgress?: (what: string, done: number, total: number) => void;
+  /** The data are a study's task (not pretraining): a two-class image folder is then a binary task (twoClassesAsBinary). */
+  asTask?: boolean;
 }
 
 export async function loadData(spec: DataSpec, o: LoadOptions): Promise<LoadedData> {
   const format = spec.format ?? detectFormat(spec.path);
-  const set = readLabelled(format, spec.path, spec);
+  const read = readLabelled(format, spec.path, spec);
+  const set = o.asTask ? twoClassesAsBinary(read) : read;
   if (!set.inputs.length) throw new TransfusionError('ERR_BAD_DATA', `${spec.path}: no items (after filters)`);
   const split = splitByGroup(set, spec.valFraction ?? 0.2, o.seed);
   const available = { train: split.train.length, val: split.val.length };
