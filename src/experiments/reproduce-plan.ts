@@ -4,7 +4,8 @@
 //   section5   the other initialisations of Figures 6-8 (Mean Var, weight transfusion, Slim, Gabor conv1), same task
 //   chexpert   Table 2: the chest task, every model, random against transfer
 //   small-data Table 3: a tenth of the training images, the paper's three models
-import { TransfusionError } from '../errors';
+import { TransfusionError, invalidArg } from '../errors';
+import { listModels } from '../models';
 import { optionKeys, requireOptions } from '../options';
 import type { DataSpec } from '../data/files/load';
 import { EXPERIMENTS, experimentSpec } from './catalog';
@@ -69,6 +70,8 @@ export function reproducePlan(request: ReproduceRequest): ReproducePart[] {
   const base = experimentSpec('table1', scale);
   const models = request.models ?? base.models;
   if (!models.length) throw new TransfusionError('ERR_INVALID_ARG', 'Expected at least one model to reproduce the paper with');
+  const known = listModels().map((m) => m.name);
+  for (const m of models) if (!known.includes(m)) throw invalidArg('models', `model names from: ${known.join(', ')}`, m);
   const seeds = request.seeds ?? base.seeds;
   const evalEvery = scale === 'paper' ? 1000 : Math.max(1, Math.round(base.train.steps / 10));
   const common = (spec: StudySpec, name: string): StudySpec => ({

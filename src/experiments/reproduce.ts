@@ -23,6 +23,7 @@ import { readResults, type Shard, type StudyEvent, type StudyResults } from './r
 import { lockRunDir } from './rundir';
 import { scoreFindings, type Finding } from './scorecard';
 import { runStudy } from './study';
+import { validateSpec } from './spec';
 import { studyData } from './study-data';
 
 /** The `schema` of a reproduction's DIR/results.json. */
@@ -115,6 +116,8 @@ export async function reproduce(requestIn: ReproduceRequest | undefined, opts: R
   if (!request) throw new TransfusionError('ERR_INVALID_ARG', 'Expected a reproduction request (a preset), or resume with a directory that records one');
   const shard = opts.shard ?? prior?.shard;
   const plan = reproducePlan(request);
+  // Every study is checked whole (models, data, memory) before any directory is made or anything trains.
+  for (const part of plan) validateSpec(structuredClone(part.spec));
   let release = () => {};
   if (writer) {
     makeDirectory(opts.outDir, 'the reproduction directory');

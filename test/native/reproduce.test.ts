@@ -35,6 +35,22 @@ describe('reproduce', () => {
     for (const p of mine) expect(p.spec.task).toMatchObject({ source: 'files', data: { path: '/data/x' } });
   });
 
+  it('refuses a bad request by name before it makes any directory', () => {
+    const where = path.join(dir, 'never');
+    const cases: [string[], string][] = [
+      [['--models', 'bogus'], 'Expected `models` to be model names from: '],
+      [['--data', path.join(dir, 'nothing-here')], 'Expected `task.data.path` to be an existing file or folder'],
+      [['--seeds', '0'], 'Expected `--seeds` to be an integer in [1, 100] but received 0'],
+      [['--preset', 'huge'], 'Expected `--preset` to be one of "quick", "laptop", "tiny", "paper" but received "huge"'],
+      [['--resume', path.join(dir, 'nothing-here')], 'holds no reproduction (no results.json)'],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli('reproduce', ...args, ...(args[0] === '--resume' ? [] : ['--out', where]));
+      expect([args, r.status, r.stderr]).toEqual([args, 2, expect.stringContaining(message)]);
+    }
+    expect(fs.existsSync(where)).toBe(false);
+  });
+
   it('estimates each study\'s time from a probe on this machine, and stops there with --estimate', () => {
     const where = path.join(dir, 'estimated');
     const r = cli('reproduce', '--preset', 'tiny', '--models', 'cbr-small', '--estimate', '--out', where);
