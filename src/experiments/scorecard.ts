@@ -3,6 +3,7 @@
 // 0.02 CCA, one validation interval of steps). A claim the runs cannot test (models missing, fewer than two seeds,
 // models that did not learn) is "not shown"; one the runs test and refute is "contradicted". Pure: results in, rows out.
 import { meanStd } from '../metrics';
+import { reportedModel } from './architecture';
 import type { Analysis, RepresentationResults, SimilarityRecord } from './representations';
 import type { PartName } from './reproduce-plan';
 import type { RunRecord, StudyResults } from './results';
@@ -198,7 +199,8 @@ function steps(runs: RunRecord[], model: string, init: string, interval: number)
 
 function convergence(parts: Map<PartName, StudyResults>) {
   const retina = parts.get('retina'), s5 = parts.get('section5');
-  const runs = [...(retina?.runs ?? []), ...(s5?.runs ?? [])];
+  // Slim trains resnet50-slim but is a ResNet-50 initialisation: its runs count among ResNet-50's.
+  const runs = [...(retina?.runs ?? []), ...(s5?.runs ?? [])].map((x) => ({ ...x, model: reportedModel(x.model, x.init) }));
   const interval = retina?.spec.train.evalEvery || 1;
   const saving = (model: string, init: string) => diff(steps(runs, model, 'random', interval), steps(runs, model, init, interval));
   const has = (model: string, init: string) => runs.some((x) => x.model === model && x.init === init);

@@ -115,7 +115,8 @@ export function renderPaperReport(record: ReproduceResults, parts: Map<PartName,
     const done = record.parts.filter((p) => p.finished).map((p) => `\`${p.name}/\``);
     lines.push(`_In progress: ${done.length} of ${record.parts.length} studies finished (${done.join(', ') || 'none'}); the scorecard scores what has run, and a row whose study has not run is "not shown"._`, '');
   }
-  lines.push(...scorecardLines(record.finishedAt ? record : { ...record, scorecard: scoreFindings(new Map([...parts].filter(([name]) => record.parts.some((p) => p.name === name && p.finished))), record.analyses) }));
+  // Scored here from the finished studies (as reproduce() scores them), so a redrawn report reads this version's rules.
+  lines.push(...scorecardLines({ ...record, scorecard: scoreFindings(new Map([...parts].filter(([name]) => record.parts.some((p) => p.name === name && p.finished))), record.analyses) }));
   lines.push('## Figure 1: example images', '');
   if (figure1) lines.push(`![Example images](${figure1.file})`, '', figure1.caption, '');
   else lines.push('_Not drawn._', '');
