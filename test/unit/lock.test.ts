@@ -67,8 +67,10 @@ describe('the run directory lock', () => {
     // `sleep 0` exits at once, and its parent (exec'd into `sleep 5`) never reaps it: a zombie for five seconds.
     const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const zombie = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (b) => resolve(String(b)))));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(fs.readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /);
+    // Wait (up to 4 s on a loaded machine) until it has exited and sits unreaped.
+    const isZombie = () => /\) Z /.test(fs.readFileSync(`/proc/${zombie}/stat`, 'utf8'));
+    for (let waited = 0; waited < 4000 && !isZombie(); waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect(isZombie()).toBe(true);
     plant(d, { pid: zombie, host: os.hostname(), token: 't' });
     lockRunDir(d)();
     parent.kill();
