@@ -206,7 +206,7 @@ describe('the CLI\'s manners', () => {
   });
 
   it('shows an example in --help for every command', () => {
-    for (const command of ['run', 'report', 'list', 'cca', 'models', 'schema', 'bench', 'launch']) {
+    for (const command of ['run', 'reproduce', 'report', 'list', 'cca', 'models', 'schema', 'bench', 'launch']) {
       const r = cli(command, '--help');
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('Examples:');

@@ -141,4 +141,16 @@ describe('reproduce', () => {
     expect(Object.keys(record.analyses)).toEqual(['similarity', 'layers', 'init-vs-final', 'filters']);
     expect(fs.readFileSync(path.join(merged, 'report.md'), 'utf8')).toContain('## Findings scorecard');
   });
+
+  it('runs data-parallel under launch: each study over two ranks, rank 0 alone writing the report', () => {
+    const where = path.join(dir, 'ranks');
+    const r = spawnSync(process.execPath, [bin, 'launch', '--nproc', '2', '--', 'reproduce', '--preset', 'tiny', '--models', 'cbr-tiny', '--out', where, '--cache-dir', cache, '--quiet'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const retina = JSON.parse(fs.readFileSync(path.join(where, 'retina', 'results.json'), 'utf8'));
+    expect(retina.distributed).toEqual({ worldSize: 2, backend: 'gloo', syncBatchNorm: false });
+    expect(retina.runs).toHaveLength(4);
+    expect(JSON.parse(fs.readFileSync(path.join(where, 'results.json'), 'utf8')).finishedAt).toEqual(expect.any(String));
+    expect(fs.readFileSync(path.join(where, 'report.md'), 'utf8')).toContain('## Findings scorecard');
+  });
 });
