@@ -18,7 +18,8 @@ const count = (n: number) => n.toLocaleString('en-US');
 function aucCell(values: number[]): string {
   if (values.length === 0) return '—';
   const { mean, std, n } = meanStd(values);
-  return `${pct(mean)} ± ${pct(std)} (n=${n})`;
+  // One seed has no spread to show: "± 0.00" would claim one.
+  return n === 1 ? `${pct(mean)} ± — (n=1)` : `${pct(mean)} ± ${pct(std)} (n=${n})`;
 }
 
 export function table1(r: StudyResults): string[] {

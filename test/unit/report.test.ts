@@ -36,6 +36,12 @@ describe('renderReport', () => {
     expect(md).not.toContain('In progress');
   });
 
+  it('shows no spread for an arm of one seed (issue 31: "± 0.00 (n=1)" claimed one)', () => {
+    const r = results();
+    r.runs = r.runs.filter((x) => x.seed === 0);
+    expect(renderReport(r)).toContain('| CBR-Small | 80.00 ± — (n=1) | 70.00 ± — (n=1) |');
+  });
+
   it('titles the small-data study as Table 3, with its training size', () => {
     const r = results();
     r.spec = { ...r.spec, experiment: 'small-data' };
