@@ -3,6 +3,7 @@
 import yargs, { type CommandModule } from 'yargs';
 
 import { TransfusionError } from '../errors';
+import { closestName } from '../options';
 import type { CliContext } from './command';
 import { benchCommand } from './commands/bench';
 import { ccaCommand } from './commands/cca';
@@ -41,7 +42,7 @@ export async function main(given: string[]): Promise<number> {
       .demandCommand(1)
       .fail((msg, err) => {
         // A usage error (unknown flag or command, missing argument) stops here, before any command runs.
-        throw err ?? new TransfusionError('ERR_INVALID_ARG', msg);
+        throw err ?? new TransfusionError('ERR_INVALID_ARG', suggestFlags(msg, argv, commands));
       })
       .help()
       .alias('h', 'help')
@@ -59,6 +60,24 @@ export async function main(given: string[]): Promise<number> {
   return exitCode;
 }
 
+/** The flags a command given on the command line takes, read from its builder (yargs keeps them where its typings do not show them). */
+function flagsOf(argv: string[], commands: CommandModule[]): { command?: CommandModule; numbers: string[]; keys: string[] } {
+  const name = argv.find((a) => !a.startsWith('-'));
+  const command = commands.find((c) => String(c.command).split(' ')[0] === name);
+  if (!command || typeof command.builder !== 'function') return { numbers: [], keys: [] };
+  const o = (command.builder(yargs([])) as unknown as { getOptions(): { number: string[]; key: Record<string, unknown> } }).getOptions();
+  return { command, numbers: o.number, keys: Object.keys(o.key) };
+}
+
+/** yargs' "Unknown argument: preest" with the flag meant: "; did you mean --preset?" (as a mistyped command gets). */
+function suggestFlags(message: string, argv: string[], commands: CommandModule[]): string {
+  const m = /^Unknown arguments?: (.+)$/.exec(message);
+  if (!m) return message;
+  const { keys } = flagsOf(argv, commands);
+  const meant = m[1].split(', ').map((n) => closestName(n, keys.filter((k) => k.length > 1))).filter((k): k is string => k !== undefined);
+  return meant.length ? `${message}; did you mean ${meant.map((k) => `--${k}`).join(', ')}?` : message;
+}
+
 /** A number as a flag takes it: decimal digits, an optional fraction and exponent (no hex, octal, binary or empty text). */
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
 
@@ -67,11 +86,9 @@ const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
  * as 16 and `--steps ''` as 0, silently. The command's number flags are read from its own builder.
  */
 function checkNumberTexts(argv: string[], commands: CommandModule[]): void {
-  const name = argv.find((a) => !a.startsWith('-'));
-  const command = commands.find((c) => String(c.command).split(' ')[0] === name);
-  if (!command || typeof command.builder !== 'function') return;
-  // yargs keeps each option's type where its typings do not show it.
-  const numbers = new Set<string>((command.builder(yargs([])) as unknown as { getOptions(): { number: string[] } }).getOptions().number);
+  const { command, numbers: list } = flagsOf(argv, commands);
+  if (!command) return;
+  const numbers = new Set<string>(list);
   const end = argv.indexOf('--');
   const args = end < 0 ? argv : argv.slice(0, end);  // what follows -- is another command's (launch)
   args.forEach((arg, i) => {

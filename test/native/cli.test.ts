@@ -217,7 +217,9 @@ describe('the CLI\'s manners', () => {
   it('refuses unknown flags and bad values instead of ignoring them', () => {
     const unknown = cli('run', '--preset', 'tiny', '--stepz', '5', '--out', path.join(dir, 'x'));
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain('Unknown argument: stepz');
+    expect(unknown.stderr).toContain('Unknown argument: stepz; did you mean --steps?');  // as a mistyped command gets (issue 31)
+    expect(cli('reproduce', '--preest', 'tiny').stderr).toContain('Unknown argument: preest; did you mean --preset?');
+    expect(cli('run', '--xyzzy', '1').stderr).toContain('Unknown argument: xyzzy (ERR_INVALID_ARG)');
     const threads = cli('run', '--preset', 'tiny', '--threads', 'many', '--out', path.join(dir, 'x'));
     expect(threads.status).toBe(2);
     expect(threads.stderr).toContain('Expected `--threads` to be a decimal number but received "many"');
