@@ -33,12 +33,17 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
 
 /** As writeFileAtomic, for a file another function writes (e.g. native weights): write to tmp, then rename. */
 export async function produceAtomic(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  // The user's path is named, not the temporary file the writer opens beside it (issue 31).
+  const dir = path.dirname(path.resolve(file));
+  if (!fs.existsSync(dir)) throw new TransfusionError('ERR_IO', `Cannot write ${file}: its folder ${dir} does not exist (ENOENT)`);
   const tmp = tempPathFor(file);
   try {
     await write(tmp);
     fs.renameSync(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
+    const e = err as { code?: string; message?: string };
+    if (e instanceof TransfusionError && e.message.includes(tmp)) throw new TransfusionError(e.code, e.message.split(tmp).join(file));
     throw writeError(file, err);
   }
 }

@@ -47,6 +47,13 @@ describe('weight files', () => {
     }
   });
 
+  it('names the user\'s path and the reason when the folder to save into does not exist (issue 31)', async () => {
+    const m = createModel('cbr-tiny');
+    const target = file('missing-dir/w.pt');
+    await expect(m.saveWeights(target)).rejects.toMatchObject({ code: 'ERR_IO', message: `Cannot write ${target}: its folder ${file('missing-dir')} does not exist (ENOENT)` });
+    m.dispose();
+  });
+
   it('fails clearly on bad files, naming the file and the key', async () => {
     const m = createModel('cbr-tiny');
     fs.writeFileSync(file('noise.bin'), Buffer.from('this is neither a zip nor safetensors'));
