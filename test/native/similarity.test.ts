@@ -232,7 +232,14 @@ describe('the similarity engine', () => {
     // One message whatever the dtype and whichever check meets it first (issue 28: the two disagreed).
     for (const dtype of ['|i1', '<c8', '<u2', '|b1'])
       await expect(bad('d.npy', Buffer.concat([header(dtype, 'False', '(2,)'), Buffer.alloc(16)]))).rejects.toThrow(`dtype ${dtype} is not supported (activations are float32 or float64, little-endian)`);
-    await expect(bad('fortran.npy', Buffer.concat([header('<f8', 'True', '(2, 2)'), Buffer.alloc(32)]))).rejects.toThrow('Fortran-order arrays are not supported');
+    // Fortran order (np.save(x.T) writes it) is read into C order, as np.load presents it (issue 31): x = [[1,2,3],[4,5,6]]
+    // stored column by column, and a 2x3x2 array likewise.
+    const f2 = await bad('fortran.npy', Buffer.concat([header('<f8', 'True', '(2, 3)'), Buffer.from(new Float64Array([1, 4, 2, 5, 3, 6]).buffer)]));
+    expect([Array.from(f2.data), f2.shape]).toEqual([[1, 2, 3, 4, 5, 6], [2, 3]]);
+    const c3 = Array.from({ length: 12 }, (_, i) => i);  // C order: element [a][b][c] = 6a + 2b + c
+    const fortran3 = [0, 1, 2].flatMap((c) => c < 2 ? [0, 1, 2].flatMap((b) => [0, 1].map((a) => 6 * a + 2 * b + c)) : []);  // a fastest, then b, then c
+    const f3 = await bad('fortran3.npy', Buffer.concat([header('<f4', 'True', '(2, 3, 2)'), Buffer.from(new Float32Array(fortran3).buffer)]));
+    expect(Array.from(f3.data)).toEqual(c3);
     await expect(bad('short.npy', Buffer.concat([header('<f8', 'False', '(4, 4)'), Buffer.alloc(32)]))).rejects.toThrow('holds 32 data bytes but its shape needs 128 (truncated?)');
     await expect(bad('text.npy', Buffer.from('hello'))).rejects.toMatchObject({ code: 'ERR_BAD_NPY', message: expect.stringContaining('text.npy') });
   });

@@ -60,6 +60,8 @@ export interface NpyHeader {
   dataOffset: number;
   /** Bytes the data take: count x the dtype's size. */
   dataBytes: number;
+  /** The data are in Fortran (column-major) order, as np.save(x.T) writes them. */
+  fortran?: boolean;
 }
 
 /**
@@ -102,7 +104,6 @@ export function parseNpyHeader(bytes: Uint8Array, where: string, maxBytes = MAX_
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw bad(where, `unreadable header ${JSON.stringify(displayPath(header.trim()))}`);
-  if (fortran === 'True') throw bad(where, 'Fortran-order arrays are not supported (save with C order)');
   const dtype = DTYPES[descr];
   // One message for every dtype refused, whichever check refuses it.
   if (!dtype || (dtypes && !dtypes.accepted.includes(descr)))
@@ -120,11 +121,36 @@ export function parseNpyHeader(bytes: Uint8Array, where: string, maxBytes = MAX_
   if (total > BigInt(maxBytes)) throw bad(where, `shape [${dims}] of ${descr} needs ${total} bytes, above the ${maxBytes} this reader accepts`);
   const shape = dims.map(Number);
   const dataBytes = Number(total);
-  return { dtype: descr, shape, count: dataBytes / dtype.bytes, dataOffset: start + headerLength, dataBytes };
+  return { dtype: descr, shape, count: dataBytes / dtype.bytes, dataOffset: start + headerLength, dataBytes, ...(fortran === 'True' ? { fortran: true } : {}) };
+}
+
+/** A Fortran-order array's elements in C order (the last index fastest), for any number of dimensions. */
+function toCOrder<T extends NpyData>(data: T, shape: number[]): T {
+  const out = new (data.constructor as new (n: number) => T)(data.length);
+  const n = shape.length;
+  const stride = new Array<number>(n);  // Fortran strides: the first index fastest
+  for (let k = 0, s = 1; k < n; k++) {
+    stride[k] = s;
+    s *= shape[k];
+  }
+  const index = new Array<number>(n).fill(0);
+  let from = 0;
+  for (let i = 0; i < data.length; i++) {
+    (out as unknown as number[])[i] = (data as unknown as number[])[from];
+    for (let k = n - 1; k >= 0; k--) {  // the C-order odometer: the last index turns first
+      index[k] += 1;
+      from += stride[k];
+      if (index[k] < shape[k]) break;
+      from -= stride[k] * shape[k];
+      index[k] = 0;
+    }
+  }
+  return out;
 }
 
 /**
- * Parses one .npy file's bytes (format 1-3, little-endian or byte-sized dtypes, C order); `where` names it in errors.
+ * Parses one .npy file's bytes (format 1-3, little-endian or byte-sized dtypes, C or Fortran order, returned in C order);
+ * `where` names it in errors.
  * The data must be exactly what the header's shape and dtype declare.
  */
 export function parseNpy(bytes: Uint8Array, where: string, limits: ReadLimits = {}): NpyArray {
@@ -134,11 +160,16 @@ export function parseNpy(bytes: Uint8Array, where: string, limits: ReadLimits = 
     throw bad(where, `holds ${have} data bytes but its shape needs ${h.dataBytes}${have < h.dataBytes ? ' (truncated?)' : ''} (shape [${h.shape}] of ${h.dtype})`);
   const dtype = DTYPES[h.dtype];
   const at = bytes.byteOffset + h.dataOffset;
-  if (at % dtype.bytes === 0) return { data: dtype.make(bytes.buffer as ArrayBuffer, at, h.count), shape: h.shape, dtype: h.dtype };
-  // Copy into an aligned buffer of its own (typed arrays need aligned offsets).
-  const copy = new Uint8Array(h.dataBytes);
-  copy.set(bytes.subarray(h.dataOffset, h.dataOffset + h.dataBytes));
-  return { data: dtype.make(copy.buffer, 0, h.count), shape: h.shape, dtype: h.dtype };
+  let data: NpyData;
+  if (at % dtype.bytes === 0) data = dtype.make(bytes.buffer as ArrayBuffer, at, h.count);
+  else {
+    // Copy into an aligned buffer of its own (typed arrays need aligned offsets).
+    const copy = new Uint8Array(h.dataBytes);
+    copy.set(bytes.subarray(h.dataOffset, h.dataOffset + h.dataBytes));
+    data = dtype.make(copy.buffer, 0, h.count);
+  }
+  // np.save(x.T) writes Fortran order: read into C order, as numpy's np.load presents it (issue 31).
+  return { data: h.fortran && h.shape.length > 1 ? toCOrder(data, h.shape) : data, shape: h.shape, dtype: h.dtype };
 }
 
 /** One member of a zip archive as its central directory describes it. */
