@@ -50,6 +50,9 @@ describe('the CLI', () => {
   });
 
   it('lists the registry as JSON with both parameter counts', () => {
+    // The table's columns line up on every row, Slim's long display name included (issue 31).
+    const rows = cli('models').stdout.trimEnd().split('\n');
+    expect(new Set(rows.map((row) => row.indexOf(' paper '))).size).toBe(1);
     const r = cli('models', '--json');
     expect(r.status).toBe(0);
     const models = JSON.parse(r.stdout);
