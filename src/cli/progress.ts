@@ -2,11 +2,25 @@
 // (runs done / total, ETA) and one for the run in progress (step, loss, AUC, images/s; the first of those in flight
 // when several run at once), with log lines scrolling above them. Elsewhere (CI logs, files): plain lines, one per event worth keeping. `json`: one JSON event per line on
 // stdout. `quiet`: nothing.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
 import type { StudyEvent } from '../experiments/results';
+import { terminalSafe } from '../io/paths';
 
 export type ProgressMode = 'bar' | 'lines' | 'quiet' | 'json';
 
 /** The mode for a stream: bars on a terminal, lines otherwise, unless the user asked for json or quiet. */
+/**
+ * Prints a finished run directory's report.md on stdout, then its paths on stderr: last, where a terminal leaves them
+ * in view (printed before the report, they scrolled away).
+ */
+export function printReport(outDir: string): void {
+  process.stdout.write(terminalSafe(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')));
+  const html = path.join(outDir, 'report.html');
+  process.stderr.write(`\nreport: ${path.join(outDir, 'report.md')}${fs.existsSync(html) ? `, ${html}` : ''}; results: ${path.join(outDir, 'results.json')}\n`);
+}
+
 export function progressMode(stream: { isTTY?: boolean }, flags: { json?: boolean; quiet?: boolean }): ProgressMode {
   return flags.json ? 'json' : flags.quiet ? 'quiet' : stream.isTTY ? 'bar' : 'lines';
 }

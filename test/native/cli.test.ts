@@ -32,6 +32,8 @@ describe('the CLI', () => {
     expect(report).toMatch(/\| CBR-Tiny \| [\d.]+ ± [\d.]+ \(n=2\) \| [\d.]+ ± [\d.]+ \(n=2\) \| 1,076,480 \| 1,079,845 \|/);
     expect(report).toMatch(/\| CBR-Small \| .* \| 2,108,672 \| 2,114,341 \|/);
     expect(r.stdout).toContain('## Table 1');
+    // The paths come last, after the report scrolled by (issue 31).
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(`report: ${path.join(out, 'report.md')}, ${path.join(out, 'report.html')}; results: ${path.join(out, 'results.json')}`);
     // The tables for pandas and R, beside results.json.
     const runsCsv = fs.readFileSync(path.join(out, 'runs.csv'), 'utf8').trim().split('\n');
     expect(runsCsv[0]).toMatch(/^model,init,seed,auc,steps_to_threshold,/);

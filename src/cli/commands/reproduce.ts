@@ -1,5 +1,4 @@
 // `reproduce`: the whole paper, Tables 1-3 and Figures 2-8 with the findings scorecard, as one resumable study.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { TransfusionError, checkInteger, checkOneOf } from '../../errors';
@@ -12,8 +11,7 @@ import { describeEstimate, estimatePlan } from '../../experiments/estimate';
 import { reproducePlan, type ReproduceRequest } from '../../experiments/reproduce-plan';
 import { writePaperReport } from '../../report/paper';
 import { cudaAvailable, checkThreads, setThreads } from '../../runtime';
-import { terminalSafe } from '../../io/paths';
-import { progressMode, progressPrinter } from '../progress';
+import { printReport, progressMode, progressPrinter } from '../progress';
 import { parseShard } from './run';
 import { defineCommand, type CliContext } from '../command';
 import { untilStopped } from '../stop';
@@ -101,7 +99,7 @@ export const reproduceCommand = (ctx: CliContext) =>
             onProgress,
             writeReport: writePaperReport,
           });
-          if (speaks && record.finishedAt && mode !== 'quiet' && mode !== 'json') process.stdout.write(terminalSafe(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')));
+          if (speaks && record.finishedAt && mode !== 'quiet' && mode !== 'json') printReport(outDir);
           else if (speaks && shard && mode !== 'quiet') process.stderr.write(`shard ${shard.index}/${shard.count} done in ${outDir}; merge the shards with: transfusion-native reproduce --merge DIRS.. --out DIR\n`);
         });
       } catch (err) {

@@ -1,5 +1,4 @@
 // `run [experiment]`: a study, from its preset or study file, resumable, sharded or data-parallel.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { TransfusionError, checkInteger } from '../../errors';
@@ -8,9 +7,8 @@ import { checkShard, resumeSpec, type Shard } from '../../experiments/results';
 import { defaultRunDir } from '../../experiments/outdir';
 import { runStudy } from '../../experiments/study';
 import { checkThreads, setThreads } from '../../runtime';
-import { progressMode, progressPrinter } from '../progress';
+import { printReport, progressMode, progressPrinter } from '../progress';
 import { STUDY_FLAGS, givenFlags, runOptions, studySpecOf } from '../run-options';
-import { terminalSafe } from '../../io/paths';
 import { defineCommand, type CliContext } from '../command';
 import { untilStopped } from '../stop';
 
@@ -62,7 +60,7 @@ export const runCommand = (ctx: CliContext) =>
           });
         });
         if (!finished) return;
-        if (speaks && mode !== 'quiet' && mode !== 'json') process.stdout.write(terminalSafe(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')));
+        if (speaks && mode !== 'quiet' && mode !== 'json') printReport(outDir);
       } catch (err) {
         ctx.fail(err);
       }
