@@ -5,9 +5,10 @@ import * as fs from 'node:fs';
 import { checkSchedule, type ScheduleSpec } from '../schedules/lr';
 import type { AugmentOptions } from '../../bindings/native';
 import type { TrainOptions } from '../train';
-import { checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
+import { TransfusionError, checkInteger, checkNumber, checkOneOf, invalidArg } from '../errors';
 import { LIMITS, availableMemory, checkFitsMemory, imageBytes } from '../limits';
 import { listModels } from '../models';
+import { cudaAvailable, versions } from '../runtime';
 import { parseInit } from '../init/init';
 import { architectureFor, initFitsModel } from './architecture';
 import { TASK_SOURCES, type TaskSpec } from './task';
@@ -157,6 +158,10 @@ export function validateSpec(spec: StudySpec): StudySpec {
   if (!Array.isArray(spec.seeds) || spec.seeds.length === 0) throw invalidArg('seeds', 'a non-empty list of seeds', spec.seeds);
   spec.seeds.forEach((s) => checkInteger('seeds', s, 0));
   checkOneOf('device', spec.device.replace(/:\d+$/, ''), ['cpu', 'cuda'] as const);
+  // Before the run directory exists: a CUDA study on a machine without CUDA used to fail at its first run, leaving a
+  // directory that `--resume` could not finish either (issue 31).
+  if (spec.device.startsWith('cuda') && !cudaAvailable())
+    throw new TransfusionError('ERR_NO_CUDA', `The study asks for device "${spec.device}" but this machine has no CUDA device (LibTorch ${versions().torch}): run it where CUDA is, or with --device cpu`);
   checkOneOf('task.source', spec.task.source, TASK_SOURCES);
   if (spec.task.uncertainRate !== undefined) checkNumber('task.uncertainRate', spec.task.uncertainRate, 0, 1);
   checkInteger('task.imageSize', spec.task.imageSize, 16, 1024);

@@ -210,6 +210,16 @@ describe('the CLI\'s manners', () => {
     expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   });
 
+  it('refuses a CUDA study on a machine without CUDA before it makes the run directory (issue 31)', () => {
+    if (require('../../src').cudaAvailable()) return;  // a GPU machine runs it
+    const out = path.join(dir, 'cuda-here');
+    const r = cli('run', '--preset', 'tiny', '--device', 'cuda', '--out', out);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('The study asks for device "cuda" but this machine has no CUDA device');
+    expect(r.stderr).toContain('(ERR_NO_CUDA)');
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
   it('shows an example in --help for every command', () => {
     for (const command of ['run', 'reproduce', 'report', 'list', 'cca', 'models', 'schema', 'bench', 'launch']) {
       const r = cli(command, '--help');
