@@ -204,6 +204,10 @@ describe('the similarity engine', () => {
     const a = randomArray(50, 4, 1);
     const nan = { data: Float64Array.from(a.data, (v, i) => (i === 7 ? NaN : v)), shape: a.shape };
     await expect(similarity(nan, a)).rejects.toThrow('The activations of input 0 contain NaN or Inf');
+    // Finite but so large their variance overflows: named as such, not as constant neurons (issue 28).
+    const huge = { data: Float64Array.from(a.data, (v) => v * 1e200), shape: a.shape };
+    const overflow = { code: 'ERR_NUMERICS', message: 'The activations of input 1 are too large: their variance overflows float64 (values beyond ~1e154); rescale them' };
+    await expect(similarity(a, huge)).rejects.toMatchObject(overflow);
     await expect(similarity(a, randomArray(60, 4, 2))).rejects.toThrow('The two activation sets must share their datapoints, but have 50 and 60');
     await expect(similarity(randomArray(10, 20, 3), randomArray(10, 4, 4))).rejects.toThrow(/CCA needs more datapoints than neurons, but input 0 has 10 datapoints for 20 live neurons/);
     await expect(similarity(a, { data: new Float64Array(5), shape: [50, 4] })).rejects.toThrow('The shape of input 1 [50, 4] needs 200 values but the data has 5');

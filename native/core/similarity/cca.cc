@@ -15,6 +15,13 @@
 namespace tn {
 namespace {
 
+// Finite values whose squared deviations pass float64's range (|x| above ~1e154): told apart from constant neurons,
+// which they were reported as (issue 28).
+Error overflow(const std::string& what) {
+  return Error("ERR_NUMERICS", "The activations of " + what +
+                                   " are too large: their variance overflows float64 (values beyond ~1e154); rescale them");
+}
+
 // Eigenvalues below this x the largest span no direction (singular values below ~1e-7 x the largest).
 constexpr double kRankTolerance = 1e-14;
 
@@ -156,6 +163,7 @@ void centreOnCpu(const T* x, int64_t s0, int64_t s1, double epsilon, const std::
     for (int64_t j = 0; j < np; ++j) variance[j] += block[j];
   }
   const double largest = *std::max_element(variance.begin(), variance.end());
+  if (!std::isfinite(largest)) throw overflow(what);
   std::vector<int64_t> live;
   for (int64_t j = 0; j < np; ++j)
     if (variance[j] > epsilon * largest) live.push_back(j);
@@ -214,6 +222,7 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
     const auto centred = x - x.mean(0, /*keepdim=*/true);
     const auto variance = centred.pow(2).sum(0);
     const double largest = variance.max().item<double>();
+    if (!std::isfinite(largest)) throw overflow(what);
     const auto alive = variance > epsilon * largest;
     p.dead = p.neurons - alive.sum().item<int64_t>();
     if (largest == 0 || p.dead == p.neurons) throw invalidArg("Every neuron of " + what + " is constant: no similarity is defined");
