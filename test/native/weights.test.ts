@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { createModel } from '../../src';
+import { createModel, readTensor } from '../../src';
 import { runFixture } from '../helpers/python';
 import { tempDir } from '../helpers/tmp';
 
@@ -45,6 +45,14 @@ describe('weight files', () => {
       expect(bytes(`from-${name}.safetensors`).equals(bytes('ours.safetensors'))).toBe(true);
       m.dispose();
     }
+  });
+
+  it('reads an expanded (stride-0) view and a transposed one as torch.load does (issue 28: the first was refused)', async () => {
+    // Written by the previous test's fixture run.
+    const w = await readTensor(file('expanded.pt'), 'w');
+    expect([w.shape, Array.from(w.data)]).toEqual([[32], new Array(32).fill(0.25)]);
+    const m = await readTensor(file('expanded.pt'), 'm');
+    expect([m.shape, Array.from(m.data)]).toEqual([[3, 2], [0, 3, 1, 4, 2, 5]]);
   });
 
   it('names the user\'s path and the reason when the folder to save into does not exist (issue 31)', async () => {
