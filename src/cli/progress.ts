@@ -10,7 +10,6 @@ import { terminalSafe } from '../io/paths';
 
 export type ProgressMode = 'bar' | 'lines' | 'quiet' | 'json';
 
-/** The mode for a stream: bars on a terminal, lines otherwise, unless the user asked for json or quiet. */
 /**
  * Prints a finished run directory's report.md on stdout, then its paths on stderr: last, where a terminal leaves them
  * in view (printed before the report, they scrolled away).
@@ -21,6 +20,7 @@ export function printReport(outDir: string): void {
   process.stderr.write(`\nreport: ${path.join(outDir, 'report.md')}${fs.existsSync(html) ? `, ${html}` : ''}; results: ${path.join(outDir, 'results.json')}\n`);
 }
 
+/** The mode for a stream: bars on a terminal, lines otherwise, unless the user asked for json or quiet. */
 export function progressMode(stream: { isTTY?: boolean }, flags: { json?: boolean; quiet?: boolean }): ProgressMode {
   return flags.json ? 'json' : flags.quiet ? 'quiet' : stream.isTTY ? 'bar' : 'lines';
 }

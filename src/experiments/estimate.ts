@@ -51,15 +51,15 @@ export async function estimatePlan(plan: ReproducePart[], opts: EstimateOptions 
   const wanted = plan[0].spec.device;
   const device = wanted.startsWith('cuda') && !cudaAvailable() ? 'cpu' : wanted;
   const batch = device === 'cpu' ? Math.min(16, plan[0].spec.train.batchSize) : plan[0].spec.train.batchSize;
-  const rates = new Map<string, number>();
+  const rates = new Map<string, PlanEstimate['rates'][number]>();  // by "model@size", in the order measured
   const rate = async (model: string, size: number) => {
     const key = `${model}@${size}`;
     if (!rates.has(key)) {
-      const r = await measureTrainingRate(model, size, { device, batch, steps: opts.steps ?? 3, warmup: 1, ...(device !== 'cpu' ? { precision: plan[0].spec.train.precision ?? 'bf16', channelsLast: plan[0].spec.train.channelsLast ?? true } : {}) });
-      rates.set(key, r);
-      opts.onRate?.(model, size, r);
+      const imagesPerSecond = await measureTrainingRate(model, size, { device, batch, steps: opts.steps ?? 3, warmup: 1, ...(device !== 'cpu' ? { precision: plan[0].spec.train.precision ?? 'bf16', channelsLast: plan[0].spec.train.channelsLast ?? true } : {}) });
+      rates.set(key, { model, size, imagesPerSecond });
+      opts.onRate?.(model, size, imagesPerSecond);
     }
-    return rates.get(key)!;
+    return rates.get(key)!.imagesPerSecond;
   };
   const pretrained = new Set<string>();
   const stages: StageEstimate[] = [];
@@ -85,7 +85,7 @@ export async function estimatePlan(plan: ReproducePart[], opts: EstimateOptions 
     stages.push(stage);
   }
   const seconds = stages.reduce((t, x) => t + x.pretrainSeconds + x.trainSeconds + x.evalSeconds, 0);
-  return { device, requested: wanted, threads: getThreads(), probeBatch: batch, rates: [...rates].map(([k, imagesPerSecond]) => ({ model: k.split('@')[0], size: Number(k.split('@')[1]), imagesPerSecond })), stages, seconds };
+  return { device, requested: wanted, threads: getThreads(), probeBatch: batch, rates: [...rates.values()], stages, seconds };
 }
 
 const clock = (seconds: number) => {

@@ -148,7 +148,7 @@ export async function reproduce(requestIn: ReproduceRequest | undefined, opts: R
       const entry = record.parts.find((p) => p.name === part.name)!;
       results.set(part.name, await runPart(part, dir, entry.finished, opts, shard));
       const r = results.get(part.name)!;
-      Object.assign(entry, { finished: Boolean(r.finishedAt), runs: r.runs.length, seconds: r.runs.reduce((s, x) => s + x.wallSeconds, 0) });
+      Object.assign(entry, summary(r));
       save();
       // Section 4 needs the retina study alone: its analyses run (and are saved) before the other studies train.
       if (part.name === 'retina' && writer && !shard) await analyse(part, record, r, opts, save);
@@ -169,6 +169,9 @@ export async function reproduce(requestIn: ReproduceRequest | undefined, opts: R
     release();
   }
 }
+
+/** What the record keeps of a study: whether it finished, its runs, and their training time. */
+const summary = (r: StudyResults) => ({ finished: Boolean(r.finishedAt), runs: r.runs.length, seconds: r.runs.reduce((s, x) => s + x.wallSeconds, 0) });
 
 async function runPart(part: ReproducePart, dir: string, finished: boolean, opts: ReproduceOptions, shard: Shard | undefined): Promise<StudyResults> {
   const exists = fs.existsSync(path.join(dir, RECORD));
@@ -193,11 +196,11 @@ async function analyse(part: ReproducePart, record: ReproduceResults, retina: St
   const dir = path.join(opts.outDir, part.name);
   const registry = new Map(listModels().map((m) => [m.name, m] as const));
   const data = studyData(retina.spec, { cacheDir: opts.cacheDir ?? defaultCacheDir(), signal: opts.signal, emit: opts.onProgress ?? (() => {}) });
+  const present = [...new Set(retina.runs.map((r) => r.model))];
   try {
     for (const analysis of ANALYSES) {
       if (record.analyses[analysis]) continue;
       const wanted = ANALYSIS_MODELS[analysis];
-      const present = [...new Set(retina.runs.map((r) => r.model))];
       const models = wanted === 'all' ? present : wanted.filter((m) => present.includes(m));
       const runs = retina.runs.filter((r) => (models.length ? models : present).includes(r.model) && (r.init === 'random' || r.init === 'transfer'));
       const { results, filterPanels } = await analyseRepresentations(analysis, {
@@ -237,7 +240,7 @@ export function mergeReproductions(dirs: string[], outDir: string): ReproduceRes
   makeDirectory(outDir, 'the merged reproduction directory');
   const parts = first.parts.map((p) => {
     const merged = mergeShards(records.map((r) => path.join(r.dir, p.name)), path.join(outDir, p.name));
-    return { name: p.name, serves: p.serves, finished: true, runs: merged.runs.length, seconds: merged.runs.reduce((s, x) => s + x.wallSeconds, 0) };
+    return { name: p.name, serves: p.serves, ...summary(merged) };
   });
   // Each merged study is whole and finished, so resuming the reproduction goes on to the analyses.
   const record: ReproduceResults = { ...first, startedAt: records.map((r) => r.record.startedAt).sort()[0], parts, analyses: {}, scorecard: [] };

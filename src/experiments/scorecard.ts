@@ -4,7 +4,7 @@
 // models that did not learn) is "not shown"; one the runs test and refute is "contradicted". Pure: results in, rows out.
 import { meanStd } from '../metrics';
 import { reportedModel } from './architecture';
-import type { Analysis, RepresentationResults, SimilarityRecord } from './representations';
+import { pairKind, type Analysis, type RepresentationResults, type SimilarityRecord } from './representations';
 import type { PartName } from './reproduce-plan';
 import type { RunRecord, StudyResults } from './results';
 
@@ -123,7 +123,6 @@ function smallData(r: StudyResults | undefined): Finding {
 
 /** Mean over records of a metric, with its standard error over records. */
 const cca = (records: SimilarityRecord[]) => est(records.map((x) => x.meanCca));
-const kind = (x: SimilarityRecord) => (x.a.init === 'random' && x.b.init === 'random' ? 'random-random' : x.a.init !== x.b.init ? 'transfer-random' : 'other');
 const famGap = (gaps: Est[]): Est => ({ mean: gaps.reduce((s, g) => s + g.mean, 0) / gaps.length, se: Math.sqrt(gaps.reduce((s, g) => s + g.se ** 2, 0)) / gaps.length, n: Math.min(...gaps.map((g) => g.n)) });
 
 function twoFamilies(id: string, where: string, claim: string, paper: string, perModel: Map<string, Est>, what: string): Finding {
@@ -140,7 +139,7 @@ function representationsDiffer(a: RepresentationResults | undefined): Finding {
   const gap = new Map<string, Est>();
   for (const m of [...new Set((a?.records ?? []).map((x) => x.model))]) {
     const recs = a!.records.filter((x) => x.model === m && x.compared === 'final');
-    gap.set(m, diff(cca(recs.filter((x) => kind(x) === 'random-random')), cca(recs.filter((x) => kind(x) === 'transfer-random'))));
+    gap.set(m, diff(cca(recs.filter((x) => pairKind(x) === 'random-random')), cca(recs.filter((x) => pairKind(x) === 'transfer-random'))));
   }
   return twoFamilies('pretrained-random-alike-small', 'Figure 2', 'Pretrained and random-init models learn more alike representations for the small models than for the large ones', 'clear gap (random-random above transfer-random) for ResNet-50 and Inception-v3, little for the CBR models', gap, 'Per model, CCA of the top two stages, random-random pairs minus transfer-random pairs');
 }

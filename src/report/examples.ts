@@ -14,9 +14,9 @@ export interface ExampleRow {
   labels: string[];
 }
 
-/** Copies image i of a normalised N x 3 x S x S dataset into the canvas at (x0, y0), as 8-bit RGB. */
-function paste(canvas: RgbImage, d: Dataset, i: number, x0: number, y0: number): void {
-  const { data, shape } = d.images();
+/** Copies image i of normalised N x 3 x S x S images into the canvas at (x0, y0), as 8-bit RGB. */
+function paste(canvas: RgbImage, images: { data: Float32Array; shape: number[] }, i: number, x0: number, y0: number): void {
+  const { data, shape } = images;
   const [, , h, w] = shape;
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++)
@@ -43,7 +43,8 @@ export async function exampleImages(opts: { size: number; perRow: number; taskSe
     sets.push({ source: 'natural', d: await generateNatural({ count: n, size: opts.size, seed: opts.pretrainSeed, classes: opts.classes }), labels: (d) => [...d.targets()].map((t) => `class ${t}`) });
     const canvas = blankImage(n * (opts.size + gap) + gap, sets.length * (opts.size + gap) + gap);
     sets.forEach((s, row) => {
-      for (let i = 0; i < n; i++) paste(canvas, s.d, i, gap + i * (opts.size + gap), gap + row * (opts.size + gap));
+      const images = s.d.images();  // one copy of the set's pixels, not one per image
+      for (let i = 0; i < n; i++) paste(canvas, images, i, gap + i * (opts.size + gap), gap + row * (opts.size + gap));
     });
     return { png: await encodePng(canvas), rows: sets.map((s) => ({ source: s.source, labels: s.labels(s.d) })) };
   } finally {

@@ -12,7 +12,7 @@ import { representationSection } from './representations';
 const defaultUncertaintyPolicyNames = (labels: string[]) =>
   Object.fromEntries(labels.map((f) => [f, f === 'Atelectasis' || f === 'Edema' ? 'ones' : 'zeros']));
 
-const pct = (x: number | null) => (x !== null && Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
+export const pct = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
 const count = (n: number) => n.toLocaleString('en-US');
 
 function aucCell(values: number[]): string {

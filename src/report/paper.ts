@@ -1,25 +1,24 @@
 // The reproduction's one report, in the paper's order: the findings scorecard, Figure 1's example images, Tables 1-3,
 // Figures 2-8, then each study's settings. Built from DIR/results.json and the studies' own results.json alone, with
 // the single-study report's tables and figures (markdown.ts, figures.ts) applied to views of the studies' runs.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { writeFileAtomic } from '../io/atomic';
 import { makeDirectory } from '../io/mkdir';
 import type { Experiment } from '../experiments/spec';
 import type { ReproduceResults } from '../experiments/reproduce';
+import { reportedModel } from '../experiments/architecture';
 import { SECTION5_FIGURES, section5Arms, type PartName } from '../experiments/reproduce-plan';
 import type { Analysis } from '../experiments/representations';
 import type { StudyResults } from '../experiments/results';
 import { scoreFindings } from '../experiments/scorecard';
 import { exampleImages } from './examples';
-import { filterImages, renderFigure, studyFigures, type Figure } from './figures';
+import { studyFigures, type Figure } from './figures';
 import { renderHtml, type PageFigure } from './html';
-import { convergence, table1, table2 } from './markdown';
+import { dataUri, drawFigures, filterFigures, pngSize } from './write';
+import { convergence, pct, table1, table2 } from './markdown';
 import { representationSection } from './representations';
 
-const dataUri = (type: string, data: string | Buffer) => `data:${type};base64,${Buffer.from(data).toString('base64')}`;
-const pct = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
 
 /** A single-study renderer's lines without its own "## " heading (the report gives each section its own). */
 const body = (lines: string[]) => (lines[0]?.startsWith('## ') ? lines.slice(lines[1] === '' ? 2 : 1) : lines);
@@ -75,7 +74,7 @@ function sections(record: ReproduceResults, parts: Map<PartName, StudyResults>):
     const armModels = [...new Set(arms.map((a) => a.model))];
     const runs = [
       ...(retina?.runs ?? []).filter((r) => armModels.includes(r.model) && (r.init === 'random' || r.init === 'transfer')),
-      ...(s5?.runs ?? []).filter((r) => arms.some((a) => (a.model === r.model || (a.init === 'slim' && r.model === 'resnet50-slim')) && a.init === r.init)),
+      ...(s5?.runs ?? []).filter((r) => arms.some((a) => a.model === reportedModel(r.model, r.init) && a.init === r.init)),
     ];
     const v = retina && runs.length ? view(retina, experiment, runs) : undefined;
     out.push({ heading: headings[experiment], lines: v ? body(convergence(v)) : missing(`${SECTION5_FIGURES[experiment]}'s models are not among this reproduction's`), figures: figuresOf(v, SECTION5_FIGURES[experiment]) });
@@ -97,6 +96,11 @@ function scorecardLines(record: ReproduceResults): string[] {
  * @returns The Markdown text.
  */
 export function renderPaperReport(record: ReproduceResults, parts: Map<PartName, StudyResults>, figure1?: { file: string; caption: string }): string {
+  return paperMarkdown(record, parts, figure1, sections(record, parts));
+}
+
+/** report.md from sections already built (writePaperReport draws their figures too: built once for both). */
+function paperMarkdown(record: ReproduceResults, parts: Map<PartName, StudyResults>, figure1: { file: string; caption: string } | undefined, drawn: Section[]): string {
   const r = record.request;
   const retina = parts.get('retina');
   const seconds = record.parts.reduce((s, p) => s + (p.seconds ?? 0), 0);
@@ -120,7 +124,7 @@ export function renderPaperReport(record: ReproduceResults, parts: Map<PartName,
   lines.push('## Figure 1: example images', '');
   if (figure1) lines.push(`![Example images](${figure1.file})`, '', figure1.caption, '');
   else lines.push('_Not drawn._', '');
-  for (const s of sections(record, parts)) lines.push(`## ${s.heading}`, '', ...s.lines);
+  for (const s of drawn) lines.push(`## ${s.heading}`, '', ...s.lines);
   lines.push('## Settings', '');
   for (const p of record.parts) {
     const st = parts.get(p.name);
@@ -148,34 +152,24 @@ export async function writePaperReport(outDir: string, record: ReproduceResults,
   };
   makeDirectory(path.join(outDir, 'figures'), 'the report\'s figures directory');
   const retina = parts.get('retina');
-  let figure1: { file: string; caption: string } | undefined;
+  let figure1: { meta: { file: string; caption: string }; png: Buffer } | undefined;
   if (retina && retina.spec.task.source !== 'files') {
     const ex = await exampleImages({ size: 96, perRow: 8, taskSeed: retina.spec.task.seed, pretrainSeed: retina.spec.pretrain.seed, classes: retina.spec.pretrain.classes, chest: parts.has('chexpert') });
-    put('figures/figure-1-examples.png', ex.png);
-    figure1 = {
-      file: 'figures/figure-1-examples.png',
-      caption:
-        `Rows, top to bottom: ${ex.rows.map((row) => `${row.source} (${row.labels.join('; ')})`).join('. ')}. ` +
-        'Drawn at 96 px by the generators and seeds the studies use (the models see them at their own input sizes); label "referable" is grade ≥ 2.',
-    };
+    const file = 'figures/figure-1-examples.png';
+    put(file, ex.png);
+    const caption =
+      `Rows, top to bottom: ${ex.rows.map((row) => `${row.source} (${row.labels.join('; ')})`).join('. ')}. ` +
+      'Drawn at 96 px by the generators and seeds the studies use (the models see them at their own input sizes); label "referable" is grade ≥ 2.';
+    figure1 = { meta: { file, caption }, png: ex.png };
   }
-  const markdown = renderPaperReport(record, parts, figure1);
+  const drawn = sections(record, parts);
+  const markdown = paperMarkdown(record, parts, figure1?.meta, drawn);
   put('report.md', markdown);
-  const shown: PageFigure[] = [];
-  for (const s of sections(record, parts))
-    for (const f of s.figures) {
-      const { svg, png, warnings: said } = await renderFigure(f.spec);
-      warnings.push(...said.map((w) => `${f.name}: ${w}`));
-      put(`figures/${f.name}.svg`, svg);
-      put(`figures/${f.name}.png`, png);
-      shown.push({ id: f.name, title: f.title, caption: f.caption, section: f.section, src: dataUri('image/svg+xml', svg) });
-    }
-  const images = new Map<string, PageFigure>();
+  const shown = await drawFigures(drawn.flatMap((x) => x.figures), put, warnings);
+  // Figure 5's grids as the single-study report shows them (paths checked inside outDir), and Figure 1's examples.
   const filters = record.analyses.filters;
-  for (const { id, file } of retina && filters ? filterImages(view(retina, 'filters', retina.runs, filters)) : [])
-    if (fs.existsSync(path.join(outDir, file)))
-      images.set(file, { id, title: `Figure 5: conv1 filters, ${path.basename(file, '.png').replace(/^filters-/, '')}`, caption: 'Random init, random trained, pretrained init, pretrained trained.', section: 'Figure 5', src: dataUri('image/png', fs.readFileSync(path.join(outDir, file))) });
-  if (figure1) images.set(figure1.file, { id: 'figure-1', title: 'Figure 1: example images', caption: figure1.caption, section: 'Figure 1', src: dataUri('image/png', fs.readFileSync(path.join(outDir, figure1.file))) });
+  const images = retina && filters ? filterFigures(outDir, view(retina, 'filters', retina.runs, filters)) : new Map<string, PageFigure>();
+  if (figure1) images.set(figure1.meta.file, { id: 'figure-1', title: 'Figure 1: example images', caption: figure1.meta.caption, section: 'Figure 1', src: dataUri('image/png', figure1.png), ...pngSize(figure1.png) });
   put('report.html', renderHtml(markdown, shown, (src) => images.get(src)));
   return { files, warnings };
 }

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../io/atomic';
 import { makeDirectory } from '../io/mkdir';
 import { readRegularFile, resolveInside } from '../io/paths';
 import { displayName } from './chart';
-import { filterImages, renderFigure, studyFigures } from './figures';
+import { filterImages, renderFigure, studyFigures, type Figure } from './figures';
 import { renderHtml, type PageFigure } from './html';
 import { renderReport } from './markdown';
 import { curvesCsv, runsCsv } from './csv';
@@ -17,7 +17,7 @@ import { curvesCsv, runsCsv } from './csv';
 /** A filter grid PNG's largest size (they take tens of KB). */
 const MAX_FIGURE_BYTES = 64 * 2 ** 20;
 
-const dataUri = (type: string, data: string | Buffer) => `data:${type};base64,${Buffer.from(data).toString('base64')}`;
+export const dataUri = (type: string, data: string | Buffer) => `data:${type};base64,${Buffer.from(data).toString('base64')}`;
 
 /** The SVG's own size (vega writes plain pixel width and height on the root element). */
 function svgSize(svg: string): { width?: number; height?: number } {
@@ -27,10 +27,10 @@ function svgSize(svg: string): { width?: number; height?: number } {
 }
 
 /** The PNG's size from its IHDR chunk. */
-const pngSize = (png: Buffer) => (png.length >= 24 && png.toString('ascii', 12, 16) === 'IHDR' ? { width: png.readUInt32BE(16), height: png.readUInt32BE(20) } : {});
+export const pngSize = (png: Buffer) => (png.length >= 24 && png.toString('ascii', 12, 16) === 'IHDR' ? { width: png.readUInt32BE(16), height: png.readUInt32BE(20) } : {});
 
 /** Figure 5's grids, as the page shows them: the PNG the filters analysis wrote, with what each panel is. */
-function filterFigures(outDir: string, r: StudyResults): Map<string, PageFigure> {
+export function filterFigures(outDir: string, r: StudyResults): Map<string, PageFigure> {
   const figures = new Map<string, PageFigure>();
   for (const { id, file, model } of filterImages(r)) {
     // The file name comes from results.json: it must stay inside the run directory (no "../", no link out of it).
@@ -50,6 +50,22 @@ function filterFigures(outDir: string, r: StudyResults): Map<string, PageFigure>
     });
   }
   return figures;
+}
+
+/**
+ * Draws each figure as figures/<name>.svg and .png through `put`, adding vega's warnings ("<figure>: <warning>") to
+ * `warnings`, and returns them as the HTML page shows them (the SVG inline, at its own size).
+ */
+export async function drawFigures(figures: Figure[], put: (relative: string, data: string | Uint8Array) => void, warnings: string[]): Promise<PageFigure[]> {
+  const shown: PageFigure[] = [];
+  for (const f of figures) {
+    const { svg, png, warnings: said } = await renderFigure(f.spec);
+    warnings.push(...said.map((w) => `${f.name}: ${w}`));
+    put(path.join('figures', `${f.name}.svg`), svg);
+    put(path.join('figures', `${f.name}.png`), png);
+    shown.push({ id: f.name, title: f.title, caption: f.caption, section: f.section, src: dataUri('image/svg+xml', svg), ...svgSize(svg) });
+  }
+  return shown;
 }
 
 /**
@@ -75,14 +91,7 @@ export async function writeReport(outDir: string, results: StudyResults): Promis
   put('curves.csv', curvesCsv(results));
   const figures = studyFigures(results);
   if (figures.length) fs.mkdirSync(path.join(outDir, 'figures'), { recursive: true });
-  const shown: PageFigure[] = [];
-  for (const f of figures) {
-    const { svg, png, warnings: said } = await renderFigure(f.spec);
-    warnings.push(...said.map((w) => `${f.name}: ${w}`));
-    put(path.join('figures', `${f.name}.svg`), svg);
-    put(path.join('figures', `${f.name}.png`), png);
-    shown.push({ id: f.name, title: f.title, caption: f.caption, section: f.section, src: dataUri('image/svg+xml', svg), ...svgSize(svg) });
-  }
+  const shown = await drawFigures(figures, put, warnings);
   const filters = filterFigures(outDir, results);
   put('report.html', renderHtml(markdown, shown, (src) => filters.get(src)));
   return { files, warnings };

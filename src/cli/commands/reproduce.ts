@@ -13,6 +13,7 @@ import { writePaperReport } from '../../report/paper';
 import { cudaAvailable, checkThreads, setThreads } from '../../runtime';
 import { printReport, progressMode, progressPrinter } from '../progress';
 import { parseShard } from './run';
+import { givenFlags } from '../run-options';
 import { defineCommand, type CliContext } from '../command';
 import { untilStopped } from '../stop';
 
@@ -48,7 +49,7 @@ export const reproduceCommand = (ctx: CliContext) =>
         if (args.threads !== undefined) setThreads(checkThreads('--threads', args.threads));
         const concurrency = args.concurrency === undefined ? undefined : checkInteger('--concurrency', args.concurrency, 1, 64);
         const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
-        const given = ['preset', 'models', 'seeds', 'data', 'format', 'shard'].filter((f) => ctx.argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`)));
+        const given = givenFlags(ctx.argv, ['preset', 'models', 'seeds', 'data', 'format', 'shard']);
         let outDir: string;
         let request: ReproduceRequest | undefined;
         let resume = args.resume !== undefined;

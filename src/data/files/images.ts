@@ -58,29 +58,30 @@ async function decodeOne(input: ImageInput, s: ImageSettings): Promise<Uint8Arra
   // DICOM: decoded in a worker thread (dicom.ts), its chosen frame windowed to 8-bit display pixels, then resized as raw
   // pixels are.
   if ('file' in input && isDicomFile(input.file)) input = await readDicomDisplay8(input.file, s.dicom);
-  if ('file' in input) checkRegularFile(input.file, 'ERR_BAD_IMAGE', MAX_IMAGE_BYTES);
+  const bytes = 'file' in input ? checkRegularFile(input.file, 'ERR_BAD_IMAGE', MAX_IMAGE_BYTES) : 0;
   const { default: sharp } = await import('sharp');  // loaded with the first image, not with the package
   let image =
     'file' in input
       ? sharp(input.file, { failOn: 'error' })
       : sharp(Buffer.from(input.pixels.buffer, input.pixels.byteOffset, input.pixels.byteLength), { raw: { width: input.width, height: input.height, channels: input.channels } });
-  if ('file' in input) {
-    const { depth, channels, hasAlpha, format, width, height } = await image.metadata();
-    // A JPEG codes the DC coefficient of every 8x8 block, at least one bit each: a file smaller than width x height /
-    // 512 bytes cannot hold its pixels (a 694-byte file declaring 16000 x 16000 decoded to flat grey without a word).
-    const bytes = fs.statSync(input.file).size;
+  // A file's header, read before any pixel (raw pixels in memory have none of these questions).
+  const meta = 'file' in input ? await image.metadata() : undefined;
+  if (meta) {
+    // A JPEG codes the DC coefficient of every 8x8 block, at least one bit each, so it needs width x height / 512 bytes;
+    // a file under half that cannot hold its pixels (a 694-byte file declaring 16000 x 16000 decoded to flat grey).
+    const { format, width, height } = meta;
     if (format === 'jpeg' && width && height && bytes < (width * height) / 1024)
       throw new Error(`a JPEG declaring ${width}x${height} pixels in ${bytes} bytes, fewer than its 8x8 blocks need: truncated or crafted`);
     // Alpha is dropped before resizing, whose premultiplication would darken every pixel by its alpha (RGB 200, 60, 20
     // at alpha 10 came out 178, 51, 0; at alpha 0, black): the colour kept is the stored one, as PIL's convert('RGB').
-    if (hasAlpha && depth !== 'ushort') {
+    if (meta.hasAlpha && meta.depth !== 'ushort') {
       const rgb = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true });
       image = sharp(rgb.data, { raw: { width: rgb.info.width, height: rgb.info.height, channels: rgb.info.channels } });
     }
-    image = image.removeAlpha().resize(s.size, s.size, { fit: 'fill' });
-    // A 16-bit file (PadChest's PNGs): windowed from its 16-bit values (depth16.ts), not cut to its top 8 bits.
-    if (depth === 'ushort') image = await windowed16(image, (channels ?? 1) >= 3);
-  } else image = image.removeAlpha().resize(s.size, s.size, { fit: 'fill' });
+  }
+  image = image.removeAlpha().resize(s.size, s.size, { fit: 'fill' });
+  // A 16-bit file (PadChest's PNGs): windowed from its 16-bit values (depth16.ts), not cut to its top 8 bits.
+  if (meta?.depth === 'ushort') image = await windowed16(image, (meta.channels ?? 1) >= 3);
   if (s.equalize === 'normalise') image = image.normalise();
   else if (s.equalize === 'clahe') image = image.clahe({ width: Math.max(3, Math.round(s.size / 8)), height: Math.max(3, Math.round(s.size / 8)) });
   const { data, info } = await image.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
