@@ -25,6 +25,12 @@ function randomArray(rows: number, cols: number, seed: number, mix?: { from: Act
 }
 const rows = (a: ActivationArray) => Array.from({ length: a.shape[0] }, (_, i) => Array.from(a.data.subarray(i * a.shape[1], (i + 1) * a.shape[1])));
 
+/** Waits (up to 8 s) until the addon keeps no released blocks: 3 s after the last job or batch ends. */
+async function cacheEmptied(): Promise<void> {
+  const deadline = Date.now() + 8000;
+  while (similarityCacheBytes() > 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 250));
+}
+
 describe('the similarity engine against the reference cases (within 1e-6)', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const [a, b] = await Promise.all([readNpy(path.join(REFERENCE, c.a)), readNpy(path.join(REFERENCE, c.b))]);
@@ -124,6 +130,9 @@ describe('the similarity engine', () => {
       return { data: Float32Array.from({ length: 20000 * 64 }, r), shape: [20000, 64] };
     });
     const pairs: [number, number][] = [[0, 1], [0, 2], [1, 2]];
+    // The kept blocks are the process's: a test file run before this one in the same jest worker (a training job's
+    // tensors) may have left some, given back 3 s after. Measure this batch's from none kept.
+    await cacheEmptied();
     const first = await similarityBatch(inputs, pairs);
     const kept = similarityCacheBytes();
     expect(kept).toBeGreaterThanOrEqual(3 * 20000 * 64 * 4);  // at least the three inputs' copies
@@ -134,8 +143,7 @@ describe('the similarity engine', () => {
       expect(r.pwcca).toBe(first[k].pwcca);
       expect(r.debiasedLinearCka).toBe(first[k].debiasedLinearCka);
     });
-    const deadline = Date.now() + 8000;
-    while (similarityCacheBytes() > 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 250));
+    await cacheEmptied();
     expect(similarityCacheBytes()).toBe(0);
   }, 30000);
 
