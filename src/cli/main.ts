@@ -61,12 +61,12 @@ export async function main(given: string[]): Promise<number> {
 }
 
 /** The flags a command given on the command line takes, read from its builder (yargs keeps them where its typings do not show them). */
-function flagsOf(argv: string[], commands: CommandModule[]): { command?: CommandModule; numbers: string[]; keys: string[] } {
+function flagsOf(argv: string[], commands: CommandModule[]): { command?: CommandModule; numbers: string[]; strings: string[]; keys: string[] } {
   const name = argv.find((a) => !a.startsWith('-'));
   const command = commands.find((c) => String(c.command).split(' ')[0] === name);
-  if (!command || typeof command.builder !== 'function') return { numbers: [], keys: [] };
-  const o = (command.builder(yargs([])) as unknown as { getOptions(): { number: string[]; key: Record<string, unknown> } }).getOptions();
-  return { command, numbers: o.number, keys: Object.keys(o.key) };
+  if (!command || typeof command.builder !== 'function') return { numbers: [], strings: [], keys: [] };
+  const o = (command.builder(yargs([])) as unknown as { getOptions(): { number: string[]; string: string[]; key: Record<string, unknown> } }).getOptions();
+  return { command, numbers: o.number, strings: o.string, keys: Object.keys(o.key) };
 }
 
 /** yargs' "Unknown argument: preest" with the flag meant: "; did you mean --preset?" (as a mistyped command gets). */
@@ -83,19 +83,25 @@ const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
 
 /**
  * Refuses a number-typed flag of the command given whose text is not a decimal number: yargs would read `--steps 0x10`
- * as 16 and `--steps ''` as 0, silently. The command's number flags are read from its own builder.
+ * as 16 and `--steps ''` as 0, silently. A text-typed flag given no text (`--resume --cache-dir c`, `--out=`) is refused
+ * too: yargs would read it as "", which `--resume` and `--out` take for the current directory. The command's flags are
+ * read from its own builder.
  */
 function checkNumberTexts(argv: string[], commands: CommandModule[]): void {
-  const { command, numbers: list } = flagsOf(argv, commands);
+  const { command, numbers: numberList, strings: stringList } = flagsOf(argv, commands);
   if (!command) return;
-  const numbers = new Set<string>(list);
+  const numbers = new Set<string>(numberList);
+  const strings = new Set<string>(stringList);
   const end = argv.indexOf('--');
   const args = end < 0 ? argv : argv.slice(0, end);  // what follows -- is another command's (launch)
   args.forEach((arg, i) => {
     const m = /^--([^=]+)(=(.*))?$/.exec(arg);
-    if (!m || !numbers.has(m[1])) return;
+    if (!m) return;
     const text = m[2] !== undefined ? m[3] : args[i + 1];
-    if (text === undefined || text.startsWith('--')) return;  // yargs names a missing value itself
+    const missing = text === undefined || (m[2] === undefined && text.startsWith('--'));
+    if (strings.has(m[1]) && (missing || text.trim() === ''))
+      throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--${m[1]}\` to be given a value but received ${missing ? 'none' : JSON.stringify(text)}`);
+    if (!numbers.has(m[1]) || missing) return;  // yargs names a missing number itself
     if (!DECIMAL.test(text.trim()))
       throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--${m[1]}\` to be a decimal number but received ${JSON.stringify(text)}`);
   });

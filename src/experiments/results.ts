@@ -217,9 +217,12 @@ export function checkPretrainedPaths(prior: StudyResults, outDir: string, cacheD
         // not under this root: try the next
       }
     }
+    // Weights from another cache: most often the run was made with --cache-dir and resumed without it.
+    const other = path.basename(path.dirname(r.weights)) === 'pretrained' ? path.dirname(path.dirname(r.weights)) : undefined;
     throw new TransfusionError(
       'ERR_BAD_DATA',
-      `${displayPath(what)}: ${JSON.stringify(displayPath(r.weights))} is neither the spec's weights for ${displayPath(r.model)} nor inside the cache ${displayPath(path.join(cacheDir, 'pretrained'))} or the run directory`,
+      `${displayPath(what)}: ${JSON.stringify(displayPath(r.weights))} is neither the spec's weights for ${displayPath(r.model)} nor inside the cache ${displayPath(path.join(cacheDir, 'pretrained'))} or the run directory` +
+        (other !== undefined && path.resolve(other) !== path.resolve(cacheDir) ? `; if the run was made with --cache-dir ${displayPath(other)}, resume it with that` : ''),
     );
   });
 }

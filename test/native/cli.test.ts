@@ -252,6 +252,10 @@ describe('the CLI\'s manners', () => {
     }
     expect(cli('run', '--preset', 'tiny', '--steps=0x10', '--out', path.join(dir, 'x')).stderr).toContain('received "0x10"');
     expect(cli('reproduce', '--seeds', '0x2').stderr).toContain('Expected `--seeds` to be a decimal number but received "0x2"');
+    // A text flag given no text is refused, not read as "" (which --resume and --out take for the current directory).
+    expect(cli('reproduce', '--resume', '--cache-dir', dir).stderr).toContain('Expected `--resume` to be given a value but received none (ERR_INVALID_ARG)');
+    expect(cli('run', '--preset', 'tiny', '--out=').stderr).toContain('Expected `--out` to be given a value but received ""');
+    expect(cli('run', '--preset', 'tiny', '--out').stderr).toContain('Expected `--out` to be given a value but received none');
     const every = cli('run', '--preset', 'tiny', '--checkpoint-every', '-3', '--out', path.join(dir, 'x'));
     expect(every.status).toBe(2);
     expect(every.stderr).toContain('Expected `--checkpoint-every` to be an integer');

@@ -498,6 +498,12 @@ describe('results.json', () => {
     const e = refusal(() => checkPretrainedPaths(results, dir, cache));
     expect(e.code).toBe('ERR_BAD_DATA');
     expect(e.message).toContain(`${path.join(dir, 'results.json')} pretraining[1].weights: "/etc/passwd" is neither the spec's weights for cbr-tiny nor inside the cache`);
+    expect(e.message).not.toContain('resume it with');
+    // Made with another --cache-dir and resumed without it: the refusal names the cache the run used.
+    results.pretraining[0].weights = '/srv/tn-cache/pretrained/cbr-small-0123.pt';
+    const other = refusal(() => checkPretrainedPaths(results, dir, cache));
+    expect(other.message).toContain('pretraining[0].weights: "/srv/tn-cache/pretrained/cbr-small-0123.pt" is neither');
+    expect(other.message).toContain('if the run was made with --cache-dir /srv/tn-cache, resume it with that');
   });
 });
 
