@@ -62,7 +62,7 @@ export interface Metrics {
   count: number;
   /** Mean loss (binary cross-entropy with logits, or cross-entropy for multiclass); null when not finite. */
   loss: number | null;
-  /** binary / multilabel: AUC-ROC per output (null where the labels hold one class only); a multiclass set on ordered grades (`referableFrom`): its one derived output, grade >= referableFrom scored by P(grade >= referableFrom). auprc, meanAuc, aucCi likewise. */
+  /** binary / multilabel: AUC-ROC per output (null where the labels hold one class only); a multiclass set on ordered grades (`referableFrom`): its one derived output, grade >= referableFrom scored by P(grade >= referableFrom); a multiclass set of unordered classes (`classAuc`): one per class, that class against the rest scored by its softmax probability (scikit-learn's roc_auc_score(multi_class='ovr') is their mean). auprc, meanAuc, aucCi likewise. */
   auc?: (number | null)[];
   /** binary / multilabel: the mean of `auc` (null when no output has one). */
   meanAuc?: number | null;
@@ -74,8 +74,10 @@ export interface Metrics {
   aucCi?: [number | null, number | null];
   /** The resamples the interval kept (those with both classes in every output). */
   aucCiResamples?: number;
-  /** multiclass: quadratic-weighted kappa of the top class against the label (meaningful where classes are ordered grades); null when undefined. */
+  /** multiclass: quadratic-weighted kappa of the top class against the label (meaningful where classes are ordered grades); null when undefined. Absent where `classAuc`. */
   kappa?: number | null;
+  /** multiclass: true where the set's classes are unordered and each is scored one against the rest (`auc` holds one per class). */
+  classAuc?: boolean;
   /** multiclass: the fraction of images whose top logit is the class, 0-1. */
   top1?: number;
   /** multiclass: the fraction of images whose class is among the five top logits, 0-1. */
@@ -410,6 +412,8 @@ export interface NativeAddon {
     source?: string;
     /** multiclass on ordered grades: classes >= this form the derived binary output evaluation scores by P(class >= it) (auc, auprc, aucCi); 0 or absent: none. */
     referableFrom?: number;
+    /** multiclass on unordered classes: evaluation scores each class against the rest (auc, auprc, aucCi per class) and gives no kappa. */
+    classAuc?: boolean;
   }): NativeDataset;
   train(
     model: NativeModel,

@@ -102,6 +102,7 @@ tn::MappedDatasetOptions mappedDatasetOptions(Napi::Value value) {
   m.source = text(o, "source", "mapped");
   m.outputs = integer(o, "outputs", 1, 1, 1 << 20);
   m.referableFrom = integer(o, "referableFrom", 0, 0, 1 << 20);
+  m.classAuc = flag(o, "classAuc", false);
   return m;
 }
 

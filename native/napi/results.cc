@@ -62,9 +62,11 @@ Napi::Object metricsToJs(Napi::Env env, const tn::Metrics& m) {
   if (m.task == "multiclass") {
     o.Set("top1", m.top1);
     o.Set("top5", m.top5);
-    o.Set("kappa", numberOrNull(env, m.kappa));
+    if (m.classAuc) o.Set("classAuc", true);
+    else o.Set("kappa", numberOrNull(env, m.kappa));
   }
-  // binary / multilabel, and a multiclass set on ordered grades (its derived referable output)
+  // binary / multilabel, a multiclass set on ordered grades (its derived referable output), and one of unordered
+  // classes scored one against the rest (an output per class)
   if (m.task != "multiclass" || !m.auc.empty()) {
     Napi::Array aucs = Napi::Array::New(env, m.auc.size());
     for (uint32_t i = 0; i < m.auc.size(); ++i) aucs.Set(i, numberOrNull(env, m.auc[i]));

@@ -73,7 +73,7 @@ export const RESULTS_JSON_SCHEMA = record(
     finishedAt: str,
     models: list(record({ name: str, displayName: str, params: record({ numel: count, paper: count }), imageSize: count }), 1000),
     task: record(
-      { labels: list(str, 1000), trainPositives: num, trainSize: count, valPositives: num, valSize: count, trainPositivesPerLabel: list(num, 1000), valPositivesPerLabel: list(num, 1000) },
+      { labels: list(str, 1000), trainPositives: num, trainSize: count, valPositives: num, valSize: count, trainPositivesPerLabel: list(num, 1000), valPositivesPerLabel: list(num, 1000), multiclass: flag },
       ['labels', 'trainPositives', 'trainSize', 'valPositives', 'valSize'],
     ),
     pretraining: list(record({ model: str, source: str, classes: intOrNull, top1: numOrNull, top5: numOrNull, steps: count, wallSeconds: num, weights: str, cached: flag }, ['model', 'source', 'weights']), 1000),

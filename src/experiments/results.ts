@@ -108,6 +108,11 @@ export interface StudyResults {
     trainPositivesPerLabel?: number[];
     /** Positive validation labels per output (multilabel tasks only). */
     valPositivesPerLabel?: number[];
+    /**
+     * A multiclass task (one class per image): `labels` are its classes. Ordered DR grades (`--target grade`) score
+     * referable DR; unordered classes score each class against the rest (a run's `aucs` per class, `auc` their mean).
+     */
+    multiclass?: true;
   };
   /** The pretrained weights the study drew on, one record per source model. */
   pretraining: PretrainRecord[];

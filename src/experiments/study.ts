@@ -136,6 +136,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
       task: {
         labels,
         trainPositives: counted ? positives(base.train) : 0, trainSize: base.train.count, valPositives: counted ? positives(base.val) : 0, valSize: base.val.count,
+        ...(counted ? {} : { multiclass: true as const }),
         ...(counted && labels.length > 1 ? { trainPositivesPerLabel: positivesPerOutput(base.train, labels.length), valPositivesPerLabel: positivesPerOutput(base.val, labels.length) } : {}),
       },
       pretraining: prior ? checkPretrainedPaths(prior, opts.outDir, cacheDir).filter((r) => fs.existsSync(r.weights)) : [],

@@ -139,7 +139,9 @@ export function renderReport(r: StudyResults): string {
     const grade = s.task.data?.target === 'grade';
     const outputs = grade
       ? `the 5-level DR grade (${r.task.labels.length} classes; AUC: referable DR, grade ≥ 2, scored by P(grade ≥ 2); kappa: quadratic-weighted, of the top grade)`
-      : r.task.labels.length > 3 ? `${r.task.labels.length} outputs` : r.task.labels.join(', ');
+      : r.task.multiclass
+        ? `${r.task.labels.length} classes${r.task.labels.length > 5 ? '' : ` (${r.task.labels.join(', ')})`}; AUC: the mean over classes of each class's AUC against the rest, scored by its softmax probability`
+        : r.task.labels.length > 3 ? `${r.task.labels.length} outputs` : r.task.labels.join(', ');
     const dropped = d.dropped?.length ? d.dropped.map((x) => `${x.reason}: ${count(x.count)}`).join('; ') : 'none';
     lines.push(
       `Task: your data, ${d.format} at \`${d.path}\`: ${outputs}; ` +
@@ -204,7 +206,7 @@ export function renderReport(r: StudyResults): string {
   if (r.runs.some((x) => x.aucCi))
     lines.push(
       'AUC [95% CI]: validation AUC-ROC (%) and its bootstrap percentile interval (1000 resamples of the validation images, not stratified, seeded with the run\'s seed). ' +
-        'AUPRC: average precision (%), mean over outputs. Kappa: quadratic-weighted, of the top grade (the grade target).',
+        `AUPRC: average precision (%), mean over ${r.task.multiclass && s.task.data?.target !== 'grade' ? 'classes (each against the rest)' : 'outputs'}.${withKappa ? ' Kappa: quadratic-weighted, of the top grade (the grade target).' : ''}`,
       '',
     );
   if (!r.finishedAt) lines.push(`_In progress: ${r.runs.length} run(s) finished so far._`, '');

@@ -20,6 +20,10 @@ struct Dataset {
   // multiclass on ordered grades: classes >= referableFrom form a derived binary label (referable DR = grade >= 2),
   // scored by the summed softmax P(class >= referableFrom) for AUC-ROC, AUC-PR and the bootstrap interval; 0: none
   int referableFrom = 0;
+  // multiclass on unordered classes (a user's task: an image folder of 3+ classes, a MedMNIST set): each class one
+  // against the rest, scored by its softmax probability, for AUC-ROC and AUC-PR per class (their means: the macro
+  // averages, as scikit-learn's roc_auc_score(multi_class="ovr")) and the bootstrap interval; no kappa (unordered)
+  bool classAuc = false;
 };
 
 // Per-channel normalisation of every embedded image (ImageNet's constants, as torchvision uses).

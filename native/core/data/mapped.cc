@@ -65,6 +65,10 @@ std::shared_ptr<Dataset> impl::openMappedDataset(const MappedDatasetOptions& o) 
     throw invalidArg("Expected `referableFrom` to be a class 1-" + std::to_string(o.outputs - 1) + " of a multiclass set (or 0) but received " +
                      std::to_string(o.referableFrom) + " for a " + o.task + " set of " + std::to_string(o.outputs) + " output(s)");
   d->referableFrom = o.referableFrom;
+  if (o.classAuc && (o.task != "multiclass" || o.referableFrom != 0 || o.outputs < 2))
+    throw invalidArg("Expected `classAuc` only on a multiclass set of unordered classes (no referableFrom) but received it for a " + o.task +
+                     " set of " + std::to_string(o.outputs) + " output(s)" + (o.referableFrom ? " with referableFrom " + std::to_string(o.referableFrom) : ""));
+  d->classAuc = o.classAuc;
   d->source = o.source.empty() ? "mapped" : o.source;
   return d;
 }

@@ -44,6 +44,7 @@ struct MappedDatasetOptions {
   std::vector<float> targets, mask;
   int outputs = 1;
   int referableFrom = 0;  // multiclass grades: see Dataset::referableFrom (core/data/dataset.h); 0: none
+  bool classAuc = false;  // multiclass on unordered classes: see Dataset::classAuc
 };
 
 }  // namespace tn

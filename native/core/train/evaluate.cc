@@ -36,6 +36,17 @@ void checkCompatible(const Model& model, const Dataset& d, const char* role) {
 }
 
 void checkBothClasses(const Dataset& d, const char* role) {
+  if (isMulticlass(d) && d.classAuc) {
+    const int64_t n = d.targets.size(0);
+    const auto counts = torch::bincount(d.targets.to(torch::kInt64), /*weights=*/{}, d.outputs);
+    for (int64_t k = 0; k < d.outputs; ++k) {
+      const int64_t p = counts[k].item<int64_t>();
+      if (p == 0 || p == n)
+        throw invalidArg(std::string("The ") + role + " set has " + std::to_string(p) + " item(s) of class " + std::to_string(k) + " and " +
+                         std::to_string(n - p) + " of the others: its one-vs-rest AUC needs both");
+    }
+    return;
+  }
   if (isMulticlass(d)) {
     if (d.referableFrom == 0) return;
     const int64_t n = d.targets.size(0), p = d.targets.ge(d.referableFrom).sum().item<int64_t>();
@@ -123,6 +134,15 @@ Metrics evaluateHeld(Model& model, const Dataset& d, int batchSize, const Comput
     m.top1 = hit.select(1, 0).to(torch::kFloat64).mean().item<double>();
     m.top5 = hit.any(1).to(torch::kFloat64).mean().item<double>();
     const auto predicted = top.select(1, 0).contiguous(), labels = d.targets.to(torch::kInt64).contiguous();  // (N)
+    if (d.classAuc) {
+      m.classAuc = true;
+      // Unordered classes: each one against the rest, scored by its softmax probability (computed in float64, then
+      // float32 as every score here). (N, K) scores and one-hot labels.
+      const auto scores = torch::softmax(logits.to(torch::kFloat64), /*dim=*/1).to(torch::kFloat32).contiguous();
+      const auto onehot = F::one_hot(labels, logits.size(1)).to(torch::kFloat32).contiguous();
+      scoreOutputs(m, scores, onehot, torch::Tensor(), job, bootstrap);
+      return m;
+    }
     m.kappa = quadraticKappa(predicted.data_ptr<int64_t>(), labels.data_ptr<int64_t>(), static_cast<size_t>(n), logits.size(1));
     if (d.referableFrom > 0) {
       // Ordered grades: "grade >= referableFrom" as one binary output, scored by the probability the softmax puts on

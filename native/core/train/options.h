@@ -83,6 +83,7 @@ struct Metrics {
   // multiclass: quadratic-weighted kappa of the top class against the label (core/train/kappa.h), meaningful where the
   // classes are ordered levels (DR grades 0-4)
   double kappa = std::numeric_limits<double>::quiet_NaN();
+  bool classAuc = false;  // multiclass on unordered classes (Dataset::classAuc): auc per class, one against the rest; no kappa
   double loss = 0;
   int64_t count = 0;
 };

@@ -147,7 +147,11 @@ export interface LoadOptions {
   seed: number;
   signal?: AbortSignal;
   onProgress?: (what: string, done: number, total: number) => void;
-  /** The data are a study's task (not pretraining): a two-class image folder is then a binary task (twoClassesAsBinary). */
+  /**
+   * The data are a study's task (not pretraining): a two-class image folder is then a binary task (twoClassesAsBinary),
+   * and a multiclass set of unordered classes is scored by each class's one-vs-rest AUC (every class must then be in
+   * both splits).
+   */
   asTask?: boolean;
 }
 
@@ -162,7 +166,8 @@ export async function loadData(spec: DataSpec, o: LoadOptions): Promise<LoadedDa
     train: o.trainSize ? stratifiedSample(set, split.train, o.trainSize, o.seed) : split.train,
     val: o.valSize ? stratifiedSample(set, split.val, o.valSize, o.seed + 1) : split.val,
   };
-  const outputs = set.task === 'multiclass' ? set.labels.length : set.labels.length;
+  const outputs = set.labels.length;
+  const classAuc = o.asTask === true && set.task === 'multiclass' && !set.referableFrom;
   const skipped: LoadedData['skipped'] = [];
   const fromCache = { train: false, val: false };
   const made: Dataset[] = [];
@@ -177,7 +182,11 @@ export async function loadData(spec: DataSpec, o: LoadOptions): Promise<LoadedDa
       const keep = decoded.kept.map((j) => indices[j]);
       if (!keep.length) throw new TransfusionError('ERR_BAD_DATA', `${spec.path}: no ${side} image could be read`);
       const { targets, mask } = subset(set, keep, outputs);
-      const d = new Dataset(callNative(() => addon().openDataset({ file, count: keep.length, size: o.size, targets, mask, task: set.task, outputs, source: format, ...(set.referableFrom ? { referableFrom: set.referableFrom } : {}) })));
+      if (classAuc) checkEveryClass(set, targets, spec.path, side);
+      const d = new Dataset(callNative(() => addon().openDataset({
+        file, count: keep.length, size: o.size, targets, mask, task: set.task, outputs, source: format,
+        ...(set.referableFrom ? { referableFrom: set.referableFrom } : {}), ...(classAuc ? { classAuc } : {}),
+      })));
       made.push(d);
       return d;
     };
@@ -234,4 +243,14 @@ async function decodedSet(set: LabelledSet, indices: number[], settings: ImageSe
   });
   writeFileAtomic(manifest, JSON.stringify(decoded));
   return { file, decoded, cached: false };
+}
+
+/** A task of unordered classes is scored by each class's one-vs-rest AUC: every class needs items in the split, named if not. */
+function checkEveryClass(set: Pick<LabelledSet, 'labels'>, targets: Float32Array, where: string, side: 'train' | 'val'): void {
+  const counts = new Array<number>(set.labels.length).fill(0);
+  for (const t of targets) counts[t] += 1;
+  const missing = set.labels.filter((_, k) => counts[k] === 0);
+  if (missing.length)
+    throw new TransfusionError('ERR_BAD_DATA',
+      `${where}: the ${side} split has no image of class(es) ${missing.map((l) => JSON.stringify(l)).join(', ')} (of ${targets.length}): each class's one-vs-rest AUC needs it in both splits; add images of it, or raise valFraction`);
 }
