@@ -334,6 +334,8 @@ export interface SimilarityResult {
   linearCka: number;
   /** Debiased linear CKA (Kornblith et al. 2019); null where undefined (fewer than 4 datapoints). */
   debiasedLinearCka: number | null;
+  /** Orthogonal Procrustes distance (Ding et al. 2021) between the centred activations scaled to unit Frobenius norm, 0 to sqrt(2); lower is more alike. */
+  procrustes: number;
   /** Directions SVCCA kept on each side. */
   svccaKept: [number, number];
   /** Constant neurons dropped on each side (reported, never a NaN). */
@@ -394,6 +396,7 @@ export interface NativeAddon {
   /** Bytes kept for reuse: the similarity engine's and the training jobs' large blocks (freed 3 s after the last
    * batch or job ends). */
   similarityCacheBytes(): number;
+  similarityMetrics(): { name: string; direction: string; range: [number, number]; needs: string; computes: string; reference: string; ccaFamily: boolean; nullable: boolean }[];
   listModels(): ModelInfo[];
   createModel(name: string, options?: NativeModelOptions): NativeModel;
   /** The generators report no progress events (they take a second or two). */
@@ -483,6 +486,7 @@ export const NATIVE_EXPORTS = [
   'cudaAvailable',
   'liveHandles',
   'similarityCacheBytes',
+  'similarityMetrics',
   'listModels',
   'createModel',
   'generateRetina',

@@ -15,6 +15,7 @@
 #include "core/job.h"
 #include "core/memory/pages.h"
 #include "core/models/options.h"
+#include "core/similarity/metrics.h"
 #include "core/similarity/options.h"
 #include "core/train/options.h"
 #include "core/weights/options.h"

@@ -61,6 +61,30 @@ Napi::Value similarityCacheBytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(tn::similarityCacheBytes()));
 }
 
+// similarityMetrics() -> MetricInfo[]: the metric table (core/similarity/metrics.h), in its order
+Napi::Value similarityMetrics(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto& table = tn::metricTable();
+  Napi::Array out = Napi::Array::New(env, table.size());
+  for (size_t k = 0; k < table.size(); ++k) {
+    const auto& m = table[k];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", m.name);
+    o.Set("direction", m.direction);
+    Napi::Array range = Napi::Array::New(env, 2);
+    range.Set(0u, m.low);
+    range.Set(1u, m.high);
+    o.Set("range", range);
+    o.Set("needs", m.needs);
+    o.Set("computes", m.what);
+    o.Set("reference", m.reference);
+    o.Set("ccaFamily", m.ccaFamily);
+    o.Set("nullable", m.nullable);
+    out.Set(static_cast<uint32_t>(k), o);
+  }
+  return out;
+}
+
 // listModels() -> ModelInfo[] (each with a 5-way head, as Table 1 counts them)
 Napi::Value listModels(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -309,6 +333,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaAvailable", Napi::Function::New(env, cudaAvailable, "cudaAvailable"));
   exports.Set("liveHandles", Napi::Function::New(env, liveHandles, "liveHandles"));
   exports.Set("similarityCacheBytes", Napi::Function::New(env, similarityCacheBytes, "similarityCacheBytes"));
+  exports.Set("similarityMetrics", Napi::Function::New(env, similarityMetrics, "similarityMetrics"));
   exports.Set("listModels", Napi::Function::New(env, listModels, "listModels"));
   exports.Set("createModel", Napi::Function::New(env, createModel, "createModel"));
   exports.Set("generateRetina", Napi::Function::New(env, generateRetina, "generateRetina"));

@@ -116,11 +116,8 @@ Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r) 
   Napi::Array cca = Napi::Array::New(env, r.cca.size());
   for (uint32_t i = 0; i < r.cca.size(); ++i) cca.Set(i, r.cca[i]);
   o.Set("ccaCoefficients", cca);
-  o.Set("meanCca", r.meanCca);
-  o.Set("svccaMean", r.svccaMean);
-  o.Set("pwcca", r.pwcca);
-  o.Set("linearCka", r.linearCka);
-  o.Set("debiasedLinearCka", numberOrNull(env, r.debiasedCka));
+  const auto& table = tn::metricTable();
+  for (size_t k = 0; k < table.size() && k < r.values.size(); ++k) o.Set(table[k].name, numberOrNull(env, r.values[k]));
   o.Set("svccaKept", integersToJs(env, {r.svccaKeptA, r.svccaKeptB}));
   o.Set("deadNeurons", integersToJs(env, {r.deadA, r.deadB}));
   o.Set("neurons", integersToJs(env, {r.neuronsA, r.neuronsB}));

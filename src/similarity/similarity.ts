@@ -28,10 +28,44 @@ export interface ActivationArray {
   shape: number[];
 }
 
-/** The metrics a {@link SimilarityResult} holds, by their names (what `cca --metrics` accepts). */
-export const METRICS = ['ccaCoefficients', 'meanCca', 'svccaMean', 'pwcca', 'linearCka', 'debiasedLinearCka'] as const;
+/**
+ * The metrics a {@link SimilarityResult} holds, by their names (what `cca --metrics` accepts): the canonical
+ * correlations, then the native metric table's entries in its order ({@link similarityMetrics} describes each; a unit
+ * test holds the two lists equal).
+ */
+export const METRICS = ['ccaCoefficients', 'meanCca', 'svccaMean', 'pwcca', 'linearCka', 'debiasedLinearCka', 'procrustes'] as const;
 /** One of {@link METRICS}. */
 export type Metric = (typeof METRICS)[number];
+
+/** One entry of the native metric table (native/core/similarity/metrics.h). */
+export interface MetricInfo {
+  /** Its key in every result, report and file. */
+  name: Exclude<Metric, 'ccaCoefficients'>;
+  /** "similarity": higher is more alike; "distance": lower is. */
+  direction: 'similarity' | 'distance';
+  /** Its range [low, high]. */
+  range: [number, number];
+  /** What it reads of each side's prepared activations. */
+  needs: string;
+  /** Its computation, in a sentence. */
+  computes: string;
+  /** Where it comes from. */
+  reference: string;
+  /** Biased upwards with few datapoints per neuron (CCA, SVCCA, PWCCA): the reliability rule applies. */
+  ccaFamily: boolean;
+  /** May be null where undefined (debiased CKA with fewer than 4 datapoints). */
+  nullable: boolean;
+}
+
+/**
+ * The similarity metrics the engine computes for every pair, in its table's order.
+ * @returns Each metric's name, direction, range, what it needs, its computation and its reference.
+ * @example
+ * similarityMetrics().filter((m) => m.direction === 'distance').map((m) => m.name);  // ['procrustes']
+ */
+export function similarityMetrics(): MetricInfo[] {
+  return addon().similarityMetrics() as MetricInfo[];
+}
 
 /** How {@link similarity} and {@link similarityBatch} read and compare their arrays. */
 export interface SimilarityOptions {

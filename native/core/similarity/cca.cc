@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/memory/pages.h"
 #include "core/similarity/gram.h"
+#include "core/similarity/pair.h"
 
 namespace tn {
 namespace {
@@ -24,26 +25,6 @@ Error overflow(const std::string& what) {
 
 // Eigenvalues below this x the largest span no direction (singular values below ~1e-7 x the largest).
 constexpr double kRankTolerance = 1e-14;
-
-// Mean over min(p, q) correlations: directions a rank-deficient side lacks count as 0.
-double meanOver(const torch::Tensor& rho, int64_t count) {
-  return count == 0 ? 0.0 : rho.sum().item<double>() / static_cast<double>(count);
-}
-
-// The leading directions explaining `variance` of the side (sum of squared singular values), or a fixed count.
-int64_t svccaKeep(const torch::Tensor& singular, const SimilarityOptions& o) {
-  const int64_t r = singular.size(0);
-  if (o.svccaDirections > 0) return std::min<int64_t>(o.svccaDirections, r);
-  const auto energy = singular.pow(2);
-  const auto cumulative = energy.cumsum(0) / energy.sum();
-  const auto below = (cumulative < o.svccaVariance - 1e-12).sum().item<int64_t>();
-  return std::min(r, below + 1);
-}
-
-// Kornblith et al.'s debiased estimator of <X X^T, Y Y^T> on centred features (Nguyen et al.'s unbiased HSIC).
-double debiasedDot(double xty, const torch::Tensor& rowsX, const torch::Tensor& rowsY, double normX, double normY, double n) {
-  return xty - n / (n - 2.0) * rowsX.dot(rowsY).item<double>() + normX * normY / ((n - 1.0) * (n - 2.0));
-}
 
 // X^T Y over blocks of datapoints, one block per LibTorch thread. On the CPU the SIMD kernel of gram.cc runs it
 // (exploiting symmetry for X^T X); elsewhere, or on a CPU without one, each block's product goes to the BLAS on its
@@ -86,35 +67,6 @@ torch::Tensor crossProduct(const torch::Tensor& x, const torch::Tensor& y, GramM
   return out;
 }
 
-// a b for the small (neurons x neurons) products, through the same kernel on the CPU: a = (a^T)^T.
-torch::Tensor smallProduct(const torch::Tensor& a, const torch::Tensor& b) {
-  return a.device().is_cpu() && gram::kernelName() ? crossProduct(a.t().contiguous(), b) : a.mm(b);
-}
-
-// Canonical correlations from M = Wa^T S_ab Wb (whitening maps Wa, Wb make A Wa, B Wb orthonormal; S_ab = A^T B):
-// its singular values rho (descending, min(rows, cols) of them) are the canonical correlations, and A Wa U (left
-// singular vectors) are A's unit canonical variates. Computed by the symmetric eigenproblem of M M^T or M^T M, which
-// costs half an SVD with a reference LAPACK; rho = sqrt(eigenvalue) is then exact to ~1e-8 near 0 and ~1e-16 near 1.
-// Whitening maps are ordered by energy, so SVCCA's M for the leading directions is a corner of the full one.
-struct Canonical {
-  torch::Tensor rho, rotation;  // rotation: the singular vectors on the side asked for (left = A's), one per rho
-};
-Canonical canonical(const torch::Tensor& m, bool left, bool withRotation) {
-  const int64_t k = std::min(m.size(0), m.size(1));
-  const auto side = left ? m.t().contiguous() : m.contiguous();  // side^T side = M M^T (left) or M^T M (right)
-  const auto g = crossProduct(side, side);
-  Canonical c;
-  torch::Tensor values;
-  if (withRotation) {
-    auto [w, v] = torch::linalg_eigh(g, "L");
-    values = w;
-    c.rotation = v.flip(1).narrow(1, 0, k);
-  } else {
-    values = torch::linalg_eigvalsh(g, "L");
-  }
-  c.rho = values.flip(0).narrow(0, 0, k).clamp(0.0, 1.0).sqrt();
-  return c;
-}
 
 
 // An uninitialised (rows, cols) float64 CPU tensor on huge pages (core/memory/pages.h: its first touch is the cost
@@ -243,6 +195,51 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
   return p;
 }
 
+// a b for the small (neurons x neurons) products, through the same kernel on the CPU: a = (a^T)^T.
+torch::Tensor smallProduct(const torch::Tensor& a, const torch::Tensor& b) {
+  return a.device().is_cpu() && gram::kernelName() ? crossProduct(a.t().contiguous(), b) : a.mm(b);
+}
+
+
+// Canonical correlations from M = Wa^T S_ab Wb (whitening maps Wa, Wb make A Wa, B Wb orthonormal; S_ab = A^T B):
+// its singular values rho (descending, min(rows, cols) of them) are the canonical correlations, and A Wa U (left
+// singular vectors) are A's unit canonical variates. Computed by the symmetric eigenproblem of M M^T or M^T M, which
+// costs half an SVD with a reference LAPACK; rho = sqrt(eigenvalue) is then exact to ~1e-8 near 0 and ~1e-16 near 1.
+// Whitening maps are ordered by energy, so SVCCA's M for the leading directions is a corner of the full one.
+Canonical canonicalOf(const torch::Tensor& m, bool left, bool withRotation) {
+  const int64_t k = std::min(m.size(0), m.size(1));
+  const auto side = left ? m.t().contiguous() : m.contiguous();  // side^T side = M M^T (left) or M^T M (right)
+  const auto g = crossProduct(side, side);
+  Canonical c;
+  torch::Tensor values;
+  if (withRotation) {
+    auto [w, v] = torch::linalg_eigh(g, "L");
+    values = w;
+    c.rotation = v.flip(1).narrow(1, 0, k);
+  } else {
+    values = torch::linalg_eigvalsh(g, "L");
+  }
+  c.rho = values.flip(0).narrow(0, 0, k).clamp(0.0, 1.0).sqrt();
+  return c;
+}
+
+const torch::Tensor& PairWork::cross() {
+  if (!cross_.defined()) cross_ = crossProduct(a.live, b.live, meter_);
+  return cross_;
+}
+
+const torch::Tensor& PairWork::whitened() {
+  if (!whitened_.defined()) whitened_ = smallProduct(smallProduct(a.whiten.t(), cross()), b.whiten);
+  return whitened_;
+}
+
+const PreparedActivations& PairWork::smallerSide() const { return a.neurons - a.dead <= b.neurons - b.dead ? a : b; }
+
+const Canonical& PairWork::canonical() {
+  if (!canonical_.rho.defined()) canonical_ = canonicalOf(whitened(), &smallerSide() == &a, true);
+  return canonical_;
+}
+
 SimilarityResult compare(const PreparedActivations& a, const PreparedActivations& b, const SimilarityOptions& o, GramMeter* meter) {
   if (a.datapoints != b.datapoints)
     throw invalidArg("The two activation sets must share their datapoints, but have " + std::to_string(a.datapoints) +
@@ -254,42 +251,9 @@ SimilarityResult compare(const PreparedActivations& a, const PreparedActivations
   r.deadB = b.dead;
   r.datapoints = a.datapoints;
   r.route = std::string("gram/") + (!a.live.device().is_cpu() ? "cuda" : gram::kernelName() ? gram::kernelName() : "blas");
-  const int64_t liveA = a.neurons - a.dead, liveB = b.neurons - b.dead;
-  const auto cross = crossProduct(a.live, b.live, meter);  // (pa, pb): the only product over datapoints per pair
-
-  const auto whitened = smallProduct(smallProduct(a.whiten.t(), cross), b.whiten);  // (ra, rb)
-  const bool aSide = liveA <= liveB;  // PWCCA weighs the variates of the side with fewer live neurons
-  const Canonical c = canonical(whitened, aSide, true);
-  const auto& rho = c.rho;
-  r.cca.assign(rho.data_ptr<double>(), rho.data_ptr<double>() + rho.numel());
-  r.meanCca = meanOver(rho, std::min(liveA, liveB));
-
-  r.svccaKeptA = svccaKeep(a.energy.sqrt(), o);
-  r.svccaKeptB = svccaKeep(b.energy.sqrt(), o);
-  const auto corner = whitened.narrow(0, 0, r.svccaKeptA).narrow(1, 0, r.svccaKeptB);
-  const auto svccaRho = canonical(corner, corner.size(0) <= corner.size(1), false).rho;
-  r.svccaMean = meanOver(svccaRho, std::min(r.svccaKeptA, r.svccaKeptB));
-
-  // PWCCA on the side with fewer live neurons: unit canonical variates h_i = X W u_i, weighted by sum_j |<h_i, x_j>|,
-  // and X^T h_i = (X^T X) W u_i = V sqrt(E) u_i (X^T X = V E V^T, W = V E^-1/2) needs no pass over the datapoints.
-  const auto& side = aSide ? a : b;
-  const auto weights = smallProduct(side.basis * side.energy.sqrt().unsqueeze(0), c.rotation).abs().sum(0);
-  r.pwcca = (weights * rho).sum().item<double>() / weights.sum().item<double>();
-
-  // Linear CKA, plain and debiased, from the Gram products (dead neurons are zero columns and change nothing).
-  const double xty = cross.pow(2).sum().item<double>();
-  const double xtx = a.gram.pow(2).sum().item<double>(), yty = b.gram.pow(2).sum().item<double>();
-  r.linearCka = xty / std::sqrt(xtx * yty);
-  const double n = static_cast<double>(a.datapoints);
-  const double normX = a.rowNorms.sum().item<double>(), normY = b.rowNorms.sum().item<double>();
-  const double num = debiasedDot(xty, a.rowNorms, b.rowNorms, normX, normY, n);
-  const double dx = debiasedDot(xtx, a.rowNorms, a.rowNorms, normX, normX, n);
-  const double dy = debiasedDot(yty, b.rowNorms, b.rowNorms, normY, normY, n);
-  r.debiasedCka = num / std::sqrt(dx * dy);
-
-  for (double v : {r.meanCca, r.svccaMean, r.pwcca, r.linearCka})
-    if (!std::isfinite(v)) throw Error("ERR_NUMERICS", "A similarity came out non-finite; the inputs are degenerate");
-  if (!std::isfinite(r.debiasedCka)) r.debiasedCka = std::numeric_limits<double>::quiet_NaN();  // n <= 3 or zero HSIC
+  PairWork work(a, b, o, meter, r);
+  work.cross();  // first: the product over datapoints is metered before any metric's small products
+  computeMetrics(work);
   return r;
 }
 

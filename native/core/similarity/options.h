@@ -33,8 +33,8 @@ struct SimilarityWork {
   double seconds = 0;            // the batch's wall time, from the first input made to the last pair compared
 };
 struct SimilarityResult {
-  std::vector<double> cca;  // canonical correlations, descending
-  double meanCca = 0, svccaMean = 0, pwcca = 0, linearCka = 0, debiasedCka = 0;
+  std::vector<double> values;  // one per metric, in the table's order (core/similarity/metrics.h); NaN: undefined
+  std::vector<double> cca;     // canonical correlations, descending
   int64_t svccaKeptA = 0, svccaKeptB = 0, deadA = 0, deadB = 0, neuronsA = 0, neuronsB = 0, datapoints = 0;
   std::string route;  // how the products over datapoints ran: "gram/avx512", "gram/avx2", "gram/blas", "gram/cuda"
   SimilarityWork work;

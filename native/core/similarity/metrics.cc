@@ -1,0 +1,140 @@
+// The metric table (core/similarity/metrics.h): each metric a function of the pair's shared pieces, and its row.
+#include "core/similarity/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/similarity/pair.h"
+
+namespace tn {
+namespace {
+
+// Mean over min(p, q) correlations: directions a rank-deficient side lacks count as 0.
+double meanOver(const torch::Tensor& rho, int64_t count) {
+  return count == 0 ? 0.0 : rho.sum().item<double>() / static_cast<double>(count);
+}
+
+// The leading directions explaining `variance` of the side (sum of squared singular values), or a fixed count.
+int64_t svccaKeep(const torch::Tensor& energy, const SimilarityOptions& o) {
+  const int64_t r = energy.size(0);
+  if (o.svccaDirections > 0) return std::min<int64_t>(o.svccaDirections, r);
+  const auto cumulative = energy.cumsum(0) / energy.sum();
+  const auto below = (cumulative < o.svccaVariance - 1e-12).sum().item<int64_t>();
+  return std::min(r, below + 1);
+}
+
+// Kornblith et al.'s debiased estimator of <X X^T, Y Y^T> on centred features (Nguyen et al.'s unbiased HSIC).
+double debiasedDot(double xty, const torch::Tensor& rowsX, const torch::Tensor& rowsY, double normX, double normY, double n) {
+  return xty - n / (n - 2.0) * rowsX.dot(rowsY).item<double>() + normX * normY / ((n - 1.0) * (n - 2.0));
+}
+
+double meanCca(PairWork& w) {
+  const auto& c = w.canonical();
+  w.result.cca.assign(c.rho.data_ptr<double>(), c.rho.data_ptr<double>() + c.rho.numel());
+  return meanOver(c.rho, std::min(w.a.neurons - w.a.dead, w.b.neurons - w.b.dead));
+}
+
+double svccaMean(PairWork& w) {
+  w.result.svccaKeptA = svccaKeep(w.a.energy, w.options);
+  w.result.svccaKeptB = svccaKeep(w.b.energy, w.options);
+  // Whitening maps are ordered by energy: SVCCA's matrix for the leading directions is a corner of the full one.
+  const auto corner = w.whitened().narrow(0, 0, w.result.svccaKeptA).narrow(1, 0, w.result.svccaKeptB);
+  return meanOver(canonicalOf(corner, corner.size(0) <= corner.size(1), false).rho, std::min(w.result.svccaKeptA, w.result.svccaKeptB));
+}
+
+// PWCCA on the side with fewer live neurons: unit canonical variates h_i = X W u_i, weighted by sum_j |<h_i, x_j>|,
+// and X^T h_i = (X^T X) W u_i = V sqrt(E) u_i (X^T X = V E V^T, W = V E^-1/2) needs no pass over the datapoints.
+double pwcca(PairWork& w) {
+  const auto& c = w.canonical();
+  const auto& side = w.smallerSide();
+  const auto weights = smallProduct(side.basis * side.energy.sqrt().unsqueeze(0), c.rotation).abs().sum(0);
+  return (weights * c.rho).sum().item<double>() / weights.sum().item<double>();
+}
+
+// Linear CKA, plain and debiased, from the Gram products (dead neurons are zero columns and change nothing).
+double linearCka(PairWork& w) {
+  return w.cross().pow(2).sum().item<double>() / std::sqrt(w.a.gram.pow(2).sum().item<double>() * w.b.gram.pow(2).sum().item<double>());
+}
+
+double debiasedLinearCka(PairWork& w) {
+  const auto &a = w.a, &b = w.b;
+  const double n = static_cast<double>(a.datapoints);
+  const double normX = a.rowNorms.sum().item<double>(), normY = b.rowNorms.sum().item<double>();
+  const double num = debiasedDot(w.cross().pow(2).sum().item<double>(), a.rowNorms, b.rowNorms, normX, normY, n);
+  const double dx = debiasedDot(a.gram.pow(2).sum().item<double>(), a.rowNorms, a.rowNorms, normX, normX, n);
+  const double dy = debiasedDot(b.gram.pow(2).sum().item<double>(), b.rowNorms, b.rowNorms, normY, normY, n);
+  const double v = num / std::sqrt(dx * dy);
+  return std::isfinite(v) ? v : std::numeric_limits<double>::quiet_NaN();  // n <= 3 or zero HSIC: undefined
+}
+
+// Orthogonal Procrustes distance between the centred activations scaled to unit Frobenius norm: min over orthogonal
+// Q of ||X - Y Q||_F = sqrt(2 - 2 ||X^T Y||_*) (the narrower side padded with zero columns). ||X^T Y||_* is the sum
+// of the cross product's singular values, from the eigenvalues of its smaller Gram.
+double procrustes(PairWork& w) {
+  const auto& c = w.cross();
+  const auto g = c.size(0) <= c.size(1) ? smallProduct(c, c.t().contiguous()) : smallProduct(c.t().contiguous(), c);
+  const double nuclear = torch::linalg_eigvalsh(g, "L").clamp_min(0.0).sqrt().sum().item<double>();
+  const double scale = std::sqrt(w.a.gram.trace().item<double>() * w.b.gram.trace().item<double>());
+  return std::sqrt(std::max(0.0, 2.0 - 2.0 * nuclear / scale));
+}
+
+struct Entry {
+  MetricInfo info;
+  double (*compute)(PairWork&);
+};
+
+const std::vector<Entry>& entries() {
+  static const std::vector<Entry> table = {
+      {{"meanCca", "similarity", 0, 1, "whitening (each side's Gram eigendecomposition), the cross product",
+        "the mean of the canonical correlations, over the smaller side's live neurons", "Raghu et al. 2017, SVCCA", true, false},
+       meanCca},
+      {{"svccaMean", "similarity", 0, 1, "whitening, the cross product",
+        "mean CCA after keeping each side's leading singular directions (svccaVariance of its variance)", "Raghu et al. 2017, SVCCA", true, false},
+       svccaMean},
+      {{"pwcca", "similarity", 0, 1, "whitening, the cross product, the canonical rotation",
+        "canonical correlations weighted by how much of the smaller side each canonical variate accounts for", "Morcos et al. 2018", true, false},
+       pwcca},
+      {{"linearCka", "similarity", 0, 1, "Gram products", "HSIC of the linear kernels, normalised", "Kornblith et al. 2019", false, false},
+       linearCka},
+      {{"debiasedLinearCka", "similarity", -1, 1, "Gram products, each datapoint's squared norm",
+        "linear CKA on the unbiased HSIC estimator (null with fewer than 4 datapoints)", "Kornblith et al. 2019; Nguyen et al. 2021", false, true},
+       debiasedLinearCka},
+      {{"procrustes", "distance", 0, 1.4142135623730951, "Gram traces, the cross product",
+        "orthogonal Procrustes distance between the centred activations scaled to unit Frobenius norm, sqrt(2 - 2 ||X^T Y||_*)",
+        "Ding, Denain and Steinhardt 2021; Williams et al. 2021", false, false},
+       procrustes},
+  };
+  return table;
+}
+
+}  // namespace
+
+const std::vector<MetricInfo>& metricTable() {
+  static const std::vector<MetricInfo> infos = [] {
+    std::vector<MetricInfo> v;
+    for (const auto& e : entries()) v.push_back(e.info);
+    return v;
+  }();
+  return infos;
+}
+
+int metricIndex(const char* name) {
+  const auto& t = metricTable();
+  for (size_t i = 0; i < t.size(); ++i)
+    if (std::strcmp(t[i].name, name) == 0) return static_cast<int>(i);
+  return -1;
+}
+
+void computeMetrics(PairWork& w) {
+  w.result.values.clear();
+  for (const auto& e : entries()) {
+    const double v = e.compute(w);
+    if (!std::isfinite(v) && !e.info.nullable)
+      throw Error("ERR_NUMERICS", std::string("The similarity ") + e.info.name + " came out non-finite; the inputs are degenerate");
+    w.result.values.push_back(v);
+  }
+}
+
+}  // namespace tn

@@ -1,0 +1,27 @@
+// The similarity metrics as one table: each entry's name is its one spelling from here to the report (results.cc
+// writes a result's values under these names, `similarityMetrics()` lists the table to TypeScript), with what it
+// reads of the prepared inputs, its range and direction, and its reference. compare() (cca.cc) computes every entry
+// from the pair's shared pieces (PairWork), each made once on first use. Adding a metric is one entry in metrics.cc
+// (its function and its row) plus its test. Torch-free.
+#pragma once
+#include <cstddef>
+#include <vector>
+
+namespace tn {
+
+struct MetricInfo {
+  const char* name;       // camelCase, the result's key everywhere
+  const char* direction;  // "similarity" (higher: more alike) or "distance" (lower: more alike)
+  double low, high;       // its range
+  const char* needs;      // what it reads of the prepared inputs (core/similarity/cca.h)
+  const char* what;       // its computation, in a sentence
+  const char* reference;  // where it comes from
+  bool ccaFamily;         // biased upwards with few datapoints per neuron: the reliability rule applies
+  bool nullable;          // NaN is an answer ("undefined here"), written as null; otherwise non-finite is ERR_NUMERICS
+};
+
+const std::vector<MetricInfo>& metricTable();
+// The entry's index by name, or -1.
+int metricIndex(const char* name);
+
+}  // namespace tn

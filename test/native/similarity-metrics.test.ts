@@ -1,0 +1,108 @@
+// Issue 29: the similarity metrics as one native table, and the metrics added to it, each against an independent
+// reference and its defining properties.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+import { METRICS, similarity, similarityBatch, similarityMetrics, type ActivationArray } from '../../src';
+import { PYTHON } from '../helpers/python';
+
+/** Deterministic uniform values in [-1, 1). */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  };
+}
+const random = (n: number, p: number, seed: number): ActivationArray => {
+  const r = lcg(seed);
+  return { data: Float64Array.from({ length: n * p }, r), shape: [n, p] };
+};
+const rows = (a: ActivationArray) => Array.from({ length: a.shape[0] }, (_, i) => Array.from(a.data.subarray(i * a.shape[1], (i + 1) * a.shape[1])));
+
+/** X Q s + offset for a random orthogonal Q (Gram-Schmidt of random columns). */
+function rotated(x: ActivationArray, scale: number, offset: number, seed: number): ActivationArray {
+  const [n, p] = x.shape, r = lcg(seed);
+  const q: number[][] = [];
+  while (q.length < p) {
+    const v = Array.from({ length: p }, r);
+    for (const u of q) {
+      const d = v.reduce((s, x, k) => s + x * u[k], 0);
+      u.forEach((x, k) => (v[k] -= d * x));
+    }
+    const norm = Math.hypot(...v);
+    q.push(v.map((x) => x / norm));
+  }
+  const out = new Float64Array(n * p);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < p; j++) {
+      let s = 0;
+      for (let k = 0; k < p; k++) s += x.data[i * p + k] * q[j][k];
+      out[i * p + j] = s * scale + offset;
+    }
+  return { data: out, shape: [n, p] };
+}
+
+function scipy(cases: { x: number[][]; y: number[][] }[]): number[] {
+  const p = spawnSync(PYTHON, [path.join(__dirname, '..', 'fixtures', 'procrustes_reference.py')], { input: JSON.stringify(cases), encoding: 'utf8' });
+  if (p.status !== 0) throw new Error(`${PYTHON} test/fixtures/procrustes_reference.py failed: ${p.stderr}\nThese tests need SciPy: apt-get install python3-scipy`);
+  return JSON.parse(p.stdout) as number[];
+}
+
+describe('the metric table', () => {
+  it('lists every metric a result holds, once, with its direction, range, needs and reference', async () => {
+    const table = similarityMetrics();
+    expect(table.map((m) => m.name)).toEqual(METRICS.filter((m) => m !== 'ccaCoefficients'));
+    for (const m of table) {
+      expect(['similarity', 'distance']).toContain(m.direction);
+      expect(m.range[0]).toBeLessThan(m.range[1]);
+      expect(m.needs.length).toBeGreaterThan(0);
+      expect(m.reference).toMatch(/\d{4}/);
+    }
+    expect(table.filter((m) => m.ccaFamily).map((m) => m.name)).toEqual(['meanCca', 'svccaMean', 'pwcca']);
+    // Every result carries every metric of the table under its name, each inside its range.
+    const r = await similarity(random(300, 6, 1), random(300, 9, 2));
+    for (const m of table) {
+      const v = r[m.name];
+      expect(typeof v).toBe('number');
+      expect(v!).toBeGreaterThanOrEqual(m.range[0] - 1e-12);
+      expect(v!).toBeLessThanOrEqual(m.range[1] + 1e-12);
+    }
+  });
+});
+
+describe('orthogonal Procrustes distance', () => {
+  it('equals scipy.linalg.orthogonal_procrustes\'s, on equal and unequal widths', async () => {
+    const pairs: [ActivationArray, ActivationArray][] = [
+      [random(200, 6, 11), random(200, 6, 12)],
+      [random(200, 5, 13), random(200, 9, 14)],
+      [random(150, 12, 15), random(150, 3, 16)],
+    ];
+    // Related sides too (far from the distance of unrelated noise): Y = X A + noise.
+    const x = random(250, 8, 17), noise = random(250, 8, 18);
+    const y = rotated(x, 2, 0.5, 19);
+    y.data.forEach((v, k) => (y.data[k] = v + 0.3 * noise.data[k]));
+    pairs.push([x, y]);
+    const expected = scipy(pairs.map(([a, b]) => ({ x: rows(a), y: rows(b) })));
+    const ours = await Promise.all(pairs.map(([a, b]) => similarity(a, b)));
+    ours.forEach((r, k) => expect(r.procrustes).toBeCloseTo(expected[k], 9));
+    expect(expected[3]).toBeLessThan(expected[0] / 2);  // the related pair is the closer one
+  });
+
+  it('is 0 under a rotation, an isotropic scaling and an offset; symmetric; and keeps the triangle inequality', async () => {
+    const x = random(300, 7, 21);
+    const same = await similarity(x, rotated(x, 3.5, -2, 22));
+    expect(same.procrustes).toBeLessThan(1e-6);
+    const sides = [0, 1, 2, 3, 4, 5].map((k) => random(120, 4 + (k % 3), 30 + k));
+    const pairs: [number, number][] = [];
+    for (let i = 0; i < sides.length; i++) for (let j = 0; j < sides.length; j++) if (i !== j) pairs.push([i, j]);
+    const batch = await similarityBatch(sides, pairs);
+    const d = (i: number, j: number) => batch[pairs.findIndex(([a, b]) => a === i && b === j)].procrustes;
+    for (let i = 0; i < sides.length; i++)
+      for (let j = 0; j < sides.length; j++) {
+        if (i === j) continue;
+        expect(d(i, j)).toBeCloseTo(d(j, i), 12);
+        for (let k = 0; k < sides.length; k++) if (k !== i && k !== j) expect(d(i, j)).toBeLessThanOrEqual(d(i, k) + d(k, j) + 1e-12);
+      }
+  });
+});
