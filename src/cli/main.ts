@@ -61,12 +61,12 @@ export async function main(given: string[]): Promise<number> {
 }
 
 /** The flags a command given on the command line takes, read from its builder (yargs keeps them where its typings do not show them). */
-function flagsOf(argv: string[], commands: CommandModule[]): { command?: CommandModule; numbers: string[]; strings: string[]; keys: string[] } {
+function flagsOf(argv: string[], commands: CommandModule[]): { command?: CommandModule; numbers: string[]; strings: string[]; arrays: string[]; keys: string[] } {
   const name = argv.find((a) => !a.startsWith('-'));
   const command = commands.find((c) => String(c.command).split(' ')[0] === name);
-  if (!command || typeof command.builder !== 'function') return { numbers: [], strings: [], keys: [] };
-  const o = (command.builder(yargs([])) as unknown as { getOptions(): { number: string[]; string: string[]; key: Record<string, unknown> } }).getOptions();
-  return { command, numbers: o.number, strings: o.string, keys: Object.keys(o.key) };
+  if (!command || typeof command.builder !== 'function') return { numbers: [], strings: [], arrays: [], keys: [] };
+  const o = (command.builder(yargs([])) as unknown as { getOptions(): { number: string[]; string: string[]; array: string[]; key: Record<string, unknown> } }).getOptions();
+  return { command, numbers: o.number, strings: o.string, arrays: o.array, keys: Object.keys(o.key) };
 }
 
 /** yargs' "Unknown argument: preest" with the flag meant: "; did you mean --preset?" (as a mistyped command gets). */
@@ -88,15 +88,21 @@ const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
  * read from its own builder.
  */
 function checkNumberTexts(argv: string[], commands: CommandModule[]): void {
-  const { command, numbers: numberList, strings: stringList } = flagsOf(argv, commands);
+  const { command, numbers: numberList, strings: stringList, arrays, keys } = flagsOf(argv, commands);
   if (!command) return;
   const numbers = new Set<string>(numberList);
   const strings = new Set<string>(stringList);
   const end = argv.indexOf('--');
   const args = end < 0 ? argv : argv.slice(0, end);  // what follows -- is another command's (launch)
+  const seen = new Set<string>();
   args.forEach((arg, i) => {
     const m = /^--([^=]+)(=(.*))?$/.exec(arg);
     if (!m) return;
+    // A flag given twice: yargs makes an array of it (`--seeds 1 --seeds 1` ran 2 seeds), or keeps one silently.
+    if (keys.includes(m[1]) && !arrays.includes(m[1])) {
+      if (seen.has(m[1])) throw new TransfusionError('ERR_INVALID_ARG', `\`--${m[1]}\` is given more than once: give it once`);
+      seen.add(m[1]);
+    }
     const text = m[2] !== undefined ? m[3] : args[i + 1];
     const missing = text === undefined || (m[2] === undefined && text.startsWith('--'));
     if (strings.has(m[1]) && (missing || text.trim() === ''))

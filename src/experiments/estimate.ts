@@ -1,6 +1,7 @@
 // How long a reproduction will take, from a probe on this machine: a few training steps of each model at each input
 // size the plan uses, then each study's runs (and each source model's pretraining, once: the cache serves the rest)
 // counted at those rates. Validation is counted as a forward pass, a third of a training step per image.
+import { taskLabels } from './task';
 import { cudaAvailable, getThreads } from '../runtime';
 import { initLabel, needsPretrained, parseInit } from '../init/init';
 import { listModels } from '../models';
@@ -47,6 +48,9 @@ const ESTIMATE_KEYS = optionKeys<EstimateOptions>()(['steps', 'onRate']);
  */
 export async function estimatePlan(plan: ReproducePart[], opts: EstimateOptions = {}): Promise<PlanEstimate> {
   checkOptions<EstimateOptions>('estimatePlan()', opts, ESTIMATE_KEYS);
+  // The user's data are read as a study would read them (their labels), so an estimate never passes over data that
+  // the run itself would refuse.
+  for (const part of plan) if (part.spec.task.source === 'files') taskLabels(part.spec.task);
   const registry = new Map(listModels().map((m) => [m.name, m] as const));
   const wanted = plan[0].spec.device;
   const device = wanted.startsWith('cuda') && !cudaAvailable() ? 'cpu' : wanted;

@@ -106,7 +106,8 @@ export const PRESETS: Record<string, StudySpec> = { quick, laptop, tiny, paper }
  * @throws ERR_INVALID_ARG for an unknown name.
  */
 export function preset(name: string): StudySpec {
-  const spec = PRESETS[name];
+  // Own keys only: "__proto__", "constructor" and "toString" are not presets.
+  const spec = typeof name === 'string' && Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
   if (!spec) throw new TransfusionError('ERR_INVALID_ARG', `Unknown preset "${name}"; known presets: ${Object.keys(PRESETS).join(', ')}`);
   return structuredClone(spec);
 }

@@ -4,13 +4,13 @@
 //   section5   the other initialisations of Figures 6-8 (Mean Var, weight transfusion, Slim, Gabor conv1), same task
 //   chexpert   Table 2: the chest task, every model, random against transfer
 //   small-data Table 3: a tenth of the training images, the paper's three models
-import { TransfusionError, invalidArg } from '../errors';
+import { TransfusionError, checkInteger, invalidArg } from '../errors';
 import { listModels } from '../models';
 import { optionKeys, requireOptions } from '../options';
 import type { DataSpec } from '../data/files/load';
 import { EXPERIMENTS, experimentSpec } from './catalog';
 import type { Analysis } from './representations';
-import type { Arm, StudySpec } from './spec';
+import { checkDistinct, type Arm, type StudySpec } from './spec';
 
 /** The studies of a reproduction: retina (Table 1, Figures 2-8), section5 (Figures 6-8), chexpert (Table 2), small-data (Table 3). */
 export type PartName = 'retina' | 'section5' | 'chexpert' | 'small-data';
@@ -72,7 +72,11 @@ export function reproducePlan(request: ReproduceRequest): ReproducePart[] {
   if (!models.length) throw new TransfusionError('ERR_INVALID_ARG', 'Expected at least one model to reproduce the paper with');
   const known = listModels().map((m) => m.name);
   for (const m of models) if (!known.includes(m)) throw invalidArg('models', `model names from: ${known.join(', ')}`, m);
+  checkDistinct('models', models);
   const seeds = request.seeds ?? base.seeds;
+  if (!Array.isArray(seeds) || !seeds.length) throw invalidArg('seeds', 'a non-empty list of seeds', seeds);
+  seeds.forEach((s) => checkInteger('seeds', s, 0, 1_000_000));
+  checkDistinct('seeds', seeds);
   const evalEvery = scale === 'paper' ? 1000 : Math.max(1, Math.round(base.train.steps / 10));
   const common = (spec: StudySpec, name: string): StudySpec => ({
     ...spec,

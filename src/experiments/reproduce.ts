@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../io/atomic';
 import { checkOptions, optionKeys, requireOptions } from '../options';
 import { makeDirectory } from '../io/mkdir';
 import { displayPath, readRegularFile } from '../io/paths';
+import { checkReproductionShape } from './results-schema';
 import { listModels } from '../models';
 import { drawFilterPanels } from '../report/filters';
 import { versions, getThreads } from '../runtime';
@@ -87,7 +88,25 @@ export function readReproduction(outDir: string): ReproduceResults {
   }
   if (doc?.schema !== REPRODUCE_SCHEMA)
     throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction's record (schema ${JSON.stringify(doc?.schema)}, expected ${REPRODUCE_SCHEMA}); a single study's directory is resumed with \`run --resume\``);
+  checkReproductionShape(doc, file);
   return doc;
+}
+
+/**
+ * What DIR/results.json is, read as every record is (a regular file, bounded): a reproduction's record, another
+ * document (a study's results, a user's file), or nothing.
+ * @throws ERR_BAD_DATA when it exists and cannot be read (a FIFO, a device, a link to one, not JSON).
+ */
+export function recordKind(outDir: string): 'reproduction' | 'other' | 'none' {
+  const file = path.join(outDir, RECORD);
+  if (!fs.existsSync(file)) return 'none';
+  let doc: { schema?: unknown } | null;
+  try {
+    doc = JSON.parse(readRegularFile(file, 'ERR_BAD_DATA', 256 << 20).toString('utf8'));
+  } catch (err) {
+    throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} cannot be read: ${(err as Error).message}`);
+  }
+  return doc !== null && typeof doc === 'object' && doc.schema === REPRODUCE_SCHEMA ? 'reproduction' : 'other';
 }
 
 /** The finished studies of a reproduction, by part. */
@@ -124,11 +143,21 @@ export async function reproduce(requestIn: ReproduceRequest | undefined, opts: R
     release = lockRunDir(opts.outDir);
   }
   try {
-    if (writer && !opts.resume && !opts.overwrite && fs.existsSync(path.join(opts.outDir, RECORD)))
-      throw new TransfusionError(
-        'ERR_RUN_EXISTS',
-        `${displayPath(opts.outDir)} already holds a reproduction; continue it with \`transfusion-native reproduce --resume ${displayPath(opts.outDir)}\`, choose another --out, or replace it with --overwrite`,
-      );
+    if (writer && !opts.resume) {
+      // Nothing a user made is replaced: --overwrite replaces a reproduction, never a study or a file of the user's.
+      const kind = recordKind(opts.outDir);
+      if (kind === 'other')
+        throw new TransfusionError('ERR_RUN_EXISTS', `${displayPath(opts.outDir)} holds a results.json that is not a reproduction's (a study's, or a file of yours): choose another --out`);
+      if (kind === 'reproduction' && !opts.overwrite)
+        throw new TransfusionError(
+          'ERR_RUN_EXISTS',
+          `${displayPath(opts.outDir)} already holds a reproduction; continue it with \`transfusion-native reproduce --resume ${displayPath(opts.outDir)}\`, choose another --out, or replace it with --overwrite`,
+        );
+      if (kind === 'none')
+        for (const part of plan)
+          if (fs.existsSync(path.join(opts.outDir, part.name, RECORD)))
+            throw new TransfusionError('ERR_RUN_EXISTS', `${displayPath(path.join(opts.outDir, part.name))} holds a study that is not this reproduction's: choose another --out`);
+    }
     const record: ReproduceResults = prior ?? {
       schema: REPRODUCE_SCHEMA,
       request,
@@ -180,7 +209,7 @@ async function runPart(part: ReproducePart, dir: string, finished: boolean, opts
     outDir: dir,
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
     resume: Boolean(opts.resume && exists),
-    ...(opts.overwrite || (!opts.resume && exists) ? { overwrite: true } : {}),
+    ...(opts.overwrite && exists ? { overwrite: true } : {}),
     ...(shard ? { shard } : {}),
     ...(opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {}),
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),

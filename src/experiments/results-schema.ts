@@ -116,3 +116,45 @@ export function checkResultsShape(parsed: unknown, file: string): void {
   const errors = (validator.errors ?? []).slice(0, 5).map(describe);
   throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a results.json this library wrote: ${errors.join('; ')}`);
 }
+
+/**
+ * The JSON Schema of a reproduction's DIR/results.json (src/experiments/reproduce.ts): the request, its studies (named
+ * from the plan's four, never a path), the analyses (each a study's representations record) and the scorecard.
+ */
+export const REPRODUCTION_JSON_SCHEMA = record(
+  {
+    schema: { const: 'transfusion-native/reproduce@1' },
+    request: {
+      ...record({ preset: { type: 'string', minLength: 1, maxLength: 64 }, models: { ...list(str, 64), uniqueItems: true }, seeds: { ...list({ type: 'integer', minimum: 0, maximum: 1_000_000 }, 100), uniqueItems: true }, data: record({ path: str }, ['path']) }, ['preset']),
+      additionalProperties: false,
+    },
+    startedAt: str,
+    finishedAt: str,
+    environment: { type: 'object' },
+    parts: {
+      ...list(record({ name: { enum: ['retina', 'section5', 'chexpert', 'small-data'] }, serves: str, finished: flag, runs: count, seconds: { type: 'number', minimum: 0 } }, ['name', 'serves', 'finished', 'runs']), 4),
+      uniqueItems: true,
+    },
+    analyses: { type: 'object', propertyNames: { enum: ['similarity', 'layers', 'init-vs-final', 'filters'] }, additionalProperties: representations },
+    scorecard: list(record({ id: str, where: str, claim: str, paper: str, ours: str, verdict: { enum: ['holds', 'not shown', 'contradicted'] }, rule: str }), 100),
+    shard: record({ index: count, count: { type: 'integer', minimum: 1, maximum: 10_000 } }),
+  },
+  ['schema', 'request', 'startedAt', 'environment', 'parts', 'analyses', 'scorecard'],
+);
+
+let reproductionValidator: ValidateFunction | undefined;
+
+/** Refuses (ERR_BAD_DATA, naming `file` and the first fields at fault) a record without a reproduction's shape. */
+export function checkReproductionShape(parsed: unknown, file: string): void {
+  reproductionValidator ??= new Ajv({ allErrors: true, strict: false }).compile(REPRODUCTION_JSON_SCHEMA);
+  if (reproductionValidator(parsed)) {
+    const doc = parsed as { parts: { name: string }[]; shard?: { index: number; count: number } };
+    const names = doc.parts.map((p) => p.name);
+    if (new Set(names).size !== names.length) throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction record this library wrote: field parts names a study twice`);
+    if (doc.shard && doc.shard.index >= doc.shard.count)
+      throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction record this library wrote: field shard.index must be below shard.count`);
+    return;
+  }
+  const errors = (reproductionValidator.errors ?? []).slice(0, 5).map(describe);
+  throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction record this library wrote: ${errors.join('; ')}`);
+}

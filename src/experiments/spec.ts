@@ -137,6 +137,9 @@ export function validateSpec(spec: StudySpec): StudySpec {
   if (!Array.isArray(spec.models) || spec.models.length === 0) throw invalidArg('models', 'a non-empty list of model names', spec.models);
   for (const m of spec.models)
     if (!known.has(String(m).toLowerCase())) throw invalidArg('models', `model names from: ${[...known].join(', ')}`, m);
+  // A repeated model, init or seed trains the same runs twice and counts them as independent: a smaller spread than
+  // the data give (issue 28's third pass).
+  checkDistinct('models', spec.models.map((m) => String(m).toLowerCase()));
   if (!Array.isArray(spec.inits) || spec.inits.length === 0) throw invalidArg('inits', 'a non-empty list', spec.inits);
   checkOneOf('experiment', spec.experiment, EXPERIMENT_NAMES);
   if (spec.representations) {
@@ -157,6 +160,8 @@ export function validateSpec(spec: StudySpec): StudySpec {
   }
   if (!Array.isArray(spec.seeds) || spec.seeds.length === 0) throw invalidArg('seeds', 'a non-empty list of seeds', spec.seeds);
   spec.seeds.forEach((s) => checkInteger('seeds', s, 0));
+  checkDistinct('seeds', spec.seeds);
+  checkDistinct('inits', spec.inits.map(String));
   checkOneOf('device', spec.device.replace(/:\d+$/, ''), ['cpu', 'cuda'] as const);
   // Before the run directory exists: a CUDA study on a machine without CUDA used to fail at its first run, leaving a
   // directory that `--resume` could not finish either (issue 31).
@@ -234,4 +239,13 @@ export function trainOptionsOf(t: TrainingSpec): TrainOptions {
     momentum: t.momentum, evalEvery: t.evalEvery, channelsLast: t.channelsLast, precision: t.precision,
     ...(t.augment ? { augment: t.augment } : {}),
   };
+}
+
+/** Refuses a list with a repeated entry, naming the entry. */
+export function checkDistinct(name: string, list: readonly (string | number)[]): void {
+  const seen = new Set<string | number>();
+  for (const x of list) {
+    if (seen.has(x)) throw invalidArg(name, 'distinct entries (a repeated one would count the same runs twice)', list.join(','));
+    seen.add(x);
+  }
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { TransfusionError } from '../../errors';
 import { mergeShards } from '../../experiments/merge';
 import { readResults } from '../../experiments/results';
-import { readParts, readReproduction, REPRODUCE_SCHEMA } from '../../experiments/reproduce';
+import { readParts, readReproduction, recordKind } from '../../experiments/reproduce';
 import { writePaperReport } from '../../report/paper';
 import { writeReport } from '../../report/write';
 import { terminalSafe } from '../../io/paths';
@@ -26,7 +26,8 @@ export const reportCommand = (ctx: CliContext) =>
       try {
         const dirs = (args.dirs as string[]).map((d) => path.resolve(d));
         let dir = dirs[0];
-        if (dirs.length === 1 && isReproduction(dir)) {
+        if (dirs.length === 1 && recordKind(dir) === 'reproduction') {
+          if (args.out !== undefined) throw new TransfusionError('ERR_INVALID_ARG', 'A reproduction\'s report is written in its own directory: drop --out');
           // A reproduction's directory: its one report, from its record and its studies' results.
           const record = readReproduction(dir);
           const { files, warnings } = await writePaperReport(dir, record, readParts(dir, record));
@@ -52,12 +53,3 @@ export const reportCommand = (ctx: CliContext) =>
     },
   );
 
-/** Whether DIR/results.json is a reproduction's record (read as text: a study's results are read by readResults). */
-function isReproduction(dir: string): boolean {
-  try {
-    const head = fs.readFileSync(path.join(dir, 'results.json'), 'utf8').slice(0, 200);
-    return new RegExp(`"schema"\\s*:\\s*"${REPRODUCE_SCHEMA}"`).test(head);
-  } catch {
-    return false;
-  }
-}

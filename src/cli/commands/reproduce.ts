@@ -50,16 +50,25 @@ export const reproduceCommand = (ctx: CliContext) =>
         const concurrency = args.concurrency === undefined ? undefined : checkInteger('--concurrency', args.concurrency, 1, 64);
         const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
         const given = givenFlags(ctx.argv, ['preset', 'models', 'seeds', 'data', 'format', 'shard']);
+        // Flags that would be ignored are refused instead (issue 28's third pass): the record decides a resumed or
+        // merged reproduction, and --format reads --data.
+        const refuse = (mode: string, flags: string[]) => {
+          const extra = givenFlags(ctx.argv, flags);
+          if (extra.length) throw new TransfusionError('ERR_INVALID_ARG', `${mode}: drop ${extra.map((f) => `--${f}`).join(', ')}`);
+        };
+        if (args.format !== undefined && args.data === undefined) throw new TransfusionError('ERR_INVALID_ARG', '--format names the format of --data: give --data too, or drop --format');
         let outDir: string;
         let request: ReproduceRequest | undefined;
         let resume = args.resume !== undefined;
         if (args.merge !== undefined) {
+          refuse('--merge takes the shards\' own request', ['preset', 'models', 'seeds', 'data', 'format', 'shard', 'resume', 'estimate', 'overwrite']);
           if (args.out === undefined) throw new TransfusionError('ERR_INVALID_ARG', 'Expected `--out` (where the merged reproduction goes) with --merge');
           outDir = path.resolve(args.out);
           mergeReproductions((args.merge as string[]).map((d) => path.resolve(d)), outDir);
           resume = true;
         } else if (args.resume !== undefined) {
           if (given.length) throw new TransfusionError('ERR_INVALID_ARG', `--resume continues the reproduction recorded in ${args.resume}/results.json; drop ${given.map((f) => `--${f}`).join(', ')}`);
+          refuse(`--resume continues the reproduction in ${args.resume}`, ['out', 'overwrite']);
           outDir = path.resolve(args.resume);
         } else {
           checkOneOf('--preset', args.preset, Object.keys(PRESETS));

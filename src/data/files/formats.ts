@@ -277,9 +277,12 @@ export function readFashionMnist(dir: string): LabelledSet {
 /** The format of `data` when --format is not given. */
 export function detectFormat(data: string): DataFormat {
   if (!fs.existsSync(data)) throw new TransfusionError('ERR_INVALID_ARG', `--data ${displayPath(data)}: no such file or folder`);
-  if (fs.statSync(data).isFile()) {
+  const st = fs.statSync(data);
+  if (st.isFile()) {
     if (data.toLowerCase().endsWith('.npz')) return 'medmnist';
     if (data.toLowerCase().endsWith('.csv')) return csvFormat(data);
+  } else if (!st.isDirectory()) {
+    throw new TransfusionError('ERR_INVALID_ARG', `--data ${displayPath(data)}: neither a folder nor a regular file (a device, a FIFO or a socket)`);
   } else {
     if (fs.existsSync(path.join(data, 'trainLabels.csv'))) return 'eyepacs';
     if (['train-images-idx3-ubyte', 'train-images-idx3-ubyte.gz'].some((f) => fs.existsSync(path.join(data, f)))) return 'fashion-mnist';

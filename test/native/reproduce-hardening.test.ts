@@ -1,0 +1,122 @@
+// Issue 28's third adversarial pass, on what issue 27 added (`reproduce`, a reproduction's record, `report DIR` on one):
+// each case found is refused by name, with nothing of the user's replaced and nothing trained.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { REPRODUCE_SCHEMA, recordKind, readReproduction } from '../../src/experiments/reproduce';
+import { reproducePlan } from '../../src/experiments/reproduce-plan';
+import { preset } from '../../src/experiments/presets';
+import { validateSpec } from '../../src/experiments/spec';
+import { tempDir } from '../helpers/tmp';
+
+const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
+const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60000, env: { ...process.env, TRANSFUSION_THREADS: '2' } });
+const dir = tempDir('reproduce-hardening');
+const at = (...p: string[]) => path.join(dir, ...p);
+
+/** A reproduction record with the fields the library writes (no part run). */
+const record = () => ({
+  schema: REPRODUCE_SCHEMA,
+  request: { preset: 'tiny', models: ['cbr-tiny'] },
+  startedAt: '2026-12-06T00:00:00.000Z',
+  environment: {},
+  parts: [{ name: 'retina', serves: 'Table 1, Figures 2-8', finished: false, runs: 0 }],
+  analyses: {},
+  scorecard: [],
+});
+const write = (d: string, doc: unknown) => {
+  fs.mkdirSync(d, { recursive: true });
+  fs.writeFileSync(path.join(d, 'results.json'), typeof doc === 'string' ? doc : JSON.stringify(doc));
+};
+
+describe('reproduce, adversarially', () => {
+  it('reads a results.json that is a device or a FIFO as a bad file, without a crash or a hang', () => {
+    fs.mkdirSync(at('zero'), { recursive: true });
+    fs.symlinkSync('/dev/zero', at('zero', 'results.json'));
+    fs.mkdirSync(at('fifo'), { recursive: true });
+    spawnSync('mkfifo', [at('fifo', 'results.json')]);
+    for (const d of ['zero', 'fifo']) {
+      const r = cli('report', at(d));
+      expect([d, r.signal, r.status]).toEqual([d, null, 1]);
+      expect(r.stderr).toContain(`${at(d, 'results.json')} cannot be read`);
+      expect(r.stderr).toContain('(ERR_BAD_DATA)');
+    }
+  });
+
+  it('never replaces a study or a file of the user\'s: not with a new reproduction, not with --overwrite', () => {
+    write(at('mine', 'retina'), { mine: 1 });
+    const r = cli('reproduce', '--preset', 'tiny', '--models', 'cbr-tiny', '--out', at('mine'), '--quiet');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${at('mine', 'retina')} holds a study that is not this reproduction's`);
+    expect(fs.readFileSync(at('mine', 'retina', 'results.json'), 'utf8')).toBe('{"mine":1}');
+    expect(fs.existsSync(at('mine', 'results.json'))).toBe(false);
+    write(at('own'), { mine: 2 });
+    for (const extra of [[], ['--overwrite']]) {
+      const o = cli('reproduce', '--preset', 'tiny', '--models', 'cbr-tiny', '--out', at('own'), '--quiet', ...extra);
+      expect(o.status).toBe(1);
+      expect(o.stderr).toContain('holds a results.json that is not a reproduction\'s');
+    }
+    expect(fs.readFileSync(at('own', 'results.json'), 'utf8')).toBe('{"mine":2}');
+  });
+
+  it('refuses repeated models, seeds and flags, which would count the same runs twice', () => {
+    const twice = cli('reproduce', '--preset', 'tiny', '--models', 'cbr-tiny,cbr-tiny', '--out', at('never'));
+    expect(twice.stderr).toContain('Expected `models` to be distinct entries (a repeated one would count the same runs twice) but received "cbr-tiny,cbr-tiny"');
+    expect(() => reproducePlan({ preset: 'tiny', seeds: [0, 0] })).toThrow('Expected `seeds` to be distinct entries');
+    expect(() => validateSpec({ ...preset('tiny'), seeds: [1, 1] })).toThrow('Expected `seeds` to be distinct entries');
+    for (const flag of [['--seeds', '1', '--seeds', '1'], ['--threads', '1', '--threads', '1'], ['--out', 'a', '--out', 'b']]) {
+      const r = cli('reproduce', '--preset', 'tiny', ...flag);
+      expect([flag, r.status, r.stderr]).toEqual([flag, 2, expect.stringContaining(`\`${flag[0]}\` is given more than once: give it once`)]);
+    }
+    expect(fs.existsSync(at('never'))).toBe(false);
+    // Presets are the table's own: "__proto__" and "toString" are unknown names, not objects.
+    for (const name of ['__proto__', 'toString', 'constructor']) expect(() => reproducePlan({ preset: name })).toThrow(`Unknown preset "${name}"`);
+  });
+
+  it('refuses a flag it would ignore, and estimates only over data a run would accept', () => {
+    write(at('done'), record());
+    const cases: [string[], string][] = [
+      [['reproduce', '--resume', at('done'), '--out', at('elsewhere')], `--resume continues the reproduction in ${at('done')}: drop --out`],
+      [['reproduce', '--resume', at('done'), '--overwrite'], 'drop --overwrite'],
+      [['reproduce', '--format', 'folder', '--out', at('never')], '--format names the format of --data: give --data too'],
+      [['reproduce', '--merge', at('done'), '--out', at('merged'), '--preset', 'tiny'], '--merge takes the shards\' own request: drop --preset'],
+      [['reproduce', '--merge', at('done'), '--out', at('merged'), '--estimate'], 'drop --estimate'],
+      [['report', at('done'), '--out', at('elsewhere')], 'A reproduction\'s report is written in its own directory: drop --out'],
+      [['reproduce', '--estimate', '--data', '/dev/null'], '--data /dev/null: neither a folder nor a regular file'],
+    ];
+    fs.mkdirSync(at('empty'));
+    for (const [args, message] of cases) {
+      const r = cli(...args);
+      expect([args, r.status, r.stderr]).toEqual([args, 2, expect.stringContaining(message)]);
+    }
+    const empty = cli('reproduce', '--estimate', '--data', at('empty'));
+    expect([empty.status, empty.stderr]).toEqual([1, expect.stringContaining(`${at('empty')}: expected one sub-folder per class (at least 2), found 0 (ERR_BAD_DATA)`)]);
+    for (const d of ['elsewhere', 'merged', 'never']) expect(fs.existsSync(at(d))).toBe(false);
+  });
+
+  it('checks a reproduction\'s record against its schema: a part named as a path, a bad type, a bad shard are named', () => {
+    const cases: [(r: ReturnType<typeof record>) => unknown, string][] = [
+      [(r) => ({ ...r, parts: [{ ...r.parts[0], name: '../stolen' }] }), 'field parts[0].name must be equal to one of the allowed values'],
+      [(r) => ({ ...r, parts: 'all' }), 'field parts must be array'],
+      [(r) => ({ ...r, parts: [r.parts[0], { ...r.parts[0], runs: 3 }] }), 'field parts names a study twice'],
+      [(r) => ({ ...r, parts: [{ ...r.parts[0], finished: 'no' }] }), 'field parts[0].finished must be boolean'],
+      [(r) => ({ ...r, request: { ...r.request, seeds: [0, 0] } }), 'field request.seeds must NOT have duplicate items'],
+      [(r) => ({ ...r, shard: { index: 5, count: 2 } }), 'field shard.index must be below shard.count'],
+      [(r) => ({ ...r, scorecard: [{ id: 'x' }] }), 'field scorecard[0].where is missing'],
+    ];
+    for (const [edit, message] of cases) {
+      write(at('edited'), edit(record()));
+      expect(() => readReproduction(at('edited'))).toThrow(message);
+      const r = cli('report', at('edited'));
+      expect([message, r.status]).toEqual([message, 1]);
+      expect(r.stderr).toContain('is not a reproduction record this library wrote');
+    }
+    expect(fs.existsSync(path.join(dir, 'stolen'))).toBe(false);
+    // The record's keys in any order (jq -S) are the same record.
+    const sorted = JSON.stringify(Object.fromEntries(Object.entries(record()).sort(([a], [b]) => a.localeCompare(b))));
+    write(at('sorted'), sorted);
+    expect(recordKind(at('sorted'))).toBe('reproduction');
+    expect(readReproduction(at('sorted')).parts[0].name).toBe('retina');
+  });
+});
