@@ -50,7 +50,7 @@ function sections(record: ReproduceResults, parts: Map<PartName, StudyResults>):
   const figuresOf = (v: StudyResults | undefined, section: string) => (v ? studyFigures(v).map((f) => ({ ...f, section })) : []);
   const tableSection = (heading: string, r: StudyResults | undefined, lines: (r: StudyResults) => string[], what: string) =>
     out.push({ heading, lines: r ? [...pretrainingWarnings(r).flatMap((w) => [w, '']), ...body(lines(r))] : missing(what), figures: figuresOf(r, heading.split(':')[0]) });
-  tableSection('Table 1: random initialisation against transfer (RETINA-like task)', retina && view(retina, 'table1', retina.runs), table1, 'the retina study');
+  tableSection(`Table 1: random initialisation against transfer (${record.request.data ? 'your data' : 'RETINA-like task'})`, retina && view(retina, 'table1', retina.runs), table1, 'the retina study');
   tableSection('Table 2: AUC per pathology on the chest task', parts.get('chexpert'), table2, record.request.data ? 'the chest task (your data replaces the embedded tasks)' : 'the chest study');
   tableSection('Table 3: little training data', parts.get('small-data'), table1, 'the small-data study');
   const analysisSection = (analysis: Analysis, heading: string) => {
@@ -114,7 +114,9 @@ function paperMarkdown(record: ReproduceResults, parts: Map<PartName, StudyResul
       `Training ${(seconds / 60).toFixed(1)} min of run time${wall !== undefined ? `, ${(wall / 60).toFixed(1)} min wall time from start to report` : ''}.`,
     '',
   ];
-  if (!record.finishedAt) {
+  if (record.shard)
+    lines.push(`_Shard ${record.shard.index}/${record.shard.count} of the reproduction: every study's every ${record.shard.count}th run from run ${record.shard.index + 1}, so each table holds part of the seeds' runs. Merge the shards with \`transfusion-native reproduce --merge DIRS --out DIR\` for the whole reproduction._`, '');
+  else if (!record.finishedAt) {
     // An unfinished reproduction (interrupted, or reported while it runs): its scorecard scores what has run so far.
     const done = record.parts.filter((p) => p.finished).map((p) => `\`${p.name}/\``);
     lines.push(`_In progress: ${done.length} of ${record.parts.length} studies finished (${done.join(', ') || 'none'}); the scorecard scores what has run, and a row whose study has not run is "not shown"._`, '');

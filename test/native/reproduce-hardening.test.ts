@@ -118,5 +118,12 @@ describe('reproduce, adversarially', () => {
     write(at('sorted'), sorted);
     expect(recordKind(at('sorted'))).toBe('reproduction');
     expect(readReproduction(at('sorted')).parts[0].name).toBe('retina');
+    // A shard's report says it is one, and a reproduction on the user's data does not call Table 1 the RETINA-like task.
+    write(at('shard'), { ...record(), request: { ...record().request, data: { path: at('empty') } }, shard: { index: 0, count: 2 } });
+    const shard = cli('report', at('shard'));
+    expect(shard.status).toBe(0);
+    expect(shard.stdout).toContain('_Shard 0/2 of the reproduction: every study\'s every 2th run from run 1');
+    expect(shard.stdout).not.toContain('In progress');
+    expect(shard.stdout).toContain('## Table 1: random initialisation against transfer (your data)');
   });
 });
