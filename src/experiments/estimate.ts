@@ -6,6 +6,7 @@ import { cudaAvailable, getThreads } from '../runtime';
 import { initLabel, needsPretrained, parseInit } from '../init/init';
 import { listModels } from '../models';
 import { checkOptions, optionKeys } from '../options';
+import { invalidArg } from '../errors';
 import { measureTrainingRate } from '../train-rate';
 import { architectureFor, inputSizeFor, transferSource } from './architecture';
 import type { PartName, ReproducePart } from './reproduce-plan';
@@ -48,6 +49,8 @@ const ESTIMATE_KEYS = optionKeys<EstimateOptions>()(['steps', 'onRate']);
  */
 export async function estimatePlan(plan: ReproducePart[], opts: EstimateOptions = {}): Promise<PlanEstimate> {
   checkOptions<EstimateOptions>('estimatePlan()', opts, ESTIMATE_KEYS);
+  if (!Array.isArray(plan) || !plan.length || plan.some((p) => typeof p?.spec !== 'object' || p.spec === null))
+    throw invalidArg('plan', 'the studies of reproducePlan(), a non-empty list of { name, spec }', plan);
   // The user's data are read as a study would read them (their labels), so an estimate never passes over data that
   // the run itself would refuse.
   for (const part of plan) if (part.spec.task.source === 'files') taskLabels(part.spec.task);
@@ -102,6 +105,7 @@ const clock = (seconds: number) => {
  * @returns One line of rates, one per study, and the total.
  */
 export function describeEstimate(e: PlanEstimate): string[] {
+  if (typeof e !== 'object' || e === null || !Array.isArray(e.rates) || !Array.isArray(e.stages)) throw invalidArg('estimate', 'what estimatePlan() returns', e);
   return [
     `estimate from a probe on ${e.device}${e.device !== e.requested ? ` (the plan asks for ${e.requested}, which this machine lacks: these are CPU times)` : ''} (${e.threads} thread(s), batch ${e.probeBatch}): ${e.rates.map((r) => `${r.model} ${r.size} px ${r.imagesPerSecond.toFixed(1)} images/s`).join(', ')}`,
     ...e.stages.map((s) => `  ${s.part} (${s.serves}): ${s.runs} runs, ${clock(s.trainSeconds + s.evalSeconds)}${s.pretrainSeconds ? ` + pretraining ${clock(s.pretrainSeconds)}` : ''}`),

@@ -68,6 +68,8 @@ export function reproducePlan(request: ReproduceRequest): ReproducePart[] {
   requireOptions<ReproduceRequest>('reproducePlan()', request, REQUEST_KEYS, 'request');
   const scale = request.preset;
   const base = experimentSpec('table1', scale);
+  if (request.models !== undefined && (!Array.isArray(request.models) || request.models.some((m) => typeof m !== 'string')))
+    throw invalidArg('models', 'a list of model names', request.models);
   const models = request.models ?? base.models;
   if (!models.length) throw new TransfusionError('ERR_INVALID_ARG', 'Expected at least one model to reproduce the paper with');
   const known = listModels().map((m) => m.name);

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { TransfusionError } from '../errors';
+import { TransfusionError, checkInteger, invalidArg } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
 import { checkOptions, optionKeys, requireOptions } from '../options';
 import { makeDirectory } from '../io/mkdir';
@@ -26,6 +26,7 @@ import { scoreFindings, type Finding } from './scorecard';
 import { runStudy } from './study';
 import { validateSpec } from './spec';
 import { studyData } from './study-data';
+import { taskLabels } from './task';
 
 /** The `schema` of a reproduction's DIR/results.json. */
 export const REPRODUCE_SCHEMA = 'transfusion-native/reproduce@1';
@@ -78,6 +79,7 @@ const OPTION_KEYS = optionKeys<ReproduceOptions>()([
  * @throws ERR_INVALID_ARG when the directory holds none; ERR_BAD_DATA when it cannot be read or is not a reproduction's.
  */
 export function readReproduction(outDir: string): ReproduceResults {
+  if (typeof outDir !== 'string' || !outDir) throw invalidArg('outDir', 'a directory path', outDir);
   const file = path.join(outDir, RECORD);
   if (!fs.existsSync(file)) throw new TransfusionError('ERR_INVALID_ARG', `${displayPath(outDir)} holds no reproduction (no results.json)`);
   let doc: ReproduceResults;
@@ -126,6 +128,7 @@ export function readParts(outDir: string, record: ReproduceResults): Map<PartNam
 export async function reproduce(requestIn: ReproduceRequest | undefined, opts: ReproduceOptions): Promise<ReproduceResults> {
   requireOptions<ReproduceOptions>('reproduce()', opts, OPTION_KEYS);
   checkOptions<ReproduceRequest>('reproduce()', requestIn, REQUEST_KEYS, 'request');
+  checkRunOptions(opts);
   const emit = opts.onProgress ?? (() => {});
   const writer = !opts.group || opts.group.rank === 0;
   const prior = opts.resume ? readReproduction(opts.outDir) : undefined;
@@ -135,8 +138,17 @@ export async function reproduce(requestIn: ReproduceRequest | undefined, opts: R
   if (!request) throw new TransfusionError('ERR_INVALID_ARG', 'Expected a reproduction request (a preset), or resume with a directory that records one');
   const shard = opts.shard ?? prior?.shard;
   const plan = reproducePlan(request);
-  // Every study is checked whole (models, data, memory) before any directory is made or anything trains.
-  for (const part of plan) validateSpec(structuredClone(part.spec));
+  // Every study is checked whole (models, data, memory) before any directory is made or anything trains: the user's
+  // data down to their labels, so a folder that cannot be read leaves no record behind to refuse the corrected command.
+  for (const part of plan) {
+    validateSpec(structuredClone(part.spec));
+    if (part.spec.task.source === 'files') taskLabels(part.spec.task);
+  }
+  if (prior) {
+    const names = prior.parts.map((p) => p.name).join(',');
+    if (names !== plan.map((p) => p.name).join(','))
+      throw new TransfusionError('ERR_BAD_DATA', `${displayPath(path.join(opts.outDir, RECORD))} field parts lists ${names || 'no study'}, not its request's plan (${plan.map((p) => p.name).join(', ')})`);
+  }
   let release = () => {};
   if (writer) {
     makeDirectory(opts.outDir, 'the reproduction directory');
@@ -199,6 +211,21 @@ export async function reproduce(requestIn: ReproduceRequest | undefined, opts: R
   }
 }
 
+/** The run options' types, checked before anything is made (a bad one used to fail after the record was written). */
+function checkRunOptions(opts: ReproduceOptions): void {
+  if (typeof opts.outDir !== 'string' || !opts.outDir) throw invalidArg('outDir', 'a directory path', opts.outDir);
+  if (opts.cacheDir !== undefined && (typeof opts.cacheDir !== 'string' || !opts.cacheDir)) throw invalidArg('cacheDir', 'a directory path', opts.cacheDir);
+  if (opts.shard !== undefined) {
+    checkInteger('shard.count', opts.shard?.count, 1, 10_000);
+    checkInteger('shard.index', opts.shard.index, 0, opts.shard.count - 1);
+  }
+  if (opts.concurrency !== undefined) checkInteger('concurrency', opts.concurrency, 1, 64);
+  if (opts.checkpointEvery !== undefined) checkInteger('checkpointEvery', opts.checkpointEvery, 0);
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw invalidArg('signal', 'an AbortSignal', opts.signal);
+  for (const key of ['onProgress', 'writeReport'] as const)
+    if (opts[key] !== undefined && typeof opts[key] !== 'function') throw invalidArg(key, 'a function', opts[key]);
+}
+
 /** What the record keeps of a study: whether it finished, its runs, and their training time. */
 const summary = (r: StudyResults) => ({ finished: Boolean(r.finishedAt), runs: r.runs.length, seconds: r.runs.reduce((s, x) => s + x.wallSeconds, 0) });
 
@@ -258,6 +285,8 @@ async function analyse(part: ReproducePart, record: ReproduceResults, retina: St
  *   ERR_RUN_EXISTS when outDir holds a reproduction.
  */
 export function mergeReproductions(dirs: string[], outDir: string): ReproduceResults {
+  if (!Array.isArray(dirs) || dirs.some((d) => typeof d !== 'string' || !d)) throw invalidArg('dirs', 'a list of shard directories', dirs);
+  if (typeof outDir !== 'string' || !outDir) throw invalidArg('outDir', 'a directory path', outDir);
   if (!dirs.length) throw new TransfusionError('ERR_INVALID_ARG', 'Expected the directories of a reproduction\'s shards to merge');
   const records = dirs.map((d) => ({ dir: d, record: readReproduction(d) }));
   const first = records[0].record;
@@ -268,7 +297,14 @@ export function mergeReproductions(dirs: string[], outDir: string): ReproduceRes
     throw new TransfusionError('ERR_RUN_EXISTS', `${displayPath(outDir)} already holds a reproduction; merge into another --out`);
   makeDirectory(outDir, 'the merged reproduction directory');
   const parts = first.parts.map((p) => {
-    const merged = mergeShards(records.map((r) => path.join(r.dir, p.name)), path.join(outDir, p.name));
+    let merged: StudyResults;
+    try {
+      merged = mergeShards(records.map((r) => path.join(r.dir, p.name)), path.join(outDir, p.name));
+    } catch (err) {
+      // Which study, and which directories: "Shard(s) 1/2 of the study are missing" alone names neither.
+      if (err instanceof TransfusionError) throw new TransfusionError(err.code, `The ${p.name} study (${p.serves}) of ${dirs.map(displayPath).join(', ')}: ${err.message}`);
+      throw err;
+    }
     return { name: p.name, serves: p.serves, ...summary(merged) };
   });
   // Each merged study is whole and finished, so resuming the reproduction goes on to the analyses.

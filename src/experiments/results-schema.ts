@@ -117,6 +117,17 @@ export function checkResultsShape(parsed: unknown, file: string): void {
   throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a results.json this library wrote: ${errors.join('; ')}`);
 }
 
+/** What the scorecard reads of a study's results. */
+const SCORED_STUDY_SCHEMA = record(
+  { runs: list(record({ model: str, init: str, seed: int, auc: numOrNull, stepsToThreshold: intOrNull }, ['model', 'init', 'seed', 'auc']), 50_000), pretraining: list({ type: 'object' }, 1000), spec: record({ train: { type: 'object' } }) },
+  ['runs', 'spec'],
+);
+let scoringValidator: ValidateFunction | undefined;
+
+/** A reproduction's Section 4 analyses: each a study's representations record, by analysis. */
+const ANALYSES_SCHEMA = { type: 'object', propertyNames: { enum: ['similarity', 'layers', 'init-vs-final', 'filters'] }, additionalProperties: representations } as const;
+let analysesValidator: ValidateFunction | undefined;
+
 /**
  * The JSON Schema of a reproduction's DIR/results.json (src/experiments/reproduce.ts): the request, its studies (named
  * from the plan's four, never a path), the analyses (each a study's representations record) and the scorecard.
@@ -133,9 +144,10 @@ export const REPRODUCTION_JSON_SCHEMA = record(
     environment: { type: 'object' },
     parts: {
       ...list(record({ name: { enum: ['retina', 'section5', 'chexpert', 'small-data'] }, serves: str, finished: flag, runs: count, seconds: { type: 'number', minimum: 0 } }, ['name', 'serves', 'finished', 'runs']), 4),
+      minItems: 1,
       uniqueItems: true,
     },
-    analyses: { type: 'object', propertyNames: { enum: ['similarity', 'layers', 'init-vs-final', 'filters'] }, additionalProperties: representations },
+    analyses: ANALYSES_SCHEMA,
     scorecard: list(record({ id: str, where: str, claim: str, paper: str, ours: str, verdict: { enum: ['holds', 'not shown', 'contradicted'] }, rule: str }), 100),
     shard: record({ index: count, count: { type: 'integer', minimum: 1, maximum: 10_000 } }),
   },
@@ -157,4 +169,28 @@ export function checkReproductionShape(parsed: unknown, file: string): void {
   }
   const errors = (reproductionValidator.errors ?? []).slice(0, 5).map(describe);
   throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction record this library wrote: ${errors.join('; ')}`);
+}
+
+/**
+ * The library's own callers of the reproduction functions (scoreFindings, the paper report) pass studies' results in
+ * memory: a Map from study name to results.json's shape, each checked as a file would be (ERR_BAD_DATA naming it), and
+ * the analyses as the record holds them.
+ */
+export function checkStudyParts(fn: string, parts: unknown, analyses?: unknown, scoring = false): void {
+  if (!(parts instanceof Map)) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`parts\` of ${fn} to be a Map from study name to its results but received ${parts === null ? 'null' : typeof parts}`);
+  for (const [name, results] of parts) {
+    if (!['retina', 'section5', 'chexpert', 'small-data'].includes(name)) throw new TransfusionError('ERR_INVALID_ARG', `Expected the studies of ${fn} to be retina, section5, chexpert or small-data but received ${JSON.stringify(String(name))}`);
+    if (!scoring) {
+      checkResultsShape(results, `${fn}: the ${name} study's results`);
+      continue;
+    }
+    // The scorecard reads runs, pretraining and the validation interval only (its tests give hand-made results).
+    scoringValidator ??= new Ajv({ allErrors: true, strict: false }).compile(SCORED_STUDY_SCHEMA);
+    if (!scoringValidator(results))
+      throw new TransfusionError('ERR_BAD_DATA', `${fn}: the ${name} study's results are not a study's results: ${(scoringValidator.errors ?? []).slice(0, 5).map(describe).join('; ')}`);
+  }
+  if (analyses === undefined) return;
+  analysesValidator ??= new Ajv({ allErrors: true, strict: false }).compile(ANALYSES_SCHEMA);
+  if (!analysesValidator(analyses))
+    throw new TransfusionError('ERR_INVALID_ARG', `Expected \`analyses\` of ${fn} to be a reproduction's analyses: ${(analysesValidator.errors ?? []).slice(0, 5).map(describe).join('; ')}`);
 }

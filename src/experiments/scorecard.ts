@@ -2,6 +2,7 @@
 // a difference counts only when it exceeds both twice its standard error over seeds and a floor (one AUC point,
 // 0.02 CCA, one validation interval of steps). A claim the runs cannot test (models missing, fewer than two seeds,
 // models that did not learn) is "not shown"; one the runs test and refute is "contradicted". Pure: results in, rows out.
+import { checkStudyParts } from './results-schema';
 import { meanStd } from '../metrics';
 import { reportedModel } from './architecture';
 import { pairKind, type Analysis, type RepresentationResults, type SimilarityRecord } from './representations';
@@ -262,6 +263,7 @@ function hybrids(parts: Map<PartName, StudyResults>): Finding {
  * @returns One row per finding (Tables 1-3, Figures 2-4 and 6-8).
  */
 export function scoreFindings(parts: Map<PartName, StudyResults>, analyses: Partial<Record<Analysis, RepresentationResults>>): Finding[] {
+  checkStudyParts('scoreFindings()', parts, analyses, true);
   const chest = parts.get('chexpert');
   return [
     littleBenefit('transfer-little-benefit', 'Table 1', parts.get('retina'), 'ResNet-50 +0.3, Inception-v3 +0.1, CBR models 0 to +0.1 AUC points'),

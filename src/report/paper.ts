@@ -1,6 +1,7 @@
 // The reproduction's one report, in the paper's order: the findings scorecard, Figure 1's example images, Tables 1-3,
 // Figures 2-8, then each study's settings. Built from DIR/results.json and the studies' own results.json alone, with
 // the single-study report's tables and figures (markdown.ts, figures.ts) applied to views of the studies' runs.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { writeFileAtomic } from '../io/atomic';
@@ -11,11 +12,13 @@ import { reportedModel } from '../experiments/architecture';
 import { SECTION5_FIGURES, section5Arms, type PartName } from '../experiments/reproduce-plan';
 import type { Analysis } from '../experiments/representations';
 import type { StudyResults } from '../experiments/results';
+import { checkReproductionShape, checkStudyParts } from '../experiments/results-schema';
+import { TransfusionError } from '../errors';
 import { scoreFindings } from '../experiments/scorecard';
 import { exampleImages } from './examples';
 import { studyFigures, type Figure } from './figures';
 import { renderHtml, type PageFigure } from './html';
-import { dataUri, drawFigures, filterFigures, pngSize } from './write';
+import { dataUri, drawFigures, filterFigures, pngSize, writeReport } from './write';
 import { convergence, pct, table1, table2 } from './markdown';
 import { representationSection } from './representations';
 
@@ -96,6 +99,8 @@ function scorecardLines(record: ReproduceResults): string[] {
  * @returns The Markdown text.
  */
 export function renderPaperReport(record: ReproduceResults, parts: Map<PartName, StudyResults>, figure1?: { file: string; caption: string }): string {
+  checkReproductionShape(record, 'renderPaperReport(): record');
+  checkStudyParts('renderPaperReport()', parts);
   return paperMarkdown(record, parts, figure1, sections(record, parts));
 }
 
@@ -147,7 +152,13 @@ function paperMarkdown(record: ReproduceResults, parts: Map<PartName, StudyResul
  * @returns The files written, and vega's warnings.
  */
 export async function writePaperReport(outDir: string, record: ReproduceResults, parts: Map<PartName, StudyResults>): Promise<{ files: string[]; warnings: string[] }> {
+  if (typeof outDir !== 'string' || !outDir) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`outDir\` of writePaperReport() to be a directory path but received ${typeof outDir}`);
+  checkReproductionShape(record, 'writePaperReport(): record');
+  checkStudyParts('writePaperReport()', parts);
   const files: string[] = [], warnings: string[] = [];
+  // Each study's own report (report.md, runs.csv, curves.csv, figures) where it has none: a merged study's.
+  for (const [name, results] of parts)
+    if (!fs.existsSync(path.join(outDir, name, 'report.md'))) warnings.push(...(await writeReport(path.join(outDir, name), results)).warnings);
   const put = (relative: string, data: string | Uint8Array) => {
     writeFileAtomic(path.join(outDir, relative), data);
     files.push(path.join(outDir, relative));

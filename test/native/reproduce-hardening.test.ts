@@ -4,7 +4,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { REPRODUCE_SCHEMA, recordKind, readReproduction } from '../../src/experiments/reproduce';
+import { REPRODUCE_SCHEMA, mergeReproductions, recordKind, readReproduction, reproduce } from '../../src/experiments/reproduce';
+import { describeEstimate, estimatePlan } from '../../src/experiments/estimate';
+import { scoreFindings } from '../../src/experiments/scorecard';
+import { renderPaperReport } from '../../src/report/paper';
 import { reproducePlan } from '../../src/experiments/reproduce-plan';
 import { preset } from '../../src/experiments/presets';
 import { validateSpec } from '../../src/experiments/spec';
@@ -93,6 +96,45 @@ describe('reproduce, adversarially', () => {
     const empty = cli('reproduce', '--estimate', '--data', at('empty'));
     expect([empty.status, empty.stderr]).toEqual([1, expect.stringContaining(`${at('empty')}: expected one sub-folder per class (at least 2), found 0 (ERR_BAD_DATA)`)]);
     for (const d of ['elsewhere', 'merged', 'never']) expect(fs.existsSync(at(d))).toBe(false);
+    // Data that exist but cannot be read leave nothing behind, so the corrected command is not refused as a rerun.
+    const bad = cli('reproduce', '--preset', 'tiny', '--data', at('empty'), '--out', at('never'));
+    expect([bad.status, bad.stderr]).toEqual([1, expect.stringContaining('expected one sub-folder per class')]);
+    expect(fs.existsSync(at('never'))).toBe(false);
+    // A value that starts with "-" is named for its flag; a control character in a path is refused, not echoed.
+    expect(cli('reproduce', '--shard', '-1/2', '--out', at('never')).stderr).toContain('Expected `--shard` to be given a value but received "-1/2", which reads as a flag: write --shard=-1/2');
+    expect(cli('reproduce', '--shard=-1/2', '--out', at('never')).stderr).toContain('--shard');
+    expect(cli('reproduce', '--preset', 'tiny', '--out', at('a\u0001b')).stderr).toContain('Expected `--out` to hold no control character but received');
+    expect(fs.existsSync(at('a\u0001b'))).toBe(false);
+  });
+
+  it('names a wrong type given to the library\'s reproduction functions, before anything is made', async () => {
+    const outDir = at('lib');
+    const refusals: [() => unknown, string, string][] = [
+      [() => reproduce({ preset: 'tiny', models: 'cbr-tiny' as unknown as string[] }, { outDir }), 'ERR_INVALID_ARG', 'Expected `models` to be a list of model names but received "cbr-tiny"'],
+      [() => reproduce({ preset: 'tiny' }, { outDir, signal: {} as AbortSignal }), 'ERR_INVALID_ARG', 'Expected `signal` to be an AbortSignal'],
+      [() => reproduce({ preset: 'tiny' }, { outDir, onProgress: 5 as unknown as () => void }), 'ERR_INVALID_ARG', 'Expected `onProgress` to be a function'],
+      [() => reproduce({ preset: 'tiny' }, { outDir, shard: { index: 3, count: 2 } }), 'ERR_INVALID_ARG', 'Expected `shard.index` to be an integer in [0, 1]'],
+      [() => reproduce({ preset: 'tiny' }, { outDir, concurrency: 1e9 }), 'ERR_INVALID_ARG', 'Expected `concurrency` to be an integer in [1, 64]'],
+      [() => reproduce({ preset: '__proto__' }, { outDir }), 'ERR_INVALID_ARG', 'Unknown preset "__proto__"'],
+      [() => scoreFindings(undefined as never, undefined as never), 'ERR_INVALID_ARG', 'Expected `parts` of scoreFindings() to be a Map'],
+      [() => scoreFindings(new Map([['retina', { runs: null }]]) as never, {}), 'ERR_BAD_DATA', 'scoreFindings(): the retina study\'s results are not a study\'s results: field spec is missing; field runs must be array'],
+      [() => readReproduction(123 as unknown as string), 'ERR_INVALID_ARG', 'Expected `outDir` to be a directory path but received 123'],
+      [() => mergeReproductions('abc' as unknown as string[], outDir), 'ERR_INVALID_ARG', 'Expected `dirs` to be a list of shard directories'],
+      [() => mergeReproductions([at('done')], undefined as unknown as string), 'ERR_INVALID_ARG', 'Expected `outDir` to be a directory path'],
+      [() => estimatePlan(undefined as never), 'ERR_INVALID_ARG', 'Expected `plan` to be the studies of reproducePlan()'],
+      [() => describeEstimate({} as never), 'ERR_INVALID_ARG', 'Expected `estimate` to be what estimatePlan() returns'],
+      [() => renderPaperReport({} as never, new Map()), 'ERR_BAD_DATA', 'renderPaperReport(): record is not a reproduction record this library wrote'],
+    ];
+    for (const [call, code, message] of refusals) {
+      let caught: unknown;
+      try {
+        await call();
+      } catch (err) {
+        caught = err;
+      }
+      expect([message, caught]).toEqual([message, expect.objectContaining({ code, message: expect.stringContaining(message) })]);
+    }
+    expect(fs.existsSync(outDir)).toBe(false);
   });
 
   it('checks a reproduction\'s record against its schema: a part named as a path, a bad type, a bad shard are named', () => {

@@ -132,7 +132,7 @@ describe('reproduce', () => {
     const merged = path.join(dir, 'merged');
     const missing = cli('reproduce', '--merge', shards[0], '--out', path.join(dir, 'half'), '--quiet');
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toContain('Shard(s) 1/2 of the study are missing');
+    expect(missing.stderr).toContain(`The retina study (Table 1, Figures 2-8) of ${shards[0]}: Shard(s) 1/2 of the study are missing`);
     const r = cli('reproduce', '--merge', ...shards, '--out', merged, '--cache-dir', cache, '--quiet');
     expect(r.status).toBe(0);
     const record = JSON.parse(fs.readFileSync(path.join(merged, 'results.json'), 'utf8'));
@@ -140,6 +140,9 @@ describe('reproduce', () => {
     expect(record.parts.map((p: { runs: number }) => p.runs)).toEqual([4, 4, 4]);  // retina, chexpert, small-data
     expect(Object.keys(record.analyses)).toEqual(['similarity', 'layers', 'init-vs-final', 'filters']);
     expect(fs.readFileSync(path.join(merged, 'report.md'), 'utf8')).toContain('## Findings scorecard');
+    // Each merged study has its own report, which the reproduction's report links (the merge alone wrote none).
+    for (const name of ['retina', 'chexpert', 'small-data'])
+      for (const file of ['report.md', 'runs.csv', 'curves.csv']) expect([name, file, fs.existsSync(path.join(merged, name, file))]).toEqual([name, file, true]);
   });
 
   it('runs data-parallel under launch: each study over two ranks, rank 0 alone writing the report', () => {
