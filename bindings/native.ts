@@ -343,6 +343,10 @@ export interface SimilarityResult {
   neurons: [number, number];
   /** Datapoints used (after any subsample). */
   datapoints: number;
+  /** Datapoints per live neuron of the wider side. */
+  datapointsPerNeuron: number;
+  /** At least 10 datapoints per neuron: below that the CCA family (meanCca, svccaMean, pwcca) is biased upwards, and reports mark the value. */
+  reliable: boolean;
   /** How the products over datapoints ran: "gram/avx512" or "gram/avx2" (this library's float64 SIMD kernel on the
    * CPU), "gram/blas" (a CPU without one), "gram/cuda" (cuBLAS). Every route factorises only neurons x neurons
    * matrices, never a tall datapoints x neurons SVD. */

@@ -122,6 +122,8 @@ Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r) 
   o.Set("deadNeurons", integersToJs(env, {r.deadA, r.deadB}));
   o.Set("neurons", integersToJs(env, {r.neuronsA, r.neuronsB}));
   o.Set("datapoints", static_cast<double>(r.datapoints));
+  o.Set("datapointsPerNeuron", r.datapointsPerNeuron);
+  o.Set("reliable", r.reliable);
   o.Set("route", r.route);
   Napi::Object work = Napi::Object::New(env);
   work.Set("prepared", static_cast<double>(r.work.prepared));
@@ -143,6 +145,12 @@ Napi::Object meanVarReportToJs(Napi::Env env, const tn::MeanVarReport& r) {
 
 // One pair of models at one stage: the similarity, the stage and the pair's model indices.
 Napi::Object stageComparisonToJs(Napi::Env env, const tn::StageComparison& r, const std::vector<std::pair<int, int>>& pairs) {
+  if (!r.skipped.empty()) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("stage", r.stage);
+    o.Set("skipped", r.skipped);
+    return o;
+  }
   Napi::Object o = similarityResultToJs(env, r.result);
   o.Set("stage", r.stage);
   Napi::Array pair = Napi::Array::New(env, 2);

@@ -39,9 +39,16 @@ export interface SimilarityRecord {
   svccaMean: number;
   pwcca: number;
   linearCka: number;
+  /** Orthogonal Procrustes distance (absent in records written before it). */
+  procrustes?: number;
   datapoints: number;
   neurons: number;
+  /** At least 10 datapoints per live neuron of the wider side (absent in older records: see {@link isReliable}). */
+  reliable?: boolean;
 }
+
+/** Whether a record's CCA can be trusted: its `reliable` flag, or for older records 10 datapoints per neuron. */
+export const isReliable = (r: Pick<SimilarityRecord, 'reliable' | 'datapoints' | 'neurons'>) => r.reliable ?? r.datapoints >= 10 * r.neurons;
 
 /** Figure 4's fit: similarity after training against at initialisation, over pairs of one kind. */
 export interface InitFinalFit {
@@ -217,8 +224,10 @@ async function compareSnapshots(
       svccaMean: r.svccaMean,
       pwcca: r.pwcca,
       linearCka: r.linearCka,
+      procrustes: r.procrustes,
       datapoints: r.datapoints,
       neurons: Math.min(r.neurons[0] - r.deadNeurons[0], r.neurons[1] - r.deadNeurons[1]),
+      reliable: r.reliable,
     }));
   } finally {
     nets.forEach((n) => n.dispose());

@@ -34,7 +34,7 @@ const representations = record(
   {
     analysis: { type: 'string', enum: ['similarity', 'layers', 'init-vs-final', 'filters'] },
     probe: { type: 'object' },
-    records: list(record({ model: str, stage: str, compared: { type: 'string', enum: ['final', 'init', 'self'] }, a: runRef, b: runRef, meanCca: numOrNull, svccaMean: numOrNull, pwcca: numOrNull, linearCka: numOrNull, datapoints: count, neurons: count })),
+    records: list(record({ model: str, stage: str, compared: { type: 'string', enum: ['final', 'init', 'self'] }, a: runRef, b: runRef, meanCca: numOrNull, svccaMean: numOrNull, pwcca: numOrNull, linearCka: numOrNull, procrustes: numOrNull, datapoints: count, neurons: count, reliable: flag }, ['model', 'stage', 'compared', 'a', 'b', 'meanCca', 'svccaMean', 'pwcca', 'linearCka', 'datapoints', 'neurons'])),
     fits: list(record({ model: str, stage: str, pairs: { type: 'string', enum: ['transfer-random', 'random-random', 'all'] }, n: count, r2: numOrNull, slope: numOrNull })),
     filters: list(record({ model: str, init: str, seed: int, parameter: str, relativeChange: num })),
     skipped: list(record({ model: str, stage: str, reason: str })),

@@ -1,7 +1,7 @@
 // Section 4's figures from results.json's `representations`: Figure 2 (CCA of the top two stages, transfer against
 // random with random against random as the baseline), Figure 3 (each stage against its own initialisation) and
 // Figure 4 (pair similarity at initialisation against after training, with R²). Figure 5 is the filters' own PNG.
-import { pairKind, type SimilarityRecord } from '../experiments/representations';
+import { isReliable, pairKind, type SimilarityRecord } from '../experiments/representations';
 import type { StudyResults } from '../experiments/results';
 import { displayName, FIGURE_WIDTH, mergedOrder, ordered, panels, PRINT_STYLE, summary, type Figure } from './chart';
 import { bars, only, SCHEMA, type Row } from './layers';
@@ -9,6 +9,9 @@ import { bars, only, SCHEMA, type Row } from './layers';
 const PAIRS = { 'transfer-random': 'Transfer vs random', 'random-random': 'Random vs random' } as const;
 const STAGE_COLOURS = ['#4c78a8', '#72b7b2', '#54a24b', '#b8a52a', '#f58518', '#e45756', '#b279a2', '#9d755d'];
 const pairKey = (x: SimilarityRecord) => `${x.a.init}:${x.a.seed}|${x.b.init}:${x.b.seed}`;
+/** Points filled where reliable, hollow (outline only) where a stage has fewer than 10 datapoints per neuron. */
+const hollowUnless = { fillOpacity: { condition: { test: 'datum.reliable', value: 0.8 }, value: 0 } } as const;
+const UNRELIABLE_NOTE = ' Hollow points: fewer than 10 datapoints per neuron at that stage, where CCA reads high; trust them less.';
 
 /** Figure 2: per model, the mean CCA of a pair of trained models (averaged over the top two stages), over pairs. */
 export function similarityBars(r: StudyResults): Figure | undefined {
@@ -61,9 +64,10 @@ export function layerLines(r: StudyResults): Figure | undefined {
       const of = (init: string) => summary(records.filter((x) => x.stage === stage && x.a.init === init).map((x) => x.meanCca));
       const random = of('random'), transfer = of('transfer');
       const group = displayName(r, model);
-      if (random) rows.push({ model: group, stage, series: series[0], mean: random.mean, lo: random.lo, hi: random.hi, n: random.n });
-      if (transfer) rows.push({ model: group, stage, series: series[1], mean: transfer.mean, lo: transfer.lo, hi: transfer.hi, n: transfer.n });
-      if (random && transfer) rows.push({ model: group, stage, series: series[2], mean: transfer.mean - random.mean, lo: null, hi: null, n: null });
+      const reliable = records.filter((x) => x.stage === stage).every(isReliable);
+      if (random) rows.push({ model: group, stage, series: series[0], mean: random.mean, lo: random.lo, hi: random.hi, n: random.n, reliable });
+      if (transfer) rows.push({ model: group, stage, series: series[1], mean: transfer.mean, lo: transfer.lo, hi: transfer.hi, n: transfer.n, reliable });
+      if (random && transfer) rows.push({ model: group, stage, series: series[2], mean: transfer.mean - random.mean, lo: null, hi: null, n: null, reliable });
     }
   }
   if (!rows.length) return undefined;
@@ -79,7 +83,7 @@ export function layerLines(r: StudyResults): Figure | undefined {
     caption:
       'Mean CCA between a stage after training and the same stage at initialisation, mean over seeds with ±1 std error bars, ' +
       'for random init and transfer; dashed: their difference (transfer − random). The paper finds pretrained models change ' +
-      'less, most of all in the lowest stages, while random-init lower stages move the most.',
+      'less, most of all in the lowest stages, while random-init lower stages move the most.' + (rows.some((x) => !x.reliable) ? UNRELIABLE_NOTE : ''),
     section: 'Figure 3',
     spec: {
       $schema: SCHEMA, config: PRINT_STYLE, title: 'Similarity with own initialisation, per stage', data: { values: rows },
@@ -89,9 +93,10 @@ export function layerLines(r: StudyResults): Figure | undefined {
         layer: [
           { mark: { type: 'rule', y: 0, color: '#999', strokeWidth: 1 }, encoding: { y: { datum: 0 } } },
           {
-            mark: { type: 'line', strokeWidth: 2, point: { size: 40 } },
+            mark: { type: 'line', strokeWidth: 2 },
             encoding: { x, y: { ...y, field: 'mean' }, color, strokeDash: { field: 'series', type: 'nominal', scale: { domain: series, range: [[1, 0], [1, 0], [5, 4]] }, title: null, legend: { orient: 'bottom', symbolType: 'stroke', symbolStrokeWidth: 2.5 } } },
           },
+          { mark: { type: 'point', size: 40, filled: true, strokeWidth: 1.5 }, encoding: { x, y: { ...y, field: 'mean' }, color, stroke: color, ...hollowUnless } },
           { transform: [{ filter: 'datum.lo !== null' }], mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } },
         ],
       },
@@ -113,8 +118,8 @@ export function initFinalScatter(r: StudyResults): Figure | undefined {
     for (const stage of stages) {
       const points = rep.records
         .filter((x) => x.model === model && x.stage === stage && x.compared === 'init' && finals.has(key(x)))
-        .map((x) => ({ pairs: pairKind(x), x: x.meanCca, y: finals.get(key(x))!.meanCca }));
-      for (const p of points) if (p.pairs !== 'other') rows.push({ kind: 'pair', model: group, stage, pairs: PAIRS[p.pairs], x: p.x, y: p.y });
+        .map((x) => ({ pairs: pairKind(x), x: x.meanCca, y: finals.get(key(x))!.meanCca, reliable: isReliable(x) && isReliable(finals.get(key(x))!) }));
+      for (const p of points) if (p.pairs !== 'other') rows.push({ kind: 'pair', model: group, stage, pairs: PAIRS[p.pairs], x: p.x, y: p.y, reliable: p.reliable });
       const fit = rep.fits.find((f) => f.model === model && f.stage === stage && f.pairs === 'all');
       if (!fit || !points.length) continue;
       labels.push({ kind: 'r2', model: group, stage, label: `${stage}: R² ${fit.r2 === null ? '—' : fit.r2.toFixed(2)}` });
@@ -144,7 +149,8 @@ export function initFinalScatter(r: StudyResults): Figure | undefined {
       'Each point is a pair of runs (transfer with random: +; random with random: ●) at one stage: x its mean CCA at ' +
       'initialisation, y after training. Lines: least-squares fits per stage over all pairs, whose R² each panel lists ' +
       '(— with fewer than 3 points or no spread at initialisation). Grey diagonal: unchanged similarity. The paper finds ' +
-      'similarity at initialisation predicts it after training in the lowest stages (R² 0.75 and 0.84 for ResNet conv1).',
+      'similarity at initialisation predicts it after training in the lowest stages (R² 0.75 and 0.84 for ResNet conv1).' +
+      (rows.some((x) => x.kind === 'pair' && !x.reliable) ? UNRELIABLE_NOTE : ''),
     section: 'Figure 4',
     spec: {
       $schema: SCHEMA, config: PRINT_STYLE, title: 'Similarity: at initialisation vs trained', data: { values: rows },
@@ -155,8 +161,8 @@ export function initFinalScatter(r: StudyResults): Figure | undefined {
           { mark: { type: 'rule', color: '#bbb', strokeDash: [4, 4] }, encoding: { x: { datum: 0, scale: { domain: [0, 1] } }, y: { datum: 0 }, x2: { datum: 1 }, y2: { datum: 1 } } },
           { transform: only('fit'), mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color, detail: { field: 'stage' } } },
           {
-            transform: only('pair'), mark: { type: 'point', size: 60, filled: true, opacity: 0.8 },
-            encoding: { x, y, color, shape: { field: 'pairs', type: 'nominal', title: 'Pairs', legend: { orient: 'bottom', direction: 'vertical' }, scale: { domain: Object.values(PAIRS), range: ['cross', 'circle'] } } },
+            transform: only('pair'), mark: { type: 'point', size: 60, filled: true, strokeWidth: 1.5 },
+            encoding: { x, y, color, stroke: color, ...hollowUnless, shape: { field: 'pairs', type: 'nominal', title: 'Pairs', legend: { orient: 'bottom', direction: 'vertical' }, scale: { domain: Object.values(PAIRS), range: ['cross', 'circle'] } } },
           },
           { transform: only('r2'), mark: { type: 'text', align: 'right', baseline: 'bottom', fontSize: 11 }, encoding: { x, y, text: { field: 'label' }, color } },
         ],

@@ -9,7 +9,7 @@ import { legendColumns } from './chart';
 export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
 /** A data row of a figure: plain values only, so a spec is JSON as it stands. */
-export type Row = Record<string, string | number | null>;
+export type Row = Record<string, string | number | boolean | null>;
 
 export const only = (kind: string) => [{ filter: `datum.kind === '${kind}'` }];
 

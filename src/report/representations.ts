@@ -1,6 +1,6 @@
 // Section 4's tables for report.md, from results.json's `representations` alone.
 import { meanStd } from '../metrics';
-import { pairKind, type RepresentationResults, type SimilarityRecord } from '../experiments/representations';
+import { isReliable, pairKind, type RepresentationResults, type SimilarityRecord } from '../experiments/representations';
 
 const cell = (values: number[], digits = 3): string => {
   if (!values.length) return '—';
@@ -9,7 +9,7 @@ const cell = (values: number[], digits = 3): string => {
 };
 
 /** A dagger where a stage had fewer than 10 datapoints per neuron (CCA is biased upward there). */
-const thin = (records: SimilarityRecord[]) => (records.some((r) => r.datapoints < 10 * r.neurons) ? ' †' : '');
+const thin = (records: SimilarityRecord[]) => (records.some((r) => !isReliable(r)) ? ' †' : '');
 
 const byModel = (r: RepresentationResults) => [...new Set(r.records.map((x) => x.model))];
 

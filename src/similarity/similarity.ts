@@ -234,6 +234,8 @@ export function similarityCacheBytes(): number {
 
 /** A {@link SimilarityResult} at one stage of two models. */
 export type StageResult = SimilarityResult & { stage: string };
+/** The stages compared, and those left out: a stage the caller did not name with too few datapoints for its neurons. */
+export type StageResults<T> = T[] & { skipped: { stage: string; reason: string }[] };
 
 const COMPARE_OPTION_KEYS = optionKeys<CompareOptions>()(['stages', 'maxDatapoints', 'seed', 'batchSize', 'signal', 'onProgress']);
 
@@ -244,22 +246,25 @@ const COMPARE_OPTION_KEYS = optionKeys<CompareOptions>()(['stages', 'maxDatapoin
  * @param b - Another model with the same stages (e.g. the same architecture, another initialisation).
  * @param data - The probe images both models see.
  * @param options - Stages, datapoint budget, seed, batch size, signal and progress ({@link CompareOptions}).
- * @returns One {@link StageResult} per stage, in the order of `stages`.
- * @throws ERR_INVALID_ARG for a missing model or dataset, an unknown stage or option; ERR_DISPOSED; ERR_BUSY when a
- * model is training; ERR_NUMERICS; ERR_OUT_OF_MEMORY; ABORT_ERR.
+ * @returns One {@link StageResult} per stage, in the order of `stages`; each says whether it is `reliable` (at least
+ *   10 datapoints per neuron). Without `stages`, a stage with no more datapoints than neurons is left out and listed
+ *   in the result's `skipped`, with why.
+ * @throws ERR_INVALID_ARG for a missing model or dataset, an unknown stage or option, or a stage named in `stages`
+ *   with no more datapoints than neurons (the numbers named); ERR_DISPOSED; ERR_BUSY when a model is training;
+ *   ERR_NUMERICS; ERR_OUT_OF_MEMORY; ABORT_ERR.
  * @example
  * ```ts
  * const stages = await compareModels(random, transfer, probe, { stages: ['layer1', 'layer4'] });
  * stages.map((s) => [s.stage, s.meanCca]);
  * ```
  */
-export async function compareModels(a: Model, b: Model, data: Dataset, options: CompareOptions = {}): Promise<StageResult[]> {
+export async function compareModels(a: Model, b: Model, data: Dataset, options: CompareOptions = {}): Promise<StageResults<StageResult>> {
   checkHandle('compareModels()', 'a', a, 'Model', 'createModel()');
   checkHandle('compareModels()', 'b', b, 'Model', 'createModel()');
   checkHandle('compareModels()', 'data', data, 'Dataset', 'generateRetina() or createDataset()');
   checkOptions('compareModels()', options, COMPARE_OPTION_KEYS);
   const results = await compareModelSet([a, b], data, [[0, 1]], options);
-  return results.map(({ pair: _pair, ...r }) => r);
+  return Object.assign(results.map(({ pair: _pair, ...r }) => r), { skipped: results.skipped });
 }
 
 /**
@@ -278,16 +283,19 @@ export async function compareModelSet(
   data: Dataset,
   pairs: [number, number][],
   options: CompareOptions = {},
-): Promise<(StageResult & { pair: [number, number] })[]> {
+): Promise<StageResults<StageResult & { pair: [number, number] }>> {
   if (!Array.isArray(models)) throw invalidArg('models', 'a list of Models for compareModelSet()', models);
   models.forEach((m, i) => checkHandle('compareModelSet()', `models[${i}]`, m, 'Model', 'createModel()'));
   checkHandle('compareModelSet()', 'data', data, 'Dataset', 'generateRetina() or createDataset()');
   checkPairs('compareModelSet()', pairs);
   checkOptions('compareModelSet()', options, COMPARE_OPTION_KEYS);
   const { signal, onProgress, ...native } = options;
-  return awaitJob(
+  const all = (await awaitJob(
     () =>
       addon().compareModels(models.map((m) => m.native), data.native, pairs, native, onProgress),
     signal,
-  );
+  )) as (StageResult & { pair: [number, number] } | { stage: string; skipped: string })[];
+  const compared = all.filter((r): r is StageResult & { pair: [number, number] } => !('skipped' in r));
+  const skipped = all.filter((r): r is { stage: string; skipped: string } => 'skipped' in r).map((r) => ({ stage: r.stage, reason: r.skipped }));
+  return Object.assign(compared, { skipped });
 }

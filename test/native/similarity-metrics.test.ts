@@ -106,3 +106,36 @@ describe('orthogonal Procrustes distance', () => {
       }
   });
 });
+
+describe('results that say when not to trust them', () => {
+  it('flag a pair with fewer than 10 datapoints per live neuron, and give the ratio', async () => {
+    const wide = await similarity(random(300, 40, 41), random(300, 20, 42));
+    expect(wide).toMatchObject({ datapoints: 300, datapointsPerNeuron: 7.5, reliable: false });
+    const tall = await similarity(random(400, 40, 43), random(400, 20, 44));
+    expect(tall).toMatchObject({ datapointsPerNeuron: 10, reliable: true });
+    // A constant neuron is not a neuron the datapoints have to cover.
+    const x = random(95, 10, 45);
+    for (let i = 0; i < 95; i++) x.data[i * 10 + 3] = 1;
+    expect(await similarity(x, random(95, 9, 46))).toMatchObject({ deadNeurons: [1, 0], datapointsPerNeuron: 95 / 9, reliable: true });
+  });
+
+  it('compareModels leaves out a stage it was not asked for with too few datapoints, naming it, and refuses one asked for', async () => {
+    const { createModel, generateRetina, compareModels } = await import('../../src');
+    const data = await generateRetina({ count: 24, size: 32, seed: 1 });
+    const a = createModel('cbr-largew', { seed: 1 }), b = createModel('cbr-largew', { seed: 2 });
+    try {
+      const all = await compareModels(a, b, data, { maxDatapoints: 3000, seed: 5 });
+      expect(all.skipped.length).toBeGreaterThan(0);
+      for (const s of all.skipped) expect(s.reason).toMatch(/CCA needs more datapoints than neurons, but "cbr-largew" \(models\[0\]\) at \w+ has \d+ datapoints for \d+ live neurons/);
+      expect(all.map((r) => r.stage)).toEqual(expect.arrayContaining(['layer1']));
+      expect(all.every((r) => typeof r.reliable === 'boolean' && r.datapointsPerNeuron > 1)).toBe(true);
+      const named = all.skipped[0].stage;
+      await expect(compareModels(a, b, data, { stages: [named], maxDatapoints: 3000, seed: 5 })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARG',
+        message: expect.stringContaining(`at ${named} has`),
+      });
+    } finally {
+      [a, b, data].forEach((h) => h.dispose());
+    }
+  });
+});

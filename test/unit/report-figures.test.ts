@@ -11,7 +11,7 @@ const figure = (r: StudyResults, name: string): Figure => {
   if (!f) throw new Error(`no figure ${name} among ${studyFigures(r).map((x) => x.name).join(', ')}`);
   return f;
 };
-type Row = Record<string, string | number | null>;
+type Row = Record<string, string | number | boolean | null>;
 /** The data rows of a spec (top level, or of the `panel`th of its stacked charts). */
 const rows = (f: Figure, panel = 0): Row[] => {
   const s = f.spec as { data?: { values: Row[] }; vconcat?: { data: { values: Row[] } }[] };
@@ -151,6 +151,27 @@ describe('studyFigures', () => {
       const [a, b] = find(f, { kind: 'fit', model: name, stage: fit.stage });
       expect((Number(b.y) - Number(a.y)) / (Number(b.x) - Number(a.x))).toBeCloseTo(fit.slope!, 10);
     }
+  });
+
+  it('Figures 3 and 4 draw a stage with fewer than 10 datapoints per neuron hollow, and say so', () => {
+    const r = load('init-vs-final');
+    expect(figure(r, 'figure-4').caption).not.toContain('Hollow points');
+    // The flag where the record has it; older records (no flag) by their datapoints and neurons.
+    for (const x of r.representations!.records) if (x.model === 'resnet50' && x.stage === 'conv1') x.reliable = false;
+    const f = figure(r, 'figure-4');
+    expect(f.caption).toContain('Hollow points: fewer than 10 datapoints per neuron at that stage');
+    expect(find(f, { kind: 'pair', model: 'ResNet-50', stage: 'conv1' }).every((x) => x.reliable === false)).toBe(true);
+    expect(find(f, { kind: 'pair', model: 'CBR-Small' }).every((x) => x.reliable === true)).toBe(true);
+    const layer = (f.spec as unknown as { spec: unknown }).spec as { layer: { mark: { type: string }; encoding?: Record<string, unknown> }[] };
+    expect(layer.layer.find((l) => l.mark.type === 'point')!.encoding!.fillOpacity).toEqual({ condition: { test: 'datum.reliable', value: 0.8 }, value: 0 });
+    const layers = load('layers');
+    const one3 = layers.representations!.records.find((x) => x.model === 'cbr-small' && x.stage === 'layer1')!;
+    one3.datapoints = 10 * one3.neurons - 1;
+    delete one3.reliable;
+    const f3 = figure(layers, 'figure-3');
+    expect(f3.caption).toContain('Hollow points');
+    expect(one(f3, { model: 'CBR-Small', stage: 'layer1', series: 'Transfer' }).reliable).toBe(false);
+    expect(one(f3, { model: 'CBR-Small', stage: 'layer2', series: 'Transfer' }).reliable).toBe(true);
   });
 
   it('Figure 5: the filter grids the analysis wrote, one per model', () => {

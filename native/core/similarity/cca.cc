@@ -122,7 +122,7 @@ void centreOnCpu(const T* x, int64_t s0, int64_t s1, double epsilon, const std::
   p.dead = np - static_cast<int64_t>(live.size());
   if (largest == 0 || live.empty()) throw invalidArg("Every neuron of " + what + " is constant: no similarity is defined");
   if (n <= static_cast<int64_t>(live.size()))
-    throw invalidArg("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(n) + " datapoints for " +
+    throw TooFewDatapoints("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(n) + " datapoints for " +
                      std::to_string(live.size()) + " live neurons (keep >= 10x as many)");
   const int64_t pl = static_cast<int64_t>(live.size());
   p.live = hugeEmpty(n, pl);
@@ -179,7 +179,7 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
     p.dead = p.neurons - alive.sum().item<int64_t>();
     if (largest == 0 || p.dead == p.neurons) throw invalidArg("Every neuron of " + what + " is constant: no similarity is defined");
     if (p.datapoints <= p.neurons - p.dead)
-      throw invalidArg("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(p.datapoints) +
+      throw TooFewDatapoints("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(p.datapoints) +
                        " datapoints for " + std::to_string(p.neurons - p.dead) + " live neurons (keep >= 10x as many)");
     p.live = p.dead ? centred.index({torch::indexing::Slice(), alive}) : centred;
     p.rowNorms = centred.pow(2).sum(1);
@@ -251,6 +251,8 @@ SimilarityResult compare(const PreparedActivations& a, const PreparedActivations
   r.deadB = b.dead;
   r.datapoints = a.datapoints;
   r.route = std::string("gram/") + (!a.live.device().is_cpu() ? "cuda" : gram::kernelName() ? gram::kernelName() : "blas");
+  r.datapointsPerNeuron = static_cast<double>(a.datapoints) / static_cast<double>(std::max(a.neurons - a.dead, b.neurons - b.dead));
+  r.reliable = r.datapointsPerNeuron >= kReliableRatio;
   PairWork work(a, b, o, meter, r);
   work.cross();  // first: the product over datapoints is metered before any metric's small products
   computeMetrics(work);

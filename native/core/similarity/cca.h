@@ -31,6 +31,12 @@ struct PreparedActivations {
   int64_t neurons = 0, dead = 0, datapoints = 0;
 };
 
+// Thrown by prepareActivations for no more datapoints than live neurons (ERR_INVALID_ARG): compareModels leaves out
+// a stage the caller did not name when it meets one.
+struct TooFewDatapoints : Error {
+  explicit TooFewDatapoints(const std::string& message) : Error("ERR_INVALID_ARG", message) {}
+};
+
 // Counts the products over the datapoints (the Gram phase) as threads run them: SimilarityWork's fields.
 struct GramMeter {
   std::atomic<int64_t> products{0}, flops{0}, threadNanoseconds{0};

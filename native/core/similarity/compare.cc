@@ -79,10 +79,23 @@ std::vector<StageComparison> impl::compareModels(const std::vector<Model*>& mode
   so.epsilon = o.epsilon;
   for (size_t s = 0; s < stages.size(); ++s) {
     job.check();
-    const auto results = compareInputs(
-        models.size(), [&](int m) { return torch::cat(kept[s][m]); },  // float32; centred into float64 when prepared
-        [&](int m) { return "\"" + models[m]->name + "\" (models[" + std::to_string(m) + "]) at " + stages[s]; }, pairs, so, job,
-        [](int64_t) {});
+    std::vector<SimilarityResult> results;
+    try {
+      results = compareInputs(
+          models.size(), [&](int m) { return torch::cat(kept[s][m]); },  // float32; centred into float64 when prepared
+          [&](int m) { return "\"" + models[m]->name + "\" (models[" + std::to_string(m) + "]) at " + stages[s]; }, pairs, so, job,
+          [](int64_t) {});
+    } catch (const TooFewDatapoints& e) {
+      // A stage asked for by name is refused with the numbers; one the caller did not name (every stage) is left
+      // out and said so, and the others are compared.
+      if (!requested.empty()) throw;
+      kept[s].clear();
+      StageComparison skip;
+      skip.stage = stages[s];
+      skip.skipped = e.what();
+      out.push_back(skip);
+      continue;
+    }
     kept[s].clear();
     for (size_t k = 0; k < pairs.size(); ++k) out.push_back({stages[s], static_cast<int>(k), results[k]});
     job.report({"stage", {{"done", static_cast<double>(s + 1)}, {"total", static_cast<double>(stages.size())}}});

@@ -36,6 +36,10 @@ struct SimilarityResult {
   std::vector<double> values;  // one per metric, in the table's order (core/similarity/metrics.h); NaN: undefined
   std::vector<double> cca;     // canonical correlations, descending
   int64_t svccaKeptA = 0, svccaKeptB = 0, deadA = 0, deadB = 0, neuronsA = 0, neuronsB = 0, datapoints = 0;
+  // Datapoints per live neuron of the wider side, and whether that is enough for the CCA family (kReliableRatio):
+  // with fewer, CCA is biased upwards (it fits noise), and results say so rather than look like any other.
+  double datapointsPerNeuron = 0;
+  bool reliable = false;
   std::string route;  // how the products over datapoints ran: "gram/avx512", "gram/avx2", "gram/blas", "gram/cuda"
   SimilarityWork work;
 };
@@ -51,6 +55,9 @@ struct StageComparison {
   std::string stage;
   int pair = 0;  // index into the pairs given
   SimilarityResult result;
+  std::string skipped;  // non-empty: the stage was not compared (not asked for by name, too few datapoints), and why
 };
+// The CCA family's reliability rule: at least this many datapoints per neuron.
+constexpr double kReliableRatio = 10;
 
 }  // namespace tn
