@@ -62,28 +62,7 @@ Napi::Value similarityCacheBytes(const Napi::CallbackInfo& info) {
 }
 
 // similarityMetrics() -> MetricInfo[]: the metric table (core/similarity/metrics.h), in its order
-Napi::Value similarityMetrics(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const auto& table = tn::metricTable();
-  Napi::Array out = Napi::Array::New(env, table.size());
-  for (size_t k = 0; k < table.size(); ++k) {
-    const auto& m = table[k];
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("name", m.name);
-    o.Set("direction", m.direction);
-    Napi::Array range = Napi::Array::New(env, 2);
-    range.Set(0u, m.low);
-    range.Set(1u, m.high);
-    o.Set("range", range);
-    o.Set("needs", m.needs);
-    o.Set("computes", m.what);
-    o.Set("reference", m.reference);
-    o.Set("ccaFamily", m.ccaFamily);
-    o.Set("nullable", m.nullable);
-    out.Set(static_cast<uint32_t>(k), o);
-  }
-  return out;
-}
+Napi::Value similarityMetrics(const Napi::CallbackInfo& info) { return tn::napi::metricTableToJs(info.Env()); }
 
 // listModels() -> ModelInfo[] (each with a 5-way head, as Table 1 counts them)
 Napi::Value listModels(const Napi::CallbackInfo& info) {

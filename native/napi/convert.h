@@ -45,6 +45,7 @@ Napi::Object trainResultToJs(Napi::Env env, const tn::TrainResult& result);
 Napi::Object loadReportToJs(Napi::Env env, const tn::LoadReport& report);
 Napi::Object meanVarReportToJs(Napi::Env env, const tn::MeanVarReport& report);
 Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r);
+Napi::Array metricTableToJs(Napi::Env env);
 Napi::Object stageComparisonToJs(Napi::Env env, const tn::StageComparison& r, const std::vector<std::pair<int, int>>& pairs);
 
 }  // namespace tn::napi

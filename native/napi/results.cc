@@ -160,4 +160,27 @@ Napi::Object stageComparisonToJs(Napi::Env env, const tn::StageComparison& r, co
   return o;
 }
 
+// The metric table (core/similarity/metrics.h) as similarityMetrics() returns it, in its order.
+Napi::Array metricTableToJs(Napi::Env env) {
+  const auto& table = tn::metricTable();
+  Napi::Array out = Napi::Array::New(env, table.size());
+  for (size_t k = 0; k < table.size(); ++k) {
+    const auto& m = table[k];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", m.name);
+    o.Set("direction", m.direction);
+    Napi::Array range = Napi::Array::New(env, 2);
+    range.Set(0u, m.low);
+    range.Set(1u, m.high);
+    o.Set("range", range);
+    o.Set("needs", m.needs);
+    o.Set("computes", m.what);
+    o.Set("reference", m.reference);
+    o.Set("ccaFamily", m.ccaFamily);
+    o.Set("nullable", m.nullable);
+    out.Set(static_cast<uint32_t>(k), o);
+  }
+  return out;
+}
+
 }  // namespace tn::napi

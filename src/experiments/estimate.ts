@@ -46,6 +46,8 @@ const ESTIMATE_KEYS = optionKeys<EstimateOptions>()(['steps', 'onRate']);
  * Measures each model of the plan at each of its input sizes (`steps` timed steps after one warm-up, at the plan's
  * batch on CUDA or at most 16 on the CPU) and estimates every study's time from it.
  * @returns The rates and each study's estimate.
+ * @throws ERR_INVALID_ARG for a plan that is not reproducePlan()'s or an unknown option; ERR_BAD_DATA when the user's
+ *   data cannot be read; what training a probe step throws.
  */
 export async function estimatePlan(plan: ReproducePart[], opts: EstimateOptions = {}): Promise<PlanEstimate> {
   checkOptions<EstimateOptions>('estimatePlan()', opts, ESTIMATE_KEYS);
@@ -103,6 +105,7 @@ const clock = (seconds: number) => {
 /**
  * The estimate as lines for the terminal.
  * @returns One line of rates, one per study, and the total.
+ * @throws ERR_INVALID_ARG when e is not what estimatePlan() returns.
  */
 export function describeEstimate(e: PlanEstimate): string[] {
   if (typeof e !== 'object' || e === null || !Array.isArray(e.rates) || !Array.isArray(e.stages)) throw invalidArg('estimate', 'what estimatePlan() returns', e);

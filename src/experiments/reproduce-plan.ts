@@ -77,6 +77,7 @@ export function reproducePlan(request: ReproduceRequest): ReproducePart[] {
   checkDistinct('models', models);
   const seeds = request.seeds ?? base.seeds;
   if (!Array.isArray(seeds) || !seeds.length) throw invalidArg('seeds', 'a non-empty list of seeds', seeds);
+  if (seeds.length > 100) throw invalidArg('seeds', 'at most 100 seeds', `${seeds.length} seeds`);
   seeds.forEach((s) => checkInteger('seeds', s, 0, 1_000_000));
   checkDistinct('seeds', seeds);
   const evalEvery = scale === 'paper' ? 1000 : Math.max(1, Math.round(base.train.steps / 10));

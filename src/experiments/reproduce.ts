@@ -9,8 +9,7 @@ import { TransfusionError, checkInteger, invalidArg } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
 import { checkOptions, optionKeys, requireOptions } from '../options';
 import { makeDirectory } from '../io/mkdir';
-import { displayPath, readRegularFile } from '../io/paths';
-import { checkReproductionShape } from './results-schema';
+import { displayPath } from '../io/paths';
 import { listModels } from '../models';
 import { drawFilterPanels } from '../report/filters';
 import { versions, getThreads } from '../runtime';
@@ -18,35 +17,18 @@ import type { ProcessGroup } from '../distributed';
 import type { StudyOptions } from './study-options';
 import { mergeShards } from './merge';
 import { defaultCacheDir } from './pretrain';
-import { ANALYSES, analyseRepresentations, type Analysis, type RepresentationResults } from './representations';
+import { ANALYSES, analyseRepresentations } from './representations';
 import { ANALYSIS_MODELS, REQUEST_KEYS, reproducePlan, type PartName, type ReproducePart, type ReproduceRequest } from './reproduce-plan';
 import { readResults, type Shard, type StudyEvent, type StudyResults } from './results';
 import { lockRunDir } from './rundir';
-import { scoreFindings, type Finding } from './scorecard';
+import { scoreFindings } from './scorecard';
 import { runStudy } from './study';
 import { validateSpec } from './spec';
 import { studyData } from './study-data';
 import { taskLabels } from './task';
 
-/** The `schema` of a reproduction's DIR/results.json. */
-export const REPRODUCE_SCHEMA = 'transfusion-native/reproduce@1';
-
-/** DIR/results.json of a reproduction. */
-export interface ReproduceResults {
-  schema: typeof REPRODUCE_SCHEMA;
-  request: ReproduceRequest;
-  startedAt: string;
-  finishedAt?: string;
-  environment: Record<string, unknown>;
-  /** The plan's studies, each in DIR/<name>/. */
-  parts: { name: PartName; serves: string; finished: boolean; runs: number; seconds?: number }[];
-  /** Section 4's analyses of the retina study's models. */
-  analyses: Partial<Record<Analysis, RepresentationResults>>;
-  /** The paper's findings, each with its verdict on these runs. */
-  scorecard: Finding[];
-  /** Shards of a reproduction hold runs only: their analyses, scorecard and report come after the merge. */
-  shard?: Shard;
-}
+import { REPRODUCE_SCHEMA, checkPartStudy, readReproduction, recordKind, type ReproduceResults } from './reproduce-record';
+export { REPRODUCE_SCHEMA, readParts, readReproduction, recordKind, type ReproduceResults } from './reproduce-record';
 
 /** What {@link reproduce} reports: each study's events, and the start of each study of the plan (`part`). */
 export type ReproduceEvent = StudyEvent | { kind: 'part'; name: PartName; serves: string; index: number; total: number; outDir: string };
@@ -72,51 +54,6 @@ const RECORD = 'results.json';
 const OPTION_KEYS = optionKeys<ReproduceOptions>()([
   'outDir', 'cacheDir', 'resume', 'overwrite', 'shard', 'group', 'syncBatchNorm', 'concurrency', 'checkpointEvery', 'signal', 'onProgress', 'writeReport',
 ]);
-
-/**
- * Reads a reproduction's DIR/results.json.
- * @returns The record.
- * @throws ERR_INVALID_ARG when the directory holds none; ERR_BAD_DATA when it cannot be read or is not a reproduction's.
- */
-export function readReproduction(outDir: string): ReproduceResults {
-  if (typeof outDir !== 'string' || !outDir) throw invalidArg('outDir', 'a directory path', outDir);
-  const file = path.join(outDir, RECORD);
-  if (!fs.existsSync(file)) throw new TransfusionError('ERR_INVALID_ARG', `${displayPath(outDir)} holds no reproduction (no results.json)`);
-  let doc: ReproduceResults;
-  try {
-    doc = JSON.parse(readRegularFile(file, 'ERR_BAD_DATA', 256 << 20).toString('utf8'));
-  } catch (err) {
-    throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} cannot be read: ${(err as Error).message}`);
-  }
-  if (doc?.schema !== REPRODUCE_SCHEMA)
-    throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction's record (schema ${JSON.stringify(doc?.schema)}, expected ${REPRODUCE_SCHEMA}); a single study's directory is resumed with \`run --resume\``);
-  checkReproductionShape(doc, file);
-  return doc;
-}
-
-/**
- * What DIR/results.json is, read as every record is (a regular file, bounded): a reproduction's record, another
- * document (a study's results, a user's file), or nothing.
- * @throws ERR_BAD_DATA when it exists and cannot be read (a FIFO, a device, a link to one, not JSON).
- */
-export function recordKind(outDir: string): 'reproduction' | 'other' | 'none' {
-  const file = path.join(outDir, RECORD);
-  if (!fs.existsSync(file)) return 'none';
-  let doc: { schema?: unknown } | null;
-  try {
-    doc = JSON.parse(readRegularFile(file, 'ERR_BAD_DATA', 256 << 20).toString('utf8'));
-  } catch (err) {
-    throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} cannot be read: ${(err as Error).message}`);
-  }
-  return doc !== null && typeof doc === 'object' && doc.schema === REPRODUCE_SCHEMA ? 'reproduction' : 'other';
-}
-
-/** The finished studies of a reproduction, by part. */
-export function readParts(outDir: string, record: ReproduceResults): Map<PartName, StudyResults> {
-  const parts = new Map<PartName, StudyResults>();
-  for (const p of record.parts) if (fs.existsSync(path.join(outDir, p.name, RECORD))) parts.set(p.name, readResults(path.join(outDir, p.name)));
-  return parts;
-}
 
 /**
  * Runs the whole paper: the plan's studies, Section 4's analyses over the retina study's models, the scorecard and the
@@ -165,10 +102,19 @@ export async function reproduce(requestIn: ReproduceRequest | undefined, opts: R
           'ERR_RUN_EXISTS',
           `${displayPath(opts.outDir)} already holds a reproduction; continue it with \`transfusion-native reproduce --resume ${displayPath(opts.outDir)}\`, choose another --out, or replace it with --overwrite`,
         );
-      if (kind === 'none')
-        for (const part of plan)
-          if (fs.existsSync(path.join(opts.outDir, part.name, RECORD)))
-            throw new TransfusionError('ERR_RUN_EXISTS', `${displayPath(path.join(opts.outDir, part.name))} holds a study that is not this reproduction's: choose another --out`);
+      // A part folder may hold only the reproduction's own study (replaced by --overwrite), never a user's.
+      for (const part of plan) {
+        const dir = path.join(opts.outDir, part.name);
+        if (!fs.existsSync(path.join(dir, RECORD))) continue;
+        const ours = kind === 'reproduction' && (() => {
+          try {
+            return readResults(dir).spec.name.startsWith('reproduce-') && readResults(dir).spec.name.endsWith(`-${part.name}`);
+          } catch {
+            return false;
+          }
+        })();
+        if (!ours) throw new TransfusionError('ERR_RUN_EXISTS', `${displayPath(dir)} holds a study that is not this reproduction's: choose another --out`);
+      }
     }
     const record: ReproduceResults = prior ?? {
       schema: REPRODUCE_SCHEMA,
@@ -187,7 +133,7 @@ export async function reproduce(requestIn: ReproduceRequest | undefined, opts: R
       const dir = path.join(opts.outDir, part.name);
       emit({ kind: 'part', name: part.name, serves: part.serves, index: i + 1, total: plan.length, outDir: dir });
       const entry = record.parts.find((p) => p.name === part.name)!;
-      results.set(part.name, await runPart(part, dir, entry.finished, opts, shard));
+      results.set(part.name, await runPart(part, dir, entry.finished, opts, shard, request));
       const r = results.get(part.name)!;
       Object.assign(entry, summary(r));
       save();
@@ -229,9 +175,13 @@ function checkRunOptions(opts: ReproduceOptions): void {
 /** What the record keeps of a study: whether it finished, its runs, and their training time. */
 const summary = (r: StudyResults) => ({ finished: Boolean(r.finishedAt), runs: r.runs.length, seconds: r.runs.reduce((s, x) => s + x.wallSeconds, 0) });
 
-async function runPart(part: ReproducePart, dir: string, finished: boolean, opts: ReproduceOptions, shard: Shard | undefined): Promise<StudyResults> {
+async function runPart(part: ReproducePart, dir: string, finished: boolean, opts: ReproduceOptions, shard: Shard | undefined, request: ReproduceRequest): Promise<StudyResults> {
   const exists = fs.existsSync(path.join(dir, RECORD));
-  if (finished && exists && opts.resume) return readResults(dir);
+  if (exists && opts.resume) {
+    const prior = readResults(dir);
+    checkPartStudy(dir, part.name, prior, request);
+    if (finished) return prior;
+  }
   return runStudy(part.spec, {
     outDir: dir,
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
@@ -295,6 +245,9 @@ export function mergeReproductions(dirs: string[], outDir: string): ReproduceRes
       throw new TransfusionError('ERR_INVALID_ARG', `${displayPath(dir)} is a shard of another reproduction than ${displayPath(records[0].dir)} (their requests differ)`);
   if (fs.existsSync(path.join(outDir, RECORD)))
     throw new TransfusionError('ERR_RUN_EXISTS', `${displayPath(outDir)} already holds a reproduction; merge into another --out`);
+  for (const p of first.parts)
+    if (fs.existsSync(path.join(outDir, p.name, RECORD)))
+      throw new TransfusionError('ERR_RUN_EXISTS', `${displayPath(path.join(outDir, p.name))} holds a study; merge into another --out`);
   makeDirectory(outDir, 'the merged reproduction directory');
   const parts = first.parts.map((p) => {
     let merged: StudyResults;

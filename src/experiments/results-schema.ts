@@ -16,6 +16,9 @@ const numOrNull = { type: ['number', 'null'] } as const;
 const intOrNull = { type: ['integer', 'null'] } as const;
 const list = (items: object, maxItems = 1_000_000) => ({ type: 'array', items, maxItems }) as const;
 const record = (properties: Record<string, object>, required: string[] = Object.keys(properties)) => ({ type: 'object', properties, required }) as const;
+/** Text a report prints: no control characters (an escape sequence would reach the terminal and the page). */
+const PRINTABLE = '^[^\\u0000-\\u001f\\u007f-\\u009f]+$';
+const printable = { type: 'string', pattern: PRINTABLE } as const;
 /** A path relative to the run directory that does not climb out of it (resolveInside checks links where it is read). */
 const inside = { type: 'string', minLength: 1, not: { pattern: '^[\\\\/]|^[A-Za-z]:|(^|[\\\\/])\\.\\.([\\\\/]|$)|\\u0000' } } as const;
 
@@ -105,6 +108,7 @@ function describe(e: ErrorObject): string {
     return `field ${displayPath(field ? `${field}.${missing}` : missing)} is missing`;
   }
   if (e.keyword === 'not' && e.schemaPath.endsWith('/not')) return `field ${displayPath(field)} must be a path inside the run directory`;
+  if (e.keyword === 'pattern' && (e.params as { pattern: string }).pattern === PRINTABLE) return `field ${displayPath(field)} must be text with no control character`;
   if (e.keyword === 'additionalProperties') return `field ${displayPath(field || '(top level)')} has an unknown field "${displayPath((e.params as { additionalProperty: string }).additionalProperty)}"`;
   return `field ${displayPath(field || '(top level)')} ${e.message}`;
 }
@@ -112,7 +116,10 @@ function describe(e: ErrorObject): string {
 /** Refuses (ERR_BAD_DATA, naming `file` and the first fields at fault) results that do not have results.json's shape. */
 export function checkResultsShape(parsed: unknown, file: string): void {
   validator ??= new Ajv({ allErrors: true, strict: false }).compile(RESULTS_JSON_SCHEMA);
-  if (validator(parsed)) return;
+  if (validator(parsed)) {
+    checkDistinctRuns((parsed as { runs: RunKey[] }).runs, file);
+    return;
+  }
   const errors = (validator.errors ?? []).slice(0, 5).map(describe);
   throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a results.json this library wrote: ${errors.join('; ')}`);
 }
@@ -136,7 +143,7 @@ export const REPRODUCTION_JSON_SCHEMA = record(
   {
     schema: { const: 'transfusion-native/reproduce@1' },
     request: {
-      ...record({ preset: { type: 'string', minLength: 1, maxLength: 64 }, models: { ...list(str, 64), uniqueItems: true }, seeds: { ...list({ type: 'integer', minimum: 0, maximum: 1_000_000 }, 100), uniqueItems: true }, data: record({ path: str }, ['path']) }, ['preset']),
+      ...record({ preset: { ...printable, maxLength: 64 }, models: list(printable, 64), seeds: list({ type: 'integer', minimum: 0, maximum: 1_000_000 }, 100), data: record({ path: printable }, ['path']) }, ['preset']),
       additionalProperties: false,
     },
     startedAt: str,
@@ -145,7 +152,6 @@ export const REPRODUCTION_JSON_SCHEMA = record(
     parts: {
       ...list(record({ name: { enum: ['retina', 'section5', 'chexpert', 'small-data'] }, serves: str, finished: flag, runs: count, seconds: { type: 'number', minimum: 0 } }, ['name', 'serves', 'finished', 'runs']), 4),
       minItems: 1,
-      uniqueItems: true,
     },
     analyses: ANALYSES_SCHEMA,
     scorecard: list(record({ id: str, where: str, claim: str, paper: str, ours: str, verdict: { enum: ['holds', 'not shown', 'contradicted'] }, rule: str }), 100),
@@ -160,9 +166,10 @@ let reproductionValidator: ValidateFunction | undefined;
 export function checkReproductionShape(parsed: unknown, file: string): void {
   reproductionValidator ??= new Ajv({ allErrors: true, strict: false }).compile(REPRODUCTION_JSON_SCHEMA);
   if (reproductionValidator(parsed)) {
-    const doc = parsed as { parts: { name: string }[]; shard?: { index: number; count: number } };
-    const names = doc.parts.map((p) => p.name);
-    if (new Set(names).size !== names.length) throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction record this library wrote: field parts names a study twice`);
+    const doc = parsed as { parts: { name: string }[]; shard?: { index: number; count: number }; request: { models?: string[]; seeds?: number[] } };
+    const repeated = (list: unknown[] | undefined) => list !== undefined && new Set(list).size !== list.length;
+    for (const [field, list] of [['parts', doc.parts.map((p) => p.name)], ['request.models', doc.request.models], ['request.seeds', doc.request.seeds]] as const)
+      if (repeated(list)) throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction record this library wrote: field ${field} names an entry twice`);
     if (doc.shard && doc.shard.index >= doc.shard.count)
       throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction record this library wrote: field shard.index must be below shard.count`);
     return;
@@ -188,9 +195,21 @@ export function checkStudyParts(fn: string, parts: unknown, analyses?: unknown, 
     scoringValidator ??= new Ajv({ allErrors: true, strict: false }).compile(SCORED_STUDY_SCHEMA);
     if (!scoringValidator(results))
       throw new TransfusionError('ERR_BAD_DATA', `${fn}: the ${name} study's results are not a study's results: ${(scoringValidator.errors ?? []).slice(0, 5).map(describe).join('; ')}`);
+    checkDistinctRuns((results as { runs: RunKey[] }).runs, `${fn}: the ${name} study's results`);
   }
   if (analyses === undefined) return;
   analysesValidator ??= new Ajv({ allErrors: true, strict: false }).compile(ANALYSES_SCHEMA);
   if (!analysesValidator(analyses))
     throw new TransfusionError('ERR_INVALID_ARG', `Expected \`analyses\` of ${fn} to be a reproduction's analyses: ${(analysesValidator.errors ?? []).slice(0, 5).map(describe).join('; ')}`);
+}
+
+type RunKey = { model: string; init: string; seed: number };
+/** A run recorded twice (a model, initialisation and seed) would count as two seeds: a smaller spread than the data give. */
+function checkDistinctRuns(runs: RunKey[], file: string): void {
+  const seen = new Set<string>();
+  for (const [i, r] of runs.entries()) {
+    const key = `${r.model}|${r.init}|${r.seed}`;
+    if (seen.has(key)) throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)}: runs[${i}] (${r.model} ${r.init} seed ${r.seed}) is recorded twice`);
+    seen.add(key);
+  }
 }

@@ -261,6 +261,8 @@ function hybrids(parts: Map<PartName, StudyResults>): Finding {
  * @param parts - The plan's studies by name (missing ones make their rows "not shown").
  * @param analyses - Section 4's analyses of the retina study's models.
  * @returns One row per finding (Tables 1-3, Figures 2-4 and 6-8).
+ * @throws ERR_INVALID_ARG when parts is not a Map of the plan's studies or the analyses are not a reproduction's;
+ *   ERR_BAD_DATA when a study's results lack the runs and settings the rules read.
  */
 export function scoreFindings(parts: Map<PartName, StudyResults>, analyses: Partial<Record<Analysis, RepresentationResults>>): Finding[] {
   checkStudyParts('scoreFindings()', parts, analyses, true);

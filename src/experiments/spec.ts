@@ -159,6 +159,7 @@ export function validateSpec(spec: StudySpec): StudySpec {
       throw invalidArg('init', 'used with resnet50 ("slim" is a ResNet-50 hybrid)', `${arm.model} ${arm.init}`);
   }
   if (!Array.isArray(spec.seeds) || spec.seeds.length === 0) throw invalidArg('seeds', 'a non-empty list of seeds', spec.seeds);
+  if (spec.seeds.length > 1000) throw invalidArg('seeds', 'at most 1,000 seeds', `${spec.seeds.length} seeds`);
   spec.seeds.forEach((s) => checkInteger('seeds', s, 0));
   checkDistinct('seeds', spec.seeds);
   checkDistinct('inits', spec.inits.map(String));

@@ -97,6 +97,8 @@ function scorecardLines(record: ReproduceResults): string[] {
 /**
  * report.md of a reproduction.
  * @returns The Markdown text.
+ * @throws ERR_BAD_DATA when the record or a study's results do not have the shape this library writes;
+ *   ERR_INVALID_ARG when parts is not a Map of the plan's studies.
  */
 export function renderPaperReport(record: ReproduceResults, parts: Map<PartName, StudyResults>, figure1?: { file: string; caption: string }): string {
   checkReproductionShape(record, 'renderPaperReport(): record');
@@ -121,7 +123,7 @@ function paperMarkdown(record: ReproduceResults, parts: Map<PartName, StudyResul
   ];
   if (record.shard)
     lines.push(`_Shard ${record.shard.index}/${record.shard.count} of the reproduction: every study's every ${record.shard.count}th run from run ${record.shard.index + 1}, so each table holds part of the seeds' runs. Merge the shards with \`transfusion-native reproduce --merge DIRS --out DIR\` for the whole reproduction._`, '');
-  else if (!record.finishedAt) {
+  else if (!record.finishedAt || record.parts.some((p) => !p.finished)) {
     // An unfinished reproduction (interrupted, or reported while it runs): its scorecard scores what has run so far.
     const done = record.parts.filter((p) => p.finished).map((p) => `\`${p.name}/\``);
     lines.push(`_In progress: ${done.length} of ${record.parts.length} studies finished (${done.join(', ') || 'none'}); the scorecard scores what has run, and a row whose study has not run is "not shown"._`, '');
@@ -148,8 +150,10 @@ function paperMarkdown(record: ReproduceResults, parts: Map<PartName, StudyResul
 }
 
 /**
- * Writes report.md, report.html and figures/ of a reproduction into outDir.
+ * Writes report.md, report.html and figures/ of a reproduction into outDir, and each study's own report where it
+ * has none (a merged study's).
  * @returns The files written, and vega's warnings.
+ * @throws As {@link renderPaperReport}, and ERR_IO when a file cannot be written.
  */
 export async function writePaperReport(outDir: string, record: ReproduceResults, parts: Map<PartName, StudyResults>): Promise<{ files: string[]; warnings: string[] }> {
   if (typeof outDir !== 'string' || !outDir) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`outDir\` of writePaperReport() to be a directory path but received ${typeof outDir}`);

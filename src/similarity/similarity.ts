@@ -60,6 +60,7 @@ export interface MetricInfo {
 /**
  * The similarity metrics the engine computes for every pair, in its table's order.
  * @returns Each metric's name, direction, range, what it needs, its computation and its reference.
+ * @throws ERR_ADDON_NOT_BUILT when the native addon is missing.
  * @example
  * similarityMetrics().filter((m) => m.direction === 'distance').map((m) => m.name);  // ['procrustes']
  */
@@ -175,9 +176,12 @@ export async function similarity(a: ActivationArray, b: ActivationArray, options
  * @param r - A result of {@link similarity}.
  * @param metrics - The metrics to keep.
  * @returns An object with those keys alone.
+ * @throws ERR_INVALID_ARG for a name not among {@link METRICS}.
  */
 export function pickMetrics(r: SimilarityResult, metrics: readonly Metric[]): Partial<SimilarityResult> {
-  return Object.fromEntries(metrics.map((m) => [m, r[m]]));
+  if (!Array.isArray(metrics)) throw invalidArg('metrics', `a list of metric names (${METRICS.join(', ')})`, metrics);
+  const names = metrics.map((m: unknown) => checkOneOf('metrics', m, METRICS));
+  return Object.fromEntries(names.map((m) => [m, r[m]]));
 }
 
 /**

@@ -8,6 +8,8 @@ import { REPRODUCE_SCHEMA, mergeReproductions, recordKind, readReproduction, rep
 import { describeEstimate, estimatePlan } from '../../src/experiments/estimate';
 import { scoreFindings } from '../../src/experiments/scorecard';
 import { renderPaperReport } from '../../src/report/paper';
+import { pickMetrics, similarity } from '../../src/similarity/similarity';
+import { FIXTURES } from '../helpers/results';
 import { reproducePlan } from '../../src/experiments/reproduce-plan';
 import { preset } from '../../src/experiments/presets';
 import { validateSpec } from '../../src/experiments/spec';
@@ -141,9 +143,9 @@ describe('reproduce, adversarially', () => {
     const cases: [(r: ReturnType<typeof record>) => unknown, string][] = [
       [(r) => ({ ...r, parts: [{ ...r.parts[0], name: '../stolen' }] }), 'field parts[0].name must be equal to one of the allowed values'],
       [(r) => ({ ...r, parts: 'all' }), 'field parts must be array'],
-      [(r) => ({ ...r, parts: [r.parts[0], { ...r.parts[0], runs: 3 }] }), 'field parts names a study twice'],
+      [(r) => ({ ...r, parts: [r.parts[0], { ...r.parts[0], runs: 3 }] }), 'field parts names an entry twice'],
       [(r) => ({ ...r, parts: [{ ...r.parts[0], finished: 'no' }] }), 'field parts[0].finished must be boolean'],
-      [(r) => ({ ...r, request: { ...r.request, seeds: [0, 0] } }), 'field request.seeds must NOT have duplicate items'],
+      [(r) => ({ ...r, request: { ...r.request, seeds: [0, 0] } }), 'field request.seeds names an entry twice'],
       [(r) => ({ ...r, shard: { index: 5, count: 2 } }), 'field shard.index must be below shard.count'],
       [(r) => ({ ...r, scorecard: [{ id: 'x' }] }), 'field scorecard[0].where is missing'],
     ];
@@ -168,4 +170,53 @@ describe('reproduce, adversarially', () => {
     expect(shard.stdout).not.toContain('In progress');
     expect(shard.stdout).toContain('## Table 1: random initialisation against transfer (your data)');
   });
+
+  it('(re-check) refuses a record of 300,000 parts at once, and a study in the wrong part folder, a user\'s or a repeated run', async () => {
+    const huge = { ...record(), parts: Array.from({ length: 300_000 }, () => record().parts[0]) };
+    write(at('huge'), huge);
+    const t0 = Date.now();
+    expect(() => readReproduction(at('huge'))).toThrow('field parts must NOT have more than 4 items');
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    // An escape sequence in the request would reach the report raw.
+    write(at('esc'), { ...record(), request: { preset: 'tiny', data: { path: '/data/\u001b[31mred' } } });
+    expect(() => readReproduction(at('esc'))).toThrow('field request.data.path must be text with no control character');
+
+    // A study in a part's folder must be that part's, on the request's data.
+    const study = (name: string) => ({ ...FIXTURES.table1(), spec: { ...FIXTURES.table1().spec, name } });
+    write(at('swap'), { ...record(), finishedAt: '2026-12-06T01:00:00.000Z', parts: [{ ...record().parts[0], finished: false }] });
+    write(at('swap', 'retina'), study('reproduce-tiny-chexpert'));
+    const swapped = cli('report', at('swap'));
+    expect([swapped.status, swapped.stderr]).toEqual([1, expect.stringContaining(`${at('swap', 'retina')} is not this reproduction's retina study: its study is "reproduce-tiny-chexpert", not "reproduce-tiny-retina"`)]);
+    // Its own study, but the record says finished while its part is not: the report says it is in progress.
+    write(at('swap', 'retina'), study('reproduce-tiny-retina'));
+    const own = cli('report', at('swap'));
+    expect(own.status).toBe(0);
+    expect(own.stdout).toContain('_In progress: 0 of 1 studies finished');
+    // --overwrite replaces the reproduction's own studies, never a user's in their place.
+    write(at('swap', 'retina'), { mine: 3 });
+    const over = cli('reproduce', '--preset', 'tiny', '--models', 'cbr-tiny', '--out', at('swap'), '--overwrite', '--quiet');
+    expect([over.status, over.stderr]).toEqual([1, expect.stringContaining(`${at('swap', 'retina')} holds a study that is not this reproduction's`)]);
+    expect(fs.readFileSync(at('swap', 'retina', 'results.json'), 'utf8')).toBe('{"mine":3}');
+    // --merge into a folder whose part folder holds a study: refused before anything is merged.
+    write(at('shardA'), { ...record(), shard: { index: 0, count: 2 } });
+    write(at('shardB'), { ...record(), shard: { index: 1, count: 2 } });
+    write(at('into', 'retina'), { mine: 4 });
+    expect(() => mergeReproductions([at('shardA'), at('shardB')], at('into'))).toThrow(`${at('into', 'retina')} holds a study; merge into another --out`);
+    // Under launch, --merge is refused: every rank would write the same --out.
+    const ranks = spawnSync(process.execPath, [bin, 'reproduce', '--merge', at('shardA'), at('shardB'), '--out', at('never')], {
+      encoding: 'utf8', env: { ...process.env, RANK: '0', WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: '29999' },
+    });
+    expect([ranks.status, ranks.stderr]).toEqual([2, expect.stringContaining('--merge runs in one process: run it without launch')]);
+
+    // A run recorded twice would count as two seeds; a million seeds is not a plan.
+    const t = FIXTURES.table1();
+    t.runs.push({ ...t.runs[0] });
+    expect(() => scoreFindings(new Map([['retina', t]]), {})).toThrow(/runs\[\d+\] \(cbr-small random seed 0\) is recorded twice/);
+    expect(() => reproducePlan({ preset: 'tiny', seeds: Array.from({ length: 1e6 }, (_, i) => i) })).toThrow('Expected `seeds` to be at most 100 seeds but received "1000000 seeds"');
+    expect(() => validateSpec({ ...preset('tiny'), seeds: Array.from({ length: 2000 }, (_, i) => i) })).toThrow('at most 1,000 seeds');
+    // pickMetrics names an unknown metric.
+    const r = await similarity({ data: Float64Array.from({ length: 60 }, (_, i) => Math.sin(i)), shape: [20, 3] }, { data: Float64Array.from({ length: 60 }, (_, i) => Math.cos(i * 1.3)), shape: [20, 3] });
+    expect(() => pickMetrics(r, ['nosuch' as never])).toThrow('Expected `metrics` to be one of');
+    expect(pickMetrics(r, ['procrustes'])).toEqual({ procrustes: r.procrustes });
+  }, 60000);
 });

@@ -62,6 +62,9 @@ export const reproduceCommand = (ctx: CliContext) =>
         let resume = args.resume !== undefined;
         if (args.merge !== undefined) {
           refuse('--merge takes the shards\' own request', ['preset', 'models', 'seeds', 'data', 'format', 'shard', 'resume', 'estimate', 'overwrite']);
+          // One process merges: under launch every rank would write the same --out (and find the others' record).
+          if (distributedFromEnv())
+            throw new TransfusionError('ERR_INVALID_ARG', '--merge runs in one process: run it without launch, then continue data-parallel with `launch --nproc N -- reproduce --resume DIR`');
           if (args.out === undefined) throw new TransfusionError('ERR_INVALID_ARG', 'Expected `--out` (where the merged reproduction goes) with --merge');
           outDir = path.resolve(args.out);
           mergeReproductions((args.merge as string[]).map((d) => path.resolve(d)), outDir);

@@ -240,16 +240,7 @@ export function readFolder(dir: string): LabelledSet {
   return { format: 'folder', task: 'multiclass', labels: classes, inputs, targets: Float32Array.from(targets), groups: inputs.map((x) => (x as { file: string }).file), where };
 }
 
-/** Where Debian's dataset-fashion-mnist package puts the idx files (`--pretrain-data fashion-mnist`). */
-export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
-
-/** A dataset argument: a path, or "fashion-mnist" for Debian's installed copy. */
-export function resolveDataPath(arg: string, option: string): string {
-  if (arg !== 'fashion-mnist' || fs.existsSync(arg)) return path.resolve(arg);
-  if (!fs.existsSync(DEBIAN_FASHION_MNIST))
-    throw new TransfusionError('ERR_INVALID_ARG', `${option} fashion-mnist: ${DEBIAN_FASHION_MNIST} is missing; apt-get install dataset-fashion-mnist, or give the folder holding the idx files`);
-  return DEBIAN_FASHION_MNIST;
-}
+export { DEBIAN_FASHION_MNIST, resolveDataPath } from './data-path';
 
 export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
@@ -278,11 +269,10 @@ export function readFashionMnist(dir: string): LabelledSet {
 export function detectFormat(data: string): DataFormat {
   if (!fs.existsSync(data)) throw new TransfusionError('ERR_INVALID_ARG', `--data ${displayPath(data)}: no such file or folder`);
   const st = fs.statSync(data);
+  if (!st.isFile() && !st.isDirectory()) throw new TransfusionError('ERR_INVALID_ARG', `--data ${displayPath(data)}: neither a folder nor a regular file (a device, a FIFO or a socket)`);
   if (st.isFile()) {
     if (data.toLowerCase().endsWith('.npz')) return 'medmnist';
     if (data.toLowerCase().endsWith('.csv')) return csvFormat(data);
-  } else if (!st.isDirectory()) {
-    throw new TransfusionError('ERR_INVALID_ARG', `--data ${displayPath(data)}: neither a folder nor a regular file (a device, a FIFO or a socket)`);
   } else {
     if (fs.existsSync(path.join(data, 'trainLabels.csv'))) return 'eyepacs';
     if (['train-images-idx3-ubyte', 'train-images-idx3-ubyte.gz'].some((f) => fs.existsSync(path.join(data, f)))) return 'fashion-mnist';

@@ -1,0 +1,101 @@
+// A reproduction's record, DIR/results.json (the request, its studies, the analyses and the scorecard), and its
+// studies as DIR/<part>/results.json: read, checked against their schemas and against each other.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { TransfusionError, invalidArg } from '../errors';
+import { displayPath, readRegularFile } from '../io/paths';
+import type { Shard } from './results';
+import { readResults, type StudyResults } from './results';
+import { checkReproductionShape } from './results-schema';
+import type { Analysis, RepresentationResults } from './representations';
+import type { PartName, ReproduceRequest } from './reproduce-plan';
+import type { Finding } from './scorecard';
+
+const RECORD = 'results.json';
+
+/** The `schema` of a reproduction's DIR/results.json. */
+export const REPRODUCE_SCHEMA = 'transfusion-native/reproduce@1';
+
+/** DIR/results.json of a reproduction. */
+export interface ReproduceResults {
+  schema: typeof REPRODUCE_SCHEMA;
+  request: ReproduceRequest;
+  startedAt: string;
+  finishedAt?: string;
+  environment: Record<string, unknown>;
+  /** The plan's studies, each in DIR/<name>/. */
+  parts: { name: PartName; serves: string; finished: boolean; runs: number; seconds?: number }[];
+  /** Section 4's analyses of the retina study's models. */
+  analyses: Partial<Record<Analysis, RepresentationResults>>;
+  /** The paper's findings, each with its verdict on these runs. */
+  scorecard: Finding[];
+  /** Shards of a reproduction hold runs only: their analyses, scorecard and report come after the merge. */
+  shard?: Shard;
+}
+
+/**
+ * Reads a reproduction's DIR/results.json.
+ * @returns The record.
+ * @throws ERR_INVALID_ARG when the directory holds none; ERR_BAD_DATA when it cannot be read or is not a reproduction's.
+ */
+export function readReproduction(outDir: string): ReproduceResults {
+  if (typeof outDir !== 'string' || !outDir) throw invalidArg('outDir', 'a directory path', outDir);
+  const file = path.join(outDir, RECORD);
+  if (!fs.existsSync(file)) throw new TransfusionError('ERR_INVALID_ARG', `${displayPath(outDir)} holds no reproduction (no results.json)`);
+  let doc: ReproduceResults;
+  try {
+    doc = JSON.parse(readRegularFile(file, 'ERR_BAD_DATA', 256 << 20).toString('utf8'));
+  } catch (err) {
+    throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} cannot be read: ${(err as Error).message}`);
+  }
+  if (doc?.schema !== REPRODUCE_SCHEMA)
+    throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction's record (schema ${JSON.stringify(doc?.schema)}, expected ${REPRODUCE_SCHEMA}); a single study's directory is resumed with \`run --resume\``);
+  checkReproductionShape(doc, file);
+  return doc;
+}
+
+/**
+ * What DIR/results.json is, read as every record is (a regular file, bounded): a reproduction's record, another
+ * document (a study's results, a user's file), or nothing.
+ * @throws ERR_BAD_DATA when it exists and cannot be read (a FIFO, a device, a link to one, not JSON).
+ */
+export function recordKind(outDir: string): 'reproduction' | 'other' | 'none' {
+  const file = path.join(outDir, RECORD);
+  if (!fs.existsSync(file)) return 'none';
+  let doc: { schema?: unknown } | null;
+  try {
+    doc = JSON.parse(readRegularFile(file, 'ERR_BAD_DATA', 256 << 20).toString('utf8'));
+  } catch (err) {
+    throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} cannot be read: ${(err as Error).message}`);
+  }
+  return doc !== null && typeof doc === 'object' && doc.schema === REPRODUCE_SCHEMA ? 'reproduction' : 'other';
+}
+
+/**
+ * The studies of a reproduction, by part, each checked to be that part's study (its spec's name, and the data the
+ * request names): a study copied or linked into another part's folder would fill the wrong table.
+ * @throws ERR_BAD_DATA naming the folder whose study is not its part's.
+ */
+export function readParts(outDir: string, record: ReproduceResults): Map<PartName, StudyResults> {
+  const parts = new Map<PartName, StudyResults>();
+  for (const p of record.parts) {
+    const dir = path.join(outDir, p.name);
+    if (!fs.existsSync(path.join(dir, RECORD))) continue;
+    const results = readResults(dir);
+    checkPartStudy(dir, p.name, results, record.request);
+    parts.set(p.name, results);
+  }
+  return parts;
+}
+
+/** Refuses a study that is not this part's: another part's, another preset's, a user's own, or not on the request's data. */
+export function checkPartStudy(dir: string, name: PartName, results: StudyResults, request: ReproduceRequest): void {
+  const expected = `reproduce-${request.preset}-${name}`;
+  const data = results.spec.task.data?.path;
+  const wrong = results.spec.name !== expected ? `its study is ${JSON.stringify(results.spec.name)}, not ${JSON.stringify(expected)}`
+    : (data ?? null) !== (request.data?.path ?? null) ? `its study reads ${data ? JSON.stringify(data) : 'the embedded task'}, not ${request.data ? JSON.stringify(request.data.path) : 'the embedded task'} as the request says`
+    : undefined;
+  if (wrong) throw new TransfusionError('ERR_BAD_DATA', `${displayPath(dir)} is not this reproduction's ${name} study: ${wrong}`);
+}
+
