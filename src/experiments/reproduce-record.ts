@@ -9,7 +9,7 @@ import type { Shard } from './results';
 import { readResults, type StudyResults } from './results';
 import { checkReproductionShape } from './results-schema';
 import type { Analysis, RepresentationResults } from './representations';
-import type { PartName, ReproduceRequest } from './reproduce-plan';
+import { reproducePlan, type PartName, type ReproduceRequest } from './reproduce-plan';
 import type { Finding } from './scorecard';
 
 const RECORD = 'results.json';
@@ -81,6 +81,7 @@ export function readParts(outDir: string, record: ReproduceResults): Map<PartNam
   const parts = new Map<PartName, StudyResults>();
   for (const p of record.parts) {
     const dir = path.join(outDir, p.name);
+    checkNotLink(dir);
     if (!fs.existsSync(path.join(dir, RECORD))) continue;
     const results = readResults(dir);
     checkPartStudy(dir, p.name, results, record.request);
@@ -89,13 +90,32 @@ export function readParts(outDir: string, record: ReproduceResults): Map<PartNam
   return parts;
 }
 
-/** Refuses a study that is not this part's: another part's, another preset's, a user's own, or not on the request's data. */
+/**
+ * Refuses a study that is not this part's: another part's, another preset's, a user's own, not on the request's
+ * data, or of other models or seeds than the request's plan gives the part.
+ */
 export function checkPartStudy(dir: string, name: PartName, results: StudyResults, request: ReproduceRequest): void {
   const expected = `reproduce-${request.preset}-${name}`;
   const data = results.spec.task.data?.path;
+  const planned = reproducePlan(request).find((p) => p.name === name)?.spec;
+  const same = (field: 'models' | 'seeds') => JSON.stringify(results.spec[field]) === JSON.stringify(planned?.[field]);
   const wrong = results.spec.name !== expected ? `its study is ${JSON.stringify(results.spec.name)}, not ${JSON.stringify(expected)}`
     : (data ?? null) !== (request.data?.path ?? null) ? `its study reads ${data ? JSON.stringify(data) : 'the embedded task'}, not ${request.data ? JSON.stringify(request.data.path) : 'the embedded task'} as the request says`
+    : !planned ? 'the request\'s plan has no such study'
+    : !same('models') ? `its study's models are ${results.spec.models.join(', ')}, the request's plan gives ${planned.models.join(', ')}`
+    : !same('seeds') ? `its study's seeds are ${results.spec.seeds.join(', ')}, the request's plan gives ${planned.seeds.join(', ')}`
     : undefined;
   if (wrong) throw new TransfusionError('ERR_BAD_DATA', `${displayPath(dir)} is not this reproduction's ${name} study: ${wrong}`);
 }
 
+
+/** A part's folder is the reproduction's own: a link (into another reproduction, say) is refused, never written through. */
+export function checkNotLink(dir: string): void {
+  let link = false;
+  try {
+    link = fs.lstatSync(dir).isSymbolicLink();
+  } catch {
+    return;  // absent: made when its study starts
+  }
+  if (link) throw new TransfusionError('ERR_BAD_DATA', `${displayPath(dir)} is a link: a reproduction's studies live in its own folders; replace the link with the study's folder`);
+}

@@ -27,7 +27,7 @@ import { validateSpec } from './spec';
 import { studyData } from './study-data';
 import { taskLabels } from './task';
 
-import { REPRODUCE_SCHEMA, checkPartStudy, readReproduction, recordKind, type ReproduceResults } from './reproduce-record';
+import { REPRODUCE_SCHEMA, checkNotLink, checkPartStudy, readReproduction, recordKind, type ReproduceResults } from './reproduce-record';
 export { REPRODUCE_SCHEMA, readParts, readReproduction, recordKind, type ReproduceResults } from './reproduce-record';
 
 /** What {@link reproduce} reports: each study's events, and the start of each study of the plan (`part`). */
@@ -105,6 +105,7 @@ export async function reproduce(requestIn: ReproduceRequest | undefined, opts: R
       // A part folder may hold only the reproduction's own study (replaced by --overwrite), never a user's.
       for (const part of plan) {
         const dir = path.join(opts.outDir, part.name);
+        checkNotLink(dir);
         if (!fs.existsSync(path.join(dir, RECORD))) continue;
         const ours = kind === 'reproduction' && (() => {
           try {
@@ -176,6 +177,7 @@ function checkRunOptions(opts: ReproduceOptions): void {
 const summary = (r: StudyResults) => ({ finished: Boolean(r.finishedAt), runs: r.runs.length, seconds: r.runs.reduce((s, x) => s + x.wallSeconds, 0) });
 
 async function runPart(part: ReproducePart, dir: string, finished: boolean, opts: ReproduceOptions, shard: Shard | undefined, request: ReproduceRequest): Promise<StudyResults> {
+  checkNotLink(dir);
   const exists = fs.existsSync(path.join(dir, RECORD));
   if (exists && opts.resume) {
     const prior = readResults(dir);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../io/atomic';
 import { makeDirectory } from '../io/mkdir';
 import type { Experiment } from '../experiments/spec';
-import type { ReproduceResults } from '../experiments/reproduce';
+import { checkPartStudy, type ReproduceResults } from '../experiments/reproduce-record';
 import { reportedModel } from '../experiments/architecture';
 import { SECTION5_FIGURES, section5Arms, type PartName } from '../experiments/reproduce-plan';
 import type { Analysis } from '../experiments/representations';
@@ -103,6 +103,7 @@ function scorecardLines(record: ReproduceResults): string[] {
 export function renderPaperReport(record: ReproduceResults, parts: Map<PartName, StudyResults>, figure1?: { file: string; caption: string }): string {
   checkReproductionShape(record, 'renderPaperReport(): record');
   checkStudyParts('renderPaperReport()', parts);
+  for (const [name, results] of parts) checkPartStudy(`renderPaperReport(): parts.get(${JSON.stringify(name)})`, name, results, record.request);
   return paperMarkdown(record, parts, figure1, sections(record, parts));
 }
 
@@ -111,13 +112,14 @@ function paperMarkdown(record: ReproduceResults, parts: Map<PartName, StudyResul
   const r = record.request;
   const retina = parts.get('retina');
   const seconds = record.parts.reduce((s, p) => s + (p.seconds ?? 0), 0);
-  const wall = record.finishedAt ? (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000 : undefined;
+  const span = record.finishedAt ? (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000 : NaN;
+  const wall = span >= 0 ? span : undefined;  // a record finished before it started (edited by hand) gives none
   const lines = [
     `# Transfusion, reproduced: preset \`${r.preset}\``,
     '',
     `The whole paper (Raghu et al., NeurIPS 2019) on ${r.data ? `your data at \`${r.data.path}\`` : 'the embedded RETINA-like and chest tasks'}: ` +
       `${retina ? retina.models.map((m) => `${m.displayName} (${m.imageSize} px)`).join(', ') : 'no models yet'}; seeds ${retina?.spec.seeds.join(', ') ?? 'n/a'}. ` +
-      `${record.parts.map((p) => `\`${p.name}/\` (${p.serves}): ${p.runs} runs`).join('; ')}. ` +
+      `${record.parts.map((p) => `\`${p.name}/\` (${p.serves}): ${parts.get(p.name)?.runs.length ?? 0} runs`).join('; ')}. ` +
       `Training ${(seconds / 60).toFixed(1)} min of run time${wall !== undefined ? `, ${(wall / 60).toFixed(1)} min wall time from start to report` : ''}.`,
     '',
   ];
@@ -159,6 +161,7 @@ export async function writePaperReport(outDir: string, record: ReproduceResults,
   if (typeof outDir !== 'string' || !outDir) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`outDir\` of writePaperReport() to be a directory path but received ${typeof outDir}`);
   checkReproductionShape(record, 'writePaperReport(): record');
   checkStudyParts('writePaperReport()', parts);
+  for (const [name, results] of parts) checkPartStudy(`writePaperReport(): parts.get(${JSON.stringify(name)})`, name, results, record.request);
   const files: string[] = [], warnings: string[] = [];
   // Each study's own report (report.md, runs.csv, curves.csv, figures) where it has none: a merged study's.
   for (const [name, results] of parts)

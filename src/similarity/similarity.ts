@@ -238,7 +238,10 @@ export function similarityCacheBytes(): number {
 
 /** A {@link SimilarityResult} at one stage of two models. */
 export type StageResult = SimilarityResult & { stage: string };
-/** The stages compared, and those left out: a stage the caller did not name with too few datapoints for its neurons. */
+/**
+ * The stages compared, and those left out: a stage the caller did not name where no similarity is defined (no more
+ * datapoints than neurons, or every neuron constant). `skipped` is a property of the array: JSON.stringify drops it.
+ */
 export type StageResults<T> = T[] & { skipped: { stage: string; reason: string }[] };
 
 const COMPARE_OPTION_KEYS = optionKeys<CompareOptions>()(['stages', 'maxDatapoints', 'seed', 'batchSize', 'signal', 'onProgress']);

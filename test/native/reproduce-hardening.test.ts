@@ -187,11 +187,36 @@ describe('reproduce, adversarially', () => {
     write(at('swap', 'retina'), study('reproduce-tiny-chexpert'));
     const swapped = cli('report', at('swap'));
     expect([swapped.status, swapped.stderr]).toEqual([1, expect.stringContaining(`${at('swap', 'retina')} is not this reproduction's retina study: its study is "reproduce-tiny-chexpert", not "reproduce-tiny-retina"`)]);
-    // Its own study, but the record says finished while its part is not: the report says it is in progress.
-    write(at('swap', 'retina'), study('reproduce-tiny-retina'));
+    // Its own study's name, but other models or seeds than the request's plan gives it: not this reproduction's either.
+    write(at('swap', 'retina'), { ...study('reproduce-tiny-retina'), spec: { ...study('reproduce-tiny-retina').spec, models: ['cbr-tiny'], seeds: [5, 6] } });
+    expect(cli('report', at('swap')).stderr).toContain('its study\'s seeds are 5, 6, the request\'s plan gives 0');
+    const planned = reproducePlan(record().request).find((p) => p.name === 'retina')!.spec;
+    const mine = () => ({ ...study('reproduce-tiny-retina'), spec: { ...study('reproduce-tiny-retina').spec, models: planned.models, seeds: planned.seeds } });
+    write(at('swap', 'retina'), { ...mine(), spec: { ...mine().spec, models: ['cbr-small'] } });
+    expect(cli('report', at('swap')).stderr).toContain('its study\'s models are cbr-small, the request\'s plan gives cbr-tiny');
+    // The library's report checks the same: another part's study given as retina's is refused.
+    const fixture = mine();
+    expect(() => renderPaperReport(record() as never, new Map([['retina', { ...fixture, spec: { ...fixture.spec, name: 'reproduce-tiny-chexpert' } }]]) as never)).toThrow('renderPaperReport(): parts.get("retina") is not this reproduction\'s retina study');
+    // Its own study, but the record says finished while its part is not: the report says it is in progress; the
+    // runs counted are the study's (not the record's 999), and a finish before the start gives no wall time.
+    write(at('swap'), { ...record(), startedAt: '2026-12-06T02:00:00.000Z', finishedAt: '2026-12-06T01:00:00.000Z', parts: [{ ...record().parts[0], finished: false, runs: 999 }] });
+    write(at('swap', 'retina'), mine());
     const own = cli('report', at('swap'));
     expect(own.status).toBe(0);
     expect(own.stdout).toContain('_In progress: 0 of 1 studies finished');
+    expect(own.stdout).toContain(`\`retina/\` (Table 1, Figures 2-8): ${mine().runs.length} runs`);
+    expect(own.stdout).not.toMatch(/999 runs|-\d[\d.]* min wall/);
+    // A part folder that is a link (into another reproduction) is refused, never written through.
+    write(at('victim', 'retina'), mine());
+    const before = fs.readFileSync(at('victim', 'retina', 'results.json'), 'utf8');
+    fs.rmSync(at('swap', 'retina'), { recursive: true });
+    fs.symlinkSync(at('victim', 'retina'), at('swap', 'retina'));
+    for (const args of [['report', at('swap')], ['reproduce', '--preset', 'tiny', '--models', 'cbr-tiny', '--out', at('swap'), '--overwrite', '--quiet']]) {
+      const r = cli(...args);
+      expect([args, r.status, r.stderr]).toEqual([args, 1, expect.stringContaining(`${at('swap', 'retina')} is a link: a reproduction's studies live in its own folders`)]);
+    }
+    expect(fs.readFileSync(at('victim', 'retina', 'results.json'), 'utf8')).toBe(before);
+    fs.rmSync(at('swap', 'retina'));
     // --overwrite replaces the reproduction's own studies, never a user's in their place.
     write(at('swap', 'retina'), { mine: 3 });
     const over = cli('reproduce', '--preset', 'tiny', '--models', 'cbr-tiny', '--out', at('swap'), '--overwrite', '--quiet');

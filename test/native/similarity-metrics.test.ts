@@ -129,6 +129,16 @@ describe('results that say when not to trust them', () => {
       for (const s of all.skipped) expect(s.reason).toMatch(/CCA needs more datapoints than neurons, but "cbr-largew" \(models\[0\]\) at \w+ has \d+ datapoints for \d+ live neurons/);
       expect(all.map((r) => r.stage)).toEqual(expect.arrayContaining(['layer1']));
       expect(all.every((r) => typeof r.reliable === 'boolean' && r.datapointsPerNeuron > 1)).toBe(true);
+      // One image of 16 px: the top stages are 1x1 maps whose neurons are all constant over one datapoint; left out
+      // and named too, not an error for the whole call.
+      const one = await generateRetina({ count: 1, size: 16, seed: 2 });
+      try {
+        const few = await compareModels(a, b, one);
+        expect(few.skipped.map((x) => x.reason).join('\n')).toMatch(/is constant: no similarity is defined|CCA needs more datapoints than neurons/);
+        expect(few.length + few.skipped.length).toBe(a.info().stages.length);
+      } finally {
+        one.dispose();
+      }
       const named = all.skipped[0].stage;
       await expect(compareModels(a, b, data, { stages: [named], maxDatapoints: 3000, seed: 5 })).rejects.toMatchObject({
         code: 'ERR_INVALID_ARG',

@@ -120,9 +120,9 @@ void centreOnCpu(const T* x, int64_t s0, int64_t s1, double epsilon, const std::
   for (int64_t j = 0; j < np; ++j)
     if (variance[j] > epsilon * largest) live.push_back(j);
   p.dead = np - static_cast<int64_t>(live.size());
-  if (largest == 0 || live.empty()) throw invalidArg("Every neuron of " + what + " is constant: no similarity is defined");
+  if (largest == 0 || live.empty()) throw UndefinedSimilarity("Every neuron of " + what + " is constant: no similarity is defined");
   if (n <= static_cast<int64_t>(live.size()))
-    throw TooFewDatapoints("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(n) + " datapoints for " +
+    throw UndefinedSimilarity("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(n) + " datapoints for " +
                      std::to_string(live.size()) + " live neurons (keep >= 10x as many)");
   const int64_t pl = static_cast<int64_t>(live.size());
   p.live = hugeEmpty(n, pl);
@@ -177,9 +177,9 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
     if (!std::isfinite(largest)) throw overflow(what);
     const auto alive = variance > epsilon * largest;
     p.dead = p.neurons - alive.sum().item<int64_t>();
-    if (largest == 0 || p.dead == p.neurons) throw invalidArg("Every neuron of " + what + " is constant: no similarity is defined");
+    if (largest == 0 || p.dead == p.neurons) throw UndefinedSimilarity("Every neuron of " + what + " is constant: no similarity is defined");
     if (p.datapoints <= p.neurons - p.dead)
-      throw TooFewDatapoints("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(p.datapoints) +
+      throw UndefinedSimilarity("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(p.datapoints) +
                        " datapoints for " + std::to_string(p.neurons - p.dead) + " live neurons (keep >= 10x as many)");
     p.live = p.dead ? centred.index({torch::indexing::Slice(), alive}) : centred;
     p.rowNorms = centred.pow(2).sum(1);

@@ -31,10 +31,10 @@ struct PreparedActivations {
   int64_t neurons = 0, dead = 0, datapoints = 0;
 };
 
-// Thrown by prepareActivations for no more datapoints than live neurons (ERR_INVALID_ARG): compareModels leaves out
-// a stage the caller did not name when it meets one.
-struct TooFewDatapoints : Error {
-  explicit TooFewDatapoints(const std::string& message) : Error("ERR_INVALID_ARG", message) {}
+// Thrown by prepareActivations where no similarity is defined (ERR_INVALID_ARG): no more datapoints than live
+// neurons, or every neuron constant. compareModels leaves out a stage the caller did not name when it meets one.
+struct UndefinedSimilarity : Error {
+  explicit UndefinedSimilarity(const std::string& message) : Error("ERR_INVALID_ARG", message) {}
 };
 
 // Counts the products over the datapoints (the Gram phase) as threads run them: SimilarityWork's fields.

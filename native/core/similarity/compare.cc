@@ -85,7 +85,7 @@ std::vector<StageComparison> impl::compareModels(const std::vector<Model*>& mode
           models.size(), [&](int m) { return torch::cat(kept[s][m]); },  // float32; centred into float64 when prepared
           [&](int m) { return "\"" + models[m]->name + "\" (models[" + std::to_string(m) + "]) at " + stages[s]; }, pairs, so, job,
           [](int64_t) {});
-    } catch (const TooFewDatapoints& e) {
+    } catch (const UndefinedSimilarity& e) {
       // A stage asked for by name is refused with the numbers; one the caller did not name (every stage) is left
       // out and said so, and the others are compared.
       if (!requested.empty()) throw;
