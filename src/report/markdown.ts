@@ -7,6 +7,7 @@ import { meanStd } from '../metrics';
 import { EXPERIMENTS } from '../experiments/catalog';
 import type { StudyResults } from '../experiments/results';
 import { representationSection } from './representations';
+import { terminalSafe } from '../io/paths';
 
 /** The default uncertainty policy by finding name (without calling the addon: reports render from results alone). */
 const defaultUncertaintyPolicyNames = (labels: string[]) =>
@@ -210,5 +211,7 @@ export function renderReport(r: StudyResults): string {
       '',
     );
   if (!r.finishedAt) lines.push(`_In progress: ${r.runs.length} run(s) finished so far._`, '');
-  return lines.join('\n');
+  // Text from the results (a study's name, its why, a data path) keeps no control character: an escape sequence
+  // would reach a terminal that shows report.md, and the page.
+  return terminalSafe(lines.join('\n'));
 }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 
 import { writeFileAtomic } from '../io/atomic';
 import { makeDirectory } from '../io/mkdir';
+import { terminalSafe } from '../io/paths';
 import type { Experiment } from '../experiments/spec';
 import { checkPartStudy, type ReproduceResults } from '../experiments/reproduce-record';
 import { reportedModel } from '../experiments/architecture';
@@ -148,7 +149,7 @@ function paperMarkdown(record: ReproduceResults, parts: Map<PartName, StudyResul
     );
   }
   lines.push('', `LibTorch ${String(record.environment.torch)}, ${String(record.environment.threads)} thread(s), ${String(record.environment.platform)}.`, '');
-  return lines.join('\n');
+  return terminalSafe(lines.join('\n'));  // the studies' text keeps no control character (see renderReport)
 }
 
 /**

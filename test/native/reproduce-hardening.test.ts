@@ -206,6 +206,14 @@ describe('reproduce, adversarially', () => {
     expect(own.stdout).toContain('_In progress: 0 of 1 studies finished');
     expect(own.stdout).toContain(`\`retina/\` (Table 1, Figures 2-8): ${mine().runs.length} runs`);
     expect(own.stdout).not.toMatch(/999 runs|-\d[\d.]* min wall/);
+    // A control character in a study's own text (its why) is escaped in report.md and report.html, not copied.
+    write(at('swap', 'retina'), { ...mine(), spec: { ...mine().spec, why: 'ring \u0007 the bell' } });
+    expect(cli('report', at('swap')).status).toBe(0);
+    for (const file of ['report.md', 'report.html']) {
+      const text = fs.readFileSync(at('swap', file), 'utf8');
+      expect([file, text.includes('\u0007'), text.includes('ring \\x07 the bell')]).toEqual([file, false, true]);
+    }
+    write(at('swap', 'retina'), mine());
     // A part folder that is a link (into another reproduction) is refused, never written through.
     write(at('victim', 'retina'), mine());
     const before = fs.readFileSync(at('victim', 'retina', 'results.json'), 'utf8');
