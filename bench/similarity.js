@@ -62,7 +62,7 @@ async function measure(inputs, pairs, peers, gemmRate) {
     await tn.similarityBatch(inputs, pairs);
     for (const [, peerArgs] of peers) python(...peerArgs);
   }
-  const engine = [], numpy = peers.map(() => []);
+  const engine = [], numpy = peers.map(() => []), last = [];
   let results, peer, work;
   for (let r = 0; r < args.rounds; r++) {
     const t0 = process.hrtime.bigint();
@@ -72,11 +72,14 @@ async function measure(inputs, pairs, peers, gemmRate) {
     peers.forEach(([, peerArgs], k) => {
       const out = python(...peerArgs);
       if (k === 0) peer = out;
+      last[k] = out;
       numpy[k].push(out.seconds);
     });
   }
   const seconds = median(engine), gramRate = work.gramFlops / (work.gramThreadSeconds / args.threads) / 1e9;
-  const others = Object.fromEntries(peers.slice(1).map(([name], k) => [name, { numpy: median(numpy[k + 1]), ratio: median(numpy[k + 1]) / seconds, rounds: numpy[k + 1] }]));
+  // A peer of another metric (Procrustes) is checked against the engine's value of it.
+  const agreement = (out) => (out.procrustes ? { largestProcrustesDifference: Math.max(...results.map((r, k) => Math.abs(r.procrustes - out.procrustes[k]))) } : {});
+  const others = Object.fromEntries(peers.slice(1).map(([name], k) => [name, { numpy: median(numpy[k + 1]), ratio: median(numpy[k + 1]) / seconds, rounds: numpy[k + 1], ...agreement(last[k + 1]) }]));
   return {
     engine: seconds,
     numpy: median(numpy[0]),
@@ -109,7 +112,10 @@ async function measure(inputs, pairs, peers, gemmRate) {
       const inputs = [];
       for (let k = 0; k < args.pairs; k++) inputs.push(await read(`a${k}.npy`), await read(`b${k}.npy`));
       const pairs = Array.from({ length: args.pairs }, (_, k) => [2 * k, 2 * k + 1]);
-      out.independent = { pairs: args.pairs, shape: [args.datapoints, args.neurons], ...(await measure(inputs, pairs, [['svcca', ['time', dir, args.pairs, args.threads]]], gemmRate)) };
+      // Two peers on the same pairs: svcca-style CCA (the case's numpy) and the Procrustes distance; the engine's batch
+      // computes every metric of its table, both of these included, in the one time it is given.
+      const peers = [['svcca', ['time', dir, args.pairs, args.threads]], ['procrustes', ['time-procrustes', dir, args.pairs, args.threads]]];
+      out.independent = { pairs: args.pairs, shape: [args.datapoints, args.neurons], ...(await measure(inputs, pairs, peers, gemmRate)) };
       inputs.length = 0;
     }
     if (args.models > 1 && args.layers > 0) {
@@ -149,6 +155,8 @@ async function measure(inputs, pairs, peers, gemmRate) {
       const first = c.peer === 'reuse' ? 'numpy with reuse' : 'numpy';
       console.log(`    engine ${c.engine.toFixed(2)} s, ${first} ${c.numpy.toFixed(2)} s, ratio ${first}/engine ${c.ratio.toFixed(2)}; mean CCA within ${c.largestMeanCcaDifference.toExponential(1)}`);
       if (c.reuse) console.log(`    numpy with the engine's reuse ${c.reuse.numpy.toFixed(2)} s, ratio ${c.reuse.ratio.toFixed(2)}`);
+      if (c.procrustes)
+        console.log(`    numpy's Procrustes distance alone ${c.procrustes.numpy.toFixed(2)} s, ratio ${c.procrustes.ratio.toFixed(2)} (the engine's time covers every metric); Procrustes within ${c.procrustes.largestProcrustesDifference.toExponential(1)}`);
       console.log(`    Gram phase ${c.gramPhaseGflops.toFixed(1)} GFLOP/s = ${(100 * c.gramPhaseFraction).toFixed(0)}% of the best GEMM rate; ${c.work.gramGflop.toFixed(1)} GFLOP in ${c.work.products} products, ${c.work.prepared} inputs prepared`);
     }
   } finally {

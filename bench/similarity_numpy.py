@@ -4,6 +4,9 @@ positive-definite inverse square root, an SVD), written here in numpy for the be
 
   python3 similarity_numpy.py make DIR PAIRS N P           write DIR/a{k}.npy, DIR/b{k}.npy (float32, datapoints x neurons)
   python3 similarity_numpy.py time DIR PAIRS THREADS       time the pairs; print JSON {"seconds", "mean_cca": [...], "blas"}
+  python3 similarity_numpy.py time-procrustes DIR PAIRS THREADS   the orthogonal Procrustes distance of the same pairs
+                                                           (Ding et al.: centred, unit Frobenius norm, the nuclear norm
+                                                           of X^T Y from numpy's SVD): JSON {"seconds", "procrustes"}
   python3 similarity_numpy.py make-shared DIR M L N P      write DIR/m{i}l{j}.npy: M models x L layers, a layer's
                                                            activations correlated across models
   python3 similarity_numpy.py time-shared DIR M L THREADS  time every pair of models at every layer, each activation
@@ -57,6 +60,15 @@ def cca_prepared(a, b):
     return np.linalg.svd(wx @ sxy @ wy, compute_uv=False)
 
 
+def procrustes(a, b):
+    """Orthogonal Procrustes distance of (n, p) and (n, q) float32 activations, as Ding et al. define it."""
+    x, y = a.astype(np.float64), b.astype(np.float64)
+    x -= x.mean(axis=0)
+    y -= y.mean(axis=0)
+    nuclear = np.linalg.svd(x.T @ y, compute_uv=False).sum() / (np.linalg.norm(x) * np.linalg.norm(y))
+    return float(np.sqrt(max(0.0, 2.0 - 2.0 * nuclear)))
+
+
 def shared_activations(folder):
     """The shared batch's activations written by `make-shared`: models, layers and acts[layer][model]."""
     models, layers = int(sys.argv[3]), int(sys.argv[4])
@@ -107,6 +119,13 @@ def main():
         start = time.perf_counter()
         means = [float(np.mean(cca(a.T.astype(np.float64), b.T.astype(np.float64)))) for a, b in arrays]
         print(json.dumps({"seconds": time.perf_counter() - start, "mean_cca": means, "blas": blas()}))
+        return
+    if mode == "time-procrustes":
+        pairs = int(sys.argv[3])
+        arrays = [(np.load(os.path.join(folder, f"a{k}.npy")), np.load(os.path.join(folder, f"b{k}.npy"))) for k in range(pairs)]
+        start = time.perf_counter()
+        distances = [procrustes(a, b) for a, b in arrays]
+        print(json.dumps({"seconds": time.perf_counter() - start, "procrustes": distances, "blas": blas()}))
         return
     if mode == "time-shared":
         models, layers, acts = shared_activations(folder)

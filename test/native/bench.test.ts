@@ -66,6 +66,9 @@ describe('transfusion-native bench', () => {
     expect(out.gemm).toMatchObject({ shape: [400, 8], gflops: { numpy: expect.any(Number) }, best: expect.any(Number) });
     const timed = { engine: expect.any(Number), numpy: expect.any(Number), ratio: expect.any(Number), gramPhaseFraction: expect.any(Number), engineGflops: expect.any(Number) };
     expect(out.independent).toMatchObject({ pairs: 1, shape: [400, 8], ...timed, work: { prepared: 2, products: 3 } });
+    // The Procrustes peer on the same pairs, in the same rounds, and its agreement with the engine's value.
+    expect(out.independent.procrustes).toMatchObject({ numpy: expect.any(Number), ratio: expect.any(Number) });
+    expect(out.independent.procrustes.largestProcrustesDifference).toBeLessThan(1e-6);
     // 3 models x 2 layers, every pair of models at each layer: 6 pairs over 6 activations, each prepared once.
     // Both peers in the same rounds: get_cca_similarity per pair (the case's numpy and ratio) and numpy with reuse.
     expect(out.shared).toMatchObject({ models: 3, layers: 2, pairs: 6, shape: [400, 6], peer: 'both', ...timed, work: { prepared: 6, products: 12 } });
