@@ -84,6 +84,18 @@ export interface Metrics {
   top5?: number;
 }
 
+/** Minibatch linear CKA of every stage of one model against every stage of another (see minibatchCka). */
+export interface CkaHeatmap {
+  /** Model a's stages (rows) and model b's (columns), input to output. */
+  stagesA: string[];
+  stagesB: string[];
+  /** values[i][j]: CKA of a's stage i with b's stage j; null where a stage is constant over the data. */
+  values: (number | null)[][];
+  /** Minibatches used, and their images (a last batch under 4 images is left out). */
+  batches: number;
+  images: number;
+}
+
 /** One validation point of a training run: the metrics after `step`. */
 export interface CurvePoint extends Metrics {
   /** Steps taken when the validation ran (1-based; the last point is after the final step). */
@@ -400,6 +412,7 @@ export interface NativeAddon {
   /** Bytes kept for reuse: the similarity engine's and the training jobs' large blocks (freed 3 s after the last
    * batch or job ends). */
   similarityCacheBytes(): number;
+  minibatchCka(a: NativeModel, b: NativeModel, data: NativeDataset, options: { stagesA?: string[]; stagesB?: string[]; batchSize?: number }, onProgress?: (e: unknown) => void): NativeJob<CkaHeatmap>;
   similarityMetrics(): { name: string; direction: string; range: [number, number]; needs: string; computes: string; reference: string; ccaFamily: boolean; nullable: boolean }[];
   listModels(): ModelInfo[];
   createModel(name: string, options?: NativeModelOptions): NativeModel;
@@ -491,6 +504,7 @@ export const NATIVE_EXPORTS = [
   'liveHandles',
   'similarityCacheBytes',
   'similarityMetrics',
+  'minibatchCka',
   'listModels',
   'createModel',
   'generateRetina',

@@ -223,6 +223,11 @@ std::vector<StageComparison> compareModels(const std::vector<Model*>& models, co
   return guard([&] { return impl::compareModels(models, data, stages, pairs, options, job); });
 }
 
+MinibatchCka minibatchCka(Model& a, Model& b, const Dataset& data, const std::vector<std::string>& stagesA,
+                          const std::vector<std::string>& stagesB, int batchSize, const JobControl& job) {
+  return guard([&] { return impl::minibatchCka(a, b, data, stagesA, stagesB, batchSize, job); });
+}
+
 
 std::shared_ptr<Dataset> generateRetina(const RetinaOptions& options, const JobControl& job) {
   return guard([&] { return impl::generateRetina(options, job); });

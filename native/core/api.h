@@ -126,6 +126,11 @@ Metrics evaluate(Model& model, const Dataset& data, int batchSize, const Compute
 std::vector<SimilarityResult> similarityBatch(const std::vector<ArrayData>& inputs,
                                               const std::vector<std::pair<int, int>>& pairs,
                                               const SimilarityOptions& options, const JobControl& job);
+// Minibatch linear CKA (Nguyen, Raghu and Kornblith 2021) between every stage of a and every stage of b (all stages
+// where a list is empty): each image one datapoint, its activations flattened; the unbiased HSIC of each minibatch's
+// Gram matrices averaged over minibatches, so no stage's activations are held beyond one batch.
+MinibatchCka minibatchCka(Model& a, Model& b, const Dataset& data, const std::vector<std::string>& stagesA,
+                          const std::vector<std::string>& stagesB, int batchSize, const JobControl& job);
 // Runs every model once over the data, capturing the stages (the same positions for every model), then compares each
 // pair (i, j) of models at each stage: each model's activations at a stage are prepared once for all its pairs.
 // Results come stage by stage, pairs in the order given.

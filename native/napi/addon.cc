@@ -10,6 +10,7 @@
 #include "napi/errors.h"
 #include "napi/handles.h"
 #include "napi/jobs.h"
+#include "napi/cka.h"
 #include "napi/metrics.h"
 
 namespace tn::napi {
@@ -330,6 +331,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("compareModels", Napi::Function::New(env, compareModels, "compareModels"));
   exports.Set("openDataset", Napi::Function::New(env, openDataset, "openDataset"));
   exportMetrics(env, exports);
+  exportCka(env, exports);
   return exports;
 }
 

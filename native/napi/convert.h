@@ -35,6 +35,8 @@ tn::SimilarityOptions similarityOptions(Napi::Value options);
 std::vector<std::pair<int, int>> pairsArg(Napi::Value value);      // [[i, j], ...]
 // { stages, maxDatapoints, seed, batchSize } -> (stages, options)
 std::pair<std::vector<std::string>, tn::CompareOptions> compareOptions(Napi::Value options);
+// A list of stage names at o[key] (empty where absent); ERR_INVALID_ARG naming the key otherwise.
+std::vector<std::string> stageList(Napi::Object o, const char* key);
 
 // Writing results.
 Napi::Value eventToJs(Napi::Env env, const tn::Event& event);

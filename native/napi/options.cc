@@ -209,18 +209,22 @@ tn::SimilarityOptions similarityOptions(Napi::Value value) {
   return s;
 }
 
+std::vector<std::string> stageList(Napi::Object o, const char* key) {
+  std::vector<std::string> stages;
+  Napi::Value list = o.Get(key);
+  if (list.IsUndefined()) return stages;
+  if (!list.IsArray()) throw tn::invalidArg(std::string("Expected `") + key + "` to be an array of stage names but received " + describe(list));
+  auto a = list.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    if (!a.Get(i).IsString()) throw tn::invalidArg(std::string("Expected `") + key + "[" + std::to_string(i) + "]` to be a stage name");
+    stages.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+  }
+  return stages;
+}
+
 std::pair<std::vector<std::string>, tn::CompareOptions> compareOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "compare options");
-  std::vector<std::string> stages;
-  Napi::Value list = o.Get("stages");
-  if (!list.IsUndefined()) {
-    if (!list.IsArray()) throw tn::invalidArg("Expected `stages` to be an array of stage names but received " + describe(list));
-    auto a = list.As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); ++i) {
-      if (!a.Get(i).IsString()) throw tn::invalidArg("Expected `stages[" + std::to_string(i) + "]` to be a stage name");
-      stages.push_back(a.Get(i).As<Napi::String>().Utf8Value());
-    }
-  }
+  const auto stages = stageList(o, "stages");
   tn::CompareOptions c;
   c.maxDatapoints = static_cast<int64_t>(number(o, "maxDatapoints", 0, 0, 9007199254740991.0, true));
   c.seed = seed(o, "seed");

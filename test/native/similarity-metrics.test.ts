@@ -149,3 +149,56 @@ describe('results that say when not to trust them', () => {
     }
   });
 });
+
+describe('minibatch CKA over every stage of two models', () => {
+  /** Kornblith et al.'s feature-space debiased linear CKA (their Demo's feature_space_linear_cka(debiased=True)). */
+  function debiasedCka(x: number[][], y: number[][]): number {
+    const n = x.length;
+    const centred = (m: number[][]) => {
+      const mean = m[0].map((_, j) => m.reduce((s, r) => s + r[j], 0) / n);
+      return m.map((r) => r.map((v, j) => v - mean[j]));
+    };
+    const gram = (m: number[][]) => m.map((r) => m.map((s) => r.reduce((acc, v, j) => acc + v * s[j], 0)));
+    const kx = gram(centred(x)), ky = gram(centred(y));
+    const dot = (a: number[][], b: number[][]) => a.reduce((s, r, i) => s + r.reduce((t, v, j) => t + v * b[i][j], 0), 0);  // ||X^T Y||_F^2
+    const rows = (k: number[][]) => k.map((r, i) => r[i]);
+    const debias = (xty: number, rx: number[], ry: number[]) => {
+      const nx = rx.reduce((s, v) => s + v, 0), ny = ry.reduce((s, v) => s + v, 0);
+      return xty - (n / (n - 2)) * rx.reduce((s, v, i) => s + v * ry[i], 0) + (nx * ny) / ((n - 1) * (n - 2));
+    };
+    const rx = rows(kx), ry = rows(ky);
+    return debias(dot(kx, ky), rx, ry) / Math.sqrt(debias(dot(kx, kx), rx, rx) * debias(dot(ky, ky), ry, ry));
+  }
+
+  it('equals the full data\'s debiased CKA with one batch, is 1 for a model and its copy, and averages over batches', async () => {
+    const { createModel, generateRetina, minibatchCka } = await import('../../src');
+    const data = await generateRetina({ count: 24, size: 32, seed: 3 });
+    const a = createModel('cbr-tiny', { seed: 1 }), twin = createModel('cbr-tiny', { seed: 1 }), b = createModel('cbr-tiny', { seed: 2 });
+    try {
+      const whole = await minibatchCka(a, b, data, { batchSize: 24 });
+      expect(whole).toMatchObject({ stagesA: a.info().stages, stagesB: b.info().stages, batches: 1, images: 24 });
+      const images = data.images();
+      const flat = async (m: typeof a, stage: string) => {
+        const t = await m.forward(images, { stage });
+        const p = t.data.length / 24;
+        return Array.from({ length: 24 }, (_, i) => Array.from(t.data.subarray(i * p, (i + 1) * p)));
+      };
+      for (const [i, j] of [[0, 0], [1, 2], [2, 1]]) {
+        const expected = debiasedCka(await flat(a, whole.stagesA[i]), await flat(b, whole.stagesB[j]));
+        expect(whole.values[i][j]).toBeCloseTo(expected, 8);
+      }
+      const self = await minibatchCka(a, twin, data, { batchSize: 8, stagesA: ['layer1', 'layer2'], stagesB: ['layer1', 'layer2'] });
+      expect(self).toMatchObject({ stagesA: ['layer1', 'layer2'], batches: 3, images: 24 });
+      expect(self.values[0][0]).toBeCloseTo(1, 10);
+      expect(self.values[1][1]).toBeCloseTo(1, 10);
+      expect(self.values[0][1]).toBeLessThan(1);
+      // A last batch under 4 images is left out: 24 in batches of 22 leaves 2, which are not used.
+      expect(await minibatchCka(a, b, data, { batchSize: 22 })).toMatchObject({ batches: 1, images: 22 });
+      await expect(minibatchCka(a, b, data, { batchSize: 3 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('Expected `batchSize` to be an integer in [4,') });
+      await expect(minibatchCka(a, b, data, { stagesA: ['conv9'] })).rejects.toThrow('Model "cbr-tiny" (a) has no stage "conv9"');
+      await expect(minibatchCka(a, a, data)).rejects.toThrow('a and b are the same model');
+    } finally {
+      [a, twin, b, data].forEach((h) => h.dispose());
+    }
+  });
+});

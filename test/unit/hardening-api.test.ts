@@ -183,6 +183,7 @@ describe('every exported function that takes options refuses an unknown key', ()
     similarityBatch: [() => api.similarityBatch([act, act], [[0, 1]], bogus as never)],
     compareModels: [() => api.compareModels(model, model, data, bogus as never)],
     compareModelSet: [() => api.compareModelSet([model, model], data, [[0, 1]], bogus as never)],
+    minibatchCka: [() => api.minibatchCka(model, model, data, bogus as never)],
     readNpy: [() => api.readNpy('a.npy', bogus as never)],
     bootstrapAucInterval: [() => api.bootstrapAucInterval([0.1, 0.9], [0, 1], bogus as never)],
     readDicom: [() => api.readDicom('a.dcm', bogus as never)],

@@ -71,6 +71,8 @@ std::vector<StageComparison> compareModels(const std::vector<Model*>& models, co
                                                const std::vector<std::string>& stages,
                                                const std::vector<std::pair<int, int>>& pairs,
                                                const CompareOptions& options, const JobControl& job);
+MinibatchCka minibatchCka(Model& a, Model& b, const Dataset& data, const std::vector<std::string>& stagesA,
+                          const std::vector<std::string>& stagesB, int batchSize, const JobControl& job);
 std::vector<SimilarityResult> similarityBatch(const std::vector<ArrayData>& inputs,
                                                   const std::vector<std::pair<int, int>>& pairs,
                                                   const SimilarityOptions& options, const JobControl& job);

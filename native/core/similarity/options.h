@@ -57,6 +57,12 @@ struct StageComparison {
   SimilarityResult result;
   std::string skipped;  // non-empty: the stage was not compared (not asked for by name, too few datapoints), and why
 };
+// Minibatch linear CKA between every stage of one model and every stage of another (core/similarity/minibatch.cc).
+struct MinibatchCka {
+  std::vector<std::string> stagesA, stagesB;
+  std::vector<double> values;  // stagesA.size() x stagesB.size(), row-major: values[i * stagesB.size() + j]
+  int64_t batches = 0, images = 0;  // minibatches used, and their images (a last batch under 4 images is left out)
+};
 // The CCA family's reliability rule: at least this many datapoints per neuron.
 constexpr double kReliableRatio = 10;
 
