@@ -105,14 +105,16 @@ function checkNumberTexts(argv: string[], commands: CommandModule[]): void {
     }
     const text = m[2] !== undefined ? m[3] : args[i + 1];
     const missing = text === undefined || (m[2] === undefined && text.startsWith('--'));
-    if (strings.has(m[1]) && (missing || text.trim() === ''))
-      throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--${m[1]}\` to be given a value but received ${missing ? 'none' : JSON.stringify(text)}`);
-    // "-1/2" after a flag reads as flags of its own to yargs ("Unknown argument: 1"): name the flag it was meant for.
-    if (strings.has(m[1]) && m[2] === undefined && /^-[\d.]/.test(text))
-      throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--${m[1]}\` to be given a value but received ${JSON.stringify(text)}, which reads as a flag: write --${m[1]}=${text}`);
-    // A control character in a path or a name would reach the terminal raw in every progress line.
-    if (strings.has(m[1]) && /[\u0000-\u001f\u007f-\u009f]/.test(text))
-      throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--${m[1]}\` to hold no control character but received ${JSON.stringify(text)}`);
+    if (strings.has(m[1])) {
+      if (missing || text.trim() === '')
+        throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--${m[1]}\` to be given a value but received ${missing ? 'none' : JSON.stringify(text)}`);
+      // "-1/2" after a flag reads as flags of its own to yargs ("Unknown argument: 1"): name the flag it was meant for.
+      if (m[2] === undefined && /^-[\d.]/.test(text))
+        throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--${m[1]}\` to be given a value but received ${JSON.stringify(text)}, which reads as a flag: write --${m[1]}=${text}`);
+      // A control character in a path or a name would reach the terminal raw in every progress line.
+      if (/[\u0000-\u001f\u007f-\u009f]/.test(text))
+        throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--${m[1]}\` to hold no control character but received ${JSON.stringify(text)}`);
+    }
     if (!numbers.has(m[1]) || missing) return;  // yargs names a missing number itself
     if (!DECIMAL.test(text.trim()))
       throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--${m[1]}\` to be a decimal number but received ${JSON.stringify(text)}`);

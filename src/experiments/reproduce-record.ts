@@ -12,7 +12,8 @@ import type { Analysis, RepresentationResults } from './representations';
 import { reproducePlan, type PartName, type ReproduceRequest } from './reproduce-plan';
 import type { Finding } from './scorecard';
 
-const RECORD = 'results.json';
+/** The record's file name in a reproduction's directory, and in each of its studies' folders. */
+export const RECORD = 'results.json';
 
 /** The `schema` of a reproduction's DIR/results.json. */
 export const REPRODUCE_SCHEMA = 'transfusion-native/reproduce@1';
@@ -43,12 +44,7 @@ export function readReproduction(outDir: string): ReproduceResults {
   if (typeof outDir !== 'string' || !outDir) throw invalidArg('outDir', 'a directory path', outDir);
   const file = path.join(outDir, RECORD);
   if (!fs.existsSync(file)) throw new TransfusionError('ERR_INVALID_ARG', `${displayPath(outDir)} holds no reproduction (no results.json)`);
-  let doc: ReproduceResults;
-  try {
-    doc = JSON.parse(readRegularFile(file, 'ERR_BAD_DATA', 256 << 20).toString('utf8'));
-  } catch (err) {
-    throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} cannot be read: ${(err as Error).message}`);
-  }
+  const doc = readJson(file) as ReproduceResults;
   if (doc?.schema !== REPRODUCE_SCHEMA)
     throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction's record (schema ${JSON.stringify(doc?.schema)}, expected ${REPRODUCE_SCHEMA}); a single study's directory is resumed with \`run --resume\``);
   checkReproductionShape(doc, file);
@@ -63,13 +59,17 @@ export function readReproduction(outDir: string): ReproduceResults {
 export function recordKind(outDir: string): 'reproduction' | 'other' | 'none' {
   const file = path.join(outDir, RECORD);
   if (!fs.existsSync(file)) return 'none';
-  let doc: { schema?: unknown } | null;
+  const doc = readJson(file) as { schema?: unknown } | null;
+  return doc !== null && typeof doc === 'object' && doc.schema === REPRODUCE_SCHEMA ? 'reproduction' : 'other';
+}
+
+/** A record's JSON, read as every record is: a regular file, at most 256 MiB; ERR_BAD_DATA naming it otherwise. */
+function readJson(file: string): unknown {
   try {
-    doc = JSON.parse(readRegularFile(file, 'ERR_BAD_DATA', 256 << 20).toString('utf8'));
+    return JSON.parse(readRegularFile(file, 'ERR_BAD_DATA', 256 << 20).toString('utf8'));
   } catch (err) {
     throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} cannot be read: ${(err as Error).message}`);
   }
-  return doc !== null && typeof doc === 'object' && doc.schema === REPRODUCE_SCHEMA ? 'reproduction' : 'other';
 }
 
 /**
@@ -107,7 +107,6 @@ export function checkPartStudy(dir: string, name: PartName, results: StudyResult
     : undefined;
   if (wrong) throw new TransfusionError('ERR_BAD_DATA', `${displayPath(dir)} is not this reproduction's ${name} study: ${wrong}`);
 }
-
 
 /** A part's folder is the reproduction's own: a link (into another reproduction, say) is refused, never written through. */
 export function checkNotLink(dir: string): void {

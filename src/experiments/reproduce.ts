@@ -27,7 +27,7 @@ import { validateSpec } from './spec';
 import { studyData } from './study-data';
 import { taskLabels } from './task';
 
-import { REPRODUCE_SCHEMA, checkNotLink, checkPartStudy, readReproduction, recordKind, type ReproduceResults } from './reproduce-record';
+import { RECORD, REPRODUCE_SCHEMA, checkNotLink, checkPartStudy, readReproduction, recordKind, type ReproduceResults } from './reproduce-record';
 export { REPRODUCE_SCHEMA, readParts, readReproduction, recordKind, type ReproduceResults } from './reproduce-record';
 
 /** What {@link reproduce} reports: each study's events, and the start of each study of the plan (`part`). */
@@ -50,7 +50,6 @@ export interface ReproduceOptions {
   writeReport?: (outDir: string, results: ReproduceResults, parts: Map<PartName, StudyResults>) => Promise<{ files: string[]; warnings: string[] }>;
 }
 
-const RECORD = 'results.json';
 const OPTION_KEYS = optionKeys<ReproduceOptions>()([
   'outDir', 'cacheDir', 'resume', 'overwrite', 'shard', 'group', 'syncBatchNorm', 'concurrency', 'checkpointEvery', 'signal', 'onProgress', 'writeReport',
 ]);
@@ -109,7 +108,8 @@ export async function reproduce(requestIn: ReproduceRequest | undefined, opts: R
         if (!fs.existsSync(path.join(dir, RECORD))) continue;
         const ours = kind === 'reproduction' && (() => {
           try {
-            return readResults(dir).spec.name.startsWith('reproduce-') && readResults(dir).spec.name.endsWith(`-${part.name}`);
+            const name = readResults(dir).spec.name;
+            return name.startsWith('reproduce-') && name.endsWith(`-${part.name}`);
           } catch {
             return false;
           }

@@ -16,6 +16,9 @@ const numOrNull = { type: ['number', 'null'] } as const;
 const intOrNull = { type: ['integer', 'null'] } as const;
 const list = (items: object, maxItems = 1_000_000) => ({ type: 'array', items, maxItems }) as const;
 const record = (properties: Record<string, object>, required: string[] = Object.keys(properties)) => ({ type: 'object', properties, required }) as const;
+/** Section 4's analyses, and a reproduction's studies, by name (representations.ts and reproduce-plan.ts hold them as types). */
+const ANALYSIS_NAMES = ['similarity', 'layers', 'init-vs-final', 'filters'];
+const PART_NAMES = ['retina', 'section5', 'chexpert', 'small-data'];
 /** Text a report prints: no control characters (an escape sequence would reach the terminal and the page). */
 const PRINTABLE = '^[^\\u0000-\\u001f\\u007f-\\u009f]+$';
 const printable = { type: 'string', pattern: PRINTABLE } as const;
@@ -35,7 +38,7 @@ const runRecord = record(
 );
 const representations = record(
   {
-    analysis: { type: 'string', enum: ['similarity', 'layers', 'init-vs-final', 'filters'] },
+    analysis: { type: 'string', enum: ANALYSIS_NAMES },
     probe: { type: 'object' },
     records: list(record({ model: str, stage: str, compared: { type: 'string', enum: ['final', 'init', 'self'] }, a: runRef, b: runRef, meanCca: numOrNull, svccaMean: numOrNull, pwcca: numOrNull, linearCka: numOrNull, procrustes: numOrNull, datapoints: count, neurons: count, reliable: flag }, ['model', 'stage', 'compared', 'a', 'b', 'meanCca', 'svccaMean', 'pwcca', 'linearCka', 'datapoints', 'neurons'])),
     fits: list(record({ model: str, stage: str, pairs: { type: 'string', enum: ['transfer-random', 'random-random', 'all'] }, n: count, r2: numOrNull, slope: numOrNull })),
@@ -91,7 +94,18 @@ export const RESULTS_JSON_SCHEMA = record(
   ['schema', 'spec', 'environment', 'startedAt', 'models', 'task', 'pretraining', 'runs'],
 );
 
-let validator: ValidateFunction | undefined;
+/**
+ * A schema's check, compiled on first use: undefined when a document fits, else its first five faults, described
+ * ("field runs[3].auc must be number,null; ...").
+ */
+function faultsOf(schema: object): (doc: unknown) => string | undefined {
+  let validate: ValidateFunction | undefined;
+  return (doc) => {
+    validate ??= new Ajv({ allErrors: true, strict: false }).compile(schema);
+    return validate(doc) ? undefined : (validate.errors ?? []).slice(0, 5).map(describe).join('; ');
+  };
+}
+const resultsFaults = faultsOf(RESULTS_JSON_SCHEMA);
 
 /** "/runs/3/auc" -> "runs[3].auc" */
 const fieldOf = (pointer: string) =>
@@ -115,13 +129,9 @@ function describe(e: ErrorObject): string {
 
 /** Refuses (ERR_BAD_DATA, naming `file` and the first fields at fault) results that do not have results.json's shape. */
 export function checkResultsShape(parsed: unknown, file: string): void {
-  validator ??= new Ajv({ allErrors: true, strict: false }).compile(RESULTS_JSON_SCHEMA);
-  if (validator(parsed)) {
-    checkDistinctRuns((parsed as { runs: RunKey[] }).runs, file);
-    return;
-  }
-  const errors = (validator.errors ?? []).slice(0, 5).map(describe);
-  throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a results.json this library wrote: ${errors.join('; ')}`);
+  const faults = resultsFaults(parsed);
+  if (faults) throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a results.json this library wrote: ${faults}`);
+  checkDistinctRuns((parsed as { runs: RunKey[] }).runs, file);
 }
 
 /** What the scorecard reads of a study's results. */
@@ -129,11 +139,10 @@ const SCORED_STUDY_SCHEMA = record(
   { runs: list(record({ model: str, init: str, seed: int, auc: numOrNull, stepsToThreshold: intOrNull }, ['model', 'init', 'seed', 'auc']), 50_000), pretraining: list({ type: 'object' }, 1000), spec: record({ train: { type: 'object' } }) },
   ['runs', 'spec'],
 );
-let scoringValidator: ValidateFunction | undefined;
+const scoredStudyFaults = faultsOf(SCORED_STUDY_SCHEMA);
 
 /** A reproduction's Section 4 analyses: each a study's representations record, by analysis. */
-const ANALYSES_SCHEMA = { type: 'object', propertyNames: { enum: ['similarity', 'layers', 'init-vs-final', 'filters'] }, additionalProperties: representations } as const;
-let analysesValidator: ValidateFunction | undefined;
+const ANALYSES_SCHEMA = { type: 'object', propertyNames: { enum: ANALYSIS_NAMES }, additionalProperties: representations } as const;
 
 /**
  * The JSON Schema of a reproduction's DIR/results.json (src/experiments/reproduce.ts): the request, its studies (named
@@ -150,7 +159,7 @@ export const REPRODUCTION_JSON_SCHEMA = record(
     finishedAt: str,
     environment: { type: 'object' },
     parts: {
-      ...list(record({ name: { enum: ['retina', 'section5', 'chexpert', 'small-data'] }, serves: str, finished: flag, runs: count, seconds: { type: 'number', minimum: 0 } }, ['name', 'serves', 'finished', 'runs']), 4),
+      ...list(record({ name: { enum: PART_NAMES }, serves: str, finished: flag, runs: count, seconds: { type: 'number', minimum: 0 } }, ['name', 'serves', 'finished', 'runs']), 4),
       minItems: 1,
     },
     analyses: ANALYSES_SCHEMA,
@@ -160,22 +169,19 @@ export const REPRODUCTION_JSON_SCHEMA = record(
   ['schema', 'request', 'startedAt', 'environment', 'parts', 'analyses', 'scorecard'],
 );
 
-let reproductionValidator: ValidateFunction | undefined;
+const reproductionFaults = faultsOf(REPRODUCTION_JSON_SCHEMA);
+const analysesFaults = faultsOf(ANALYSES_SCHEMA);
 
 /** Refuses (ERR_BAD_DATA, naming `file` and the first fields at fault) a record without a reproduction's shape. */
 export function checkReproductionShape(parsed: unknown, file: string): void {
-  reproductionValidator ??= new Ajv({ allErrors: true, strict: false }).compile(REPRODUCTION_JSON_SCHEMA);
-  if (reproductionValidator(parsed)) {
-    const doc = parsed as { parts: { name: string }[]; shard?: { index: number; count: number }; request: { models?: string[]; seeds?: number[] } };
-    const repeated = (list: unknown[] | undefined) => list !== undefined && new Set(list).size !== list.length;
-    for (const [field, list] of [['parts', doc.parts.map((p) => p.name)], ['request.models', doc.request.models], ['request.seeds', doc.request.seeds]] as const)
-      if (repeated(list)) throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction record this library wrote: field ${field} names an entry twice`);
-    if (doc.shard && doc.shard.index >= doc.shard.count)
-      throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction record this library wrote: field shard.index must be below shard.count`);
-    return;
-  }
-  const errors = (reproductionValidator.errors ?? []).slice(0, 5).map(describe);
-  throw new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction record this library wrote: ${errors.join('; ')}`);
+  const faults = reproductionFaults(parsed);
+  const fault = (what: string) => new TransfusionError('ERR_BAD_DATA', `${displayPath(file)} is not a reproduction record this library wrote: ${what}`);
+  if (faults) throw fault(faults);
+  const doc = parsed as { parts: { name: string }[]; shard?: { index: number; count: number }; request: { models?: string[]; seeds?: number[] } };
+  const repeated = (list: unknown[] | undefined) => list !== undefined && new Set(list).size !== list.length;
+  for (const [field, list] of [['parts', doc.parts.map((p) => p.name)], ['request.models', doc.request.models], ['request.seeds', doc.request.seeds]] as const)
+    if (repeated(list)) throw fault(`field ${field} names an entry twice`);
+  if (doc.shard && doc.shard.index >= doc.shard.count) throw fault('field shard.index must be below shard.count');
 }
 
 /**
@@ -186,21 +192,19 @@ export function checkReproductionShape(parsed: unknown, file: string): void {
 export function checkStudyParts(fn: string, parts: unknown, analyses?: unknown, scoring = false): void {
   if (!(parts instanceof Map)) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`parts\` of ${fn} to be a Map from study name to its results but received ${parts === null ? 'null' : typeof parts}`);
   for (const [name, results] of parts) {
-    if (!['retina', 'section5', 'chexpert', 'small-data'].includes(name)) throw new TransfusionError('ERR_INVALID_ARG', `Expected the studies of ${fn} to be retina, section5, chexpert or small-data but received ${JSON.stringify(String(name))}`);
+    if (!PART_NAMES.includes(name)) throw new TransfusionError('ERR_INVALID_ARG', `Expected the studies of ${fn} to be ${PART_NAMES.join(', ')} but received ${JSON.stringify(String(name))}`);
     if (!scoring) {
       checkResultsShape(results, `${fn}: the ${name} study's results`);
       continue;
     }
     // The scorecard reads runs, pretraining and the validation interval only (its tests give hand-made results).
-    scoringValidator ??= new Ajv({ allErrors: true, strict: false }).compile(SCORED_STUDY_SCHEMA);
-    if (!scoringValidator(results))
-      throw new TransfusionError('ERR_BAD_DATA', `${fn}: the ${name} study's results are not a study's results: ${(scoringValidator.errors ?? []).slice(0, 5).map(describe).join('; ')}`);
+    const faults = scoredStudyFaults(results);
+    if (faults) throw new TransfusionError('ERR_BAD_DATA', `${fn}: the ${name} study's results are not a study's results: ${faults}`);
     checkDistinctRuns((results as { runs: RunKey[] }).runs, `${fn}: the ${name} study's results`);
   }
   if (analyses === undefined) return;
-  analysesValidator ??= new Ajv({ allErrors: true, strict: false }).compile(ANALYSES_SCHEMA);
-  if (!analysesValidator(analyses))
-    throw new TransfusionError('ERR_INVALID_ARG', `Expected \`analyses\` of ${fn} to be a reproduction's analyses: ${(analysesValidator.errors ?? []).slice(0, 5).map(describe).join('; ')}`);
+  const faults = analysesFaults(analyses);
+  if (faults) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`analyses\` of ${fn} to be a reproduction's analyses: ${faults}`);
 }
 
 type RunKey = { model: string; init: string; seed: number };

@@ -102,10 +102,15 @@ function scorecardLines(record: ReproduceResults): string[] {
  *   ERR_INVALID_ARG when parts is not a Map of the plan's studies.
  */
 export function renderPaperReport(record: ReproduceResults, parts: Map<PartName, StudyResults>, figure1?: { file: string; caption: string }): string {
-  checkReproductionShape(record, 'renderPaperReport(): record');
-  checkStudyParts('renderPaperReport()', parts);
-  for (const [name, results] of parts) checkPartStudy(`renderPaperReport(): parts.get(${JSON.stringify(name)})`, name, results, record.request);
+  checkPaperInputs('renderPaperReport()', record, parts);
   return paperMarkdown(record, parts, figure1, sections(record, parts));
+}
+
+/** A record and its studies as the library's callers pass them: the record's shape, each study's, and that each is its part's. */
+function checkPaperInputs(fn: string, record: ReproduceResults, parts: Map<PartName, StudyResults>): void {
+  checkReproductionShape(record, `${fn}: record`);
+  checkStudyParts(fn, parts);
+  for (const [name, results] of parts) checkPartStudy(`${fn}: parts.get(${JSON.stringify(name)})`, name, results, record.request);
 }
 
 /** report.md from sections already built (writePaperReport draws their figures too: built once for both). */
@@ -160,9 +165,7 @@ function paperMarkdown(record: ReproduceResults, parts: Map<PartName, StudyResul
  */
 export async function writePaperReport(outDir: string, record: ReproduceResults, parts: Map<PartName, StudyResults>): Promise<{ files: string[]; warnings: string[] }> {
   if (typeof outDir !== 'string' || !outDir) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`outDir\` of writePaperReport() to be a directory path but received ${typeof outDir}`);
-  checkReproductionShape(record, 'writePaperReport(): record');
-  checkStudyParts('writePaperReport()', parts);
-  for (const [name, results] of parts) checkPartStudy(`writePaperReport(): parts.get(${JSON.stringify(name)})`, name, results, record.request);
+  checkPaperInputs('writePaperReport()', record, parts);
   const files: string[] = [], warnings: string[] = [];
   // Each study's own report (report.md, runs.csv, curves.csv, figures) where it has none: a merged study's.
   for (const [name, results] of parts)

@@ -49,7 +49,6 @@ export const reproduceCommand = (ctx: CliContext) =>
         if (args.threads !== undefined) setThreads(checkThreads('--threads', args.threads));
         const concurrency = args.concurrency === undefined ? undefined : checkInteger('--concurrency', args.concurrency, 1, 64);
         const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
-        const given = givenFlags(ctx.argv, ['preset', 'models', 'seeds', 'data', 'format', 'shard']);
         // Flags that would be ignored are refused instead (issue 28's third pass): the record decides a resumed or
         // merged reproduction, and --format reads --data.
         const refuse = (mode: string, flags: string[]) => {
@@ -70,8 +69,7 @@ export const reproduceCommand = (ctx: CliContext) =>
           mergeReproductions((args.merge as string[]).map((d) => path.resolve(d)), outDir);
           resume = true;
         } else if (args.resume !== undefined) {
-          if (given.length) throw new TransfusionError('ERR_INVALID_ARG', `--resume continues the reproduction recorded in ${args.resume}/results.json; drop ${given.map((f) => `--${f}`).join(', ')}`);
-          refuse(`--resume continues the reproduction in ${args.resume}`, ['out', 'overwrite']);
+          refuse(`--resume continues the reproduction in ${args.resume}`, ['preset', 'models', 'seeds', 'data', 'format', 'shard', 'out', 'overwrite']);
           outDir = path.resolve(args.resume);
         } else {
           checkOneOf('--preset', args.preset, Object.keys(PRESETS));
