@@ -185,6 +185,7 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
     p.rowNorms = centred.pow(2).sum(1);
   }
   p.gram = crossProduct(p.live, p.live, meter);
+  p.gramSquares = p.gram.pow(2).sum().item<double>();
   auto [values, vectors] = torch::linalg_eigh(p.gram, "L");  // ascending
   values = values.flip(0);
   vectors = vectors.flip(1);
@@ -226,6 +227,11 @@ Canonical canonicalOf(const torch::Tensor& m, bool left, bool withRotation) {
 const torch::Tensor& PairWork::cross() {
   if (!cross_.defined()) cross_ = crossProduct(a.live, b.live, meter_);
   return cross_;
+}
+
+double PairWork::crossSquares() {
+  if (crossSquares_ < 0) crossSquares_ = cross().pow(2).sum().item<double>();
+  return crossSquares_;
 }
 
 const torch::Tensor& PairWork::whitened() {

@@ -24,6 +24,7 @@ struct Dataset;  // core/data/dataset.h
 struct PreparedActivations {
   torch::Tensor live;      // (n, p_live) centred live neurons, float64 (on huge pages on the CPU)
   torch::Tensor gram;      // (p_live, p_live) live^T live
+  double gramSquares = 0;  // ||live^T live||_F^2: linear CKA's normaliser, read by every pair the side is in
   torch::Tensor energy;    // (r) eigenvalues of gram, descending: the squared singular values of `live`
   torch::Tensor basis;     // (p_live, r) the eigenvectors of gram for `energy`
   torch::Tensor whiten;    // (p_live, r) basis / sqrt(energy): live * whiten is an orthonormal basis
@@ -65,6 +66,10 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
                                             const std::function<std::string(int)>& name,
                                             const std::vector<std::pair<int, int>>& pairs, const SimilarityOptions& options,
                                             const JobControl& job, const std::function<void(int64_t)>& onPair);
+
+// The stages asked for (every stage of `model` where none is), each checked to be one of its stages; ERR_INVALID_ARG
+// naming the model (as `label` calls it) and the stage otherwise.
+std::vector<std::string> stagesOf(Model& model, const std::vector<std::string>& asked, const std::string& label);
 
 namespace impl {
 std::vector<StageComparison> compareModels(const std::vector<Model*>& models, const Dataset& data,

@@ -9,6 +9,15 @@
 
 namespace tn {
 
+std::vector<std::string> stagesOf(Model& model, const std::vector<std::string>& asked, const std::string& label) {
+  const auto names = model.net->stageNames();
+  if (asked.empty()) return names;
+  for (const auto& s : asked)
+    if (std::find(names.begin(), names.end(), s) == names.end())
+      throw invalidArg("Model \"" + model.name + "\"" + (label.empty() ? "" : " (" + label + ")") + " has no stage \"" + s + "\"");
+  return asked;
+}
+
 std::vector<StageComparison> impl::compareModels(const std::vector<Model*>& models, const Dataset& data,
                                                const std::vector<std::string>& requested,
                                                const std::vector<std::pair<int, int>>& pairs,
@@ -22,14 +31,8 @@ std::vector<StageComparison> impl::compareModels(const std::vector<Model*>& mode
   for (const auto& [i, j] : pairs)
     if (i < 0 || j < 0 || i >= static_cast<int>(models.size()) || j >= static_cast<int>(models.size()))
       throw invalidArg("A pair refers to model " + std::to_string(std::max(i, j)) + " but there are " + std::to_string(models.size()));
-  auto stages = requested;
-  if (stages.empty()) stages = models[0]->net->stageNames();
-  for (Model* m : models) {
-    const auto names = m->net->stageNames();
-    for (const auto& s : stages)
-      if (std::find(names.begin(), names.end(), s) == names.end())
-        throw invalidArg("Model \"" + m->name + "\" has no stage \"" + s + "\"");
-  }
+  const auto stages = stagesOf(*models[0], requested, "");
+  for (Model* m : models) stagesOf(*m, stages, "");
   if (o.batchSize < 1) throw invalidArg("Expected `batchSize` to be a positive integer");
   const int64_t n = data.images.size(0);
   // kept[s][m]: the batches' kept rows of stage s for model m, (rows, channels) float32 on the first model's device,

@@ -55,16 +55,16 @@ double pwcca(PairWork& w) {
 
 // Linear CKA, plain and debiased, from the Gram products (dead neurons are zero columns and change nothing).
 double linearCka(PairWork& w) {
-  return w.cross().pow(2).sum().item<double>() / std::sqrt(w.a.gram.pow(2).sum().item<double>() * w.b.gram.pow(2).sum().item<double>());
+  return w.crossSquares() / std::sqrt(w.a.gramSquares * w.b.gramSquares);
 }
 
 double debiasedLinearCka(PairWork& w) {
   const auto &a = w.a, &b = w.b;
   const double n = static_cast<double>(a.datapoints);
   const double normX = a.rowNorms.sum().item<double>(), normY = b.rowNorms.sum().item<double>();
-  const double num = debiasedDot(w.cross().pow(2).sum().item<double>(), a.rowNorms, b.rowNorms, normX, normY, n);
-  const double dx = debiasedDot(a.gram.pow(2).sum().item<double>(), a.rowNorms, a.rowNorms, normX, normX, n);
-  const double dy = debiasedDot(b.gram.pow(2).sum().item<double>(), b.rowNorms, b.rowNorms, normY, normY, n);
+  const double num = debiasedDot(w.crossSquares(), a.rowNorms, b.rowNorms, normX, normY, n);
+  const double dx = debiasedDot(a.gramSquares, a.rowNorms, a.rowNorms, normX, normX, n);
+  const double dy = debiasedDot(b.gramSquares, b.rowNorms, b.rowNorms, normY, normY, n);
   const double v = num / std::sqrt(dx * dy);
   return std::isfinite(v) ? v : std::numeric_limits<double>::quiet_NaN();  // n <= 3 or zero HSIC: undefined
 }

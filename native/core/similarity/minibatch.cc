@@ -32,15 +32,6 @@ double unbiasedHsic(const torch::Tensor& k, const torch::Tensor& l) {
   return (trace + sums - cross) / (n * (n - 3));
 }
 
-std::vector<std::string> stagesOf(Model& m, const std::vector<std::string>& asked, const char* which) {
-  const auto names = m.net->stageNames();
-  if (asked.empty()) return names;
-  for (const auto& s : asked)
-    if (std::find(names.begin(), names.end(), s) == names.end())
-      throw invalidArg("Model \"" + m.name + "\" (" + which + ") has no stage \"" + s + "\"");
-  return asked;
-}
-
 }  // namespace
 
 MinibatchCka impl::minibatchCka(Model& a, Model& b, const Dataset& data, const std::vector<std::string>& stagesA,

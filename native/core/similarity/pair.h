@@ -27,6 +27,7 @@ class PairWork {
   SimilarityResult& result;  // where metrics leave their side outputs (canonical correlations, SVCCA's kept directions)
 
   const torch::Tensor& cross();     // (pa, pb) A^T B over the live neurons: the pair's only product over datapoints
+  double crossSquares();            // ||A^T B||_F^2, read by linear CKA and its debiased form
   const torch::Tensor& whitened();  // (ra, rb) Wa^T A^T B Wb
   const Canonical& canonical();     // of whitened(), with the rotation on the smaller side
   const PreparedActivations& smallerSide() const;  // the side with fewer live neurons (A on a tie)
@@ -34,6 +35,7 @@ class PairWork {
  private:
   GramMeter* meter_;
   torch::Tensor cross_, whitened_;
+  double crossSquares_ = -1;  // < 0: not yet computed
   Canonical canonical_;
 };
 
