@@ -104,7 +104,7 @@ if [ "$mode" = cuda ]; then
 else
   bench fp32 "$few" --precision fp32  # on the CPU tf32 is fp32, and graphs are CUDA's
 fi
-stage similarity 120 sh -c 'node bin/transfusion-native.js bench --device "$1" --models "" --cca "$2" --json >"$0"' \
+stage similarity 120 sh -c 'node bin/transfusion-native.js bench --device "$1" --models none --cca "$2" --json >"$0"' \
   "$OUT/bench-similarity.json" "$mode" "$cca"
 
 # One JSON: the stages and every bench result.

@@ -50,6 +50,11 @@ describe('transfusion-native bench', () => {
     const cca = cli('bench', '--cca', '8x20000');
     expect(cca.status).toBe(2);
     expect(cca.stderr).toContain('Expected `--cca` as PAIRSxDATAPOINTSxNEURONS (e.g. 8x20000x512) or 0 but received "8x20000"');
+    // Similarity alone (scripts/device-check.sh's similarity stage): no training row, and an empty list is no way to say it.
+    const alone = cli('bench', '--models', 'none', '--cca', '1x400x8', '--json');
+    expect(alone.status).toBe(0);
+    expect(JSON.parse(alone.stdout)).toMatchObject({ training: [], similarity: { pairs: 1, datapoints: 400, neurons: 8 } });
+    expect(cli('bench', '--models', '', '--cca', '0').stderr).toContain('Expected `--models` to be given a value but received ""');
     const model = cli('bench', '--models', 'vgg16', '--cca', '0');
     expect(model.status).toBe(2);
     expect(model.stderr).toContain('Expected `--models` to be model names from: cbr-larget');

@@ -100,7 +100,7 @@ std::vector<StageComparison> impl::compareModels(const std::vector<Model*>& mode
       continue;
     }
     kept[s].clear();
-    for (size_t k = 0; k < pairs.size(); ++k) out.push_back({stages[s], static_cast<int>(k), results[k]});
+    for (size_t k = 0; k < pairs.size(); ++k) out.push_back({stages[s], static_cast<int>(k), results[k], {}});
     job.report({"stage", {{"done", static_cast<double>(s + 1)}, {"total", static_cast<double>(stages.size())}}});
   }
   return out;

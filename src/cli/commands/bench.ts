@@ -14,7 +14,7 @@ export const benchCommand = (ctx: CliContext) =>
         // `bench study` has flags of its own, some of the same names with other meanings: these are bench's alone.
         .command(benchStudyCommand(ctx))
         .option('device', { global: false, type: 'string', default: 'cpu', describe: 'cpu or cuda' })
-        .option('models', { global: false, type: 'string', default: 'cbr-tiny,cbr-small,cbr-largew,cbr-larget,resnet50', describe: 'Comma-separated models' })
+        .option('models', { global: false, type: 'string', default: 'cbr-tiny,cbr-small,cbr-largew,cbr-larget,resnet50', describe: 'Comma-separated models ("none": similarity alone)' })
         .option('batch', { global: false, type: 'number', default: 32, describe: 'Images per step' })
         .option('size', { global: false, type: 'number', default: 64, describe: 'Image side (px; raised to a model\'s minimum)' })
         .option('precision', { global: false, type: 'string', default: 'fp32', describe: 'fp32, tf32 (CUDA) or bf16 (autocast)' })
@@ -29,6 +29,7 @@ export const benchCommand = (ctx: CliContext) =>
         .option('threads', { global: false, type: 'number', describe: 'LibTorch threads (default: available cores)' })
         .option('json', { global: false, type: 'boolean', default: false, describe: 'Print the results as JSON' })
         .example('$0 bench --vs-python', 'CPU: the addon against PyTorch from Python, same threads')
+        .example('$0 bench --models none --cca 4x10000x256', 'Similarity throughput alone')
         .example('$0 bench study --repeats 3', 'A whole study against the same study in PyTorch from Python')
         .example('$0 bench --device cuda --models resnet50 --size 224 --batch 256 --precision bf16 --channels-last --vs-python', 'The H100 goal'),
     async (args) => {
@@ -39,7 +40,7 @@ export const benchCommand = (ctx: CliContext) =>
           throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--cca\` as PAIRSxDATAPOINTSxNEURONS (e.g. 8x20000x512) or 0 but received "${args.cca}"`);
         const options = {
           device: checkOneOf('--device', args.device.replace(/:\d+$/, ''), ['cpu', 'cuda'] as const) && args.device,
-          models: args.models.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean),
+          models: args.models.trim().toLowerCase() === 'none' ? [] : args.models.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean),
           batch: checkInteger('--batch', args.batch, 1),
           size: checkInteger('--size', args.size, 16, 1024),
           precision: checkOneOf('--precision', args.precision, ['fp32', 'tf32', 'bf16'] as const),
