@@ -28,6 +28,9 @@ export interface ModelInfo {
   numClasses: number;
   /** Bottom to top; the classifier ("head") last. Also the prefixes of parameter names. */
   stages: string[];
+  /** Every block and conv output, bottom to top: what minibatchCka's `layers: 'all'` compares (the stages for the
+   * CBR family and Inception-v3; ResNet-50 adds each bottleneck's first two convs and its output). */
+  layers: string[];
   /** numel: every parameter as built; paper: Table 1's counting convention. */
   params: { numel: number; paper: number };
   /** The smallest square input, in pixels, that survives every conv and pool. */
@@ -412,7 +415,7 @@ export interface NativeAddon {
   /** Bytes kept for reuse: the similarity engine's and the training jobs' large blocks (freed 3 s after the last
    * batch or job ends). */
   similarityCacheBytes(): number;
-  minibatchCka(a: NativeModel, b: NativeModel, data: NativeDataset, options: { stagesA?: string[]; stagesB?: string[]; batchSize?: number }, onProgress?: (e: unknown) => void): NativeJob<CkaHeatmap>;
+  minibatchCka(a: NativeModel, b: NativeModel, data: NativeDataset, options: { stagesA?: string[]; stagesB?: string[]; batchSize?: number; allLayers?: boolean }, onProgress?: (e: unknown) => void): NativeJob<CkaHeatmap>;
   similarityMetrics(): { name: string; direction: string; range: [number, number]; needs: string; computes: string; reference: string; ccaFamily: boolean; nullable: boolean }[];
   listModels(): ModelInfo[];
   createModel(name: string, options?: NativeModelOptions): NativeModel;

@@ -67,6 +67,7 @@ ModelInfo infoOf(const std::string& name, const ModelOptions& options, NetworkIm
   info.device = options.device;
   info.numClasses = net.numClasses();
   info.stages = net.stageNames();
+  info.layers = net.layerNames();
   for (const auto& p : net.parameters()) info.numel += p.numel();
   info.paperParams = net.paperParamCount();
   info.minInputSize = net.minInputSize();
@@ -224,8 +225,9 @@ std::vector<StageComparison> compareModels(const std::vector<Model*>& models, co
 }
 
 MinibatchCka minibatchCka(Model& a, Model& b, const Dataset& data, const std::vector<std::string>& stagesA,
-                          const std::vector<std::string>& stagesB, int batchSize, const JobControl& job) {
-  return guard([&] { return impl::minibatchCka(a, b, data, stagesA, stagesB, batchSize, job); });
+                          const std::vector<std::string>& stagesB, int batchSize, bool allLayers,
+                          const JobControl& job) {
+  return guard([&] { return impl::minibatchCka(a, b, data, stagesA, stagesB, batchSize, allLayers, job); });
 }
 
 

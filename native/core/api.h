@@ -128,9 +128,11 @@ std::vector<SimilarityResult> similarityBatch(const std::vector<ArrayData>& inpu
                                               const SimilarityOptions& options, const JobControl& job);
 // Minibatch linear CKA (Nguyen, Raghu and Kornblith 2021) between every stage of a and every stage of b (all stages
 // where a list is empty): each image one datapoint, its activations flattened; the unbiased HSIC of each minibatch's
-// Gram matrices averaged over minibatches, so no stage's activations are held beyond one batch.
+// Gram matrices averaged over minibatches, so no stage's activations are held beyond one batch. With allLayers, the
+// names are layers (NetworkImpl::layerNames: every block and conv output), each reduced as the forward pass makes it.
 MinibatchCka minibatchCka(Model& a, Model& b, const Dataset& data, const std::vector<std::string>& stagesA,
-                          const std::vector<std::string>& stagesB, int batchSize, const JobControl& job);
+                          const std::vector<std::string>& stagesB, int batchSize, bool allLayers,
+                          const JobControl& job);
 // Runs every model once over the data, capturing the stages (the same positions for every model), then compares each
 // pair (i, j) of models at each stage: each model's activations at a stage are prepared once for all its pairs.
 // Results come stage by stage, pairs in the order given.

@@ -10,7 +10,7 @@
 namespace tn::napi {
 namespace {
 
-// [async] minibatchCka(a, b, dataset, { stagesA, stagesB, batchSize }, onProgress?) -> Job<{ stagesA, stagesB,
+// [async] minibatchCka(a, b, dataset, { stagesA, stagesB, batchSize, allLayers }, onProgress?) -> Job<{ stagesA, stagesB,
 //   values: number[][] (a's stages by b's; null where a stage is constant), batches, images }>. Rejects
 //   ERR_INVALID_ARG (unknown stage, a batch under 4, the same model twice), ERR_BUSY.
 Napi::Value minibatchCka(const Napi::CallbackInfo& info) {
@@ -23,9 +23,10 @@ Napi::Value minibatchCka(const Napi::CallbackInfo& info) {
     Napi::Object o = objectOf(info[3], "minibatch CKA options");
     const auto stagesA = stageList(o, "stagesA"), stagesB = stageList(o, "stagesB");
     const int batchSize = integer(o, "batchSize", 64, 4, 1 << 16);
+    const bool allLayers = flag(o, "allLayers", false);
     std::vector<tn::Reservation> holds = {tn::reserve(a), tn::reserve(b)};
-    return startJob(env, info[4], [a, b, holds, data, stagesA, stagesB, batchSize](const tn::JobControl& job) -> Settle {
-      auto r = std::make_shared<tn::MinibatchCka>(tn::minibatchCka(*a, *b, *data, stagesA, stagesB, batchSize, job));
+    return startJob(env, info[4], [a, b, holds, data, stagesA, stagesB, batchSize, allLayers](const tn::JobControl& job) -> Settle {
+      auto r = std::make_shared<tn::MinibatchCka>(tn::minibatchCka(*a, *b, *data, stagesA, stagesB, batchSize, allLayers, job));
       return [r](Napi::Env e) -> Napi::Value {
         Napi::Object out = Napi::Object::New(e);
         out.Set("stagesA", stringsToJs(e, r->stagesA));

@@ -22,6 +22,7 @@ Napi::Object modelInfoToJs(Napi::Env env, const tn::ModelInfo& info) {
   o.Set("device", info.device);
   o.Set("numClasses", info.numClasses);
   o.Set("stages", stringsToJs(env, info.stages));
+  o.Set("layers", stringsToJs(env, info.layers));
   Napi::Object params = Napi::Object::New(env);
   params.Set("numel", static_cast<double>(info.numel));
   params.Set("paper", static_cast<double>(info.paperParams));

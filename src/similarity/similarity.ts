@@ -12,8 +12,7 @@ import type { Dataset } from '../data/embedded';
 import type { Model } from '../models';
 import { addon } from '../runtime';
 
-export type { CkaHeatmap, SimilarityResult, SimilarityWork } from '../../bindings/native';
-import type { CkaHeatmap } from '../../bindings/native';
+export type { SimilarityResult, SimilarityWork } from '../../bindings/native';
 
 /** datapoints-first: (datapoints, neurons); neurons-first: (neurons, datapoints), svcca's convention; nchw: conv
  * activations (N, C, H, W) with channels as neurons and every (image, y, x) position a datapoint. */
@@ -306,44 +305,4 @@ export async function compareModelSet(
   const compared = all.filter((r): r is StageResult & { pair: [number, number] } => !('skipped' in r));
   const skipped = all.filter((r): r is { stage: string; skipped: string } => 'skipped' in r).map((r) => ({ stage: r.stage, reason: r.skipped }));
   return Object.assign(compared, { skipped });
-}
-
-/** How {@link minibatchCka} runs. */
-export interface MinibatchCkaOptions {
-  /** Model a's stages (default: all, input to output). */
-  stagesA?: string[];
-  /** Model b's stages (default: all). */
-  stagesB?: string[];
-  /** Images per minibatch, at least 4 (default 64). */
-  batchSize?: number;
-  /** Cancels between minibatches (rejects with ABORT_ERR). */
-  signal?: AbortSignal;
-}
-const MINIBATCH_CKA_KEYS = optionKeys<MinibatchCkaOptions>()(['stagesA', 'stagesB', 'batchSize', 'signal']);
-
-/**
- * Minibatch linear CKA (Nguyen, Raghu and Kornblith 2021) of every stage of one model against every stage of another:
- * each image a datapoint with its activations flattened, the unbiased HSIC of each minibatch's Gram matrices averaged
- * over minibatches, so no stage's activations are held beyond one batch (a heatmap of two ResNet-50s over all their
- * stages in bounded memory). With one batch holding every image it equals the full data's debiased linear CKA.
- * @param a - A model (the heatmap's rows).
- * @param b - Another model (its columns); a copy of a to compare a model with itself.
- * @param data - The probe images both models see.
- * @param options - Stages, batch size, signal ({@link MinibatchCkaOptions}).
- * @returns The stages and values[i][j], a's stage i against b's stage j.
- * @throws ERR_INVALID_ARG for a missing model or dataset, an unknown stage or option, a batch under 4 images, or fewer
- *   than 4 images; ERR_BUSY when a model is training; ERR_DISPOSED; ABORT_ERR.
- * @example
- * ```ts
- * const h = await minibatchCka(random, transfer, probe, { batchSize: 128 });
- * h.values[0][0];  // conv1 against conv1
- * ```
- */
-export async function minibatchCka(a: Model, b: Model, data: Dataset, options: MinibatchCkaOptions = {}): Promise<CkaHeatmap> {
-  checkHandle('minibatchCka()', 'a', a, 'Model', 'createModel()');
-  checkHandle('minibatchCka()', 'b', b, 'Model', 'createModel()');
-  checkHandle('minibatchCka()', 'data', data, 'Dataset', 'generateRetina() or createDataset()');
-  checkOptions('minibatchCka()', options, MINIBATCH_CKA_KEYS);
-  const { signal, ...native } = options;
-  return awaitJob(() => addon().minibatchCka(a.native, b.native, data.native, native), signal);
 }

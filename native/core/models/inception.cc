@@ -183,6 +183,8 @@ std::vector<std::pair<std::string, torch::Tensor>> InceptionV3Impl::forwardStage
   return out;
 }
 
+void InceptionV3Impl::visitLayers(torch::Tensor x, const LayerVisitor& visit) { visit("fc", fc_(trunk(x, nullptr, visit))); }
+
 std::vector<std::string> InceptionV3Impl::stageNames() const {
   std::vector<std::string> names;
   for (const auto& s : stages_) names.push_back(s.first);

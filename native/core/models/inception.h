@@ -34,6 +34,7 @@ class InceptionV3Impl : public NetworkImpl {
   std::pair<torch::Tensor, torch::Tensor> forwardTrain(torch::Tensor x) override;
   std::vector<std::pair<std::string, torch::Tensor>> forwardStages(torch::Tensor x) override;
   std::vector<std::string> stageNames() const override;
+  void visitLayers(torch::Tensor x, const LayerVisitor& visit) override;  // the stages, streamed
   std::string headName() const override { return "fc"; }
   std::string stageOf(const std::string& key) const override;
   void replaceHead(int numClasses, at::Generator& gen) override;

@@ -4,6 +4,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,14 @@ struct NetworkImpl : torch::nn::Module {
   // Every stage's output, bottom to top (the last is the logits).
   virtual std::vector<std::pair<std::string, torch::Tensor>> forwardStages(torch::Tensor x) = 0;
   virtual std::vector<std::string> stageNames() const = 0;
+  // Every layer's output, bottom to top, handed to `visit` as the forward pass makes it (so a caller may reduce it and
+  // let it go): the stages and, where the architecture has finer ones, every block and conv output within them.
+  // Default: the stages. layerNames() lists them in the order visited.
+  using LayerVisitor = std::function<void(const std::string&, const torch::Tensor&)>;
+  virtual void visitLayers(torch::Tensor x, const LayerVisitor& visit) {
+    for (const auto& [name, value] : forwardStages(x)) visit(name, value);
+  }
+  virtual std::vector<std::string> layerNames() const { return stageNames(); }
   virtual std::string headName() const { return "head"; }
   // The stage a parameter or buffer belongs to (default: its first name component).
   virtual std::string stageOf(const std::string& key) const { return key.substr(0, key.find('.')); }

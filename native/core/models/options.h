@@ -18,6 +18,7 @@ struct ModelInfo {
   std::string name, displayName, family, description, padding, device;
   int numClasses = 0;
   std::vector<std::string> stages;  // bottom to top, ending with the classifier ("head")
+  std::vector<std::string> layers;  // every block and conv output, bottom to top (NetworkImpl::layerNames)
   int64_t numel = 0;                // every parameter of this model, as built
   int64_t paperParams = 0;          // Table 1's convention (see models/cbr.cc)
   int minInputSize = 1;             // smallest square input that survives every conv and pool

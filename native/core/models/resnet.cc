@@ -39,9 +39,13 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride)
 
 // ReLUs and the residual sum in place, as torchvision's: BatchNorm's outputs are fresh tensors that autograd does not
 // need afterwards, so this saves an allocation and a pass over memory per op.
-torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
+torch::Tensor BottleneckImpl::forward(torch::Tensor x) { return forwardVisiting(x, "", nullptr); }
+
+torch::Tensor BottleneckImpl::forwardVisiting(torch::Tensor x, const std::string& prefix, const NetworkImpl::LayerVisitor& visit) {
   auto out = batchNorm(bn1, conv1(x)).relu_();
+  if (visit) visit(prefix + ".conv1", out);
   out = batchNorm(bn2, conv2(out)).relu_();
+  if (visit) visit(prefix + ".conv2", out);
   out = batchNorm(bn3, conv3(out));
   if (downsample) {  // (conv, bn), called one by one so the BatchNorm can be synchronised
     torch::nn::BatchNorm2d bn(std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(downsample->ptr(1)));
@@ -91,6 +95,29 @@ std::vector<std::pair<std::string, torch::Tensor>> ResNetImpl::forwardStages(tor
 }
 
 std::vector<std::string> ResNetImpl::stageNames() const { return {"conv1", "layer1", "layer2", "layer3", "layer4", "fc"}; }
+
+void ResNetImpl::visitLayers(torch::Tensor x, const LayerVisitor& visit) {
+  x = stem(x);
+  visit("conv1", x);
+  for (int s = 0; s < 4; ++s)
+    for (size_t b = 0; b < layers_[s]->size(); ++b) {
+      const std::string name = "layer" + std::to_string(s + 1) + "." + std::to_string(b);
+      x = std::dynamic_pointer_cast<BottleneckImpl>(layers_[s]->ptr(b))->forwardVisiting(x, name, visit);
+      visit(name, x);
+    }
+  visit("fc", fc_(x.mean({2, 3})));
+}
+
+std::vector<std::string> ResNetImpl::layerNames() const {
+  std::vector<std::string> names = {"conv1"};
+  for (int s = 0; s < 4; ++s)
+    for (int b = 0; b < spec_.blocks[s]; ++b) {
+      const std::string name = "layer" + std::to_string(s + 1) + "." + std::to_string(b);
+      names.insert(names.end(), {name + ".conv1", name + ".conv2", name});
+    }
+  names.push_back("fc");
+  return names;
+}
 
 std::string ResNetImpl::stageOf(const std::string& key) const {
   const std::string first = key.substr(0, key.find('.'));

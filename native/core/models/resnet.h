@@ -1,6 +1,6 @@
 // ResNet-50 in torchvision's layout (v1.5: the stride sits on the 3x3 conv), so torchvision's weight files load by
 // name: conv1, bn1, layer1..layer4 of Bottleneck blocks (conv1/bn1/conv2/bn2/conv3/bn3/downsample.{0,1}), fc.
-// Stages: conv1 (with bn1), layer1..layer4, fc. The Slim hybrid of the paper is the same network with layer3 and
+// Stages: conv1 (with bn1), layer1..layer4, fc; layers (visitLayers): every block's output and its first two convs'. The Slim hybrid of the paper is the same network with layer3 and
 // layer4 at half width.
 #pragma once
 #include <array>
@@ -14,6 +14,8 @@ namespace tn {
 struct BottleneckImpl : torch::nn::Module {
   BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride);
   torch::Tensor forward(torch::Tensor x);
+  // The same, handing the first two convs' activations (after their ReLU) to visit as `prefix`.conv1, .conv2.
+  torch::Tensor forwardVisiting(torch::Tensor x, const std::string& prefix, const NetworkImpl::LayerVisitor& visit);
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   torch::nn::Sequential downsample{nullptr};
@@ -34,6 +36,9 @@ class ResNetImpl : public NetworkImpl {
   torch::Tensor forward(torch::Tensor x) override;
   std::vector<std::pair<std::string, torch::Tensor>> forwardStages(torch::Tensor x) override;
   std::vector<std::string> stageNames() const override;
+  // conv1, then per block layerS.B.conv1, layerS.B.conv2 and the block's output layerS.B, then fc.
+  void visitLayers(torch::Tensor x, const LayerVisitor& visit) override;
+  std::vector<std::string> layerNames() const override;
   std::string headName() const override { return "fc"; }
   std::string stageOf(const std::string& key) const override;
   void replaceHead(int numClasses, at::Generator& gen) override;

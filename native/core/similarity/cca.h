@@ -68,8 +68,9 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
                                             const JobControl& job, const std::function<void(int64_t)>& onPair);
 
 // The stages asked for (every stage of `model` where none is), each checked to be one of its stages; ERR_INVALID_ARG
-// naming the model (as `label` calls it) and the stage otherwise.
-std::vector<std::string> stagesOf(Model& model, const std::vector<std::string>& asked, const std::string& label);
+// naming the model (as `label` calls it) and the stage otherwise. With layers, its layers (NetworkImpl::layerNames).
+std::vector<std::string> stagesOf(Model& model, const std::vector<std::string>& asked, const std::string& label,
+                                  bool layers = false);
 
 namespace impl {
 std::vector<StageComparison> compareModels(const std::vector<Model*>& models, const Dataset& data,
@@ -77,7 +78,8 @@ std::vector<StageComparison> compareModels(const std::vector<Model*>& models, co
                                                const std::vector<std::pair<int, int>>& pairs,
                                                const CompareOptions& options, const JobControl& job);
 MinibatchCka minibatchCka(Model& a, Model& b, const Dataset& data, const std::vector<std::string>& stagesA,
-                          const std::vector<std::string>& stagesB, int batchSize, const JobControl& job);
+                          const std::vector<std::string>& stagesB, int batchSize, bool allLayers,
+                          const JobControl& job);
 std::vector<SimilarityResult> similarityBatch(const std::vector<ArrayData>& inputs,
                                                   const std::vector<std::pair<int, int>>& pairs,
                                                   const SimilarityOptions& options, const JobControl& job);

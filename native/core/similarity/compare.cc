@@ -9,12 +9,12 @@
 
 namespace tn {
 
-std::vector<std::string> stagesOf(Model& model, const std::vector<std::string>& asked, const std::string& label) {
-  const auto names = model.net->stageNames();
+std::vector<std::string> stagesOf(Model& model, const std::vector<std::string>& asked, const std::string& label, bool layers) {
+  const auto names = layers ? model.net->layerNames() : model.net->stageNames();
   if (asked.empty()) return names;
   for (const auto& s : asked)
     if (std::find(names.begin(), names.end(), s) == names.end())
-      throw invalidArg("Model \"" + model.name + "\"" + (label.empty() ? "" : " (" + label + ")") + " has no stage \"" + s + "\"");
+      throw invalidArg("Model \"" + model.name + "\"" + (label.empty() ? "" : " (" + label + ")") + " has no " + (layers ? "layer" : "stage") + " \"" + s + "\"");
   return asked;
 }
 

@@ -35,12 +35,13 @@ double unbiasedHsic(const torch::Tensor& k, const torch::Tensor& l) {
 }  // namespace
 
 MinibatchCka impl::minibatchCka(Model& a, Model& b, const Dataset& data, const std::vector<std::string>& stagesA,
-                                const std::vector<std::string>& stagesB, int batchSize, const JobControl& job) {
+                                const std::vector<std::string>& stagesB, int batchSize, bool allLayers,
+                          const JobControl& job) {
   if (&a == &b) throw invalidArg("a and b are the same model (compare a model with a copy of itself instead)");
   if (batchSize < 4) throw invalidArg("Expected `batchSize` to be at least 4 (the unbiased HSIC needs 4 datapoints) but received " + std::to_string(batchSize));
   MinibatchCka out;
-  out.stagesA = stagesOf(a, stagesA, "a");
-  out.stagesB = stagesOf(b, stagesB, "b");
+  out.stagesA = stagesOf(a, stagesA, "a", allLayers);
+  out.stagesB = stagesOf(b, stagesB, "b", allLayers);
   const size_t la = out.stagesA.size(), lb = out.stagesB.size();
   std::vector<double> cross(la * lb, 0.0), selfA(la, 0.0), selfB(lb, 0.0);
   torch::NoGradGuard noGrad;
@@ -49,13 +50,19 @@ MinibatchCka impl::minibatchCka(Model& a, Model& b, const Dataset& data, const s
   b.net->eval();
   const int64_t n = data.images.size(0);
   if (n < 4) throw invalidArg("Expected at least 4 images to compare (the unbiased HSIC needs 4 datapoints) but the data hold " + std::to_string(n));
-  // Each batch's Gram matrices of one model's stages, in the order asked, on the first model's device.
+  // Each batch's Gram matrices of one model's stages (or layers), in the order asked, on the first model's device. Each
+  // output is reduced to its Gram matrix as the forward pass hands it over, and let go of.
   const auto grams = [&](Model& m, const torch::Tensor& x, const std::vector<std::string>& stages) {
-    const auto outputs = m.net->forwardStages(x.to(m.device));
-    std::vector<torch::Tensor> g;
-    for (const auto& s : stages)
-      for (const auto& [name, value] : outputs)
-        if (name == s) g.push_back(zeroDiagonalGram(value.to(a.device)));
+    std::vector<torch::Tensor> g(stages.size());
+    const auto keep = [&](const std::string& name, const torch::Tensor& value) {
+      for (size_t i = 0; i < stages.size(); ++i)
+        if (stages[i] == name) g[i] = zeroDiagonalGram(value.to(a.device));
+    };
+    if (allLayers) {
+      m.net->visitLayers(x.to(m.device), keep);
+    } else {
+      for (const auto& [name, value] : m.net->forwardStages(x.to(m.device))) keep(name, value);
+    }
     return g;
   };
   for (int64_t begin = 0; begin + 4 <= n; begin += batchSize) {
