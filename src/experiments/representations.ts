@@ -2,7 +2,8 @@
 // training (snapshots); here they are loaded and compared on a probe set of task images with the batched similarity
 // engine, or their conv1 filters taken out for drawing. The analysis returns data; drawing is the report's
 // (report/filters.ts draws the filter panels it returns).
-//   similarity     (Figure 2)  top two stages: transfer-init against random-init models, and random against random
+//   similarity     (Figure 2)  top two stages: transfer-init against random-init models, and random against random;
+//                              and per model a minibatch CKA heatmap of every layer, transfer against random
 //   layers         (Figure 3)  every stage of each trained model against its own initialisation
 //   init-vs-final  (Figure 4)  pairs of models compared at initialisation and after training, per stage, with R²
 //   filters        (Figure 5)  conv1 filters before and after training, random and pretrained, as a PNG grid
@@ -12,6 +13,7 @@ import type { Dataset } from '../data/embedded';
 import { TransfusionError } from '../errors';
 import { resolveInside } from '../io/paths';
 import { createModel, type Model, type ModelInfo } from '../models';
+import { minibatchCka } from '../similarity/heatmap';
 import { compareModelSet } from '../similarity/similarity';
 import { modelOptionsFor } from './architecture';
 import { DEFAULT_REPRESENTATIONS, type RepresentationSettings, type StudySpec } from './spec';
@@ -70,6 +72,20 @@ export interface FilterRecord {
   relativeChange: number;
 }
 
+/** Every layer of one trained model against every layer of another by minibatch linear CKA (the similarity analysis). */
+export interface HeatmapRecord {
+  model: string;
+  /** The rows' run (transfer where the study has one) and the columns' (random). */
+  a: RunRef;
+  b: RunRef;
+  layersA: string[];
+  layersB: string[];
+  /** values[i][j]: a's layer i against b's layer j; null where a layer is constant over the probe. */
+  values: (number | null)[][];
+  batches: number;
+  images: number;
+}
+
 export interface RepresentationResults {
   analysis: Analysis;
   probe: RepresentationSettings;
@@ -78,6 +94,8 @@ export interface RepresentationResults {
   filters: FilterRecord[];
   /** Stages left out, and why (too few datapoints for their neurons at this probe size). */
   skipped: { model: string; stage: string; reason: string }[];
+  /** The similarity analysis's heatmaps, one per model (absent in results written before them). */
+  heatmaps?: HeatmapRecord[];
   /** Files written under the run directory. */
   figures: string[];
 }
@@ -140,6 +158,8 @@ export async function analyseRepresentations(analysis: Analysis, ctx: AnalysisCo
       if (!pairs.length) continue;
       if (analysis === 'similarity') {
         out.records.push(...(await compareSnapshots(ctx, settings, model, listed, ['final'], 'top2', pairs, 'final', out)));
+        const [a, b] = transfer.length ? [transfer[0], random[0]] : [random[0], random[1]];
+        if (a && b) (out.heatmaps ??= []).push(await heatmap(ctx, model, a, b));
       } else {
         const atInit = await compareSnapshots(ctx, settings, model, listed, ['init'], 'all', pairs, 'init', out);
         const atFinal = await compareSnapshots(ctx, settings, model, listed, ['final'], 'all', pairs, 'final', out);
@@ -165,6 +185,20 @@ async function loadSnapshot(ctx: AnalysisContext, run: SnapshotRun, which: 'init
   } catch (err) {
     net.dispose();
     throw err;
+  }
+}
+
+/** Every layer of a's trained model against every layer of b's, over the probe in minibatches of up to 64 images. */
+async function heatmap(ctx: AnalysisContext, model: string, a: SnapshotRun, b: SnapshotRun): Promise<HeatmapRecord> {
+  const nets: Model[] = [];
+  try {
+    for (const run of [a, b]) nets.push(await loadSnapshot(ctx, run, 'final'));
+    const probe = await ctx.probeAt(a.imageSize);
+    const h = await minibatchCka(nets[0], nets[1], probe, { layers: 'all', batchSize: Math.max(4, Math.min(64, probe.info().count)), signal: ctx.signal });
+    const ref = (r: SnapshotRun): RunRef => ({ init: r.init, seed: r.seed });
+    return { model, a: ref(a), b: ref(b), layersA: h.stagesA, layersB: h.stagesB, values: h.values, batches: h.batches, images: h.images };
+  } finally {
+    nets.forEach((n) => n.dispose());
   }
 }
 

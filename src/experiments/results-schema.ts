@@ -44,8 +44,10 @@ const representations = record(
     fits: list(record({ model: str, stage: str, pairs: { type: 'string', enum: ['transfer-random', 'random-random', 'all'] }, n: count, r2: numOrNull, slope: numOrNull })),
     filters: list(record({ model: str, init: str, seed: int, parameter: str, relativeChange: num })),
     skipped: list(record({ model: str, stage: str, reason: str })),
+    heatmaps: list(record({ model: str, a: runRef, b: runRef, layersA: list(printable, 10_000), layersB: list(printable, 10_000), values: list(list(numOrNull, 10_000), 10_000), batches: count, images: count })),
     figures: list(inside),
   },
+  ['analysis', 'probe', 'records', 'fits', 'filters', 'skipped', 'figures'],
 );
 // The spec as a study file would give it, with every field a resolved StudySpec always has required (results.json
 // holds the resolved spec: reports, resume and merge read these fields without defaults).

@@ -4,6 +4,7 @@
 import { isReliable, pairKind, type SimilarityRecord } from '../experiments/representations';
 import type { StudyResults } from '../experiments/results';
 import { displayName, FIGURE_WIDTH, mergedOrder, ordered, panels, PRINT_STYLE, summary, type Figure } from './chart';
+import { heatmapFigure } from './heatmap';
 import { bars, only, SCHEMA, type Row } from './layers';
 
 const PAIRS = { 'transfer-random': 'Transfer vs random', 'random-random': 'Random vs random' } as const;
@@ -50,6 +51,23 @@ export function similarityBars(r: StudyResults): Figure | undefined {
       }),
     },
   };
+}
+
+/** Figure 2's heatmaps: per model, every layer of a trained transfer run against every layer of a random one. */
+export function layerHeatmaps(r: StudyResults): Figure | undefined {
+  const maps = r.representations?.analysis === 'similarity' ? (r.representations.heatmaps ?? []) : [];
+  if (!maps.length) return undefined;
+  const run = (x: { init: string; seed: number }) => `${x.init} seed ${x.seed}`;
+  return heatmapFigure(
+    'figure-2-heatmaps',
+    'Figure 2, every layer: minibatch CKA of a transfer-trained model against a random-init one',
+    'Each cell is the linear CKA (Nguyen, Raghu and Kornblith 2021: unbiased HSIC averaged over minibatches of the probe) of ' +
+      'one layer of the first trained model (rows, input at the bottom) with one layer of the second (columns): every block ' +
+      'and conv output, not only the named stages. A bright diagonal says the two trainings built corresponding ' +
+      'representations layer by layer; a bright block off it, that one model reached a representation at another depth.',
+    'Figure 2',
+    maps.map((h) => ({ title: `${displayName(r, h.model)}: ${run(h.a)} (rows) vs ${run(h.b)}`, rowsTitle: run(h.a), columnsTitle: run(h.b), layersA: h.layersA, layersB: h.layersB, values: h.values })),
+  );
 }
 
 /** Figure 3: per stage, each trained model's similarity with its own initialisation, and transfer minus random. */

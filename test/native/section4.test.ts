@@ -35,6 +35,14 @@ describe('Section 4 experiments', () => {
     const val = await generateRetina({ count: r.spec.task.valSize, size: r.spec.task.imageSize, seed: r.spec.task.seed + 1 });
     expect((await evaluate(net, val)).meanAuc).toBeCloseTo(run.auc, 6);
     [net, val].forEach((h) => h.dispose());
+    // Every layer of the first transfer run against every layer of the first random run, by minibatch CKA, drawn.
+    const [heatmap] = rep.heatmaps!;
+    const layers = listModels().find((m) => m.name === 'cbr-tiny')!.layers;
+    expect(heatmap).toMatchObject({ model: 'cbr-tiny', a: { init: 'transfer', seed: 0 }, b: { init: 'random', seed: 0 }, layersA: layers, layersB: layers, images: r.spec.representations!.probeSize });
+    expect(heatmap.values.flat()).toHaveLength(layers.length ** 2);
+    for (const v of heatmap.values.flat()) expect(v === null || (v > -1 && v <= 1)).toBe(true);
+    expect(fs.readFileSync(path.join(out, 'figures', 'figure-2-heatmaps.svg'), 'utf8')).toContain('<svg');
+    expect(fs.readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('id="figure-2-heatmaps"');
     const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
     expect(report).toContain('## Figure 2: CCA similarity of the top two stages');
     expect(report).toMatch(/\| cbr-tiny \| layer3, layer4 .*\| \d\.\d{3} ± \d\.\d{3} \(n=9\) \| \d\.\d{3} ± \d\.\d{3} \(n=3\) \|/);
