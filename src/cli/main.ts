@@ -7,6 +7,7 @@ import { closestName } from '../options';
 import type { CliContext } from './command';
 import { benchCommand } from './commands/bench';
 import { ccaCommand } from './commands/cca';
+import { compareCommand } from './commands/compare';
 import { launchCommand } from './commands/launch';
 import { listCommand } from './commands/list';
 import { modelsCommand } from './commands/models';
@@ -30,7 +31,7 @@ export async function main(given: string[]): Promise<number> {
   const ctx: CliContext = { argv, fail, setExitCode: (code) => (exitCode = code) };
   // A usage error is thrown by yargs synchronously from parseAsync (unknown flags), or rejects it: both land in fail.
   try {
-    const commands = [runCommand, reproduceCommand, reportCommand, listCommand, ccaCommand, modelsCommand, benchCommand, launchCommand, schemaCommand].map((c) => c(ctx) as unknown as CommandModule);
+    const commands = [runCommand, reproduceCommand, reportCommand, listCommand, ccaCommand, compareCommand, modelsCommand, benchCommand, launchCommand, schemaCommand].map((c) => c(ctx) as unknown as CommandModule);
     checkNumberTexts(argv, commands);
     const cli = commands
       .reduce((y, c) => y.command(c), yargs(argv)
