@@ -36,7 +36,8 @@ std::vector<std::pair<int, int>> pairsArg(Napi::Value value);      // [[i, j], .
 // { stages, maxDatapoints, seed, batchSize } -> (stages, options)
 std::pair<std::vector<std::string>, tn::CompareOptions> compareOptions(Napi::Value options);
 // A list of stage names at o[key] (empty where absent); ERR_INVALID_ARG naming the key otherwise.
-std::vector<std::string> stageList(Napi::Object o, const char* key);
+// o[key] as a list of names (absent: empty); `what` names one in errors ("stage", "metric").
+std::vector<std::string> stageList(Napi::Object o, const char* key, const std::string& what = "stage");
 
 // Writing results.
 Napi::Value eventToJs(Napi::Env env, const tn::Event& event);

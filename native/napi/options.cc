@@ -206,17 +206,20 @@ tn::SimilarityOptions similarityOptions(Napi::Value value) {
   s.svccaVariance = number(o, "svccaVariance", s.svccaVariance, 0, 1, false);
   s.svccaDirections = integer(o, "svccaDirections", 0, 0, 1 << 20);
   s.device = text(o, "device", s.device);
+  s.metrics = stageList(o, "metrics", "metric");
+  tn::selectedMetrics(s.metrics);  // an unknown name is refused here, before any work
+  s.rbfBandwidth = number(o, "rbfBandwidth", s.rbfBandwidth, 1e-6, 1e6, false);
   return s;
 }
 
-std::vector<std::string> stageList(Napi::Object o, const char* key) {
+std::vector<std::string> stageList(Napi::Object o, const char* key, const std::string& what) {
   std::vector<std::string> stages;
   Napi::Value list = o.Get(key);
   if (list.IsUndefined()) return stages;
-  if (!list.IsArray()) throw tn::invalidArg(std::string("Expected `") + key + "` to be an array of stage names but received " + describe(list));
+  if (!list.IsArray()) throw tn::invalidArg(std::string("Expected `") + key + "` to be an array of " + what + " names but received " + describe(list));
   auto a = list.As<Napi::Array>();
   for (uint32_t i = 0; i < a.Length(); ++i) {
-    if (!a.Get(i).IsString()) throw tn::invalidArg(std::string("Expected `") + key + "[" + std::to_string(i) + "]` to be a stage name");
+    if (!a.Get(i).IsString()) throw tn::invalidArg(std::string("Expected `") + key + "[" + std::to_string(i) + "]` to be a " + what + " name");
     stages.push_back(a.Get(i).As<Napi::String>().Utf8Value());
   }
   return stages;

@@ -116,9 +116,12 @@ Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r) 
   Napi::Object o = Napi::Object::New(env);
   Napi::Array cca = Napi::Array::New(env, r.cca.size());
   for (uint32_t i = 0; i < r.cca.size(); ++i) cca.Set(i, r.cca[i]);
-  o.Set("ccaCoefficients", cca);
+  // Only the metrics computed (every default one unless the call named some); the canonical correlations with meanCca.
   const auto& table = tn::metricTable();
-  for (size_t k = 0; k < table.size() && k < r.values.size(); ++k) o.Set(table[k].name, numberOrNull(env, r.values[k]));
+  const int meanCca = tn::metricIndex("meanCca");
+  if (meanCca < 0 || (static_cast<size_t>(meanCca) < r.computed.size() && r.computed[meanCca])) o.Set("ccaCoefficients", cca);
+  for (size_t k = 0; k < table.size() && k < r.values.size(); ++k)
+    if (k < r.computed.size() && r.computed[k]) o.Set(table[k].name, numberOrNull(env, r.values[k]));
   o.Set("svccaKept", integersToJs(env, {r.svccaKeptA, r.svccaKeptB}));
   o.Set("deadNeurons", integersToJs(env, {r.deadA, r.deadB}));
   o.Set("neurons", integersToJs(env, {r.neuronsA, r.neuronsB}));
@@ -179,6 +182,7 @@ Napi::Array metricTableToJs(Napi::Env env) {
     o.Set("reference", m.reference);
     o.Set("ccaFamily", m.ccaFamily);
     o.Set("nullable", m.nullable);
+    o.Set("byDefault", m.byDefault);
     out.Set(static_cast<uint32_t>(k), o);
   }
   return out;

@@ -33,9 +33,13 @@ export interface ActivationArray {
  * correlations, then the native metric table's entries in its order ({@link similarityMetrics} describes each; a unit
  * test holds the two lists equal).
  */
-export const METRICS = ['ccaCoefficients', 'meanCca', 'svccaMean', 'pwcca', 'linearCka', 'debiasedLinearCka', 'procrustes'] as const;
+export const METRICS = ['ccaCoefficients', 'meanCca', 'svccaMean', 'pwcca', 'linearCka', 'debiasedLinearCka', 'procrustes', 'rbfCka'] as const;
 /** One of {@link METRICS}. */
 export type Metric = (typeof METRICS)[number];
+/** Every metric's value by name, as a result holds it when computed. */
+export type MetricValues = Omit<Pick<SimilarityResult, Metric>, 'rbfCka'> & { rbfCka: number };
+/** A result of a call that named its `metrics`: those (ccaCoefficients comes with meanCca) and the rest of the record. */
+export type SomeMetrics<M extends Metric> = Omit<SimilarityResult, Metric> & Pick<MetricValues, M>;
 
 /** One entry of the native metric table (native/core/similarity/metrics.h). */
 export interface MetricInfo {
@@ -55,6 +59,8 @@ export interface MetricInfo {
   ccaFamily: boolean;
   /** May be null where undefined (debiased CKA with fewer than 4 datapoints). */
   nullable: boolean;
+  /** Computed when a call names no `metrics` (false: costly, computed only when named). */
+  byDefault: boolean;
 }
 
 /**
@@ -84,13 +90,20 @@ export interface SimilarityOptions {
   svccaDirections?: number;
   /** "cpu" (default) or "cuda" / "cuda:N": where the Gram products and factorisations run. */
   device?: string;
+  /**
+   * The metrics to compute (default: every one whose {@link MetricInfo.byDefault} is true, i.e. all but rbfCka);
+   * a result then holds those alone ("ccaCoefficients" is computed with "meanCca").
+   */
+  metrics?: readonly Metric[];
+  /** rbfCka: the kernel's sigma as a fraction of the median pairwise distance (default 1, Kornblith et al.'s code). */
+  rbfBandwidth?: number;
   /** Cancels between pairs (rejects with ABORT_ERR). */
   signal?: AbortSignal;
   /** Called after each pair: { kind: 'pair', done, total }. */
   onProgress?: (e: { kind: 'pair'; done: number; total: number }) => void;
 }
 
-const SIMILARITY_OPTION_KEYS = optionKeys<SimilarityOptions>()(['layout', 'subsample', 'seed', 'epsilon', 'svccaVariance', 'svccaDirections', 'device', 'signal', 'onProgress']);
+const SIMILARITY_OPTION_KEYS = optionKeys<SimilarityOptions>()(['layout', 'subsample', 'seed', 'epsilon', 'svccaVariance', 'svccaDirections', 'device', 'metrics', 'rbfBandwidth', 'signal', 'onProgress']);
 
 /** The pairs' shape; an index out of range is the native side's to name ("A pair refers to model 3 but there are 3"). */
 function checkPairs(fn: string, pairs: unknown): void {
@@ -115,6 +128,8 @@ function checkArray(name: string, a: ActivationArray): void {
  * @throws ERR_INVALID_ARG for a bad array, pair, layout or option (an unknown key is named); ERR_NO_CUDA for a CUDA
  * device on a build or machine without one; ERR_NUMERICS if a factorisation fails; ERR_OUT_OF_MEMORY; ABORT_ERR.
  */
+export async function similarityBatch<M extends Metric>(inputs: ActivationArray[], pairs: [number, number][], options: SimilarityOptions & { metrics: readonly M[] }): Promise<SomeMetrics<M>[]>;
+export async function similarityBatch(inputs: ActivationArray[], pairs: [number, number][], options?: SimilarityOptions): Promise<SimilarityResult[]>;
 export async function similarityBatch(
   inputs: ActivationArray[],
   pairs: [number, number][],
@@ -124,13 +139,20 @@ export async function similarityBatch(
   inputs.forEach((a, i) => checkArray(`inputs[${i}]`, a));
   checkPairs('similarityBatch()', pairs);
   checkOptions('similarityBatch()', options, SIMILARITY_OPTION_KEYS);
-  const { signal, onProgress, ...native } = options;
+  const { signal, onProgress, metrics, ...native } = options;
   if (native.layout !== undefined) checkOneOf('layout', native.layout, LAYOUTS);
+  const named = metrics === undefined ? {} : { metrics: nativeMetrics(metrics) };
   const shared = distinctInputs(inputs, pairs);
   return awaitJob(
-    () => addon().similarity(shared.inputs, shared.pairs, native, onProgress),
+    () => addon().similarity(shared.inputs, shared.pairs, { ...native, ...named }, onProgress),
     signal,
   );
+}
+
+/** A call's `metrics` as the native table names them: ccaCoefficients is meanCca's, each name once. */
+function nativeMetrics(metrics: readonly Metric[]): string[] {
+  if (!Array.isArray(metrics) || metrics.length === 0) throw invalidArg('metrics', `a non-empty list of metric names (${METRICS.join(', ')})`, metrics);
+  return [...new Set(metrics.map((m: unknown) => checkOneOf('metrics', m, METRICS)).map((m) => (m === 'ccaCoefficients' ? 'meanCca' : m)))];
 }
 
 /**
@@ -162,8 +184,11 @@ function distinctInputs(inputs: ActivationArray[], pairs: [number, number][]): {
  * ```ts
  * const r = await similarity({ data: a, shape: [5000, 64] }, { data: b, shape: [5000, 48] });
  * r.meanCca; r.pwcca; r.linearCka;
+ * (await similarity(a, b, { metrics: ['rbfCka'], rbfBandwidth: 0.5 })).rbfCka;  // that metric alone
  * ```
  */
+export async function similarity<M extends Metric>(a: ActivationArray, b: ActivationArray, options: SimilarityOptions & { metrics: readonly M[] }): Promise<SomeMetrics<M>>;
+export async function similarity(a: ActivationArray, b: ActivationArray, options?: SimilarityOptions): Promise<SimilarityResult>;
 export async function similarity(a: ActivationArray, b: ActivationArray, options: SimilarityOptions = {}): Promise<SimilarityResult> {
   checkArray('a', a);
   checkArray('b', b);

@@ -60,14 +60,71 @@ describe('the metric table', () => {
       expect(m.reference).toMatch(/\d{4}/);
     }
     expect(table.filter((m) => m.ccaFamily).map((m) => m.name)).toEqual(['meanCca', 'svccaMean', 'pwcca']);
-    // Every result carries every metric of the table under its name, each inside its range.
-    const r = await similarity(random(300, 6, 1), random(300, 9, 2));
+    expect(table.filter((m) => !m.byDefault).map((m) => m.name)).toEqual(['rbfCka']);
+    // A result carries every default metric of the table under its name, and the others only when named.
+    const plain = await similarity(random(300, 6, 1), random(300, 9, 2));
+    expect(Object.keys(plain).filter((k) => (METRICS as readonly string[]).includes(k)).sort()).toEqual(['ccaCoefficients', ...table.filter((m) => m.byDefault).map((m) => m.name)].sort());
+    // Named, every one is computed, each inside its range.
+    const r = await similarity(random(300, 6, 1), random(300, 9, 2), { metrics: METRICS });
     for (const m of table) {
       const v = r[m.name];
       expect(typeof v).toBe('number');
       expect(v!).toBeGreaterThanOrEqual(m.range[0] - 1e-12);
       expect(v!).toBeLessThanOrEqual(m.range[1] + 1e-12);
     }
+  });
+});
+
+describe('asking for metrics by name', () => {
+  it('computes those alone, with the same values as by default, and refuses a name not in the table', async () => {
+    const a = random(400, 7, 21), b = random(400, 5, 22);
+    const all = await similarity(a, b);
+    const one = await similarity(a, b, { metrics: ['procrustes'] });
+    expect(one.procrustes).toBe(all.procrustes);
+    expect(Object.keys(one).filter((k) => (METRICS as readonly string[]).includes(k))).toEqual(['procrustes']);
+    const cca = await similarity(a, b, { metrics: ['ccaCoefficients', 'pwcca'] });
+    expect(cca.ccaCoefficients).toEqual(all.ccaCoefficients);
+    expect(cca.pwcca).toBe(all.pwcca);
+    const [batched] = await similarityBatch([a, b], [[0, 1]], { metrics: ['linearCka'] });
+    expect(batched.linearCka).toBe(all.linearCka);
+    await expect(similarity(a, b, { metrics: ['cka' as 'linearCka'] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('metrics') });
+    await expect(similarity(a, b, { metrics: [] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+  });
+});
+
+function numpyRbf(cases: { x: number[][]; y: number[][]; bandwidth: number }[]): number[] {
+  const p = spawnSync(PYTHON, [path.join(__dirname, '..', 'fixtures', 'rbf_cka_reference.py')], { input: JSON.stringify(cases), encoding: 'utf8' });
+  if (p.status !== 0) throw new Error(`${PYTHON} test/fixtures/rbf_cka_reference.py failed: ${p.stderr}\nThese tests need numpy: apt-get install python3-numpy`);
+  return JSON.parse(p.stdout) as number[];
+}
+
+describe('RBF CKA', () => {
+  it("equals numpy's, written from Kornblith et al.'s formula, at several bandwidths and odd and even counts", async () => {
+    const cases = [
+      { x: random(60, 4, 31), y: random(60, 7, 32), bandwidth: 1 },
+      { x: random(61, 5, 33), y: random(61, 3, 34), bandwidth: 0.4 },
+      { x: random(50, 6, 35), y: rotated(random(50, 6, 35), 1, 0, 5), bandwidth: 0.8 },
+    ];
+    const expected = numpyRbf(cases.map((c) => ({ x: rows(c.x), y: rows(c.y), bandwidth: c.bandwidth })));
+    for (const [i, c] of cases.entries()) {
+      const r = await similarity(c.x, c.y, { metrics: ['rbfCka'], rbfBandwidth: c.bandwidth });
+      expect(r.rbfCka).toBeCloseTo(expected[i], 10);
+    }
+  });
+
+  it('is 1 under a rotation, an isotropic scaling and an offset, symmetric, and refused past its datapoint limit', async () => {
+    const x = random(120, 5, 41), y = random(120, 8, 42);
+    expect((await similarity(x, rotated(x, 3.5, -2, 7), { metrics: ['rbfCka'] })).rbfCka).toBeCloseTo(1, 10);
+    const xy = await similarity(x, y, { metrics: ['rbfCka'] }), yx = await similarity(y, x, { metrics: ['rbfCka'] });
+    expect(xy.rbfCka).toBeCloseTo(yx.rbfCka, 12);
+    expect(xy.rbfCka).toBeLessThan(1);
+    // One side's kernel is made once and read by every pair it is in.
+    const batch = await similarityBatch([x, y, rotated(x, 1, 0, 9)], [[0, 1], [0, 2], [1, 2]], { metrics: ['rbfCka'] });
+    expect(batch[0].rbfCka).toBeCloseTo(xy.rbfCka, 12);
+    expect(batch[1].rbfCka).toBeCloseTo(1, 10);
+    const big = random(8193, 2, 43);
+    await expect(similarity(big, big, { metrics: ['rbfCka'] })).rejects.toThrow('rbfCka keeps an n x n kernel per side: at most 8192 datapoints, but this pair has 8193');
+    await expect(similarity(x, y, { metrics: ['rbfCka'], rbfBandwidth: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('rbfBandwidth') });
   });
 });
 

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +32,14 @@ struct PreparedActivations {
   torch::Tensor whiten;    // (p_live, r) basis / sqrt(energy): live * whiten is an orthonormal basis
   torch::Tensor rowNorms;  // (n) squared norm of each centred datapoint (for debiased CKA)
   int64_t neurons = 0, dead = 0, datapoints = 0;
+  // Pieces a costly metric makes on first use and every pair with this side reads (rbfCka's centred kernel), shared
+  // by the copies of this side and guarded for the batch's parallel pairs.
+  struct Lazy {
+    std::mutex mutex;
+    torch::Tensor rbfKernel;  // (n, n) centred RBF kernel
+    double rbfSelf = 0;       // ||rbfKernel||_F^2
+  };
+  std::shared_ptr<Lazy> lazy = std::make_shared<Lazy>();
 };
 
 // Thrown by prepareActivations where no similarity is defined (ERR_INVALID_ARG): no more datapoints than live

@@ -80,6 +80,42 @@ double procrustes(PairWork& w) {
   return std::sqrt(std::max(0.0, 2.0 - 2.0 * nuclear / scale));
 }
 
+// A side's centred RBF kernel and its squared norm, made on first use and kept for the side's other pairs: Kornblith
+// et al.'s gram_rbf (sigma = bandwidth x the median pairwise distance, the median over all n^2 squared distances as
+// numpy takes it) and center_gram (H K H).
+std::pair<torch::Tensor, double> rbfKernel(const PreparedActivations& side, double bandwidth) {
+  std::lock_guard<std::mutex> hold(side.lazy->mutex);
+  auto& lazy = *side.lazy;
+  if (!lazy.rbfKernel.defined()) {
+    const int64_t n = side.datapoints;
+    if (n > kRbfMaxDatapoints)
+      throw invalidArg("rbfCka keeps an n x n kernel per side: at most " + std::to_string(kRbfMaxDatapoints) + " datapoints, but this pair has " +
+                       std::to_string(n) + "; subsample the datapoints or leave rbfCka out");
+    const auto dot = side.live.mm(side.live.t());
+    const auto norms = dot.diagonal().clone();
+    const auto distances = norms.unsqueeze(1) + norms.unsqueeze(0) - 2.0 * dot;
+    const auto flat = distances.reshape({-1});
+    const int64_t m = flat.numel();
+    const auto kth = [&](int64_t k) { return std::get<0>(flat.kthvalue(k)).item<double>(); };
+    const double median = m % 2 ? kth((m + 1) / 2) : 0.5 * (kth(m / 2) + kth(m / 2 + 1));
+    auto k = torch::exp(distances / (-2.0 * bandwidth * bandwidth * median));
+    auto means = k.mean(0);
+    means -= means.mean() / 2;
+    k -= means.unsqueeze(1);
+    k -= means.unsqueeze(0);
+    lazy.rbfSelf = k.pow(2).sum().item<double>();
+    lazy.rbfKernel = std::move(k);
+  }
+  return {lazy.rbfKernel, lazy.rbfSelf};
+}
+
+// CKA of the RBF kernels: <Kc, Lc> / sqrt(<Kc, Kc> <Lc, Lc>) (the HSIC normalisation cancels).
+double rbfCka(PairWork& w) {
+  const auto [k, selfK] = rbfKernel(w.a, w.options.rbfBandwidth);
+  const auto [l, selfL] = rbfKernel(w.b, w.options.rbfBandwidth);
+  return (k * l).sum().item<double>() / std::sqrt(selfK * selfL);
+}
+
 struct Entry {
   MetricInfo info;
   double (*compute)(PairWork&);
@@ -88,23 +124,27 @@ struct Entry {
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> table = {
       {{"meanCca", "similarity", 0, 1, "whitening (each side's Gram eigendecomposition), the cross product",
-        "the mean of the canonical correlations, over the smaller side's live neurons", "Raghu et al. 2017, SVCCA", true, false},
+        "the mean of the canonical correlations, over the smaller side's live neurons", "Raghu et al. 2017, SVCCA", true, false, true},
        meanCca},
       {{"svccaMean", "similarity", 0, 1, "whitening, the cross product",
-        "mean CCA after keeping each side's leading singular directions (svccaVariance of its variance)", "Raghu et al. 2017, SVCCA", true, false},
+        "mean CCA after keeping each side's leading singular directions (svccaVariance of its variance)", "Raghu et al. 2017, SVCCA", true, false, true},
        svccaMean},
       {{"pwcca", "similarity", 0, 1, "whitening, the cross product, the canonical rotation",
-        "canonical correlations weighted by how much of the smaller side each canonical variate accounts for", "Morcos et al. 2018", true, false},
+        "canonical correlations weighted by how much of the smaller side each canonical variate accounts for", "Morcos et al. 2018", true, false, true},
        pwcca},
-      {{"linearCka", "similarity", 0, 1, "Gram products", "HSIC of the linear kernels, normalised", "Kornblith et al. 2019", false, false},
+      {{"linearCka", "similarity", 0, 1, "Gram products", "HSIC of the linear kernels, normalised", "Kornblith et al. 2019", false, false, true},
        linearCka},
       {{"debiasedLinearCka", "similarity", -1, 1, "Gram products, each datapoint's squared norm",
-        "linear CKA on the unbiased HSIC estimator (null with fewer than 4 datapoints)", "Kornblith et al. 2019; Nguyen et al. 2021", false, true},
+        "linear CKA on the unbiased HSIC estimator (null with fewer than 4 datapoints)", "Kornblith et al. 2019; Nguyen et al. 2021", false, true, true},
        debiasedLinearCka},
       {{"procrustes", "distance", 0, 1.4142135623730951, "Gram traces, the cross product",
         "orthogonal Procrustes distance between the centred activations scaled to unit Frobenius norm, sqrt(2 - 2 ||X^T Y||_*)",
-        "Ding, Denain and Steinhardt 2021; Williams et al. 2021", false, false},
+        "Ding, Denain and Steinhardt 2021; Williams et al. 2021", false, false, true},
        procrustes},
+      {{"rbfCka", "similarity", 0, 1, "kernel matrices: each side's n x n RBF kernel, centred (at most 8192 datapoints)",
+        "CKA of Gaussian RBF kernels, sigma = rbfBandwidth x the median pairwise distance (computed when asked for)",
+        "Kornblith et al. 2019", false, false, false},
+       rbfCka},
   };
   return table;
 }
@@ -127,9 +167,34 @@ int metricIndex(const char* name) {
   return -1;
 }
 
+std::vector<bool> selectedMetrics(const std::vector<std::string>& names) {
+  const auto& t = metricTable();
+  std::vector<bool> chosen(t.size(), names.empty());
+  if (names.empty()) {
+    for (size_t i = 0; i < t.size(); ++i) chosen[i] = t[i].byDefault;
+    return chosen;
+  }
+  for (const auto& name : names) {
+    const int i = metricIndex(name.c_str());
+    if (i < 0) {
+      std::string known;
+      for (const auto& m : t) known += (known.empty() ? "" : ", ") + std::string(m.name);
+      throw invalidArg("Expected `metrics` to name metrics from: " + known + " but received \"" + name + "\"");
+    }
+    chosen[i] = true;
+  }
+  return chosen;
+}
+
 void computeMetrics(PairWork& w) {
   w.result.values.clear();
+  w.result.computed = selectedMetrics(w.options.metrics);
+  size_t i = 0;
   for (const auto& e : entries()) {
+    if (!w.result.computed[i++]) {
+      w.result.values.push_back(std::numeric_limits<double>::quiet_NaN());
+      continue;
+    }
     const double v = e.compute(w);
     if (!std::isfinite(v) && !e.info.nullable)
       throw Error("ERR_NUMERICS", std::string("The similarity ") + e.info.name + " came out non-finite; the inputs are degenerate");

@@ -18,10 +18,15 @@ struct MetricInfo {
   const char* reference;  // where it comes from
   bool ccaFamily;         // biased upwards with few datapoints per neuron: the reliability rule applies
   bool nullable;          // NaN is an answer ("undefined here"), written as null; otherwise non-finite is ERR_NUMERICS
+  bool byDefault;         // computed when no metrics are named (false: costly, computed when asked for)
 };
 
 const std::vector<MetricInfo>& metricTable();
 // The entry's index by name, or -1.
 int metricIndex(const char* name);
+// Which entries to compute for `names` (empty: the default ones); ERR_INVALID_ARG naming an unknown one and the table.
+std::vector<bool> selectedMetrics(const std::vector<std::string>& names);
+// rbfCka keeps each side's n x n kernel while its pairs run: at most this many datapoints.
+constexpr int64_t kRbfMaxDatapoints = 8192;
 
 }  // namespace tn

@@ -22,6 +22,9 @@ struct SimilarityOptions {
   double svccaVariance = 0.99;
   int svccaDirections = 0;  // > 0: SVCCA keeps this many directions instead of the variance rule
   std::string device = "cpu";
+  // The metrics to compute, by their table names (core/similarity/metrics.h); empty: every entry computed by default.
+  std::vector<std::string> metrics;
+  double rbfBandwidth = 1.0;  // rbfCka: the kernel's sigma as a fraction of the median pairwise distance
 };
 // What a batch did, the same on every result of the batch: for benchmarks, and for tests that an input shared by
 // many pairs is prepared once.
@@ -34,6 +37,7 @@ struct SimilarityWork {
 };
 struct SimilarityResult {
   std::vector<double> values;  // one per metric, in the table's order (core/similarity/metrics.h); NaN: undefined
+  std::vector<bool> computed;  // per metric: asked for (SimilarityOptions::metrics) and computed
   std::vector<double> cca;     // canonical correlations, descending
   int64_t svccaKeptA = 0, svccaKeptB = 0, deadA = 0, deadB = 0, neuronsA = 0, neuronsB = 0, datapoints = 0;
   // Datapoints per live neuron of the wider side, and whether that is enough for the CCA family (kReliableRatio):

@@ -14,11 +14,13 @@ export const ccaCommand = (ctx: CliContext) =>
         .positional('b', { type: 'string', demandOption: true, describe: 'Second .npy file (same datapoints)' })
         .option('layout', { type: 'string', default: 'datapoints-first', describe: `One of ${LAYOUTS.join(', ')}` })
         .option('metrics', { type: 'string', describe: `Comma-separated, any of ${METRICS.join(', ')} (default ${CLI_METRICS.join(',')})` })
+        .option('rbf-bandwidth', { type: 'number', default: 1, describe: 'rbfCka: sigma as a fraction of the median pairwise distance' })
         .option('subsample', { type: 'number', describe: 'nchw: positions to keep (same on both sides)' })
         .option('seed', { type: 'number', default: 0, describe: 'Seed of the position subsample' })
         .option('json', { type: 'boolean', default: false, describe: 'Print JSON' })
         .example('$0 cca a.npy b.npy --json', 'Two (datapoints, neurons) arrays')
         .example('$0 cca a.npy b.npy --metrics linearCka,debiasedLinearCka', 'CKA, plain and debiased')
+        .example('$0 cca a.npy b.npy --metrics rbfCka --rbf-bandwidth 0.5', 'RBF CKA alone (computed only when named)')
         .example('$0 cca conv_a.npy conv_b.npy --layout nchw --subsample 20000', 'Conv activations, channels as neurons'),
     async (args) => {
       try {
@@ -27,7 +29,7 @@ export const ccaCommand = (ctx: CliContext) =>
         const files = [args.a as string, args.b as string];
         const [a, b] = await Promise.all(files.map((f) => readNpy(f)));
         checkSameDatapoints([a, b], files, layout);
-        const r = await similarity(a, b, { layout, subsample: args.subsample, seed: args.seed }).catch((err: unknown) => {
+        const r = await similarity(a, b, { layout, subsample: args.subsample, seed: args.seed, metrics, rbfBandwidth: args['rbf-bandwidth'] }).catch((err: unknown) => {
           throw nameInputs(err, files);
         });
         const picked = pickMetrics(r, metrics);
