@@ -351,6 +351,9 @@ export interface SimilarityResult {
   debiasedLinearCka: number | null;
   /** Orthogonal Procrustes distance (Ding et al. 2021) between the centred activations scaled to unit Frobenius norm, 0 to sqrt(2); lower is more alike. */
   procrustes: number;
+  /** Williams et al. (2021)'s shape distance, an angle in [0, pi/2]: partial whitening by shapeAlpha (default 0.5),
+   * then the best rotation (1: Procrustes' angle; 0: CCA's). Lower is more alike. */
+  shapeMetric: number;
   /** CKA of Gaussian RBF kernels (Kornblith et al. 2019), sigma = rbfBandwidth x the median pairwise distance: only
    * where asked for (`metrics`), as it keeps an n x n kernel per side (at most 8192 datapoints). */
   rbfCka?: number;
@@ -474,7 +477,7 @@ export interface NativeAddon {
   similarity(
     inputs: { data: Float32Array | Float64Array; shape: number[] }[],
     pairs: [number, number][],
-    options?: { layout?: string; subsample?: number; seed?: number; epsilon?: number; svccaVariance?: number; svccaDirections?: number; device?: string; metrics?: string[]; rbfBandwidth?: number },
+    options?: { layout?: string; subsample?: number; seed?: number; epsilon?: number; svccaVariance?: number; svccaDirections?: number; device?: string; metrics?: string[]; rbfBandwidth?: number; shapeAlpha?: number },
     onProgress?: (e: CountEvent<'pair'>) => void,
   ): NativeJob<SimilarityResult[]>;
   compareModels(

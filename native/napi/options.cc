@@ -209,6 +209,7 @@ tn::SimilarityOptions similarityOptions(Napi::Value value) {
   s.metrics = stageList(o, "metrics", "metric");
   tn::selectedMetrics(s.metrics);  // an unknown name is refused here, before any work
   s.rbfBandwidth = number(o, "rbfBandwidth", s.rbfBandwidth, 1e-6, 1e6, false);
+  s.shapeAlpha = number(o, "shapeAlpha", s.shapeAlpha, 0, 1, false);
   return s;
 }
 

@@ -14,7 +14,7 @@ import { TransfusionError } from '../errors';
 import { resolveInside } from '../io/paths';
 import { createModel, type Model, type ModelInfo } from '../models';
 import { minibatchCka } from '../similarity/heatmap';
-import { compareModelSet } from '../similarity/similarity';
+import { compareModelSet, similarityMetrics, type MetricValues } from '../similarity/similarity';
 import { modelOptionsFor } from './architecture';
 import { DEFAULT_REPRESENTATIONS, type RepresentationSettings, type StudySpec } from './spec';
 import { taskLabels } from './task';
@@ -30,7 +30,10 @@ export interface RunRef {
   seed: number;
 }
 
-export interface SimilarityRecord {
+/** Every metric of the engine's table that a comparison computes by default, under its name (absent in older records). */
+export type RecordMetrics = Partial<Omit<MetricValues, 'ccaCoefficients' | 'meanCca' | 'svccaMean' | 'pwcca' | 'linearCka'>>;
+
+export interface SimilarityRecord extends RecordMetrics {
   model: string;
   stage: string;
   /** final: two runs after training; init: the same two at initialisation; self: a run against its own initialisation. */
@@ -41,8 +44,6 @@ export interface SimilarityRecord {
   svccaMean: number;
   pwcca: number;
   linearCka: number;
-  /** Orthogonal Procrustes distance (absent in records written before it). */
-  procrustes?: number;
   datapoints: number;
   neurons: number;
   /** At least 10 datapoints per live neuron of the wider side (absent in older records: see {@link isReliable}). */
@@ -248,17 +249,15 @@ async function compareSnapshots(
     if (!stages.length) return [];
     const results = await compareModelSet(nets, probe, pairs, { stages, maxDatapoints: s.maxDatapoints || undefined, seed: s.seed, signal: ctx.signal });
     const ref = (k: number): RunRef => ({ init: runs[Math.floor(k / which.length)].init, seed: runs[Math.floor(k / which.length)].seed });
+    // Every metric the table computes by default, read from it: a metric added there reaches results.json as it is.
+    const metrics = similarityMetrics().filter((m) => m.byDefault).map((m) => m.name);
     return results.map((r) => ({
       model,
       stage: r.stage,
       compared,
       a: ref(r.pair[0]),
       b: ref(r.pair[1]),
-      meanCca: r.meanCca,
-      svccaMean: r.svccaMean,
-      pwcca: r.pwcca,
-      linearCka: r.linearCka,
-      procrustes: r.procrustes,
+      ...(Object.fromEntries(metrics.map((m) => [m, r[m]])) as Pick<SimilarityRecord, 'meanCca' | 'svccaMean' | 'pwcca' | 'linearCka'> & RecordMetrics),
       datapoints: r.datapoints,
       neurons: Math.min(r.neurons[0] - r.deadNeurons[0], r.neurons[1] - r.deadNeurons[1]),
       reliable: r.reliable,

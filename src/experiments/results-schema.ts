@@ -5,6 +5,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 
 import { TransfusionError } from '../errors';
 import { displayPath } from '../io/paths';
+import { METRICS } from '../similarity/similarity';
 import { STUDY_CONFIG_SCHEMA } from './config';
 
 const str = { type: 'string' } as const;
@@ -26,6 +27,8 @@ const printable = { type: 'string', pattern: PRINTABLE } as const;
 const inside = { type: 'string', minLength: 1, not: { pattern: '^[\\\\/]|^[A-Za-z]:|(^|[\\\\/])\\.\\.([\\\\/]|$)|\\u0000' } } as const;
 
 const runRef = record({ init: str, seed: int });
+/** A similarity record's metrics: every entry of the engine's table, by name (METRICS is held equal to it by a test). */
+const METRIC_FIELDS = Object.fromEntries(METRICS.filter((m) => m !== 'ccaCoefficients').map((m) => [m, numOrNull]));
 const runRecord = record(
   {
     model: str, init: str, seed: int, auc: numOrNull, aucs: { type: 'object', additionalProperties: numOrNull }, stepsToThreshold: intOrNull,
@@ -40,7 +43,7 @@ const representations = record(
   {
     analysis: { type: 'string', enum: ANALYSIS_NAMES },
     probe: { type: 'object' },
-    records: list(record({ model: str, stage: str, compared: { type: 'string', enum: ['final', 'init', 'self'] }, a: runRef, b: runRef, meanCca: numOrNull, svccaMean: numOrNull, pwcca: numOrNull, linearCka: numOrNull, procrustes: numOrNull, datapoints: count, neurons: count, reliable: flag }, ['model', 'stage', 'compared', 'a', 'b', 'meanCca', 'svccaMean', 'pwcca', 'linearCka', 'datapoints', 'neurons'])),
+    records: list(record({ model: str, stage: str, compared: { type: 'string', enum: ['final', 'init', 'self'] }, a: runRef, b: runRef, ...METRIC_FIELDS, datapoints: count, neurons: count, reliable: flag }, ['model', 'stage', 'compared', 'a', 'b', 'meanCca', 'svccaMean', 'pwcca', 'linearCka', 'datapoints', 'neurons'])),
     fits: list(record({ model: str, stage: str, pairs: { type: 'string', enum: ['transfer-random', 'random-random', 'all'] }, n: count, r2: numOrNull, slope: numOrNull })),
     filters: list(record({ model: str, init: str, seed: int, parameter: str, relativeChange: num })),
     skipped: list(record({ model: str, stage: str, reason: str })),

@@ -33,7 +33,7 @@ export interface ActivationArray {
  * correlations, then the native metric table's entries in its order ({@link similarityMetrics} describes each; a unit
  * test holds the two lists equal).
  */
-export const METRICS = ['ccaCoefficients', 'meanCca', 'svccaMean', 'pwcca', 'linearCka', 'debiasedLinearCka', 'procrustes', 'rbfCka'] as const;
+export const METRICS = ['ccaCoefficients', 'meanCca', 'svccaMean', 'pwcca', 'linearCka', 'debiasedLinearCka', 'procrustes', 'shapeMetric', 'rbfCka'] as const;
 /** One of {@link METRICS}. */
 export type Metric = (typeof METRICS)[number];
 /** Every metric's value by name, as a result holds it when computed. */
@@ -97,13 +97,15 @@ export interface SimilarityOptions {
   metrics?: readonly Metric[];
   /** rbfCka: the kernel's sigma as a fraction of the median pairwise distance (default 1, Kornblith et al.'s code). */
   rbfBandwidth?: number;
+  /** shapeMetric: partial whitening, 0 (CCA's angle) to 1 (Procrustes'), default 0.5. */
+  shapeAlpha?: number;
   /** Cancels between pairs (rejects with ABORT_ERR). */
   signal?: AbortSignal;
   /** Called after each pair: { kind: 'pair', done, total }. */
   onProgress?: (e: { kind: 'pair'; done: number; total: number }) => void;
 }
 
-const SIMILARITY_OPTION_KEYS = optionKeys<SimilarityOptions>()(['layout', 'subsample', 'seed', 'epsilon', 'svccaVariance', 'svccaDirections', 'device', 'metrics', 'rbfBandwidth', 'signal', 'onProgress']);
+const SIMILARITY_OPTION_KEYS = optionKeys<SimilarityOptions>()(['layout', 'subsample', 'seed', 'epsilon', 'svccaVariance', 'svccaDirections', 'device', 'metrics', 'rbfBandwidth', 'shapeAlpha', 'signal', 'onProgress']);
 
 /** The pairs' shape; an index out of range is the native side's to name ("A pair refers to model 3 but there are 3"). */
 function checkPairs(fn: string, pairs: unknown): void {

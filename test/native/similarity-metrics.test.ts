@@ -128,6 +128,41 @@ describe('RBF CKA', () => {
   });
 });
 
+function netrepShape(cases: { x: number[][]; y: number[][]; alpha: number }[]): number[] {
+  const p = spawnSync(PYTHON, [path.join(__dirname, '..', 'fixtures', 'shape_metric_reference.py')], { input: JSON.stringify(cases), encoding: 'utf8' });
+  if (p.status !== 0) throw new Error(`${PYTHON} test/fixtures/shape_metric_reference.py failed: ${p.stderr}\nThese tests need SciPy: apt-get install python3-scipy`);
+  return JSON.parse(p.stdout) as number[];
+}
+
+describe("Williams et al.'s shape metric", () => {
+  it('equals the partial-whitening angle written as netrep defines it, for alpha from 0 to 1 and unequal widths', async () => {
+    const cases = [0, 0.25, 0.5, 0.9, 1].flatMap((alpha, k) => [
+      { x: random(150, 5, 51 + k), y: random(150, 5, 61 + k), alpha },
+      { x: random(150, 4, 71 + k), y: random(150, 7, 81 + k), alpha },
+    ]);
+    const expected = netrepShape(cases.map((c) => ({ x: rows(c.x), y: rows(c.y), alpha: c.alpha })));
+    for (const [i, c] of cases.entries()) {
+      const r = await similarity(c.x, c.y, { metrics: ['shapeMetric'], shapeAlpha: c.alpha });
+      expect(r.shapeMetric).toBeCloseTo(expected[i], 9);
+    }
+  });
+
+  it("is Procrustes' angle at alpha 1 and CCA's at alpha 0, 0 under a rotation, and symmetric", async () => {
+    const x = random(300, 6, 91), y = random(300, 6, 92);
+    const one = await similarity(x, y, { shapeAlpha: 1 });
+    // sqrt(2 - 2 cos theta) is Procrustes' distance between unit-norm sides.
+    expect(Math.sqrt(2 - 2 * Math.cos(one.shapeMetric))).toBeCloseTo(one.procrustes, 10);
+    const zero = await similarity(x, y, { shapeAlpha: 0 });
+    expect(Math.cos(zero.shapeMetric)).toBeCloseTo(zero.meanCca, 10);  // equal widths: sum rho / sqrt(6 * 6)
+    // 0 under a rotation and an offset; between the ends it is not scale-free (d mixes 1 with lambda^-1/2, as netrep's).
+    expect((await similarity(x, rotated(x, 1, 1, 3), { metrics: ['shapeMetric'] })).shapeMetric).toBeCloseTo(0, 5);
+    expect((await similarity(x, rotated(x, 2, 1, 3), { metrics: ['shapeMetric'], shapeAlpha: 1 })).shapeMetric).toBeCloseTo(0, 5);
+    const yx = await similarity(y, x);
+    expect(yx.shapeMetric).toBeCloseTo((await similarity(x, y)).shapeMetric, 12);
+    await expect(similarity(x, y, { shapeAlpha: 1.5 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('shapeAlpha') });
+  });
+});
+
 describe('orthogonal Procrustes distance', () => {
   it('equals scipy.linalg.orthogonal_procrustes\'s, on equal and unequal widths', async () => {
     const pairs: [ActivationArray, ActivationArray][] = [

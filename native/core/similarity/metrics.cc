@@ -72,10 +72,14 @@ double debiasedLinearCka(PairWork& w) {
 // Orthogonal Procrustes distance between the centred activations scaled to unit Frobenius norm: min over orthogonal
 // Q of ||X - Y Q||_F = sqrt(2 - 2 ||X^T Y||_*) (the narrower side padded with zero columns). ||X^T Y||_* is the sum
 // of the cross product's singular values, from the eigenvalues of its smaller Gram.
-double procrustes(PairWork& w) {
-  const auto& c = w.cross();
+// The sum of a small matrix's singular values, from the eigenvalues of its smaller Gram.
+double nuclearNorm(const torch::Tensor& c) {
   const auto g = c.size(0) <= c.size(1) ? smallProduct(c, c.t().contiguous()) : smallProduct(c.t().contiguous(), c);
-  const double nuclear = torch::linalg_eigvalsh(g, "L").clamp_min(0.0).sqrt().sum().item<double>();
+  return torch::linalg_eigvalsh(g, "L").clamp_min(0.0).sqrt().sum().item<double>();
+}
+
+double procrustes(PairWork& w) {
+  const double nuclear = nuclearNorm(w.cross());
   const double scale = std::sqrt(w.a.gram.trace().item<double>() * w.b.gram.trace().item<double>());
   return std::sqrt(std::max(0.0, 2.0 - 2.0 * nuclear / scale));
 }
@@ -116,6 +120,26 @@ double rbfCka(PairWork& w) {
   return (k * l).sum().item<double>() / std::sqrt(selfK * selfL);
 }
 
+// Williams et al.'s generalised shape metric (netrep's LinearMetric, angular): each side partially whitened,
+// X -> X V diag(d) V^T with d = alpha + (1 - alpha) lambda^-1/2 (lambda: the eigenvalues of X^T X, floored at 1e-7),
+// then the angle arccos(||Xw^T Yw||_* / (||Xw||_F ||Yw||_F)) after the best rotation. alpha = 1 is Procrustes' angle,
+// alpha = 0 that of CCA (sum of canonical correlations over sqrt(ra rb)). Xw^T Yw is, up to rotations, which leave
+// its singular values alone, diag(d_a sqrt(lambda_a)) (Wa^T A^T B Wb) diag(d_b sqrt(lambda_b)): the whitened cross
+// product CCA already made.
+double shapeMetric(PairWork& w) {
+  const double alpha = w.options.shapeAlpha;
+  const auto& m = w.whitened();
+  const auto side = [&](const PreparedActivations& s) {
+    const auto energy = s.energy.to(m.device());
+    const auto d = alpha + (1.0 - alpha) * energy.clamp_min(1e-7).rsqrt();
+    return std::make_pair(d * energy.sqrt(), (energy * d * d).sum().item<double>());
+  };
+  const auto [ga, varianceA] = side(w.a);
+  const auto [gb, varianceB] = side(w.b);
+  const double cosine = nuclearNorm(ga.unsqueeze(1) * m * gb.unsqueeze(0)) / std::sqrt(varianceA * varianceB);
+  return std::acos(std::clamp(cosine, -1.0, 1.0));
+}
+
 struct Entry {
   MetricInfo info;
   double (*compute)(PairWork&);
@@ -141,6 +165,10 @@ const std::vector<Entry>& entries() {
         "orthogonal Procrustes distance between the centred activations scaled to unit Frobenius norm, sqrt(2 - 2 ||X^T Y||_*)",
         "Ding, Denain and Steinhardt 2021; Williams et al. 2021", false, false, true},
        procrustes},
+      {{"shapeMetric", "distance", 0, 1.5707963267948966, "whitening (each side's Gram eigendecomposition), the cross product",
+        "Williams et al.'s angular shape distance after partial whitening by shapeAlpha (1: Procrustes' angle; 0: CCA's)",
+        "Williams, Kunz, Kornblith and Linderman 2021", false, false, true},
+       shapeMetric},
       {{"rbfCka", "similarity", 0, 1, "kernel matrices: each side's n x n RBF kernel, centred (at most 8192 datapoints)",
         "CKA of Gaussian RBF kernels, sigma = rbfBandwidth x the median pairwise distance (computed when asked for)",
         "Kornblith et al. 2019", false, false, false},

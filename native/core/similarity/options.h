@@ -25,6 +25,7 @@ struct SimilarityOptions {
   // The metrics to compute, by their table names (core/similarity/metrics.h); empty: every entry computed by default.
   std::vector<std::string> metrics;
   double rbfBandwidth = 1.0;  // rbfCka: the kernel's sigma as a fraction of the median pairwise distance
+  double shapeAlpha = 0.5;    // shapeMetric: 1 aligns by rotations alone (Procrustes), 0 by any linear map (CCA)
 };
 // What a batch did, the same on every result of the batch: for benchmarks, and for tests that an input shared by
 // many pairs is prepared once.
