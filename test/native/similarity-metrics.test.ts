@@ -82,6 +82,10 @@ describe('asking for metrics by name', () => {
     const one = await similarity(a, b, { metrics: ['procrustes'] });
     expect(one.procrustes).toBe(all.procrustes);
     expect(Object.keys(one).filter((k) => (METRICS as readonly string[]).includes(k))).toEqual(['procrustes']);
+    // Each input is prepared only as far as the metrics named read: Procrustes needs no X^T X (nor its factorisation).
+    expect(all.work.products).toBe(3);
+    expect(one.work.products).toBe(1);
+    expect((await similarity(a, b, { metrics: ['linearCka'] })).linearCka).toBe(all.linearCka);
     const cca = await similarity(a, b, { metrics: ['ccaCoefficients', 'pwcca'] });
     expect(cca.ccaCoefficients).toEqual(all.ccaCoefficients);
     expect(cca.pwcca).toBe(all.pwcca);

@@ -93,6 +93,7 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
   const SerialBlasScope serialBlas;
   const HugePageReuse reuse;  // declared before `prepared`, so it outlives every input let go of
   GramMeter meter;
+  const Preparation level = preparationFor(o.metrics);  // no more than the metrics asked for read
   const size_t width = static_cast<size_t>(std::max(1, at::get_num_threads()));
   std::vector<size_t> lastUse(count, 0);
   for (size_t k = 0; k < pairs.size(); ++k) lastUse[pairs[k].first] = lastUse[pairs[k].second] = k;
@@ -109,7 +110,7 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
       if ((size >= width && fresh.size() % width == 0) || size >= 4 * width) break;
     }
     inParallel(static_cast<int64_t>(fresh.size()), job, [&](int64_t k) {
-      prepared[fresh[k]] = prepareActivations(input(fresh[k]), o.epsilon, name(fresh[k]), &meter);
+      prepared[fresh[k]] = prepareActivations(input(fresh[k]), o.epsilon, name(fresh[k]), &meter, level);
     });
     for (int k : fresh) state[k] = 2;
     preparedInputs += static_cast<int64_t>(fresh.size());

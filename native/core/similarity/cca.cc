@@ -155,7 +155,7 @@ void centreOnCpu(const torch::Tensor& data, double epsilon, const std::string& w
 
 }  // namespace
 
-PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon, const std::string& what, GramMeter* meter) {
+PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon, const std::string& what, GramMeter* meter, Preparation level) {
   PreparedActivations p;
   p.datapoints = data.size(0);
   p.neurons = data.size(1);
@@ -184,8 +184,10 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
     p.live = p.dead ? centred.index({torch::indexing::Slice(), alive}) : centred;
     p.rowNorms = centred.pow(2).sum(1);
   }
+  if (level == Preparation::centred) return p;
   p.gram = crossProduct(p.live, p.live, meter);
   p.gramSquares = p.gram.pow(2).sum().item<double>();
+  if (level == Preparation::gram) return p;
   auto [values, vectors] = torch::linalg_eigh(p.gram, "L");  // ascending
   values = values.flip(0);
   vectors = vectors.flip(1);

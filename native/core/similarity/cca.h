@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/job.h"
+#include "core/similarity/metrics.h"
 #include "core/similarity/options.h"
 
 namespace tn {
@@ -56,8 +57,10 @@ struct GramMeter {
 // (n, p) float32 or float64, any strides -> prepared. On the CPU the centred float64 copy is made in one pass from the
 // data as it is, with no other array of its size. Neurons whose variance is below epsilon x the largest variance are
 // dead: dropped and counted. Throws ERR_INVALID_ARG naming `what` for non-finite values or too few datapoints.
+// `level` stops after centring or after the Gram where the metrics asked for need no more (core/similarity/metrics.h);
+// the fields past it stay undefined.
 PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon, const std::string& what,
-                                       GramMeter* meter = nullptr);
+                                       GramMeter* meter = nullptr, Preparation level = Preparation::factorised);
 
 SimilarityResult compare(const PreparedActivations& a, const PreparedActivations& b, const SimilarityOptions& options,
                          GramMeter* meter = nullptr);

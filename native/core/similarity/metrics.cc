@@ -80,7 +80,7 @@ double nuclearNorm(const torch::Tensor& c) {
 
 double procrustes(PairWork& w) {
   const double nuclear = nuclearNorm(w.cross());
-  const double scale = std::sqrt(w.a.gram.trace().item<double>() * w.b.gram.trace().item<double>());
+  const double scale = w.a.live.norm().item<double>() * w.b.live.norm().item<double>();  // ||X||_F ||Y||_F
   return std::sqrt(std::max(0.0, 2.0 - 2.0 * nuclear / scale));
 }
 
@@ -148,30 +148,30 @@ struct Entry {
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> table = {
       {{"meanCca", "similarity", 0, 1, "whitening (each side's Gram eigendecomposition), the cross product",
-        "the mean of the canonical correlations, over the smaller side's live neurons", "Raghu et al. 2017, SVCCA", true, false, true},
+        "the mean of the canonical correlations, over the smaller side's live neurons", "Raghu et al. 2017, SVCCA", true, false, true, Preparation::factorised},
        meanCca},
       {{"svccaMean", "similarity", 0, 1, "whitening, the cross product",
-        "mean CCA after keeping each side's leading singular directions (svccaVariance of its variance)", "Raghu et al. 2017, SVCCA", true, false, true},
+        "mean CCA after keeping each side's leading singular directions (svccaVariance of its variance)", "Raghu et al. 2017, SVCCA", true, false, true, Preparation::factorised},
        svccaMean},
       {{"pwcca", "similarity", 0, 1, "whitening, the cross product, the canonical rotation",
-        "canonical correlations weighted by how much of the smaller side each canonical variate accounts for", "Morcos et al. 2018", true, false, true},
+        "canonical correlations weighted by how much of the smaller side each canonical variate accounts for", "Morcos et al. 2018", true, false, true, Preparation::factorised},
        pwcca},
-      {{"linearCka", "similarity", 0, 1, "Gram products", "HSIC of the linear kernels, normalised", "Kornblith et al. 2019", false, false, true},
+      {{"linearCka", "similarity", 0, 1, "Gram products", "HSIC of the linear kernels, normalised", "Kornblith et al. 2019", false, false, true, Preparation::gram},
        linearCka},
       {{"debiasedLinearCka", "similarity", -1, 1, "Gram products, each datapoint's squared norm",
-        "linear CKA on the unbiased HSIC estimator (null with fewer than 4 datapoints)", "Kornblith et al. 2019; Nguyen et al. 2021", false, true, true},
+        "linear CKA on the unbiased HSIC estimator (null with fewer than 4 datapoints)", "Kornblith et al. 2019; Nguyen et al. 2021", false, true, true, Preparation::gram},
        debiasedLinearCka},
       {{"procrustes", "distance", 0, 1.4142135623730951, "Gram traces, the cross product",
         "orthogonal Procrustes distance between the centred activations scaled to unit Frobenius norm, sqrt(2 - 2 ||X^T Y||_*)",
-        "Ding, Denain and Steinhardt 2021; Williams et al. 2021", false, false, true},
+        "Ding, Denain and Steinhardt 2021; Williams et al. 2021", false, false, true, Preparation::centred},
        procrustes},
       {{"shapeMetric", "distance", 0, 1.5707963267948966, "whitening (each side's Gram eigendecomposition), the cross product",
         "Williams et al.'s angular shape distance after partial whitening by shapeAlpha (1: Procrustes' angle; 0: CCA's)",
-        "Williams, Kunz, Kornblith and Linderman 2021", false, false, true},
+        "Williams, Kunz, Kornblith and Linderman 2021", false, false, true, Preparation::factorised},
        shapeMetric},
       {{"rbfCka", "similarity", 0, 1, "kernel matrices: each side's n x n RBF kernel, centred (at most 8192 datapoints)",
         "CKA of Gaussian RBF kernels, sigma = rbfBandwidth x the median pairwise distance (computed when asked for)",
-        "Kornblith et al. 2019", false, false, false},
+        "Kornblith et al. 2019", false, false, false, Preparation::centred},
        rbfCka},
   };
   return table;
@@ -212,6 +212,14 @@ std::vector<bool> selectedMetrics(const std::vector<std::string>& names) {
     chosen[i] = true;
   }
   return chosen;
+}
+
+Preparation preparationFor(const std::vector<std::string>& names) {
+  const auto chosen = selectedMetrics(names);
+  Preparation most = Preparation::centred;
+  for (size_t i = 0; i < chosen.size(); ++i)
+    if (chosen[i]) most = std::max(most, metricTable()[i].preparation);
+  return most;
 }
 
 void computeMetrics(PairWork& w) {

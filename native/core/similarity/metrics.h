@@ -5,9 +5,14 @@
 // (its function and its row) plus its test. Torch-free.
 #pragma once
 #include <cstddef>
+#include <string>
 #include <vector>
 
 namespace tn {
+
+// How far each input must be prepared for a metric (core/similarity/cca.h's PreparedActivations), in order: centred
+// (live neurons, row norms), its Gram X^T X, that Gram's eigendecomposition (whitening).
+enum class Preparation { centred = 0, gram = 1, factorised = 2 };
 
 struct MetricInfo {
   const char* name;       // camelCase, the result's key everywhere
@@ -19,6 +24,7 @@ struct MetricInfo {
   bool ccaFamily;         // biased upwards with few datapoints per neuron: the reliability rule applies
   bool nullable;          // NaN is an answer ("undefined here"), written as null; otherwise non-finite is ERR_NUMERICS
   bool byDefault;         // computed when no metrics are named (false: costly, computed when asked for)
+  Preparation preparation;  // what it reads of each prepared input
 };
 
 const std::vector<MetricInfo>& metricTable();
@@ -26,6 +32,8 @@ const std::vector<MetricInfo>& metricTable();
 int metricIndex(const char* name);
 // Which entries to compute for `names` (empty: the default ones); ERR_INVALID_ARG naming an unknown one and the table.
 std::vector<bool> selectedMetrics(const std::vector<std::string>& names);
+// The preparation the metrics named (empty: the default ones) need: the most any of them needs.
+Preparation preparationFor(const std::vector<std::string>& names);
 // rbfCka keeps each side's n x n kernel while its pairs run: at most this many datapoints.
 constexpr int64_t kRbfMaxDatapoints = 8192;
 
