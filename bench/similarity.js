@@ -9,6 +9,13 @@
 //     peers in the same rounds: numpy-svcca's way, get_cca_similarity once per pair (`numpy`, `ratio`), and numpy
 //     written with the engine's reuse, each activation centred, multiplied and whitened once, each pair then one
 //     cross product and one SVD (`reuse`: what is left when both sides skip the repeated work).
+//   alone: on the independent pairs, the engine asked for one metric (Procrustes; Williams et al.'s shape metric at
+//     alpha 0.5) against numpy computing that metric alone (Ding et al.'s distance; netrep's LinearMetric).
+//   rbf: RBF_PAIRS pairs of (RBF_DATAPOINTS x RBF_NEURONS) (default 4 of 4,000 x 128): the engine's rbfCka against
+//     Kornblith et al.'s notebook's gram_rbf / center_gram in numpy.
+//   heatmap: minibatch CKA of two HEATMAP_MODEL models (default resnet50) over every layer, HEATMAP_IMAGES probe images
+//     (default 128) of HEATMAP_SIZE px in minibatches of HEATMAP_BATCH: images/s, layer pairs/s and the process's peak
+//     resident memory (run first, so the peak is its own). No peer: the figure is throughput and bounded memory.
 // Also the machine's float64 GEMM rate (X^T Y of DATAPOINTS x NEURONS, best of 3: numpy's BLAS and, where python3 has
 // it, torch.mm, LibTorch's BLAS), the engine's Gram-phase rate (work.gramFlops over work.gramThreadSeconds / threads)
 // and its fraction of the best measured GEMM rate, and the BLAS numpy ran on (warning loudly on the reference BLAS).
@@ -33,6 +40,13 @@ const args = yargs(process.argv.slice(2))
     default: 'both',
     describe: "shared batch: numpy calling an svcca-style get_cca_similarity per pair (pairwise), numpy with the engine's reuse (reuse), or both",
   })
+  .option('rbf-pairs', { type: 'number', default: 4, describe: 'RBF CKA pairs (0: skip)' })
+  .option('rbf-datapoints', { type: 'number', default: 4000 })
+  .option('rbf-neurons', { type: 'number', default: 128 })
+  .option('heatmap-model', { type: 'string', default: 'resnet50' })
+  .option('heatmap-images', { type: 'number', default: 128, describe: 'minibatch CKA heatmap probe images (0: skip)' })
+  .option('heatmap-size', { type: 'number', default: 64 })
+  .option('heatmap-batch', { type: 'number', default: 32 })
   .option('rounds', { type: 'number', default: 3 })
   .option('warmup', { type: 'number', default: 1, describe: 'untimed rounds of each side first (fresh memory, loaded libraries)' })
   .option('threads', { type: 'number', default: os.availableParallelism() })
@@ -77,9 +91,7 @@ async function measure(inputs, pairs, peers, gemmRate) {
     });
   }
   const seconds = median(engine), gramRate = work.gramFlops / (work.gramThreadSeconds / args.threads) / 1e9;
-  // A peer of another metric (Procrustes) is checked against the engine's value of it.
-  const agreement = (out) => (out.procrustes ? { largestProcrustesDifference: Math.max(...results.map((r, k) => Math.abs(r.procrustes - out.procrustes[k]))) } : {});
-  const others = Object.fromEntries(peers.slice(1).map(([name], k) => [name, { numpy: median(numpy[k + 1]), ratio: median(numpy[k + 1]) / seconds, rounds: numpy[k + 1], ...agreement(last[k + 1]) }]));
+  const others = Object.fromEntries(peers.slice(1).map(([name], k) => [name, { numpy: median(numpy[k + 1]), ratio: median(numpy[k + 1]) / seconds, rounds: numpy[k + 1] }]));
   return {
     engine: seconds,
     numpy: median(numpy[0]),
@@ -95,6 +107,53 @@ async function measure(inputs, pairs, peers, gemmRate) {
   };
 }
 
+// One metric alone: the engine asked for `metric` (so each input is prepared only as far as it reads) against the peer
+// computing that metric alone, rounds alternating; the peer's values (its JSON `key`) checked against the engine's.
+async function measureAlone(inputs, pairs, metric, options, peerArgs, key) {
+  const run = () => tn.similarityBatch(inputs, pairs, { metrics: [metric], ...options });
+  for (let r = 0; r < args.warmup; r++) {
+    await run();
+    python(...peerArgs);
+  }
+  const engine = [], numpy = [];
+  let results, out;
+  for (let r = 0; r < args.rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    results = await run();
+    engine.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    out = python(...peerArgs);
+    numpy.push(out.seconds);
+  }
+  return {
+    engine: median(engine), numpy: median(numpy), ratio: median(numpy) / median(engine), rounds: { engine, numpy },
+    largestDifference: Math.max(...results.map((r, k) => Math.abs(r[metric] - out[key][k]))), peerBlas: out.blas,
+  };
+}
+
+// Minibatch CKA over every layer of two models (seeds 1 and 2) on embedded probe images: one untimed minibatch, then
+// the whole probe timed once; the peak resident memory is the process's high-water mark after it.
+async function heatmap() {
+  const a = tn.createModel(args.heatmapModel, { seed: 1, numClasses: 1 }), b = tn.createModel(args.heatmapModel, { seed: 2, numClasses: 1 });
+  const size = Math.max(args.heatmapSize, a.info().minInputSize);
+  const warm = await tn.generateRetina({ count: args.heatmapBatch, size, seed: 1 });
+  const probe = await tn.generateRetina({ count: args.heatmapImages, size, seed: 0 });
+  try {
+    await tn.minibatchCka(a, b, warm, { layers: 'all', batchSize: args.heatmapBatch });
+    const t0 = process.hrtime.bigint();
+    const h = await tn.minibatchCka(a, b, probe, { layers: 'all', batchSize: args.heatmapBatch });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const layers = h.stagesA.length;
+    return {
+      model: args.heatmapModel, layers, size, images: h.images, batch: args.heatmapBatch, batches: h.batches, seconds,
+      imagesPerSecond: h.images / seconds, layerPairsPerSecond: (layers * layers * h.batches) / seconds,
+      peakResidentBytes: process.resourceUsage().maxRSS * 1024,
+      modelBytes: 2 * a.info().params.numel * 4,
+    };
+  } finally {
+    [a, b, warm, probe].forEach((x) => x.dispose());
+  }
+}
+
 (async () => {
   tn.setThreads(args.threads);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-bench-similarity-'));
@@ -106,17 +165,29 @@ async function measure(inputs, pairs, peers, gemmRate) {
       torch: tn.versions().torch,
       gemm: { shape: [args.datapoints, args.neurons], gflops: gemm.gflops, best: gemmRate, blas: gemm.blas },
     };
+    if (args.heatmapImages > 0) out.heatmap = await heatmap();
     const read = (name) => tn.readNpy(path.join(dir, name));
     if (args.pairs > 0) {
       python('make', dir, args.pairs, args.datapoints, args.neurons);
       const inputs = [];
       for (let k = 0; k < args.pairs; k++) inputs.push(await read(`a${k}.npy`), await read(`b${k}.npy`));
       const pairs = Array.from({ length: args.pairs }, (_, k) => [2 * k, 2 * k + 1]);
-      // Two peers on the same pairs: svcca-style CCA (the case's numpy) and the Procrustes distance; the engine's batch
-      // computes every metric of its table, both of these included, in the one time it is given.
-      const peers = [['svcca', ['time', dir, args.pairs, args.threads]], ['procrustes', ['time-procrustes', dir, args.pairs, args.threads]]];
+      // svcca-style CCA against the engine's batch of every default metric; then Procrustes and the shape metric each
+      // alone on both sides.
+      const peers = [['svcca', ['time', dir, args.pairs, args.threads]]];
       out.independent = { pairs: args.pairs, shape: [args.datapoints, args.neurons], ...(await measure(inputs, pairs, peers, gemmRate)) };
+      out.independent.procrustes = await measureAlone(inputs, pairs, 'procrustes', {}, ['time-procrustes', dir, args.pairs, args.threads], 'procrustes');
+      out.independent.shapeMetric = await measureAlone(inputs, pairs, 'shapeMetric', { shapeAlpha: 0.5 }, ['time-shape', dir, args.pairs, args.threads, 0.5], 'shape');
       inputs.length = 0;
+    }
+    if (args.rbfPairs > 0) {
+      const rbfDir = path.join(dir, 'rbf');
+      fs.mkdirSync(rbfDir);
+      python('make', rbfDir, args.rbfPairs, args.rbfDatapoints, args.rbfNeurons);
+      const inputs = [];
+      for (let k = 0; k < args.rbfPairs; k++) inputs.push(await tn.readNpy(path.join(rbfDir, `a${k}.npy`)), await tn.readNpy(path.join(rbfDir, `b${k}.npy`)));
+      const pairs = Array.from({ length: args.rbfPairs }, (_, k) => [2 * k, 2 * k + 1]);
+      out.rbf = { pairs: args.rbfPairs, shape: [args.rbfDatapoints, args.rbfNeurons], ...(await measureAlone(inputs, pairs, 'rbfCka', { rbfBandwidth: 1 }, ['time-rbf', rbfDir, args.rbfPairs, args.threads, 1], 'rbf')) };
     }
     if (args.models > 1 && args.layers > 0) {
       python('make-shared', dir, args.models, args.layers, args.datapoints, args.sharedNeurons);
@@ -155,9 +226,18 @@ async function measure(inputs, pairs, peers, gemmRate) {
       const first = c.peer === 'reuse' ? 'numpy with reuse' : 'numpy';
       console.log(`    engine ${c.engine.toFixed(2)} s, ${first} ${c.numpy.toFixed(2)} s, ratio ${first}/engine ${c.ratio.toFixed(2)}; mean CCA within ${c.largestMeanCcaDifference.toExponential(1)}`);
       if (c.reuse) console.log(`    numpy with the engine's reuse ${c.reuse.numpy.toFixed(2)} s, ratio ${c.reuse.ratio.toFixed(2)}`);
-      if (c.procrustes)
-        console.log(`    numpy's Procrustes distance alone ${c.procrustes.numpy.toFixed(2)} s, ratio ${c.procrustes.ratio.toFixed(2)} (the engine's time covers every metric); Procrustes within ${c.procrustes.largestProcrustesDifference.toExponential(1)}`);
+      for (const [metric, m] of Object.entries({ Procrustes: c.procrustes, 'shape metric (alpha 0.5)': c.shapeMetric }))
+        if (m) console.log(`    ${metric} alone: engine ${m.engine.toFixed(2)} s, numpy ${m.numpy.toFixed(2)} s, ratio ${m.ratio.toFixed(2)}; within ${m.largestDifference.toExponential(1)}`);
       console.log(`    Gram phase ${c.gramPhaseGflops.toFixed(1)} GFLOP/s = ${(100 * c.gramPhaseFraction).toFixed(0)}% of the best GEMM rate; ${c.work.gramGflop.toFixed(1)} GFLOP in ${c.work.products} products, ${c.work.prepared} inputs prepared`);
+    }
+    if (out.rbf) {
+      const r = out.rbf;
+      console.log(`  RBF CKA: ${r.pairs} pairs of ${r.shape.join(' x ')}: engine ${r.engine.toFixed(2)} s, numpy ${r.numpy.toFixed(2)} s, ratio ${r.ratio.toFixed(2)}; within ${r.largestDifference.toExponential(1)}`);
+    }
+    if (out.heatmap) {
+      const h = out.heatmap;
+      console.log(`  minibatch CKA heatmap: ${h.model} x 2, ${h.layers} x ${h.layers} layers, ${h.images} images of ${h.size} px in ${h.batches} minibatches of ${h.batch}`);
+      console.log(`    ${h.seconds.toFixed(2)} s: ${h.imagesPerSecond.toFixed(1)} images/s, ${h.layerPairsPerSecond.toFixed(0)} layer-pair HSICs/s; peak resident ${(h.peakResidentBytes / 2 ** 20).toFixed(0)} MiB (the two models' weights ${(h.modelBytes / 2 ** 20).toFixed(0)} MiB)`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

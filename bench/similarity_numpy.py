@@ -7,6 +7,13 @@ positive-definite inverse square root, an SVD), written here in numpy for the be
   python3 similarity_numpy.py time-procrustes DIR PAIRS THREADS   the orthogonal Procrustes distance of the same pairs
                                                            (Ding et al.: centred, unit Frobenius norm, the nuclear norm
                                                            of X^T Y from numpy's SVD): JSON {"seconds", "procrustes"}
+  python3 similarity_numpy.py time-shape DIR PAIRS THREADS ALPHA   Williams et al.'s shape metric of the same pairs, as
+                                                           netrep's LinearMetric(alpha) computes it (X^T X's eigenpairs,
+                                                           X @ Z partially whitened, the SVD of Xw^T Yw): JSON
+                                                           {"seconds", "shape"}
+  python3 similarity_numpy.py time-rbf DIR PAIRS THREADS BANDWIDTH   RBF CKA of the same pairs as Kornblith et al.'s
+                                                           notebook computes it (gram_rbf, center_gram, the HSIC
+                                                           ratio): JSON {"seconds", "rbf"}
   python3 similarity_numpy.py make-shared DIR M L N P      write DIR/m{i}l{j}.npy: M models x L layers, a layer's
                                                            activations correlated across models
   python3 similarity_numpy.py time-shared DIR M L THREADS  time every pair of models at every layer, each activation
@@ -69,6 +76,35 @@ def procrustes(a, b):
     return float(np.sqrt(max(0.0, 2.0 - 2.0 * nuclear)))
 
 
+def shape(a, b, alpha):
+    """Williams et al.'s angular shape distance of (n, p) and (n, q) float32 activations, netrep's way."""
+    sides = []
+    for s in (a, b):
+        x = s.astype(np.float64)
+        x -= x.mean(axis=0)
+        lam, v = np.linalg.eigh(x.T @ x)
+        d = alpha + (1 - alpha) * np.maximum(lam, 1e-7) ** -0.5
+        sides.append(x @ ((v * d[None, :]) @ v.T))
+    x, y = sides
+    nuclear = np.linalg.svd(x.T @ y, compute_uv=False).sum()
+    return float(np.arccos(np.clip(nuclear / (np.linalg.norm(x) * np.linalg.norm(y)), -1.0, 1.0)))
+
+
+def rbf_cka(a, b, bandwidth):
+    """CKA of RBF kernels of (n, p) and (n, q) float32 activations, as Kornblith et al.'s notebook computes it."""
+    def centred_kernel(s):
+        x = s.astype(np.float64)
+        dot = x @ x.T
+        norms = np.diag(dot)
+        distances = -2 * dot + norms[:, None] + norms[None, :]
+        k = np.exp(-distances / (2 * bandwidth ** 2 * np.median(distances)))
+        means = np.mean(k, 0)
+        means -= np.mean(means) / 2
+        return k - means[:, None] - means[None, :]
+    k, l = centred_kernel(a), centred_kernel(b)
+    return float(np.sum(k * l) / np.sqrt(np.sum(k * k) * np.sum(l * l)))
+
+
 def shared_activations(folder):
     """The shared batch's activations written by `make-shared`: models, layers and acts[layer][model]."""
     models, layers = int(sys.argv[3]), int(sys.argv[4])
@@ -127,6 +163,14 @@ def main():
         distances = [procrustes(a, b) for a, b in arrays]
         print(json.dumps({"seconds": time.perf_counter() - start, "procrustes": distances, "blas": blas()}))
         return
+    if mode in ("time-shape", "time-rbf"):
+        pairs, setting = int(sys.argv[3]), float(sys.argv[5])
+        arrays = [(np.load(os.path.join(folder, f"a{k}.npy")), np.load(os.path.join(folder, f"b{k}.npy"))) for k in range(pairs)]
+        metric, key = (shape, "shape") if mode == "time-shape" else (rbf_cka, "rbf")
+        start = time.perf_counter()
+        values = [metric(a, b, setting) for a, b in arrays]
+        print(json.dumps({"seconds": time.perf_counter() - start, key: values, "blas": blas()}))
+        return
     if mode == "time-shared":
         models, layers, acts = shared_activations(folder)
         start = time.perf_counter()
@@ -181,7 +225,7 @@ def blas():
 
 
 if __name__ == "__main__":
-    threads = {"time": 4, "time-shared": 5, "time-shared-pairwise": 5, "gemm": 4}.get(sys.argv[1])
+    threads = {"time": 4, "time-procrustes": 4, "time-shape": 4, "time-rbf": 4, "time-shared": 5, "time-shared-pairwise": 5, "gemm": 4}.get(sys.argv[1])
     if threads is not None and len(sys.argv) > threads:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = sys.argv[threads]

@@ -63,7 +63,10 @@ describe('transfusion-native bench', () => {
   it('bench/similarity.js times independent pairs and a shared-activation batch against numpy, with the GEMM rate and the BLAS named', () => {
     const r = spawnSync(
       process.execPath,
-      [path.resolve(__dirname, '../../bench/similarity.js'), '--pairs', '1', '--datapoints', '400', '--neurons', '8', '--models', '3', '--layers', '2', '--shared-neurons', '6', '--rounds', '1', '--json'],
+      [
+        path.resolve(__dirname, '../../bench/similarity.js'), '--pairs', '1', '--datapoints', '400', '--neurons', '8', '--models', '3', '--layers', '2', '--shared-neurons', '6', '--rounds', '1',
+        '--rbf-pairs', '1', '--rbf-datapoints', '300', '--rbf-neurons', '8', '--heatmap-images', '16', '--heatmap-batch', '8', '--heatmap-size', '32', '--json',
+      ],
       { encoding: 'utf8' },
     );
     expect(r.status).toBe(0);
@@ -71,9 +74,18 @@ describe('transfusion-native bench', () => {
     expect(out.gemm).toMatchObject({ shape: [400, 8], gflops: { numpy: expect.any(Number) }, best: expect.any(Number) });
     const timed = { engine: expect.any(Number), numpy: expect.any(Number), ratio: expect.any(Number), gramPhaseFraction: expect.any(Number), engineGflops: expect.any(Number) };
     expect(out.independent).toMatchObject({ pairs: 1, shape: [400, 8], ...timed, work: { prepared: 2, products: 3 } });
-    // The Procrustes peer on the same pairs, in the same rounds, and its agreement with the engine's value.
-    expect(out.independent.procrustes).toMatchObject({ numpy: expect.any(Number), ratio: expect.any(Number) });
-    expect(out.independent.procrustes.largestProcrustesDifference).toBeLessThan(1e-6);
+    // Procrustes and the shape metric each alone on both sides, and the peers' agreement with the engine's values.
+    for (const alone of [out.independent.procrustes, out.independent.shapeMetric]) {
+      expect(alone).toMatchObject({ engine: expect.any(Number), numpy: expect.any(Number), ratio: expect.any(Number) });
+      expect(alone.ratio).toBeCloseTo(alone.numpy / alone.engine, 10);
+      expect(alone.largestDifference).toBeLessThan(1e-9);
+    }
+    expect(out.rbf).toMatchObject({ pairs: 1, shape: [300, 8], engine: expect.any(Number), numpy: expect.any(Number) });
+    expect(out.rbf.largestDifference).toBeLessThan(1e-9);
+    // The heatmap: every layer of two ResNet-50s (50 x 50), its throughput and the process's peak memory.
+    expect(out.heatmap).toMatchObject({ model: 'resnet50', layers: 50, images: 16, batches: 2, size: 32 });
+    expect(out.heatmap.imagesPerSecond).toBeCloseTo(16 / out.heatmap.seconds, 8);
+    expect(out.heatmap.peakResidentBytes).toBeGreaterThan(out.heatmap.modelBytes);
     // 3 models x 2 layers, every pair of models at each layer: 6 pairs over 6 activations, each prepared once.
     // Both peers in the same rounds: get_cca_similarity per pair (the case's numpy and ratio) and numpy with reuse.
     expect(out.shared).toMatchObject({ models: 3, layers: 2, pairs: 6, shape: [400, 6], peer: 'both', ...timed, work: { prepared: 6, products: 12 } });

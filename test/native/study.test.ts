@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { preset, runStudy, type StudyResults } from '../../src';
+import { METRICS, preset, runStudy, type StudyResults } from '../../src';
 import { tempDir } from '../helpers/tmp';
 
 const dir = tempDir('study');
@@ -216,6 +216,10 @@ describe('runs that survive', () => {
     expect(missing.stderr).toContain('holds no results.json to resume or report');
     const list = JSON.parse(spawnSync(process.execPath, [bin, 'list', '--json'], { encoding: 'utf8' }).stdout);
     expect(list.experiments.map((e: { name: string }) => e.name)).toContain('init-vs-final');
+    // The similarity metrics as the engine's table lists them (names, direction, range, reference).
+    expect(list.metrics.map((m: { name: string }) => m.name)).toEqual(METRICS.filter((m) => m !== 'ccaCoefficients'));
+    expect(list.metrics.find((m: { name: string }) => m.name === 'rbfCka')).toMatchObject({ direction: 'similarity', byDefault: false, reference: 'Kornblith et al. 2019' });
+    expect(spawnSync(process.execPath, [bin, 'list'], { encoding: 'utf8' }).stdout).toMatch(/^ {2}rbfCka \* +similarity +\[0, 1\] +CKA of Gaussian RBF kernels/m);
     expect(list.formats).toEqual(['eyepacs', 'chexpert', 'medmnist', 'folder', 'fashion-mnist', 'nih-chestxray14', 'mimic-cxr', 'rsna-pneumonia', 'aptos2019', 'messidor2', 'idrid']);
   });
 });
