@@ -47,6 +47,7 @@ const args = yargs(process.argv.slice(2))
   .option('heatmap-images', { type: 'number', default: 128, describe: 'minibatch CKA heatmap probe images (0: skip)' })
   .option('heatmap-size', { type: 'number', default: 64 })
   .option('heatmap-batch', { type: 'number', default: 32 })
+  .option('heatmap-device', { type: 'string', default: 'cpu', describe: 'where the heatmap models run (cuda on a GPU machine)' })
   .option('rounds', { type: 'number', default: 3 })
   .option('warmup', { type: 'number', default: 1, describe: 'untimed rounds of each side first (fresh memory, loaded libraries)' })
   .option('threads', { type: 'number', default: os.availableParallelism() })
@@ -133,7 +134,8 @@ async function measureAlone(inputs, pairs, metric, options, peerArgs, key) {
 // Minibatch CKA over every layer of two models (seeds 1 and 2) on embedded probe images: one untimed minibatch, then
 // the whole probe timed once; the peak resident memory is the process's high-water mark after it.
 async function heatmap() {
-  const a = tn.createModel(args.heatmapModel, { seed: 1, numClasses: 1 }), b = tn.createModel(args.heatmapModel, { seed: 2, numClasses: 1 });
+  const made = { numClasses: 1, device: args.heatmapDevice };
+  const a = tn.createModel(args.heatmapModel, { seed: 1, ...made }), b = tn.createModel(args.heatmapModel, { seed: 2, ...made });
   const size = Math.max(args.heatmapSize, a.info().minInputSize);
   const warm = await tn.generateRetina({ count: args.heatmapBatch, size, seed: 1 });
   const probe = await tn.generateRetina({ count: args.heatmapImages, size, seed: 0 });
@@ -144,7 +146,7 @@ async function heatmap() {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const layers = h.stagesA.length;
     return {
-      model: args.heatmapModel, layers, size, images: h.images, batch: args.heatmapBatch, batches: h.batches, seconds,
+      model: args.heatmapModel, device: args.heatmapDevice, layers, size, images: h.images, batch: args.heatmapBatch, batches: h.batches, seconds,
       imagesPerSecond: h.images / seconds, layerPairsPerSecond: (layers * layers * h.batches) / seconds,
       peakResidentBytes: process.resourceUsage().maxRSS * 1024,
       modelBytes: 2 * a.info().params.numel * 4,

@@ -106,6 +106,10 @@ else
 fi
 stage similarity 120 sh -c 'node bin/transfusion-native.js bench --device "$1" --models none --cca "$2" --json >"$0"' \
   "$OUT/bench-similarity.json" "$mode" "$cca"
+# Issue 29: the every-layer minibatch CKA heatmap of two ResNet-50s on the device (images/s, peak host memory).
+if [ "$mode" = cuda ]; then heatmap="--heatmap-images 1024 --heatmap-size 224 --heatmap-batch 128"; else heatmap="--heatmap-images 32 --heatmap-size 32 --heatmap-batch 16"; fi
+stage heatmap 180 sh -c 'node bench/similarity.js --pairs 0 --models 0 --rbf-pairs 0 --python "$1" --heatmap-device "$2" $3 --json >"$0"' \
+  "$OUT/bench-heatmap.json" "$python" "$mode" "$heatmap"
 
 # One JSON: the stages and every bench result.
 node -e '

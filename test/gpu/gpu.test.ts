@@ -1,6 +1,6 @@
 // The GPU set: what only a CUDA device can show. It skips itself where LibTorch sees no CUDA device (every machine
 // here); scripts/device-check.sh runs it on a GPU machine.
-import { createModel, cudaAvailable, generateRetina, initProcessGroup, similarityBatch, train, type ActivationArray, type Dataset, type TrainOptions } from '../../src';
+import { createModel, cudaAvailable, generateRetina, initProcessGroup, minibatchCka, similarityBatch, train, type ActivationArray, type Dataset, type TrainOptions } from '../../src';
 import { freePort } from '../../src/cli/launch';
 
 const onGpu = cudaAvailable() ? describe : describe.skip;
@@ -91,6 +91,19 @@ onGpu('on a CUDA device', () => {
       expect(Math.abs(r.pwcca - cpu[k].pwcca)).toBeLessThan(1e-9);
       expect(Math.abs(r.linearCka - cpu[k].linearCka)).toBeLessThan(1e-9);
     });
+  });
+
+  it('runs the every-layer minibatch CKA heatmap on the device, to the CPU heatmap within 1e-6 (TF32 off)', async () => {
+    const on = (device: string) => [createModel('resnet50', { seed: 1, numClasses: 1, device }), createModel('resnet50', { seed: 2, numClasses: 1, device })];
+    const [cpuA, cpuB] = on('cpu'), [gpuA, gpuB] = on('cuda');
+    try {
+      const cpu = await minibatchCka(cpuA, cpuB, valSet, { layers: 'all', batchSize: 32 });
+      const gpu = await minibatchCka(gpuA, gpuB, valSet, { layers: 'all', batchSize: 32 });
+      expect(gpu.stagesA).toHaveLength(50);
+      gpu.values.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v! - cpu.values[i][j]!)).toBeLessThan(1e-6)));
+    } finally {
+      [cpuA, cpuB, gpuA, gpuB].forEach((m) => m.dispose());
+    }
   });
 
   it('all-reduces in a one-rank NCCL group: training through it equals training alone', async () => {
