@@ -87,6 +87,17 @@ export interface Metrics {
   top5?: number;
 }
 
+/** k-NN classification from each stage's pooled features (see knnEvaluate). */
+export interface KnnResult {
+  /** Per stage: its pooled feature length, the AUC per output (null where the queries hold one class) and their mean. */
+  stages: { stage: string; dimensions: number; aucs: (number | null)[]; meanAuc: number | null }[];
+  /** Neighbours used: k, or the bank's size if smaller. */
+  k: number;
+  /** Images in the memory bank and among the queries. */
+  bank: number;
+  queries: number;
+}
+
 /** Minibatch linear CKA of every stage of one model against every stage of another (see minibatchCka). */
 export interface CkaHeatmap {
   /** Model a's stages (rows) and model b's (columns), input to output. */
@@ -421,6 +432,16 @@ export interface NativeAddon {
   /** Bytes kept for reuse: the similarity engine's and the training jobs' large blocks (freed 3 s after the last
    * batch or job ends). */
   similarityCacheBytes(): number;
+  interpolateWeights(out: NativeModel, a: NativeModel, b: NativeModel, alpha: number): void;
+  copyStages(to: NativeModel, from: NativeModel, stages: string[]): number;
+  recomputeBatchNorm(model: NativeModel, data: NativeDataset, options: { batches?: number; batchSize?: number }, onProgress?: (e: unknown) => void): NativeJob<number>;
+  knnEvaluate(
+    model: NativeModel,
+    bank: NativeDataset,
+    queries: NativeDataset,
+    options: { stages?: string[]; k?: number; temperature?: number; batchSize?: number },
+    onProgress?: (e: unknown) => void,
+  ): NativeJob<KnnResult>;
   minibatchCka(a: NativeModel, b: NativeModel, data: NativeDataset, options: { stagesA?: string[]; stagesB?: string[]; batchSize?: number; allLayers?: boolean }, onProgress?: (e: unknown) => void): NativeJob<CkaHeatmap>;
   similarityMetrics(): { name: string; direction: string; range: [number, number]; needs: string; computes: string; reference: string; ccaFamily: boolean; nullable: boolean }[];
   listModels(): ModelInfo[];
@@ -514,6 +535,10 @@ export const NATIVE_EXPORTS = [
   'similarityCacheBytes',
   'similarityMetrics',
   'minibatchCka',
+  'interpolateWeights',
+  'copyStages',
+  'recomputeBatchNorm',
+  'knnEvaluate',
   'listModels',
   'createModel',
   'generateRetina',

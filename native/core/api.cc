@@ -224,6 +224,23 @@ std::vector<StageComparison> compareModels(const std::vector<Model*>& models, co
   return guard([&] { return impl::compareModels(models, data, stages, pairs, options, job); });
 }
 
+void interpolateWeights(Model& out, Model& a, Model& b, double alpha) {
+  guard([&] { impl::interpolateWeights(out, a, b, alpha); });
+}
+
+int64_t recomputeBatchNorm(Model& model, const Dataset& data, int batches, int batchSize, const JobControl& job) {
+  return guard([&] { return impl::recomputeBatchNorm(model, data, batches, batchSize, job); });
+}
+
+int64_t copyStages(Model& to, Model& from, const std::vector<std::string>& stages) {
+  return guard([&] { return impl::copyStages(to, from, stages); });
+}
+
+KnnResult knnEvaluate(Model& model, const Dataset& bank, const Dataset& queries, const std::vector<std::string>& stages,
+                      int k, double temperature, int batchSize, const JobControl& job) {
+  return guard([&] { return impl::knnEvaluate(model, bank, queries, stages, k, temperature, batchSize, job); });
+}
+
 MinibatchCka minibatchCka(Model& a, Model& b, const Dataset& data, const std::vector<std::string>& stagesA,
                           const std::vector<std::string>& stagesB, int batchSize, bool allLayers,
                           const JobControl& job) {

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/analysis/options.h"
 #include "core/data/options.h"
 #include "core/distributed/options.h"
 #include "core/error.h"
@@ -133,6 +134,22 @@ std::vector<SimilarityResult> similarityBatch(const std::vector<ArrayData>& inpu
 MinibatchCka minibatchCka(Model& a, Model& b, const Dataset& data, const std::vector<std::string>& stagesA,
                           const std::vector<std::string>& stagesB, int batchSize, bool allLayers,
                           const JobControl& job);
+// ---- what is transferred (core/analysis/transfer.cc) -----------------------------------------------------------
+// out's every parameter and buffer := (1 - alpha) a + alpha b (integer buffers: a's; alpha 0 and 1 copy exactly); the
+// three models one architecture. ERR_INVALID_ARG otherwise.
+void interpolateWeights(Model& out, Model& a, Model& b, double alpha);
+// BatchNorm's running statistics reset and recomputed as the cumulative average over `batches` minibatches of
+// `batchSize` images of data (from its first image, in order), in training mode with no gradient; the modules' modes
+// and momenta restored after. Returns the images used.
+int64_t recomputeBatchNorm(Model& model, const Dataset& data, int batches, int batchSize, const JobControl& job);
+// Every parameter and buffer of the named stages copied from `from` (same architecture). Returns the tensors copied.
+int64_t copyStages(Model& to, Model& from, const std::vector<std::string>& stages);
+// k-NN classification of `queries` from each stage's pooled, L2-normalised features, `bank` the memory: the k most
+// cosine-similar bank items weighted exp(similarity / temperature), an output's score their weighted positive share;
+// AUC per output. Binary and multi-label sets.
+KnnResult knnEvaluate(Model& model, const Dataset& bank, const Dataset& queries, const std::vector<std::string>& stages,
+                      int k, double temperature, int batchSize, const JobControl& job);
+
 // Runs every model once over the data, capturing the stages (the same positions for every model), then compares each
 // pair (i, j) of models at each stage: each model's activations at a stage are prepared once for all its pairs.
 // Results come stage by stage, pairs in the order given.

@@ -11,6 +11,7 @@
 #include "napi/handles.h"
 #include "napi/jobs.h"
 #include "napi/cka.h"
+#include "napi/transfer.h"
 #include "napi/metrics.h"
 
 namespace tn::napi {
@@ -332,6 +333,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("openDataset", Napi::Function::New(env, openDataset, "openDataset"));
   exportMetrics(env, exports);
   exportCka(env, exports);
+  exportTransfer(env, exports);
   return exports;
 }
 

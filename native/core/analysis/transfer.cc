@@ -1,0 +1,178 @@
+// What is transferred, and where (issue 30): the pieces the follow-ups of the paper compose. Neyshabur, Sedghi and
+// Zhang (2020): points on the straight line between two trained models, with BatchNorm's statistics recomputed at each;
+// a stage reset to its initial weights or re-drawn (criticality). Matsoukas et al. (2022): k-NN classification from
+// each stage's pooled features. The TypeScript layer (src/analysis/transfer.ts) sweeps and scores them.
+#include <cmath>
+#include <limits>
+#include <unordered_set>
+
+#include "core/api.h"
+#include "core/data/dataset.h"
+#include "core/error.h"
+#include "core/models/model.h"
+#include "core/train/auc.h"
+
+namespace tn {
+namespace {
+
+// Every parameter and buffer by name, in the module's order.
+std::vector<std::pair<std::string, torch::Tensor>> stateOf(Model& m) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& p : m.net->named_parameters()) out.emplace_back(p.key(), p.value());
+  for (const auto& b : m.net->named_buffers()) out.emplace_back(b.key(), b.value());
+  return out;
+}
+
+void checkSameArchitecture(Model& a, Model& b, const char* what) {
+  const auto sa = stateOf(a), sb = stateOf(b);
+  bool same = a.name == b.name && sa.size() == sb.size();
+  for (size_t i = 0; same && i < sa.size(); ++i) same = sa[i].first == sb[i].first && sa[i].second.sizes() == sb[i].second.sizes();
+  if (!same) throw invalidArg(std::string(what) + ": the models must be the same architecture with the same tensors, but \"" + a.name + "\" and \"" + b.name + "\" differ");
+}
+
+}  // namespace
+
+void impl::interpolateWeights(Model& out, Model& a, Model& b, double alpha) {
+  if (!std::isfinite(alpha)) throw invalidArg("Expected `alpha` to be a finite number");
+  checkSameArchitecture(out, a, "interpolateWeights");
+  checkSameArchitecture(out, b, "interpolateWeights");
+  torch::NoGradGuard noGrad;
+  const auto to = stateOf(out), from = stateOf(a), other = stateOf(b);
+  for (size_t i = 0; i < to.size(); ++i) {
+    auto& t = const_cast<torch::Tensor&>(to[i].second);
+    const auto x = from[i].second.to(t.device()), y = other[i].second.to(t.device());
+    // Integer buffers (BatchNorm's batch count) are not interpolated: a's is kept. alpha = 0 and 1 copy exactly.
+    if (!t.is_floating_point()) t.copy_(x);
+    else if (alpha == 0) t.copy_(x);
+    else if (alpha == 1) t.copy_(y);
+    else t.copy_(torch::lerp(x, y, alpha));  // x + alpha (y - x): two equal models give exactly their weights
+  }
+}
+
+int64_t impl::recomputeBatchNorm(Model& model, const Dataset& data, int batches, int batchSize, const JobControl& job) {
+  if (batches < 1 || batchSize < 1) throw invalidArg("Expected `batches` and `batchSize` to be positive integers");
+  const int64_t n = data.images.size(0);
+  std::vector<torch::nn::BatchNorm2dImpl*> norms;
+  for (const auto& m : model.net->modules(/*include_self=*/false))
+    if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) norms.push_back(bn);
+  torch::NoGradGuard noGrad;
+  // c10::optional in LibTorch 1.13, std::optional later: the options' own type.
+  using Momentum = std::decay_t<decltype(std::declval<torch::nn::BatchNormOptions&>().momentum())>;
+  std::vector<Momentum> momentum;
+  for (auto* bn : norms) {
+    momentum.push_back(bn->options.momentum());
+    bn->options.momentum(Momentum());  // unset: the cumulative average over the batches that follow
+    bn->reset_running_stats();
+  }
+  const bool training = model.net->is_training();
+  model.net->train();
+  int64_t used = 0;
+  try {
+    for (int k = 0; k < batches && used < n; ++k) {
+      job.check();
+      const int64_t end = std::min(n, used + batchSize);
+      model.net->forward(imageRange(data, used, end).to(model.device));
+      used = end;
+      job.report({"batch", {{"done", static_cast<double>(k + 1)}, {"total", static_cast<double>(batches)}}});
+    }
+  } catch (...) {
+    for (size_t i = 0; i < norms.size(); ++i) norms[i]->options.momentum(momentum[i]);
+    model.net->train(training);
+    throw;
+  }
+  for (size_t i = 0; i < norms.size(); ++i) norms[i]->options.momentum(momentum[i]);
+  model.net->train(training);
+  return used;
+}
+
+int64_t impl::copyStages(Model& to, Model& from, const std::vector<std::string>& stages) {
+  checkSameArchitecture(to, from, "copyStages");
+  const auto known = to.net->stageNames();
+  for (const auto& s : stages)
+    if (std::find(known.begin(), known.end(), s) == known.end()) throw invalidArg("Model \"" + to.name + "\" has no stage \"" + s + "\"");
+  const std::unordered_set<std::string> wanted(stages.begin(), stages.end());
+  torch::NoGradGuard noGrad;
+  const auto target = stateOf(to), source = stateOf(from);
+  int64_t copied = 0;
+  for (size_t i = 0; i < target.size(); ++i)
+    if (wanted.count(to.net->stageOf(target[i].first))) {
+      const_cast<torch::Tensor&>(target[i].second).copy_(source[i].second);
+      ++copied;
+    }
+  return copied;
+}
+
+KnnResult impl::knnEvaluate(Model& model, const Dataset& bank, const Dataset& queries, const std::vector<std::string>& asked,
+                            int k, double temperature, int batchSize, const JobControl& job) {
+  if (bank.task == "multiclass" || queries.task == "multiclass")
+    throw invalidArg("k-NN evaluation scores binary and multi-label tasks (a neighbour's vote per output)");
+  if (bank.outputs != queries.outputs)
+    throw invalidArg("The memory bank has " + std::to_string(bank.outputs) + " outputs but the queries " + std::to_string(queries.outputs));
+  if (k < 1) throw invalidArg("Expected `k` to be a positive integer");
+  if (!(temperature > 0) || !std::isfinite(temperature)) throw invalidArg("Expected `temperature` to be a positive number");
+  if (batchSize < 1) throw invalidArg("Expected `batchSize` to be a positive integer");
+  const auto names = model.net->stageNames();
+  const auto stages = asked.empty() ? names : asked;
+  for (const auto& s : stages)
+    if (std::find(names.begin(), names.end(), s) == names.end()) throw invalidArg("Model \"" + model.name + "\" has no stage \"" + s + "\"");
+  torch::NoGradGuard noGrad;
+  const bool training = model.net->is_training();
+  model.net->eval();
+  // Each stage's output pooled over its positions (a conv map's mean per channel), rows L2-normalised, float32.
+  const auto features = [&](const Dataset& d) {
+    std::vector<std::vector<torch::Tensor>> parts(stages.size());
+    const int64_t n = d.images.size(0);
+    for (int64_t begin = 0; begin < n; begin += batchSize) {
+      job.check();
+      for (const auto& [name, value] : model.net->forwardStages(imageRange(d, begin, std::min(n, begin + batchSize)).to(model.device)))
+        for (size_t s = 0; s < stages.size(); ++s)
+          if (stages[s] == name) parts[s].push_back((value.dim() == 4 ? value.mean({2, 3}) : value.flatten(1)).to(torch::kFloat32));
+    }
+    std::vector<torch::Tensor> out;
+    for (auto& p : parts) out.push_back(torch::nn::functional::normalize(torch::cat(p), torch::nn::functional::NormalizeFuncOptions().dim(1)));
+    return out;
+  };
+  KnnResult r;
+  r.k = static_cast<int>(std::min<int64_t>(k, bank.images.size(0)));
+  try {
+    const auto memory = features(bank), asking = features(queries);
+    const auto labels = bank.targets.to(model.device, torch::kFloat32);
+    const auto known = bank.mask.defined() ? bank.mask.to(model.device, torch::kFloat32) : torch::ones_like(labels);
+    const auto qTargets = queries.targets.to(torch::kFloat32).contiguous();
+    const auto qMask = queries.mask.defined() ? queries.mask.to(torch::kFloat32).contiguous() : torch::ones_like(qTargets);
+    const int64_t m = qTargets.size(0), outputs = qTargets.size(1);
+    for (size_t s = 0; s < stages.size(); ++s) {
+      job.check();
+      // Cosine similarity to every bank item, the k nearest, each weighted exp(similarity / T); an output's score is
+      // the weighted share of the neighbours with a known label that are positive.
+      const auto [similar, index] = asking[s].mm(memory[s].t()).topk(r.k, 1);
+      const auto weight = (similar / temperature).exp().unsqueeze(2);                // (m, k, 1)
+      const auto got = labels.index_select(0, index.reshape({-1})).reshape({m, r.k, -1});
+      const auto have = known.index_select(0, index.reshape({-1})).reshape({m, r.k, -1});
+      const auto scores = ((weight * got * have).sum(1) / (weight * have).sum(1).clamp_min(1e-30)).to(torch::kCPU).contiguous();
+      KnnStage st;
+      st.stage = stages[s];
+      st.dimensions = memory[s].size(1);
+      double sum = 0;
+      int counted = 0;
+      for (int64_t o = 0; o < outputs; ++o) {
+        const double a = maskedAuc(scores.data_ptr<float>() + o, qTargets.data_ptr<float>() + o, qMask.data_ptr<float>() + o,
+                                   static_cast<size_t>(m), static_cast<size_t>(outputs));
+        st.aucs.push_back(a);
+        if (std::isfinite(a)) sum += a, ++counted;
+      }
+      st.meanAuc = counted ? sum / counted : std::numeric_limits<double>::quiet_NaN();
+      r.stages.push_back(std::move(st));
+      job.report({"stage", {{"done", static_cast<double>(s + 1)}, {"total", static_cast<double>(stages.size())}}});
+    }
+  } catch (...) {
+    model.net->train(training);
+    throw;
+  }
+  model.net->train(training);
+  r.bank = bank.images.size(0);
+  r.queries = queries.images.size(0);
+  return r;
+}
+
+}  // namespace tn

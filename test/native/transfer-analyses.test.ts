@@ -1,0 +1,103 @@
+// Issue 30's library calls: interpolation between two models, stage criticality, k-NN evaluation per stage.
+import { auc, createModel, evaluate, generateRetina, interpolate, knnEvaluate, stageCriticality, train, type Dataset, type Model } from '../../src';
+import { addon } from '../../src/runtime';
+
+describe('what is transferred: the library calls', () => {
+  let trainSet: Dataset, val: Dataset;
+  const models: Model[] = [];
+  const made = (seed: number, name = 'cbr-tiny') => {
+    const m = createModel(name, { seed, numClasses: 1 });
+    models.push(m);
+    return m;
+  };
+  const trained = async (seed: number) => {
+    const m = made(seed);
+    await train(m, { train: trainSet, val }, { steps: 6, batchSize: 16, optimizer: 'sgd', schedule: { kind: 'constant', lr: 0.05 }, seed });
+    return m;
+  };
+  beforeAll(async () => {
+    [trainSet, val] = await Promise.all([generateRetina({ count: 96, size: 32, seed: 1 }), generateRetina({ count: 64, size: 32, seed: 2 })]);
+  });
+  afterAll(() => [...models, trainSet, val].forEach((h) => h.dispose()));
+
+  it('interpolates: the ends are the models themselves, a model against its copy is flat, and weights mix linearly', async () => {
+    const a = await trained(1), b = await trained(2);
+    const plain = await interpolate(a, b, { train: trainSet, val }, { bnBatches: 0 });
+    expect(plain.points.map((p) => p.alpha)).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
+    expect(plain.bnImages).toBe(0);
+    const [ea, eb] = [await evaluate(a, val), await evaluate(b, val)];
+    expect(plain.points[0]).toEqual({ alpha: 0, loss: ea.loss, auc: ea.meanAuc });
+    expect(plain.points[10]).toEqual({ alpha: 1, loss: eb.loss, auc: eb.meanAuc });
+    expect(plain.barrier.loss).toBeGreaterThanOrEqual(0);
+    // The barrier is the largest rise above the line between the ends, read from the points themselves.
+    const line = (p: { alpha: number }) => (1 - p.alpha) * ea.loss! + p.alpha * eb.loss!;
+    expect(plain.barrier.loss).toBeCloseTo(Math.max(0, ...plain.points.map((p) => p.loss! - line(p))), 12);
+
+    // BatchNorm recomputed at every point from the same training minibatches: a model and its copy give a flat line.
+    const copy = made(1);
+    addon().copyStages(copy.native, a.native, a.info().stages);
+    const flat = await interpolate(a, copy, { train: trainSet, val }, { bnBatches: 2, batchSize: 16, alphas: [0, 0.3, 0.5, 1] });
+    expect(flat.bnImages).toBe(32);
+    for (const p of flat.points) expect(p).toEqual({ ...flat.points[0], alpha: p.alpha });
+    expect(flat.barrier).toEqual({ loss: 0, auc: 0 });
+
+    // Halfway, every floating-point parameter and buffer is the mean of the two models'.
+    const half = made(9);
+    addon().interpolateWeights(half.native, a.native, b.native, 0.5);
+    for (const name of ['layer1.conv.weight', 'layer1.bn.running_var', 'head.bias']) {
+      const [x, y, h] = [a, b, half].map((m) => m.getParameter(name).data);
+      h.forEach((v, i) => expect(v).toBeCloseTo(0.5 * x[i] + 0.5 * y[i], 6));
+    }
+    await expect(interpolate(a, made(3, 'cbr-small'), { train: trainSet, val })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('same architecture') });
+    await expect(interpolate(a, b, { train: trainSet, val }, { alphas: [0, 1.5] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+  }, 120_000);
+
+  it('resets each stage: one that never moved changes nothing, and re-drawing differs from re-initialising', async () => {
+    const initial = made(4);
+    // "Trained" here: the initial weights with only the classifier moved, so every conv stage never moved.
+    const moved = made(4);
+    const head = moved.getParameter('head.weight');
+    moved.setParameter('head.weight', { data: head.data.map((v, i) => v + (i % 2 ? 0.3 : -0.3)), shape: head.shape });
+    const r = await stageCriticality(moved, initial, val, { stages: ['layer1', 'layer4', 'head'] });
+    expect(r.stages.map((s) => s.stage)).toEqual(['layer1', 'layer4', 'head']);
+    expect(r.stages[0].reinitialised).toBe(r.auc);
+    expect(r.stages[1].reinitialised).toBe(r.auc);
+    expect(r.stages[2].reinitialised).toBe((await evaluate(initial, val)).meanAuc);
+    expect(r.stages[1].rerandomised).not.toBe(r.auc);
+    // The model handed in is left as it was.
+    expect(Array.from(moved.getParameter('head.weight').data)).toEqual(Array.from(head.data.map((v, i) => v + (i % 2 ? 0.3 : -0.3))));
+    await expect(stageCriticality(moved, initial, val, { stages: ['conv9'] })).rejects.toThrow('has no stage "conv9"');
+  }, 120_000);
+
+  it('k-NN per stage equals the same vote written here from the stage outputs', async () => {
+    const m = await trained(5);
+    const k = 10, temperature = 0.1;
+    const r = await knnEvaluate(m, trainSet, val, { k, temperature, stages: ['layer2', 'head'] });
+    expect(r).toMatchObject({ k, bank: 96, queries: 64 });
+    const pooled = async (d: Dataset, stage: string) => {
+      const t = await m.forward(d.images(), { stage });
+      const [n, c] = t.shape, per = t.data.length / n / c;
+      return Array.from({ length: n }, (_, i) => {
+        const v = Array.from({ length: c }, (_, j) => {
+          let s = 0;
+          for (let q = 0; q < per; q++) s += t.data[(i * c + j) * per + q];
+          return s / per;
+        });
+        const norm = Math.hypot(...v);
+        return v.map((x) => x / norm);
+      });
+    };
+    const labels = trainSet.targets(), truth = val.targets();
+    for (const [s, stage] of ['layer2', 'head'].entries()) {
+      const [bank, queries] = [await pooled(trainSet, stage), await pooled(val, stage)];
+      const scores = queries.map((q) => {
+        const sims = bank.map((b, i) => ({ sim: b.reduce((acc, x, j) => acc + x * q[j], 0), i })).sort((x, y) => y.sim - x.sim).slice(0, k);
+        const w = sims.map((x) => Math.exp(x.sim / temperature));
+        return sims.reduce((acc, x, j) => acc + w[j] * labels[x.i], 0) / w.reduce((acc, x) => acc + x, 0);
+      });
+      expect(r.stages[s].stage).toBe(stage);
+      expect(r.stages[s].meanAuc).toBeCloseTo(auc(scores, Array.from(truth)), 4);
+    }
+    await expect(knnEvaluate(m, trainSet, val, { k: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+  }, 120_000);
+});
