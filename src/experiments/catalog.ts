@@ -126,6 +126,27 @@ export const EXPERIMENTS: Record<Experiment, ExperimentDefinition> = {
     arms: () => undefined,
     adjust: representations(['resnet50', 'cbr-small'], [0]),
   },
+  interpolation: {
+    name: 'interpolation',
+    figure: 'Beyond: Neyshabur et al. 2020',
+    description: 'loss and AUC along the line between two trained models (transfer-transfer, random-random, transfer-random), and its barrier',
+    arms: () => undefined,
+    adjust: representations(['resnet50', 'cbr-small'], [0, 1, 2]),
+  },
+  criticality: {
+    name: 'criticality',
+    figure: 'Beyond: Neyshabur et al. 2020',
+    description: 'the AUC left after resetting each stage of a trained model to its initial weights, or re-drawing it',
+    arms: () => undefined,
+    adjust: representations(['resnet50', 'cbr-small'], [0, 1, 2]),
+  },
+  knn: {
+    name: 'knn',
+    figure: 'Beyond: Matsoukas et al. 2022',
+    description: 'k-NN AUC from each stage\'s pooled features, at initialisation and after training, random and transfer',
+    arms: () => undefined,
+    adjust: representations(['resnet50', 'cbr-small'], [0, 1, 2]),
+  },
 };
 
 /** The Section 4 analysis an experiment runs after training, if any. */

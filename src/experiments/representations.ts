@@ -16,12 +16,16 @@ import { createModel, type Model, type ModelInfo } from '../models';
 import { minibatchCka } from '../similarity/heatmap';
 import { compareModelSet, similarityMetrics, type MetricValues } from '../similarity/similarity';
 import { modelOptionsFor } from './architecture';
+import { criticalityAnalysis, interpolationAnalysis, knnAnalysis, type CriticalityRecord, type InterpolationRecord, type KnnRecord, type TransferContext } from './transfer-analyses';
 import { DEFAULT_REPRESENTATIONS, type RepresentationSettings, type StudySpec } from './spec';
 import { taskLabels } from './task';
 
-/** Section 4's analyses: similarity (Figure 2), layers (Figure 3), init-vs-final (Figure 4), filters (Figure 5). */
-export type Analysis = 'similarity' | 'layers' | 'init-vs-final' | 'filters';
-export const ANALYSES: readonly Analysis[] = ['similarity', 'layers', 'init-vs-final', 'filters'];
+/** Section 4's analyses: similarity (Figure 2), layers (Figure 3), init-vs-final (Figure 4), filters (Figure 5); and
+ * beyond the paper (experiments/transfer-analyses.ts): interpolation, criticality, knn. */
+export type Analysis = 'similarity' | 'layers' | 'init-vs-final' | 'filters' | 'interpolation' | 'criticality' | 'knn';
+export const ANALYSES: readonly Analysis[] = ['similarity', 'layers', 'init-vs-final', 'filters', 'interpolation', 'criticality', 'knn'];
+/** The analyses that go beyond the paper. */
+export const BEYOND_ANALYSES: readonly Analysis[] = ['interpolation', 'criticality', 'knn'];
 
 
 /** A run, as a pair's side: its initialisation and seed. */
@@ -97,6 +101,10 @@ export interface RepresentationResults {
   skipped: { model: string; stage: string; reason: string }[];
   /** The similarity analysis's heatmaps, one per model (absent in results written before them). */
   heatmaps?: HeatmapRecord[];
+  /** Beyond the paper: the interpolation, criticality and knn analyses' records (each absent elsewhere). */
+  interpolation?: InterpolationRecord[];
+  criticality?: CriticalityRecord[];
+  knn?: KnnRecord[];
   /** Files written under the run directory. */
   figures: string[];
 }
@@ -118,6 +126,8 @@ export interface AnalysisContext {
   infoOf: (model: string) => ModelInfo;
   /** The probe set at an input size. */
   probeAt: (size: number) => Promise<Dataset>;
+  /** The task's training and validation sets at an input size (the analyses beyond the paper). */
+  taskAt?: (size: number) => Promise<{ train: Dataset; val: Dataset }>;
   signal?: AbortSignal;
   onProgress?: (what: string) => void;
 }
@@ -147,7 +157,8 @@ export async function analyseRepresentations(analysis: Analysis, ctx: AnalysisCo
     const random = runs.filter((r) => r.init === 'random');
     const transfer = runs.filter((r) => r.init === 'transfer');
     ctx.onProgress?.(`${analysis}: ${model}`);
-    if (analysis === 'filters') out.filters.push(...(await filters(ctx, model, random, transfer, filterPanels)));
+    if ((BEYOND_ANALYSES as readonly string[]).includes(analysis)) await beyond(analysis, ctx, model, [...random, ...transfer], out);
+    else if (analysis === 'filters') out.filters.push(...(await filters(ctx, model, random, transfer, filterPanels)));
     else if (analysis === 'layers') {
       for (const run of runs) out.records.push(...(await compareSnapshots(ctx, settings, model, [run], ['init', 'final'], 'all', [[0, 1]], 'self', out)));
     } else {
@@ -187,6 +198,15 @@ async function loadSnapshot(ctx: AnalysisContext, run: SnapshotRun, which: 'init
     net.dispose();
     throw err;
   }
+}
+
+/** An analysis beyond the paper for one model's runs, into its field of the results. */
+async function beyond(analysis: Analysis, ctx: AnalysisContext, model: string, runs: SnapshotRun[], out: RepresentationResults): Promise<void> {
+  if (!ctx.taskAt) throw new TransfusionError('ERR_INVALID_ARG', `The ${analysis} analysis needs the task's training and validation sets`);
+  const tctx: TransferContext = { load: (run, which) => loadSnapshot(ctx, runs.find((r) => r.init === run.init && r.seed === run.seed)!, which), taskAt: ctx.taskAt, signal: ctx.signal, onProgress: ctx.onProgress };
+  if (analysis === 'interpolation') (out.interpolation ??= []).push(...(await interpolationAnalysis(tctx, model, runs)));
+  else if (analysis === 'criticality') (out.criticality ??= []).push(...(await criticalityAnalysis(tctx, model, runs)));
+  else (out.knn ??= []).push(...(await knnAnalysis(tctx, model, runs)));
 }
 
 /** Every layer of a's trained model against every layer of b's, over the probe in minibatches of up to 64 images. */

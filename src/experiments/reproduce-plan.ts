@@ -29,6 +29,9 @@ export const ANALYSIS_MODELS: Record<Analysis, string[] | 'all'> = {
   layers: 'all',
   'init-vs-final': ['resnet50', 'cbr-small'],
   filters: ['resnet50', 'cbr-small'],
+  interpolation: ['resnet50', 'cbr-small'],
+  criticality: ['resnet50', 'cbr-small'],
+  knn: ['resnet50', 'cbr-small'],
 };
 
 /** Table 3's models in the paper. */

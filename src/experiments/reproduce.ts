@@ -217,6 +217,7 @@ async function analyse(part: ReproducePart, record: ReproduceResults, retina: St
         runs,
         infoOf: (m) => registry.get(m)!,
         probeAt: data.probeAt,
+        taskAt: data.taskAt,
         signal: opts.signal,
         onProgress: (what) => opts.onProgress?.({ kind: 'analysis', what }),
       });

@@ -18,7 +18,7 @@ const intOrNull = { type: ['integer', 'null'] } as const;
 const list = (items: object, maxItems = 1_000_000) => ({ type: 'array', items, maxItems }) as const;
 const record = (properties: Record<string, object>, required: string[] = Object.keys(properties)) => ({ type: 'object', properties, required }) as const;
 /** Section 4's analyses, and a reproduction's studies, by name (representations.ts and reproduce-plan.ts hold them as types). */
-const ANALYSIS_NAMES = ['similarity', 'layers', 'init-vs-final', 'filters'];
+const ANALYSIS_NAMES = ['similarity', 'layers', 'init-vs-final', 'filters', 'interpolation', 'criticality', 'knn'];
 const PART_NAMES = ['retina', 'section5', 'chexpert', 'small-data'];
 /** Text a report prints: no control characters (an escape sequence would reach the terminal and the page). */
 const PRINTABLE = '^[^\\u0000-\\u001f\\u007f-\\u009f]+$';
@@ -47,6 +47,9 @@ const representations = record(
     fits: list(record({ model: str, stage: str, pairs: { type: 'string', enum: ['transfer-random', 'random-random', 'all'] }, n: count, r2: numOrNull, slope: numOrNull })),
     filters: list(record({ model: str, init: str, seed: int, parameter: str, relativeChange: num })),
     skipped: list(record({ model: str, stage: str, reason: str })),
+    interpolation: list(record({ model: str, pairs: { type: 'string', enum: ['transfer-transfer', 'random-random', 'transfer-random'] }, a: runRef, b: runRef, points: list(record({ alpha: num, loss: numOrNull, auc: numOrNull }), 10_000), bnImages: count, barrier: record({ loss: numOrNull, auc: numOrNull }) })),
+    criticality: list(record({ model: str, init: str, seed: int, auc: numOrNull, stages: list(record({ stage: str, reinitialised: numOrNull, rerandomised: numOrNull }), 10_000) })),
+    knn: list(record({ model: str, init: str, seed: int, compared: { type: 'string', enum: ['init', 'final'] }, k: count, stages: list(record({ stage: str, auc: numOrNull }), 10_000) })),
     heatmaps: list(record({ model: str, a: runRef, b: runRef, layersA: list(printable, 10_000), layersB: list(printable, 10_000), values: list(list(numOrNull, 10_000), 10_000), batches: count, images: count })),
     figures: list(inside),
   },

@@ -63,8 +63,9 @@ export interface TrainingSpec {
 /** The names of the paper's experiments, as {@link EXPERIMENTS} defines them. */
 export const EXPERIMENT_NAMES = [
   'table1', 'chexpert', 'small-data', 'meanvar', 'transfusion', 'hybrids', 'similarity', 'layers', 'init-vs-final', 'filters',
+  'interpolation', 'criticality', 'knn',
 ] as const;
-/** An experiment's name: "table1", "chexpert", "small-data", "meanvar", "transfusion", "hybrids", "similarity", "layers", "init-vs-final" or "filters". */
+/** An experiment's name: "table1", "chexpert", "small-data", "meanvar", "transfusion", "hybrids", "similarity", "layers", "init-vs-final", "filters", or beyond the paper "interpolation", "criticality", "knn". */
 export type Experiment = (typeof EXPERIMENT_NAMES)[number];
 
 /** Section 4's analyses: the probe set and the datapoint budget. */

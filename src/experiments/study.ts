@@ -248,6 +248,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         runs: results.runs,
         infoOf: (m) => registry.get(m)!,
         probeAt: data.probeAt,
+        taskAt: data.taskAt,
         signal: opts.signal,
         onProgress: (what) => emit({ kind: 'analysis', what }),
       });

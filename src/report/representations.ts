@@ -1,6 +1,7 @@
 // Section 4's tables for report.md, from results.json's `representations` alone.
 import { meanStd } from '../metrics';
 import { isReliable, pairKind, type RepresentationResults, type SimilarityRecord } from '../experiments/representations';
+import { transferSection } from './transfer-tables';
 
 const cell = (values: number[], digits = 3): string => {
   if (!values.length) return '—';
@@ -107,6 +108,8 @@ function figure5(r: RepresentationResults): string[] {
 }
 
 export function representationSection(r: RepresentationResults): string[] {
+  const beyond = transferSection(r);
+  if (beyond) return beyond;
   const lines =
     r.analysis === 'similarity' ? figure2(r) : r.analysis === 'layers' ? figure3(r) : r.analysis === 'init-vs-final' ? figure4(r) : figure5(r);
   if (r.analysis !== 'filters') {

@@ -1,0 +1,116 @@
+// Beyond the paper (issue 30), as analyses of a study's trained runs, beside Section 4's: each reads the runs'
+// snapshots (weights at initialisation and after training) and the task's training and validation sets.
+//   interpolation  Neyshabur et al. 2020: the line between two trained models (transfer-transfer, random-random,
+//                  transfer-random), BatchNorm recomputed at each point, and its barrier
+//   criticality    each stage of each trained run reset to its initial weights, or re-drawn: the AUC left
+//   knn            Matsoukas et al. 2022: k-NN AUC from each stage's pooled features, at initialisation and trained
+import { interpolate, knnEvaluate, stageCriticality } from '../analysis/transfer';
+import type { Dataset } from '../data/embedded';
+import type { Model } from '../models';
+
+/** A run, as a pair's side: its initialisation and seed (representations.ts's RunRef). */
+export interface RunRef {
+  init: string;
+  seed: number;
+}
+
+/** What these analyses need of the study: its runs' snapshots, loaded, and the task's sets at an input size. */
+export interface TransferContext {
+  load: (run: TransferRun, which: 'init' | 'final') => Promise<Model>;
+  taskAt: (size: number) => Promise<{ train: Dataset; val: Dataset }>;
+  signal?: AbortSignal;
+  onProgress?: (what: string) => void;
+}
+
+export interface TransferRun extends RunRef {
+  model: string;
+  imageSize: number;
+}
+
+/** One pair's line (interpolation). */
+export interface InterpolationRecord {
+  model: string;
+  pairs: 'transfer-transfer' | 'random-random' | 'transfer-random';
+  a: RunRef;
+  b: RunRef;
+  points: { alpha: number; loss: number | null; auc: number | null }[];
+  bnImages: number;
+  barrier: { loss: number | null; auc: number | null };
+}
+
+/** One run's stages reset (criticality). */
+export interface CriticalityRecord extends RunRef {
+  model: string;
+  auc: number | null;
+  stages: { stage: string; reinitialised: number | null; rerandomised: number | null }[];
+}
+
+/** One run's k-NN AUC per stage, at initialisation or trained (knn). */
+export interface KnnRecord extends RunRef {
+  model: string;
+  compared: 'init' | 'final';
+  k: number;
+  stages: { stage: string; auc: number | null }[];
+}
+
+/** BatchNorm's statistics at each point: 8 minibatches of 64 training images (Neyshabur et al. recompute them too). */
+export const INTERPOLATION_BN = { batches: 8, batchSize: 64 } as const;
+/** k-NN: the InstDisc/MoCo monitor's k and temperature. */
+export const KNN_SETTINGS = { k: 200, temperature: 0.1 } as const;
+
+const ref = (r: TransferRun): RunRef => ({ init: r.init, seed: r.seed });
+
+/** Pairs of one model's runs: consecutive transfer seeds, consecutive random seeds, and transfer with random per seed. */
+function pairsOf(runs: TransferRun[]): { kind: InterpolationRecord['pairs']; a: TransferRun; b: TransferRun }[] {
+  const of = (init: string) => runs.filter((r) => r.init === init).sort((x, y) => x.seed - y.seed);
+  const transfer = of('transfer'), random = of('random');
+  const consecutive = (list: TransferRun[], kind: InterpolationRecord['pairs']) => list.slice(1).map((b, i) => ({ kind, a: list[i], b }));
+  const mixed = transfer.flatMap((a) => random.filter((b) => b.seed === a.seed).map((b) => ({ kind: 'transfer-random' as const, a, b })));
+  return [...consecutive(transfer, 'transfer-transfer'), ...consecutive(random, 'random-random'), ...mixed];
+}
+
+async function withModels<T>(made: Promise<Model>[], f: (models: Model[]) => Promise<T>): Promise<T> {
+  const models: Model[] = [];
+  try {
+    for (const m of made) models.push(await m);
+    return await f(models);
+  } finally {
+    models.forEach((m) => m.dispose());
+  }
+}
+
+export async function interpolationAnalysis(ctx: TransferContext, model: string, runs: TransferRun[]): Promise<InterpolationRecord[]> {
+  const out: InterpolationRecord[] = [];
+  for (const { kind, a, b } of pairsOf(runs)) {
+    ctx.onProgress?.(`interpolation: ${model} ${a.init} ${a.seed} - ${b.init} ${b.seed}`);
+    const sets = await ctx.taskAt(a.imageSize);
+    const line = await withModels([ctx.load(a, 'final'), ctx.load(b, 'final')], ([ma, mb]) =>
+      interpolate(ma, mb, sets, { bnBatches: INTERPOLATION_BN.batches, batchSize: INTERPOLATION_BN.batchSize, signal: ctx.signal }),
+    );
+    out.push({ model, pairs: kind, a: ref(a), b: ref(b), ...line });
+  }
+  return out;
+}
+
+export async function criticalityAnalysis(ctx: TransferContext, model: string, runs: TransferRun[]): Promise<CriticalityRecord[]> {
+  const out: CriticalityRecord[] = [];
+  for (const run of runs) {
+    ctx.onProgress?.(`criticality: ${model} ${run.init} ${run.seed}`);
+    const { val } = await ctx.taskAt(run.imageSize);
+    const r = await withModels([ctx.load(run, 'final'), ctx.load(run, 'init')], ([trained, initial]) => stageCriticality(trained, initial, val, { signal: ctx.signal }));
+    out.push({ model, ...ref(run), ...r });
+  }
+  return out;
+}
+
+export async function knnAnalysis(ctx: TransferContext, model: string, runs: TransferRun[]): Promise<KnnRecord[]> {
+  const out: KnnRecord[] = [];
+  for (const run of runs)
+    for (const which of ['init', 'final'] as const) {
+      ctx.onProgress?.(`knn: ${model} ${run.init} ${run.seed} ${which}`);
+      const { train, val } = await ctx.taskAt(run.imageSize);
+      const r = await withModels([ctx.load(run, which)], ([m]) => knnEvaluate(m, train, val, { ...KNN_SETTINGS, signal: ctx.signal }));
+      out.push({ model, ...ref(run), compared: which, k: r.k, stages: r.stages.map((s) => ({ stage: s.stage, auc: s.meanAuc })) });
+    }
+  return out;
+}
