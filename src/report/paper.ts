@@ -83,6 +83,10 @@ function sections(record: ReproduceResults, parts: Map<PartName, StudyResults>):
     const v = retina && runs.length ? view(retina, experiment, runs) : undefined;
     out.push({ heading: headings[experiment], lines: v ? body(convergence(v)) : missing(`${SECTION5_FIGURES[experiment]}'s models are not among this reproduction's`), figures: figuresOf(v, SECTION5_FIGURES[experiment]) });
   }
+  // After the paper's own sections: what its follow-ups asked of the same runs.
+  analysisSection('interpolation', 'Beyond the paper: the loss barrier between trained models (Neyshabur et al. 2020)');
+  analysisSection('criticality', 'Beyond the paper: which stages matter (re-initialisation and re-randomisation)');
+  analysisSection('knn', 'Beyond the paper: k-NN AUC from each stage\'s features (Matsoukas et al. 2022)');
   return out;
 }
 

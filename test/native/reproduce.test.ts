@@ -70,7 +70,7 @@ describe('reproduce', () => {
     expect(record.schema).toBe('transfusion-native/reproduce@1');
     expect(record.finishedAt).toEqual(expect.any(String));
     expect(record.parts.map((p: { name: string; finished: boolean }) => [p.name, p.finished])).toEqual([['retina', true], ['section5', true], ['chexpert', true], ['small-data', true]]);
-    expect(Object.keys(record.analyses)).toEqual(['similarity', 'layers', 'init-vs-final', 'filters']);
+    expect(Object.keys(record.analyses)).toEqual(['similarity', 'layers', 'init-vs-final', 'filters', 'interpolation', 'criticality', 'knn']);
     // Each model is trained once per init and seed: 2 inits x 2 seeds in retina; Section 5 adds its four other inits.
     const runs = (part: string) => JSON.parse(fs.readFileSync(path.join(out, part, 'results.json'), 'utf8')).runs as { init: string }[];
     expect(runs('retina')).toHaveLength(4);
@@ -79,7 +79,10 @@ describe('reproduce', () => {
     for (const f of record.scorecard) expect(['holds', 'not shown', 'contradicted']).toContain(f.verdict);
     const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
     const headings = report.split('\n').filter((l) => l.startsWith('## ')).map((l) => l.slice(3).split(':')[0]);
-    expect(headings).toEqual(['Findings scorecard', 'Figure 1', 'Table 1', 'Table 2', 'Table 3', 'Figure 2', 'Figure 3', 'Figure 4', 'Figure 5', 'Figure 6', 'Figure 7', 'Figure 8', 'Settings']);
+    expect(headings).toEqual(['Findings scorecard', 'Figure 1', 'Table 1', 'Table 2', 'Table 3', 'Figure 2', 'Figure 3', 'Figure 4', 'Figure 5', 'Figure 6', 'Figure 7', 'Figure 8', 'Beyond the paper', 'Beyond the paper', 'Beyond the paper', 'Settings']);
+    // Issue 30's analyses of the same runs, after the paper's sections: the barrier, the reset stages, the k-NN AUC.
+    expect(report).toMatch(/\| cbr-small \| transfer-random \| \d\.\d{3} ± \d\.\d{3} \(n=\d\) \|/);
+    expect(report).toMatch(/\| cbr-small \| layer1 \| \d\.\d{3} ± \d\.\d{3} \(n=2\) \| \d\.\d{3}/);
     expect(report).toMatch(/\| 12 \| Figure 8 \| .* \| \*\*(holds|not shown|contradicted)\*\* \|/);
     for (const f of ['figure-1-examples.png', 'table-1.svg', 'table-2.svg', 'table-3.svg', 'figure-2.svg', 'figure-3.svg', 'figure-6.svg', 'figure-7.svg', 'filters-cbr-small.png'])
       expect(fs.existsSync(path.join(out, 'figures', f))).toBe(true);
@@ -138,7 +141,7 @@ describe('reproduce', () => {
     const record = JSON.parse(fs.readFileSync(path.join(merged, 'results.json'), 'utf8'));
     expect(record.finishedAt).toEqual(expect.any(String));
     expect(record.parts.map((p: { runs: number }) => p.runs)).toEqual([4, 4, 4]);  // retina, chexpert, small-data
-    expect(Object.keys(record.analyses)).toEqual(['similarity', 'layers', 'init-vs-final', 'filters']);
+    expect(Object.keys(record.analyses)).toEqual(['similarity', 'layers', 'init-vs-final', 'filters', 'interpolation', 'criticality', 'knn']);
     expect(fs.readFileSync(path.join(merged, 'report.md'), 'utf8')).toContain('## Findings scorecard');
     // Each merged study has its own report, which the reproduction's report links (the merge alone wrote none).
     for (const name of ['retina', 'chexpert', 'small-data'])
