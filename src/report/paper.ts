@@ -61,7 +61,8 @@ function sections(record: ReproduceResults, parts: Map<PartName, StudyResults>):
     const a = record.analyses[analysis];
     const lines = a ? body(representationSection(a)) : missing(`the ${analysis} analysis`);
     const v = a && retina ? view(retina, analysis, retina.runs, a) : undefined;
-    out.push({ heading, lines, figures: analysis === 'filters' ? [] : figuresOf(v, heading.split(':')[0]) });
+    // Beyond the paper's three headings share their start: each keeps its figures under its own whole heading.
+    out.push({ heading, lines, figures: analysis === 'filters' ? [] : figuresOf(v, heading.startsWith('Beyond') ? heading : heading.split(':')[0]) });
   };
   analysisSection('similarity', 'Figure 2: CCA of the top two stages, pretrained-init against random-init models');
   analysisSection('layers', 'Figure 3: per-stage CCA of each trained model with its own initialisation');

@@ -23,6 +23,7 @@ describe('beyond the paper, as experiments of run', () => {
       expect(x.barrier.loss).toBeGreaterThanOrEqual(0);
       expect(x.barrier.auc).toBeGreaterThanOrEqual(0);
     }
+    expect(fs.existsSync(path.join(out, 'figures', 'beyond-interpolation.svg'))).toBe(true);
     expect(report(out)).toMatch(/\| cbr-tiny \| transfer-transfer \| \d\.\d{3} ± \d\.\d{3} \(n=1\) \|/);
   }, 300_000);
 
@@ -35,6 +36,7 @@ describe('beyond the paper, as experiments of run', () => {
       expect(x.auc).toBeCloseTo(r.runs.find((run) => run.init === x.init && run.seed === x.seed)!.auc!, 6);
       expect(x.stages.map((s) => s.stage)).toEqual(['layer1', 'layer2', 'layer3', 'layer4', 'head']);
     }
+    expect(fs.existsSync(path.join(out, 'figures', 'beyond-criticality.svg'))).toBe(true);
     expect(report(out)).toMatch(/\| cbr-tiny \| layer1 \| \d\.\d{3} ± \d\.\d{3} \(n=2\) \|/);
   }, 300_000);
 
@@ -44,6 +46,7 @@ describe('beyond the paper, as experiments of run', () => {
     const records = r.representations!.knn!;
     expect(records).toHaveLength(8);
     for (const x of records) for (const s of x.stages) expect(s.auc === null || (s.auc >= 0 && s.auc <= 1)).toBe(true);
+    expect(fs.existsSync(path.join(out, 'figures', 'beyond-knn.svg'))).toBe(true);
     // Random init at initialisation and transfer at initialisation differ below the head: the pretrained features.
     expect(report(out)).toMatch(/\| cbr-tiny \| layer4 \| \d\.\d{3} ± \d\.\d{3} \(n=2\) \| \d\.\d{3} ± \d\.\d{3} \(n=2\) \|/);
   }, 300_000);
