@@ -42,6 +42,11 @@ export interface MeanVarOptions {
    * BatchNorm's running statistics are reset to 0 / 1 either way.
    */
   batchNorm?: 'meanvar' | 'default';
+  /**
+   * "normal" (default, Mean Var): each tensor drawn i.i.d. from N(mean, var) of the pretrained one; "shuffle": the
+   * pretrained tensor's own values at positions permuted by the seed (every moment kept, the arrangement lost).
+   */
+  draw?: 'normal' | 'shuffle';
 }
 /**
  * What {@link Model.forward} computes and how: `stage`, the stage whose activations to return (default: none, the
@@ -51,7 +56,7 @@ export type ForwardOptions = ComputeOptions & { stage?: string; signal?: AbortSi
 
 export const MODEL_OPTION_KEYS = optionKeys<ModelOptions>()(['numClasses', 'seed', 'padding', 'device', 'auxLogits', 'dropout']);
 export const LOAD_OPTION_KEYS = optionKeys<LoadOptions>()(['strict', 'head', 'seed', 'upTo']);
-const MEANVAR_OPTION_KEYS = optionKeys<MeanVarOptions>()(['seed', 'batchNorm']);
+const MEANVAR_OPTION_KEYS = optionKeys<MeanVarOptions>()(['seed', 'batchNorm', 'draw']);
 const FORWARD_OPTION_KEYS = optionKeys<ForwardOptions>()(['stage', 'signal', 'channelsLast', 'precision']);
 /** The last argument of every asynchronous call: only cancellation. */
 export const SIGNAL_OPTION_KEYS = optionKeys<{ signal?: AbortSignal }>()(['signal']);
@@ -224,6 +229,7 @@ export class Model {
     checkOptions('Model.meanVarInit()', options, MEANVAR_OPTION_KEYS);
     checkOptions('Model.meanVarInit()', opts, SIGNAL_OPTION_KEYS, 'opts');
     if (options.batchNorm !== undefined) checkOneOf('batchNorm', options.batchNorm, ['meanvar', 'default'] as const);
+    if (options.draw !== undefined) checkOneOf('draw', options.draw, ['normal', 'shuffle'] as const);
     return awaitJob(() => this.native.meanVar(file, options), opts.signal);
   }
 

@@ -37,6 +37,7 @@ tn::MeanVarOptions meanVarOptions(Napi::Value value) {
   tn::MeanVarOptions m;
   m.seed = seed(o, "seed");
   m.batchNorm = text(o, "batchNorm", m.batchNorm);
+  m.draw = text(o, "draw", m.draw);
   return m;
 }
 

@@ -77,8 +77,8 @@ export const EXPERIMENTS: Record<Experiment, ExperimentDefinition> = {
   meanvar: {
     name: 'meanvar',
     figure: 'Figure 6',
-    description: 'convergence of random, transfer and Mean Var (pretrained scaling without the features)',
-    arms: () => [...arms('resnet50', ['random', 'transfer', 'meanvar']), ...arms('cbr-small', ['random', 'transfer', 'meanvar'])],
+    description: 'convergence of random, transfer, Mean Var (pretrained scaling without the features) and shuffled pretrained weights (their values without their arrangement)',
+    arms: () => [...arms('resnet50', ['random', 'transfer', 'meanvar', 'shuffle']), ...arms('cbr-small', ['random', 'transfer', 'meanvar', 'shuffle'])],
     adjust: convergence,
   },
   transfusion: {

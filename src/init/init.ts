@@ -23,16 +23,19 @@ export type Initialisation =
   | { kind: 'transfusion'; upTo: string }
   /** Each conv/linear weight and bias drawn i.i.d. from N(mean, var) of the pretrained tensor. */
   | { kind: 'meanvar'; batchNorm?: 'meanvar' | 'default' }
+  /** Each conv/linear (and BatchNorm affine) tensor: the pretrained tensor's values at permuted positions, so its
+   * scale and whole distribution are kept and its arrangement (the features) lost: Mean Var's "values" control. */
+  | { kind: 'shuffle'; batchNorm?: 'meanvar' | 'default' }
   /** conv1 set to synthetic Gabor filters, the rest random; scaled to the pretrained conv1 where there is one. */
   | { kind: 'gabor'; gabor?: Partial<GaborSpec> }
   /** ResNet-50 pretrained up to layer2, halved random layer3/layer4 (the model is resnet50-slim). */
   | { kind: 'slim' };
 
-export const INIT_KINDS = ['random', 'transfer', 'transfusion', 'meanvar', 'gabor', 'slim'] as const;
+export const INIT_KINDS = ['random', 'transfer', 'transfusion', 'meanvar', 'shuffle', 'gabor', 'slim'] as const;
 
 /** The fields each kind of Initialisation takes, typed against it: a kind or a field added to the union must be here. */
 const INIT_FIELDS: { [K in Initialisation['kind']]: readonly Exclude<keyof Extract<Initialisation, { kind: K }>, 'kind'>[] } = {
-  random: [], transfer: [], transfusion: ['upTo'], meanvar: ['batchNorm'], gabor: ['gabor'], slim: [],
+  random: [], transfer: [], transfusion: ['upTo'], meanvar: ['batchNorm'], shuffle: ['batchNorm'], gabor: ['gabor'], slim: [],
 };
 
 /** An Initialisation given to `fn`: its kind known, and no field the kind does not take. */
@@ -54,7 +57,7 @@ export function initLabel(s: Initialisation): string {
 }
 
 /**
- * Parses "random", "transfer", "meanvar", "gabor", "slim" or "transfusion:<stage>".
+ * Parses "random", "transfer", "meanvar", "shuffle", "gabor", "slim" or "transfusion:<stage>".
  * @param text - The initialisation's name.
  * @returns The {@link Initialisation} it names (with its defaults).
  * @throws ERR_INVALID_ARG for an unknown kind, or "transfusion" without a stage.
@@ -71,7 +74,7 @@ export function parseInit(text: string): Initialisation {
 
 /** Whether the initialisation cannot run without pretrained weights (Gabor only uses them for scale when present). */
 export function needsPretrained(s: Initialisation): boolean {
-  return s.kind === 'transfer' || s.kind === 'transfusion' || s.kind === 'meanvar' || s.kind === 'slim';
+  return s.kind === 'transfer' || s.kind === 'transfusion' || s.kind === 'meanvar' || s.kind === 'shuffle' || s.kind === 'slim';
 }
 
 /** What {@link applyInit} did. */
@@ -133,8 +136,10 @@ export async function applyInit(
       const r = await model.loadWeights(need().weights, { upTo }, opts);
       return { init, loaded: r.loaded.length, fresh: r.kept, from: source!.model };
     }
-    case 'meanvar': {
-      const r = await model.meanVarInit(need().weights, { seed, batchNorm: initialisation.batchNorm }, opts);
+    case 'meanvar':
+    case 'shuffle': {
+      const draw = initialisation.kind === 'shuffle' ? 'shuffle' : 'normal';
+      const r = await model.meanVarInit(need().weights, { seed, batchNorm: initialisation.batchNorm, draw }, opts);
       return { init, drawn: r.drawn.length, fresh: r.kept, from: source!.model };
     }
     case 'gabor': {

@@ -34,7 +34,7 @@ export const PRINT_STYLE: Config = {
 /** The paper's words for an initialisation label of results.json ("transfusion:layer2" -> "Transfused to layer2"). */
 export function initName(init: string): string {
   if (init.startsWith('transfusion:')) return `Transfused to ${init.slice('transfusion:'.length)}`;
-  const names: Record<string, string> = { random: 'Random init', transfer: 'Transfer', meanvar: 'Mean Var', gabor: 'Gabor conv1', slim: 'Slim' };
+  const names: Record<string, string> = { random: 'Random init', transfer: 'Transfer', meanvar: 'Mean Var', shuffle: 'Shuffled weights', gabor: 'Gabor conv1', slim: 'Slim' };
   return names[init] ?? init;
 }
 
@@ -42,6 +42,7 @@ const INIT_COLOURS: Record<string, string> = {
   random: '#4c78a8',
   transfer: '#e45756',
   meanvar: '#54a24b',
+  shuffle: '#b8a52a',
   gabor: '#b279a2',
   slim: '#f58518',
 };

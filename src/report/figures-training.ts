@@ -58,7 +58,7 @@ export function aucBars(r: StudyResults): Figure | undefined {
 /** The curve figure's name and place for each experiment. */
 function curveName(r: StudyResults): { name: string; title: string; chart: string } {
   switch (r.spec.experiment) {
-    case 'meanvar': return { name: 'figure-6', title: 'Figure 6: convergence of random, transfer and Mean Var initialisation', chart: 'Convergence: random, transfer, Mean Var' };
+    case 'meanvar': return { name: 'figure-6', title: 'Figure 6: convergence of random, transfer and Mean Var initialisation, with shuffled pretrained weights', chart: 'Convergence: random, transfer, Mean Var, shuffled' };
     case 'transfusion': return { name: 'figure-7-curves', title: 'Figure 7 (curves): convergence per transfused depth', chart: 'Convergence per transfused depth' };
     case 'hybrids': return { name: 'figure-8-curves', title: 'Figure 8 (curves): convergence of the hybrid initialisations', chart: 'Convergence of the hybrid initialisations' };
     default: return { name: 'convergence', title: 'Validation AUC during training (in the form of Figure 6)', chart: 'Validation AUC during training' };

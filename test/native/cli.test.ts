@@ -120,15 +120,17 @@ describe('the CLI running the Section 5 experiments', () => {
     expect(r.status).toBe(0);
     const results = read(out);
     expect(results.spec.experiment).toBe('meanvar');
-    expect(results.runs.map((x: { init: string }) => x.init)).toEqual(['random', 'random', 'transfer', 'transfer', 'meanvar', 'meanvar']);
+    expect(results.runs.map((x: { init: string }) => x.init)).toEqual(['random', 'random', 'transfer', 'transfer', 'meanvar', 'meanvar', 'shuffle', 'shuffle']);
     for (const run of results.runs) {
       expect(run.curve.length).toBeGreaterThanOrEqual(8);  // validation every step at this scale: a curve, not a point
       const reached = run.curve.find((p: { auc: number }) => p.auc >= 0.6);
       expect(run.stepsToThreshold).toBe(reached ? reached.step : null);
     }
     expect(results.runs[4].load).toMatchObject({ init: 'meanvar', drawn: 12, from: 'cbr-small' });
+    expect(results.runs[6].load).toMatchObject({ init: 'shuffle', drawn: 12, from: 'cbr-small' });
     const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
-    expect(report).toContain('(Figure 6: convergence of random, transfer and Mean Var');
+    expect(report).toContain('(Figure 6: convergence of random, transfer, Mean Var');
+    expect(report).toMatch(/\| cbr-small \| shuffle \| (never|[\d.]+ ± [\d.]+) \| \d\/2 \|/);
     expect(report).toMatch(/\| cbr-small \| meanvar \| (never|[\d.]+ ± [\d.]+) \| \d\/2 \| [\d.]+ ± [\d.]+ \(n=2\) \|/);
   });
 

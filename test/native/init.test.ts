@@ -83,6 +83,26 @@ describe('initialisation schedules', () => {
     [drawn, reset].forEach((m) => m.dispose());
   });
 
+  it('shuffle keeps each pretrained tensor\'s values at permuted positions, the head fresh, by the seed', async () => {
+    const src = await source('cbr-tiny', 5, () => undefined);
+    const pretrained = createModel('cbr-tiny', { seed: 5, numClasses: 20 });
+    await pretrained.loadWeights(src.weights);
+    const shuffled = createModel('cbr-tiny', { seed: 6 }), again = createModel('cbr-tiny', { seed: 6 });
+    const head = shuffled.getParameter('head.weight');
+    const report = await applyInit(shuffled, { kind: 'shuffle' }, src, 6);
+    await applyInit(again, { kind: 'shuffle' }, src, 6);
+    expect(report).toMatchObject({ init: 'shuffle', drawn: 12, from: 'cbr-tiny' });
+    for (const key of ['layer1.conv.weight', 'layer4.conv.weight']) {
+      const [mine, theirs] = [shuffled.getParameter(key).data, pretrained.getParameter(key).data];
+      expect(Array.from(mine).sort((a, b) => a - b)).toEqual(Array.from(theirs).sort((a, b) => a - b));  // the same values
+      expect(same(shuffled.getParameter(key), pretrained.getParameter(key))).toBe(false);  // elsewhere
+      expect(same(shuffled.getParameter(key), again.getParameter(key))).toBe(true);  // as the seed says
+    }
+    expect(same(shuffled.getParameter('head.weight'), head)).toBe(true);
+    await expect(shuffled.meanVarInit(src.weights, { draw: 'sorted' as 'shuffle' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+    [pretrained, shuffled, again].forEach((m) => m.dispose());
+  });
+
   it("Gabor sets conv1 to the filter bank, scaled to the pretrained conv1's statistics when there is one", async () => {
     const target = createModel('cbr-largew', { seed: 7 });
     const key = target.info().inputConv;

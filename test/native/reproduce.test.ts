@@ -74,7 +74,7 @@ describe('reproduce', () => {
     // Each model is trained once per init and seed: 2 inits x 2 seeds in retina; Section 5 adds its four other inits.
     const runs = (part: string) => JSON.parse(fs.readFileSync(path.join(out, part, 'results.json'), 'utf8')).runs as { init: string }[];
     expect(runs('retina')).toHaveLength(4);
-    expect(runs('section5').map((x) => x.init).sort()).toEqual(['meanvar', 'meanvar', 'transfusion:layer1', 'transfusion:layer1', 'transfusion:layer2', 'transfusion:layer2', 'transfusion:layer3', 'transfusion:layer3']);
+    expect(runs('section5').map((x) => x.init).sort()).toEqual(['meanvar', 'meanvar', 'shuffle', 'shuffle', 'transfusion:layer1', 'transfusion:layer1', 'transfusion:layer2', 'transfusion:layer2', 'transfusion:layer3', 'transfusion:layer3']);
     expect(record.scorecard.map((f: { where: string }) => f.where)).toEqual(['Table 1', 'Table 1', 'Table 1', 'Table 2', 'Table 3', 'Figure 2', 'Figure 3', 'Figure 3', 'Figure 4', 'Figure 6', 'Figure 7', 'Figure 8']);
     for (const f of record.scorecard) expect(['holds', 'not shown', 'contradicted']).toContain(f.verdict);
     const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');

@@ -29,6 +29,13 @@ void drawLike(torch::Tensor& dst, const torch::Tensor& src, at::Generator& gen) 
   dst.copy_(draw.to(dst.device(), dst.scalar_type()));
 }
 
+// Fills `dst` with the values of `src` at positions permuted by `gen`.
+void shuffleLike(torch::Tensor& dst, const torch::Tensor& src, at::Generator& gen) {
+  const auto flat = src.to(torch::kCPU, torch::kFloat32).reshape({-1});
+  const auto order = torch::randperm(flat.numel(), gen, torch::TensorOptions().dtype(torch::kInt64));
+  dst.copy_(flat.index_select(0, order).reshape(dst.sizes()).to(dst.device(), dst.scalar_type()));
+}
+
 }  // namespace
 
 TensorData impl::getParameter(Model& model, const std::string& name) { return toData(find(model, name)); }
@@ -57,6 +64,8 @@ TensorData impl::readTensor(const std::string& path, const std::string& key) {
 MeanVarReport impl::meanVarInit(Model& model, const std::string& path, const MeanVarOptions& o) {
   if (o.batchNorm != "meanvar" && o.batchNorm != "default")
     throw invalidArg("Expected `batchNorm` to be \"meanvar\" or \"default\" but received \"" + o.batchNorm + "\"");
+  if (o.draw != "normal" && o.draw != "shuffle")
+    throw invalidArg("Expected `draw` to be \"normal\" or \"shuffle\" but received \"" + o.draw + "\"");
   std::map<std::string, torch::Tensor> file;
   for (auto& [key, tensor] : readWeightFile(path)) file[key] = tensor;
   auto gen = compat::cpuGenerator(o.seed);
@@ -82,7 +91,10 @@ MeanVarReport impl::meanVarInit(Model& model, const std::string& path, const Mea
         auto it = file.find(key);
         if (it == file.end())
           throw Error("ERR_WEIGHTS_MISMATCH", "Mean Var: \"" + path + "\" has no tensor \"" + key + "\" to take statistics from");
-        drawLike(dst, it->second, gen);
+        if (o.draw == "shuffle" && it->second.numel() != dst.numel())  // Mean Var takes statistics of any size
+          throw Error("ERR_WEIGHTS_MISMATCH", "\"" + path + "\"'s \"" + key + "\" has " + std::to_string(it->second.numel()) + " values but the model's has " + std::to_string(dst.numel()));
+        if (o.draw == "shuffle") shuffleLike(dst, it->second, gen);
+        else drawLike(dst, it->second, gen);
         report.drawn.push_back(key);
       }
     }

@@ -24,6 +24,9 @@ struct LoadReport {
 struct MeanVarOptions {
   uint64_t seed = 0;
   std::string batchNorm = "meanvar";
+  // "normal": i.i.d. from N(mean, var) of the pretrained tensor (Mean Var); "shuffle": the pretrained tensor's own
+  // values at permuted positions (its whole distribution kept, its arrangement lost).
+  std::string draw = "normal";
 };
 struct MeanVarReport {
   std::vector<std::string> drawn, reset, kept;
