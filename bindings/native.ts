@@ -248,6 +248,11 @@ export interface NativeTrainOptions extends ComputeOptions {
   checkpointEvery?: number;
   /** Continue from `checkpointPath` when it exists (default false). */
   resume?: boolean;
+  /** The model's weights after each of these steps (0: before the first), to `weightsPrefix` + "-step<N>.pt": the
+   * intermediate pretraining checkpoints the `checkpoints` experiment transfers from. Needs `weightsPrefix`. */
+  weightSteps?: number[];
+  /** Where `weightSteps`' files go: a path without its "-step<N>.pt" ending. */
+  weightsPrefix?: string;
   /**
    * Data parallel: every rank of the group calls train with the same options; each step the batch order draws
    * batchSize x ranks images and each rank trains on its slice, gradients averaged over ranks in buckets; weights start

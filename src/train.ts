@@ -44,7 +44,7 @@ export interface JobOptions<E> {
 
 export const TRAIN_OPTION_KEYS = optionKeys<TrainOptions>()([
   'steps', 'schedule', 'batchSize', 'optimizer', 'momentum', 'weightDecay', 'nesterov', 'beta1', 'beta2', 'seed', 'evalEvery',
-  'evalBatchSize', 'augment', 'checkpointPath', 'checkpointEvery', 'resume', 'group', 'syncBatchNorm', 'bucketMegabytes',
+  'evalBatchSize', 'augment', 'checkpointPath', 'checkpointEvery', 'resume', 'weightSteps', 'weightsPrefix', 'group', 'syncBatchNorm', 'bucketMegabytes',
   'syncEvery', 'residentMegabytes', 'foreach', 'cudaGraph', 'bootstrapResamples', 'channelsLast', 'precision', 'threads',
 ]);
 export const AUGMENT_KEYS = optionKeys<AugmentOptions>()(['rotate', 'translate', 'scale', 'flip']);

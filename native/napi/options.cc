@@ -2,6 +2,8 @@
 // similarity); every bad field named in the error.
 #include "napi/convert.h"
 
+#include <cmath>
+
 #include "napi/errors.h"
 #include "napi/values.h"
 
@@ -169,6 +171,20 @@ tn::TrainOptions trainOptions(Napi::Value value) {
   }
   t.checkpointPath = text(o, "checkpointPath", "");
   t.checkpointEvery = integer(o, "checkpointEvery", 0, 0, 1 << 30);
+  t.weightsPrefix = text(o, "weightsPrefix", "");
+  if (Napi::Value steps = o.Get("weightSteps"); !steps.IsUndefined()) {
+    if (!steps.IsArray()) throw tn::invalidArg("Expected `weightSteps` to be an array of step numbers but received " + describe(steps));
+    auto a = steps.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      Napi::Value v = a.Get(i);
+      const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+      const double last = static_cast<double>(t.learningRates.size());
+      if (!(d >= 0 && d <= last && d == std::floor(d)))
+        throw tn::invalidArg("Expected `weightSteps[" + std::to_string(i) + "]` to be a step from 0 to " + std::to_string(t.learningRates.size()) + " but received " + describe(v));
+      t.weightSteps.push_back(static_cast<int>(d));
+    }
+    if (!t.weightSteps.empty() && t.weightsPrefix.empty()) throw tn::invalidArg("Expected `weightsPrefix` with `weightSteps` (where to write the weights)");
+  }
   t.resume = flag(o, "resume", false);
   t.syncBatchNorm = flag(o, "syncBatchNorm", false);
   t.bucketMegabytes = number(o, "bucketMegabytes", t.bucketMegabytes, 1e-6, 1e6, false);

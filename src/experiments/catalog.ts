@@ -140,6 +140,13 @@ export const EXPERIMENTS: Record<Experiment, ExperimentDefinition> = {
     arms: () => undefined,
     adjust: representations(['resnet50', 'cbr-small'], [0, 1, 2]),
   },
+  checkpoints: {
+    name: 'checkpoints',
+    figure: 'Beyond',
+    description: 'Neyshabur et al. 2020: transfer from intermediate pretraining checkpoints (step 0, a geometric series, the end) against random',
+    arms: (spec) => ['resnet50', 'cbr-small'].flatMap((m) => arms(m, ['random', ...pretrainingCheckpoints(spec.pretrain.steps).map((s) => `checkpoint:${s}`), 'transfer'])),
+    adjust: convergence,
+  },
   knn: {
     name: 'knn',
     figure: 'Beyond',
@@ -148,6 +155,12 @@ export const EXPERIMENTS: Record<Experiment, ExperimentDefinition> = {
     adjust: representations(['resnet50', 'cbr-small'], [0, 1, 2]),
   },
 };
+
+/** The pretraining steps the checkpoints experiment transfers from: 0 and a geometric series halving from the end
+ * (S/16, S/8, S/4, S/2), distinct and below S; the end itself is the transfer arm. */
+export function pretrainingCheckpoints(steps: number): number[] {
+  return [...new Set([0, ...[16, 8, 4, 2].map((d) => Math.round(steps / d))])].filter((s) => s < steps);
+}
 
 /** The Section 4 analysis an experiment runs after training, if any. */
 export const analysisOf = (experiment: Experiment): Analysis | undefined =>

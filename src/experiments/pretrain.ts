@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../io/atomic';
 import { makeDirectory } from '../io/mkdir';
 import { createModel, type ModelOptions } from '../models';
 import { train, type JobOptions, type TrainEvent } from '../train';
+import { checkpointFile } from '../init/init';
 import { trainOptionsOf, type StudySpec } from './spec';
 
 /** The pretrained weights a study drew on for one source model, as results.json records them. */
@@ -32,6 +33,9 @@ export interface PretrainRecord {
   weights: string;
   /** True when the weights came from the cache and no pretraining ran in this study. */
   cached: boolean;
+  /** Pretraining steps whose weights were kept beside the final ones (`<weights without .pt>-step<N>.pt`), for the
+   * checkpoints experiment; absent where none were asked for. */
+  checkpoints?: number[];
 }
 
 /**
@@ -52,11 +56,14 @@ export function pretrainKey(model: string, spec: StudySpec): string {
   return `${model}-${createHash('sha256').update(identity).digest('hex').slice(0, 16)}`;
 }
 
-export function cachedPretrain(model: string, spec: StudySpec, cacheDir: string): PretrainRecord | undefined {
+/** The cached pretraining of a model, if there is one with every checkpoint in `steps` beside it. */
+export function cachedPretrain(model: string, spec: StudySpec, cacheDir: string, steps: number[] = []): PretrainRecord | undefined {
   const base = path.join(cacheDir, 'pretrained', pretrainKey(model, spec));
   if (!fs.existsSync(`${base}.pt`) || !fs.existsSync(`${base}.json`)) return undefined;
+  if (steps.some((s) => !fs.existsSync(checkpointFile(`${base}.pt`, s)))) return undefined;  // pretrain again, keeping them
   try {
-    return { ...(JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as PretrainRecord), weights: `${base}.pt`, cached: true };
+    const record = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as PretrainRecord;
+    return { ...record, weights: `${base}.pt`, cached: true, ...(steps.length ? { checkpoints: steps } : {}) };
   } catch {
     return undefined;  // a torn or foreign meta file: pretrain again and overwrite it
   }
@@ -75,19 +82,21 @@ export async function pretrain(
   options: ModelOptions,
   opts: JobOptions<TrainEvent>,
   threads?: number,
+  checkpoints: number[] = [],
 ): Promise<PretrainRecord> {
   const p = spec.pretrain;
   const net = createModel(model, { ...options, numClasses: p.classes, seed: p.seed, padding: spec.padding, device: spec.device });
+  const dir = path.join(cacheDir, 'pretrained');
+  makeDirectory(dir, 'the weight cache');
+  const base = path.join(dir, pretrainKey(model, spec));
   try {
     const result = await train(
       net,
       { train: data.train, val: data.val },  // a dataset read from files carries more (its format, skips): train() takes the two sets
-      { ...trainOptionsOf(p), seed: p.seed, ...(threads ? { threads } : {}) },  // threads: its share beside other runs
+      // threads: its share beside other runs; weightSteps: the checkpoints kept on the way (every one a full weight file)
+      { ...trainOptionsOf(p), seed: p.seed, ...(threads ? { threads } : {}), ...(checkpoints.length ? { weightSteps: checkpoints, weightsPrefix: base } : {}) },
       opts,
     );
-    const dir = path.join(cacheDir, 'pretrained');
-    makeDirectory(dir, 'the weight cache');
-    const base = path.join(dir, pretrainKey(model, spec));
     await net.saveWeights(`${base}.pt`, { signal: opts.signal });
     const record: PretrainRecord = {
       model,
@@ -99,6 +108,7 @@ export async function pretrain(
       wallSeconds: result.wallSeconds,
       weights: `${base}.pt`,
       cached: false,
+      ...(checkpoints.length ? { checkpoints } : {}),
     };
     writeFileAtomic(`${base}.json`, JSON.stringify(record, null, 2));
     return record;

@@ -63,9 +63,9 @@ export interface TrainingSpec {
 /** The names of the paper's experiments, as {@link EXPERIMENTS} defines them. */
 export const EXPERIMENT_NAMES = [
   'table1', 'chexpert', 'small-data', 'meanvar', 'transfusion', 'hybrids', 'similarity', 'layers', 'init-vs-final', 'filters',
-  'interpolation', 'criticality', 'knn',
+  'interpolation', 'criticality', 'knn', 'checkpoints',
 ] as const;
-/** An experiment's name: "table1", "chexpert", "small-data", "meanvar", "transfusion", "hybrids", "similarity", "layers", "init-vs-final", "filters", or beyond the paper "interpolation", "criticality", "knn". */
+/** An experiment's name: "table1", "chexpert", "small-data", "meanvar", "transfusion", "hybrids", "similarity", "layers", "init-vs-final", "filters", or beyond the paper "interpolation", "criticality", "knn", "checkpoints". */
 export type Experiment = (typeof EXPERIMENT_NAMES)[number];
 
 /** Section 4's analyses: the probe set and the datapoint budget. */
@@ -156,6 +156,8 @@ export function validateSpec(spec: StudySpec): StudySpec {
     if (!known.has(model)) throw invalidArg('arms', `model names from: ${[...known].join(', ')}`, arm.model);
     if (init.kind === 'transfusion' && !stagesOf.get(model)!.includes(init.upTo))
       throw invalidArg('init', `a transfusion point among ${model}'s stages (${stagesOf.get(model)!.join(', ')})`, arm.init);
+    if (init.kind === 'checkpoint' && (spec.weights?.[model] !== undefined || init.step > spec.pretrain.steps))
+      throw invalidArg('init', spec.weights?.[model] !== undefined ? `a pretraining checkpoint of embedded pretraining (the user's weights for ${model} have none)` : `a pretraining step from 0 to ${spec.pretrain.steps}`, arm.init);
     if (!initFitsModel(String(arm.model), init))
       throw invalidArg('init', 'used with resnet50 ("slim" is a ResNet-50 hybrid)', `${arm.model} ${arm.init}`);
   }

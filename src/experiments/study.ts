@@ -166,8 +166,10 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
       if (!sources.has(model)) sources.set(model, pretrainSource(model, index));
       return sources.get(model)!;
     };
+    // The pretraining steps whose weights the arms transfer from (the checkpoints experiment), per source model.
+    const stepsFor = (model: string) => [...new Set(arms.filter((a) => a.init.kind === 'checkpoint' && transferSource(a.model).model === model).map((a) => (a.init as { step: number }).step))];
     const pretrainSource = async (model: string, index: number): Promise<PretrainRecord> => {
-      let record: PretrainRecord | undefined = spec.weights?.[model] ? userWeights(model, spec.weights[model]) : cachedPretrain(model, spec, cacheDir);
+      let record: PretrainRecord | undefined = spec.weights?.[model] ? userWeights(model, spec.weights[model]) : cachedPretrain(model, spec, cacheDir, stepsFor(model));
       emit({ kind: 'pretrain-start', model, from: !record ? 'pretraining' : record.source === 'file' ? 'file' : 'cache' });
       if (!record) {
         const info = registry.get(model)!;
@@ -175,7 +177,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         record = await pretrain(model, spec, await naturalAt(size), cacheDir, modelOptionsFor(info, size, {}), {
           signal: opts.signal,
           onProgress: (event) => emit({ kind: 'train', index, phase: 'pretrain', model, event }),
-        }, threads);
+        }, threads, stepsFor(model));
       }
       pretrained.add(model);
       results.pretraining.push(record);

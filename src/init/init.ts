@@ -1,7 +1,7 @@
 // The initialisations of the paper's Section 5, as small typed descriptions (policy), applied to a fresh model by the
 // native core (mechanism). `source` is the pretrained weight file the initialisation draws on. ("Schedule" means a
 // learning-rate schedule only: src/schedules/.)
-import { checkOneOf, invalidArg } from '../errors';
+import { checkInteger, checkOneOf, invalidArg } from '../errors';
 import { populationStats } from '../metrics';
 import { readTensor, type Model } from '../models';
 import { checkHandle, checkOptions } from '../options';
@@ -19,6 +19,10 @@ export type Initialisation =
   | { kind: 'random' }
   /** All pretrained weights, a new head. */
   | { kind: 'transfer' }
+  /** All pretrained weights as they were after `step` steps of pretraining (0: before any), a new head: the
+   * `checkpoints` experiment's arms. The file is `<base>-step<step>.pt` beside the final weights `<base>.pt`, as
+   * pretraining with `weightSteps` writes it. */
+  | { kind: 'checkpoint'; step: number }
   /** Pretrained weights for the stages up to and including `upTo`; random above (the head included). */
   | { kind: 'transfusion'; upTo: string }
   /** Each conv/linear weight and bias drawn i.i.d. from N(mean, var) of the pretrained tensor. */
@@ -31,11 +35,11 @@ export type Initialisation =
   /** ResNet-50 pretrained up to layer2, halved random layer3/layer4 (the model is resnet50-slim). */
   | { kind: 'slim' };
 
-export const INIT_KINDS = ['random', 'transfer', 'transfusion', 'meanvar', 'shuffle', 'gabor', 'slim'] as const;
+export const INIT_KINDS = ['random', 'transfer', 'checkpoint', 'transfusion', 'meanvar', 'shuffle', 'gabor', 'slim'] as const;
 
 /** The fields each kind of Initialisation takes, typed against it: a kind or a field added to the union must be here. */
 const INIT_FIELDS: { [K in Initialisation['kind']]: readonly Exclude<keyof Extract<Initialisation, { kind: K }>, 'kind'>[] } = {
-  random: [], transfer: [], transfusion: ['upTo'], meanvar: ['batchNorm'], shuffle: ['batchNorm'], gabor: ['gabor'], slim: [],
+  random: [], transfer: [], checkpoint: ['step'], transfusion: ['upTo'], meanvar: ['batchNorm'], shuffle: ['batchNorm'], gabor: ['gabor'], slim: [],
 };
 
 /** An Initialisation given to `fn`: its kind known, and no field the kind does not take. */
@@ -44,6 +48,7 @@ export function checkInitialisation(fn: string, value: unknown): Initialisation 
   const kind = checkOneOf('initialisation.kind', (value as { kind?: unknown }).kind, INIT_KINDS);
   checkOptions(`${fn}'s "${kind}" initialisation`, value, ['kind', ...INIT_FIELDS[kind]], 'initialisation');
   if (kind === 'gabor') checkOptions(`${fn}'s \`gabor\``, (value as { gabor?: unknown }).gabor, GABOR_KEYS, 'gabor');
+  if (kind === 'checkpoint') checkInteger('initialisation.step', (value as { step?: unknown }).step, 0);
   return value as Initialisation;
 }
 
@@ -53,11 +58,11 @@ export function checkInitialisation(fn: string, value: unknown): Initialisation 
  * @returns e.g. "random", "transfusion:layer2".
  */
 export function initLabel(s: Initialisation): string {
-  return s.kind === 'transfusion' ? `transfusion:${s.upTo}` : s.kind;
+  return s.kind === 'transfusion' ? `transfusion:${s.upTo}` : s.kind === 'checkpoint' ? `checkpoint:${s.step}` : s.kind;
 }
 
 /**
- * Parses "random", "transfer", "meanvar", "shuffle", "gabor", "slim" or "transfusion:<stage>".
+ * Parses "random", "transfer", "meanvar", "shuffle", "gabor", "slim", "transfusion:<stage>" or "checkpoint:<step>".
  * @param text - The initialisation's name.
  * @returns The {@link Initialisation} it names (with its defaults).
  * @throws ERR_INVALID_ARG for an unknown kind, or "transfusion" without a stage.
@@ -69,13 +74,20 @@ export function parseInit(text: string): Initialisation {
     if (!upTo) throw invalidArg('init', '"transfusion:<stage>", e.g. "transfusion:layer2"', text);
     return { kind, upTo };
   }
+  if (kind === 'checkpoint') {
+    if (!/^\d+$/.test(upTo ?? '')) throw invalidArg('init', '"checkpoint:<pretraining step>", e.g. "checkpoint:100"', text);
+    return { kind, step: Number(upTo) };
+  }
   return { kind } as Initialisation;
 }
 
 /** Whether the initialisation cannot run without pretrained weights (Gabor only uses them for scale when present). */
 export function needsPretrained(s: Initialisation): boolean {
-  return s.kind === 'transfer' || s.kind === 'transfusion' || s.kind === 'meanvar' || s.kind === 'shuffle' || s.kind === 'slim';
+  return s.kind === 'transfer' || s.kind === 'checkpoint' || s.kind === 'transfusion' || s.kind === 'meanvar' || s.kind === 'shuffle' || s.kind === 'slim';
 }
+
+/** The pretraining checkpoint after `step` steps beside final weights `<base>.pt`: `<base>-step<step>.pt`. */
+export const checkpointFile = (weights: string, step: number) => `${weights.replace(/\.pt$/, '')}-step${step}.pt`;
 
 /** What {@link applyInit} did. */
 export interface InitReport {
@@ -126,8 +138,10 @@ export async function applyInit(
   switch (initialisation.kind) {
     case 'random':
       return { init };
-    case 'transfer': {
-      const r = await model.loadWeights(need().weights, { head: 'replace', seed }, opts);
+    case 'transfer':
+    case 'checkpoint': {
+      const file = initialisation.kind === 'checkpoint' ? checkpointFile(need().weights, initialisation.step) : need().weights;
+      const r = await model.loadWeights(file, { head: 'replace', seed }, opts);
       return { init, loaded: r.loaded.length, fresh: r.reinitialised, from: source!.model };
     }
     case 'transfusion':

@@ -109,3 +109,40 @@ export function knnLines(r: StudyResults): Figure | undefined {
     },
   };
 }
+
+/** The checkpoints experiment: final AUC of transfer from each pretraining step (the end: transfer), random as a rule. */
+export function checkpointLines(r: StudyResults): Figure | undefined {
+  if (r.spec.experiment !== 'checkpoints') return undefined;
+  const end = r.spec.pretrain.steps;
+  const stepOf = (init: string) => (init === 'transfer' ? end : init.startsWith('checkpoint:') ? Number(init.slice('checkpoint:'.length)) : undefined);
+  const rows: Row[] = [];
+  for (const run of r.runs) {
+    if (run.auc === null) continue;
+    const step = stepOf(run.init);
+    if (step !== undefined) rows.push({ kind: 'transfer', model: displayName(r, run.model), step, auc: run.auc });
+    else if (run.init === 'random') rows.push({ kind: 'random', model: displayName(r, run.model), auc: run.auc });
+  }
+  if (!rows.some((x) => x.kind === 'transfer')) return undefined;
+  const models = ordered(rows.map((x) => String(x.model)));
+  const size = panels(models.length, 220);
+  return {
+    name: 'beyond-checkpoints',
+    title: 'Beyond the paper: final AUC against the pretraining step transferred from',
+    caption:
+      `Each point: the final validation AUC of runs fine-tuned from the pretraining weights after that many of its ${end} steps ` +
+      '(mean over seeds; the last point is the transfer arm), a panel per model; the dashed rule is random initialisation. ' +
+      'Neyshabur et al. find an early checkpoint can transfer about as well as the final one.',
+    section: 'Convergence',
+    spec: {
+      $schema: SCHEMA, config: PRINT_STYLE, title: 'AUC against the pretraining checkpoint', data: { values: rows },
+      facet: { field: 'model', type: 'nominal', title: null, sort: models }, columns: size.columns,
+      spec: {
+        width: size.width, height: size.height,
+        layer: [
+          { transform: [{ filter: "datum.kind === 'transfer'" }], mark: { type: 'line', point: true, strokeWidth: 1.5, color: '#4c78a8' }, encoding: { x: { field: 'step', type: 'quantitative', title: 'Pretraining step' }, y: { aggregate: 'mean', field: 'auc', type: 'quantitative', title: 'Final AUC', scale: { zero: false } } } },
+          { transform: [{ filter: "datum.kind === 'random'" }], mark: { type: 'rule', strokeDash: [5, 4], color: '#e45756' }, encoding: { y: { aggregate: 'mean', field: 'auc', type: 'quantitative' } } },
+        ],
+      },
+    },
+  };
+}

@@ -9,14 +9,14 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { StudyResults } from '../experiments/results';
 import type { Figure } from './chart';
 import { aucBars, convergenceCurves, hybridBars, transfusionDepth } from './figures-training';
-import { criticalityLines, interpolationLines, knnLines } from './figures-beyond';
+import { checkpointLines, criticalityLines, interpolationLines, knnLines } from './figures-beyond';
 import { initFinalScatter, layerHeatmaps, layerLines, similarityBars } from './figures-section4';
 
 export type { Figure } from './chart';
 
 /** Every figure the results hold the data for, in report order. */
 export function studyFigures(r: StudyResults): Figure[] {
-  return [aucBars(r), transfusionDepth(r), hybridBars(r), convergenceCurves(r), similarityBars(r), layerHeatmaps(r), layerLines(r), initFinalScatter(r), interpolationLines(r), criticalityLines(r), knnLines(r)].filter(
+  return [aucBars(r), transfusionDepth(r), hybridBars(r), convergenceCurves(r), similarityBars(r), layerHeatmaps(r), layerLines(r), initFinalScatter(r), interpolationLines(r), criticalityLines(r), knnLines(r), checkpointLines(r)].filter(
     (f): f is Figure => f !== undefined,
   );
 }

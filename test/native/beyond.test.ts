@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { experimentSpec, runStudy, type StudySpec } from '../../src';
+import { createModel, experimentSpec, runStudy, type StudySpec } from '../../src';
+import { pretrainingCheckpoints } from '../../src/experiments/catalog';
 import { tempDir } from '../helpers/tmp';
 
 const dir = tempDir('beyond');
@@ -49,5 +50,36 @@ describe('beyond the paper, as experiments of run', () => {
     expect(fs.existsSync(path.join(out, 'figures', 'beyond-knn.svg'))).toBe(true);
     // Random init at initialisation and transfer at initialisation differ below the head: the pretrained features.
     expect(report(out)).toMatch(/\| cbr-tiny \| layer4 \| \d\.\d{3} ± \d\.\d{3} \(n=2\) \| \d\.\d{3} ± \d\.\d{3} \(n=2\) \|/);
+  }, 300_000);
+
+  it('checkpoints: transfer from pretraining steps 0, a geometric series and the end, each file the weights at that step', async () => {
+    const out = path.join(dir, 'checkpoints');
+    const base = { ...experimentSpec('checkpoints', 'tiny'), seeds: [0] };
+    const steps = pretrainingCheckpoints(base.pretrain.steps);
+    expect(steps[0]).toBe(0);
+    expect(steps.every((s, i) => i === 0 || s > steps[i - 1])).toBe(true);
+    const spec = { ...base, arms: base.arms!.filter((a) => a.model === 'cbr-small'), models: ['cbr-small'] };
+    const r = await runStudy(spec, { outDir: out, cacheDir });
+    expect(r.runs.map((x) => x.init)).toEqual(['random', ...steps.map((s) => `checkpoint:${s}`), 'transfer']);
+    const record = r.pretraining.find((p) => p.model === 'cbr-small')!;
+    expect(record.checkpoints).toEqual(steps);
+    // Step 0 is the pretraining model as initialised (its seed), before any step.
+    const fresh = createModel('cbr-small', { seed: r.spec.pretrain.seed, numClasses: r.spec.pretrain.classes, padding: r.spec.padding });
+    const zero = createModel('cbr-small', { numClasses: r.spec.pretrain.classes, padding: r.spec.padding });
+    await zero.loadWeights(record.weights.replace(/\.pt$/, '-step0.pt'));
+    expect(Array.from(zero.getParameter('layer1.conv.weight').data)).toEqual(Array.from(fresh.getParameter('layer1.conv.weight').data));
+    // The last kept step differs from the end's weights (training went on).
+    const late = createModel('cbr-small', { numClasses: r.spec.pretrain.classes, padding: r.spec.padding }), final = createModel('cbr-small', { numClasses: r.spec.pretrain.classes, padding: r.spec.padding });
+    await late.loadWeights(record.weights.replace(/\.pt$/, `-step${steps.at(-1)}.pt`));
+    await final.loadWeights(record.weights);
+    expect(Array.from(late.getParameter('layer1.conv.weight').data)).not.toEqual(Array.from(final.getParameter('layer1.conv.weight').data));
+    [fresh, zero, late, final].forEach((m) => m.dispose());
+    expect(r.runs.find((x) => x.init === `checkpoint:${steps[1]}`)!.load).toMatchObject({ init: `checkpoint:${steps[1]}`, from: 'cbr-small' });
+    expect(fs.existsSync(path.join(out, 'figures', 'beyond-checkpoints.svg'))).toBe(true);
+    expect(report(out)).toContain(`| cbr-small | checkpoint:${steps[1]} |`);
+    // A second study finds the checkpoints in the cache and pretrains nothing.
+    const again = await runStudy(spec, { outDir: path.join(dir, 'checkpoints-again'), cacheDir });
+    expect(again.pretraining.find((p) => p.model === 'cbr-small')).toMatchObject({ cached: true, checkpoints: steps });
+    await expect(runStudy({ ...spec, arms: [{ model: 'cbr-small', init: `checkpoint:${spec.pretrain.steps + 1}` }] }, { outDir: path.join(dir, 'never'), cacheDir })).rejects.toThrow('a pretraining step from 0 to');
   }, 300_000);
 });

@@ -43,6 +43,10 @@ struct TrainOptions {
   // file when it exists, and the result equals that of an uninterrupted run on CPU.
   std::string checkpointPath;
   int checkpointEvery = 0;
+  // The model's weights at chosen steps (pretraining checkpoints to transfer from): after each step in `weightSteps`
+  // (0: before the first), written to `weightsPrefix` + "-step<N>.pt" (a file torch.load and loadWeights read).
+  std::vector<int> weightSteps;
+  std::string weightsPrefix;
   bool resume = false;
   // Data parallel: every rank runs impl::train with the same options and seed; each step the sampler draws
   // batchSize x group size images and each rank trains on its own slice (batchSize per rank), gradients averaged.

@@ -16,6 +16,7 @@
 #include "core/train/graph.h"
 #include "core/train/optimizer.h"
 #include "core/train/sampler.h"
+#include "core/weights/state.h"
 
 namespace tn {
 namespace {
@@ -174,6 +175,12 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
     loss.backward();
     return loss;
   };
+  // Weights at the steps asked for (rank 0 writes them: the ranks' weights are equal).
+  const auto keepWeights = [&](int64_t done) {
+    if (std::find(o.weightSteps.begin(), o.weightSteps.end(), done) == o.weightSteps.end() || (group && group->rank() != 0)) return;
+    saveWeights(model, o.weightsPrefix + "-step" + std::to_string(done) + ".pt", "pt");
+  };
+  if (start == 0) keepWeights(0);
   for (int64_t step = start; step < steps; ++step) {
     job.check();
     if (pending.empty()) windowStart = Clock::now();
@@ -256,6 +263,7 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
       if (!group || group->rank() == 0) saveCheckpoint(o.checkpointPath, model, optimizer.state(), c, o);  // the ranks' states are equal
       job.report({"checkpoint", {{"step", static_cast<double>(step + 1)}}});
     }
+    keepWeights(step + 1);
   }
   r.prefetched = batches.prefetched();
   r.final = r.curve.back().metrics;
