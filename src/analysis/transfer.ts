@@ -132,10 +132,14 @@ export interface CriticalityOptions {
   stages?: string[];
   /** Seed of the re-randomised weights (default 1000: another draw than any study seed's). */
   seed?: number;
+  /** Module criticality: the points of the path from the stage's initial to its trained weights tried, ascending
+   * (default 0, 0.1, ..., 1), and how far below the trained AUC still counts as kept (default 0.01). */
+  alphas?: readonly number[];
+  tolerance?: number;
   batchSize?: number;
   signal?: AbortSignal;
 }
-const CRITICALITY_KEYS = optionKeys<CriticalityOptions>()(['stages', 'seed', 'batchSize', 'signal']);
+const CRITICALITY_KEYS = optionKeys<CriticalityOptions>()(['stages', 'seed', 'alphas', 'tolerance', 'batchSize', 'signal']);
 
 /** Each stage's effect on the validation AUC when reset. */
 export interface StageCriticality {
@@ -147,6 +151,10 @@ export interface StageCriticality {
     reinitialised: number | null;
     /** The AUC with this stage re-drawn from the architecture's initialisation under another seed. */
     rerandomised: number | null;
+    /** Module criticality (after Neyshabur et al.): the smallest alpha at which the stage's weights (1 - alpha)
+     * theta_init + alpha theta_trained, the rest as trained, keep the AUC within `tolerance` of the trained AUC (0: the
+     * initial weights already do; a critical stage needs alpha near 1); null without a trained AUC. */
+    criticality: number | null;
   }[];
 }
 
@@ -154,7 +162,8 @@ export interface StageCriticality {
  * Which stages matter (Zhang, Bengio and Singer's "Are all layers created equal?", as Neyshabur et al. use it): the
  * validation AUC after resetting one stage at a time of a trained model to its initial weights (re-initialisation),
  * and after re-drawing it (re-randomisation), the other stages kept as trained. A stage whose reset leaves the AUC is
- * robust; one whose reset ruins it is critical.
+ * robust; one whose reset ruins it is critical. Module criticality walks the stage back from its trained weights to
+ * its initial ones (the rest as trained) and gives the smallest step along that path that keeps the AUC.
  * @param trained - The trained model.
  * @param initial - The same run at initialisation (e.g. its snapshot), same architecture.
  * @param val - The validation set.
@@ -171,6 +180,11 @@ export async function stageCriticality(trained: Model, initial: Model, val: Data
   const all = trained.info().stages;
   const stages = options.stages ?? all;
   const batchSize = checkInteger('batchSize', options.batchSize ?? 64, 1);
+  const alphas = [...(options.alphas ?? DEFAULT_ALPHAS)];
+  if (!alphas.length || alphas.some((x, i) => typeof x !== 'number' || !(x >= 0 && x <= 1) || (i > 0 && x <= alphas[i - 1])))
+    throw invalidArg('alphas', 'an ascending list of numbers in [0, 1]', options.alphas);
+  const tolerance = options.tolerance ?? 0.01;
+  if (typeof tolerance !== 'number' || !(tolerance >= 0 && tolerance <= 1)) throw invalidArg('tolerance', 'a number in [0, 1]', tolerance);
   const scratch = sameArchitecture(trained), fresh = sameArchitecture(trained, checkInteger('seed', options.seed ?? 1000, 0));
   const copy = (from: Model, which: string[]) => callNative(() => addon().copyStages(scratch.native, from.native, which));
   const aucOf = async () => (await evaluate(scratch, val, { batchSize, signal: options.signal })).meanAuc ?? null;
@@ -183,8 +197,20 @@ export async function stageCriticality(trained: Model, initial: Model, val: Data
       const reinitialised = await aucOf();
       copy(fresh, [stage]);
       const rerandomised = await aucOf();
-      copy(trained, [stage]);
-      out.stages.push({ stage, reinitialised, rerandomised });
+      // Along the path from the stage's initial weights to its trained ones, the others as trained: the first point
+      // that keeps the AUC.
+      let criticality: number | null = null;
+      for (const alpha of out.auc === null ? [] : alphas) {
+        callNative(() => addon().interpolateWeights(scratch.native, initial.native, trained.native, alpha));
+        copy(trained, all.filter((s) => s !== stage));
+        const auc = await aucOf();
+        if (auc !== null && auc >= out.auc! - tolerance) {
+          criticality = alpha;
+          break;
+        }
+      }
+      copy(trained, all);
+      out.stages.push({ stage, reinitialised, rerandomised, criticality });
     }
     return out;
   } finally {

@@ -48,7 +48,7 @@ const representations = record(
     filters: list(record({ model: str, init: str, seed: int, parameter: str, relativeChange: num })),
     skipped: list(record({ model: str, stage: str, reason: str })),
     interpolation: list(record({ model: str, pairs: { type: 'string', enum: ['transfer-transfer', 'random-random', 'transfer-random'] }, a: runRef, b: runRef, points: list(record({ alpha: num, loss: numOrNull, auc: numOrNull }), 10_000), bnImages: count, barrier: record({ loss: numOrNull, auc: numOrNull }) })),
-    criticality: list(record({ model: str, init: str, seed: int, auc: numOrNull, stages: list(record({ stage: str, reinitialised: numOrNull, rerandomised: numOrNull }), 10_000) })),
+    criticality: list(record({ model: str, init: str, seed: int, auc: numOrNull, stages: list(record({ stage: str, reinitialised: numOrNull, rerandomised: numOrNull, criticality: numOrNull }, ['stage', 'reinitialised', 'rerandomised']), 10_000) })),
     knn: list(record({ model: str, init: str, seed: int, compared: { type: 'string', enum: ['init', 'final'] }, k: count, stages: list(record({ stage: str, auc: numOrNull }), 10_000) })),
     heatmaps: list(record({ model: str, a: runRef, b: runRef, layersA: list(printable, 10_000), layersB: list(printable, 10_000), values: list(list(numOrNull, 10_000), 10_000), batches: count, images: count })),
     figures: list(inside),

@@ -42,7 +42,7 @@ export interface InterpolationRecord {
 export interface CriticalityRecord extends RunRef {
   model: string;
   auc: number | null;
-  stages: { stage: string; reinitialised: number | null; rerandomised: number | null }[];
+  stages: { stage: string; reinitialised: number | null; rerandomised: number | null; criticality: number | null }[];
 }
 
 /** One run's k-NN AUC per stage, at initialisation or trained (knn). */

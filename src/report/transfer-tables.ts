@@ -46,8 +46,8 @@ function criticalityTable(r: RepresentationResults): string[] {
   const lines = [
     '## Beyond the paper: which stages matter (re-initialisation and re-randomisation)',
     '',
-    '| Model | Stage | Random: trained AUC | Random: stage re-initialised | Random: re-randomised | Transfer: trained AUC | Transfer: stage re-initialised | Transfer: re-randomised |',
-    '|---|---|---|---|---|---|---|---|',
+    '| Model | Stage | Random: trained AUC | Random: stage re-initialised | Random: re-randomised | Random: criticality | Transfer: trained AUC | Transfer: stage re-initialised | Transfer: re-randomised | Transfer: criticality |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const model of ordered(records.map((x) => x.model))) {
     const mine = records.filter((x) => x.model === model);
@@ -55,7 +55,7 @@ function criticalityTable(r: RepresentationResults): string[] {
       const of = (init: string) => {
         const runs = mine.filter((x) => x.init === init);
         const at = runs.map((x) => x.stages.find((s) => s.stage === stage));
-        return [cell(runs.map((x) => x.auc)), cell(at.map((s) => s?.reinitialised ?? null)), cell(at.map((s) => s?.rerandomised ?? null))];
+        return [cell(runs.map((x) => x.auc)), cell(at.map((s) => s?.reinitialised ?? null)), cell(at.map((s) => s?.rerandomised ?? null)), cell(at.map((s) => s?.criticality ?? null), 2)];
       };
       lines.push(`| ${model} | ${stage} | ${of('random').join(' | ')} | ${of('transfer').join(' | ')} |`);
     }
@@ -64,7 +64,9 @@ function criticalityTable(r: RepresentationResults): string[] {
     '',
     'Each trained run\'s validation AUC with one stage at a time put back to its weights at initialisation (BatchNorm ' +
       'statistics included: re-initialised) or re-drawn under another seed (re-randomised), the other stages as trained; ' +
-      'mean ± std over seeds. A stage whose reset keeps the AUC did not need its training. Neyshabur et al. find lower ' +
+      'mean ± std over seeds. A stage whose reset keeps the AUC did not need its training. Criticality: the smallest alpha at ' +
+      'which the stage\'s weights (1 - alpha) theta_init + alpha theta_trained keep the AUC within 0.01 of the trained AUC (0: ' +
+      'the initial weights do; near 1: the stage is critical). Neyshabur et al. find lower ' +
       'stages less critical than higher ones, and transferred models more robust to re-initialisation.',
     '',
   );

@@ -64,6 +64,12 @@ describe('what is transferred: the library calls', () => {
     expect(r.stages[1].reinitialised).toBe(r.auc);
     expect(r.stages[2].reinitialised).toBe((await evaluate(initial, val)).meanAuc);
     expect(r.stages[1].rerandomised).not.toBe(r.auc);
+    // Module criticality: a stage that never moved keeps the AUC at its initial weights (0); any stage keeps it at its
+    // trained weights (alpha 1), so every stage has one.
+    expect(r.stages[0].criticality).toBe(0);
+    expect(r.stages[1].criticality).toBe(0);
+    for (const s of r.stages) expect(s.criticality).toBeGreaterThanOrEqual(0);
+    await expect(stageCriticality(moved, initial, val, { alphas: [0.5, 0.2] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
     // The model handed in is left as it was.
     expect(Array.from(moved.getParameter('head.weight').data)).toEqual(Array.from(head.data.map((v, i) => v + (i % 2 ? 0.3 : -0.3))));
     await expect(stageCriticality(moved, initial, val, { stages: ['conv9'] })).rejects.toThrow('has no stage "conv9"');
