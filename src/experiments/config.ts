@@ -136,7 +136,7 @@ const TYPED_SCHEMA = {
     why: text,
     threshold: fraction,
     models: { type: 'array', minItems: 1, items: { type: 'string' }, ...optional },
-    inits: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^(random|transfer|meanvar|gabor|slim|transfusion:[A-Za-z0-9_]+)$' }, ...optional },
+    inits: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^(random|transfer|meanvar|shuffle|gabor|slim|transfusion:[A-Za-z0-9_]+|checkpoint:[0-9]+)$' }, ...optional },
     arms: {
       type: 'array',
       minItems: 1,

@@ -50,29 +50,17 @@ export function criticalityLines(r: StudyResults): Figure | undefined {
     for (const s of x.stages) if (s.reinitialised !== null) rows.push({ model: displayName(r, x.model), init, stage: s.stage, auc: s.reinitialised });
   }
   if (!rows.length) return undefined;
-  const models = ordered(rows.map((x) => String(x.model)));
-  const size = panels(models.length, 220);
-  return {
+  return stageLines(rows, {
     name: 'beyond-criticality',
     title: 'Beyond the paper: AUC with one stage re-initialised',
     caption:
       'Each trained run\'s validation AUC with one stage put back to its initial weights (the others as trained), mean over seeds; ' +
       'a stage where the line stays near the trained AUC did not need its training.',
     section: 'Beyond the paper: which stages matter',
-    spec: {
-      $schema: SCHEMA, config: PRINT_STYLE, title: 'AUC after re-initialising one stage', data: { values: rows },
-      facet: { field: 'model', type: 'nominal', title: null, sort: models }, columns: size.columns, resolve: { scale: { x: 'independent' } },
-      spec: {
-        width: size.width, height: size.height,
-        mark: { type: 'line', point: true, strokeWidth: 1.5 },
-        encoding: {
-          x: { field: 'stage', type: 'ordinal', title: 'Stage re-initialised', sort: null },
-          y: { aggregate: 'mean', field: 'auc', type: 'quantitative', title: 'Validation AUC', scale: { domain: [0, 1] } },
-          color: { field: 'init', type: 'nominal', title: null, scale: INIT_COLOURS, legend: { orient: 'bottom' } },
-        },
-      },
-    },
-  };
+    chart: 'AUC after re-initialising one stage',
+    xTitle: 'Stage re-initialised',
+    yTitle: 'Validation AUC',
+  });
 }
 
 /** k-NN AUC per stage, at initialisation (dashed) and trained (solid), random against transfer. */
@@ -84,30 +72,45 @@ export function knnLines(r: StudyResults): Figure | undefined {
       if (s.auc !== null)
         rows.push({ model: displayName(r, x.model), init: x.init === 'transfer' ? 'Transfer' : 'Random init', when: x.compared === 'init' ? 'at initialisation' : 'trained', stage: s.stage, auc: s.auc });
   if (!rows.length) return undefined;
-  const models = ordered(rows.map((x) => String(x.model)));
-  const size = panels(models.length, 220);
-  return {
+  return stageLines(rows, {
     name: 'beyond-knn',
     title: 'Beyond the paper: k-NN AUC from each stage\'s features',
     caption:
       'Validation AUC of a k-NN vote over the training images in each stage\'s pooled features, mean over seeds: dashed at ' +
       'initialisation, solid after training. Transfer at initialisation is what the pretrained features alone give the task.',
     section: 'Beyond the paper: k-NN AUC',
+    chart: 'k-NN AUC per stage',
+    xTitle: 'Stage',
+    yTitle: 'k-NN AUC',
+    strokeDash: { field: 'when', type: 'nominal', title: null, scale: { domain: ['trained', 'at initialisation'], range: [[1, 0], [5, 4]] }, legend: { orient: 'bottom' } },
+  });
+}
+
+/** Mean AUC per stage (rows: model, init, stage, auc), a line per initialisation, a panel per model. */
+function stageLines(
+  rows: Row[],
+  f: Omit<Figure, 'spec'> & { chart: string; xTitle: string; yTitle: string; strokeDash?: Record<string, unknown> },
+): Figure {
+  const models = ordered(rows.map((x) => String(x.model)));
+  const size = panels(models.length, 220);
+  const { chart, xTitle, yTitle, strokeDash, ...figure } = f;
+  return {
+    ...figure,
     spec: {
-      $schema: SCHEMA, config: PRINT_STYLE, title: 'k-NN AUC per stage', data: { values: rows },
+      $schema: SCHEMA, config: PRINT_STYLE, title: chart, data: { values: rows },
       facet: { field: 'model', type: 'nominal', title: null, sort: models }, columns: size.columns, resolve: { scale: { x: 'independent' } },
       spec: {
         width: size.width, height: size.height,
         mark: { type: 'line', point: true, strokeWidth: 1.5 },
         encoding: {
-          x: { field: 'stage', type: 'ordinal', title: 'Stage', sort: null },
-          y: { aggregate: 'mean', field: 'auc', type: 'quantitative', title: 'k-NN AUC', scale: { domain: [0, 1] } },
+          x: { field: 'stage', type: 'ordinal', title: xTitle, sort: null },
+          y: { aggregate: 'mean', field: 'auc', type: 'quantitative', title: yTitle, scale: { domain: [0, 1] } },
           color: { field: 'init', type: 'nominal', title: null, scale: INIT_COLOURS, legend: { orient: 'bottom' } },
-          strokeDash: { field: 'when', type: 'nominal', title: null, scale: { domain: ['trained', 'at initialisation'], range: [[1, 0], [5, 4]] }, legend: { orient: 'bottom' } },
+          ...(strokeDash ? { strokeDash } : {}),
         },
       },
     },
-  };
+  } as Figure;
 }
 
 /** The checkpoints experiment: final AUC of transfer from each pretraining step (the end: transfer), random as a rule. */

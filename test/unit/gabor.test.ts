@@ -67,7 +67,7 @@ describe('initialisation names and convergence', () => {
     expect(parseInit('transfusion:layer2')).toEqual({ kind: 'transfusion', upTo: 'layer2' });
     expect(parseInit('meanvar')).toEqual({ kind: 'meanvar' });
     expect(() => parseInit('transfusion')).toThrow('Expected `init` to be "transfusion:<stage>"');
-    expect(() => parseInit('imagenet')).toThrow('Expected `init` to be one of "random", "transfer", "transfusion", "meanvar", "gabor", "slim"');
+    expect(() => parseInit('imagenet')).toThrow('Expected `init` to be one of "random", "transfer", "checkpoint", "transfusion", "meanvar", "shuffle", "gabor", "slim"');
   });
 
   it('finds the first evaluated step at the threshold, or none', () => {

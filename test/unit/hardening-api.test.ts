@@ -90,7 +90,7 @@ describe('a missing or wrong argument is a coded error, not a TypeError from ins
     ['runStudy(spec)', () => anyArgs(api.runStudy)(tiny()), 'Expected `options` to be an options object for runStudy() but received undefined'],
     ['runStudy()', () => anyArgs(api.runStudy)(), 'Expected `spec` to be a study spec (from preset(), experimentSpec() or loadStudyConfig()) for runStudy() but received undefined'],
     ['loadWeights()', () => anyArgs(model.loadWeights.bind(model))(), 'Expected `file` to be the path of a weight file for Model.loadWeights() but received undefined'],
-    ['applyInit(model, "random")', () => anyArgs(api.applyInit)(model, 'random', undefined, 0), 'Expected `initialisation` to be an Initialisation ({ kind: "random" | "transfer" | "transfusion" | "meanvar" | "gabor" | "slim", ... }) for applyInit() but received "random"'],
+    ['applyInit(model, "random")', () => anyArgs(api.applyInit)(model, 'random', undefined, 0), 'Expected `initialisation` to be an Initialisation ({ kind: "random" | "transfer" | "checkpoint" | "transfusion" | "meanvar" | "shuffle" | "gabor" | "slim", ... }) for applyInit() but received "random"'],
     ['train(..., { train: {} })', () => anyArgs(api.train)(model, { train: {}, val: data }, { steps: 1, schedule }), 'Expected `data.train` to be a Dataset (from generateRetina(), generateChest(), generateNatural() or createDataset()) for train() but received an object'],
     ['createModel(name, null)', () => anyArgs(api.createModel)('cbr-tiny', null), 'Expected `options` to be an options object for createModel() but received null'],
   ])('%s', async (_what, call, message) => {

@@ -86,7 +86,7 @@ describe('studyFigures', () => {
   it('Figure 6: a curve per model and initialisation, Mean Var included', () => {
     const f = figure(load('meanvar'), 'figure-6');
     expect([...new Set(rows(f).map((x) => `${x.model} ${x.init}`))]).toEqual([
-      'ResNet-50 Random init', 'ResNet-50 Transfer', 'ResNet-50 Mean Var', 'CBR-Small Random init', 'CBR-Small Transfer', 'CBR-Small Mean Var',
+      'ResNet-50 Random init', 'ResNet-50 Transfer', 'ResNet-50 Mean Var', 'ResNet-50 Shuffled weights', 'CBR-Small Random init', 'CBR-Small Transfer', 'CBR-Small Mean Var', 'CBR-Small Shuffled weights',
     ]);
     expect(find(f, { model: 'ResNet-50', init: 'Mean Var' })).toHaveLength(12);  // evaluated every 5 of 60 steps
   });
