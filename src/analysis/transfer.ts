@@ -138,8 +138,10 @@ export interface CriticalityOptions {
   tolerance?: number;
   batchSize?: number;
   signal?: AbortSignal;
+  /** Called after each stage. */
+  onProgress?: (e: { kind: 'stage'; stage: string; done: number; total: number }) => void;
 }
-const CRITICALITY_KEYS = optionKeys<CriticalityOptions>()(['stages', 'seed', 'alphas', 'tolerance', 'batchSize', 'signal']);
+const CRITICALITY_KEYS = optionKeys<CriticalityOptions>()(['stages', 'seed', 'alphas', 'tolerance', 'batchSize', 'signal', 'onProgress']);
 
 /** Each stage's effect on the validation AUC when reset. */
 export interface StageCriticality {
@@ -211,6 +213,7 @@ export async function stageCriticality(trained: Model, initial: Model, val: Data
       }
       copy(trained, all);
       out.stages.push({ stage, reinitialised, rerandomised, criticality });
+      options.onProgress?.({ kind: 'stage', stage, done: out.stages.length, total: stages.length });
     }
     return out;
   } finally {

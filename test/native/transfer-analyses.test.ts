@@ -58,7 +58,9 @@ describe('what is transferred: the library calls', () => {
     const moved = made(4);
     const head = moved.getParameter('head.weight');
     moved.setParameter('head.weight', { data: head.data.map((v, i) => v + (i % 2 ? 0.3 : -0.3)), shape: head.shape });
-    const r = await stageCriticality(moved, initial, val, { stages: ['layer1', 'layer4', 'head'] });
+    const seen: string[] = [];
+    const r = await stageCriticality(moved, initial, val, { stages: ['layer1', 'layer4', 'head'], onProgress: (e) => seen.push(`${e.stage} ${e.done}/${e.total}`) });
+    expect(seen).toEqual(['layer1 1/3', 'layer4 2/3', 'head 3/3']);
     expect(r.stages.map((s) => s.stage)).toEqual(['layer1', 'layer4', 'head']);
     expect(r.stages[0].reinitialised).toBe(r.auc);
     expect(r.stages[1].reinitialised).toBe(r.auc);
