@@ -27,7 +27,6 @@ export const ANALYSES: readonly Analysis[] = ['similarity', 'layers', 'init-vs-f
 /** The analyses that go beyond the paper. */
 export const BEYOND_ANALYSES: readonly Analysis[] = ['interpolation', 'criticality', 'knn'];
 
-
 /** A run, as a pair's side: its initialisation and seed. */
 export interface RunRef {
   init: string;
@@ -183,7 +182,6 @@ export async function analyseRepresentations(analysis: Analysis, ctx: AnalysisCo
   return { results: out, filterPanels };
 }
 
-
 async function loadSnapshot(ctx: AnalysisContext, run: SnapshotRun, which: 'init' | 'final'): Promise<Model> {
   if (!run.snapshots) throw new TransfusionError('ERR_BAD_DATA', `Run ${run.model} ${run.init} seed ${run.seed} saved no snapshots`);
   const info = ctx.infoOf(run.model);
@@ -206,6 +204,9 @@ async function beyond(analysis: Analysis, ctx: AnalysisContext, model: string, r
   const tctx: TransferContext = { load: (run, which) => loadSnapshot(ctx, runs.find((r) => r.init === run.init && r.seed === run.seed)!, which), taskAt: ctx.taskAt, signal: ctx.signal, onProgress: ctx.onProgress };
   if (analysis === 'interpolation') (out.interpolation ??= []).push(...(await interpolationAnalysis(tctx, model, runs)));
   else if (analysis === 'criticality') (out.criticality ??= []).push(...(await criticalityAnalysis(tctx, model, runs)));
+  else if ((await ctx.taskAt(runs[0].imageSize)).train.info().task === 'multiclass')
+    // k-NN votes per output (binary, multi-label): a user's multiclass set is left out, named, not failed after training.
+    out.skipped.push({ model, stage: 'every stage', reason: 'k-NN evaluation scores binary and multi-label tasks, and this task is multiclass' });
   else (out.knn ??= []).push(...(await knnAnalysis(tctx, model, runs)));
 }
 

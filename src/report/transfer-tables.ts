@@ -97,6 +97,8 @@ function knnTable(r: RepresentationResults): string[] {
       'the pretrained features already separate the task.',
     '',
   );
+  for (const s of r.skipped) lines.push(`- Left out: ${s.model} ${s.stage}: ${s.reason}.`);
+  if (r.skipped.length) lines.push('');
   return lines;
 }
 

@@ -1,7 +1,10 @@
 // Issue 30's experiments end to end at the tiny preset: interpolation, criticality and knn as studies, their records
 // and report tables.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+
+import sharp from 'sharp';
 
 import { createModel, experimentSpec, runStudy, type StudySpec } from '../../src';
 import { pretrainingCheckpoints } from '../../src/experiments/catalog';
@@ -81,5 +84,39 @@ describe('beyond the paper, as experiments of run', () => {
     const again = await runStudy(spec, { outDir: path.join(dir, 'checkpoints-again'), cacheDir });
     expect(again.pretraining.find((p) => p.model === 'cbr-small')).toMatchObject({ cached: true, checkpoints: steps });
     await expect(runStudy({ ...spec, arms: [{ model: 'cbr-small', init: `checkpoint:${spec.pretrain.steps + 1}` }] }, { outDir: path.join(dir, 'never'), cacheDir })).rejects.toThrow('a pretraining step from 0 to');
+  }, 300_000);
+
+  // The user's images (`--data`, an image folder): two classes are a binary task and every analysis runs on it; three
+  // are a multiclass task, which k-NN (a vote per output) leaves out by name instead of failing after training.
+  it('runs on the user\'s data: interpolation and knn on a two-class folder; knn leaves a multiclass one out, named', async () => {
+    const folder = async (classes: string[]) => {
+      const data = path.join(dir, `folder-${classes.length}`);
+      for (const [c, name] of classes.entries())
+        for (let i = 0; i < 16; i++) {
+          fs.mkdirSync(path.join(data, name), { recursive: true });
+          const pixels = Buffer.from(Array.from({ length: 24 * 24 * 3 }, (_, k) => (k * (c + 3) + i * 17 + (k % 3 === c ? 120 : 0)) % 256));
+          await sharp(pixels, { raw: { width: 24, height: 24, channels: 3 } }).png().toFile(path.join(data, name, `${i}.png`));
+        }
+      return data;
+    };
+    const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
+    const run = (experiment: string, data: string, out: string) =>
+      spawnSync(process.execPath, [bin, 'run', experiment, '--preset', 'tiny', '--models', 'cbr-tiny', '--seed', '0', '--data', data, '--format', 'folder', '--out', out, '--cache-dir', cacheDir, '--quiet'],
+        { encoding: 'utf8', env: { ...process.env, TRANSFUSION_THREADS: '2' } });
+    const two = await folder(['normal', 'disease']);
+    for (const experiment of ['interpolation', 'knn']) {
+      const out = path.join(dir, `data-${experiment}`);
+      const r = run(experiment, two, out);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+      expect(results.data.format).toBe('folder');
+      expect(results.representations[experiment].length).toBeGreaterThan(0);
+    }
+    const out = path.join(dir, 'data-knn-multiclass');
+    const r = run('knn', await folder(['a', 'b', 'c']), out);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(report(out)).toContain('- Left out: cbr-tiny every stage: k-NN evaluation scores binary and multi-label tasks, and this task is multiclass.');
   }, 300_000);
 });
