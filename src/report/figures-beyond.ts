@@ -1,8 +1,8 @@
 // Figures of the analyses beyond the paper (experiments/transfer-analyses.ts): the loss along the line between two
 // trained models per pair kind, the AUC left per reset stage, and k-NN AUC per stage.
 import type { StudyResults } from '../experiments/results';
-import { displayName, ordered, panels, PRINT_STYLE, type Figure } from './chart';
-import { SCHEMA, type Row } from './layers';
+import { displayName, type Figure } from './chart';
+import { modelPanels, type Row } from './layers';
 
 const PAIR_COLOURS = { domain: ['transfer-transfer', 'random-random', 'transfer-random'], range: ['#4c78a8', '#e45756', '#b279a2'] };
 const INIT_COLOURS = { domain: ['Random init', 'Transfer'], range: ['#e45756', '#4c78a8'] };
@@ -14,8 +14,6 @@ export function interpolationLines(r: StudyResults): Figure | undefined {
     x.points.filter((p) => p.loss !== null).map((p) => ({ model: displayName(r, x.model), pairs: x.pairs, pair: `${k}`, alpha: p.alpha, loss: p.loss })),
   );
   if (!rows.length) return undefined;
-  const models = ordered(rows.map((x) => String(x.model)));
-  const size = panels(models.length, 220);
   return {
     name: 'beyond-interpolation',
     title: 'Beyond the paper: validation loss along the line between two trained models',
@@ -24,20 +22,15 @@ export function interpolationLines(r: StudyResults): Figure | undefined {
       'recomputed from training images at each point. A hump above the straight line between the ends is a barrier: the two ' +
       'solutions lie in different basins. Neyshabur et al. find none between models fine-tuned from the same pretrained weights.',
     section: 'Beyond the paper: the loss barrier',
-    spec: {
-      $schema: SCHEMA, config: PRINT_STYLE, title: 'Loss along the interpolation path', data: { values: rows },
-      facet: { field: 'model', type: 'nominal', title: null, sort: models }, columns: size.columns,
-      spec: {
-        width: size.width, height: size.height,
-        mark: { type: 'line', point: true, strokeWidth: 1.5 },
-        encoding: {
-          x: { field: 'alpha', type: 'quantitative', title: 'alpha (a → b)', scale: { domain: [0, 1] } },
-          y: { field: 'loss', type: 'quantitative', title: 'Validation loss', scale: { zero: false } },
-          color: { field: 'pairs', type: 'nominal', title: 'Pairs', scale: PAIR_COLOURS, legend: { orient: 'bottom' } },
-          detail: { field: 'pair' },
-        },
+    spec: modelPanels('Loss along the interpolation path', rows, {
+      mark: { type: 'line', point: true, strokeWidth: 1.5 },
+      encoding: {
+        x: { field: 'alpha', type: 'quantitative', title: 'alpha (a → b)', scale: { domain: [0, 1] } },
+        y: { field: 'loss', type: 'quantitative', title: 'Validation loss', scale: { zero: false } },
+        color: { field: 'pairs', type: 'nominal', title: 'Pairs', scale: PAIR_COLOURS, legend: { orient: 'bottom' } },
+        detail: { field: 'pair' },
       },
-    },
+    }),
   };
 }
 
@@ -91,26 +84,19 @@ function stageLines(
   rows: Row[],
   f: Omit<Figure, 'spec'> & { chart: string; xTitle: string; yTitle: string; strokeDash?: Record<string, unknown> },
 ): Figure {
-  const models = ordered(rows.map((x) => String(x.model)));
-  const size = panels(models.length, 220);
   const { chart, xTitle, yTitle, strokeDash, ...figure } = f;
   return {
     ...figure,
-    spec: {
-      $schema: SCHEMA, config: PRINT_STYLE, title: chart, data: { values: rows },
-      facet: { field: 'model', type: 'nominal', title: null, sort: models }, columns: size.columns, resolve: { scale: { x: 'independent' } },
-      spec: {
-        width: size.width, height: size.height,
-        mark: { type: 'line', point: true, strokeWidth: 1.5 },
-        encoding: {
-          x: { field: 'stage', type: 'ordinal', title: xTitle, sort: null },
-          y: { aggregate: 'mean', field: 'auc', type: 'quantitative', title: yTitle, scale: { domain: [0, 1] } },
-          color: { field: 'init', type: 'nominal', title: null, scale: INIT_COLOURS, legend: { orient: 'bottom' } },
-          ...(strokeDash ? { strokeDash } : {}),
-        },
+    spec: modelPanels(chart, rows, {
+      mark: { type: 'line', point: true, strokeWidth: 1.5 },
+      encoding: {
+        x: { field: 'stage', type: 'ordinal', title: xTitle, sort: null },
+        y: { aggregate: 'mean', field: 'auc', type: 'quantitative', title: yTitle, scale: { domain: [0, 1] } },
+        color: { field: 'init', type: 'nominal', title: null, scale: INIT_COLOURS, legend: { orient: 'bottom' } },
+        ...(strokeDash ? { strokeDash } : {}),
       },
-    },
-  } as Figure;
+    }, { independentX: true }),
+  };
 }
 
 /** The checkpoints experiment: final AUC of transfer from each pretraining step (the end: transfer), random as a rule. */
@@ -126,8 +112,6 @@ export function checkpointLines(r: StudyResults): Figure | undefined {
     else if (run.init === 'random') rows.push({ kind: 'random', model: displayName(r, run.model), auc: run.auc });
   }
   if (!rows.some((x) => x.kind === 'transfer')) return undefined;
-  const models = ordered(rows.map((x) => String(x.model)));
-  const size = panels(models.length, 220);
   return {
     name: 'beyond-checkpoints',
     title: 'Beyond the paper: final AUC against the pretraining step transferred from',
@@ -136,16 +120,11 @@ export function checkpointLines(r: StudyResults): Figure | undefined {
       '(mean over seeds; the last point is the transfer arm), a panel per model; the dashed rule is random initialisation. ' +
       'Neyshabur et al. find an early checkpoint can transfer about as well as the final one.',
     section: 'Convergence',
-    spec: {
-      $schema: SCHEMA, config: PRINT_STYLE, title: 'AUC against the pretraining checkpoint', data: { values: rows },
-      facet: { field: 'model', type: 'nominal', title: null, sort: models }, columns: size.columns,
-      spec: {
-        width: size.width, height: size.height,
-        layer: [
-          { transform: [{ filter: "datum.kind === 'transfer'" }], mark: { type: 'line', point: true, strokeWidth: 1.5, color: '#4c78a8' }, encoding: { x: { field: 'step', type: 'quantitative', title: 'Pretraining step' }, y: { aggregate: 'mean', field: 'auc', type: 'quantitative', title: 'Final AUC', scale: { zero: false } } } },
-          { transform: [{ filter: "datum.kind === 'random'" }], mark: { type: 'rule', strokeDash: [5, 4], color: '#e45756' }, encoding: { y: { aggregate: 'mean', field: 'auc', type: 'quantitative' } } },
-        ],
-      },
-    },
+    spec: modelPanels('AUC against the pretraining checkpoint', rows, {
+      layer: [
+        { transform: [{ filter: "datum.kind === 'transfer'" }], mark: { type: 'line', point: true, strokeWidth: 1.5, color: '#4c78a8' }, encoding: { x: { field: 'step', type: 'quantitative', title: 'Pretraining step' }, y: { aggregate: 'mean', field: 'auc', type: 'quantitative', title: 'Final AUC', scale: { zero: false } } } },
+        { transform: [{ filter: "datum.kind === 'random'" }], mark: { type: 'rule', strokeDash: [5, 4], color: '#e45756' }, encoding: { y: { aggregate: 'mean', field: 'auc', type: 'quantitative' } } },
+      ],
+    }),
   };
 }

@@ -3,9 +3,9 @@
 // Figure 4 (pair similarity at initialisation against after training, with R²). Figure 5 is the filters' own PNG.
 import { isReliable, pairKind, type SimilarityRecord } from '../experiments/representations';
 import type { StudyResults } from '../experiments/results';
-import { displayName, FIGURE_WIDTH, mergedOrder, ordered, panels, PRINT_STYLE, summary, type Figure } from './chart';
+import { displayName, FIGURE_WIDTH, mergedOrder, ordered, PRINT_STYLE, summary, type Figure } from './chart';
 import { heatmapFigure } from './heatmap';
-import { bars, only, SCHEMA, type Row } from './layers';
+import { bars, modelPanels, only, SCHEMA, type Row } from './layers';
 
 const PAIRS = { 'transfer-random': 'Transfer vs random', 'random-random': 'Random vs random' } as const;
 const STAGE_COLOURS = ['#4c78a8', '#72b7b2', '#54a24b', '#b8a52a', '#f58518', '#e45756', '#b279a2', '#9d755d'];
@@ -89,8 +89,6 @@ export function layerLines(r: StudyResults): Figure | undefined {
     }
   }
   if (!rows.length) return undefined;
-  const models = ordered(rows.map((x) => String(x.model)));
-  const size = panels(models.length);
   const low = Math.min(0, ...rows.map((x) => Number(x.lo ?? x.mean)));
   const x = { field: 'stage', type: 'ordinal' as const, sort: null, title: 'Stage (input to output)', axis: { labelAngle: 0 } };
   const y = { type: 'quantitative' as const, title: 'Mean CCA vs own init', scale: { domain: [Math.floor(low * 10) / 10, 1] } };
@@ -103,22 +101,17 @@ export function layerLines(r: StudyResults): Figure | undefined {
       'for random init and transfer; dashed: their difference (transfer − random). The paper finds pretrained models change ' +
       'less, most of all in the lowest stages, while random-init lower stages move the most.' + (rows.some((x) => !x.reliable) ? UNRELIABLE_NOTE : ''),
     section: 'Figure 3',
-    spec: {
-      $schema: SCHEMA, config: PRINT_STYLE, title: 'Similarity with own initialisation, per stage', data: { values: rows },
-      facet: { field: 'model', type: 'nominal', title: null, sort: models }, columns: size.columns, resolve: { scale: { x: 'independent' } },
-      spec: {
-        width: size.width, height: size.height,
-        layer: [
-          { mark: { type: 'rule', y: 0, color: '#999', strokeWidth: 1 }, encoding: { y: { datum: 0 } } },
-          {
-            mark: { type: 'line', strokeWidth: 2 },
-            encoding: { x, y: { ...y, field: 'mean' }, color, strokeDash: { field: 'series', type: 'nominal', scale: { domain: series, range: [[1, 0], [1, 0], [5, 4]] }, title: null, legend: { orient: 'bottom', symbolType: 'stroke', symbolStrokeWidth: 2.5 } } },
-          },
-          { mark: { type: 'point', size: 40, filled: true, strokeWidth: 1.5 }, encoding: { x, y: { ...y, field: 'mean' }, color, stroke: color, ...hollowUnless } },
-          { transform: [{ filter: 'datum.lo !== null' }], mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } },
-        ],
-      },
-    },
+    spec: modelPanels('Similarity with own initialisation, per stage', rows, {
+      layer: [
+        { mark: { type: 'rule', y: 0, color: '#999', strokeWidth: 1 }, encoding: { y: { datum: 0 } } },
+        {
+          mark: { type: 'line', strokeWidth: 2 },
+          encoding: { x, y: { ...y, field: 'mean' }, color, strokeDash: { field: 'series', type: 'nominal', scale: { domain: series, range: [[1, 0], [1, 0], [5, 4]] }, title: null, legend: { orient: 'bottom', symbolType: 'stroke', symbolStrokeWidth: 2.5 } } },
+        },
+        { mark: { type: 'point', size: 40, filled: true, strokeWidth: 1.5 }, encoding: { x, y: { ...y, field: 'mean' }, color, stroke: color, ...hollowUnless } },
+        { transform: [{ filter: 'datum.lo !== null' }], mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } },
+      ],
+    }, { independentX: true }),
   };
 }
 
@@ -154,8 +147,6 @@ export function initFinalScatter(r: StudyResults): Figure | undefined {
     const mine = labels.filter((x) => x.model === model);
     mine.forEach((x, i) => rows.push({ ...x, x: 0.98, y: 0.03 + 0.075 * (mine.length - 1 - i) }));
   }
-  const models = ordered(rows.map((x) => String(x.model)));
-  const size = panels(models.length, 250);
   const used = stages.filter((s) => rows.some((x) => x.stage === s));
   const color = { field: 'stage', type: 'nominal' as const, title: 'Stage', legend: { orient: 'bottom' as const, columns: 3 }, scale: { domain: used, range: used.map((_, i) => STAGE_COLOURS[i % STAGE_COLOURS.length]) } };
   const x = { field: 'x', type: 'quantitative' as const, title: 'Mean CCA at initialisation', scale: { domain: [0, 1] } };
@@ -170,21 +161,16 @@ export function initFinalScatter(r: StudyResults): Figure | undefined {
       'similarity at initialisation predicts it after training in the lowest stages (R² 0.75 and 0.84 for ResNet conv1).' +
       (rows.some((x) => x.kind === 'pair' && !x.reliable) ? UNRELIABLE_NOTE : ''),
     section: 'Figure 4',
-    spec: {
-      $schema: SCHEMA, config: PRINT_STYLE, title: 'Similarity: at initialisation vs trained', data: { values: rows },
-      facet: { field: 'model', type: 'nominal', title: null, sort: models }, columns: size.columns,
-      spec: {
-        width: size.width, height: size.height,
-        layer: [
-          { mark: { type: 'rule', color: '#bbb', strokeDash: [4, 4] }, encoding: { x: { datum: 0, scale: { domain: [0, 1] } }, y: { datum: 0 }, x2: { datum: 1 }, y2: { datum: 1 } } },
-          { transform: only('fit'), mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color, detail: { field: 'stage' } } },
-          {
-            transform: only('pair'), mark: { type: 'point', size: 60, filled: true, strokeWidth: 1.5 },
-            encoding: { x, y, color, stroke: color, ...hollowUnless, shape: { field: 'pairs', type: 'nominal', title: 'Pairs', legend: { orient: 'bottom', direction: 'vertical' }, scale: { domain: Object.values(PAIRS), range: ['cross', 'circle'] } } },
-          },
-          { transform: only('r2'), mark: { type: 'text', align: 'right', baseline: 'bottom', fontSize: 11 }, encoding: { x, y, text: { field: 'label' }, color } },
-        ],
-      },
-    },
+    spec: modelPanels('Similarity: at initialisation vs trained', rows, {
+      layer: [
+        { mark: { type: 'rule', color: '#bbb', strokeDash: [4, 4] }, encoding: { x: { datum: 0, scale: { domain: [0, 1] } }, y: { datum: 0 }, x2: { datum: 1 }, y2: { datum: 1 } } },
+        { transform: only('fit'), mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color, detail: { field: 'stage' } } },
+        {
+          transform: only('pair'), mark: { type: 'point', size: 60, filled: true, strokeWidth: 1.5 },
+          encoding: { x, y, color, stroke: color, ...hollowUnless, shape: { field: 'pairs', type: 'nominal', title: 'Pairs', legend: { orient: 'bottom', direction: 'vertical' }, scale: { domain: Object.values(PAIRS), range: ['cross', 'circle'] } } },
+        },
+        { transform: only('r2'), mark: { type: 'text', align: 'right', baseline: 'bottom', fontSize: 11 }, encoding: { x, y, text: { field: 'label' }, color } },
+      ],
+    }, { height: 250 }),
   };
 }

@@ -2,8 +2,8 @@
 // the transfused depth (Figure 7) and per hybrid initialisation (Figure 8). AUC is in per cent, as the tables print it.
 import { reportedModel } from '../experiments/architecture';
 import type { StudyResults } from '../experiments/results';
-import { displayName, FIGURE_WIDTH, initColours, initName, legendColumns, mergedOrder, ordered, panels, percent, PRINT_STYLE, summary, type Figure } from './chart';
-import { bars, only, SCHEMA, type Row } from './layers';
+import { displayName, FIGURE_WIDTH, initColours, initName, legendColumns, mergedOrder, ordered, percent, PRINT_STYLE, summary, type Figure } from './chart';
+import { bars, modelPanels, only, SCHEMA, type Row } from './layers';
 
 const armsOf = (r: StudyResults) => [...new Map(r.runs.map((x) => [`${x.model} ${x.init}`, { model: x.model, init: x.init }])).values()];
 const runsOf = (r: StudyResults, arm: { model: string; init: string }) => r.runs.filter((x) => x.model === arm.model && x.init === arm.init);
@@ -79,8 +79,6 @@ export function convergenceCurves(r: StudyResults): Figure | undefined {
   }
   if (!rows.length) return undefined;
   const { name, title, chart } = curveName(r);
-  const models = ordered(rows.map((x) => String(x.model)));
-  const size = panels(models.length);
   const colour = initColours(ordered(r.runs.filter((x) => rows.some((p) => p.init === initName(x.init))).map((x) => x.init)));
   const x = { field: 'step', type: 'quantitative' as const, title: 'Training step', scale: { domain: [0, r.spec.train.steps] } };
   const y = { type: 'quantitative' as const, title: 'Validation AUC (%)', scale: { zero: false } };
@@ -93,18 +91,13 @@ export function convergenceCurves(r: StudyResults): Figure | undefined {
       `of ${r.spec.train.batchSize} images; ` +
       `bands: the lowest to the highest seed; dashed: the threshold AUC of ${thresholdText(r)} the convergence table counts steps to.`,
     section: 'Convergence',
-    spec: {
-      $schema: SCHEMA, config: PRINT_STYLE, title: chart, data: { values: rows },
-      facet: { field: 'model', type: 'nominal', title: null, sort: models }, columns: size.columns,
-      spec: {
-        width: size.width, height: size.height,
-        layer: [
-          { mark: { type: 'line', strokeWidth: 2, point: { size: 30 } }, encoding: { x, y: { ...y, field: 'mean' }, color } },
-          { mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, color } },
-          { mark: { type: 'rule', strokeDash: [5, 4], color: '#555' }, encoding: { y: { datum: percent(r.spec.threshold) } } },
-        ],
-      },
-    },
+    spec: modelPanels(chart, rows, {
+      layer: [
+        { mark: { type: 'line', strokeWidth: 2, point: { size: 30 } }, encoding: { x, y: { ...y, field: 'mean' }, color } },
+        { mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, color } },
+        { mark: { type: 'rule', strokeDash: [5, 4], color: '#555' }, encoding: { y: { datum: percent(r.spec.threshold) } } },
+      ],
+    }),
   };
 }
 

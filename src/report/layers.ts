@@ -2,14 +2,31 @@
 // rows marked by `kind` (mean: the bar and its error bar; run: a dot; label: a text above the bar). Error bars are
 // drawn over the dots, so many runs do not hide them.
 import type { Field } from 'vega-lite/build/src/channeldef';
+import type { TopLevelSpec } from 'vega-lite';
 import type { UnitSpec } from 'vega-lite/build/src/spec';
 
-import { legendColumns } from './chart';
+import { legendColumns, ordered, panels, PRINT_STYLE } from './chart';
 
 export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
 /** A data row of a figure: plain values only, so a spec is JSON as it stands. */
 export type Row = Record<string, string | number | boolean | null>;
+
+/**
+ * A figure of one panel per model (rows carry `model`, panels in the rows' order, two across when there are several):
+ * `panel` is each panel's spec (its mark or layers), given the panels' width and height; `independentX` gives each
+ * panel its own x scale (models with different stages).
+ */
+export function modelPanels(title: string, rows: Row[], panel: Record<string, unknown>, o: { height?: number; independentX?: boolean } = {}) {
+  const models = ordered(rows.map((x) => String(x.model)));
+  const size = panels(models.length, o.height);
+  return {
+    $schema: SCHEMA, config: PRINT_STYLE, title, data: { values: rows },
+    facet: { field: 'model', type: 'nominal', title: null, sort: models }, columns: size.columns,
+    ...(o.independentX ? { resolve: { scale: { x: 'independent' } } } : {}),
+    spec: { width: size.width, height: size.height, ...panel },
+  } as TopLevelSpec;
+}
 
 export const only = (kind: string) => [{ filter: `datum.kind === '${kind}'` }];
 
