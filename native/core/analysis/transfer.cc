@@ -9,35 +9,55 @@
 #include "core/api.h"
 #include "core/data/dataset.h"
 #include "core/error.h"
+#include "core/models/mode.h"
 #include "core/models/model.h"
+#include "core/similarity/cca.h"
 #include "core/train/auc.h"
+#include "core/weights/formats.h"
+#include "core/weights/state.h"
 
 namespace tn {
 namespace {
 
-// Every parameter and buffer by name, in the module's order.
-std::vector<std::pair<std::string, torch::Tensor>> stateOf(Model& m) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& p : m.net->named_parameters()) out.emplace_back(p.key(), p.value());
-  for (const auto& b : m.net->named_buffers()) out.emplace_back(b.key(), b.value());
-  return out;
-}
-
-void checkSameArchitecture(Model& a, Model& b, const char* what) {
-  const auto sa = stateOf(a), sb = stateOf(b);
+// Both models one architecture, their tensors (their state, as stateOf lists it) the same names and shapes.
+void checkSameArchitecture(const Model& a, const NamedTensors& sa, const Model& b, const NamedTensors& sb, const char* what) {
   bool same = a.name == b.name && sa.size() == sb.size();
   for (size_t i = 0; same && i < sa.size(); ++i) same = sa[i].first == sb[i].first && sa[i].second.sizes() == sb[i].second.sizes();
   if (!same) throw invalidArg(std::string(what) + ": the models must be the same architecture with the same tensors, but \"" + a.name + "\" and \"" + b.name + "\" differ");
 }
 
+// Each BatchNorm's statistics reset and its momentum unset (the cumulative average over the batches that follow) for
+// the scope; the momenta back after.
+class CumulativeBatchNorm {
+ public:
+  explicit CumulativeBatchNorm(torch::nn::Module& net) {
+    for (const auto& m : net.modules(/*include_self=*/false))
+      if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) {
+        norms_.emplace_back(bn, bn->options.momentum());
+        bn->options.momentum(Momentum());
+        bn->reset_running_stats();
+      }
+  }
+  ~CumulativeBatchNorm() {
+    for (auto& [bn, momentum] : norms_) bn->options.momentum(momentum);
+  }
+  CumulativeBatchNorm(const CumulativeBatchNorm&) = delete;
+  CumulativeBatchNorm& operator=(const CumulativeBatchNorm&) = delete;
+
+ private:
+  // c10::optional in LibTorch 1.13, std::optional later: the options' own type.
+  using Momentum = std::decay_t<decltype(std::declval<torch::nn::BatchNormOptions&>().momentum())>;
+  std::vector<std::pair<torch::nn::BatchNorm2dImpl*, Momentum>> norms_;
+};
+
 }  // namespace
 
 void impl::interpolateWeights(Model& out, Model& a, Model& b, double alpha) {
   if (!std::isfinite(alpha)) throw invalidArg("Expected `alpha` to be a finite number");
-  checkSameArchitecture(out, a, "interpolateWeights");
-  checkSameArchitecture(out, b, "interpolateWeights");
+  const auto to = stateOf(*out.net), from = stateOf(*a.net), other = stateOf(*b.net);
+  checkSameArchitecture(out, to, a, from, "interpolateWeights");
+  checkSameArchitecture(out, to, b, other, "interpolateWeights");
   torch::NoGradGuard noGrad;
-  const auto to = stateOf(out), from = stateOf(a), other = stateOf(b);
   for (size_t i = 0; i < to.size(); ++i) {
     auto& t = const_cast<torch::Tensor&>(to[i].second);
     const auto x = from[i].second.to(t.device()), y = other[i].second.to(t.device());
@@ -52,47 +72,26 @@ void impl::interpolateWeights(Model& out, Model& a, Model& b, double alpha) {
 int64_t impl::recomputeBatchNorm(Model& model, const Dataset& data, int batches, int batchSize, const JobControl& job) {
   if (batches < 1 || batchSize < 1) throw invalidArg("Expected `batches` and `batchSize` to be positive integers");
   const int64_t n = data.images.size(0);
-  std::vector<torch::nn::BatchNorm2dImpl*> norms;
-  for (const auto& m : model.net->modules(/*include_self=*/false))
-    if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) norms.push_back(bn);
   torch::NoGradGuard noGrad;
-  // c10::optional in LibTorch 1.13, std::optional later: the options' own type.
-  using Momentum = std::decay_t<decltype(std::declval<torch::nn::BatchNormOptions&>().momentum())>;
-  std::vector<Momentum> momentum;
-  for (auto* bn : norms) {
-    momentum.push_back(bn->options.momentum());
-    bn->options.momentum(Momentum());  // unset: the cumulative average over the batches that follow
-    bn->reset_running_stats();
-  }
-  const bool training = model.net->is_training();
-  model.net->train();
+  const CumulativeBatchNorm cumulative(*model.net);
+  const ModeScope training(*model.net, /*training=*/true);
   int64_t used = 0;
-  try {
-    for (int k = 0; k < batches && used < n; ++k) {
-      job.check();
-      const int64_t end = std::min(n, used + batchSize);
-      model.net->forward(imageRange(data, used, end).to(model.device));
-      used = end;
-      job.report({"batch", {{"done", static_cast<double>(k + 1)}, {"total", static_cast<double>(batches)}}});
-    }
-  } catch (...) {
-    for (size_t i = 0; i < norms.size(); ++i) norms[i]->options.momentum(momentum[i]);
-    model.net->train(training);
-    throw;
+  for (int k = 0; k < batches && used < n; ++k) {
+    job.check();
+    const int64_t end = std::min(n, used + batchSize);
+    model.net->forward(imageRange(data, used, end).to(model.device));
+    used = end;
+    job.report({"batch", {{"done", static_cast<double>(k + 1)}, {"total", static_cast<double>(batches)}}});
   }
-  for (size_t i = 0; i < norms.size(); ++i) norms[i]->options.momentum(momentum[i]);
-  model.net->train(training);
   return used;
 }
 
 int64_t impl::copyStages(Model& to, Model& from, const std::vector<std::string>& stages) {
-  checkSameArchitecture(to, from, "copyStages");
-  const auto known = to.net->stageNames();
-  for (const auto& s : stages)
-    if (std::find(known.begin(), known.end(), s) == known.end()) throw invalidArg("Model \"" + to.name + "\" has no stage \"" + s + "\"");
+  const auto target = stateOf(*to.net), source = stateOf(*from.net);
+  checkSameArchitecture(to, target, from, source, "copyStages");
+  if (!stages.empty()) stagesOf(to, stages, "");  // each one of its stages (none: nothing to copy, the check alone)
   const std::unordered_set<std::string> wanted(stages.begin(), stages.end());
   torch::NoGradGuard noGrad;
-  const auto target = stateOf(to), source = stateOf(from);
   int64_t copied = 0;
   for (size_t i = 0; i < target.size(); ++i)
     if (wanted.count(to.net->stageOf(target[i].first))) {
@@ -111,13 +110,9 @@ KnnResult impl::knnEvaluate(Model& model, const Dataset& bank, const Dataset& qu
   if (k < 1) throw invalidArg("Expected `k` to be a positive integer");
   if (!(temperature > 0) || !std::isfinite(temperature)) throw invalidArg("Expected `temperature` to be a positive number");
   if (batchSize < 1) throw invalidArg("Expected `batchSize` to be a positive integer");
-  const auto names = model.net->stageNames();
-  const auto stages = asked.empty() ? names : asked;
-  for (const auto& s : stages)
-    if (std::find(names.begin(), names.end(), s) == names.end()) throw invalidArg("Model \"" + model.name + "\" has no stage \"" + s + "\"");
+  const auto stages = stagesOf(model, asked, "");
   torch::NoGradGuard noGrad;
-  const bool training = model.net->is_training();
-  model.net->eval();
+  const ModeScope eval(*model.net, /*training=*/false);
   // Each stage's output pooled over its positions (a conv map's mean per channel), rows L2-normalised, float32.
   const auto features = [&](const Dataset& d) {
     std::vector<std::vector<torch::Tensor>> parts(stages.size());
@@ -134,7 +129,7 @@ KnnResult impl::knnEvaluate(Model& model, const Dataset& bank, const Dataset& qu
   };
   KnnResult r;
   r.k = static_cast<int>(std::min<int64_t>(k, bank.images.size(0)));
-  try {
+  {
     const auto memory = features(bank), asking = features(queries);
     const auto labels = bank.targets.to(model.device, torch::kFloat32);
     const auto known = bank.mask.defined() ? bank.mask.to(model.device, torch::kFloat32) : torch::ones_like(labels);
@@ -165,11 +160,7 @@ KnnResult impl::knnEvaluate(Model& model, const Dataset& bank, const Dataset& qu
       r.stages.push_back(std::move(st));
       job.report({"stage", {{"done", static_cast<double>(s + 1)}, {"total", static_cast<double>(stages.size())}}});
     }
-  } catch (...) {
-    model.net->train(training);
-    throw;
   }
-  model.net->train(training);
   r.bank = bank.images.size(0);
   r.queries = queries.images.size(0);
   return r;

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/models/mode.h"
+
 namespace tn::impl {
 namespace {
 
@@ -90,30 +92,12 @@ class Counting {
   at::CallbackHandle handle_ = at::INVALID_CALLBACK_HANDLE;
 };
 
-// Eval mode for the scope's lifetime; then every module's own training flag back. Module::train() sets a module's
-// whole subtree, so the flags are restored parent first (modules() lists them in that order).
-class EvalMode {
- public:
-  explicit EvalMode(torch::nn::Module& net) {
-    for (auto& m : net.modules()) modes_.emplace_back(m, m->is_training());
-    net.eval();
-  }
-  ~EvalMode() {
-    for (auto& [m, training] : modes_) m->train(training);
-  }
-  EvalMode(const EvalMode&) = delete;
-  EvalMode& operator=(const EvalMode&) = delete;
-
- private:
-  std::vector<std::pair<std::shared_ptr<torch::nn::Module>, bool>> modes_;
-};
-
 }  // namespace
 
 int64_t forwardFlops(Model& model, int height, int width) {
   checkInputSize(model, height, width);
   torch::NoGradGuard noGrad;
-  const EvalMode eval(*model.net);
+  const ModeScope eval(*model.net, /*training=*/false);
   const auto x = torch::zeros({1, 3, height, width}, torch::TensorOptions().device(model.device));  // (1, 3, H, W)
   Tally t;
   {
