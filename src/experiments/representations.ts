@@ -201,7 +201,7 @@ async function loadSnapshot(ctx: AnalysisContext, run: SnapshotRun, which: 'init
 /** An analysis beyond the paper for one model's runs, into its field of the results. */
 async function beyond(analysis: Analysis, ctx: AnalysisContext, model: string, runs: SnapshotRun[], out: RepresentationResults): Promise<void> {
   if (!ctx.taskAt) throw new TransfusionError('ERR_INVALID_ARG', `The ${analysis} analysis needs the task's training and validation sets`);
-  const tctx: TransferContext = { load: (run, which) => loadSnapshot(ctx, runs.find((r) => r.init === run.init && r.seed === run.seed)!, which), taskAt: ctx.taskAt, signal: ctx.signal, onProgress: ctx.onProgress };
+  const tctx: TransferContext<SnapshotRun> = { load: (run, which) => loadSnapshot(ctx, run, which), taskAt: ctx.taskAt, signal: ctx.signal, onProgress: ctx.onProgress };
   if (analysis === 'interpolation') (out.interpolation ??= []).push(...(await interpolationAnalysis(tctx, model, runs)));
   else if (analysis === 'criticality') (out.criticality ??= []).push(...(await criticalityAnalysis(tctx, model, runs)));
   else if ((await ctx.taskAt(runs[0].imageSize)).train.info().task === 'multiclass')

@@ -14,9 +14,10 @@ export interface RunRef {
   seed: number;
 }
 
-/** What these analyses need of the study: its runs' snapshots, loaded, and the task's sets at an input size. */
-export interface TransferContext {
-  load: (run: TransferRun, which: 'init' | 'final') => Promise<Model>;
+/** What these analyses need of the study: its runs' snapshots, loaded (a run as the analysis was given it), and the
+ * task's sets at an input size. */
+export interface TransferContext<R extends TransferRun = TransferRun> {
+  load: (run: R, which: 'init' | 'final') => Promise<Model>;
   taskAt: (size: number) => Promise<{ train: Dataset; val: Dataset }>;
   signal?: AbortSignal;
   onProgress?: (what: string) => void;
@@ -61,10 +62,10 @@ export const KNN_SETTINGS = { k: 200, temperature: 0.1 } as const;
 const ref = (r: TransferRun): RunRef => ({ init: r.init, seed: r.seed });
 
 /** Pairs of one model's runs: consecutive transfer seeds, consecutive random seeds, and transfer with random per seed. */
-function pairsOf(runs: TransferRun[]): { kind: InterpolationRecord['pairs']; a: TransferRun; b: TransferRun }[] {
+function pairsOf<R extends TransferRun>(runs: R[]): { kind: InterpolationRecord['pairs']; a: R; b: R }[] {
   const of = (init: string) => runs.filter((r) => r.init === init).sort((x, y) => x.seed - y.seed);
   const transfer = of('transfer'), random = of('random');
-  const consecutive = (list: TransferRun[], kind: InterpolationRecord['pairs']) => list.slice(1).map((b, i) => ({ kind, a: list[i], b }));
+  const consecutive = (list: R[], kind: InterpolationRecord['pairs']) => list.slice(1).map((b, i) => ({ kind, a: list[i], b }));
   const mixed = transfer.flatMap((a) => random.filter((b) => b.seed === a.seed).map((b) => ({ kind: 'transfer-random' as const, a, b })));
   return [...consecutive(transfer, 'transfer-transfer'), ...consecutive(random, 'random-random'), ...mixed];
 }
@@ -79,7 +80,7 @@ async function withModels<T>(made: Promise<Model>[], f: (models: Model[]) => Pro
   }
 }
 
-export async function interpolationAnalysis(ctx: TransferContext, model: string, runs: TransferRun[]): Promise<InterpolationRecord[]> {
+export async function interpolationAnalysis<R extends TransferRun>(ctx: TransferContext<R>, model: string, runs: R[]): Promise<InterpolationRecord[]> {
   const out: InterpolationRecord[] = [];
   for (const { kind, a, b } of pairsOf(runs)) {
     ctx.onProgress?.(`interpolation: ${model} ${a.init} ${a.seed} - ${b.init} ${b.seed}`);
@@ -92,7 +93,7 @@ export async function interpolationAnalysis(ctx: TransferContext, model: string,
   return out;
 }
 
-export async function criticalityAnalysis(ctx: TransferContext, model: string, runs: TransferRun[]): Promise<CriticalityRecord[]> {
+export async function criticalityAnalysis<R extends TransferRun>(ctx: TransferContext<R>, model: string, runs: R[]): Promise<CriticalityRecord[]> {
   const out: CriticalityRecord[] = [];
   for (const run of runs) {
     ctx.onProgress?.(`criticality: ${model} ${run.init} ${run.seed}`);
@@ -103,7 +104,7 @@ export async function criticalityAnalysis(ctx: TransferContext, model: string, r
   return out;
 }
 
-export async function knnAnalysis(ctx: TransferContext, model: string, runs: TransferRun[]): Promise<KnnRecord[]> {
+export async function knnAnalysis<R extends TransferRun>(ctx: TransferContext<R>, model: string, runs: R[]): Promise<KnnRecord[]> {
   const out: KnnRecord[] = [];
   for (const run of runs)
     for (const which of ['init', 'final'] as const) {
