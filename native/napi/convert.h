@@ -38,6 +38,8 @@ std::pair<std::vector<std::string>, tn::CompareOptions> compareOptions(Napi::Val
 // A list of stage names at o[key] (empty where absent); ERR_INVALID_ARG naming the key otherwise.
 // o[key] as a list of names (absent: empty); `what` names one in errors ("stage", "metric").
 std::vector<std::string> stageList(Napi::Object o, const char* key, const std::string& what = "stage");
+// The same for a value given as it is (an argument), named `key` in errors.
+std::vector<std::string> nameList(Napi::Value list, const char* key, const std::string& what = "stage");
 
 // Writing results.
 Napi::Value eventToJs(Napi::Env env, const tn::Event& event);

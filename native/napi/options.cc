@@ -230,9 +230,10 @@ tn::SimilarityOptions similarityOptions(Napi::Value value) {
   return s;
 }
 
-std::vector<std::string> stageList(Napi::Object o, const char* key, const std::string& what) {
+std::vector<std::string> stageList(Napi::Object o, const char* key, const std::string& what) { return nameList(o.Get(key), key, what); }
+
+std::vector<std::string> nameList(Napi::Value list, const char* key, const std::string& what) {
   std::vector<std::string> stages;
-  Napi::Value list = o.Get(key);
   if (list.IsUndefined()) return stages;
   if (!list.IsArray()) throw tn::invalidArg(std::string("Expected `") + key + "` to be an array of " + what + " names but received " + describe(list));
   auto a = list.As<Napi::Array>();

@@ -38,9 +38,7 @@ Napi::Value copyStages(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&] {
     auto to = ModelHandle::from(info[0], "to"), from = ModelHandle::from(info[1], "from");
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("stages", info[2]);
-    const auto stages = stageList(o, "stages");
+    const auto stages = nameList(info[2], "stages");
     auto holds = reserveAll({to, from});
     return Napi::Number::New(env, static_cast<double>(tn::copyStages(*to, *from, stages)));
   });
