@@ -1,13 +1,8 @@
 // Section 4's tables for report.md, from results.json's `representations` alone.
 import { meanStd } from '../metrics';
 import { isReliable, pairKind, type RepresentationResults, type SimilarityRecord } from '../experiments/representations';
-import { transferSection } from './transfer-tables';
+import { cell, transferSection } from './transfer-tables';
 
-const cell = (values: number[], digits = 3): string => {
-  if (!values.length) return '—';
-  const { mean, std, n } = meanStd(values);
-  return `${mean.toFixed(digits)} ± ${std.toFixed(digits)} (n=${n})`;
-};
 
 /** A dagger where a stage had fewer than 10 datapoints per neuron (CCA is biased upward there). */
 const thin = (records: SimilarityRecord[]) => (records.some((r) => !isReliable(r)) ? ' †' : '');

@@ -4,7 +4,8 @@ import { meanStd } from '../metrics';
 import type { RepresentationResults } from '../experiments/representations';
 import { INTERPOLATION_BN, KNN_SETTINGS } from '../experiments/transfer-analyses';
 
-const cell = (values: (number | null)[], digits = 3): string => {
+/** mean ± std (n=...) over the values that are there (null: none, left out); — where none is. Section 4's tables too. */
+export const cell = (values: (number | null)[], digits = 3): string => {
   const v = values.filter((x): x is number => x !== null && Number.isFinite(x));
   if (!v.length) return '—';
   const { mean, std, n } = meanStd(v);
