@@ -38,7 +38,6 @@ uint64_t checkTensorBounds(const TensorRecord& t, uint64_t elementSize, uint64_t
     throw bad("reaches element " + std::to_string(last) + " of a storage holding " + std::to_string(available));
   // A view whose strides overlap (torch.save of x.expand(n): stride 0) materialises more than its storage holds. A real
   // expanded view is read, as torch.load reads it, up to a bound; a crafted one asking for gigabytes is refused.
-  constexpr uint64_t kMaxExpandedBytes = uint64_t{256} << 20;
   uint64_t bytes = 0;
   if (__builtin_mul_overflow(numel, elementSize, &bytes) || (bytes > storageBytes && bytes > kMaxExpandedBytes))
     throw bad("would materialise " + std::to_string(numel) + " elements from a storage of " + std::to_string(available) +
