@@ -439,6 +439,8 @@ export interface NativeAddon {
   similarityCacheBytes(): number;
   interpolateWeights(out: NativeModel, a: NativeModel, b: NativeModel, alpha: number): void;
   copyStages(to: NativeModel, from: NativeModel, stages: string[]): number;
+  perturbStages(model: NativeModel, stages: string[], sigma: number, seed: number): number;
+  stageDistance(a: NativeModel, b: NativeModel, stages: string[]): number;
   recomputeBatchNorm(model: NativeModel, data: NativeDataset, options: { batches?: number; batchSize?: number }, onProgress?: (e: unknown) => void): NativeJob<number>;
   knnEvaluate(
     model: NativeModel,
@@ -542,6 +544,8 @@ export const NATIVE_EXPORTS = [
   'minibatchCka',
   'interpolateWeights',
   'copyStages',
+  'perturbStages',
+  'stageDistance',
   'recomputeBatchNorm',
   'knnEvaluate',
   'listModels',

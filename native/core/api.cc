@@ -236,6 +236,14 @@ int64_t copyStages(Model& to, Model& from, const std::vector<std::string>& stage
   return guard([&] { return impl::copyStages(to, from, stages); });
 }
 
+int64_t perturbStages(Model& model, const std::vector<std::string>& stages, double sigma, uint64_t seed) {
+  return guard([&] { return impl::perturbStages(model, stages, sigma, seed); });
+}
+
+double stageDistance(Model& a, Model& b, const std::vector<std::string>& stages) {
+  return guard([&] { return impl::stageDistance(a, b, stages); });
+}
+
 KnnResult knnEvaluate(Model& model, const Dataset& bank, const Dataset& queries, const std::vector<std::string>& stages,
                       int k, double temperature, int batchSize, const JobControl& job) {
   return guard([&] { return impl::knnEvaluate(model, bank, queries, stages, k, temperature, batchSize, job); });

@@ -144,6 +144,11 @@ void interpolateWeights(Model& out, Model& a, Model& b, double alpha);
 int64_t recomputeBatchNorm(Model& model, const Dataset& data, int batches, int batchSize, const JobControl& job);
 // Every parameter and buffer of the named stages copied from `from` (same architecture). Returns the tensors copied.
 int64_t copyStages(Model& to, Model& from, const std::vector<std::string>& stages);
+// Gaussian noise of standard deviation sigma (drawn on the CPU from `seed`) added to every parameter of the named
+// stages, BatchNorm's statistics untouched (Chatterji et al.'s perturbation). Returns the elements perturbed.
+int64_t perturbStages(Model& model, const std::vector<std::string>& stages, double sigma, uint64_t seed);
+// The squared Frobenius distance between a's and b's parameters of the named stages (same architecture).
+double stageDistance(Model& a, Model& b, const std::vector<std::string>& stages);
 // k-NN classification of `queries` from each stage's pooled, L2-normalised features, `bank` the memory: the k most
 // cosine-similar bank items weighted exp(similarity / temperature), an output's score their weighted positive share;
 // AUC per output. Binary and multi-label sets.

@@ -1,5 +1,7 @@
 #include "napi/transfer.h"
 
+#include <cmath>
+
 #include "core/api.h"
 #include "napi/convert.h"
 #include "napi/errors.h"
@@ -41,6 +43,33 @@ Napi::Value copyStages(const Napi::CallbackInfo& info) {
     const auto stages = nameList(info[2], "stages");
     auto holds = reserveAll({to, from});
     return Napi::Number::New(env, static_cast<double>(tn::copyStages(*to, *from, stages)));
+  });
+}
+
+// perturbStages(model, stages[], sigma, seed) -> elements perturbed. Throws ERR_INVALID_ARG, ERR_BUSY.
+Napi::Value perturbStages(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    auto model = ModelHandle::from(info[0], "model");
+    const auto stages = nameList(info[1], "stages");
+    if (!info[2].IsNumber()) throw tn::invalidArg("Expected `sigma` to be a number but received " + describe(info[2]));
+    const double seed = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : -1;
+    if (!(seed >= 0 && seed <= 9007199254740991.0 && seed == std::floor(seed)))
+      throw tn::invalidArg("Expected `seed` to be an integer >= 0 but received " + describe(info[3]));
+    auto hold = tn::reserve(model);
+    const auto n = tn::perturbStages(*model, stages, info[2].As<Napi::Number>().DoubleValue(), static_cast<uint64_t>(seed));
+    return Napi::Number::New(env, static_cast<double>(n));
+  });
+}
+
+// stageDistance(a, b, stages[]) -> squared Frobenius distance. Throws ERR_INVALID_ARG, ERR_BUSY.
+Napi::Value stageDistance(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    auto a = ModelHandle::from(info[0], "a"), b = ModelHandle::from(info[1], "b");
+    const auto stages = nameList(info[2], "stages");
+    auto holds = reserveAll({a, b});
+    return Napi::Number::New(env, tn::stageDistance(*a, *b, stages));
   });
 }
 
@@ -103,6 +132,8 @@ Napi::Value knnEvaluate(const Napi::CallbackInfo& info) {
 void exportTransfer(Napi::Env env, Napi::Object exports) {
   exports.Set("interpolateWeights", Napi::Function::New(env, interpolateWeights, "interpolateWeights"));
   exports.Set("copyStages", Napi::Function::New(env, copyStages, "copyStages"));
+  exports.Set("perturbStages", Napi::Function::New(env, perturbStages, "perturbStages"));
+  exports.Set("stageDistance", Napi::Function::New(env, stageDistance, "stageDistance"));
   exports.Set("recomputeBatchNorm", Napi::Function::New(env, recomputeBatchNorm, "recomputeBatchNorm"));
   exports.Set("knnEvaluate", Napi::Function::New(env, knnEvaluate, "knnEvaluate"));
 }

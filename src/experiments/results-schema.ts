@@ -48,7 +48,8 @@ const representations = record(
     filters: list(record({ model: str, init: str, seed: int, parameter: str, relativeChange: num })),
     skipped: list(record({ model: str, stage: str, reason: str })),
     interpolation: list(record({ model: str, pairs: { type: 'string', enum: ['transfer-transfer', 'random-random', 'transfer-random'] }, a: runRef, b: runRef, points: list(record({ alpha: num, loss: numOrNull, auc: numOrNull }), 10_000), bnImages: count, barrier: record({ loss: numOrNull, auc: numOrNull }) })),
-    criticality: list(record({ model: str, init: str, seed: int, auc: numOrNull, stages: list(record({ stage: str, reinitialised: numOrNull, rerandomised: numOrNull, criticality: numOrNull }, ['stage', 'reinitialised', 'rerandomised']), 10_000) })),
+    // `distance` required: before it, `criticality` held what is now `pathAlpha`, and is refused rather than misread.
+    criticality: list(record({ model: str, init: str, seed: int, auc: numOrNull, loss: numOrNull, evaluations: count, stages: list(record({ stage: str, reinitialised: numOrNull, rerandomised: numOrNull, pathAlpha: numOrNull, criticality: numOrNull, criticalAlpha: numOrNull, criticalSigma: numOrNull, distance: num }, ['stage', 'reinitialised', 'rerandomised', 'pathAlpha', 'criticality', 'distance']), 10_000) }, ['model', 'init', 'seed', 'auc', 'stages'])),
     knn: list(record({ model: str, init: str, seed: int, compared: { type: 'string', enum: ['init', 'final'] }, k: count, stages: list(record({ stage: str, auc: numOrNull }), 10_000) })),
     heatmaps: list(record({ model: str, a: runRef, b: runRef, layersA: list(printable, 10_000), layersB: list(printable, 10_000), values: list(list(numOrNull, 10_000), 10_000), batches: count, images: count })),
     figures: list(inside),

@@ -4,7 +4,7 @@
 //                  transfer-random), BatchNorm recomputed at each point, and its barrier
 //   criticality    each stage of each trained run reset to its initial weights, or re-drawn: the AUC left
 //   knn            Matsoukas et al. 2022: k-NN AUC from each stage's pooled features, at initialisation and trained
-import { interpolate, knnEvaluate, stageCriticality } from '../analysis/transfer';
+import { interpolate, knnEvaluate, stageCriticality, type StageReset } from '../analysis/transfer';
 import type { Dataset } from '../data/embedded';
 import type { Model } from '../models';
 
@@ -43,7 +43,11 @@ export interface InterpolationRecord {
 export interface CriticalityRecord extends RunRef {
   model: string;
   auc: number | null;
-  stages: { stage: string; reinitialised: number | null; rerandomised: number | null; criticality: number | null }[];
+  /** The trained model's validation loss, module criticality's reference (absent in results of before it). */
+  loss?: number | null;
+  /** Perturbed points evaluated for module criticality. */
+  evaluations?: number;
+  stages: StageReset[];
 }
 
 /** One run's k-NN AUC per stage, at initialisation or trained (knn). */
@@ -58,6 +62,9 @@ export interface KnnRecord extends RunRef {
 export const INTERPOLATION_BN = { batches: 8, batchSize: 64 } as const;
 /** k-NN: the InstDisc/MoCo monitor's k and temperature. */
 export const KNN_SETTINGS = { k: 200, temperature: 0.1 } as const;
+/** Module criticality in the studies: 3 perturbations per grid point (Chatterji et al. draw 10, the library's default),
+ * the grid searched costing up to 110 points per stage and run. */
+export const CRITICALITY_SETTINGS = { samples: 3 } as const;
 
 const ref = (r: TransferRun): RunRef => ({ init: r.init, seed: r.seed });
 
@@ -97,8 +104,8 @@ export async function criticalityAnalysis<R extends TransferRun>(ctx: TransferCo
   const out: CriticalityRecord[] = [];
   for (const run of runs) {
     ctx.onProgress?.(`criticality: ${model} ${run.init} ${run.seed}`);
-    const { val } = await ctx.taskAt(run.imageSize);
-    const r = await withModels([ctx.load(run, 'final'), ctx.load(run, 'init')], ([trained, initial]) => stageCriticality(trained, initial, val, { signal: ctx.signal }));
+    const { train, val } = await ctx.taskAt(run.imageSize);
+    const r = await withModels([ctx.load(run, 'final'), ctx.load(run, 'init')], ([trained, initial]) => stageCriticality(trained, initial, val, { ...CRITICALITY_SETTINGS, lossData: train, signal: ctx.signal }));
     out.push({ model, ...ref(run), ...r });
   }
   return out;

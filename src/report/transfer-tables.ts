@@ -2,7 +2,7 @@
 // per pair kind (interpolation), the AUC left per reset stage (criticality), k-NN AUC per stage (knn).
 import { meanStd } from '../metrics';
 import type { RepresentationResults } from '../experiments/representations';
-import { INTERPOLATION_BN, KNN_SETTINGS } from '../experiments/transfer-analyses';
+import { CRITICALITY_SETTINGS, INTERPOLATION_BN, KNN_SETTINGS } from '../experiments/transfer-analyses';
 
 /** mean ± std (n=...) over the values that are there (null: none, left out); — where none is. Section 4's tables too. */
 export const cell = (values: (number | null)[], digits = 3): string => {
@@ -44,11 +44,12 @@ function interpolationTable(r: RepresentationResults): string[] {
 
 function criticalityTable(r: RepresentationResults): string[] {
   const records = r.criticality ?? [];
+  const arm = (name: string) => `${name}: trained AUC | ${name}: stage re-initialised | ${name}: re-randomised | ${name}: path alpha | ${name}: log10(1 + criticality)`;
   const lines = [
-    '## Beyond the paper: which stages matter (re-initialisation and re-randomisation)',
+    '## Beyond the paper: which stages matter (re-initialisation, re-randomisation, module criticality)',
     '',
-    '| Model | Stage | Random: trained AUC | Random: stage re-initialised | Random: re-randomised | Random: criticality | Transfer: trained AUC | Transfer: stage re-initialised | Transfer: re-randomised | Transfer: criticality |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    `| Model | Stage | ${arm('Random')} | ${arm('Transfer')} |`,
+    `|---|---|${'---|'.repeat(10)}`,
   ];
   for (const model of ordered(records.map((x) => x.model))) {
     const mine = records.filter((x) => x.model === model);
@@ -56,19 +57,25 @@ function criticalityTable(r: RepresentationResults): string[] {
       const of = (init: string) => {
         const runs = mine.filter((x) => x.init === init);
         const at = runs.map((x) => x.stages.find((s) => s.stage === stage));
-        return [cell(runs.map((x) => x.auc)), cell(at.map((s) => s?.reinitialised ?? null)), cell(at.map((s) => s?.rerandomised ?? null)), cell(at.map((s) => s?.criticality ?? null), 2)];
+        const critical = at.map((s) => (s && s.criticality !== null ? Math.log10(1 + s.criticality) : null));
+        return [cell(runs.map((x) => x.auc)), cell(at.map((s) => s?.reinitialised ?? null)), cell(at.map((s) => s?.rerandomised ?? null)), cell(at.map((s) => s?.pathAlpha ?? null), 2), cell(critical, 2)];
       };
       lines.push(`| ${model} | ${stage} | ${of('random').join(' | ')} | ${of('transfer').join(' | ')} |`);
     }
   }
+  const evaluations = records.reduce((n, x) => n + (x.evaluations ?? 0), 0);
   lines.push(
     '',
     'Each trained run\'s validation AUC with one stage at a time put back to its weights at initialisation (BatchNorm ' +
       'statistics included: re-initialised) or re-drawn under another seed (re-randomised), the other stages as trained; ' +
-      'mean ± std over seeds. A stage whose reset keeps the AUC did not need its training. Criticality: the smallest alpha at ' +
+      'mean ± std over seeds. A stage whose reset keeps the AUC did not need its training. Path alpha: the smallest alpha at ' +
       'which the stage\'s weights (1 - alpha) theta_init + alpha theta_trained keep the AUC within 0.01 of the trained AUC (0: ' +
-      'the initial weights do; near 1: the stage is critical). Neyshabur et al. find lower ' +
-      'stages less critical than higher ones, and transferred models more robust to re-initialisation.',
+      'the initial weights do; near 1: the stage needs its training). Module criticality (Chatterji, Neyshabur and Sedghi ' +
+      '2020): the smallest (alpha / sigma)^2 ||theta_trained - theta_init||^2 over alpha in 0, 0.1, ..., 1 and sigma geometric ' +
+      'from 1e-4 to 1e-1 such that the stage at alpha plus Gaussian noise of standard deviation sigma keeps the mean ' +
+      `training loss of ${CRITICALITY_SETTINGS.samples} draws within 1.01 times the trained loss; shown as log10(1 + criticality), 0 where the initial ` +
+      `weights keep the loss (${evaluations} perturbed evaluations in all). Neyshabur et al. find lower stages less critical ` +
+      'than higher ones, and transferred models more robust to re-initialisation.',
     '',
   );
   return lines;

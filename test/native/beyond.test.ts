@@ -39,7 +39,12 @@ describe('beyond the paper, as experiments of run', () => {
     for (const x of records) {
       expect(x.auc).toBeCloseTo(r.runs.find((run) => run.init === x.init && run.seed === x.seed)!.auc!, 6);
       expect(x.stages.map((s) => s.stage)).toEqual(['layer1', 'layer2', 'layer3', 'layer4', 'head']);
+      // Module criticality on the training loss: every stage searched, each score the (alpha / sigma)^2 d^2 of its point.
+      expect(x.evaluations).toBeGreaterThanOrEqual(x.stages.length);
+      for (const s of x.stages)
+        if (s.criticality !== null) expect(s.criticality).toBeCloseTo((s.criticalAlpha! / s.criticalSigma!) ** 2 * s.distance ** 2, 6);
     }
+    expect(report(out)).toContain('log10(1 + criticality)');
     expect(fs.existsSync(path.join(out, 'figures', 'beyond-criticality.svg'))).toBe(true);
     expect(report(out)).toMatch(/\| cbr-tiny \| layer1 \| \d\.\d{3} ± \d\.\d{3} \(n=2\) \|/);
   }, 300_000);

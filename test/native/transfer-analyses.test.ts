@@ -66,15 +66,72 @@ describe('what is transferred: the library calls', () => {
     expect(r.stages[1].reinitialised).toBe(r.auc);
     expect(r.stages[2].reinitialised).toBe((await evaluate(initial, val)).meanAuc);
     expect(r.stages[1].rerandomised).not.toBe(r.auc);
-    // Module criticality: a stage that never moved keeps the AUC at its initial weights (0); any stage keeps it at its
-    // trained weights (alpha 1), so every stage has one.
-    expect(r.stages[0].criticality).toBe(0);
-    expect(r.stages[1].criticality).toBe(0);
-    for (const s of r.stages) expect(s.criticality).toBeGreaterThanOrEqual(0);
+    // The noise-free path: a stage that never moved keeps the AUC at its initial weights (alpha 0); any stage keeps it
+    // at its trained weights (alpha 1), so every stage has one. Module criticality: a stage that never moved travelled
+    // no distance and scores 0.
+    for (const s of r.stages.slice(0, 2)) expect(s).toMatchObject({ pathAlpha: 0, distance: 0, criticality: 0, criticalAlpha: 0 });
+    for (const s of r.stages) expect(s.pathAlpha).toBeGreaterThanOrEqual(0);
+    expect(r.stages[2].distance).toBeCloseTo(0.3 * Math.sqrt(head.data.length), 5);
+    expect(r.loss).toBe((await evaluate(moved, val)).loss);
     await expect(stageCriticality(moved, initial, val, { alphas: [0.5, 0.2] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
     // The model handed in is left as it was.
     expect(Array.from(moved.getParameter('head.weight').data)).toEqual(Array.from(head.data.map((v, i) => v + (i % 2 ? 0.3 : -0.3))));
     await expect(stageCriticality(moved, initial, val, { stages: ['conv9'] })).rejects.toThrow('has no stage "conv9"');
+  }, 120_000);
+
+  it('module criticality: perturbations are seeded and sized, and the grid is searched in order of its score', async () => {
+    // perturbStages: sigma 0 changes nothing; one seed gives one draw; the noise's spread is sigma; only the stage.
+    const base = made(6), a = made(6), b = made(6);
+    const values = (m: Model, name = 'layer2.conv.weight') => Array.from(m.getParameter(name).data);
+    expect(addon().perturbStages(a.native, ['layer2'], 0, 5)).toBeGreaterThan(0);
+    expect(values(a)).toEqual(values(base));
+    addon().perturbStages(a.native, ['layer2'], 0.01, 5);
+    addon().perturbStages(b.native, ['layer2'], 0.01, 5);
+    expect(values(a)).toEqual(values(b));
+    const before = values(base);
+    const noise = values(a).map((v, i) => v - before[i]);
+    const rms = Math.sqrt(noise.reduce((t, x) => t + x * x, 0) / noise.length);
+    expect(rms).toBeGreaterThan(0.009);
+    expect(rms).toBeLessThan(0.011);
+    expect(values(a, 'layer1.conv.weight')).toEqual(values(base, 'layer1.conv.weight'));
+    expect(values(a, 'layer2.bn.running_var')).toEqual(values(base, 'layer2.bn.running_var'));  // buffers untouched
+    // The distance: every parameter of the stage (the conv's weight, BatchNorm's weight and bias).
+    const squared = ['layer2.conv.weight', 'layer2.bn.weight', 'layer2.bn.bias'].reduce((t, name) => {
+      const x = values(a, name), y = values(base, name);
+      return t + x.reduce((u, v, i) => u + (v - y[i]) ** 2, 0);
+    }, 0);
+    expect(addon().stageDistance(a.native, base.native, ['layer2'])).toBeCloseTo(squared, 6);
+    expect(() => addon().perturbStages(a.native, ['conv9'], 0.1, 1)).toThrow('has no stage "conv9"');
+    expect(() => addon().perturbStages(a.native, ['layer2'], -1, 1)).toThrow('sigma');
+
+    // With noise of 1e-6 (none, in effect) and of 10 (ruin), the search is the noise-free walk along the path: every
+    // sigma = 10 point scores below every alpha > 0 at 1e-6, and fails; so the first point kept is the first alpha
+    // whose weights, noise-free, keep the loss within rtol, found here by walking the path with the addon directly.
+    const initial = made(7), final = made(7);
+    await train(final, { train: trainSet, val }, { steps: 60, batchSize: 16, optimizer: 'sgd', schedule: { kind: 'constant', lr: 0.02 }, seed: 7 });
+    const alphas = [0, 0.25, 0.5, 0.75, 1], rtol = 1.01, end = (await evaluate(final, trainSet)).loss!;
+    const walk = made(8);
+    const firstKept = async (stage: string) => {
+      for (const alpha of alphas) {
+        addon().interpolateWeights(walk.native, initial.native, final.native, alpha);
+        addon().copyStages(walk.native, final.native, final.info().stages.filter((s) => s !== stage));
+        if ((await evaluate(walk, trainSet)).loss! <= rtol * end) return alpha;
+      }
+      return -1;
+    };
+    // The stage checked: the first whose initial weights do not keep the training loss.
+    let stage = '', expected = 0;
+    for (const s of final.info().stages) if (!stage && (expected = await firstKept(s)) > 0) stage = s;
+    const r = await stageCriticality(final, initial, val, { stages: [stage], alphas, sigmas: [1e-6, 10], samples: 1, rtol, lossData: trainSet });
+    expect(r.loss).toBe(end);
+    const d = addon().stageDistance(final.native, initial.native, [stage]);
+    expect(expected).toBeGreaterThan(0);
+    expect(r.stages[0]).toMatchObject({ criticalAlpha: expected, criticalSigma: 1e-6 });
+    expect(r.stages[0].criticality! / ((expected / 1e-6) ** 2 * d)).toBeCloseTo(1, 10);
+    // Evaluated: alpha 0 at 1e-6 (failed; 10 then skipped), every alpha > 0 at 10, and the path up to `expected`.
+    expect(r.evaluations).toBe(1 + (alphas.length - 1) + alphas.indexOf(expected));
+    await expect(stageCriticality(final, initial, val, { sigmas: [0.1, 0.01] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('sigmas') });
+    await expect(stageCriticality(final, initial, val, { rtol: 0.5 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('rtol') });
   }, 120_000);
 
   it('k-NN per stage equals the same vote written here from the stage outputs', async () => {

@@ -28,6 +28,8 @@ namespace impl {
 void interpolateWeights(Model& out, Model& a, Model& b, double alpha);
 int64_t recomputeBatchNorm(Model& model, const Dataset& data, int batches, int batchSize, const JobControl& job);
 int64_t copyStages(Model& to, Model& from, const std::vector<std::string>& stages);
+int64_t perturbStages(Model& model, const std::vector<std::string>& stages, double sigma, uint64_t seed);
+double stageDistance(Model& a, Model& b, const std::vector<std::string>& stages);
 KnnResult knnEvaluate(Model& model, const Dataset& bank, const Dataset& queries, const std::vector<std::string>& stages,
                       int k, double temperature, int batchSize, const JobControl& job);
 }  // namespace impl

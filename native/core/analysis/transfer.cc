@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "core/api.h"
+#include "core/compat.h"
 #include "core/data/dataset.h"
 #include "core/error.h"
 #include "core/models/mode.h"
@@ -99,6 +100,43 @@ int64_t impl::copyStages(Model& to, Model& from, const std::vector<std::string>&
       ++copied;
     }
   return copied;
+}
+
+namespace {
+// The parameters (not buffers: the trainable variables of Chatterji et al.) of the named stages, every one checked.
+std::vector<torch::Tensor> stageParameters(Model& model, const std::vector<std::string>& stages, const char* what) {
+  if (stages.empty()) throw invalidArg(std::string(what) + ": expected at least one stage");
+  stagesOf(model, stages, "");
+  const std::unordered_set<std::string> wanted(stages.begin(), stages.end());
+  std::vector<torch::Tensor> out;
+  for (const auto& p : model.net->named_parameters(/*recurse=*/true))
+    if (wanted.count(model.net->stageOf(p.key())) && p.value().is_floating_point()) out.push_back(p.value());
+  return out;
+}
+}  // namespace
+
+int64_t impl::perturbStages(Model& model, const std::vector<std::string>& stages, double sigma, uint64_t seed) {
+  if (!(sigma >= 0) || !std::isfinite(sigma)) throw invalidArg("Expected `sigma` to be a finite number >= 0");
+  auto params = stageParameters(model, stages, "perturbStages");
+  auto gen = compat::cpuGenerator(seed);
+  torch::NoGradGuard noGrad;
+  int64_t n = 0;
+  for (auto& p : params) {  // drawn on the CPU in float32, so one seed gives one draw on every device
+    const auto noise = torch::empty(p.sizes(), torch::kFloat32).normal_(0.0, sigma, gen);
+    p.add_(noise.to(p.device(), p.scalar_type()));
+    n += p.numel();
+  }
+  return n;
+}
+
+double impl::stageDistance(Model& a, Model& b, const std::vector<std::string>& stages) {
+  checkSameArchitecture(a, stateOf(*a.net), b, stateOf(*b.net), "stageDistance");
+  const auto x = stageParameters(a, stages, "stageDistance"), y = stageParameters(b, stages, "stageDistance");
+  torch::NoGradGuard noGrad;
+  double sum = 0;
+  for (size_t i = 0; i < x.size(); ++i)
+    sum += (x[i].to(torch::kCPU, torch::kFloat64) - y[i].to(torch::kCPU, torch::kFloat64)).pow(2).sum().item<double>();
+  return sum;
 }
 
 KnnResult impl::knnEvaluate(Model& model, const Dataset& bank, const Dataset& queries, const std::vector<std::string>& asked,
