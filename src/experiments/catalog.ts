@@ -144,7 +144,7 @@ export const EXPERIMENTS: Record<Experiment, ExperimentDefinition> = {
     name: 'checkpoints',
     figure: 'Beyond',
     description: 'Neyshabur et al. 2020: transfer from intermediate pretraining checkpoints (step 0, a geometric series, the end) against random',
-    arms: (spec) => ['resnet50', 'cbr-small'].flatMap((m) => arms(m, ['random', ...pretrainingCheckpoints(spec.pretrain.steps).map((s) => `checkpoint:${s}`), 'transfer'])),
+    arms: (spec) => CHECKPOINT_MODELS.flatMap((m) => arms(m, ['random', ...checkpointInits(spec.pretrain.steps), 'transfer'])),
     adjust: convergence,
   },
   knn: {
@@ -155,6 +155,13 @@ export const EXPERIMENTS: Record<Experiment, ExperimentDefinition> = {
     adjust: representations(['resnet50', 'cbr-small'], [0, 1, 2]),
   },
 };
+
+/** The models the checkpoints experiment (and reproduce's checkpoints study) transfers from pretraining checkpoints. */
+export const CHECKPOINT_MODELS: readonly string[] = ['resnet50', 'cbr-small'];
+
+/** The initialisations of the checkpoints experiment beyond random and transfer: "checkpoint:STEP" per pretraining
+ * step of {@link pretrainingCheckpoints}. */
+export const checkpointInits = (pretrainSteps: number): string[] => pretrainingCheckpoints(pretrainSteps).map((s) => `checkpoint:${s}`);
 
 /** The pretraining steps the checkpoints experiment transfers from: 0 and a geometric series halving from the end
  * (S/16, S/8, S/4, S/2), distinct and below S; the end itself is the transfer arm. */

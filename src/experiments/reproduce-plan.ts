@@ -1,19 +1,21 @@
-// The whole paper as four studies sharing their models: `reproduce` trains each model once per initialisation and
+// The whole paper as four studies, and one beyond it, sharing their models: `reproduce` trains each model once per initialisation and
 // seed, and every table and figure reads those runs.
 //   retina     Table 1, and the models of Figures 2-5 (snapshots kept) and the random / transfer arms of Figures 6-8
 //   section5   the other initialisations of Figures 6-8 (Mean Var, weight transfusion, Slim, Gabor conv1), same task
 //   chexpert   Table 2: the chest task, every model, random against transfer
 //   small-data Table 3: a tenth of the training images, the paper's three models
+//   checkpoints beyond the paper: transfer from intermediate pretraining checkpoints (ResNet-50, CBR-Small), same task
 import { TransfusionError, checkInteger, invalidArg } from '../errors';
 import { listModels } from '../models';
 import { optionKeys, requireOptions } from '../options';
 import type { DataSpec } from '../data/files/load';
-import { EXPERIMENTS, experimentSpec } from './catalog';
+import { CHECKPOINT_MODELS, EXPERIMENTS, checkpointInits, experimentSpec } from './catalog';
 import type { Analysis } from './representations';
 import { checkDistinct, type Arm, type StudySpec } from './spec';
 
-/** The studies of a reproduction: retina (Table 1, Figures 2-8), section5 (Figures 6-8), chexpert (Table 2), small-data (Table 3). */
-export type PartName = 'retina' | 'section5' | 'chexpert' | 'small-data';
+/** The studies of a reproduction: retina (Table 1, Figures 2-8), section5 (Figures 6-8), chexpert (Table 2), small-data
+ * (Table 3), checkpoints (beyond the paper: transfer from pretraining checkpoints). */
+export type PartName = 'retina' | 'section5' | 'chexpert' | 'small-data' | 'checkpoints';
 
 /** One study of the plan: its directory under the reproduction's, what it serves, and its spec. */
 export interface ReproducePart {
@@ -129,5 +131,23 @@ export function reproducePlan(request: ReproduceRequest): ReproducePart[] {
     serves: 'Table 3',
     spec: { ...common(small, 'small-data'), threshold: small.threshold, models: table3, train: { ...small.train, evalEvery: 0 } },
   });
+  // Beyond the paper: transfer from pretraining checkpoints, against the retina study's random and transfer runs.
+  const checkpointModels = models.filter((m) => CHECKPOINT_MODELS.includes(m));
+  if (checkpointModels.length) {
+    const inits = checkpointInits(retina.pretrain.steps);
+    parts.push({
+      name: 'checkpoints',
+      serves: 'Beyond the paper: transfer from pretraining checkpoints',
+      spec: {
+        ...retina,
+        name: `reproduce-${scale}-checkpoints`,
+        experiment: 'checkpoints',
+        arms: checkpointModels.flatMap((model) => inits.map((init) => ({ model, init }))),
+        models: checkpointModels,
+        inits,
+        why: `${base.why} Transfer from the pretraining run's checkpoints (Neyshabur et al. 2020), on the retina study's task and schedule; its random and transfer runs are the retina study's.`,
+      },
+    });
+  }
   return parts;
 }

@@ -19,7 +19,7 @@ const list = (items: object, maxItems = 1_000_000) => ({ type: 'array', items, m
 const record = (properties: Record<string, object>, required: string[] = Object.keys(properties)) => ({ type: 'object', properties, required }) as const;
 /** Section 4's analyses, and a reproduction's studies, by name (representations.ts and reproduce-plan.ts hold them as types). */
 const ANALYSIS_NAMES = ['similarity', 'layers', 'init-vs-final', 'filters', 'interpolation', 'criticality', 'knn'];
-const PART_NAMES = ['retina', 'section5', 'chexpert', 'small-data'];
+const PART_NAMES = ['retina', 'section5', 'chexpert', 'small-data', 'checkpoints'];
 /** Text a report prints: no control characters (an escape sequence would reach the terminal and the page). */
 const PRINTABLE = '^[^\\u0000-\\u001f\\u007f-\\u009f]+$';
 const printable = { type: 'string', pattern: PRINTABLE } as const;
@@ -168,7 +168,7 @@ export const REPRODUCTION_JSON_SCHEMA = record(
     finishedAt: str,
     environment: { type: 'object' },
     parts: {
-      ...list(record({ name: { enum: PART_NAMES }, serves: str, finished: flag, runs: count, seconds: { type: 'number', minimum: 0 } }, ['name', 'serves', 'finished', 'runs']), 4),
+      ...list(record({ name: { enum: PART_NAMES }, serves: str, finished: flag, runs: count, seconds: { type: 'number', minimum: 0 } }, ['name', 'serves', 'finished', 'runs']), PART_NAMES.length),
       minItems: 1,
     },
     analyses: ANALYSES_SCHEMA,

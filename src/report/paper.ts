@@ -88,6 +88,12 @@ function sections(record: ReproduceResults, parts: Map<PartName, StudyResults>):
   analysisSection('interpolation', 'Beyond the paper: the loss barrier between trained models (Neyshabur et al. 2020)');
   analysisSection('criticality', 'Beyond the paper: which stages matter (re-initialisation and re-randomisation)');
   analysisSection('knn', 'Beyond the paper: k-NN AUC from each stage\'s features (Matsoukas et al. 2022)');
+  const checkpointHeading = 'Beyond the paper: transfer from pretraining checkpoints (Neyshabur et al. 2020)';
+  const checkpoints = parts.get('checkpoints');
+  const ckModels = [...new Set((checkpoints?.runs ?? []).map((r) => r.model))];
+  const ckRuns = [...(retina?.runs ?? []).filter((r) => ckModels.includes(r.model) && (r.init === 'random' || r.init === 'transfer')), ...(checkpoints?.runs ?? [])];
+  const ck = retina && checkpoints && ckRuns.length ? view(retina, 'checkpoints', ckRuns) : undefined;
+  out.push({ heading: checkpointHeading, lines: ck ? body(convergence(ck)) : missing('the checkpoints study (ResNet-50 and CBR-Small only)'), figures: figuresOf(ck, checkpointHeading) });
   return out;
 }
 

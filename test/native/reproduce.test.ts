@@ -18,8 +18,8 @@ describe('reproduce', () => {
 
   it('plans each model once per initialisation and seed: Section 5\'s studies hold only the initialisations beyond random and transfer', () => {
     const plan = reproducePlan({ preset: 'laptop' });
-    expect(plan.map((p) => p.name)).toEqual(['retina', 'section5', 'chexpert', 'small-data']);
-    const [retina, s5, chest, small] = plan.map((p) => p.spec);
+    expect(plan.map((p) => p.name)).toEqual(['retina', 'section5', 'chexpert', 'small-data', 'checkpoints']);
+    const [retina, s5, chest, small, checkpoints] = plan.map((p) => p.spec);
     expect(retina.models).toEqual(['resnet50', 'inception_v3', 'cbr-larget', 'cbr-largew', 'cbr-small', 'cbr-tiny']);
     expect(retina.inits).toEqual(['random', 'transfer']);
     expect(s5.arms!.some((a) => a.init === 'random' || a.init === 'transfer')).toBe(false);
@@ -29,9 +29,14 @@ describe('reproduce', () => {
     expect(chest.task.source).toBe('chest');
     expect(small.models).toEqual(['resnet50', 'cbr-larget', 'cbr-largew']);
     expect(small.task.trainSize).toBe(retina.task.trainSize / 10);
+    // Beyond the paper: transfer from pretraining checkpoints, for ResNet-50 and CBR-Small, against retina's arms.
+    expect(checkpoints.models).toEqual(['resnet50', 'cbr-small']);
+    expect(checkpoints.inits.every((i) => /^checkpoint:\d+$/.test(i))).toBe(true);
+    for (const key of ['task', 'train', 'threshold', 'seeds', 'pretrain'] as const) expect(checkpoints[key]).toEqual(retina[key]);
+    expect(reproducePlan({ preset: 'laptop', models: ['cbr-tiny'] }).map((p) => p.name)).not.toContain('checkpoints');
     // On the user's data, the chest study is not run and the others read the data.
     const mine = reproducePlan({ preset: 'laptop', data: { path: '/data/x' } });
-    expect(mine.map((p) => p.name)).toEqual(['retina', 'section5', 'small-data']);
+    expect(mine.map((p) => p.name)).toEqual(['retina', 'section5', 'small-data', 'checkpoints']);
     for (const p of mine) expect(p.spec.task).toMatchObject({ source: 'files', data: { path: '/data/x' } });
   });
 
@@ -56,7 +61,7 @@ describe('reproduce', () => {
     const r = cli('reproduce', '--preset', 'tiny', '--models', 'cbr-small', '--estimate', '--out', where);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/estimate from a probe on cpu \(2 thread\(s\), batch 16\): cbr-small 32 px [\d.]+ images\/s/);
-    for (const part of ['retina', 'section5', 'chexpert', 'small-data']) expect(r.stderr).toMatch(new RegExp(`  ${part} \\(.*\\): \\d+ runs, \\d+ min`));
+    for (const part of ['retina', 'section5', 'chexpert', 'small-data', 'checkpoints']) expect(r.stderr).toMatch(new RegExp(`  ${part} \\(.*\\): \\d+ runs, \\d+ min`));
     expect(r.stderr).toMatch(/retina .* \+ pretraining \d+ min/);
     expect(r.stderr).toMatch(/total: about \d+ min of training/);
     expect(fs.existsSync(where)).toBe(false);
@@ -69,7 +74,7 @@ describe('reproduce', () => {
     const record = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
     expect(record.schema).toBe('transfusion-native/reproduce@1');
     expect(record.finishedAt).toEqual(expect.any(String));
-    expect(record.parts.map((p: { name: string; finished: boolean }) => [p.name, p.finished])).toEqual([['retina', true], ['section5', true], ['chexpert', true], ['small-data', true]]);
+    expect(record.parts.map((p: { name: string; finished: boolean }) => [p.name, p.finished])).toEqual([['retina', true], ['section5', true], ['chexpert', true], ['small-data', true], ['checkpoints', true]]);
     expect(Object.keys(record.analyses)).toEqual(['similarity', 'layers', 'init-vs-final', 'filters', 'interpolation', 'criticality', 'knn']);
     // Each model is trained once per init and seed: 2 inits x 2 seeds in retina; Section 5 adds its four other inits.
     const runs = (part: string) => JSON.parse(fs.readFileSync(path.join(out, part, 'results.json'), 'utf8')).runs as { init: string }[];
@@ -79,10 +84,16 @@ describe('reproduce', () => {
     for (const f of record.scorecard) expect(['holds', 'not shown', 'contradicted']).toContain(f.verdict);
     const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
     const headings = report.split('\n').filter((l) => l.startsWith('## ')).map((l) => l.slice(3).split(':')[0]);
-    expect(headings).toEqual(['Findings scorecard', 'Figure 1', 'Table 1', 'Table 2', 'Table 3', 'Figure 2', 'Figure 3', 'Figure 4', 'Figure 5', 'Figure 6', 'Figure 7', 'Figure 8', 'Beyond the paper', 'Beyond the paper', 'Beyond the paper', 'Settings']);
+    expect(headings).toEqual(['Findings scorecard', 'Figure 1', 'Table 1', 'Table 2', 'Table 3', 'Figure 2', 'Figure 3', 'Figure 4', 'Figure 5', 'Figure 6', 'Figure 7', 'Figure 8', 'Beyond the paper', 'Beyond the paper', 'Beyond the paper', 'Beyond the paper', 'Settings']);
     // Issue 30's analyses of the same runs, after the paper's sections: the barrier, the reset stages, the k-NN AUC.
     expect(report).toMatch(/\| cbr-small \| transfer-random \| \d\.\d{3} ± \d\.\d{3} \(n=\d\) \|/);
     expect(report).toMatch(/\| cbr-small \| layer1 \| \d\.\d{3} ± \d\.\d{3} \(n=2\) \| \d\.\d{3}/);
+    // Transfer from each pretraining checkpoint, beside the retina study's random and transfer runs.
+    const checkpointRuns = runs('checkpoints').map((x) => x.init);
+    expect(checkpointRuns.length).toBeGreaterThanOrEqual(4);
+    expect(checkpointRuns.every((i) => /^checkpoint:\d+$/.test(i))).toBe(true);
+    expect(report).toMatch(/## Beyond the paper: transfer from pretraining checkpoints[^]*\| cbr-small \| checkpoint:0 \|/);
+    expect(fs.existsSync(path.join(out, 'figures', 'beyond-checkpoints.svg'))).toBe(true);
     expect(report).toMatch(/\| 12 \| Figure 8 \| .* \| \*\*(holds|not shown|contradicted)\*\* \|/);
     for (const f of ['figure-1-examples.png', 'table-1.svg', 'table-2.svg', 'table-3.svg', 'figure-2.svg', 'figure-3.svg', 'figure-6.svg', 'figure-7.svg', 'filters-cbr-small.png'])
       expect(fs.existsSync(path.join(out, 'figures', f))).toBe(true);
@@ -122,7 +133,7 @@ describe('reproduce', () => {
     const r = cli('report', copy);
     expect(r.stderr).toMatch(/^wrote \d+ files: /);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('_In progress: 3 of 4 studies finished (`section5/`, `chexpert/`, `small-data/`)');
+    expect(r.stdout).toContain('_In progress: 4 of 5 studies finished (`section5/`, `chexpert/`, `small-data/`, `checkpoints/`)');
     expect(r.stdout).toMatch(/\| 1 \| Table 1 \| .* \| no model learned both arms \| \*\*not shown\*\* \|/);
   });
 
