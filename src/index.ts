@@ -40,6 +40,9 @@ export { validateSpec, armsOf, type StudySpec, type Init, type Arm, type Experim
 export type { TaskSpec } from './experiments/task';
 export type { Analysis } from './experiments/representations';
 export type { DataSpec } from './data/files/load';
+export { loadDataset, type LoadDatasetOptions, type LoadedData } from './data/files/dataset';
+export { DATA_FORMATS, DATA_TARGETS, type DataFormat, type DataTarget } from './data/files/formats';
+export type { Dropped } from './data/files/labelled';
 export { readDicom, isDicomFile, type DicomImage, type DicomReadOptions, type VoiSource } from './data/files/dicom';
 export { defaultCacheDir, type PretrainRecord } from './experiments/pretrain';
 export { renderReport } from './report/markdown';

@@ -12,9 +12,9 @@ import { cudaAvailable, versions } from '../runtime';
 import { parseInit } from '../init/init';
 import { architectureFor, initFitsModel } from './architecture';
 import { TASK_SOURCES, type TaskSpec } from './task';
-import { DATA_FORMATS, DATA_TARGETS, detectFormat, readLabelled } from '../data/files/formats';
+import { detectFormat, readLabelled } from '../data/files/formats';
 import type { DataSpec } from '../data/files/load';
-import { checkDicomOptions } from '../data/files/dicom';
+import { checkDataSpec } from '../data/files/dataset';
 
 /** An initialisation by name: "random", "transfer", "meanvar", "gabor", "slim" or "transfusion:<stage>". */
 export type Init = string;
@@ -179,11 +179,7 @@ export function validateSpec(spec: StudySpec): StudySpec {
   checkOneOf('pretrain.source', spec.pretrain.source, ['natural', 'files'] as const);
   for (const [where, source, data] of [['task', spec.task.source, spec.task.data], ['pretrain', spec.pretrain.source, spec.pretrain.data]] as const) {
     if (source !== 'files') continue;
-    if (!data || typeof data.path !== 'string') throw invalidArg(`${where}.data`, 'a dataset ({ path, format? })', data);
-    if (!fs.existsSync(data.path)) throw invalidArg(`${where}.data.path`, 'an existing file or folder', data.path);
-    if (data.format !== undefined) checkOneOf(`${where}.data.format`, data.format, DATA_FORMATS);
-    if (data.target !== undefined) checkOneOf(`${where}.data.target`, data.target, DATA_TARGETS);
-    if (data.dicom !== undefined) checkDicomOptions(data.dicom, 'a study', `${where}.data.dicom.`);
+    checkDataSpec(data, `${where}.data`, 'a study');
   }
   if (spec.pretrain.source === 'files') {
     const d = spec.pretrain.data!;

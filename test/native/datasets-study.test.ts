@@ -9,6 +9,7 @@ import * as zlib from 'node:zlib';
 
 import sharp from 'sharp';
 
+import { loadDataset, type DataFormat } from '../../src';
 import { runTinyFolderStudy } from '../helpers/tiny-study';
 import { tempDir } from '../helpers/tmp';
 
@@ -132,6 +133,20 @@ describe('a tiny study on each dataset layout', () => {
       expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain(`Rows left out by the format's rules: ${dropped.length ? 'ungradable (adjudicated_gradable 0): 1' : 'none'}.`);
       expect(results.runs.length).toBeGreaterThan(0);
       for (const run of results.runs) expect(run.auc).toBeGreaterThanOrEqual(0);
+      // The library reads the same folder as the study did (issue 31: loadDataset): every item on one side or the
+      // other, the corrupt one skipped and named, the layout's dropped rows counted, tensors at the size asked.
+      const loaded = await loadDataset({ path: data, format: format as DataFormat, onBadImage: 'skip' }, { size: 32, cacheDir: cache });
+      try {
+        expect(loaded.format).toBe(format);
+        expect(loaded.skipped).toEqual(results.data.skipped);
+        expect(loaded.dropped).toEqual(dropped);
+        expect(loaded.available.train + loaded.available.val).toBe(N);
+        expect(loaded.train.count + loaded.val.count).toBe(N - 1);
+        expect(loaded.train.info()).toMatchObject({ source: format, height: 32, width: 32, channels: 3 });
+        expect(loaded.train.targets().length).toBe(loaded.train.count * loaded.train.info().outputs);
+      } finally {
+        [loaded.train, loaded.val].forEach((d) => d.dispose());
+      }
     }, 300000);
   }
 });

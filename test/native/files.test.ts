@@ -7,7 +7,8 @@ import * as zlib from 'node:zlib';
 import sharp from 'sharp';
 
 import { readChexpert, readEyepacs, readFashionMnist, readFolder, readMedmnist, detectFormat } from '../../src/data/files/formats';
-import { loadData, splitByGroup, stratifiedSample } from '../../src/data/files/load';
+import { splitByGroup, stratifiedSample } from '../../src/data/files/load';
+import { loadDataset } from '../../src';
 import { runFixture } from '../helpers/python';
 import { tempDir } from '../helpers/tmp';
 import { taskLabels } from '../../src/experiments/task';
@@ -46,12 +47,12 @@ describe('EyePACS (Kaggle DR)', () => {
     expect([...groups(split.train)].filter((g) => groups(split.val).has(g))).toEqual([]);
     expect(split.train.length + split.val.length).toBe(rows.length);
     const cacheDir = path.join(dir, 'eyepacs-cache');
-    const data = await loadData({ path: root, valFraction: 0.4 }, { size: 16, seed: 7, cacheDir });
+    const data = await loadDataset({ path: root, valFraction: 0.4 }, { size: 16, seed: 7, cacheDir });
     expect(data.fromCache).toEqual({ train: false, val: false });
     expect(data.train.info()).toMatchObject({ source: 'eyepacs', task: 'binary', count: split.train.length, height: 16, width: 16 });
     expect(Array.from(data.train.targets())).toEqual(split.train.map((i) => (rows[i][1] >= 2 ? 1 : 0)));
     // The decoded images live in a memory-mapped file: a second load reads it instead of decoding, to the same pixels.
-    const again = await loadData({ path: root, valFraction: 0.4 }, { size: 16, seed: 7, cacheDir });
+    const again = await loadDataset({ path: root, valFraction: 0.4 }, { size: 16, seed: 7, cacheDir });
     expect(again.fromCache).toEqual({ train: true, val: true });
     expect(Array.from(again.train.meanColour())).toEqual(Array.from(data.train.meanColour()));
     // ... and the same as decoding in memory: sharp's pixels, normalised as the embedded data are.
@@ -71,10 +72,10 @@ describe('EyePACS (Kaggle DR)', () => {
     expect(() => readEyepacs(bad)).toThrow('missing column "level"');
     fs.writeFileSync(path.join(bad, 'trainLabels.csv'), 'image,level\n1_left,0\n1_right,2\n2_left,2\n2_right,0\n3_left,1\n');
     await Promise.all(['1_left', '2_left', '2_right', '3_left'].map((n, i) => writeImage(path.join(bad, 'train', `${n}.jpeg`), i)));
-    await expect(loadData({ path: bad, valFraction: 0.34 }, { size: 16, seed: 1 })).rejects.toThrow(/trainLabels\.csv row 3: cannot read the image \(no such file .*1_right\.jpeg\)/);
+    await expect(loadDataset({ path: bad, valFraction: 0.34 }, { size: 16, seed: 1 })).rejects.toThrow(/trainLabels\.csv row 3: cannot read the image \(no such file .*1_right\.jpeg\)/);
     fs.writeFileSync(path.join(bad, 'train', '1_right.jpeg'), 'not a jpeg at all');
-    await expect(loadData({ path: bad, valFraction: 0.34 }, { size: 16, seed: 1 })).rejects.toThrow(/row 3: cannot read the image/);
-    const skipped = await loadData({ path: bad, valFraction: 0.34, onBadImage: 'skip' }, { size: 16, seed: 1 });
+    await expect(loadDataset({ path: bad, valFraction: 0.34 }, { size: 16, seed: 1 })).rejects.toThrow(/row 3: cannot read the image/);
+    const skipped = await loadDataset({ path: bad, valFraction: 0.34, onBadImage: 'skip' }, { size: 16, seed: 1 });
     expect(skipped.skipped.map((s) => s.where)).toEqual([`${path.join(bad, 'trainLabels.csv')} row 3`]);
     expect(skipped.train.count + skipped.val.count).toBe(4);
     [skipped.train, skipped.val].forEach((d) => d.dispose());
@@ -124,7 +125,7 @@ describe('CheXpert', () => {
   });
 
   it('loads grey radiographs as three-channel tensors with a patient-level split', async () => {
-    const data = await loadData({ path: root, format: 'chexpert', valFraction: 0.25 }, { size: 16, seed: 3 });
+    const data = await loadDataset({ path: root, format: 'chexpert', valFraction: 0.25 }, { size: 16, seed: 3 });
     expect(data.task).toBe('multilabel');
     expect(data.train.info()).toMatchObject({ task: 'multilabel', outputs: 5, channels: 3 });
     expect(data.train.count + data.val.count).toBe(4);
@@ -147,7 +148,7 @@ describe('MedMNIST, image folders, Fashion-MNIST', () => {
     expect(chest.labels).toEqual(['Atelectasis', 'Cardiomegaly', 'Consolidation', 'Edema', 'Pleural Effusion']);
     const row0 = written.chest_train[0];
     expect(Array.from(chest.targets.subarray(0, 5))).toEqual([row0[0], row0[1], row0[8], row0[9], row0[2]]);
-    const data = await loadData({ path: path.join(folder, 'retinamnist.npz') }, { size: 20, seed: 0, trainSize: 20 });
+    const data = await loadDataset({ path: path.join(folder, 'retinamnist.npz') }, { size: 20, seed: 0, trainSize: 20 });
     expect(data.train.count).toBe(20);
     expect(data.val.count).toBe(12);
     expect(data.available).toEqual({ train: 40, val: 12 });
@@ -166,9 +167,9 @@ describe('MedMNIST, image folders, Fashion-MNIST', () => {
     // As a study's task, two unordered classes are a binary task scored by AUC (issue 28: as two-class multiclass
     // every run's AUC was null), the second class positive; for pretraining they stay two classes.
     expect(taskLabels({ source: 'files', data: { path: folder }, imageSize: 16, trainSize: 5, valSize: 5, seed: 0 })).toEqual(['dog (against cat)']);
-    const asTask = await loadData({ path: folder, valFraction: 0.4 }, { size: 16, seed: 0, asTask: true });
+    const asTask = await loadDataset({ path: folder, valFraction: 0.4 }, { size: 16, seed: 0, asTask: true });
     expect(asTask.train.info()).toMatchObject({ task: 'binary', outputs: 1 });
-    const asSource = await loadData({ path: folder, valFraction: 0.4 }, { size: 16, seed: 0 });
+    const asSource = await loadDataset({ path: folder, valFraction: 0.4 }, { size: 16, seed: 0, asTask: false });
     expect(asSource.train.info()).toMatchObject({ task: 'multiclass', outputs: 2 });
     [asTask.train, asTask.val, asSource.train, asSource.val].forEach((d) => d.dispose());
 
@@ -189,9 +190,27 @@ describe('MedMNIST, image folders, Fashion-MNIST', () => {
     expect(f.splits).toEqual({ train: [0, 1, 2, 3, 4, 5], val: [6, 7, 8] });
     expect(Array.from(f.targets)).toEqual([0, 3, 6, 9, 2, 5, 0, 3, 6]);
     expect(detectFormat(fashion)).toBe('fashion-mnist');
-    const data = await loadData({ path: fashion }, { size: 16, seed: 0 });
+    const data = await loadDataset({ path: fashion }, { size: 16, seed: 0, asTask: false });
     expect(data.train.info()).toMatchObject({ task: 'multiclass', outputs: 10, count: 6 });
     [data.train, data.val].forEach((d) => d.dispose());
+  });
+
+  it('loadDataset (the library\'s entry) refuses a bad description or option by name, before reading anything', async () => {
+    const folder = path.join(dir, 'folder');
+    const cases: [unknown, unknown, string][] = [
+      [{ path: path.join(dir, 'absent') }, { size: 16 }, 'Expected `spec.path` to be an existing file or folder'],
+      [{ path: folder, format: 'jpeg' }, { size: 16 }, 'Expected `spec.format` to be one of'],
+      [{ path: folder, valFraction: 1 }, { size: 16 }, 'Expected `spec.valFraction` to be a number between 0 and 1'],
+      [{ path: folder, policy: { Edema: 'maybe' } }, { size: 16 }, 'Expected `spec.policy.Edema` to be one of'],
+      [{ path: folder, frontal: true }, { size: 16 }, 'frontal'],
+      [{ path: folder }, { size: 8 }, 'Expected `size` to be an integer in [16, 1024]'],
+      [{ path: folder }, { size: 16, trainSize: 1 }, '`trainSize`'],
+      [{ path: folder }, { size: 16, asTask: 'yes' }, '`asTask`'],
+      [{ path: folder }, undefined, 'an options object for loadDataset()'],
+      [undefined, { size: 16 }, 'Expected `spec` to be a dataset'],
+    ];
+    for (const [spec, options, message] of cases)
+      await expect(loadDataset(spec as never, options as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining(message) });
   });
 
   it('subsamples stratified by label and seeded', () => {
@@ -279,7 +298,7 @@ describe('a real dataset: Debian\'s Fashion-MNIST', () => {
     expect([set.splits!.train.length, set.splits!.val.length]).toEqual([60000, 10000]);
     // Zalando's published first training labels: ankle boot, T-shirt, T-shirt, dress, T-shirt, pullover, sneaker, ...
     expect(Array.from(set.targets.subarray(0, 10))).toEqual([9, 0, 0, 3, 0, 2, 7, 2, 5, 5]);
-    const data = await loadData({ path: DEBIAN_FASHION_MNIST }, { size: 32, seed: 0, trainSize: 500, valSize: 200, cacheDir: path.join(dir, 'fm-cache') });
+    const data = await loadDataset({ path: DEBIAN_FASHION_MNIST }, { size: 32, seed: 0, trainSize: 500, valSize: 200, cacheDir: path.join(dir, 'fm-cache'), asTask: false });
     expect(data.train.info()).toMatchObject({ task: 'multiclass', outputs: 10, count: 500, channels: 3, height: 32 });
     // Stratified: 50 of each class.
     const counts = new Array(10).fill(0);

@@ -190,6 +190,7 @@ describe('every exported function that takes options refuses an unknown key', ()
     readNpy: [() => api.readNpy('a.npy', bogus as never)],
     bootstrapAucInterval: [() => api.bootstrapAucInterval([0.1, 0.9], [0, 1], bogus as never)],
     readDicom: [() => api.readDicom('a.dcm', bogus as never)],
+    loadDataset: [() => api.loadDataset({ path: dir, ...bogus } as never, { size: 16 }), () => api.loadDataset({ path: dir }, { size: 16, ...bogus } as never)],
     reproduce: [() => api.reproduce({ preset: 'tiny', ...bogus } as never, { outDir: path.join(dir, 'never') }), () => api.reproduce({ preset: 'tiny' }, { outDir: path.join(dir, 'never'), ...bogus } as never)],
     reproducePlan: [() => api.reproducePlan({ preset: 'tiny', ...bogus } as never)],
     estimatePlan: [() => api.estimatePlan(api.reproducePlan({ preset: 'tiny' }), bogus as never)],

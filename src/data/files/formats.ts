@@ -17,14 +17,17 @@ import { readMimicCxr, readNihChestXray14, readRsnaPneumonia } from './chest-dat
 import { readAptos2019, readIdrid, readMessidor2 } from './retina-datasets';
 import { MAX_ARRAY_BYTES, parseNpz, toNumbers } from './npy';
 
+/** The dataset layouts a study and loadDataset read (`format`), each detected from its folder when not named. */
 export const DATA_FORMATS = ['eyepacs', 'chexpert', 'medmnist', 'folder', 'fashion-mnist',
   'nih-chestxray14', 'mimic-cxr', 'rsna-pneumonia', 'aptos2019', 'messidor2', 'idrid'] as const;
+/** One of {@link DATA_FORMATS}. */
 export type DataFormat = (typeof DATA_FORMATS)[number];
 
 export { CHEXPERT_FINDINGS };
 
 /** What a graded retinal dataset is read as: referable DR (one output, grade >= 2) or the 5-level grade itself. */
 export const DATA_TARGETS = ['referable', 'grade'] as const;
+/** One of {@link DATA_TARGETS}: "referable" or "grade". */
 export type DataTarget = (typeof DATA_TARGETS)[number];
 
 /** The International Clinical Diabetic Retinopathy scale's levels, the classes of the grade target. */

@@ -45,6 +45,8 @@ export interface DataSpec {
   dicom?: DicomReadOptions;
 }
 
+/** A dataset read from disk: its training and validation Datasets (the caller disposes them) and what the reading
+ * found. */
 export interface LoadedData {
   format: DataFormat;
   task: LabelledSet['task'];
