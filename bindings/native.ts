@@ -427,7 +427,7 @@ export interface NativeAddon {
    * faster ones unsafe (native/core/compat.h). Child processes inherit it. cpuAllocator: "reusing" when LibTorch's CPU
    * tensors come from the addon's allocator (native/core/memory/cpu_allocator.h: large blocks kept for reuse while jobs
    * run), "libtorch" with TRANSFUSION_CPU_CACHE=0. */
-  version(): { torch: string; cxxStandard: number; napi: number; oneDnnMaxIsa: string | null; cpuAllocator: 'reusing' | 'libtorch' };
+  version(): { torch: string; cxxStandard: number; napi: number; oneDnnMaxIsa: string | null; cpuAllocator: 'reusing' | 'libtorch'; config: string };
   /** Every error code the addon raises (native/core/error.h's kErrorCodes), in that order. */
   errorCodes(): string[];
   setThreads(count: number): void;

@@ -51,3 +51,4 @@ export { similarity, similarityBatch, similarityCacheBytes, similarityMetrics, t
 export { minibatchCka, type MinibatchCkaOptions, type CkaHeatmap } from './similarity/heatmap';
 export { interpolate, stageCriticality, knnEvaluate, DEFAULT_ALPHAS, DEFAULT_SIGMAS, type InterpolateOptions, type Interpolation, type InterpolationPoint, type CriticalityOptions, type StageCriticality, type StageReset, type KnnOptions, type KnnResult } from './analysis/transfer';
 export { setThreads, getThreads, liveHandles, cudaAvailable, versions } from './runtime';
+export type { Provenance } from './provenance';

@@ -90,5 +90,6 @@ export function peerEnvironment(): NodeJS.ProcessEnv {
  * @throws ERR_ADDON_NOT_BUILT when the native addon is missing.
  */
 export function versions(): { torch: string; cxxStandard: number; napi: number; oneDnnMaxIsa: string | null; cpuAllocator: 'reusing' | 'libtorch'; node: string } {
-  return { ...addon().version(), node: process.version };
+  const { config: _config, ...version } = addon().version();  // the build's settings are provenance's (provenance.ts)
+  return { ...version, node: process.version };
 }

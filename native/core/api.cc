@@ -4,6 +4,8 @@
 
 #include <omp.h>
 
+#include <ATen/Version.h>
+
 
 #include "core/compat.h"
 #include "core/unforeseen.h"
@@ -92,6 +94,8 @@ void initRuntime() {
 bool reusingCpuAllocator() { return cpuAllocatorInstalled(); }
 
 std::string torchVersion() { return compat::version(); }
+
+std::string torchConfig() { return at::show_config(); }
 
 int cxxStandard() { return static_cast<int>(__cplusplus / 100 % 100); }  // 201703L -> 17, 202002L -> 20
 

@@ -32,6 +32,8 @@ class ProcessGroup;  // core/distributed/group.h
 // reusing CPU allocator, Gloo's connection INFO lines kept off std::cerr (distributed/gloo_log.h).
 void initRuntime();
 std::string torchVersion();
+// LibTorch's build configuration as at::show_config() prints it (compiler, flags, BLAS, CUDA, CXX11 ABI).
+std::string torchConfig();
 // The C++ standard the core was compiled as (17, 20, 23: CMakeLists.txt chooses it from the LibTorch found).
 int cxxStandard();
 // The cap on oneDNN's CPU kernels in this process (ONEDNN_MAX_CPU_ISA, e.g. "SSE41"), or "" for none.

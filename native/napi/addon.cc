@@ -17,7 +17,7 @@
 namespace tn::napi {
 namespace {
 
-// version() -> { torch, cxxStandard, napi, oneDnnMaxIsa, cpuAllocator }: cxxStandard, the C++ standard the core was
+// version() -> { torch, cxxStandard, napi, oneDnnMaxIsa, cpuAllocator, config }: config, at::show_config(); cxxStandard, the C++ standard the core was
 // compiled as (17 or 20); oneDnnMaxIsa, the cap on oneDNN's CPU kernels (null: none; compat.h caps it where this CPU
 // makes the faster ones unsafe).
 Napi::Value version(const Napi::CallbackInfo& info) {
@@ -28,6 +28,7 @@ Napi::Value version(const Napi::CallbackInfo& info) {
   const std::string cap = tn::oneDnnMaxIsa();
   o.Set("oneDnnMaxIsa", cap.empty() ? info.Env().Null() : Napi::String::New(info.Env(), cap));
   o.Set("cpuAllocator", tn::reusingCpuAllocator() ? "reusing" : "libtorch");
+  o.Set("config", tn::torchConfig());
   return o;
 }
 

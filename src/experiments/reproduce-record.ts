@@ -1,5 +1,6 @@
 // A reproduction's record, DIR/results.json (the request, its studies, the analyses and the scorecard), and its
 // studies as DIR/<part>/results.json: read, checked against their schemas and against each other.
+import type { Provenance } from '../provenance';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -25,6 +26,8 @@ export interface ReproduceResults {
   startedAt: string;
   finishedAt?: string;
   environment: Record<string, unknown>;
+  /** What produced the reproduction (absent in records written before 0.2.0); each study's results.json has its own. */
+  provenance?: Provenance;
   /** The plan's studies, each in DIR/<name>/. */
   parts: { name: PartName; serves: string; finished: boolean; runs: number; seconds?: number }[];
   /** Section 4's analyses of the retina study's models. */

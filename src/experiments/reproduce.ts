@@ -12,6 +12,7 @@ import { makeDirectory } from '../io/mkdir';
 import { displayPath } from '../io/paths';
 import { listModels } from '../models';
 import { drawFilterPanels } from '../report/filters';
+import { provenance } from '../provenance';
 import { versions, getThreads } from '../runtime';
 import type { ProcessGroup } from '../distributed';
 import type { StudyOptions } from './study-options';
@@ -122,6 +123,7 @@ export async function reproduce(requestIn: ReproduceRequest | undefined, opts: R
       request,
       startedAt: new Date().toISOString(),
       environment: { ...versions(), threads: getThreads(), platform: `${process.platform}-${process.arch}` },
+      provenance: provenance(plan[0].spec.device),
       parts: plan.map((p) => ({ name: p.name, serves: p.serves, finished: false, runs: 0 })),
       analyses: {},
       scorecard: [],

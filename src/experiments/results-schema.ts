@@ -84,6 +84,11 @@ export const RESULTS_JSON_SCHEMA = record(
     schema: str,
     spec,
     environment: record({ torch: str, napi: num, node: str, threads: num, platform: str, concurrency: count, threadsPerRun: count, cpuAllocator: { enum: ['reusing', 'libtorch'] } }, ['torch', 'napi', 'node', 'threads', 'platform']),
+    provenance: record({
+      package: str, commit: { type: ['string', 'null'] }, command: list(str, 10_000),
+      cpu: record({ model: str, cores: count, memoryBytes: num }), gpu: { type: ['string', 'null'] },
+      torch: record({ version: str, build: { type: 'object', additionalProperties: { type: 'string' } } }),
+    }),
     startedAt: str,
     finishedAt: str,
     models: list(record({ name: str, displayName: str, params: record({ numel: count, paper: count }), imageSize: count }), 1000),
@@ -98,7 +103,7 @@ export const RESULTS_JSON_SCHEMA = record(
     shard: record({ index: count, count: { type: 'integer', minimum: 1 } }),
     distributed: record({ worldSize: { type: 'integer', minimum: 1 }, backend: str, syncBatchNorm: flag }),
     mergedFrom: list(str, 10_000),
-    data: record({ path: str, format: str, available: record({ train: count, val: count }), skipped: list(record({ where: str, reason: str })), dropped: list(record({ reason: str, count }), 1000) }, ['path', 'format', 'available', 'skipped']),
+    data: record({ path: str, format: str, available: record({ train: count, val: count }), skipped: list(record({ where: str, reason: str })), dropped: list(record({ reason: str, count }), 1000), filesHash: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, ['path', 'format', 'available', 'skipped']),
   },
   ['schema', 'spec', 'environment', 'startedAt', 'models', 'task', 'pretraining', 'runs'],
 );

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { TransfusionError, checkInteger } from '../errors';
 import { displayPath, readRegularFile, resolveInside } from '../io/paths';
 import type { InitReport } from '../init/init';
+import type { Provenance } from '../provenance';
 import type { TrainEvent } from '../train';
 import type { PretrainRecord } from './pretrain';
 import type { RepresentationResults } from './representations';
@@ -86,6 +87,9 @@ export interface StudyResults {
    * `cpuAllocator`: where LibTorch's CPU tensors came from (`versions()`; absent in files written before 0.2.0).
    */
   environment: { torch: string; napi: number; node: string; threads: number; platform: string; concurrency?: number; threadsPerRun?: number; cpuAllocator?: 'reusing' | 'libtorch' };
+  /** What produced the file: package version and commit, command line, CPU and memory, GPU, LibTorch's build (absent
+   * in files written before 0.2.0). */
+  provenance?: Provenance;
   /** When the study started, ISO 8601. */
   startedAt: string;
   /** When it finished, ISO 8601 (absent while it runs, or when interrupted). */
@@ -130,7 +134,9 @@ export interface StudyResults {
    * A user's dataset: where, its format, the items each split offered, images left out (--on-bad-image skip), and rows
    * the format's rules left out before the split, counted by reason (absent in results written before them).
    */
-  data?: { path: string; format: string; available: { train: number; val: number }; skipped: { where: string; reason: string }[]; dropped?: { reason: string; count: number }[] };
+  /** The user's data (`task.source` "files"): `filesHash`, the SHA-256 of the list of files read (each path relative to
+   * the dataset, and its size, in the order read), so two results can be told to come from the same files. */
+  data?: { path: string; format: string; available: { train: number; val: number }; skipped: { where: string; reason: string }[]; dropped?: { reason: string; count: number }[]; filesHash?: string };
 }
 
 /**

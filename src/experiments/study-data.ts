@@ -54,7 +54,7 @@ export function studyData(spec: StudySpec, opts: { cacheDir: string; signal?: Ab
       const d = await loadData(source, { size, trainSize: caps.train, valSize: caps.val, seed: caps.seed, cacheDir: opts.cacheDir, signal: opts.signal, asTask });
       owned.push(d.train, d.val);
       emit({ kind: 'data', what: `${d.format} ${source.path} at ${size}px (${d.train.count} train, ${d.val.count} val)`, seconds: (Date.now() - t) / 1000 });
-      if (source === task.data) files ??= { path: source.path, format: d.format, available: d.available, skipped: d.skipped, dropped: d.dropped };
+      if (source === task.data) files ??= { path: source.path, format: d.format, available: d.available, skipped: d.skipped, dropped: d.dropped, filesHash: d.filesHash };
       return d;
     });
   const caps = { train: task.trainSize, val: task.valSize, seed: task.seed };

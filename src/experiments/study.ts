@@ -11,6 +11,7 @@ import { listModels, type ModelInfo } from '../models';
 import { drawFilterPanels } from '../report/filters';
 import { renderReport } from '../report/markdown';
 import { writeReport } from '../report/write';
+import { provenance } from '../provenance';
 import { versions, getThreads } from '../runtime';
 import { initLabel, needsPretrained, parseInit, type Initialisation } from '../init/init';
 import { architectureFor, inputSizeFor, modelOptionsFor, transferSource } from './architecture';
@@ -128,6 +129,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
       schema: RESULTS_SCHEMA,
       spec,
       environment: { ...versions(), threads: getThreads(), platform: `${process.platform}-${process.arch}` },
+      provenance: provenance(spec.device),
       startedAt: prior?.startedAt ?? new Date(t0).toISOString(),
       models: [...new Set(arms.map((a) => a.model))].map((m) => {
         const info = registry.get(m)!;

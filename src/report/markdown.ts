@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { meanStd } from '../metrics';
 import { EXPERIMENTS } from '../experiments/catalog';
 import type { StudyResults } from '../experiments/results';
+import type { Provenance } from '../provenance';
 import { representationSection } from './representations';
 import { terminalSafe } from '../io/paths';
 
@@ -187,6 +188,8 @@ export function renderReport(r: StudyResults): string {
   if (raised.length)
     lines.push(`- Per-model input size (what the architecture needs, or set with --image-size): ${raised.map((m) => `${m.displayName} ${m.imageSize} px`).join(', ')} (task and pretraining).`);
   lines.push(`- Padding: ${s.padding}. Device: ${s.device}. LibTorch ${r.environment.torch}, ${r.environment.threads} thread(s), Node ${r.environment.node}.`);
+  if (r.provenance) lines.push(`- ${provenanceLine(r.provenance)}`);
+  if (r.data?.filesHash) lines.push(`- Data files: ${r.data.format} at \`${r.data.path}\`, list SHA-256 ${r.data.filesHash.slice(0, 16)}… (results.json holds it whole).`);
   if (r.distributed)
     lines.push(`- Data parallel over ${r.distributed.worldSize} ranks (${r.distributed.backend}): each batch of ${s.train.batchSize} split ${s.train.batchSize / r.distributed.worldSize} per rank, gradients averaged; BatchNorm statistics ${r.distributed.syncBatchNorm ? 'synchronised over the ranks' : 'per rank'}.`);
   lines.push('');
@@ -214,4 +217,12 @@ export function renderReport(r: StudyResults): string {
   // Text from the results (a study's name, its why, a data path) keeps no control character: an escape sequence
   // would reach a terminal that shows report.md, and the page.
   return terminalSafe(lines.join('\n'));
+}
+
+/** Who made a results file, in one line: package and commit, command, CPU, GPU, LibTorch's build. */
+export function provenanceLine(p: Provenance): string {
+  const b = p.torch.build;
+  const build = ['BLAS_INFO', 'USE_CUDA', 'USE_MKLDNN', 'USE_OPENMP', 'BUILD_TYPE'].filter((k) => b[k] !== undefined).map((k) => `${k}=${b[k]}`).join(', ');
+  return `Made by transfusion-native ${p.package}${p.commit ? ` (commit ${p.commit.slice(0, 12)})` : ''} with \`${p.command.join(' ').replace(/`/g, "'")}\`, on ${p.cpu.model} ` +
+    `(${p.cpu.cores} cores, ${(p.cpu.memoryBytes / 2 ** 30).toFixed(0)} GiB)${p.gpu ? ` and ${p.gpu}` : ''}; LibTorch ${p.torch.version}${build ? ` (${build})` : ''}.`;
 }

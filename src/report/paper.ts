@@ -20,7 +20,7 @@ import { exampleImages } from './examples';
 import { studyFigures, type Figure } from './figures';
 import { renderHtml, type PageFigure } from './html';
 import { dataUri, drawFigures, filterFigures, pngSize, writeReport } from './write';
-import { convergence, pct, table1, table2 } from './markdown';
+import { convergence, pct, provenanceLine, table1, table2 } from './markdown';
 import { representationSection } from './representations';
 
 
@@ -165,6 +165,7 @@ function paperMarkdown(record: ReproduceResults, parts: Map<PartName, StudyResul
     );
   }
   lines.push('', `LibTorch ${String(record.environment.torch)}, ${String(record.environment.threads)} thread(s), ${String(record.environment.platform)}.`, '');
+  if (record.provenance) lines.push(provenanceLine(record.provenance), '');
   return terminalSafe(lines.join('\n'));  // the studies' text keeps no control character (see renderReport)
 }
 

@@ -61,6 +61,9 @@ export interface LoadedData {
   available: { train: number; val: number };
   /** Whether each side's decoded images came from the cache (no decoding). */
   fromCache: { train: boolean; val: boolean };
+  /** SHA-256 of the list of items read, training side then validation side: each file's path relative to the dataset
+   * and its size (an item a format holds as pixels: its bytes). The same files give the same hash on any machine. */
+  filesHash: string;
 }
 
 /** A seeded generator (mulberry32): splits and subsamples depend on the seed only. */
@@ -194,7 +197,13 @@ export async function loadData(spec: DataSpec, o: LoadOptions): Promise<LoadedDa
     };
     const train = await build('train');
     const val = await build('val');
-    return { format, task: set.task, labels: set.labels, train, val, skipped, dropped: set.dropped ?? [], available, fromCache };
+    const listed = createHash('sha256');
+    for (const i of [...sides.train, ...sides.val]) {
+      const input = set.inputs[i];
+      if ('file' in input) listed.update(`${path.relative(spec.path, input.file)}|${fs.existsSync(input.file) ? fs.statSync(input.file).size : -1}\n`);
+      else listed.update(input.pixels).update('\n');
+    }
+    return { format, task: set.task, labels: set.labels, train, val, skipped, dropped: set.dropped ?? [], available, fromCache, filesHash: listed.digest('hex') };
   } catch (err) {
     made.forEach((d) => d.dispose());
     throw err;
