@@ -33,7 +33,7 @@ export { scoreFindings, type Finding, type Verdict } from './experiments/scoreca
 export { estimatePlan, describeEstimate, type PlanEstimate, type StageEstimate, type EstimateOptions } from './experiments/estimate';
 export { writePaperReport, renderPaperReport } from './report/paper';
 export type { StudyOptions } from './experiments/study-options';
-export { resumeSpec, readResults, RESULTS_SCHEMA, type StudyResults, type StudyEvent, type RunRecord, type Shard } from './experiments/results';
+export { resumeSpec, readResults, RESULTS_SCHEMA, type ResumeChanges, type StudyResults, type StudyEvent, type RunRecord, type Shard } from './experiments/results';
 export { checkpointPath, DEFAULT_CHECKPOINT_EVERY } from './experiments/rundir';
 export { PRESETS, preset } from './experiments/presets';
 export { validateSpec, armsOf, type StudySpec, type Init, type Arm, type Experiment, type TrainingSpec, type RepresentationSettings } from './experiments/spec';

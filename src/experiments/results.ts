@@ -63,6 +63,8 @@ export interface RunRecord {
   wallSeconds: number;
   /** Training throughput in images/s. */
   imagesPerSecond: number;
+  /** The device it trained on: the spec's, or the one a resume moved the study to (absent before 0.2.0). */
+  device?: string;
   /** Validation AUC-ROC (mean over outputs) after each evaluated step. */
   curve: { step: number; auc: number | null }[];
   /** Input image side in pixels. */
@@ -173,12 +175,23 @@ export function checkShard(shard: Shard): Shard {
 /**
  * The spec of the study in a run directory, for resuming it.
  * @param outDir - The run directory.
+ * @param changes - What the resume changes ({@link ResumeChanges}): the device the remaining runs train on.
  * @returns The spec its results.json records.
  * @throws As {@link readResults}.
  */
-export function resumeSpec(outDir: string): StudySpec {
-  return readResults(outDir).spec;
+export function resumeSpec(outDir: string, changes: ResumeChanges = {}): StudySpec {
+  const spec = readResults(outDir).spec;
+  return changes.device === undefined ? spec : { ...spec, device: changes.device };
 }
+
+/** What a resume may change without changing what the results mean: the device the remaining runs train on (each
+ * run records its own). Threads are a process setting (setThreads), not the spec's. */
+export interface ResumeChanges {
+  device?: string;
+}
+
+/** Two specs the same but for what a resume may change ({@link ResumeChanges}). */
+export const sameStudy = (a: StudySpec, b: StudySpec): boolean => JSON.stringify({ ...a, device: '' }) === JSON.stringify({ ...b, device: '' });
 
 /** results.json's largest size: a study of thousands of runs with their curves takes a few MB. */
 export const MAX_RESULTS_BYTES = 256 * 2 ** 20;

@@ -62,6 +62,7 @@ export async function runOne(
       finalLoss: r.losses[r.losses.length - 1],
       wallSeconds: r.wallSeconds,
       imagesPerSecond: r.imagesPerSecond,
+      device: spec.device,
       curve,
       ...(initialisation.kind === 'random' ? {} : { load: report }),
       ...(r.resumedFrom > 0 ? { resumedFrom: r.resumedFrom } : {}),

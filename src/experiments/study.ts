@@ -19,7 +19,7 @@ import { analysisOf } from './catalog';
 import { defaultConcurrency, runConcurrently } from './concurrency';
 import { cachedPretrain, defaultCacheDir, pretrain, userWeights, type PretrainRecord } from './pretrain';
 import { analyseRepresentations } from './representations';
-import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, type RunRecord, type StudyResults } from './results';
+import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, sameStudy, type RunRecord, type StudyResults } from './results';
 import { runOne } from './run';
 import { checkpointPath, DEFAULT_CHECKPOINT_EVERY, lockRunDir } from './rundir';
 import { refuseExistingStudy } from './outdir';
@@ -82,8 +82,8 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
   }
   makeDirectory(opts.outDir, 'the run directory');
   const prior = opts.resume ? readResults(opts.outDir) : undefined;
-  if (prior && JSON.stringify(prior.spec) !== JSON.stringify(spec))
-    throw new TransfusionError('ERR_INVALID_ARG', `The spec differs from the one ${opts.outDir}/results.json records: resume with resumeSpec(outDir)`);
+  if (prior && !sameStudy(prior.spec, spec))
+    throw new TransfusionError('ERR_INVALID_ARG', `The spec differs from the one ${opts.outDir}/results.json records (only its device may change): resume with resumeSpec(outDir)`);
   if (prior && opts.shard && JSON.stringify(prior.shard) !== JSON.stringify(opts.shard))
     throw new TransfusionError('ERR_INVALID_ARG', `${opts.outDir} holds ${prior.shard ? `shard ${prior.shard.index}/${prior.shard.count}` : 'the whole study'}, not shard ${opts.shard.index}/${opts.shard.count}`);
   const layout = checkLayout(prior, opts);

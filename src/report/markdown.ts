@@ -188,6 +188,10 @@ export function renderReport(r: StudyResults): string {
   if (raised.length)
     lines.push(`- Per-model input size (what the architecture needs, or set with --image-size): ${raised.map((m) => `${m.displayName} ${m.imageSize} px`).join(', ')} (task and pretraining).`);
   lines.push(`- Padding: ${s.padding}. Device: ${s.device}. LibTorch ${r.environment.torch}, ${r.environment.threads} thread(s), Node ${r.environment.node}.`);
+  const devices = new Map<string, number>();
+  for (const x of r.runs) if (x.device) devices.set(x.device, (devices.get(x.device) ?? 0) + 1);
+  if (devices.size > 1 || (devices.size === 1 && !devices.has(s.device)))
+    lines.push(`- Resumed on another device: runs trained on ${[...devices].map(([d, n]) => `${d} (${n})`).join(', ')}.`);
   if (r.provenance) lines.push(`- ${provenanceLine(r.provenance)}`);
   if (r.data?.filesHash) lines.push(`- Data files: ${r.data.format} at \`${r.data.path}\`, list SHA-256 ${r.data.filesHash.slice(0, 16)}… (results.json holds it whole).`);
   if (r.distributed)

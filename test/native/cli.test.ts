@@ -222,6 +222,33 @@ describe('the CLI\'s manners', () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 
+  it('resumes a study on another device: --device is the one study flag --resume takes, each run recording its own (issue 31)', () => {
+    const out = path.join(dir, 'moved');
+    expect(cli('run', '--preset', 'tiny', '--models', 'cbr-tiny', '--out', out, '--quiet').status).toBe(0);
+    // As a study started on a GPU machine and stopped there would be: its spec on CUDA, one run left to do.
+    const file = path.join(out, 'results.json');
+    const started = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const left = started.runs.pop();
+    started.spec.device = 'cuda';
+    for (const run of started.runs) run.device = 'cuda';
+    delete started.finishedAt;
+    fs.writeFileSync(file, JSON.stringify(started));
+    if (!require('../../src').cudaAvailable()) {
+      const stuck = cli('run', '--resume', out, '--quiet');
+      expect(stuck.status).toBe(1);
+      expect(stuck.stderr).toContain('ERR_NO_CUDA');
+    }
+    expect(cli('run', '--resume', out, '--preset', 'quick').stderr).toContain('drop --preset');
+    const moved = cli('run', '--resume', out, '--device', 'cpu', '--threads', '1', '--quiet');
+    expect(moved.stderr).toBe('');
+    expect(moved.status).toBe(0);
+    const done = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(done.spec.device).toBe('cpu');
+    expect(done.runs.map((r: { device: string }) => r.device)).toEqual([...started.runs.map(() => 'cuda'), 'cpu']);
+    expect(done.runs.at(-1)).toMatchObject({ model: left.model, init: left.init, seed: left.seed });
+    expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain(`- Resumed on another device: runs trained on cuda (${started.runs.length}), cpu (1).`);
+  }, 300_000);
+
   it('shows an example in --help for every command', () => {
     for (const command of ['run', 'reproduce', 'report', 'list', 'cca', 'models', 'schema', 'bench', 'launch']) {
       const r = cli(command, '--help');

@@ -35,11 +35,12 @@ export const runCommand = (ctx: CliContext) =>
         let outDir: string;
         if (args.resume !== undefined) {
           // The study is the one the directory records: flags that would change it are refused, not ignored.
-          const given = givenFlags(ctx.argv, STUDY_FLAGS);
+          // --device alone may change: where the remaining runs train, each run recording its own (issue 31).
+          const given = givenFlags(ctx.argv, STUDY_FLAGS.filter((f) => f !== 'device'));
           if (given.length || args.experiment !== 'table1')
             throw new TransfusionError('ERR_INVALID_ARG', `--resume continues the study recorded in ${args.resume}/results.json; drop ${given.length ? given.map((f) => `--${f}`).join(', ') : `the experiment "${args.experiment}"`}`);
           outDir = path.resolve(args.resume);
-          spec = resumeSpec(outDir);
+          spec = resumeSpec(outDir, givenFlags(ctx.argv, ['device']).length ? { device: String(args.device) } : {});
         } else {
           spec = studySpecOf(args, ctx.argv);
           // A name from a study file stays inside runs/ ("../../x" is refused by name); --out goes where it says.
