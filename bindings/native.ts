@@ -140,6 +140,12 @@ export interface NativeTrainResult {
   prefetched: number;
   /** Steps run as replays of a captured CUDA graph (cudaGraph). */
   graphed: number;
+  /** How training ended: "completed" (every step), "early" (`patience` ran out: `steps` says how many were trained) or
+   * "aborted" (only on the `partial` of the ABORT_ERR an aborted train() rejects with). */
+  stopped: 'completed' | 'early' | 'aborted';
+  /** The step of the best validation evaluation (mean AUC; top-1 for a multiclass set without AUC); with `keepBest`,
+   * the step whose weights the model ends with and whose metrics `final` holds; 0 before any evaluation. */
+  bestStep: number;
 }
 
 /** What a weight load did, key by key (as timm's load_pretrained reports it). */
@@ -282,7 +288,13 @@ export interface NativeTrainOptions extends ComputeOptions {
    * thread, so trainings running at once each use their own count. On CPU a run's numbers depend on it (the order of
    * reductions), as PyTorch's do on its thread count; at a given count they are the same alone or beside others.
    */
-  threads?: number;
+threads?: number;
+  /** Early stopping: stop after this many evaluations in a row (every `evalEvery` steps) without a better validation
+   * score (mean AUC; top-1 for a multiclass set without AUC); default 0, off. The result says `stopped: "early"`. */
+  patience?: number;
+  /** End with the weights of the best evaluation (copied to host memory at each new best) and its metrics as
+   * `final` (default false: the last step's). After a resume, only evaluations since the resume count. */
+  keepBest?: boolean;
 }
 
 /** Random affine augmentation of each training image; every field defaults to none (0, false). */

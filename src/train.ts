@@ -2,7 +2,7 @@
 import type { AugmentOptions, ComputeOptions, CurvePoint, Metrics, NativeTrainOptions, NativeTrainResult, TrainEvent } from '../bindings/native';
 import type { Dataset } from './data/embedded';
 import type { ProcessGroup } from './distributed';
-import { checkInteger, checkNumber, checkOneOf, invalidArg, isTypedArray } from './errors';
+import { abortError, checkInteger, checkNumber, checkOneOf, invalidArg, isTypedArray } from './errors';
 import { awaitJob } from './job';
 import { LIMITS } from './limits';
 import type { Model } from './models';
@@ -46,6 +46,7 @@ export const TRAIN_OPTION_KEYS = optionKeys<TrainOptions>()([
   'steps', 'schedule', 'batchSize', 'optimizer', 'momentum', 'weightDecay', 'nesterov', 'beta1', 'beta2', 'seed', 'evalEvery',
   'evalBatchSize', 'augment', 'checkpointPath', 'checkpointEvery', 'resume', 'weightSteps', 'weightsPrefix', 'group', 'syncBatchNorm', 'bucketMegabytes',
   'syncEvery', 'residentMegabytes', 'foreach', 'cudaGraph', 'bootstrapResamples', 'channelsLast', 'precision', 'threads',
+  'patience', 'keepBest',
 ]);
 export const AUGMENT_KEYS = optionKeys<AugmentOptions>()(['rotate', 'translate', 'scale', 'flip']);
 export const JOB_OPTION_KEYS = optionKeys<JobOptions<TrainEvent>>()(['signal', 'onProgress']);
@@ -84,7 +85,8 @@ function checkTrainArguments(model: unknown, data: unknown, options: unknown, op
  * @throws ERR_INVALID_ARG for a missing or bad argument, option or schedule (named), a batch larger than the training
  *   set, or sets of different tasks; ERR_BUSY while the model runs another job; ERR_DIVERGED when the loss stops
  *   being finite; ERR_BAD_DATA for a damaged or foreign checkpoint; ERR_IO when a checkpoint cannot be written;
- *   ERR_DISTRIBUTED when a rank fails; ERR_TORCH, ERR_OUT_OF_MEMORY; ABORT_ERR when `signal` aborts.
+ *   ERR_DISTRIBUTED when a rank fails; ERR_TORCH, ERR_OUT_OF_MEMORY; ABORT_ERR when `signal` aborts, with `partial`:
+ *   the result so far (losses, curve, `steps` trained, `stopped: "aborted"`; a data-parallel run has none).
  * @example
  * ```ts
  * const [trainSet, valSet] = await Promise.all([
@@ -120,7 +122,10 @@ export async function train(
     () => addon().train(model.native, data.train.native, data.val.native, { ...rest, ...(group ? { group: group.native } : {}), learningRates: lrs }, opts.onProgress),
     opts.signal,
   );
-  return { ...result, losses: Array.from(result.losses) };
+  const out = { ...result, losses: Array.from(result.losses) };
+  // Aborted: rejected as any aborted call is, with what was done attached (the weights are the model's now).
+  if (out.stopped === 'aborted') throw Object.assign(abortError(opts.signal), { partial: out });
+  return out;
 }
 
 /**

@@ -194,6 +194,8 @@ tn::TrainOptions trainOptions(Napi::Value value) {
   t.cudaGraph = flag(o, "cudaGraph", t.cudaGraph);
   t.bootstrapResamples = integer(o, "bootstrapResamples", t.bootstrapResamples, 0, 1 << 20);
   t.threads = integer(o, "threads", 0, 0, 1024);
+  t.patience = integer(o, "patience", 0, 0, 1 << 30);
+  t.keepBest = flag(o, "keepBest", false);
   if (t.checkpointEvery > 0 && t.checkpointPath.empty())
     throw tn::invalidArg("Expected `checkpointPath` with `checkpointEvery` (where to write the checkpoints)");
   if (t.resume && t.checkpointPath.empty()) throw tn::invalidArg("Expected `checkpointPath` with `resume` (the checkpoint to resume from)");

@@ -109,6 +109,8 @@ Napi::Object trainResultToJs(Napi::Env env, const tn::TrainResult& r) {
   o.Set("resident", r.resident);
   o.Set("prefetched", static_cast<double>(r.prefetched));
   o.Set("graphed", static_cast<double>(r.graphed));
+  o.Set("stopped", r.stopped);
+  o.Set("bestStep", static_cast<double>(r.bestStep));
   return o;
 }
 

@@ -196,6 +196,12 @@ describe('training', () => {
     });
     await expect(run).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
     expect(seen).toBeLessThan(20);
+    // What was done is not lost (issue 31): the error carries the result so far, every step the weights took.
+    const partial = ((await run.catch((e) => e)) as { partial: { stopped: string; steps: number; losses: number[]; curve: unknown[] } }).partial;
+    expect(partial).toMatchObject({ stopped: 'aborted', curve: [] });
+    expect(partial.steps).toBeGreaterThanOrEqual(3);
+    expect(partial.losses).toHaveLength(partial.steps);
+    for (const loss of partial.losses) expect(Number.isFinite(loss)).toBe(true);
     await expect(train(m, { train: trainSet, val: valSet }, options(2), { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORT_ERR' });
     // As Node's own APIs: the abort's reason is kept as `cause`, and AbortSignal.timeout() gives a TimeoutError.
     const reason = new Error('user pressed stop');
@@ -206,6 +212,38 @@ describe('training', () => {
     const metrics = await evaluate(m, valSet);
     expect(metrics.count).toBe(128);
     m.dispose();
+  });
+
+  it('stops early when the validation score stops rising, and keeps the best evaluation\'s weights (issue 31)', async () => {
+    // A step too large for the task: the validation AUC wanders, so the rule is met before the end.
+    const m = createModel('cbr-tiny', { seed: 4 });
+    const patience = 2;
+    const r = await train(m, { train: trainSet, val: valSet }, { ...options(400), schedule: { kind: 'constant', lr: 0.05 }, evalEvery: 4, patience, keepBest: true, bootstrapResamples: 0 });
+    const aucs = r.curve.map((p) => p.meanAuc!);
+    // The rule, read from the curve: stop at the first evaluation that is the patience-th in a row below the best.
+    let best = -Infinity, since = 0, stopAt = -1;
+    aucs.forEach((a, i) => {
+      if (stopAt >= 0) return;
+      if (a > best) (best = a), (since = 0);
+      else if (++since >= patience) stopAt = i;
+    });
+    expect(stopAt).toBeGreaterThanOrEqual(0);
+    expect(r.stopped).toBe('early');
+    expect(r.curve).toHaveLength(stopAt + 1);
+    expect(r.steps).toBe(r.curve[stopAt].step);
+    expect(r.losses).toHaveLength(r.steps);
+    const bestAt = aucs.indexOf(Math.max(...aucs));
+    expect(r.bestStep).toBe(r.curve[bestAt].step);
+    expect(r.final.meanAuc).toBe(aucs[bestAt]);
+    // The model holds the best evaluation's weights: evaluating it gives that evaluation's AUC.
+    expect((await evaluate(m, valSet)).meanAuc).toBeCloseTo(aucs[bestAt], 6);
+    // Without patience the same run goes to its end, and the model ends with its last step's weights.
+    const plain = createModel('cbr-tiny', { seed: 4 });
+    const full = await train(plain, { train: trainSet, val: valSet }, { ...options(12), schedule: { kind: 'constant', lr: 0.05 }, evalEvery: 4, bootstrapResamples: 0 });
+    expect(full).toMatchObject({ stopped: 'completed', steps: 12 });
+    expect((await evaluate(plain, valSet)).meanAuc).toBeCloseTo(full.curve[2].meanAuc!, 6);
+    await expect(train(plain, { train: trainSet, val: valSet }, { ...options(2), patience: -1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('patience') });
+    [m, plain].forEach((x) => x.dispose());
   });
 
   it('rejects a second job on a busy model', async () => {

@@ -70,6 +70,10 @@ struct TrainOptions {
   // Intra-op threads of this job alone (0: the process's setting). Applied on the job's own thread, so concurrent jobs
   // each run at their own count (api.cc, adoptJobThreads). A CPU run's numbers depend on it (reduction order).
   int threads = 0;
+  // Early stopping: stop after `patience` evaluations in a row without a better validation score (mean AUC; top-1 where
+  // a multiclass set has no AUC); 0: off. keepBest: end with the weights of the best evaluation (kept in host memory).
+  int patience = 0;
+  bool keepBest = false;
 };
 struct Metrics {
   std::string task;
@@ -106,6 +110,11 @@ struct TrainResult {
   bool resident = false;    // whether the training set lived on the device
   int64_t prefetched = 0;   // batches copied to the device on a side stream ahead of their step (streamed CUDA sets)
   int64_t graphed = 0;      // steps run as replays of a captured CUDA graph
+  // How training ended: "completed" (every step), "early" (patience ran out) or "aborted" (the job was cancelled: the
+  // result holds what was done, `steps` the steps trained). bestStep: the evaluation whose weights the model ends with
+  // under keepBest, else the best evaluation's step (0: none yet).
+  std::string stopped = "completed";
+  int64_t bestStep = 0;
 };
 
 }  // namespace tn

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "core/compat.h"
@@ -181,6 +182,21 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
     saveWeights(model, o.weightsPrefix + "-step" + std::to_string(done) + ".pt", "pt");
   };
   if (start == 0) keepWeights(0);
+  // Early stopping and keep-best: the best validation score so far (the restored curve's, after a resume) and, with
+  // keepBest, that evaluation's weights (only from evaluations this call makes: a resumed run keeps no earlier copy).
+  const auto scoreOf = [](const Metrics& m) {  // NaN (one class only) never counts as better
+    const double v = m.task == "multiclass" && m.auc.empty() ? m.top1 : m.meanAuc;
+    return std::isfinite(v) ? v : -std::numeric_limits<double>::infinity();
+  };
+  double best = -std::numeric_limits<double>::infinity();
+  int sinceBest = 0;
+  for (const auto& point : r.curve) {
+    if (scoreOf(point.metrics) > best) best = scoreOf(point.metrics), r.bestStep = point.step, sinceBest = 0;
+    else ++sinceBest;
+  }
+  std::vector<torch::Tensor> bestState;
+  Metrics bestMetrics;
+  try {
   for (int64_t step = start; step < steps; ++step) {
     job.check();
     if (pending.empty()) windowStart = Clock::now();
@@ -264,11 +280,41 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
       job.report({"checkpoint", {{"step", static_cast<double>(step + 1)}}});
     }
     keepWeights(step + 1);
+    if (evaluates) {
+      const double score = scoreOf(r.curve.back().metrics);
+      if (score > best) {
+        best = score, r.bestStep = step + 1, sinceBest = 0;
+        if (o.keepBest) {
+          torch::NoGradGuard noGrad;
+          bestState.clear();
+          for (const auto& [name, t] : stateOf(net)) bestState.push_back(t.detach().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true));
+          bestMetrics = r.curve.back().metrics;
+        }
+      } else if (o.patience > 0 && ++sinceBest >= o.patience && !last) {
+        r.stopped = "early";
+        break;
+      }
+    }
   }
+  } catch (const Cancelled&) {
+    // Aborted: what was done is the result (the caller rejects with it attached), not lost. A data-parallel run
+    // rethrows: its ranks must stop together, and their collectives do not.
+    if (group) throw;
+    r.stopped = "aborted";
+    readLosses();  // the steps the weights took whose losses were still on the device
+  }
+  r.steps = static_cast<int64_t>(r.losses.size());
   r.prefetched = batches.prefetched();
-  r.final = r.curve.back().metrics;
+  if (!bestState.empty() && r.stopped != "aborted") {
+    torch::NoGradGuard noGrad;
+    const auto state = stateOf(net);
+    for (size_t i = 0; i < state.size(); ++i) const_cast<torch::Tensor&>(state[i].second).copy_(bestState[i]);
+    r.final = bestMetrics;
+  } else if (!r.curve.empty()) {
+    r.final = r.curve.back().metrics;
+  }
   r.wallSeconds = secondsSince(t0);
-  r.imagesPerSecond = static_cast<double>(steps) * o.batchSize * ranks / std::max(trainSeconds, 1e-9);  // whole batches
+  r.imagesPerSecond = static_cast<double>(r.steps) * o.batchSize * ranks / std::max(trainSeconds, 1e-9);  // whole batches
   return r;
 }
 
