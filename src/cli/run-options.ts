@@ -69,6 +69,8 @@ export function runOptions<T>(y: Argv<T>) {
     .option('image-dir', { type: 'string', describe: 'EyePACS: the folder of <image>.jpeg files when not train/ beside trainLabels.csv' })
     .option('steps', { type: 'number', describe: 'Training steps of each run (the preset\'s otherwise; pretraining keeps its own)' })
     .option('lr', { type: 'number', describe: 'Peak learning rate of each run\'s schedule (the preset\'s otherwise)' })
+    .option('patience', { type: 'number', describe: 'Early stopping: evaluations in a row without a better validation AUC before a run stops (default: off)' })
+    .option('save-weights', { type: 'string', describe: 'Keep each run\'s trained weights in DIR/weights/: final (the last step\'s) or best (the best evaluation\'s; the run\'s AUC is then that evaluation\'s)' })
     .option('train-size', { type: 'number', describe: 'Training images to keep (stratified, seeded; e.g. 5000 for the small-data regime)' })
     .option('val-size', { type: 'number', describe: 'Validation images to keep (default: the preset\'s; with --data, capped by the split)' })
     .option('policy', { type: 'string', array: true, describe: 'CheXpert and MIMIC-CXR uncertain labels: FINDING=ignore|zeros|ones; repeatable' })
@@ -103,7 +105,7 @@ type Parsed = Awaited<RunArgs['argv']>;
 
 /** Flags that would change a study: refused with --resume (the run directory records the study). */
 export const STUDY_FLAGS = ['preset', 'config', 'threshold', 'image-size', 'out', 'seed', 'models', 'weights', 'device', 'precision', 'channels-last', 'data', 'format',
-  'target', 'image-dir', 'train-size', 'val-size', 'steps', 'lr', 'policy', 'all-views', 'equalize', 'dicom-frame', 'dicom-window', 'augment', 'on-bad-image', 'pretrain-data', 'pretrain-format', 'shard', 'sync-bn', 'overwrite'];
+  'target', 'image-dir', 'train-size', 'val-size', 'steps', 'lr', 'patience', 'save-weights', 'policy', 'all-views', 'equalize', 'dicom-frame', 'dicom-window', 'augment', 'on-bad-image', 'pretrain-data', 'pretrain-format', 'shard', 'sync-bn', 'overwrite'];
 
 /** The flags among `names` that appear on the command line. */
 export const givenFlags = (argv: string[], names: string[]) => names.filter((f) => argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`)));
@@ -164,6 +166,15 @@ export function studySpecOf(args: Parsed, argv: string[]): StudySpec {
   if (args['val-size'] !== undefined) spec.task.valSize = checkInteger('--val-size', args['val-size'], LIMITS.setSize.min, LIMITS.setSize.max);
   if (args.steps !== undefined) spec.train.steps = checkInteger('--steps', args.steps, LIMITS.steps.min, LIMITS.steps.max);
   if (args.lr !== undefined) spec.train.schedule = { ...spec.train.schedule, lr: checkNumber('--lr', args.lr, LIMITS.lr.min, LIMITS.lr.max) };
+  if (args.patience !== undefined) {
+    spec.train.patience = checkInteger('--patience', args.patience, 1, LIMITS.steps.max);
+    if (!spec.train.evalEvery) spec.train.evalEvery = Math.max(1, Math.round(spec.train.steps / 10));  // patience reads evaluations
+  }
+  if (args['save-weights'] !== undefined) {
+    spec.saveWeights = checkOneOf('--save-weights', args['save-weights'], ['best', 'final'] as const);
+    spec.train.keepBest = spec.saveWeights === 'best';
+    if (spec.train.keepBest && !spec.train.evalEvery) spec.train.evalEvery = Math.max(1, Math.round(spec.train.steps / 10));
+  }
   for (const t of [spec.train, spec.pretrain]) {
     if (args.precision !== undefined) t.precision = checkOneOf('--precision', args.precision, ['fp32', 'tf32', 'bf16'] as const);
     if (args['channels-last'] !== undefined) t.channelsLast = args['channels-last'];

@@ -120,6 +120,8 @@ const training = {
   channelsLast: flag,
   precision: oneOf(['fp32', 'tf32', 'bf16'] as const),
   augment,
+  patience: bounded({ min: 0, max: LIMITS.steps.max }, 'integer'),
+  keepBest: flag,
 };
 
 const TYPED_SCHEMA = {
@@ -148,6 +150,7 @@ const TYPED_SCHEMA = {
     padding: oneOf(['same', 'valid'] as const),
     imageSizes: { type: 'object', required: [], additionalProperties: { type: 'integer', minimum: LIMITS.imageSize.min, maximum: LIMITS.imageSize.max }, ...optional },
     weights: { type: 'object', required: [], additionalProperties: { type: 'string' }, ...optional },
+    saveWeights: oneOf(['best', 'final'] as const),
     task: {
       type: 'object',
       additionalProperties: false,

@@ -33,7 +33,7 @@ const runRecord = record(
   {
     model: str, init: str, seed: int, auc: numOrNull, aucs: { type: 'object', additionalProperties: numOrNull }, stepsToThreshold: intOrNull,
     auprc: numOrNull, auprcs: { type: 'object', additionalProperties: numOrNull }, aucCi: { ...list(numOrNull, 2), minItems: 2 }, kappa: numOrNull,
-    steps: count, finalLoss: num, wallSeconds: num, imagesPerSecond: num, device: { type: 'string', pattern: '^(cpu|cuda(:[0-9]+)?)$' }, curve: list(record({ step: count, auc: numOrNull })), imageSize: count,
+    steps: count, finalLoss: num, wallSeconds: num, imagesPerSecond: num, device: { type: 'string', pattern: '^(cpu|cuda(:[0-9]+)?)$' }, weights: { type: 'string', pattern: '^weights/[A-Za-z0-9_.-]+\\.pt$' }, stoppedEarly: flag, bestStep: count, curve: list(record({ step: count, auc: numOrNull })), imageSize: count,
     load: record({ init: str, loaded: count, drawn: count, fresh: list(str), from: str }, ['init']), resumedFrom: count,
     snapshots: record({ init: inside, final: inside }),
   },

@@ -65,6 +65,12 @@ export interface RunRecord {
   imagesPerSecond: number;
   /** The device it trained on: the spec's, or the one a resume moved the study to (absent before 0.2.0). */
   device?: string;
+  /** spec.saveWeights: the run's weights, relative to the run directory (weights/MODEL-INIT-sSEED.pt). */
+  weights?: string;
+  /** The run stopped early (train.patience): `steps` says where. */
+  stoppedEarly?: boolean;
+  /** train.keepBest: the step of the evaluation whose weights (and AUC) the run ended with. */
+  bestStep?: number;
   /** Validation AUC-ROC (mean over outputs) after each evaluated step. */
   curve: { step: number; auc: number | null }[];
   /** Input image side in pixels. */

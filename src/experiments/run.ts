@@ -26,6 +26,8 @@ export async function runOne(
   pretrained: PretrainRecord | undefined,
   opts: {
     snapshotsIn?: string;
+    /** The run directory to keep the trained weights in (spec.saveWeights), under weights/. */
+    weightsIn?: string;
     checkpoint: { checkpointPath: string; checkpointEvery: number; resume: boolean };
     group?: ProcessGroup;
     syncBatchNorm?: boolean;
@@ -48,6 +50,12 @@ export async function runOne(
     const perRank = opts.group ? { batchSize: spec.train.batchSize / opts.group.size, group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {};
     const r = await train(net, { train: data.train, val: data.val }, { ...trainOptionsOf(spec.train), ...opts.checkpoint, ...perRank, seed, ...(opts.threads ? { threads: opts.threads } : {}) }, { signal: opts.signal, onProgress: opts.onProgress });
     if (snapshots) await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.final), { signal: opts.signal });
+    // --save-weights: the run's weights as it ended (the best evaluation's under keepBest), for the user to keep.
+    const weights = opts.weightsIn ? weightsPath(model, label, seed) : undefined;
+    if (weights) {
+      fs.mkdirSync(path.join(opts.weightsIn!, 'weights'), { recursive: true });
+      await net.saveWeights(path.join(opts.weightsIn!, weights), { signal: opts.signal });
+    }
     const curve = r.curve.map((p) => ({ step: p.step, auc: p.meanAuc ?? null }));
     return {
       model,
@@ -67,6 +75,9 @@ export async function runOne(
       ...(initialisation.kind === 'random' ? {} : { load: report }),
       ...(r.resumedFrom > 0 ? { resumedFrom: r.resumedFrom } : {}),
       ...(snapshots ? { snapshots } : {}),
+      ...(weights ? { weights } : {}),
+      ...(r.stopped === 'early' ? { stoppedEarly: true } : {}),
+      ...(spec.train.keepBest ? { bestStep: r.bestStep } : {}),
     };
   } finally {
     net.dispose();
@@ -81,4 +92,9 @@ function finalExtras(m: Metrics, labels: string[]): Partial<RunRecord> {
     ...(m.aucCi ? { aucCi: m.aucCi } : {}),
     ...(m.kappa !== undefined ? { kappa: m.kappa } : {}),
   };
+}
+
+/** Where --save-weights keeps a run's weights, relative to the run directory. */
+export function weightsPath(model: string, init: string, seed: number): string {
+  return path.join('weights', `${model}-${init.replace(/[^A-Za-z0-9_-]/g, '_')}-s${seed}.pt`);
 }

@@ -58,6 +58,10 @@ export interface TrainingSpec {
   evalEvery: number;
   /** Random affine augmentation of training images (none by default). */
   augment?: AugmentOptions;
+  /** Early stopping: evaluations in a row without a better validation score before a run stops (absent or 0: off). */
+  patience?: number;
+  /** Each run ends with its best evaluation's weights, and its AUC is that evaluation's (absent: the last step's). */
+  keepBest?: boolean;
 }
 
 /** The names of the paper's experiments, as {@link EXPERIMENTS} defines them. */
@@ -111,6 +115,9 @@ export interface StudySpec {
   task: TaskSpec;
   /** The user's pretrained weight files by model (e.g. { resnet50: 'resnet50-0676ba61.pth' }): used for transfer instead of embedded pretraining. */
   weights?: Record<string, string>;
+  /** Keep each run's trained weights as weights/MODEL-INIT-sSEED.pt in the run directory: "final" (the last step's) or
+   * "best" (the best evaluation's: with train.keepBest). Absent: none kept beyond what the analyses need. */
+  saveWeights?: 'best' | 'final';
   /** The training of each run. */
   train: TrainingSpec;
   /** Section 4's analyses: the probe set and datapoint budget (default DEFAULT_REPRESENTATIONS). */
@@ -191,6 +198,9 @@ export function validateSpec(spec: StudySpec): StudySpec {
     checkInteger(`${where}.steps`, t.steps, LIMITS.steps.min, LIMITS.steps.max);
     checkInteger(`${where}.batchSize`, t.batchSize, LIMITS.batchSize.min, LIMITS.batchSize.max);
     checkInteger(`${where}.evalEvery`, t.evalEvery, LIMITS.evalEvery.min, LIMITS.evalEvery.max);
+    if (t.patience !== undefined) checkInteger(`${where}.patience`, t.patience, 0, LIMITS.steps.max);
+    if (t.patience && !t.evalEvery) throw invalidArg(`${where}.evalEvery`, `a positive number of steps with ${where}.patience (early stopping reads the evaluations)`, t.evalEvery);
+    if (t.keepBest !== undefined && typeof t.keepBest !== 'boolean') throw invalidArg(`${where}.keepBest`, 'true or false', t.keepBest);
     if (t.weightDecay !== undefined) checkNumber(`${where}.weightDecay`, t.weightDecay, LIMITS.weightDecay.min, LIMITS.weightDecay.max);
     if (t.momentum !== undefined) checkNumber(`${where}.momentum`, t.momentum, LIMITS.momentum.min, LIMITS.momentum.max);
     // The schedule is checked now, as training would read it, not after data are drawn or models pretrained.
@@ -203,6 +213,11 @@ export function validateSpec(spec: StudySpec): StudySpec {
   for (const [model, file] of Object.entries(spec.weights ?? {})) {
     if (!known.has(model)) throw invalidArg('weights', `keyed by model names from: ${[...known].join(', ')}`, model);
     if (typeof file !== 'string' || !fs.existsSync(file)) throw invalidArg(`weights.${model}`, 'the path of an existing weight file', file);
+  }
+  if (spec.saveWeights !== undefined) {
+    checkOneOf('saveWeights', spec.saveWeights, ['best', 'final'] as const);
+    if ((spec.saveWeights === 'best') !== Boolean(spec.train.keepBest))
+      throw invalidArg('saveWeights', spec.saveWeights === 'best' ? '"final", or "best" with train.keepBest (the best evaluation\'s weights are kept only then)' : '"best" with train.keepBest (the run ends with the best evaluation\'s weights, not the last step\'s)', spec.saveWeights);
   }
   if (spec.train.batchSize > spec.task.trainSize)
     throw invalidArg('train.batchSize', `at most task.trainSize (${spec.task.trainSize})`, spec.train.batchSize);
@@ -238,6 +253,8 @@ export function trainOptionsOf(t: TrainingSpec): TrainOptions {
     steps: t.steps, batchSize: t.batchSize, optimizer: t.optimizer, schedule: t.schedule, weightDecay: t.weightDecay,
     momentum: t.momentum, evalEvery: t.evalEvery, channelsLast: t.channelsLast, precision: t.precision,
     ...(t.augment ? { augment: t.augment } : {}),
+    ...(t.patience ? { patience: t.patience } : {}),
+    ...(t.keepBest ? { keepBest: true } : {}),
   };
 }
 

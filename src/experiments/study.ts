@@ -231,6 +231,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
       if (checkpointEvery > 0 && writer) fs.mkdirSync(path.dirname(checkpoint), { recursive: true });
       const record = await runOne(spec, info, size, arm.init, seed, sets, pretrained, {
         snapshotsIn: (analysis || opts.keepSnapshots) && writer ? opts.outDir : undefined,
+        weightsIn: spec.saveWeights && writer ? opts.outDir : undefined,
         ...(opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {}),
         checkpoint: { checkpointPath: checkpoint, checkpointEvery, resume: Boolean(opts.resume) },
         ...(threads ? { threads } : {}),

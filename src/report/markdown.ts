@@ -182,6 +182,9 @@ export function renderReport(r: StudyResults): string {
   lines.push('## Settings', '');
   const t = s.train;
   lines.push(`- Fine-tuning: ${t.steps} steps, batch ${t.batchSize}, ${t.optimizer}, ${t.schedule.kind} schedule from lr ${t.schedule.lr}, weight decay ${t.weightDecay}; seeds ${s.seeds.join(', ')}.`);
+  if (t.patience) lines.push(`- Early stopping: a run stops after ${t.patience} evaluations in a row without a better validation AUC (${r.runs.filter((x) => x.stoppedEarly).length} of ${r.runs.length} runs stopped early).`);
+  if (t.keepBest) lines.push('- Each run ends with its best evaluation\'s weights: its AUC is that evaluation\'s (keep-best), not the last step\'s.');
+  if (s.saveWeights) lines.push(`- Trained weights (${s.saveWeights}) kept in \`weights/\`, one file per run.`);
   const p = s.pretrain;
   lines.push(`- Pretraining: ${p.steps} steps, batch ${p.batchSize}, ${p.optimizer}, lr ${p.schedule.lr}, on ${count(p.trainSize)} images of ${p.classes} classes at ${p.imageSize} px.`);
   const raised = r.models.filter((m) => m.imageSize !== s.task.imageSize);
