@@ -88,6 +88,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('sync-bn', { type: 'boolean', describe: 'Data-parallel runs: BatchNorm statistics over every rank\'s slice (default: per rank, as DDP)' })
     .option('checkpoint-every', { type: 'number', describe: `Save the run in progress every N steps, for --resume (default ${DEFAULT_CHECKPOINT_EVERY}; 0: never)` })
     .option('cache-dir', { type: 'string', describe: `Pretrained-weight and decoded-image cache (default ${defaultCacheDir()})` })
+    .option('tensorboard', { type: 'string', describe: 'Write TensorBoard scalars (loss, lr, validation AUC per run, one folder per model/init/seed) under this folder' })
     .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
     .option('json', { type: 'boolean', default: false, describe: 'Progress as JSON lines on stdout' })
     .example('$0 run', 'Table 1 at the quick preset on the embedded retina task')

@@ -55,10 +55,15 @@ export interface StudyOptions {
    * Section 4 analysis of its own: `reproduce` runs the analyses over Table 1's models afterwards.
    */
   keepSnapshots?: boolean;
+  /**
+   * Write TensorBoard scalar event files under this folder: one per run (MODEL/INIT/sSEED/events.out.tfevents.*), with
+   * train/loss and train/lr per step and val/auc (val/top1 for a multiclass task) and val/loss per evaluation.
+   */
+  tensorboard?: string;
 }
 
 export const STUDY_OPTION_KEYS = optionKeys<StudyOptions>()([
-  'outDir', 'cacheDir', 'signal', 'onProgress', 'resume', 'checkpointEvery', 'shard', 'group', 'syncBatchNorm', 'overwrite', 'concurrency', 'keepSnapshots',
+  'outDir', 'cacheDir', 'signal', 'onProgress', 'resume', 'checkpointEvery', 'shard', 'group', 'syncBatchNorm', 'overwrite', 'concurrency', 'keepSnapshots', 'tensorboard',
 ]);
 
 /** runStudy's arguments, checked before anything is read, drawn or written. */
@@ -67,6 +72,7 @@ export function checkStudyArguments(spec: unknown, opts: unknown): StudyOptions 
   const o = requireOptions<StudyOptions>('runStudy()', opts, STUDY_OPTION_KEYS);
   checkPathText('outDir', o.outDir);
   if (o.cacheDir !== undefined) checkPathText('cacheDir', o.cacheDir);
+  if (o.tensorboard !== undefined) checkPathText('tensorboard', o.tensorboard);
   if (o.group !== undefined) checkHandle('runStudy()', 'group', o.group, 'ProcessGroup', 'initProcessGroup()');
   if (o.concurrency !== undefined) checkInteger('concurrency', o.concurrency, 1, 64);
   if (o.resume && o.overwrite)

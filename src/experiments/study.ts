@@ -12,6 +12,7 @@ import { drawFilterPanels } from '../report/filters';
 import { renderReport } from '../report/markdown';
 import { writeReport } from '../report/write';
 import { provenance } from '../provenance';
+import { tensorboardSink } from '../io/tensorboard';
 import { versions, getThreads } from '../runtime';
 import { initLabel, needsPretrained, parseInit, type Initialisation } from '../init/init';
 import { architectureFor, inputSizeFor, modelOptionsFor, transferSource } from './architecture';
@@ -19,7 +20,7 @@ import { analysisOf } from './catalog';
 import { defaultConcurrency, runConcurrently } from './concurrency';
 import { cachedPretrain, defaultCacheDir, pretrain, userWeights, type PretrainRecord } from './pretrain';
 import { analyseRepresentations } from './representations';
-import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, sameStudy, type RunRecord, type StudyResults } from './results';
+import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, sameStudy, type RunRecord, type StudyEvent, type StudyResults } from './results';
 import { runOne } from './run';
 import { checkpointPath, DEFAULT_CHECKPOINT_EVERY, lockRunDir } from './rundir';
 import { refuseExistingStudy } from './outdir';
@@ -91,7 +92,14 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
   try {
     // Checked under the lock, so no other process can finish a study here between the check and the first save.
     if (!opts.resume && !opts.overwrite) refuseExistingStudy(opts.outDir);
-    return await studyIn(spec, { ...opts, ...layout }, prior, t0);
+    // TensorBoard: rank 0's events, one event file per run under opts.tensorboard (rank 0 alone writes, as results).
+    const board = opts.tensorboard ? tensorboardSink(opts.tensorboard) : undefined;
+    const onProgress = board ? (e: StudyEvent) => (board.onEvent(e), opts.onProgress?.(e)) : opts.onProgress;
+    try {
+      return await studyIn(spec, { ...opts, ...layout, onProgress }, prior, t0);
+    } finally {
+      board?.close();
+    }
   } finally {
     release();
   }

@@ -56,6 +56,7 @@ export const runCommand = (ctx: CliContext) =>
             ...(shard ? { shard } : {}),
             ...(group ? { group, syncBatchNorm: Boolean(args['sync-bn']) } : {}),
             cacheDir: args['cache-dir'],
+            ...(args.tensorboard !== undefined ? { tensorboard: path.resolve(String(args.tensorboard)) } : {}),
             signal,
             onProgress: progressPrinter(process.stderr, mode),
           });
