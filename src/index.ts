@@ -1,6 +1,6 @@
 // transfusion-native: the typed library API. Everything the CLI does is here.
 export { TransfusionError, NATIVE_ERROR_CODES, TS_ERROR_CODES, type ErrorCode } from './errors';
-export { createModel, listModels, readTensor, weightFormatOf, Model, CBR_MODELS, type ModelOptions, type LoadOptions, type LoadReport, type ModelInfo, type ComputeOptions, type TensorData, type ForwardOptions, type MeanVarOptions, type MeanVarReport } from './models';
+export { createModel, listModels, readTensor, weightFormatOf, Model, CBR_MODELS, MODEL_NAMES, type ModelName, type ModelOptions, type LoadOptions, type LoadReport, type ModelInfo, type ComputeOptions, type TensorData, type ForwardOptions, type MeanVarOptions, type MeanVarReport } from './models';
 export {
   generateRetina,
   generateNatural,
@@ -35,7 +35,7 @@ export { writePaperReport, renderPaperReport } from './report/paper';
 export type { StudyOptions } from './experiments/study-options';
 export { resumeSpec, readResults, RESULTS_SCHEMA, type ResumeChanges, type StudyResults, type StudyEvent, type RunRecord, type Shard } from './experiments/results';
 export { checkpointPath, DEFAULT_CHECKPOINT_EVERY } from './experiments/rundir';
-export { PRESETS, preset } from './experiments/presets';
+export { PRESETS, preset, type PresetName } from './experiments/presets';
 export { validateSpec, armsOf, type StudySpec, type Init, type Arm, type Experiment, type TrainingSpec, type RepresentationSettings } from './experiments/spec';
 export type { TaskSpec } from './experiments/task';
 export type { Analysis } from './experiments/representations';

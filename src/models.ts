@@ -273,7 +273,17 @@ export async function readTensor(file: string, key: string, opts: { signal?: Abo
  * model.dispose();
  * ```
  */
-export function createModel(name: string, options: ModelOptions = {}): Model {
+export function createModel(name: ModelName, options: ModelOptions = {}): Model {
+  return modelNamed(name, options);
+}
+
+/** The registry's model names (listModels()'s, in its order): createModel's argument, so a misspelt name does not compile. */
+export const MODEL_NAMES = ['cbr-larget', 'cbr-largew', 'cbr-small', 'cbr-tiny', 'cbr-tiny-appendix', 'resnet50', 'resnet50-slim', 'inception_v3'] as const;
+/** One of {@link MODEL_NAMES}. */
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** @internal createModel for a name only known at run time (a study's, a CLI flag's): checked by the registry. */
+export function modelNamed(name: string, options: ModelOptions = {}): Model {
   if (typeof name !== 'string' || name.length === 0) throw invalidArg('name', 'a model name (see listModels())', name);
   checkOptions('createModel()', options, MODEL_OPTION_KEYS);
   if (options.numClasses !== undefined) checkInteger('numClasses', options.numClasses, 1);

@@ -1,7 +1,7 @@
 // A model's training throughput on this machine, measured: the bench's addon side, and `reproduce`'s estimate of a
 // plan's time (a few steps per model and input size before a long run starts).
 import { generateRetina } from './data/embedded';
-import { createModel } from './models';
+import { modelNamed } from './models';
 import { train } from './train';
 
 export interface RateOptions {
@@ -23,7 +23,7 @@ export async function measureTrainingRate(model: string, size: number, o: RateOp
   // At least 16 images, so the validation pass that ends train() sees both classes.
   const data = await generateRetina({ count: Math.max(o.batch, 16), size, seed: 0, gradeWeights: [1, 0, 1, 0, 0] });
   // Inception-v3's auxiliary classifier needs 299 px; below that it is left out (as in studies).
-  const net = createModel(model, { numClasses: 1, seed: 0, device: o.device, ...(model === 'inception_v3' ? { auxLogits: size >= 299 } : {}) });
+  const net = modelNamed(model, { numClasses: 1, seed: 0, device: o.device, ...(model === 'inception_v3' ? { auxLogits: size >= 299 } : {}) });
   try {
     // One run: the warm-up steps (at least the graph's 3 eager steps and its capture), then the timed ones. The losses
     // are read back after the warm-up and then every `warm` steps, so the timed windows hold timed steps only and the

@@ -8,7 +8,7 @@ import type { KnnResult } from '../../bindings/native';
 import type { Dataset } from '../data/embedded';
 import { abortError, checkInteger, invalidArg } from '../errors';
 import { awaitJob, callNative } from '../job';
-import { createModel, type Model } from '../models';
+import { modelNamed, type Model } from '../models';
 import { checkHandle, checkOptions, optionKeys } from '../options';
 import { addon } from '../runtime';
 import { evaluate } from '../train';
@@ -29,7 +29,7 @@ function sameArchitecture(m: Model, seed = 0): Model {
     } catch {
       auxLogits = false;
     }
-  return createModel(info.name, { numClasses: info.numClasses, padding: info.padding, device: info.device, seed, ...(info.name === 'inception_v3' ? { auxLogits } : {}) });
+  return modelNamed(info.name, { numClasses: info.numClasses, padding: info.padding, device: info.device, seed, ...(info.name === 'inception_v3' ? { auxLogits } : {}) });
 }
 
 /** How {@link interpolate} walks the line. */

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 
 import { packageRoot } from '../../bindings/native';
 import { TransfusionError } from '../errors';
-import { createModel, listModels } from '../models';
+import { modelNamed, listModels } from '../models';
 import { getThreads, peerEnvironment, versions } from '../runtime';
 import { similarityBatch, type ActivationArray } from '../similarity/similarity';
 import { measureTrainingRate } from '../train-rate';
@@ -79,7 +79,7 @@ function pythonStep(o: BenchOptions, model: string, size: number): PeerResult {
 
 /** The model's forward FLOPs for one size x size image, counted by the addon on the bench's device. */
 async function addonFlops(o: BenchOptions, model: string, size: number): Promise<number> {
-  const net = createModel(model, { numClasses: 1, seed: 0, device: o.device, ...(model === 'inception_v3' ? { auxLogits: size >= 299 } : {}) });
+  const net = modelNamed(model, { numClasses: 1, seed: 0, device: o.device, ...(model === 'inception_v3' ? { auxLogits: size >= 299 } : {}) });
   try {
     return await net.forwardFlops(size);
   } finally {

@@ -2,7 +2,7 @@
 // Table 1 compares random init with transfer; Section 5's Figures 6-8 compare initialisations by convergence speed.
 import type { Arm, Experiment, StudySpec } from './spec';
 import { ANALYSES, type Analysis } from './representations';
-import { preset } from './presets';
+import { preset, type PresetName } from './presets';
 import { TransfusionError } from '../errors';
 
 const arms = (model: string, inits: string[]): Arm[] => inits.map((init) => ({ model, init }));
@@ -185,7 +185,7 @@ export function experimentSpec(experiment: string, scale: string): StudySpec {
   const def = EXPERIMENTS[experiment as Experiment];
   if (!def)
     throw new TransfusionError('ERR_INVALID_ARG', `Unknown experiment "${experiment}"; known experiments: ${Object.keys(EXPERIMENTS).join(', ')}`);
-  const base = preset(scale);
+  const base = preset(scale as PresetName);  // checked by preset() at run time
   const spec: StudySpec = { ...base, ...def.adjust(base), experiment: def.name, name: experiment === 'table1' ? base.name : `${experiment}-${base.name}` };
   const list = def.arms(spec);
   if (list) {

@@ -97,7 +97,9 @@ const paper: StudySpec = {
  * The scale presets, each with its reason in `why`: "quick" (Table 1 in miniature, a few minutes on 2 CPU cores; the
  * CLI's default), "laptop" (every model of the paper learning, `reproduce`'s default), "tiny" (a smoke test in seconds) and "paper" (the paper's scale, for a GPU).
  */
-export const PRESETS: Record<string, StudySpec> = { quick, laptop, tiny, paper };
+export const PRESETS: Record<PresetName, StudySpec> = { quick, laptop, tiny, paper };
+/** A scale preset's name: quick, laptop, tiny or paper (preset()'s argument, so a misspelt one does not compile). */
+export type PresetName = 'quick' | 'laptop' | 'tiny' | 'paper';
 
 /**
  * A scale preset's study spec, to run as is or to change.
@@ -105,9 +107,9 @@ export const PRESETS: Record<string, StudySpec> = { quick, laptop, tiny, paper }
  * @returns A copy of the preset's spec, free to modify.
  * @throws ERR_INVALID_ARG for an unknown name.
  */
-export function preset(name: string): StudySpec {
+export function preset(name: PresetName): StudySpec {
   // Own keys only: "__proto__", "constructor" and "toString" are not presets.
-  const spec = typeof name === 'string' && Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
+  const spec = typeof name === 'string' && Object.hasOwn(PRESETS, name) ? PRESETS[name as PresetName] : undefined;
   if (!spec) throw new TransfusionError('ERR_INVALID_ARG', `Unknown preset "${name}"; known presets: ${Object.keys(PRESETS).join(', ')}`);
   return structuredClone(spec);
 }

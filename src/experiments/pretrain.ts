@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Dataset } from '../data/embedded';
 import { writeFileAtomic } from '../io/atomic';
 import { makeDirectory } from '../io/mkdir';
-import { createModel, type ModelOptions } from '../models';
+import { modelNamed, type ModelOptions } from '../models';
 import { train, type JobOptions, type TrainEvent } from '../train';
 import { checkpointFile } from '../init/init';
 import { trainOptionsOf, type StudySpec } from './spec';
@@ -85,7 +85,7 @@ export async function pretrain(
   checkpoints: number[] = [],
 ): Promise<PretrainRecord> {
   const p = spec.pretrain;
-  const net = createModel(model, { ...options, numClasses: p.classes, seed: p.seed, padding: spec.padding, device: spec.device });
+  const net = modelNamed(model, { ...options, numClasses: p.classes, seed: p.seed, padding: spec.padding, device: spec.device });
   const dir = path.join(cacheDir, 'pretrained');
   makeDirectory(dir, 'the weight cache');
   const base = path.join(dir, pretrainKey(model, spec));

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { Dataset } from '../data/embedded';
 import { TransfusionError } from '../errors';
 import { resolveInside } from '../io/paths';
-import { createModel, type Model, type ModelInfo } from '../models';
+import { modelNamed, type Model, type ModelInfo } from '../models';
 import { minibatchCka } from '../similarity/heatmap';
 import { compareModelSet, similarityMetrics, type MetricValues } from '../similarity/similarity';
 import { modelOptionsFor } from './architecture';
@@ -186,7 +186,7 @@ async function loadSnapshot(ctx: AnalysisContext, run: SnapshotRun, which: 'init
   if (!run.snapshots) throw new TransfusionError('ERR_BAD_DATA', `Run ${run.model} ${run.init} seed ${run.seed} saved no snapshots`);
   const info = ctx.infoOf(run.model);
   const numClasses = taskLabels(ctx.spec.task).length;
-  const net = createModel(run.model, modelOptionsFor(info, run.imageSize, { numClasses, seed: run.seed, padding: ctx.spec.padding, device: ctx.spec.device }));
+  const net = modelNamed(run.model, modelOptionsFor(info, run.imageSize, { numClasses, seed: run.seed, padding: ctx.spec.padding, device: ctx.spec.device }));
   try {
     // The snapshot's name comes from results.json: it must stay inside the run directory.
     const file = resolveInside(ctx.outDir, run.snapshots[which], `results.json run ${run.model} ${run.init} seed ${run.seed} snapshots.${which}`, 'ERR_BAD_DATA');

@@ -6,7 +6,7 @@ import type { Metrics } from '../../bindings/native';
 import type { Dataset } from '../data/embedded';
 import type { ProcessGroup } from '../distributed';
 import { stepsToAuc } from '../metrics';
-import { createModel, type ModelInfo } from '../models';
+import { modelNamed, type ModelInfo } from '../models';
 import { applyInit, initLabel, type Initialisation } from '../init/init';
 import { train, type TrainEvent } from '../train';
 import { effectiveInit, modelOptionsFor } from './architecture';
@@ -38,7 +38,7 @@ export async function runOne(
   },
 ): Promise<RunRecord> {
   const model = info.name;
-  const net = createModel(model, modelOptionsFor(info, size, { numClasses: taskLabels(spec.task).length, seed, padding: spec.padding, device: spec.device }));
+  const net = modelNamed(model, modelOptionsFor(info, size, { numClasses: taskLabels(spec.task).length, seed, padding: spec.padding, device: spec.device }));
   try {
     const report = await applyInit(net, effectiveInit(model, initialisation), pretrained && { weights: pretrained.weights, model: pretrained.model }, seed, { signal: opts.signal });
     const label = initLabel(initialisation);

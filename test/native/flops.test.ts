@@ -1,4 +1,4 @@
-import { createModel, listModels, TransfusionError } from '../../src';
+import { createModel, listModels, TransfusionError, type ModelName } from '../../src';
 import { runFixture } from '../helpers/python';
 
 // Every registered model at a small size (its minimum where that is larger: Inception-v3's 75 px), and Inception-v3 at
@@ -13,7 +13,7 @@ describe('Model.forwardFlops', () => {
     const peer = JSON.parse(runFixture('forward_flops.py', cases.map((c) => `${c.name}:${c.size}`))) as Record<string, number>;
     const counted: Record<string, number> = {};
     for (const c of cases) {
-      const model = createModel(c.name, { numClasses: 1, ...(c.name === 'inception_v3' ? { auxLogits: c.auxLogits } : {}) });
+      const model = createModel(c.name as ModelName, { numClasses: 1, ...(c.name === 'inception_v3' ? { auxLogits: c.auxLogits } : {}) });
       counted[`${c.name}:${c.size}`] = await model.forwardFlops(c.size);
       model.dispose();
     }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 
-import { createModel, type Model, type TensorData } from '../../src';
+import { createModel, type Model, type TensorData, type ModelName } from '../../src';
 import { gaborBank } from '../../src/init/gabor';
 import { applyInit } from '../../src/init/init';
 import { tempDir } from '../helpers/tmp';
@@ -20,7 +20,7 @@ const correlation = (a: Float32Array, b: Float32Array) => {
 };
 
 async function source(name: string, seed: number, edit?: (m: Model) => void): Promise<{ weights: string; model: string }> {
-  const m = createModel(name, { seed, numClasses: 20 });
+  const m = createModel(name as ModelName, { seed, numClasses: 20 });
   edit?.(m);
   const weights = path.join(dir, `${name}-${seed}.safetensors`);
   await m.saveWeights(weights);

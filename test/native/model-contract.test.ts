@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { createModel, listModels, type TensorData } from '../../src';
+import { createModel, listModels, type TensorData, type ModelName } from '../../src';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-contract-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +19,7 @@ describe.each(listModels().map((m) => [m.name, m] as const))('%s', (name, info) 
   const size = Math.max(info.minInputSize, 32);
 
   it('runs forward to (N, classes) and to every stage\'s advertised shape', async () => {
-    const m = createModel(name, { numClasses: 3, seed: 1 });
+    const m = createModel(name as ModelName, { numClasses: 3, seed: 1 });
     try {
       const x = input(2, size);
       expect((await m.forward(x)).shape).toEqual([2, 3]);
@@ -35,7 +35,7 @@ describe.each(listModels().map((m) => [m.name, m] as const))('%s', (name, info) 
   });
 
   it('saves and loads back bit for bit, and takes the weights with a new classifier', async () => {
-    const [a, b, c] = [createModel(name, { numClasses: 3, seed: 1 }), createModel(name, { numClasses: 3, seed: 2 }), createModel(name, { numClasses: 7, seed: 3 })];
+    const [a, b, c] = [createModel(name as ModelName, { numClasses: 3, seed: 1 }), createModel(name as ModelName, { numClasses: 3, seed: 2 }), createModel(name as ModelName, { numClasses: 7, seed: 3 })];
     try {
       const file = path.join(dir, `${name}.safetensors`), again = path.join(dir, `${name}-again.safetensors`);
       await a.saveWeights(file);

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { createModel, listModels, liveHandles, TransfusionError } from '../../src';
+import { spawnSync } from 'node:child_process';
+
+import { createModel, listModels, liveHandles, MODEL_NAMES, PRESETS, TransfusionError, type ModelName } from '../../src';
 import { tempDir } from '../helpers/tmp';
 
 const dir = tempDir('models');
@@ -19,12 +21,12 @@ describe('the CBR registry', () => {
   it('reports the plain numel count too (BatchNorm affine, first conv, biased 5-way head)', () => {
     const larget = listModels().find((m) => m.name === 'cbr-larget')!;
     expect(larget.params.numel).toBe(8_539_173);
-    expect(createModel('CBR-LargeT', { numClasses: 1 }).parameterCount().numel).toBe(8_539_173 - 4 * 512 - 4);
+    expect(createModel('CBR-LargeT' as ModelName, { numClasses: 1 }).parameterCount().numel).toBe(8_539_173 - 4 * 512 - 4);
   });
 
   it('counts ResNet-50 and Inception-v3 as torchvision does', () => {
     const count = (name: string, options = {}) => {
-      const m = createModel(name, { numClasses: 1000, ...options });
+      const m = createModel(name as ModelName, { numClasses: 1000, ...options });
       const n = m.parameterCount().numel;
       m.dispose();
       return n;
@@ -76,7 +78,7 @@ describe('the CBR registry', () => {
   it('rejects an unknown model name with a stable code and the known names', () => {
     expect.assertions(3);
     try {
-      createModel('resnet-9000');
+      createModel('resnet-9000' as ModelName);
     } catch (err) {
       expect(err).toBeInstanceOf(TransfusionError);
       expect((err as TransfusionError).code).toBe('ERR_UNKNOWN_MODEL');
@@ -142,6 +144,25 @@ describe('weights in and out', () => {
     await expect(m.loadWeights(path.join(dir, 'missing.pt'))).rejects.toMatchObject({ code: 'ERR_IO' });
     m.dispose();
   });
+});
+
+describe('typed names (issue 31)', () => {
+  it('MODEL_NAMES is the registry\'s list, and a misspelt model or preset name does not compile', () => {
+    expect([...MODEL_NAMES]).toEqual(listModels().map((m) => m.name));
+    const root = path.resolve(__dirname, '../..');
+    const file = path.join(root, `.typed-names-${process.pid}.mts`);
+    fs.writeFileSync(file, "import { createModel, preset } from 'transfusion-native';\ncreateModel('resnet50');\npreset('quick');\ncreateModel('resnet5O');\npreset('quik');\n");
+    try {
+      const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', file], { encoding: 'utf8' });
+      const errors = tsc.stdout.split('\n').filter((l) => l.includes('error TS'));
+      expect(errors).toHaveLength(2);
+      expect(errors[0]).toMatch(/\(4,13\): error TS2345: Argument of type '"resnet5O"'/);
+      expect(errors[1]).toMatch(/\(5,8\): error TS2345: Argument of type '"quik"'/);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+    expect(Object.keys(PRESETS).sort()).toEqual(['laptop', 'paper', 'quick', 'tiny']);
+  }, 60_000);
 });
 
 describe('handles', () => {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { createDataset, createModel, getThreads, train, type TensorData } from '../../src';
+import { createDataset, createModel, getThreads, train, type TensorData, type ModelName } from '../../src';
 import { runFixture } from '../helpers/python';
 import { tempDir } from '../helpers/tmp';
 
@@ -40,7 +40,7 @@ describe.each(cases)('$model against torchvision', ({ model, size }) => {
   }, 120_000);
 
   const loaded = async (file: string) => {
-    const m = createModel(model, { numClasses: classes, dropout: 0 });
+    const m = createModel(model as ModelName, { numClasses: classes, dropout: 0 });
     const report = await m.loadWeights(path.join(dir, file));
     expect(report.loaded).toHaveLength(meta.keys);
     expect([report.missing, report.unexpected, report.mismatched]).toEqual([[], [], []]);

@@ -1,12 +1,12 @@
 // Issue 30's library calls: interpolation between two models, stage criticality, k-NN evaluation per stage.
-import { auc, createModel, evaluate, generateRetina, interpolate, knnEvaluate, stageCriticality, train, type Dataset, type Model } from '../../src';
+import { auc, createModel, evaluate, generateRetina, interpolate, knnEvaluate, stageCriticality, train, type Dataset, type Model, type ModelName } from '../../src';
 import { addon } from '../../src/runtime';
 
 describe('what is transferred: the library calls', () => {
   let trainSet: Dataset, val: Dataset;
   const models: Model[] = [];
   const made = (seed: number, name = 'cbr-tiny') => {
-    const m = createModel(name, { seed, numClasses: 1 });
+    const m = createModel(name as ModelName, { seed, numClasses: 1 });
     models.push(m);
     return m;
   };

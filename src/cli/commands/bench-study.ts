@@ -1,6 +1,6 @@
 // `bench study`: a whole study in PyTorch from Python against ours, on the same data, as JSON.
 import { checkInteger } from '../../errors';
-import { preset } from '../../experiments/presets';
+import { preset, type PresetName } from '../../experiments/presets';
 import { checkThreads, setThreads } from '../../runtime';
 import { runStudyBench } from '../bench-study';
 import { findPython } from '../bench';
@@ -28,7 +28,7 @@ export const benchStudyCommand = (ctx: CliContext) =>
     async (args) => {
       try {
         if (args.threads !== undefined) setThreads(checkThreads('--threads', args.threads));
-        const spec = preset(args.preset);
+        const spec = preset(args.preset as PresetName);  // checked by preset() at run time
         if (args.models !== undefined) spec.models = args.models.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
         if (args.seeds !== undefined) spec.seeds = Array.from({ length: checkInteger('--seeds', args.seeds, 1, 100) }, (_, k) => k);
         if (args.steps !== undefined) {

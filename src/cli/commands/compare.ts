@@ -11,7 +11,7 @@ import { modelOptionsFor } from '../../experiments/architecture';
 import { writeFileAtomic } from '../../io/atomic';
 import { makeDirectory } from '../../io/mkdir';
 import { displayPath } from '../../io/paths';
-import { createModel, listModels, readTensor, type Model } from '../../models';
+import { modelNamed, listModels, readTensor, type Model } from '../../models';
 import { renderFigure } from '../../report/figures';
 import { heatmapFigure } from '../../report/heatmap';
 import { minibatchCka, type CkaHeatmap } from '../../similarity/heatmap';
@@ -86,7 +86,7 @@ async function loadModel(file: string, name: string, size: number): Promise<Mode
   const weight = await readTensor(file, head).catch((err: unknown) => {
     throw new TransfusionError((err as TransfusionError).code ?? 'ERR_BAD_DATA', `${displayPath(file)}: ${(err as Error).message} (is it a ${name}?)`);
   });
-  const net = createModel(name, modelOptionsFor(info, size, { numClasses: weight.shape[0] }));
+  const net = modelNamed(name, modelOptionsFor(info, size, { numClasses: weight.shape[0] }));
   try {
     const report = await net.loadWeights(file);
     const wrong = [...report.missing.map((k) => `missing ${k}`), ...report.mismatched.map((k) => `mismatched ${k}`)];
