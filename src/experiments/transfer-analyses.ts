@@ -5,7 +5,7 @@
 //   criticality    each stage of each trained run reset to its initial weights, or re-drawn: the AUC left
 //   knn            Matsoukas et al. 2022: k-NN AUC from each stage's pooled features, at initialisation and trained
 import { interpolate, knnEvaluate, stageCriticality, type StageReset } from '../analysis/transfer';
-import type { Dataset } from '../data/embedded';
+import { createDataset, type Dataset } from '../data/embedded';
 import type { Model } from '../models';
 
 /** A run, as a pair's side: its initialisation and seed (representations.ts's RunRef). */
@@ -47,6 +47,8 @@ export interface CriticalityRecord extends RunRef {
   loss?: number | null;
   /** Perturbed points evaluated for module criticality. */
   evaluations?: number;
+  /** Training images module criticality's loss was measured on. */
+  lossImages?: number;
   stages: StageReset[];
 }
 
@@ -65,6 +67,25 @@ export const KNN_SETTINGS = { k: 200, temperature: 0.1 } as const;
 /** Module criticality in the studies: 3 perturbations per grid point (Chatterji et al. draw 10, the library's default),
  * the grid searched costing up to 110 points per stage and run. */
 export const CRITICALITY_SETTINGS = { samples: 3 } as const;
+/** Module criticality's training loss in the studies: on 512 training images spread evenly over the set (every
+ * evaluation of the grid is one pass over them), or the whole set where it is smaller or multi-label (its masks are
+ * not copied). */
+export const CRITICALITY_LOSS_IMAGES = 512;
+
+/** `n` images of a binary or multiclass set, evenly spaced through it (a set ordered by class keeps every class), as
+ * a Dataset of their own; undefined where the set is no larger or multi-label. */
+export function spreadImages(d: Dataset, n: number): Dataset | undefined {
+  const info = d.info();
+  if (d.count <= n || info.task === 'multilabel') return undefined;
+  const images = d.images(), per = images.data.length / d.count, targets = d.targets(), perTarget = targets.length / d.count;
+  const data = new Float32Array(n * per), picked = new Float32Array(n * perTarget);
+  for (let i = 0; i < n; i++) {
+    const j = Math.floor((i * d.count) / n);
+    data.set(images.data.subarray(j * per, (j + 1) * per), i * per);
+    picked.set(targets.subarray(j * perTarget, (j + 1) * perTarget), i * perTarget);
+  }
+  return createDataset({ images: { data, shape: [n, ...images.shape.slice(1)] }, targets: picked, task: info.task, outputs: info.outputs, source: info.source });
+}
 
 const ref = (r: TransferRun): RunRef => ({ init: r.init, seed: r.seed });
 
@@ -105,8 +126,13 @@ export async function criticalityAnalysis<R extends TransferRun>(ctx: TransferCo
   for (const run of runs) {
     ctx.onProgress?.(`criticality: ${model} ${run.init} ${run.seed}`);
     const { train, val } = await ctx.taskAt(run.imageSize);
-    const r = await withModels([ctx.load(run, 'final'), ctx.load(run, 'init')], ([trained, initial]) => stageCriticality(trained, initial, val, { ...CRITICALITY_SETTINGS, lossData: train, signal: ctx.signal }));
-    out.push({ model, ...ref(run), ...r });
+    const lossData = spreadImages(train, CRITICALITY_LOSS_IMAGES);
+    try {
+      const r = await withModels([ctx.load(run, 'final'), ctx.load(run, 'init')], ([trained, initial]) => stageCriticality(trained, initial, val, { ...CRITICALITY_SETTINGS, lossData: lossData ?? train, signal: ctx.signal }));
+      out.push({ model, ...ref(run), ...r, lossImages: (lossData ?? train).count });
+    } finally {
+      lossData?.dispose();
+    }
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Issue 30's library calls: interpolation between two models, stage criticality, k-NN evaluation per stage.
-import { auc, createModel, evaluate, generateRetina, interpolate, knnEvaluate, stageCriticality, train, type Dataset, type Model, type ModelName } from '../../src';
+import { auc, createDataset, createModel, evaluate, generateRetina, interpolate, knnEvaluate, stageCriticality, train, type Dataset, type Model, type ModelName } from '../../src';
 import { addon } from '../../src/runtime';
+import { spreadImages } from '../../src/experiments/transfer-analyses';
 
 describe('what is transferred: the library calls', () => {
   let trainSet: Dataset, val: Dataset;
@@ -133,6 +134,16 @@ describe('what is transferred: the library calls', () => {
     await expect(stageCriticality(final, initial, val, { sigmas: [0.1, 0.01] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('sigmas') });
     await expect(stageCriticality(final, initial, val, { rtol: 0.5 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('rtol') });
   }, 120_000);
+
+  it('module criticality in studies reads its loss on images spread evenly through the training set', () => {
+    const d = createDataset({ images: { data: Float32Array.from({ length: 10 * 3 * 2 * 2 }, (_, i) => Math.floor(i / 12)), shape: [10, 3, 2, 2] }, targets: Float32Array.from([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]), task: 'binary' });
+    const s = spreadImages(d, 5)!;
+    expect(s.count).toBe(5);
+    expect(Array.from(s.targets())).toEqual([0, 0, 0, 1, 1]);
+    expect(Array.from(s.images().data.filter((_, i) => i % 12 === 0))).toEqual([0, 2, 4, 6, 8]);
+    expect(spreadImages(d, 10)).toBeUndefined();
+    [s, d].forEach((x) => x.dispose());
+  });
 
   it('k-NN per stage equals the same vote written here from the stage outputs', async () => {
     const m = await trained(5);
