@@ -35,14 +35,14 @@ export function aucBars(r: StudyResults): Figure | undefined {
   const table = perFinding ? 2 : r.spec.experiment === 'small-data' ? 3 : 1;
   const colour = initColours(ordered(r.runs.map((x) => x.init)));
   const base = aucBase(rows);
-  const layer = bars({ x: 'group', xTitle: perFinding ? null : 'Model', slanted: perFinding, colour: { ...colour, title: 'Initialisation' }, yTitle: 'Validation AUC (%)', domain: [base, 100], base });
+  const layer = bars({ x: 'group', xTitle: perFinding ? null : 'Model', slanted: perFinding, colour: { ...colour, title: 'Initialisation' }, yTitle: 'Validation AUC (%)', domain: [base, 100], base, chance: 50 });
   const models = ordered(rows.map((x) => String(x.model)));
   const title = perFinding ? 'Validation AUC per finding' : 'Validation AUC by initialisation';
   return {
     name: `table-${table}`,
     title: `Table ${table} as a chart: validation AUC${perFinding ? ' per finding' : ''}, random init against transfer`,
     caption:
-      `Bars: mean over seeds; error bars: ±1 sample standard deviation; dots: single runs. Bars start at ${base}% (an AUC of 50% is chance).` +
+      `Bars: mean over seeds; error bars: ±1 sample standard deviation; dots: single runs. Bars start at ${base}%; the dashed line is chance (an AUC of 50%).` +
       (perFinding ? ' Mean: the mean AUC over the findings of each run.' : ''),
     section: `Table ${table}`,
     spec: perFinding

@@ -45,6 +45,8 @@ export interface BarOptions {
   slanted?: boolean;
   /** Draw the rows of kind "label" as text above their bars. */
   label?: boolean;
+  /** A dashed rule at this y (an AUC chart's chance, 50). */
+  chance?: number;
 }
 
 export function bars(o: BarOptions): UnitSpec<Field>[] {
@@ -59,6 +61,9 @@ export function bars(o: BarOptions): UnitSpec<Field>[] {
     { transform: only('mean'), mark: { type: 'rule', clip: true, strokeWidth: 1.5, color: '#222' }, encoding: { x, xOffset, y: y('lo'), y2: { field: 'hi' } } },
     ...(o.label
       ? [{ transform: only('label'), mark: { type: 'text' as const, dy: -9, fontSize: 11 }, encoding: { x, xOffset, y: y('value'), text: { field: 'label' } } }]
+      : []),
+    ...(o.chance !== undefined
+      ? [{ transform: only('mean'), mark: { type: 'rule' as const, strokeDash: [5, 4], strokeWidth: 1.2, color: '#777' }, encoding: { y: { datum: o.chance, type: 'quantitative' as const, scale: { domain: o.domain } } } }]
       : []),
   ];
 }

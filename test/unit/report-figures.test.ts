@@ -61,6 +61,13 @@ describe('studyFigures', () => {
         expect(find(f, { kind: 'run', group: name, init: label })).toHaveLength(3);
       }
     expect(f.section).toBe('Table 1');
+    // Chance drawn as a dashed rule at an AUC of 50% (issue 31), inside the bars' scale.
+    const layers = (f.spec as { layer: { mark: { type: string; strokeDash?: number[] }; encoding: { y?: { datum?: number; scale?: { domain: number[] } } } }[] }).layer;
+    const chance = layers.filter((l) => l.mark.type === 'rule' && l.mark.strokeDash);
+    expect(chance).toHaveLength(1);
+    expect(chance[0].encoding.y!.datum).toBe(50);
+    expect(chance[0].encoding.y!.scale!.domain[0]).toBeLessThanOrEqual(50);
+    expect(f.caption).toContain('dashed line is chance');
   });
 
   it('Table 2: AUC per finding and their mean, a panel per model', () => {
