@@ -44,6 +44,15 @@ function gauge(fraction: number, width = 20): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
 }
 
+let activeBars: (() => void) | undefined;
+
+/** Clears the bars the last bar-mode progressPrinter drew, and stops it drawing them again: a message written next (Ctrl-C's
+ * "stopping", "interrupted ... Resume with") starts on a clean line instead of over the bar (issue 31). */
+export function stopProgressBars(): void {
+  activeBars?.();
+  activeBars = undefined;
+}
+
 export function progressPrinter(stream: Sink, mode: ProgressMode, out: Sink = process.stdout, now: () => number = Date.now): (e: StudyEvent) => void {
   if (mode === 'quiet') return () => {};
   if (mode === 'json') return (e) => out.write(JSON.stringify(e) + '\n');
@@ -85,6 +94,11 @@ export function progressPrinter(stream: Sink, mode: ProgressMode, out: Sink = pr
     stream.write('\r\x1b[1A\x1b[J');  // from the end of the second bar: up to the first, then clear below
     drawn = false;
   };
+  if (mode === 'bar')
+    activeBars = () => {
+      clear();
+      closed = true;
+    };
   const draw = (force: boolean) => {
     if (mode !== 'bar' || closed || (!force && now() - lastDraw < 100)) return;
     clear();

@@ -4,6 +4,7 @@
 // process at once.
 import type { ProcessGroup } from '../distributed';
 import type { CliContext } from './command';
+import { stopProgressBars } from './progress';
 
 /**
  * Runs `body` with an AbortSignal the first SIGINT or SIGTERM aborts.
@@ -14,6 +15,7 @@ export async function untilStopped(ctx: CliContext, outDir: string, resume: stri
   let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     stoppedBy = signal;
+    stopProgressBars();  // the bars cleared first: the messages start on a clean line
     process.stderr.write(`\ntransfusion-native: ${signal}: stopping after the current step (again to stop at once)\n`);
     controller.abort();
   };

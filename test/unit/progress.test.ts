@@ -1,4 +1,4 @@
-import { progressMode, progressPrinter } from '../../src/cli/progress';
+import { progressMode, progressPrinter, stopProgressBars } from '../../src/cli/progress';
 import type { RunRecord, StudyEvent } from '../../src/experiments/results';
 
 const record = (over: Partial<RunRecord> = {}): RunRecord => ({
@@ -75,6 +75,22 @@ describe('progress output', () => {
     c.print({ kind: 'run-end', index: 2, total: 4, record: record({ init: 'random', seed: 1 }) });  // the second ends first
     expect(bars()[0]).toMatch(/^study \[#{5}-{15}\] 1\/4 runs/);
     expect(bars()[1]).toMatch(/^run   \[#{10}-{10}\] cbr-small random seed 0 \| step 20\/40/);
+  });
+
+  it('clears its bars for a message and draws them no more once stopped (Ctrl-C\'s lines start on a clean line, issue 31)', () => {
+    const c = capture('bar');
+    study.forEach((e) => c.print(e));
+    c.tick(1000);
+    c.print(step(10));
+    const before = c.text().length;
+    stopProgressBars();
+    expect(c.text().slice(before)).toBe('\r\x1b[1A\x1b[J');  // up from the second bar to the first, everything below cleared
+    c.tick(1000);
+    c.print(step(11));
+    c.print({ kind: 'train', index: 2, phase: 'run', model: 'cbr-small', event: { kind: 'eval', step: 11, loss: 0.5, auc: 0.8 } });
+    expect(c.text().slice(before + 8)).not.toContain('study [');
+    stopProgressBars();  // a second call does nothing
+    expect(c.text().length).toBe(before + 8);
   });
 
   it('keeps bars within the terminal width', () => {
