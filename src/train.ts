@@ -32,6 +32,9 @@ export interface TrainOptions extends Omit<NativeTrainOptions, 'learningRates' |
 export interface TrainResult extends Omit<NativeTrainResult, 'losses'> {
   /** Training loss per step, on the batch of that step. */
   losses: number[];
+  /** With `data.test`: the held-out test set's metrics, evaluated once after training on the weights the model ends
+   * with (the best evaluation's under keepBest). */
+  test?: Metrics;
 }
 
 /** The last argument of a long call: cancellation and progress. */
@@ -57,9 +60,10 @@ const DATASET_FROM = 'generateRetina(), generateChest(), generateNatural() or cr
 function checkTrainArguments(model: unknown, data: unknown, options: unknown, opts: unknown): TrainOptions {
   checkHandle('train()', 'model', model, 'Model', 'createModel()');
   if (data === null || typeof data !== 'object') throw invalidArg('data', 'the training and validation sets, { train, val }, for train()', data);
-  checkOptions("train()'s `data`", data, ['train', 'val'], 'data');
+  checkOptions("train()'s `data`", data, ['train', 'val', 'test'], 'data');
   checkHandle('train()', 'data.train', (data as { train?: unknown }).train, 'Dataset', DATASET_FROM);
   checkHandle('train()', 'data.val', (data as { val?: unknown }).val, 'Dataset', DATASET_FROM);
+  if ((data as { test?: unknown }).test !== undefined) checkHandle('train()', 'data.test', (data as { test?: unknown }).test, 'Dataset', DATASET_FROM);
   const o = requireOptions<TrainOptions>('train()', options, TRAIN_OPTION_KEYS);
   checkOptions('train()', opts, JOB_OPTION_KEYS, 'opts');
   checkOptions("train()'s `augment`", o.augment, AUGMENT_KEYS, 'augment');
@@ -78,7 +82,8 @@ function checkTrainArguments(model: unknown, data: unknown, options: unknown, op
  * Trains a model on a training set, validating on a validation set, off the event loop. The learning rate follows
  * the schedule; progress arrives one event per step and per validation, in order.
  * @param model - The model to train, in place.
- * @param data - The training and validation sets, of the same task and with the model's outputs.
+ * @param data - The training and validation sets, of the same task and with the model's outputs, and optionally a
+ *   held-out `test` set evaluated once at the end (`result.test`).
  * @param options - See {@link TrainOptions}; `steps` and `schedule` are required.
  * @param opts - `signal` cancels training between steps; `onProgress` receives each {@link TrainEvent}; default {}.
  * @returns The losses, the validation curve, the final metrics and the throughput.
@@ -102,7 +107,7 @@ function checkTrainArguments(model: unknown, data: unknown, options: unknown, op
  */
 export async function train(
   model: Model,
-  data: { train: Dataset; val: Dataset },
+  data: { train: Dataset; val: Dataset; test?: Dataset },
   options: TrainOptions,
   opts: JobOptions<TrainEvent> = {},
 ): Promise<TrainResult> {
@@ -122,9 +127,12 @@ export async function train(
     () => addon().train(model.native, data.train.native, data.val.native, { ...rest, ...(group ? { group: group.native } : {}), learningRates: lrs }, opts.onProgress),
     opts.signal,
   );
-  const out = { ...result, losses: Array.from(result.losses) };
+  const out: TrainResult = { ...result, losses: Array.from(result.losses) };
   // Aborted: rejected as any aborted call is, with what was done attached (the weights are the model's now).
   if (out.stopped === 'aborted') throw Object.assign(abortError(opts.signal), { partial: out });
+  // The held-out test set: once, at the end, never seen by early stopping or keep-best.
+  if (data.test)
+    out.test = await evaluate(model, data.test, { signal: opts.signal, ...(options.evalBatchSize ? { batchSize: options.evalBatchSize } : {}), channelsLast: options.channelsLast, precision: options.precision });
   return out;
 }
 

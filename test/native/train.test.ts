@@ -237,6 +237,12 @@ describe('training', () => {
     expect(r.final.meanAuc).toBe(aucs[bestAt]);
     // The model holds the best evaluation's weights: evaluating it gives that evaluation's AUC.
     expect((await evaluate(m, valSet)).meanAuc).toBeCloseTo(aucs[bestAt], 6);
+    // A held-out test set, given, is evaluated once at the end on those weights.
+    const withTest = createModel('cbr-tiny', { seed: 4 });
+    const t = await train(withTest, { train: trainSet, val: valSet, test: trainSet }, { ...options(8), evalEvery: 4, keepBest: true, bootstrapResamples: 0 });
+    expect(t.test).toEqual(await evaluate(withTest, trainSet));
+    expect(r.test).toBeUndefined();
+    withTest.dispose();
     // Without patience the same run goes to its end, and the model ends with its last step's weights.
     const plain = createModel('cbr-tiny', { seed: 4 });
     const full = await train(plain, { train: trainSet, val: valSet }, { ...options(12), schedule: { kind: 'constant', lr: 0.05 }, evalEvery: 4, bootstrapResamples: 0 });
