@@ -9,11 +9,15 @@
 // batches (TRANSFUSION_BUILD_UNITY, see unityBuild); TRANSFUSION_CXX_STANDARD overrides the C++ standard CMakeLists.txt
 // chooses from the LibTorch found (see cxxStandard). An install from the registry keeps
 // only the addon: the build folder's objects and precompiled header (~550 MB) are removed once it is linked.
+// An installed package first looks for a prebuilt addon made for the LibTorch found (scripts/prebuilt.js), and uses
+// it, with no compiler, where it fits and loads; TRANSFUSION_BUILD_FROM_SOURCE=1 always builds.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+
+const { installPrebuilt, savePrebuilt } = require('./prebuilt');
 
 const root = path.resolve(__dirname, '..');
 
@@ -141,8 +145,24 @@ function cmakeJs(args) {
   if (r.status !== 0) throw new SetupError(`the native build failed (cmake-js ${args[0]}, exit ${r.status}); see the compiler output above`);
 }
 
+/** Whether this install may use a prebuilt addon: an installed package (a checkout builds its own), unless
+ * TRANSFUSION_BUILD_FROM_SOURCE=1; TRANSFUSION_PREBUILT=1 lets a checkout use one (tests). */
+function mayUsePrebuilt(env = process.env, checkout = isCheckout()) {
+  if (env.TRANSFUSION_BUILD_FROM_SOURCE === '1') return false;
+  return !checkout || env.TRANSFUSION_PREBUILT === '1';
+}
+
 function build() {
   const torch = findTorch();
+  const addon = path.join(root, 'build', 'Release', 'transfusion_native.node');
+  if (mayUsePrebuilt()) {
+    const { used, reasons } = installPrebuilt(torch.dir, path.join(root, 'prebuilds'), addon);
+    for (const why of reasons) console.log(`transfusion-native: prebuilt addon refused: ${why}`);
+    if (used) {
+      console.log(`transfusion-native: using the prebuilt addon prebuilds/${used} (LibTorch from ${torch.source}); no compiler needed`);
+      return;
+    }
+  }
   const jobs = String(buildJobs());
   const buildDir = path.join(root, 'build');
   const unity = unityBuild();
@@ -155,10 +175,11 @@ function build() {
     fs.writeFileSync(path.join(buildDir, 'transfusion-native-inputs.json'), JSON.stringify(inputs));
   }
   cmakeJs(['build', '--parallel', jobs, define]);
+  if (process.argv.includes('--save-prebuilt') || process.env.TRANSFUSION_SAVE_PREBUILT === '1') console.log(`transfusion-native: prebuilt addon kept in ${path.relative(root, savePrebuilt(torch.dir, addon, path.join(root, 'prebuilds')))}`);
   pruneBuild(buildDir);
 }
 
-module.exports = { findTorch, buildJobs, unityBuild, cxxStandard, configurationInputs, needsConfigure, SetupError };
+module.exports = { findTorch, buildJobs, unityBuild, cxxStandard, configurationInputs, needsConfigure, mayUsePrebuilt, SetupError };
 
 if (require.main === module) {
   try {
