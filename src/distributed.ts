@@ -37,6 +37,10 @@ export class ProcessGroup {
   dispose(): void {
     this.native.dispose();
   }
+  /** The same as dispose(), for TypeScript's `using` (and JavaScript's explicit resource management). */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
 }
 
 /**

@@ -237,6 +237,10 @@ export class Model {
   dispose(): void {
     this.native.dispose();
   }
+  /** The same as dispose(), for TypeScript's `using` (and JavaScript's explicit resource management). */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
   /** Whether {@link Model.dispose} was called. */
   get disposed(): boolean {
     return this.native.disposed;

@@ -63,6 +63,10 @@ export class Dataset {
   dispose(): void {
     this.native.dispose();
   }
+  /** The same as dispose(), for TypeScript's `using` (and JavaScript's explicit resource management). */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
   /** Whether {@link Dataset.dispose} was called. */
   get disposed(): boolean {
     return this.native.disposed;

@@ -176,6 +176,36 @@ describe('handles', () => {
     expect(() => models[0].info()).toThrow(expect.objectContaining({ code: 'ERR_DISPOSED', message: 'This model was disposed' }));
   });
 
+  it('are freed at the end of a TypeScript `using` block (Symbol.dispose), models and datasets alike (issue 31)', () => {
+    // Compiled by tsc as a dependent's code and run by Node itself (jest's sandbox lacks Node's Symbol.dispose).
+    const root = path.resolve(__dirname, '../..');
+    const out = path.join(root, `.using-${process.pid}`);
+    const file = `${out}.mts`;
+    fs.writeFileSync(file, [
+      "import { createModel, generateRetina, liveHandles } from 'transfusion-native';",
+      'const before = liveHandles();',
+      'let inside = 0;',
+      '{',
+      "  using m = createModel('cbr-tiny');",
+      '  using d = await generateRetina({ count: 4, size: 32, seed: 1 });',
+      '  inside = liveHandles() - before;',
+      '  void m.info(); void d.count;',
+      '}',
+      'console.log(JSON.stringify({ inside, after: liveHandles() - before }));',
+    ].join('\n'));
+    try {
+      const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--rootDir', root, '--outDir', out, file], { encoding: 'utf8' });
+      expect(tsc.stdout + tsc.stderr).toBe('');
+      const compiled = path.join(out, path.basename(file).replace(/\.mts$/, '.mjs'));
+      fs.copyFileSync(compiled, `${out}.mjs`);
+      const run = spawnSync(process.execPath, [`${out}.mjs`], { cwd: root, encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      expect(JSON.parse(run.stdout)).toEqual({ inside: 2, after: 0 });
+    } finally {
+      for (const f of [file, `${out}.mjs`, out]) fs.rmSync(f, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('cannot be made with new from JS', () => {
     const m = createModel('cbr-tiny');
     const NativeModel = Object.getPrototypeOf(m.native).constructor;
