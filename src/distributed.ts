@@ -37,11 +37,16 @@ export class ProcessGroup {
   dispose(): void {
     this.native.dispose();
   }
-  /** The same as dispose(), for TypeScript's `using` (and JavaScript's explicit resource management). */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
 }
+
+// Symbol.dispose, for TypeScript's `using`: installed only where the runtime has the symbol (a computed class member
+// would be named "undefined" where it has not, as in jest's sandbox or Node 18).
+export interface ProcessGroup {
+  /** The same as dispose(), for TypeScript's `using` (explicit resource management). */
+  [Symbol.dispose](): void;
+}
+if (typeof Symbol.dispose === 'symbol')
+  Object.defineProperty(ProcessGroup.prototype, Symbol.dispose, { value(this: ProcessGroup) { this.dispose(); }, writable: true, configurable: true });
 
 /**
  * torchrun's variables, checked: each missing or malformed one is named. Undefined when RANK and WORLD_SIZE are unset.

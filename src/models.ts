@@ -237,15 +237,20 @@ export class Model {
   dispose(): void {
     this.native.dispose();
   }
-  /** The same as dispose(), for TypeScript's `using` (and JavaScript's explicit resource management). */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
   /** Whether {@link Model.dispose} was called. */
   get disposed(): boolean {
     return this.native.disposed;
   }
 }
+
+// Symbol.dispose, for TypeScript's `using`: installed only where the runtime has the symbol (a computed class member
+// would be named "undefined" where it has not, as in jest's sandbox or Node 18).
+export interface Model {
+  /** The same as dispose(), for TypeScript's `using` (explicit resource management). */
+  [Symbol.dispose](): void;
+}
+if (typeof Symbol.dispose === 'symbol')
+  Object.defineProperty(Model.prototype, Symbol.dispose, { value(this: Model) { this.dispose(); }, writable: true, configurable: true });
 
 /**
  * One tensor of a weight file (.pth/.pt or .safetensors), as float32.

@@ -63,15 +63,20 @@ export class Dataset {
   dispose(): void {
     this.native.dispose();
   }
-  /** The same as dispose(), for TypeScript's `using` (and JavaScript's explicit resource management). */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
   /** Whether {@link Dataset.dispose} was called. */
   get disposed(): boolean {
     return this.native.disposed;
   }
 }
+
+// Symbol.dispose, for TypeScript's `using`: installed only where the runtime has the symbol (a computed class member
+// would be named "undefined" where it has not, as in jest's sandbox or Node 18).
+export interface Dataset {
+  /** The same as dispose(), for TypeScript's `using` (explicit resource management). */
+  [Symbol.dispose](): void;
+}
+if (typeof Symbol.dispose === 'symbol')
+  Object.defineProperty(Dataset.prototype, Symbol.dispose, { value(this: Dataset) { this.dispose(); }, writable: true, configurable: true });
 
 /** What {@link generateRetina} draws. */
 export interface RetinaOptions {
