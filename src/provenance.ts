@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { packageRoot } from '../bindings/native';
 import { addon } from './runtime';
 
 /** A study's provenance, as results.json records it. */
@@ -21,13 +22,6 @@ export interface Provenance {
   /** LibTorch: its version and the settings of its build (at::show_config()'s "Build settings": BLAS_INFO, USE_CUDA,
    * CXX_FLAGS, ...). */
   torch: { version: string; build: Record<string, string> };
-}
-
-const root = path.resolve(__dirname, '..', '..');  // dist/src -> the package; src under ts-jest -> its parent's parent
-
-function packageRoot(): string {
-  for (const dir of [root, path.resolve(__dirname, '..')]) if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-  return root;
 }
 
 /** The commit HEAD names in `dir`'s .git (a detached HEAD, a loose ref or a packed one), read without git. */
@@ -72,13 +66,8 @@ function gpuName(device: string): string | null {
  * @returns A fresh {@link Provenance}.
  */
 export function provenance(device: string): Provenance {
-  const dir = packageRoot();
-  let version = '';
-  try {
-    version = String(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version ?? '');
-  } catch {
-    version = '';
-  }
+  const dir = packageRoot();  // the folder whose package.json is ours, read and parsed there
+  const version = String(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version ?? '');
   const v = addon().version();
   const cpus = os.cpus();
   return {

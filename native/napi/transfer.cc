@@ -1,7 +1,5 @@
 #include "napi/transfer.h"
 
-#include <cmath>
-
 #include "core/api.h"
 #include "napi/convert.h"
 #include "napi/errors.h"
@@ -53,11 +51,9 @@ Napi::Value perturbStages(const Napi::CallbackInfo& info) {
     auto model = ModelHandle::from(info[0], "model");
     const auto stages = nameList(info[1], "stages");
     if (!info[2].IsNumber()) throw tn::invalidArg("Expected `sigma` to be a number but received " + describe(info[2]));
-    const double seed = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : -1;
-    if (!(seed >= 0 && seed <= 9007199254740991.0 && seed == std::floor(seed)))
-      throw tn::invalidArg("Expected `seed` to be an integer >= 0 but received " + describe(info[3]));
+    const auto seed = static_cast<uint64_t>(numberArg(info, 3, "seed", 0, 9007199254740991.0, true));
     auto hold = tn::reserve(model);
-    const auto n = tn::perturbStages(*model, stages, info[2].As<Napi::Number>().DoubleValue(), static_cast<uint64_t>(seed));
+    const auto n = tn::perturbStages(*model, stages, info[2].As<Napi::Number>().DoubleValue(), seed);
     return Napi::Number::New(env, static_cast<double>(n));
   });
 }

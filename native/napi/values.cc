@@ -124,11 +124,15 @@ std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* 
   return withoutNul(info[index], name);
 }
 
-int intArg(const Napi::CallbackInfo& info, size_t index, const char* name, int min, int max) {
+double numberArg(const Napi::CallbackInfo& info, size_t index, const char* name, double min, double max, bool integer) {
   Napi::Object holder = Napi::Object::New(info.Env());
   holder.Set(name, info[index]);
   if (info[index].IsUndefined()) throw tn::invalidArg(std::string("Expected `") + name + "` but received undefined");
-  return integer(holder, name, 0, min, max);
+  return number(holder, name, 0, min, max, integer);
+}
+
+int intArg(const Napi::CallbackInfo& info, size_t index, const char* name, int min, int max) {
+  return static_cast<int>(numberArg(info, index, name, min, max, true));
 }
 
 std::vector<double> numbersArg(const Napi::CallbackInfo& info, size_t index, const char* name) {

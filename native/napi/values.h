@@ -24,6 +24,8 @@ std::vector<double> numbers(Napi::Value v, const std::string& key);
 std::vector<int64_t> shapeOf(Napi::Value value, const std::string& name);
 Napi::Value numberOrNull(Napi::Env env, double v);
 std::string stringArg(const Napi::CallbackInfo& info, size_t index, const char* name);
+// Argument `index` as a number in [min, max] (an integer where `integer`), refused by `name` otherwise.
+double numberArg(const Napi::CallbackInfo& info, size_t index, const char* name, double min, double max, bool integer);
 int intArg(const Napi::CallbackInfo& info, size_t index, const char* name, int min, int max);
 std::vector<double> numbersArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 Napi::Array integersToJs(Napi::Env env, const std::vector<int64_t>& values);

@@ -245,7 +245,8 @@ export async function stageCriticality(trained: Model, initial: Model, val: Data
   try {
     copy(trained, all);
     callNative(() => addon().copyStages(scratch.native, initial.native, []));  // the architecture check, before any work
-    const out: StageCriticality = { auc: (await score()).meanAuc ?? null, loss: (await score(lossData)).loss, evaluations: 0, stages: [] };
+    const end = await score();  // the trained model, on val and (where it is another set) on lossData
+    const out: StageCriticality = { auc: end.meanAuc ?? null, loss: (lossData === val ? end : await score(lossData)).loss, evaluations: 0, stages: [] };
     for (const stage of stages) {
       copy(initial, [stage]);
       const reinitialised = (await score()).meanAuc ?? null;

@@ -7,7 +7,6 @@
 //   layers         (Figure 3)  every stage of each trained model against its own initialisation
 //   init-vs-final  (Figure 4)  pairs of models compared at initialisation and after training, per stage, with R²
 //   filters        (Figure 5)  conv1 filters before and after training, random and pretrained, as a PNG grid
-import * as path from 'node:path';
 
 import type { Dataset } from '../data/embedded';
 import { TransfusionError } from '../errors';
@@ -129,11 +128,6 @@ export interface AnalysisContext {
   taskAt?: (size: number) => Promise<{ train: Dataset; val: Dataset }>;
   signal?: AbortSignal;
   onProgress?: (what: string) => void;
-}
-
-/** The snapshot file of a run (relative to the run directory). */
-export function snapshotPath(model: string, init: string, seed: number, which: 'init' | 'final'): string {
-  return path.join('snapshots', `${model}-${init.replace(/[^A-Za-z0-9_-]/g, '_')}-s${seed}-${which}.safetensors`);
 }
 
 /** A model's conv1 filter banks for Figure 5: random and pretrained runs, each at initialisation and after training. */

@@ -11,7 +11,7 @@ import { applyInit, initLabel, type Initialisation } from '../init/init';
 import { train, type TrainEvent } from '../train';
 import { effectiveInit, modelOptionsFor } from './architecture';
 import type { PretrainRecord } from './pretrain';
-import { snapshotPath } from './representations';
+import { snapshotPath, weightsPath } from './rundir';
 import type { RunRecord } from './results';
 import { trainOptionsOf, type StudySpec } from './spec';
 import { taskLabels } from './task';
@@ -92,9 +92,4 @@ function finalExtras(m: Metrics, labels: string[]): Partial<RunRecord> {
     ...(m.aucCi ? { aucCi: m.aucCi } : {}),
     ...(m.kappa !== undefined ? { kappa: m.kappa } : {}),
   };
-}
-
-/** Where --save-weights keeps a run's weights, relative to the run directory. */
-export function weightsPath(model: string, init: string, seed: number): string {
-  return path.join('weights', `${model}-${init.replace(/[^A-Za-z0-9_-]/g, '_')}-s${seed}.pt`);
 }

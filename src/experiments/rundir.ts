@@ -23,6 +23,20 @@ export function checkpointPath(outDir: string, model: string, init: string, seed
   return path.join(outDir, 'checkpoints', `${model}-${init.replace(/[^\w.-]+/g, '_')}-seed${seed}.pt`);
 }
 
+/** A run's files' shared name: MODEL-INIT-sSEED, the init made safe as a file name ("transfusion:layer1" ->
+ * "transfusion_layer1"). */
+const runStem = (model: string, init: string, seed: number) => `${model}-${init.replace(/[^A-Za-z0-9_-]/g, '_')}-s${seed}`;
+
+/** The snapshot file of a run (relative to the run directory). */
+export function snapshotPath(model: string, init: string, seed: number, which: 'init' | 'final'): string {
+  return path.join('snapshots', `${runStem(model, init, seed)}-${which}.safetensors`);
+}
+
+/** Where --save-weights keeps a run's weights, relative to the run directory. */
+export function weightsPath(model: string, init: string, seed: number): string {
+  return path.join('weights', `${runStem(model, init, seed)}.pt`);
+}
+
 /** How often a holder refreshes its lock's heartbeat (the file's modification time). */
 export const LOCK_HEARTBEAT_MS = 10_000;
 /** A lock without a heartbeat for this long is stale, whichever host or process wrote it. */

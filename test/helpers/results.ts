@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { experimentSpec } from '../../src/experiments/catalog';
-import { linearFit, pairKind, snapshotPath, type InitFinalFit, type RepresentationResults, type RunRef, type SimilarityRecord } from '../../src/experiments/representations';
+import { snapshotPath } from '../../src/experiments/rundir';
+import { linearFit, pairKind, type InitFinalFit, type RepresentationResults, type RunRef, type SimilarityRecord } from '../../src/experiments/representations';
 import { armsOf } from '../../src/experiments/spec';
 import { RESULTS_SCHEMA, type RunRecord, type StudyResults } from '../../src/experiments/results';
 import { stepsToAuc } from '../../src/metrics';

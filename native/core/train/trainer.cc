@@ -190,10 +190,17 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
   };
   double best = -std::numeric_limits<double>::infinity();
   int sinceBest = 0;
-  for (const auto& point : r.curve) {
-    if (scoreOf(point.metrics) > best) best = scoreOf(point.metrics), r.bestStep = point.step, sinceBest = 0;
-    else ++sinceBest;
-  }
+  // One evaluation seen: whether it is the best so far (then bestStep is its step), else one more since the best.
+  const auto improves = [&](const CurvePoint& point) {
+    const double score = scoreOf(point.metrics);
+    if (score > best) {
+      best = score, r.bestStep = point.step, sinceBest = 0;
+      return true;
+    }
+    ++sinceBest;
+    return false;
+  };
+  for (const auto& point : r.curve) improves(point);
   std::vector<torch::Tensor> bestState;
   Metrics bestMetrics;
   try {
@@ -281,16 +288,14 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
     }
     keepWeights(step + 1);
     if (evaluates) {
-      const double score = scoreOf(r.curve.back().metrics);
-      if (score > best) {
-        best = score, r.bestStep = step + 1, sinceBest = 0;
+      if (improves(r.curve.back())) {
         if (o.keepBest) {
           torch::NoGradGuard noGrad;
           bestState.clear();
           for (const auto& [name, t] : stateOf(net)) bestState.push_back(t.detach().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true));
           bestMetrics = r.curve.back().metrics;
         }
-      } else if (o.patience > 0 && ++sinceBest >= o.patience && !last) {
+      } else if (o.patience > 0 && sinceBest >= o.patience && !last) {
         r.stopped = "early";
         break;
       }
