@@ -15,7 +15,9 @@ function torchIdentity(torchDir) {
   const read = (file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
   const version = /set\(PACKAGE_VERSION "([^"]+)"\)/.exec(read(path.join(torchDir, 'TorchConfigVersion.cmake')))?.[1];
   const config = read(path.join(torchDir, 'TorchConfig.cmake'));
-  const abi = /_GLIBCXX_USE_CXX11_ABI=([01])/.exec(config)?.[1];
+  // LibTorch up to 2.7 names its ABI in TORCH_CXX_FLAGS; later ones (sid's 2.14) build only the C++11 ABI and name none,
+  // so no flag means the compiler's default, the C++11 ABI. A wrong reading is still caught: the addon must load.
+  const abi = /_GLIBCXX_USE_CXX11_ABI=([01])/.exec(config)?.[1] ?? (config ? '1' : undefined);
   // The libraries beside the config: lib/<triplet>/cmake/Torch (Debian) or share/cmake/Torch with lib/ (pip, pytorch.org).
   const libDirs = [path.resolve(torchDir, '..', '..'), path.resolve(torchDir, '..', '..', '..', 'lib')];
   const libDir = libDirs.find((d) => fs.existsSync(path.join(d, 'libtorch_cpu.so')));

@@ -31,6 +31,23 @@ describe('prebuilt addons', () => {
     expect(manifest.addonTorch).toBe(require('../../src').versions().torch);
   });
 
+  it('reads the ABI from TorchConfig.cmake, and takes the C++11 ABI where a newer LibTorch names none', () => {
+    // Debian's layout: lib/<triplet>/cmake/Torch beside lib/<triplet>/libtorch_cpu.so.
+    const fake = (name: string, config: string | null) => {
+      const lib = path.join(dir, 'fake', name, 'lib');
+      const cmake = path.join(lib, 'cmake', 'Torch');
+      fs.mkdirSync(cmake, { recursive: true });
+      fs.writeFileSync(path.join(cmake, 'TorchConfigVersion.cmake'), 'set(PACKAGE_VERSION "2.14.1")\n');
+      if (config !== null) fs.writeFileSync(path.join(cmake, 'TorchConfig.cmake'), config);
+      fs.writeFileSync(path.join(lib, 'libtorch_cpu.so.2.14.1'), Buffer.alloc(123));
+      fs.symlinkSync('libtorch_cpu.so.2.14.1', path.join(lib, 'libtorch_cpu.so'));
+      return cmake;
+    };
+    expect(torchIdentity(fake('old', 'set(TORCH_CXX_FLAGS "-D_GLIBCXX_USE_CXX11_ABI=0")\n'))).toMatchObject({ cxx11Abi: false, version: '2.14.1', cuda: false, library: { name: 'libtorch_cpu.so.2.14.1', bytes: 123 } });
+    expect(torchIdentity(fake('new', 'set_target_properties(torch PROPERTIES CXX_STANDARD 20)\n'))).toMatchObject({ cxx11Abi: true, version: '2.14.1' });
+    expect(torchIdentity(fake('none', null))).toBeNull();
+  });
+
   it('installs it for the same LibTorch, after loading it in a child process', () => {
     const target = path.join(dir, 'install', 'transfusion_native.node');
     expect(installPrebuilt(torch.dir, prebuilds, target)).toEqual({ used: key, reasons: [] });
