@@ -122,7 +122,7 @@ export interface NativeTrainResult {
   steps: number;
   /** Training loss per step, on the batch of that step. */
   losses: Float64Array;
-  /** The validation points, every `evalEvery` steps and after the last. */
+  /** The validation points, every `evalEvery` steps and after the last (and at step 0 with `evalAtStart`). */
   curve: CurvePoint[];
   /** Metrics on the validation set after the last step. */
   final: Metrics;
@@ -144,7 +144,8 @@ export interface NativeTrainResult {
    * "aborted" (only on the `partial` of the ABORT_ERR an aborted train() rejects with). */
   stopped: 'completed' | 'early' | 'aborted';
   /** The step of the best validation evaluation (mean AUC; top-1 for a multiclass set without AUC); with `keepBest`,
-   * the step whose weights the model ends with and whose metrics `final` holds; 0 before any evaluation. */
+   * the step whose weights the model ends with and whose metrics `final` holds; 0 before any evaluation, or the untrained
+   * model's with `evalAtStart`. */
   bestStep: number;
 }
 
@@ -240,6 +241,9 @@ export interface NativeTrainOptions extends ComputeOptions {
   seed?: number;
   /** Validate every N steps (default 0: only at the end); each point lands in the result's curve. */
   evalEvery?: number;
+  /** With `evalEvery`: validate before the first step too, as the curve's step-0 point (default false). Studies set it,
+   * so a convergence curve starts where training does. */
+  evalAtStart?: boolean;
   /** Validation images per forward pass (default 32 on the CPU, where a batch's activations stay in cache; 128 on CUDA). */
   evalBatchSize?: number;
   /** Random affine augmentation per training image, seeded by `seed` and the step (none by default). */

@@ -46,7 +46,7 @@ export interface JobOptions<E> {
 }
 
 export const TRAIN_OPTION_KEYS = optionKeys<TrainOptions>()([
-  'steps', 'schedule', 'batchSize', 'optimizer', 'momentum', 'weightDecay', 'nesterov', 'beta1', 'beta2', 'seed', 'evalEvery',
+  'steps', 'schedule', 'batchSize', 'optimizer', 'momentum', 'weightDecay', 'nesterov', 'beta1', 'beta2', 'seed', 'evalEvery', 'evalAtStart',
   'evalBatchSize', 'augment', 'checkpointPath', 'checkpointEvery', 'resume', 'weightSteps', 'weightsPrefix', 'group', 'syncBatchNorm', 'bucketMegabytes',
   'syncEvery', 'residentMegabytes', 'foreach', 'cudaGraph', 'bootstrapResamples', 'channelsLast', 'precision', 'threads',
   'patience', 'keepBest',

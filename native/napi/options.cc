@@ -159,6 +159,7 @@ tn::TrainOptions trainOptions(Napi::Value value) {
   t.beta2 = number(o, "beta2", t.beta2, 0, 1, false);
   t.seed = seed(o, "seed");
   t.evalEvery = integer(o, "evalEvery", t.evalEvery, 0, 1 << 30);
+  t.evalAtStart = flag(o, "evalAtStart", false);
   t.evalBatchSize = integer(o, "evalBatchSize", t.evalBatchSize, 1, 1 << 20);
   t.compute = computeOptions(o);
   Napi::Value augment = o.Get("augment");

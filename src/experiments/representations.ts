@@ -133,7 +133,8 @@ export interface AnalysisContext {
 /** A model's conv1 filter banks for Figure 5: random and pretrained runs, each at initialisation and after training. */
 export interface FilterPanels {
   model: string;
-  banks: { data: Float32Array; shape: number[] }[];
+  /** Left to right; `label` says which run and when ("Pretrained, trained"). */
+  banks: { data: Float32Array; shape: number[]; label: string }[];
 }
 
 /**
@@ -325,7 +326,7 @@ async function filters(ctx: AnalysisContext, model: string, random: SnapshotRun[
       try {
         parameter = net.info().inputConv;
         const t = net.getParameter(parameter);
-        banks.push({ data: t.data, shape: t.shape });
+        banks.push({ data: t.data, shape: t.shape, label: `${run.init === 'random' ? 'Random' : 'Pretrained'}, ${which === 'init' ? 'at init' : 'trained'}` });
       } finally {
         net.dispose();
       }

@@ -251,7 +251,7 @@ export function checkStudyMemory(spec: StudySpec, totalBytes = availableMemory()
 export function trainOptionsOf(t: TrainingSpec): TrainOptions {
   return {
     steps: t.steps, batchSize: t.batchSize, optimizer: t.optimizer, schedule: t.schedule, weightDecay: t.weightDecay,
-    momentum: t.momentum, evalEvery: t.evalEvery, channelsLast: t.channelsLast, precision: t.precision,
+    momentum: t.momentum, evalEvery: t.evalEvery, evalAtStart: t.evalEvery > 0, channelsLast: t.channelsLast, precision: t.precision,
     ...(t.augment ? { augment: t.augment } : {}),
     ...(t.patience ? { patience: t.patience } : {}),
     ...(t.keepBest ? { keepBest: true } : {}),

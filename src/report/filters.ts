@@ -1,10 +1,11 @@
-// Figure 5's filter grids: each model's conv1 filter panels (from the analysis) drawn as figures/filters-<model>.png.
+// Figure 5's filter grids: each model's conv1 filter panels (from the analysis) drawn as figures/filters-<model>.png,
+// each panel labelled with its run and moment.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { FilterPanels } from '../experiments/representations';
 import { writeFileAtomic } from '../io/atomic';
-import { encodePng, filterFigure } from './png';
+import { labelledFilterPng } from './png';
 
 /** Writes one PNG per model under outDir/figures and returns their paths relative to outDir. */
 export async function drawFilterPanels(outDir: string, panels: FilterPanels[]): Promise<string[]> {
@@ -12,7 +13,7 @@ export async function drawFilterPanels(outDir: string, panels: FilterPanels[]): 
   for (const { model, banks } of panels) {
     const file = path.join('figures', `filters-${model}.png`);
     fs.mkdirSync(path.join(outDir, 'figures'), { recursive: true });
-    writeFileAtomic(path.join(outDir, file), await encodePng(filterFigure([banks])));
+    writeFileAtomic(path.join(outDir, file), await labelledFilterPng(banks));
     files.push(file);
   }
   return files;

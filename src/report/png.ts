@@ -36,6 +36,8 @@ export interface FilterGridLayout {
 }
 
 export const DEFAULT_FILTER_GRID: FilterGridLayout = { count: 32, columns: 8, scale: 5, gap: 2 };
+const FILTER_MARGIN = 12;
+const LABEL_BAND = 22;
 
 function panelSize(bank: FilterBank, l: FilterGridLayout): { width: number; height: number } {
   const [out, , kh, kw] = bank.shape;
@@ -73,7 +75,7 @@ function drawPanel(image: RgbImage, bank: FilterBank, x0: number, y0: number, l:
  * puts a model per row and (random init, random trained, pretrained init, pretrained trained) across.
  */
 export function filterFigure(rows: FilterBank[][], layout: FilterGridLayout = DEFAULT_FILTER_GRID): RgbImage {
-  const margin = 12;
+  const margin = FILTER_MARGIN;
   const sizes = rows.map((row) => row.map((b) => panelSize(b, layout)));
   const width = Math.max(...sizes.map((row) => row.reduce((w, s) => w + s.width + margin, margin)));
   const height = sizes.reduce((h, row) => h + Math.max(...row.map((s) => s.height)) + margin, margin);
@@ -90,4 +92,31 @@ export function filterFigure(rows: FilterBank[][], layout: FilterGridLayout = DE
     y += Math.max(...sizes[r].map((s) => s.height)) + margin;
   });
   return image;
+}
+
+const escapeXml = (text: string) => text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+
+/**
+ * One row of filter panels as a PNG, each panel's label centred in a band above it (drawn by sharp from SVG text, in
+ * the figures' font): Figure 5 as the paper labels it.
+ */
+export async function labelledFilterPng(panels: (FilterBank & { label: string })[], layout: FilterGridLayout = DEFAULT_FILTER_GRID): Promise<Buffer> {
+  const image = filterFigure([panels], layout);
+  let x = FILTER_MARGIN;
+  const texts = panels.map((p) => {
+    const { width } = panelSize(p, layout);
+    const text = `<text x="${x + width / 2}" y="${LABEL_BAND - 4}" text-anchor="middle">${escapeXml(p.label)}</text>`;
+    x += width + FILTER_MARGIN;
+    return text;
+  });
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${LABEL_BAND}" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif" font-size="12" fill="#222">${texts.join('')}</svg>`;
+  const { default: sharp } = await import('sharp');
+  const { pixels, width, height } = image;
+  const { data, info } = await sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), { raw: { width, height, channels: 3 } })
+    .extend({ top: LABEL_BAND, background: '#ffffff' })
+    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  // The composite comes back with alpha (all opaque): the figure stays RGB, as encodePng writes the others.
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).removeAlpha().png().toBuffer();
 }

@@ -42,7 +42,7 @@ export function filterFigures(outDir: string, r: StudyResults): Map<string, Page
       id,
       title: `Figure 5, ${displayName(r, model)}: conv1 filters before and after training`,
       caption:
-        'Left to right: random init, random init after training, pretrained init, pretrained after training; each filter scaled ' +
+        'Each panel labelled with its run (random or pretrained initialisation) and moment (at init, trained); each filter scaled ' +
         `to its own range around grey, the three input channels as RGB.${change.length ? ` Relative change ‖W_trained − W_init‖ / ‖W_init‖: ${change.join(', ')}.` : ''}`,
       section: 'Figure 5',
       src: dataUri('image/png', png),

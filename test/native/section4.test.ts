@@ -5,7 +5,7 @@ import * as path from 'node:path';
 
 import { createModel, evaluate, experimentSpec, generateRetina, listModels, runStudy, type StudySpec } from '../../src';
 import { linearFit, pairKind } from '../../src/experiments/representations';
-import { encodePng, filterFigure } from '../../src/report/png';
+import { encodePng, filterFigure, labelledFilterPng } from '../../src/report/png';
 import { runFixture } from '../helpers/python';
 import { tempDir } from '../helpers/tmp';
 
@@ -84,7 +84,7 @@ describe('Section 4 experiments', () => {
     expect(rep.figures).toEqual(['figures/filters-cbr-tiny.png']);
     const png = JSON.parse(runFixture('png_read.py', [path.join(out, rep.figures[0])]));
     expect(png.mode).toBe('RGB');
-    expect(png.size[0]).toBeGreaterThan(4 * png.size[1]);  // four panels side by side
+    expect(png.size[0]).toBeGreaterThan(3 * png.size[1]);  // four labelled panels side by side
     expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('![figures/filters-cbr-tiny.png](figures/filters-cbr-tiny.png)');
   });
 });
@@ -106,5 +106,24 @@ describe('Section 4 helpers', () => {
     const image = filterFigure([[{ data: Float32Array.from([-1, 0, 0.5]), shape: [1, 3, 1, 1] }]], { count: 1, columns: 1, scale: 1, gap: 1 });
     const at = ((12 + 1) * image.width + 12 + 1) * 3;
     expect([...image.pixels.subarray(at, at + 3)]).toEqual([1, 128, 192]);
+  });
+
+  it('labels each panel of Figure 5 above it, over the same grid of filters', async () => {
+    const labels = ['Random, at init', 'Random, trained', 'Pretrained, at init', 'Pretrained, trained'];
+    const banks = labels.map((label, i) => ({ data: Float32Array.from({ length: 8 * 3 * 9 }, (_, j) => Math.sin(i + j)), shape: [8, 3, 3, 3], label }));
+    const grid = filterFigure([banks]);
+    const file = path.join(dir, 'labelled.png');
+    fs.writeFileSync(file, await labelledFilterPng(banks));
+    const png = JSON.parse(runFixture('png_read.py', [file, 'pixels'])) as { size: number[]; pixels: number[][] };
+    const band = png.size[1] - grid.height;
+    expect(png.size[0]).toBe(grid.width);
+    expect(band).toBeGreaterThanOrEqual(16);
+    // Below the band, the grid itself, pixel for pixel.
+    expect(png.pixels.slice(band * grid.width).flat()).toEqual([...grid.pixels]);
+    // In the band: text over each panel (dark pixels, a few hundred for a dozen letters), white between the panels.
+    const panel = (grid.width - 12) / 4;  // each panel with the margin after it
+    const dark = (x0: number, x1: number) => png.pixels.slice(0, band * grid.width).filter((_, i) => i % grid.width >= x0 && i % grid.width < x1 && Math.max(...png.pixels[i]) < 128).length;
+    for (let k = 0; k < 4; k++) expect(dark(12 + k * panel, 12 + k * panel + panel - 12)).toBeGreaterThan(50);
+    for (let k = 0; k <= 4; k++) expect(dark(k * panel, k * panel + 12)).toBe(0);
   });
 });

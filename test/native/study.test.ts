@@ -199,6 +199,10 @@ describe('runs that survive', () => {
     const before = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
     // The study drew its figures when it finished: Table 1's bars and the convergence curves (validation every 10 steps).
     expect(fs.readdirSync(path.join(out, 'figures')).sort()).toEqual(['convergence.png', 'convergence.svg', 'table-1.png', 'table-1.svg']);
+    // Each curve starts at step 0, the untrained model (issue 31), and so does the figure's line.
+    for (const run of read(out).runs) expect(run.curve.map((p) => p.step)).toEqual(Array.from({ length: run.steps / 10 + 1 }, (_, i) => 10 * i));
+    const rows = fs.readFileSync(path.join(out, 'curves.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    expect(rows.filter((x) => x[3] === '0')).toHaveLength(read(out).runs.length);
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).toContain('id="table-1"');
     fs.rmSync(path.join(out, 'report.md'));

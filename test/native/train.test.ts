@@ -58,6 +58,30 @@ describe('training', () => {
     [a.m, b.m].forEach((m) => m.dispose());
   });
 
+  it('with evalAtStart, validates the untrained model as the curve\'s step 0, leaving the training itself unchanged', async () => {
+    const untrained = createModel('cbr-small', { seed: 4 });
+    const before = await evaluate(untrained, valSet);
+    untrained.dispose();
+    const run = async (evalAtStart: boolean) => {
+      const m = createModel('cbr-small', { seed: 4 });
+      const events: string[] = [];
+      const r = await train(m, { train: trainSet, val: valSet }, { ...options(4), evalEvery: 2, evalAtStart }, { onProgress: (e) => events.push(`${e.kind}${'step' in e ? e.step : ''}`) });
+      m.dispose();
+      return { r, events };
+    };
+    const [a, b] = [await run(true), await run(false)];
+    expect(a.r.curve.map((p) => p.step)).toEqual([0, 2, 4]);
+    expect(a.events.slice(0, 2)).toEqual(['eval0', 'step1']);
+    expect(a.r.curve[0].meanAuc).toBe(before.meanAuc);
+    expect(a.r.curve[0].loss).toBe(before.loss);
+    expect(a.r.losses).toEqual(b.r.losses);
+    expect(a.r.curve.slice(1)).toEqual(b.r.curve);
+    // Without evalEvery there is no curve to start: evalAtStart alone adds nothing.
+    const m = createModel('cbr-tiny', { seed: 4 });
+    expect((await train(m, { train: trainSet, val: valSet }, { ...options(2), evalAtStart: true })).curve.map((p) => p.step)).toEqual([2]);
+    m.dispose();
+  });
+
   it('reports every step and evaluation once, in order, before the promise resolves', async () => {
     const m = createModel('cbr-tiny');
     const events: TrainEvent[] = [];

@@ -35,6 +35,7 @@ struct TrainOptions {
   double beta1 = 0.9, beta2 = 0.999;  // Adam
   uint64_t seed = 0;                  // batch order
   int evalEvery = 0;                  // validation every N steps (0: only at the end)
+  bool evalAtStart = false;           // with evalEvery: validation before the first step too (the curve's step 0)
   int evalBatchSize = 0;              // validation images per forward pass; 0: defaultEvalBatch(device)
   ComputeOptions compute;
   AugmentOptions augment;
@@ -112,7 +113,7 @@ struct TrainResult {
   int64_t graphed = 0;      // steps run as replays of a captured CUDA graph
   // How training ended: "completed" (every step), "early" (patience ran out) or "aborted" (the job was cancelled: the
   // result holds what was done, `steps` the steps trained). bestStep: the evaluation whose weights the model ends with
-  // under keepBest, else the best evaluation's step (0: none yet).
+  // under keepBest, else the best evaluation's step (0: the untrained model's, with evalAtStart, or none yet).
   std::string stopped = "completed";
   int64_t bestStep = 0;
 };

@@ -203,7 +203,30 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
   for (const auto& point : r.curve) improves(point);
   std::vector<torch::Tensor> bestState;
   Metrics bestMetrics;
+  // One validation pass after `done` steps, into the curve; the final one adds the bootstrap interval (curve points do
+  // without it: 1000 passes over the set each). Returns whether it is the best so far, whose weights keepBest copies.
+  const auto evaluateAt = [&](int64_t done, bool last) {
+    const BootstrapRequest bootstrap{last ? o.bootstrapResamples : 0, o.seed};
+    CurvePoint point{done, evaluateHeld(model, valSet, o.evalBatchSize, o.compute, job, group, bootstrap)};
+    job.report(evalEvent(point.step, point.metrics));
+    r.curve.push_back(point);
+  };
+  const auto noteBest = [&] {
+    if (!improves(r.curve.back())) return false;
+    if (o.keepBest) {
+      torch::NoGradGuard noGrad;
+      bestState.clear();
+      for (const auto& [name, t] : stateOf(net)) bestState.push_back(t.detach().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true));
+      bestMetrics = r.curve.back().metrics;
+    }
+    return true;
+  };
   try {
+  // The untrained model's point (step 0), where the caller asked for it: where a convergence curve starts.
+  if (start == 0 && o.evalAtStart && o.evalEvery > 0 && steps > 0) {
+    evaluateAt(0, false);
+    noteBest();
+  }
   for (int64_t step = start; step < steps; ++step) {
     job.check();
     if (pending.empty()) windowStart = Clock::now();
@@ -268,13 +291,7 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
     const bool evaluates = last || (o.evalEvery > 0 && (step + 1) % o.evalEvery == 0);
     const bool checkpoints = !last && o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0;
     if (evaluates || checkpoints || (step + 1) % syncEvery == 0) readLosses();
-    if (evaluates) {
-      // The final evaluation adds the bootstrap interval; curve points do without it (1000 passes over the set each).
-      const BootstrapRequest bootstrap{last ? o.bootstrapResamples : 0, o.seed};
-      CurvePoint point{step + 1, evaluateHeld(model, valSet, o.evalBatchSize, o.compute, job, group, bootstrap)};
-      job.report(evalEvent(point.step, point.metrics));
-      r.curve.push_back(point);
-    }
+    if (evaluates) evaluateAt(step + 1, last);
     if (checkpoints) {
       TrainCheckpoint c;
       c.step = step + 1;
@@ -287,18 +304,9 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
       job.report({"checkpoint", {{"step", static_cast<double>(step + 1)}}});
     }
     keepWeights(step + 1);
-    if (evaluates) {
-      if (improves(r.curve.back())) {
-        if (o.keepBest) {
-          torch::NoGradGuard noGrad;
-          bestState.clear();
-          for (const auto& [name, t] : stateOf(net)) bestState.push_back(t.detach().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true));
-          bestMetrics = r.curve.back().metrics;
-        }
-      } else if (o.patience > 0 && sinceBest >= o.patience && !last) {
-        r.stopped = "early";
-        break;
-      }
+    if (evaluates && !noteBest() && o.patience > 0 && sinceBest >= o.patience && !last) {
+      r.stopped = "early";
+      break;
     }
   }
   } catch (const Cancelled&) {
