@@ -219,11 +219,48 @@ export interface TensorData {
   shape: number[];
 }
 
+/** How the addon's similarity() reads and compares arrays ({@link SimilarityOptions} is the library's form, typed). */
+export interface NativeSimilarityOptions {
+  /** How the arrays are laid out (default "datapoints-first"). */
+  layout?: string;
+  /** nchw: datapoints (positions) to keep, the same on both sides. Default: all, up to max(20,000, 10 x neurons). */
+  subsample?: number;
+  /** Seed of the position subsample. */
+  seed?: number;
+  /** Dead-neuron threshold, relative to the largest variance (default 1e-10). */
+  epsilon?: number;
+  /** SVCCA: the fraction of each side's variance its kept singular directions explain (default 0.99). */
+  svccaVariance?: number;
+  /** SVCCA: keep exactly this many directions per side instead of the variance rule (default 0: the rule). */
+  svccaDirections?: number;
+  /** "cpu" (default) or "cuda" / "cuda:N": where the Gram products and factorisations run. */
+  device?: string;
+  /** The metrics to compute (default: every one whose `byDefault` is true). */
+  metrics?: string[];
+  /** rbfCka: the kernel's sigma as a fraction of the median pairwise distance (default 1, Kornblith et al.'s code). */
+  rbfBandwidth?: number;
+  /** shapeMetric: partial whitening, 0 (CCA's angle) to 1 (Procrustes'), default 0.5. */
+  shapeAlpha?: number;
+}
+
+/** How the addon's compareModels() runs the models and compares their stages ({@link CompareOptions} adds the job's). */
+export interface NativeCompareOptions {
+  /** Stages to compare (default: every stage of the model). */
+  stages?: string[];
+  /** Datapoints kept per conv stage (positions subsampled as batches pass; default max(20,000, 10 x channels)). */
+  maxDatapoints?: number;
+  /** Seed of the position subsample (default 0). */
+  seed?: number;
+  /** Images per forward pass (default 64). */
+  batchSize?: number;
+}
+
 /** Training settings as the addon takes them ({@link TrainOptions} is the library's form, with steps and a schedule). */
 export interface NativeTrainOptions extends ComputeOptions {
   /** One learning rate per step: its length is the number of steps. */
   learningRates: Float64Array | number[];
-  /** Training images per step and per rank (default 32); at most the training set's size. */
+  /** Training images per step (default 32), at most the training set's size: with a `group`, the whole batch, of which
+   * each rank trains on `batchSize / ranks` (a multiple of the ranks). */
   batchSize?: number;
   /** "sgd" (default) or "adam". */
   optimizer?: 'sgd' | 'adam';
@@ -265,8 +302,8 @@ export interface NativeTrainOptions extends ComputeOptions {
   weightsPrefix?: string;
   /**
    * Data parallel: every rank of the group calls train with the same options; each step the batch order draws
-   * batchSize x ranks images and each rank trains on its slice, gradients averaged over ranks in buckets; weights start
-   * from rank 0's; evaluation is gathered, so the metrics cover the whole validation set, the same on every rank.
+   * batchSize images (the whole batch) and each rank trains on its batchSize / ranks slice, gradients averaged over ranks
+   * in buckets; weights start from rank 0's; evaluation is gathered, so the metrics cover the whole validation set, the same on every rank.
    */
   group?: NativeProcessGroup;
   /** With a group: BatchNorm statistics over the whole batch (default: per rank, as DDP's). */
@@ -316,11 +353,11 @@ export interface AugmentOptions {
 export interface NativeModel {
   info(): ModelInfo;
   stageShapes(height: number, width: number): [string, number[]][];
-  save(path: string, format: 'pt' | 'safetensors'): NativeJob<void>;
-  load(path: string, options?: { strict?: boolean; head?: 'keep' | 'replace'; seed?: number; upTo?: string }): NativeJob<LoadReport>;
+  saveWeights(path: string, format: 'pt' | 'safetensors'): NativeJob<void>;
+  loadWeights(path: string, options?: { strict?: boolean; head?: 'keep' | 'replace'; seed?: number; upTo?: string }): NativeJob<LoadReport>;
   getParameter(name: string): TensorData;
   setParameter(name: string, value: TensorData): void;
-  meanVar(path: string, options?: { seed?: number; batchNorm?: 'meanvar' | 'default' }): NativeJob<MeanVarReport>;
+  meanVarInit(path: string, options?: { seed?: number; batchNorm?: 'meanvar' | 'default' }): NativeJob<MeanVarReport>;
   dispose(): void;
   readonly disposed: boolean;
 }
@@ -452,7 +489,7 @@ export interface NativeAddon {
   liveHandles(): number;
   /** Bytes kept for reuse: the similarity engine's and the training jobs' large blocks (freed 3 s after the last
    * batch or job ends). */
-  similarityCacheBytes(): number;
+  reusedMemoryBytes(): number;
   interpolateWeights(out: NativeModel, a: NativeModel, b: NativeModel, alpha: number): void;
   copyStages(to: NativeModel, from: NativeModel, stages: string[]): number;
   perturbStages(model: NativeModel, stages: string[], sigma: number, seed: number): number;
@@ -521,14 +558,14 @@ export interface NativeAddon {
   similarity(
     inputs: { data: Float32Array | Float64Array; shape: number[] }[],
     pairs: [number, number][],
-    options?: { layout?: string; subsample?: number; seed?: number; epsilon?: number; svccaVariance?: number; svccaDirections?: number; device?: string; metrics?: string[]; rbfBandwidth?: number; shapeAlpha?: number },
+    options?: NativeSimilarityOptions,
     onProgress?: (e: CountEvent<'pair'>) => void,
   ): NativeJob<SimilarityResult[]>;
   compareModels(
     models: NativeModel[],
     data: NativeDataset,
     pairs: [number, number][],
-    options?: { stages?: string[]; maxDatapoints?: number; seed?: number; batchSize?: number },
+    options?: NativeCompareOptions,
     onProgress?: (e: CountEvent<'stage'>) => void,
   ): NativeJob<StageComparison[]>;
 }
@@ -536,7 +573,7 @@ export interface NativeAddon {
 /** The members of each handle class as NativeModel, NativeDataset and NativeProcessGroup declare them, checked against
  * those interfaces here at compile time and against the addon's classes by test/native/bindings.test.ts. */
 export const HANDLE_MEMBERS = {
-  model: ['info', 'stageShapes', 'save', 'load', 'getParameter', 'setParameter', 'meanVar', 'dispose', 'disposed'],
+  model: ['info', 'stageShapes', 'saveWeights', 'loadWeights', 'getParameter', 'setParameter', 'meanVarInit', 'dispose', 'disposed'],
   dataset: ['info', 'targets', 'grades', 'meanColour', 'images', 'dispose', 'disposed'],
   group: ['info', 'dispose', 'disposed'],
 } as const;
@@ -555,7 +592,7 @@ export const NATIVE_EXPORTS = [
   'getThreads',
   'cudaAvailable',
   'liveHandles',
-  'similarityCacheBytes',
+  'reusedMemoryBytes',
   'similarityMetrics',
   'minibatchCka',
   'interpolateWeights',

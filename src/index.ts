@@ -47,7 +47,7 @@ export { readDicom, isDicomFile, type DicomImage, type DicomReadOptions, type Vo
 export { defaultCacheDir, type PretrainRecord } from './experiments/pretrain';
 export { renderReport } from './report/markdown';
 export { writeReport } from './report/write';
-export { similarity, similarityBatch, similarityCacheBytes, similarityMetrics, type MetricInfo, compareModels, compareModelSet, type StageResult, type StageResults, readNpy, pickMetrics, LAYOUTS, METRICS, type Layout, type Metric, type MetricValues, type SomeMetrics, type ActivationArray, type SimilarityResult, type SimilarityWork, type SimilarityOptions, type CompareOptions } from './similarity/similarity';
+export { similarity, similarityBatch, reusedMemoryBytes, similarityMetrics, type MetricInfo, compareModels, compareModelSet, type StageResult, type StageResults, readNpy, pickMetrics, LAYOUTS, METRICS, type Layout, type Metric, type MetricValues, type SomeMetrics, type ActivationArray, type SimilarityResult, type SimilarityWork, type SimilarityOptions, type CompareOptions } from './similarity/similarity';
 export { minibatchCka, type MinibatchCkaOptions, type CkaHeatmap } from './similarity/heatmap';
 export { interpolate, stageCriticality, knnEvaluate, DEFAULT_ALPHAS, DEFAULT_SIGMAS, type InterpolateOptions, type Interpolation, type InterpolationPoint, type CriticalityOptions, type StageCriticality, type StageReset, type KnnOptions, type KnnResult } from './analysis/transfer';
 export { setThreads, getThreads, liveHandles, cudaAvailable, versions } from './runtime';

@@ -167,7 +167,7 @@ export class Model {
   async saveWeights(file: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
     checkFile('Model.saveWeights()', file);
     checkOptions('Model.saveWeights()', opts, SIGNAL_OPTION_KEYS, 'opts');
-    await produceAtomic(file, (tmp) => awaitJob(() => this.native.save(tmp, weightFormatOf(file)), opts.signal));
+    await produceAtomic(file, (tmp) => awaitJob(() => this.native.saveWeights(tmp, weightFormatOf(file)), opts.signal));
   }
 
   /**
@@ -192,7 +192,7 @@ export class Model {
     checkOptions('Model.loadWeights()', options, LOAD_OPTION_KEYS);
     checkOptions('Model.loadWeights()', opts, SIGNAL_OPTION_KEYS, 'opts');
     if (options.head !== undefined) checkOneOf('head', options.head, ['keep', 'replace'] as const);
-    return awaitJob(() => this.native.load(file, options), opts.signal);
+    return awaitJob(() => this.native.loadWeights(file, options), opts.signal);
   }
 
   /**
@@ -230,7 +230,7 @@ export class Model {
     checkOptions('Model.meanVarInit()', opts, SIGNAL_OPTION_KEYS, 'opts');
     if (options.batchNorm !== undefined) checkOneOf('batchNorm', options.batchNorm, ['meanvar', 'default'] as const);
     if (options.draw !== undefined) checkOneOf('draw', options.draw, ['normal', 'shuffle'] as const);
-    return awaitJob(() => this.native.meanVar(file, options), opts.signal);
+    return awaitJob(() => this.native.meanVarInit(file, options), opts.signal);
   }
 
   /** Frees the model's native memory now. Idempotent; a job already running keeps the model until it settles. */

@@ -19,7 +19,8 @@ export type { CurvePoint, Metrics, TrainEvent };
 export interface TrainOptions extends Omit<NativeTrainOptions, 'learningRates' | 'group'> {
   /**
    * Data parallel over this group's ranks: every rank calls train with the same options; each step the batch order
-   * draws batchSize x ranks images and each rank trains on its slice, gradients averaged over ranks in buckets.
+   * draws batchSize images (the whole batch) and each rank trains on its batchSize / ranks slice, gradients averaged over
+   * ranks in buckets.
    */
   group?: ProcessGroup;
   /** Optimizer steps to take, 1 to 10,000,000. */

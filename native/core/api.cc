@@ -104,7 +104,7 @@ std::string oneDnnMaxIsa() {
   return cap ? cap : "";
 }
 
-size_t similarityCacheBytes() { return hugePages::keptBytes(); }
+size_t reusedMemoryBytes() { return hugePages::keptBytes(); }
 
 namespace {
 std::atomic<int> configuredThreads{0};  // 0: LibTorch's own default

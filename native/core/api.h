@@ -45,7 +45,7 @@ void adoptThreadSettings();
 bool cudaAvailable();
 // Bytes kept for reuse (core/memory/pages.h): the similarity engine's and, through the CPU allocator, the training
 // jobs' large blocks; freed 3 s after the last batch or job.
-size_t similarityCacheBytes();
+size_t reusedMemoryBytes();
 // Whether LibTorch's CPU tensors come from core/memory/cpu_allocator.h's reusing allocator (installed by initRuntime()
 // unless TRANSFUSION_CPU_CACHE=0).
 bool reusingCpuAllocator();

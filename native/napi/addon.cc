@@ -59,9 +59,9 @@ Napi::Value liveHandles(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(tn::napi::liveHandles()));
 }
 
-// similarityCacheBytes() -> number
-Napi::Value similarityCacheBytes(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(tn::similarityCacheBytes()));
+// reusedMemoryBytes() -> number
+Napi::Value reusedMemoryBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(tn::reusedMemoryBytes()));
 }
 
 // similarityMetrics() -> MetricInfo[]: the metric table (core/similarity/metrics.h), in its order
@@ -314,7 +314,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreads", Napi::Function::New(env, getThreads, "getThreads"));
   exports.Set("cudaAvailable", Napi::Function::New(env, cudaAvailable, "cudaAvailable"));
   exports.Set("liveHandles", Napi::Function::New(env, liveHandles, "liveHandles"));
-  exports.Set("similarityCacheBytes", Napi::Function::New(env, similarityCacheBytes, "similarityCacheBytes"));
+  exports.Set("reusedMemoryBytes", Napi::Function::New(env, reusedMemoryBytes, "reusedMemoryBytes"));
   exports.Set("similarityMetrics", Napi::Function::New(env, similarityMetrics, "similarityMetrics"));
   exports.Set("listModels", Napi::Function::New(env, listModels, "listModels"));
   exports.Set("createModel", Napi::Function::New(env, createModel, "createModel"));

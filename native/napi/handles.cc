@@ -86,10 +86,10 @@ template class Handle<DatasetHandle, tn::Dataset>;
 Napi::Function ModelHandle::define(Napi::Env env) {
   auto properties = lifetimeProperties();
   properties.insert(properties.end(), {InstanceMethod<&ModelHandle::info>("info"), InstanceMethod<&ModelHandle::stageShapes>("stageShapes"),
-                                       InstanceMethod<&ModelHandle::save>("save"), InstanceMethod<&ModelHandle::load>("load"),
+                                       InstanceMethod<&ModelHandle::saveWeights>("saveWeights"), InstanceMethod<&ModelHandle::loadWeights>("loadWeights"),
                                        InstanceMethod<&ModelHandle::getParameter>("getParameter"),
                                        InstanceMethod<&ModelHandle::setParameter>("setParameter"),
-                                       InstanceMethod<&ModelHandle::meanVar>("meanVar")});
+                                       InstanceMethod<&ModelHandle::meanVarInit>("meanVarInit")});
   return DefineClass(env, "NativeModel", properties);
 }
 
@@ -118,7 +118,7 @@ Napi::Value ModelHandle::stageShapes(const Napi::CallbackInfo& info) {
 }
 
 // [async] save(path, format: 'pt' | 'safetensors') -> Job<void>. Rejects ERR_IO, ERR_INVALID_ARG.
-Napi::Value ModelHandle::save(const Napi::CallbackInfo& info) {
+Napi::Value ModelHandle::saveWeights(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&] {
     auto model = get(env);
@@ -134,7 +134,7 @@ Napi::Value ModelHandle::save(const Napi::CallbackInfo& info) {
 
 // [async] load(path, { strict, head: 'keep'|'replace', seed, upTo }) -> Job<LoadReport>.
 // Rejects ERR_IO, ERR_BAD_WEIGHTS, ERR_WEIGHTS_MISMATCH (strict).
-Napi::Value ModelHandle::load(const Napi::CallbackInfo& info) {
+Napi::Value ModelHandle::loadWeights(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&] {
     auto model = get(env);
@@ -172,7 +172,7 @@ Napi::Value ModelHandle::setParameter(const Napi::CallbackInfo& info) {
 }
 
 // [async] meanVar(path, { seed, batchNorm: 'meanvar'|'default' }) -> Job<{ drawn, reset, kept }>.
-Napi::Value ModelHandle::meanVar(const Napi::CallbackInfo& info) {
+Napi::Value ModelHandle::meanVarInit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&] {
     auto model = get(env);

@@ -52,11 +52,11 @@ class ModelHandle : public Handle<ModelHandle, tn::Model> {
  private:
   Napi::Value info(const Napi::CallbackInfo& info);
   Napi::Value stageShapes(const Napi::CallbackInfo& info);
-  Napi::Value save(const Napi::CallbackInfo& info);
-  Napi::Value load(const Napi::CallbackInfo& info);
+  Napi::Value saveWeights(const Napi::CallbackInfo& info);
+  Napi::Value loadWeights(const Napi::CallbackInfo& info);
   Napi::Value getParameter(const Napi::CallbackInfo& info);
   Napi::Value setParameter(const Napi::CallbackInfo& info);
-  Napi::Value meanVar(const Napi::CallbackInfo& info);
+  Napi::Value meanVarInit(const Napi::CallbackInfo& info);
 };
 
 class DatasetHandle : public Handle<DatasetHandle, tn::Dataset> {

@@ -47,7 +47,7 @@ export async function runOne(
       fs.mkdirSync(path.join(opts.snapshotsIn!, 'snapshots'), { recursive: true });
       await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.init), { signal: opts.signal });
     }
-    const perRank = opts.group ? { batchSize: spec.train.batchSize / opts.group.size, group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {};
+    const perRank = opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {};
     const r = await train(net, { train: data.train, val: data.val }, { ...trainOptionsOf(spec.train), ...opts.checkpoint, ...perRank, seed, ...(opts.threads ? { threads: opts.threads } : {}) }, { signal: opts.signal, onProgress: opts.onProgress });
     if (snapshots) await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.final), { signal: opts.signal });
     // --save-weights: the run's weights as it ended (the best evaluation's under keepBest), for the user to keep.

@@ -2,7 +2,7 @@
 // natively in float64 off the event loop. Inputs stay typed arrays; only the small results cross back.
 import * as fs from 'node:fs';
 
-import type { SimilarityResult } from '../../bindings/native';
+import type { NativeCompareOptions, NativeSimilarityOptions, SimilarityResult } from '../../bindings/native';
 import { MAX_ARRAY_BYTES, parseNpy } from '../data/files/npy';
 import { checkRegularFile, displayPath } from '../io/paths';
 import { TransfusionError, abortError, checkOneOf, invalidArg, isTypedArray } from '../errors';
@@ -75,30 +75,14 @@ export function similarityMetrics(): MetricInfo[] {
 }
 
 /** How {@link similarity} and {@link similarityBatch} read and compare their arrays. */
-export interface SimilarityOptions {
+export interface SimilarityOptions extends Omit<NativeSimilarityOptions, 'layout' | 'metrics'> {
   /** How the arrays are laid out (default "datapoints-first"). */
   layout?: Layout;
-  /** nchw: datapoints (positions) to keep, the same on both sides. Default: all, up to max(20,000, 10 x neurons). */
-  subsample?: number;
-  /** Seed of the position subsample. */
-  seed?: number;
-  /** Dead-neuron threshold, relative to the largest variance (default 1e-10). */
-  epsilon?: number;
-  /** SVCCA: the fraction of each side's variance its kept singular directions explain (default 0.99). */
-  svccaVariance?: number;
-  /** SVCCA: keep exactly this many directions per side instead of the variance rule (default 0: the rule). */
-  svccaDirections?: number;
-  /** "cpu" (default) or "cuda" / "cuda:N": where the Gram products and factorisations run. */
-  device?: string;
   /**
    * The metrics to compute (default: every one whose {@link MetricInfo.byDefault} is true, i.e. all but rbfCka);
    * a result then holds those alone ("ccaCoefficients" is computed with "meanCca").
    */
   metrics?: readonly Metric[];
-  /** rbfCka: the kernel's sigma as a fraction of the median pairwise distance (default 1, Kornblith et al.'s code). */
-  rbfBandwidth?: number;
-  /** shapeMetric: partial whitening, 0 (CCA's angle) to 1 (Procrustes'), default 0.5. */
-  shapeAlpha?: number;
   /** Cancels between pairs (rejects with ABORT_ERR). */
   signal?: AbortSignal;
   /** Called after each pair: { kind: 'pair', done, total }. */
@@ -235,15 +219,7 @@ export async function readNpy(file: string, opts: { signal?: AbortSignal } = {})
 }
 
 /** How {@link compareModels} and {@link compareModelSet} run the models and compare their stages. */
-export interface CompareOptions {
-  /** Stages to compare (default: every stage of the model). */
-  stages?: string[];
-  /** Datapoints kept per conv stage (positions subsampled as batches pass; default max(20,000, 10 x channels)). */
-  maxDatapoints?: number;
-  /** Seed of the position subsample (default 0). */
-  seed?: number;
-  /** Images per forward pass (default 128). */
-  batchSize?: number;
+export interface CompareOptions extends NativeCompareOptions {
   /** Cancels between batches and stages (rejects with ABORT_ERR). */
   signal?: AbortSignal;
   /** Called after each stage: { kind: 'stage', done, total }. */
@@ -259,8 +235,8 @@ export interface CompareOptions {
  * @returns The bytes kept now (0 three seconds after the last batch or job).
  * @throws ERR_ADDON_NOT_BUILT when the native addon is missing.
  */
-export function similarityCacheBytes(): number {
-  return addon().similarityCacheBytes();
+export function reusedMemoryBytes(): number {
+  return addon().reusedMemoryBytes();
 }
 
 /** A {@link SimilarityResult} at one stage of two models. */

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 
-import { createModel, generateRetina, similarityCacheBytes, versions, type Dataset } from '../../src';
+import { createModel, generateRetina, reusedMemoryBytes, versions, type Dataset } from '../../src';
 import { train } from '../../src/train';
 
 const root = path.join(__dirname, '..', '..');
@@ -46,13 +46,13 @@ describe("the addon's CPU allocator", () => {
       [trainSet, valSet] = await Promise.all([generateRetina({ count: 64, size: 40, seed: 1 }), generateRetina({ count: 32, size: 40, seed: 2 })]);
       let kept = 0;
       await train(net, { train: trainSet, val: valSet }, { steps: 4, batchSize: 16, optimizer: 'adam', schedule: { kind: 'constant', lr: 1e-3 }, evalEvery: 4, seed: 1 },
-        { onProgress: (e) => { if (e.kind === 'step') kept = Math.max(kept, similarityCacheBytes()); } });
-      kept = Math.max(kept, similarityCacheBytes());  // the job has just ended: its blocks linger for 3 s
+        { onProgress: (e) => { if (e.kind === 'step') kept = Math.max(kept, reusedMemoryBytes()); } });
+      kept = Math.max(kept, reusedMemoryBytes());  // the job has just ended: its blocks linger for 3 s
       // The activations and gradients of a step (megabytes at batch 16, 40 px) wait in the pool for the next one.
       expect(kept).toBeGreaterThan(1 << 20);
       const deadline = Date.now() + 15_000;
-      while (similarityCacheBytes() > 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 250));
-      expect(similarityCacheBytes()).toBe(0);
+      while (reusedMemoryBytes() > 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 250));
+      expect(reusedMemoryBytes()).toBe(0);
     } finally {
       net.dispose();
       trainSet?.dispose();

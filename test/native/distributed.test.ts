@@ -45,7 +45,7 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 
 describe('data-parallel training on c10d (Gloo, loopback)', () => {
   it('trains 2 ranks on slices of the batch to the weights of one process on the whole batch (synchronised BatchNorm)', async () => {
-    const outcomes = await launch('sync', 2, 2, ['8', '6', 'sync', '0.5']);
+    const outcomes = await launch('sync', 2, 2, ['16', '6', 'sync', '0.5']);
     expect(outcomes.map((o) => o.stderr)).toEqual(['', '']);
     expect(outcomes.map((o) => o.code)).toEqual([0, 0]);
     const single = spawnSync(process.execPath, [worker, path.join(dir, 'single'), '16', '6'], { encoding: 'utf8', env: { ...process.env, RANK: '', WORLD_SIZE: '' } });
@@ -67,17 +67,20 @@ describe('data-parallel training on c10d (Gloo, loopback)', () => {
   }, 120000);
 
   it('keeps the ranks\' weights identical with per-rank BatchNorm (the default)', async () => {
-    const outcomes = await launch('local', 2, 2, ['8', '4', 'local']);
+    const outcomes = await launch('local', 2, 2, ['16', '4', 'local']);
     expect(outcomes.map((o) => o.code)).toEqual([0, 0]);
     expect(maxDiff(read('local-0').params, read('local-1').params)).toBe(0);
+    // batchSize is the whole batch, as without a group: one that the ranks cannot split evenly is refused by each.
+    const odd = await launch('odd', 2, 2, ['15', '4', 'local']);
+    expect(odd.map((o) => [o.code, o.stderr])).toEqual([0, 1].map(() => [1, 'ERR_INVALID_ARG: Expected `batchSize` (15, the whole batch) to be a multiple of the 2 ranks: each trains on an equal slice\n']));
   }, 120000);
 
   it('fails with a clear error, not a hang, when a rank dies or never comes', async () => {
-    const died = await launch('died', 2, 2, ['8', '4', 'sync'], { DIE_AFTER_JOIN: '1', TRANSFUSION_DIST_TIMEOUT: '10' });
+    const died = await launch('died', 2, 2, ['16', '4', 'sync'], { DIE_AFTER_JOIN: '1', TRANSFUSION_DIST_TIMEOUT: '10' });
     expect(died[1].code).toBe(3);
     expect(died[0].code).toBe(1);
     expect(died[0].stderr).toMatch(/^ERR_DISTRIBUTED: Rank 0 of 2: the (broadcast|all-reduce) did not complete \(timeout 10 s\); another rank may have died or stalled: /);
-    const alone = await launch('alone', 2, 1, ['8', '4'], { TRANSFUSION_DIST_TIMEOUT: '2' });
+    const alone = await launch('alone', 2, 1, ['16', '4'], { TRANSFUSION_DIST_TIMEOUT: '2' });
     expect(alone[0].code).toBe(1);
     expect(alone[0].stderr).toMatch(/^ERR_DISTRIBUTED: Rank 0 of 2 could not join the group at 127\.0\.0\.1:\d+ within 2 s: /);
   }, 120000);

@@ -106,7 +106,7 @@ describe('what is not a weight file', () => {
       message: expect.stringContaining('Expected `path` to be a string without NUL bytes'),
     });
     const m = addon.createModel('cbr-tiny', {});
-    expect(() => m.load(`${file('good.pt')}\0`)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+    expect(() => m.loadWeights(`${file('good.pt')}\0`)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
     m.dispose();
   });
 });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { readNpy, similarity, similarityBatch, similarityCacheBytes, type ActivationArray } from '../../src';
+import { readNpy, similarity, similarityBatch, reusedMemoryBytes, type ActivationArray } from '../../src';
 import { referenceCca } from '../helpers/cca-reference';
 import { runFixture } from '../helpers/python';
 import { tempDir } from '../helpers/tmp';
@@ -28,7 +28,7 @@ const rows = (a: ActivationArray) => Array.from({ length: a.shape[0] }, (_, i) =
 /** Waits (up to 8 s) until the addon keeps no released blocks: 3 s after the last job or batch ends. */
 async function cacheEmptied(): Promise<void> {
   const deadline = Date.now() + 8000;
-  while (similarityCacheBytes() > 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 250));
+  while (reusedMemoryBytes() > 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 250));
 }
 
 describe('the similarity engine against the reference cases (within 1e-6)', () => {
@@ -136,7 +136,7 @@ describe('the similarity engine', () => {
     // tensors) may have left some, given back 3 s after. Measure this batch's from none kept.
     await cacheEmptied();
     const first = await similarityBatch(inputs, pairs);
-    const kept = similarityCacheBytes();
+    const kept = reusedMemoryBytes();
     expect(kept).toBeGreaterThanOrEqual(3 * 20000 * 64 * 4);  // at least the three inputs' copies
     expect(kept).toBeLessThanOrEqual(2 ** 30);
     const second = await similarityBatch(inputs, pairs);  // on the kept blocks, which hold the first batch's data
@@ -146,7 +146,7 @@ describe('the similarity engine', () => {
       expect(r.debiasedLinearCka).toBe(first[k].debiasedLinearCka);
     });
     await cacheEmptied();
-    expect(similarityCacheBytes()).toBe(0);
+    expect(reusedMemoryBytes()).toBe(0);
   }, 30000);
 
   it('keeps an input for a pair far down the list, and names a bad input among many', async () => {

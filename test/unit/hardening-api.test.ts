@@ -204,7 +204,7 @@ describe('every exported function that takes options refuses an unknown key', ()
     loadStudyConfig: 'a file, checked against the study schema', resumeSpec: 'a path', readResults: 'a path, its file checked against the results schema',
     checkpointPath: 'strings and a number', preset: 'a name', validateSpec: 'a spec: its values checked here, its fields by runStudy()', armsOf: 'a validated spec',
     defaultCacheDir: 'no arguments', renderReport: 'results read and checked by readResults', writeReport: 'results read and checked by readResults',
-    pickMetrics: 'a result and metric names', setThreads: 'a number', getThreads: 'no arguments', liveHandles: 'no arguments', similarityCacheBytes: 'no arguments', similarityMetrics: 'no arguments',
+    pickMetrics: 'a result and metric names', setThreads: 'a number', getThreads: 'no arguments', liveHandles: 'no arguments', reusedMemoryBytes: 'no arguments', similarityMetrics: 'no arguments',
     cudaAvailable: 'no arguments', versions: 'no arguments',
     averagePrecision: 'arrays', quadraticKappa: 'arrays and a number', isDicomFile: 'a path',
     readReproduction: 'a path, its record checked by schema', mergeReproductions: 'paths', scoreFindings: 'results read by readResults and readReproduction',

@@ -78,8 +78,7 @@ std::vector<StageComparison> impl::compareModels(const std::vector<Model*>& mode
     }
   }
   std::vector<StageComparison> out;
-  SimilarityOptions so;
-  so.epsilon = o.epsilon;
+  const SimilarityOptions so;  // the engine's defaults: compareModels takes no similarity settings
   for (size_t s = 0; s < stages.size(); ++s) {
     job.check();
     std::vector<SimilarityResult> results;

@@ -54,7 +54,6 @@ struct CompareOptions {
   int64_t maxDatapoints = 0;  // per stage; 0: max(20000, 10 x channels)
   uint64_t seed = 0;
   int batchSize = 64;
-  double epsilon = 1e-10;
 };
 struct StageComparison {
   std::string stage;

@@ -83,10 +83,12 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
   ProcessGroup* group = o.group.get();
   if (group && group->device().is_cuda() && !model.device.is_cuda())
     throw invalidArg("The " + group->backend() + " group reduces on the GPU but model \"" + model.name + "\" is on the CPU: create it with device \"cuda\"");
+  // batchSize is the whole batch of a step; with a group each rank trains on its equal slice of it.
   const int64_t ranks = group ? group->size() : 1;
-  if (o.batchSize * ranks > trainSet.images.size(0))
-    throw invalidArg("Expected `batchSize` x ranks (" + std::to_string(o.batchSize) + " x " + std::to_string(ranks) +
-                     ") to be at most the training set's size (" + std::to_string(trainSet.images.size(0)) + ")");
+  if (o.batchSize % ranks != 0)
+    throw invalidArg("Expected `batchSize` (" + std::to_string(o.batchSize) + ", the whole batch) to be a multiple of the " +
+                     std::to_string(ranks) + " ranks: each trains on an equal slice");
+  const int64_t perRank = o.batchSize / ranks;
   const ComputeScope scope(model, o.compute);
 
   auto& net = *model.net;
@@ -97,8 +99,8 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
   if (group) reducer.emplace(*group, params, static_cast<int64_t>(o.bucketMegabytes * (1 << 20)));
   Optimizer optimizer(params, o);
   BatchSampler sampler(trainSet.images.size(0), o.seed);
-  // The whole batch over ranks, drawn alike on every rank; each trains on its own slice of it.
-  const auto mine = [&](const torch::Tensor& all) { return group ? all.narrow(0, group->rank() * o.batchSize, o.batchSize) : all; };
+  // The whole batch, drawn alike on every rank; each trains on its own slice of it.
+  const auto mine = [&](const torch::Tensor& all) { return group ? all.narrow(0, group->rank() * perRank, perRank) : all; };
   const int64_t steps = static_cast<int64_t>(o.learningRates.size());
 
   BatchSource batches(trainSet, model.device, static_cast<int64_t>(o.residentMegabytes * (1 << 20)));
@@ -138,7 +140,7 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
                    {"steps", static_cast<double>(steps)},
                    {"loss", value},
                    {"lr", p.lr},
-                   {"imagesPerSecond", o.batchSize * ranks / std::max(perStep, 1e-9)}}});
+                   {"imagesPerSecond", o.batchSize / std::max(perStep, 1e-9)}}});
     }
     pending.clear();
   };
@@ -233,8 +235,8 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
     net.train();
     const double lr = o.learningRates[step];
 
-    const auto idx = mine(next.defined() ? next : sampler.next(o.batchSize * ranks));
-    next = step + 1 < steps ? sampler.next(o.batchSize * ranks) : torch::Tensor();
+    const auto idx = mine(next.defined() ? next : sampler.next(o.batchSize));
+    next = step + 1 < steps ? sampler.next(o.batchSize) : torch::Tensor();
     const auto batch = batches.take(idx);
     if (next.defined()) batches.prefetch(mine(next));  // paged in or copied while this step trains
     const auto x = scope.input(augmentBatch(batch.images, o.augment, o.seed, step));
@@ -327,7 +329,7 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
     r.final = r.curve.back().metrics;
   }
   r.wallSeconds = secondsSince(t0);
-  r.imagesPerSecond = static_cast<double>(r.steps) * o.batchSize * ranks / std::max(trainSeconds, 1e-9);  // whole batches
+  r.imagesPerSecond = static_cast<double>(r.steps) * o.batchSize / std::max(trainSeconds, 1e-9);  // whole batches
   return r;
 }
 
