@@ -32,7 +32,7 @@ export { reproducePlan, type ReproduceRequest, type ReproducePart, type PartName
 export { scoreFindings, type Finding, type Verdict } from './experiments/scorecard';
 export { estimatePlan, describeEstimate, type PlanEstimate, type StageEstimate, type EstimateOptions } from './experiments/estimate';
 export { writePaperReport, renderPaperReport } from './report/paper';
-export type { StudyOptions } from './experiments/study-options';
+export type { StudyOptions, StudyReport } from './experiments/study-options';
 export { resumeSpec, readResults, RESULTS_SCHEMA, type ResumeChanges, type StudyResults, type StudyEvent, type RunRecord, type Shard } from './experiments/results';
 export { checkpointPath, DEFAULT_CHECKPOINT_EVERY } from './experiments/rundir';
 export { PRESETS, preset, type PresetName } from './experiments/presets';
@@ -46,7 +46,7 @@ export type { Dropped } from './data/files/labelled';
 export { readDicom, isDicomFile, type DicomImage, type DicomReadOptions, type VoiSource } from './data/files/dicom';
 export { defaultCacheDir, type PretrainRecord } from './experiments/pretrain';
 export { renderReport } from './report/markdown';
-export { writeReport } from './report/write';
+export { writeReport, studyReport } from './report/write';
 export { similarity, similarityBatch, reusedMemoryBytes, similarityMetrics, type MetricInfo, compareModels, compareModelSet, type StageResult, type StageResults, readNpy, pickMetrics, LAYOUTS, METRICS, type Layout, type Metric, type MetricValues, type SomeMetrics, type ActivationArray, type SimilarityResult, type SimilarityWork, type SimilarityOptions, type CompareOptions } from './similarity/similarity';
 export { minibatchCka, type MinibatchCkaOptions, type CkaHeatmap } from './similarity/heatmap';
 export { interpolate, stageCriticality, knnEvaluate, DEFAULT_ALPHAS, DEFAULT_SIGMAS, type InterpolateOptions, type Interpolation, type InterpolationPoint, type CriticalityOptions, type StageCriticality, type StageReset, type KnnOptions, type KnnResult } from './analysis/transfer';

@@ -1,21 +1,19 @@
-// The bounds of every training setting, in one table: the study file's JSON Schema, validateSpec, the command line
-// and learningRates() all read them, so a value is accepted or refused the same way wherever it is given, before any
+// The bounds of every training setting, in one table, native/limits.json: the study file's JSON Schema, validateSpec,
+// the command line, the generators and learningRates() read it here, and the addon's checks read it as the header
+// CMake makes of it (core/limits.h), so a value is accepted or refused the same way wherever it is given, before any
 // data are drawn or models pretrained.
 import * as os from 'node:os';
 
 import { TransfusionError } from './errors';
+import TABLE from '../native/limits.json';
 
-export const LIMITS = {
-  steps: { min: 1, max: 10_000_000 },
-  batchSize: { min: 1, max: 1 << 20 },
-  evalEvery: { min: 0, max: 1 << 30 },
-  lr: { min: 0, max: 100 },
-  weightDecay: { min: 0, max: 1 },
-  momentum: { min: 0, max: 1 },
-  imageSize: { min: 16, max: 1024 },
-  classes: { min: 2, max: 30 },
-  setSize: { min: 2, max: 10_000_000 },
-} as const;
+/** A setting's inclusive range. */
+export interface Limit {
+  readonly min: number;
+  readonly max: number;
+}
+
+export const LIMITS: { readonly [K in keyof typeof TABLE]: Limit } = TABLE;
 
 /** Bytes of `count` float32 images of `channels` x `size` x `size`, as the native datasets hold them. */
 export function imageBytes(count: number, size: number, channels = 3): number {

@@ -6,8 +6,12 @@
 
 #include "napi/errors.h"
 #include "napi/values.h"
+#include "core/limits.h"
 
 namespace tn::napi {
+
+// A bound of native/limits.json as the int the integer reader takes.
+static int bound(double v) { return static_cast<int>(v); }
 
 tn::ModelOptions modelOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "model options");
@@ -47,7 +51,7 @@ tn::RetinaOptions retinaOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "retina options");
   tn::RetinaOptions r;
   r.count = integer(o, "count", 0, 1, 1 << 24);
-  r.size = integer(o, "size", r.size, 16, 1024);
+  r.size = integer(o, "size", r.size, bound(tn::limits::imageSize.min), bound(tn::limits::imageSize.max));
   r.seed = seed(o, "seed");
   if (o.Has("gradeWeights") && !o.Get("gradeWeights").IsUndefined()) r.gradeWeights = numbers(o.Get("gradeWeights"), "gradeWeights");
   return r;
@@ -57,7 +61,7 @@ tn::ChestOptions chestOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "chest options");
   tn::ChestOptions c;
   c.count = integer(o, "count", 0, 1, 1 << 24);
-  c.size = integer(o, "size", c.size, 16, 1024);
+  c.size = integer(o, "size", c.size, bound(tn::limits::imageSize.min), bound(tn::limits::imageSize.max));
   c.seed = seed(o, "seed");
   c.uncertainRate = number(o, "uncertainRate", c.uncertainRate, 0, 1, false);
   Napi::Value policy = o.Get("policy");
@@ -76,9 +80,9 @@ tn::NaturalOptions naturalOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "natural options");
   tn::NaturalOptions n;
   n.count = integer(o, "count", 0, 1, 1 << 24);
-  n.size = integer(o, "size", n.size, 16, 1024);
+  n.size = integer(o, "size", n.size, bound(tn::limits::imageSize.min), bound(tn::limits::imageSize.max));
   n.seed = seed(o, "seed");
-  n.classes = integer(o, "classes", n.classes, 2, 1 << 16);
+  n.classes = integer(o, "classes", n.classes, bound(tn::limits::classes.min), bound(tn::limits::classes.max));
   return n;
 }
 
@@ -165,9 +169,9 @@ tn::TrainOptions trainOptions(Napi::Value value) {
   Napi::Value augment = o.Get("augment");
   if (!augment.IsUndefined()) {
     Napi::Object a = objectOf(augment, "augment");
-    t.augment.rotate = number(a, "rotate", 0, 0, 180, false);
-    t.augment.translate = number(a, "translate", 0, 0, 0.5, false);
-    t.augment.scale = number(a, "scale", 0, 0, 0.5, false);
+    t.augment.rotate = number(a, "rotate", 0, tn::limits::rotate.min, tn::limits::rotate.max, false);
+    t.augment.translate = number(a, "translate", 0, tn::limits::translate.min, tn::limits::translate.max, false);
+    t.augment.scale = number(a, "scale", 0, tn::limits::scale.min, tn::limits::scale.max, false);
     t.augment.flip = flag(a, "flip", false);
   }
   t.checkpointPath = text(o, "checkpointPath", "");

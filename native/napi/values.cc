@@ -17,11 +17,7 @@ std::string describe(Napi::Value v) {
     quoted += '"';
     return quoted;
   }
-  if (v.IsNumber()) {
-    const double d = v.As<Napi::Number>().DoubleValue();
-    if (d == std::floor(d) && std::abs(d) < 1e15) return std::to_string(static_cast<int64_t>(d));
-    return std::to_string(d);
-  }
+  if (v.IsNumber()) return v.ToString().Utf8Value();  // as JavaScript writes it: 0.5, not to_string's 0.500000
   if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true" : "false";
   if (v.IsArray()) return "an array";
   if (v.IsFunction()) return "a function";

@@ -24,11 +24,14 @@ export function parseWeights(items: string[]): Record<string, string> {
 /** "rotate=10,translate=0.05,scale=0.1,flip" -> AugmentOptions, each value checked against its range. */
 export function parseAugment(text: string): AugmentOptions {
   const out: AugmentOptions = {};
-  const limits = { rotate: 180, translate: 0.5, scale: 0.5 } as const;
+  const limits = { rotate: LIMITS.rotate, translate: LIMITS.translate, scale: LIMITS.scale } as const;
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const [key, value] = part.split('=');
     if (key === 'flip' && value === undefined) out.flip = true;
-    else if (key in limits && value !== undefined) out[key as keyof typeof limits] = checkNumber(`--augment ${key}`, Number(value), 0, limits[key as keyof typeof limits]);
+    else if (key in limits && value !== undefined) {
+      const limit = limits[key as keyof typeof limits];
+      out[key as keyof typeof limits] = checkNumber(`--augment ${key}`, Number(value), limit.min, limit.max);
+    }
     else throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--augment\` items rotate=DEG, translate=FRACTION, scale=FRACTION or flip but received "${part}"`);
   }
   return out;

@@ -104,7 +104,7 @@ export async function generateRetina(options: RetinaOptions, opts: { signal?: Ab
   checkOptions('generateRetina()', opts, SIGNAL_KEYS, 'opts');
   checkInteger('count', options.count, 1);
   checkInteger('count', options.count, 1, LIMITS.setSize.max);
-  if (options.size !== undefined) checkInteger('size', options.size, 16, 1024);
+  if (options.size !== undefined) checkInteger('size', options.size, LIMITS.imageSize.min, LIMITS.imageSize.max);
   if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
   if (options.gradeWeights !== undefined) {
     const w = options.gradeWeights;
@@ -170,7 +170,7 @@ export async function generateChest(options: ChestOptions, opts: { signal?: Abor
     throw invalidArg('policy', 'an object of uncertainty policies keyed by finding', options.policy);
   checkInteger('count', options.count, 1);
   checkInteger('count', options.count, 1, LIMITS.setSize.max);
-  if (options.size !== undefined) checkInteger('size', options.size, 16, 1024);
+  if (options.size !== undefined) checkInteger('size', options.size, LIMITS.imageSize.min, LIMITS.imageSize.max);
   if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
   if (options.uncertainRate !== undefined) checkNumber('uncertainRate', options.uncertainRate, 0, 1);
   const findings = chestFindings();
@@ -244,9 +244,9 @@ export async function generateNatural(options: NaturalOptions, opts: { signal?: 
   checkOptions('generateNatural()', opts, SIGNAL_KEYS, 'opts');
   checkInteger('count', options.count, 1);
   checkInteger('count', options.count, 1, LIMITS.setSize.max);
-  if (options.size !== undefined) checkInteger('size', options.size, 16, 1024);
+  if (options.size !== undefined) checkInteger('size', options.size, LIMITS.imageSize.min, LIMITS.imageSize.max);
   if (options.seed !== undefined) checkInteger('seed', options.seed, 0);
-  if (options.classes !== undefined) checkInteger('classes', options.classes, 2, 30);
+  if (options.classes !== undefined) checkInteger('classes', options.classes, LIMITS.classes.min, LIMITS.classes.max);
   return new Dataset(await awaitJob(() => addon().generateNatural(options), opts.signal));
 }
 

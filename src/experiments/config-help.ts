@@ -1,6 +1,8 @@
 // What an editor shows beside each field of a study file: the descriptions config.ts's schema carries. Training,
 // schedule, augmentation and dataset fields read the same under `train` and `pretrain` (and `task.data` /
 // `pretrain.data`), so they are described once.
+import { LIMITS } from '../limits';
+
 const HELP: Record<string, string> = {
   $schema: 'The schema this file follows (e.g. the file `transfusion-native schema --out` wrote)',
   experiment: "Which of the paper's comparisons: table1 (default), chexpert, small-data, meanvar, transfusion, hybrids, similarity, layers, init-vs-final, filters",
@@ -19,7 +21,7 @@ const HELP: Record<string, string> = {
   weights: 'Your pretrained weight files by model (.pt/.pth or .safetensors, e.g. torchvision\'s), used for transfer instead of embedded pretraining; relative to this file',
   task: 'The downstream task: embedded retina (default) or chest, or your dataset',
   'task.source': 'retina (the embedded RETINA-like fundus task), chest (the embedded CheXpert-like task) or files (task.data)',
-  'task.imageSize': 'Input side in pixels (16-1024)',
+  'task.imageSize': `Input side in pixels (${LIMITS.imageSize.min}-${LIMITS.imageSize.max})`,
   'task.trainSize': 'Training images (embedded: drawn; files: at most this many kept, stratified)',
   'task.valSize': 'Validation images (embedded: drawn; files: at most this many kept, stratified)',
   'task.seed': 'Seed of the drawn (or sampled) data',
@@ -29,7 +31,7 @@ const HELP: Record<string, string> = {
   pretrain: 'Pretraining, the source of the transfer weights (natural: the embedded natural-image source; files: your labelled images)',
   'pretrain.source': 'natural (embedded, `classes` classes) or files (pretrain.data: an image folder or Fashion-MNIST)',
   'pretrain.classes': 'Classes of the embedded natural-image source (2-30)',
-  'pretrain.imageSize': 'Pretraining input side in pixels (16-1024)',
+  'pretrain.imageSize': `Pretraining input side in pixels (${LIMITS.imageSize.min}-${LIMITS.imageSize.max})`,
   'pretrain.trainSize': 'Pretraining images',
   'pretrain.valSize': 'Pretraining validation images',
   'pretrain.seed': 'Seed of the pretraining data',

@@ -101,9 +101,9 @@ const augment = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    rotate: { type: 'number', minimum: 0, maximum: 180, ...optional },
-    translate: { type: 'number', minimum: 0, maximum: 0.5, ...optional },
-    scale: { type: 'number', minimum: 0, maximum: 0.5, ...optional },
+    rotate: bounded(LIMITS.rotate, 'number'),
+    translate: bounded(LIMITS.translate, 'number'),
+    scale: bounded(LIMITS.scale, 'number'),
     flip: flag,
   },
   ...optional,

@@ -1,7 +1,7 @@
 // The paper's Section 4 as analyses of a study's models: each run saved its weights at initialisation and after
 // training (snapshots); here they are loaded and compared on a probe set of task images with the batched similarity
-// engine, or their conv1 filters taken out for drawing. The analysis returns data; drawing is the report's
-// (report/filters.ts draws the filter panels it returns).
+// engine, or their conv1 filters taken out for drawing. The analysis returns data; filter-panels.ts draws the filter
+// panels it returns as the run's PNGs, which the report then shows.
 //   similarity     (Figure 2)  top two stages: transfer-init against random-init models, and random against random;
 //                              and per model a minibatch CKA heatmap of every layer, transfer against random
 //   layers         (Figure 3)  every stage of each trained model against its own initialisation

@@ -11,11 +11,11 @@ import { checkOptions, optionKeys, requireOptions } from '../options';
 import { makeDirectory } from '../io/mkdir';
 import { displayPath } from '../io/paths';
 import { listModels } from '../models';
-import { drawFilterPanels } from '../report/filters';
+import { drawFilterPanels } from './filter-panels';
 import { provenance } from '../provenance';
 import { versions, getThreads } from '../runtime';
 import type { ProcessGroup } from '../distributed';
-import type { StudyOptions } from './study-options';
+import type { StudyOptions, StudyReport } from './study-options';
 import { mergeShards } from './merge';
 import { defaultCacheDir } from './pretrain';
 import { ANALYSES, analyseRepresentations } from './representations';
@@ -49,10 +49,12 @@ export interface ReproduceOptions {
   onProgress?: (e: ReproduceEvent) => void;
   /** Writes report.md, report.html and figures/ (the report module: kept apart so the runner does not load vega). */
   writeReport?: (outDir: string, results: ReproduceResults, parts: Map<PartName, StudyResults>) => Promise<{ files: string[]; warnings: string[] }>;
+  /** Each study's own report in its folder, as runStudy's `report` (e.g. {@link studyReport}; default: none). */
+  studyReport?: StudyReport;
 }
 
 const OPTION_KEYS = optionKeys<ReproduceOptions>()([
-  'outDir', 'cacheDir', 'resume', 'overwrite', 'shard', 'group', 'syncBatchNorm', 'concurrency', 'checkpointEvery', 'signal', 'onProgress', 'writeReport',
+  'outDir', 'cacheDir', 'resume', 'overwrite', 'shard', 'group', 'syncBatchNorm', 'concurrency', 'checkpointEvery', 'signal', 'onProgress', 'writeReport', 'studyReport',
 ]);
 
 /**
@@ -173,6 +175,8 @@ function checkRunOptions(opts: ReproduceOptions): void {
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw invalidArg('signal', 'an AbortSignal', opts.signal);
   for (const key of ['onProgress', 'writeReport'] as const)
     if (opts[key] !== undefined && typeof opts[key] !== 'function') throw invalidArg(key, 'a function', opts[key]);
+  const report = opts.studyReport;
+  if (report !== undefined && (typeof report?.markdown !== 'function' || typeof report?.write !== 'function')) throw invalidArg('studyReport', 'a StudyReport ({ markdown, write })', report);
 }
 
 /** What the record keeps of a study: whether it finished, its runs, and their training time. */
@@ -196,6 +200,7 @@ async function runPart(part: ReproducePart, dir: string, finished: boolean, opts
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
     ...(opts.checkpointEvery !== undefined ? { checkpointEvery: opts.checkpointEvery } : {}),
     keepSnapshots: part.name === 'retina',
+    ...(opts.studyReport ? { report: opts.studyReport } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     onProgress: opts.onProgress,
   });

@@ -14,7 +14,6 @@ import type { PretrainRecord } from './pretrain';
 import { snapshotPath, weightsPath } from './rundir';
 import type { RunRecord } from './results';
 import { trainOptionsOf, type StudySpec } from './spec';
-import { taskLabels } from './task';
 
 export async function runOne(
   spec: StudySpec,
@@ -22,7 +21,8 @@ export async function runOne(
   size: number,
   initialisation: Initialisation,
   seed: number,
-  data: { train: Dataset; val: Dataset },
+  /** The task's sets at this size, and its output names (taskLabels, read once per study). */
+  data: { train: Dataset; val: Dataset; labels: readonly string[] },
   pretrained: PretrainRecord | undefined,
   opts: {
     snapshotsIn?: string;
@@ -38,7 +38,7 @@ export async function runOne(
   },
 ): Promise<RunRecord> {
   const model = info.name;
-  const net = modelNamed(model, modelOptionsFor(info, size, { numClasses: taskLabels(spec.task).length, seed, padding: spec.padding, device: spec.device }));
+  const net = modelNamed(model, modelOptionsFor(info, size, { numClasses: data.labels.length, seed, padding: spec.padding, device: spec.device }));
   try {
     const report = await applyInit(net, effectiveInit(model, initialisation), pretrained && { weights: pretrained.weights, model: pretrained.model }, seed, { signal: opts.signal });
     const label = initLabel(initialisation);
@@ -63,8 +63,8 @@ export async function runOne(
       seed,
       imageSize: size,
       auc: r.final.meanAuc ?? NaN,
-      ...(r.final.auc && r.final.auc.length > 1 ? { aucs: Object.fromEntries(taskLabels(spec.task).map((l, i) => [l, r.final.auc![i] ?? null])) } : {}),
-      ...finalExtras(r.final, taskLabels(spec.task)),
+      ...(r.final.auc && r.final.auc.length > 1 ? { aucs: Object.fromEntries(data.labels.map((l, i) => [l, r.final.auc![i] ?? null])) } : {}),
+      ...finalExtras(r.final, data.labels),
       stepsToThreshold: stepsToAuc(curve, spec.threshold),
       steps: r.steps,
       finalLoss: r.losses[r.losses.length - 1],
@@ -85,7 +85,7 @@ export async function runOne(
 }
 
 /** AUC-PR (per finding where there are several), the AUC's bootstrap interval and kappa, where the final metrics have them. */
-function finalExtras(m: Metrics, labels: string[]): Partial<RunRecord> {
+function finalExtras(m: Metrics, labels: readonly string[]): Partial<RunRecord> {
   return {
     ...(m.meanAuprc !== undefined ? { auprc: m.meanAuprc } : {}),
     ...(m.auprc && m.auprc.length > 1 ? { auprcs: Object.fromEntries(labels.map((l, i) => [l, m.auprc![i] ?? null])) } : {}),

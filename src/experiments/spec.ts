@@ -180,7 +180,7 @@ export function validateSpec(spec: StudySpec): StudySpec {
     throw new TransfusionError('ERR_NO_CUDA', `The study asks for device "${spec.device}" but this machine has no CUDA device (LibTorch ${versions().torch}): run it where CUDA is, or with --device cpu`);
   checkOneOf('task.source', spec.task.source, TASK_SOURCES);
   if (spec.task.uncertainRate !== undefined) checkNumber('task.uncertainRate', spec.task.uncertainRate, 0, 1);
-  checkInteger('task.imageSize', spec.task.imageSize, 16, 1024);
+  checkInteger('task.imageSize', spec.task.imageSize, LIMITS.imageSize.min, LIMITS.imageSize.max);
   checkInteger('task.trainSize', spec.task.trainSize, LIMITS.setSize.min, LIMITS.setSize.max);
   checkInteger('task.valSize', spec.task.valSize, LIMITS.setSize.min, LIMITS.setSize.max);
   checkOneOf('pretrain.source', spec.pretrain.source, ['natural', 'files'] as const);

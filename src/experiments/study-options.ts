@@ -1,6 +1,6 @@
 // runStudy's options (StudyOptions) and the checks made on them before a study reads, draws or writes anything.
 import type { ProcessGroup } from '../distributed';
-import { TransfusionError, checkInteger } from '../errors';
+import { TransfusionError, checkInteger, invalidArg } from '../errors';
 import { checkPathText } from '../io/paths';
 import { checkHandle, optionKeys, requireOptions } from '../options';
 import type { Shard, StudyEvent, StudyResults } from './results';
@@ -8,7 +8,7 @@ import { checkSpecFields } from './spec-fields';
 
 /** Where and how {@link runStudy} runs a study: `outDir` is required, every other field optional. */
 export interface StudyOptions {
-  /** The run directory: results.json and report.md land here. */
+  /** The run directory: results.json (and, with `report`, the report) land here. */
   outDir: string;
   /** Where pretrained weights are cached (default $TRANSFUSION_CACHE, else ~/.cache/transfusion-native). */
   cacheDir?: string;
@@ -60,10 +60,25 @@ export interface StudyOptions {
    * train/loss and train/lr per step and val/auc (val/top1 for a multiclass task) and val/loss per evaluation.
    */
   tensorboard?: string;
+  /**
+   * Who writes the study's report: report.md beside results.json at every save, then report.html, the CSVs and the
+   * figures at the end. The library's runStudy passes the report module's {@link studyReport} unless given another;
+   * without one a study writes results.json (and Figure 5's filter PNGs) alone.
+   */
+  report?: StudyReport;
+}
+
+/** How a study's report is written as the study goes (see {@link StudyOptions.report}). */
+export interface StudyReport {
+  /** report.md for the results so far: written beside results.json at every save. */
+  markdown(results: StudyResults): string;
+  /** The whole report when the study ends (report.md, report.html, the CSVs, figures/): the files written and any
+   * drawing warnings. A failure costs the study nothing: results.json is complete and `report DIR` draws it again. */
+  write(outDir: string, results: StudyResults): Promise<{ files: string[]; warnings: string[] }>;
 }
 
 export const STUDY_OPTION_KEYS = optionKeys<StudyOptions>()([
-  'outDir', 'cacheDir', 'signal', 'onProgress', 'resume', 'checkpointEvery', 'shard', 'group', 'syncBatchNorm', 'overwrite', 'concurrency', 'keepSnapshots', 'tensorboard',
+  'outDir', 'cacheDir', 'signal', 'onProgress', 'resume', 'checkpointEvery', 'shard', 'group', 'syncBatchNorm', 'overwrite', 'concurrency', 'keepSnapshots', 'tensorboard', 'report',
 ]);
 
 /** runStudy's arguments, checked before anything is read, drawn or written. */
@@ -75,6 +90,8 @@ export function checkStudyArguments(spec: unknown, opts: unknown): StudyOptions 
   if (o.tensorboard !== undefined) checkPathText('tensorboard', o.tensorboard);
   if (o.group !== undefined) checkHandle('runStudy()', 'group', o.group, 'ProcessGroup', 'initProcessGroup()');
   if (o.concurrency !== undefined) checkInteger('concurrency', o.concurrency, 1, 64);
+  if (o.report !== undefined && (typeof o.report?.markdown !== 'function' || typeof o.report?.write !== 'function'))
+    throw invalidArg('report', 'a StudyReport ({ markdown, write }), e.g. studyReport', o.report);
   if (o.resume && o.overwrite)
     throw new TransfusionError('ERR_INVALID_ARG', '`resume` continues the study in outDir and `overwrite` replaces it: give one of them');
   return o;

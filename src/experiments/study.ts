@@ -8,9 +8,7 @@ import { writeFileAtomic } from '../io/atomic';
 import { TransfusionError, checkInteger } from '../errors';
 import { makeDirectory } from '../io/mkdir';
 import { listModels, type ModelInfo } from '../models';
-import { drawFilterPanels } from '../report/filters';
-import { renderReport } from '../report/markdown';
-import { writeReport } from '../report/write';
+import { drawFilterPanels } from './filter-panels';
 import { provenance } from '../provenance';
 import { tensorboardSink } from '../io/tensorboard';
 import { versions, getThreads } from '../runtime';
@@ -50,8 +48,9 @@ const positives = (d: Dataset) => d.targets().reduce((a, b) => a + b, 0);
 
 /**
  * Runs a study: pretrains (or loads) the weights the arms draw on, trains every arm with every seed on the task, runs
- * Section 4's analysis where the experiment has one, and writes results.json and report.md into the run directory
- * after every run, then report.html and its figures.
+ * Section 4's analysis where the experiment has one, and writes results.json into the run directory after every run
+ * (and Figure 5's filter PNGs); with `report` ({@link studyReport}), report.md beside it and, at the end, report.html,
+ * the CSVs and the figures.
  * @param specIn - The study (see {@link StudySpec}): a preset ({@link preset}), an experiment's spec
  *   ({@link experimentSpec}) or a study file's ({@link loadStudyConfig}). Not modified.
  * @param opts - See {@link StudyOptions}; `outDir` is required.
@@ -160,7 +159,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
     const save = () => {
       if (!writer) return;
       writeFileAtomic(path.join(opts.outDir, 'results.json'), JSON.stringify(results, null, 2));
-      writeFileAtomic(path.join(opts.outDir, 'report.md'), renderReport(results));
+      if (opts.report) writeFileAtomic(path.join(opts.outDir, 'report.md'), opts.report.markdown(results));
     };
     save();
 
@@ -237,7 +236,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
       emit({ kind: 'run-start', index, total, model: info.name, init: t.init, seed });
       const checkpoint = checkpointPath(opts.outDir, info.name, t.init, seed);
       if (checkpointEvery > 0 && writer) fs.mkdirSync(path.dirname(checkpoint), { recursive: true });
-      const record = await runOne(spec, info, size, arm.init, seed, sets, pretrained, {
+      const record = await runOne(spec, info, size, arm.init, seed, { ...sets, labels }, pretrained, {
         snapshotsIn: (analysis || opts.keepSnapshots) && writer ? opts.outDir : undefined,
         weightsIn: spec.saveWeights && writer ? opts.outDir : undefined,
         ...(opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {}),
@@ -273,10 +272,12 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
     if (!writer) return results;
     fs.rmSync(path.join(opts.outDir, 'checkpoints'), { recursive: true, force: true });  // every run recorded: none is needed
     // The figures come last: a drawing problem must not cost a finished study its results (`report DIR` redraws).
-    try {
-      emit({ kind: 'report', ...(await writeReport(opts.outDir, results)) });
-    } catch (err) {
-      emit({ kind: 'report', files: [], warnings: [`report.html and figures/ were not written: ${(err as Error).message}; results.json is complete, and \`transfusion-native report ${opts.outDir}\` draws them again`] });
+    if (opts.report) {
+      try {
+        emit({ kind: 'report', ...(await opts.report.write(opts.outDir, results)) });
+      } catch (err) {
+        emit({ kind: 'report', files: [], warnings: [`report.html and figures/ were not written: ${(err as Error).message}; results.json is complete, and \`transfusion-native report ${opts.outDir}\` draws them again`] });
+      }
     }
     emit({ kind: 'study-end', outDir: opts.outDir, seconds: (Date.now() - t0) / 1000 });
     return results;

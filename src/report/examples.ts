@@ -2,7 +2,7 @@
 // generators (and seeds) the study uses, so a reader sees what the models learned from.
 import type { Dataset } from '../data/embedded';
 import { generateChest, generateNatural, generateRetina } from '../data/embedded';
-import { encodePng, blankImage, type RgbImage } from './png';
+import { encodePng, blankImage, type RgbImage } from '../io/png';
 
 /** ImageNet's per-channel mean and std, with which the generators normalise images. */
 const MEAN = [0.485, 0.456, 0.406], STD = [0.229, 0.224, 0.225];

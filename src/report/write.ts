@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { StudyResults } from '../experiments/results';
+import type { StudyReport } from '../experiments/study-options';
 import { writeFileAtomic } from '../io/atomic';
 import { makeDirectory } from '../io/mkdir';
 import { readRegularFile, resolveInside } from '../io/paths';
@@ -96,3 +97,9 @@ export async function writeReport(outDir: string, results: StudyResults): Promis
   put('report.html', renderHtml(markdown, shown, (src) => filters.get(src)));
   return { files, warnings };
 }
+
+/**
+ * The report a study writes as it goes (pass it as runStudy's `report`; the library's runStudy does by default):
+ * report.md ({@link renderReport}) at every save, the whole report ({@link writeReport}) at the end.
+ */
+export const studyReport: StudyReport = { markdown: renderReport, write: writeReport };

@@ -10,7 +10,7 @@ import { linearFit, pairKind, type InitFinalFit, type RepresentationResults, typ
 import { armsOf } from '../../src/experiments/spec';
 import { RESULTS_SCHEMA, type RunRecord, type StudyResults } from '../../src/experiments/results';
 import { stepsToAuc } from '../../src/metrics';
-import { encodePng, filterFigure, type FilterBank } from '../../src/report/png';
+import { encodePng, filterFigure, type FilterBank } from '../../src/io/png';
 import { parseInit } from '../../src/init/init';
 import { architectureFor } from '../../src/experiments/architecture';
 

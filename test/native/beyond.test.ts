@@ -6,7 +6,7 @@ import * as path from 'node:path';
 
 import sharp from 'sharp';
 
-import { createModel, experimentSpec, runStudy, type StudySpec } from '../../src';
+import { createModel, experimentSpec, runStudy, type StudySpec, studyReport } from '../../src';
 import { pretrainingCheckpoints } from '../../src/experiments/catalog';
 import { tempDir } from '../helpers/tmp';
 
@@ -18,7 +18,7 @@ const report = (out: string) => fs.readFileSync(path.join(out, 'report.md'), 'ut
 describe('beyond the paper, as experiments of run', () => {
   it('interpolation: every pair kind, 11 points, the barriers, and a table', async () => {
     const out = path.join(dir, 'interpolation');
-    const r = await runStudy(spec('interpolation'), { outDir: out, cacheDir });
+    const r = await runStudy(spec('interpolation'), { report: studyReport, outDir: out, cacheDir });
     const records = r.representations!.interpolation!;
     expect(records.map((x) => x.pairs)).toEqual(['transfer-transfer', 'random-random', 'transfer-random', 'transfer-random']);
     for (const x of records) {
@@ -33,7 +33,7 @@ describe('beyond the paper, as experiments of run', () => {
 
   it('criticality: every stage of every run reset both ways, and a table', async () => {
     const out = path.join(dir, 'criticality');
-    const r = await runStudy(spec('criticality'), { outDir: out, cacheDir });
+    const r = await runStudy(spec('criticality'), { report: studyReport, outDir: out, cacheDir });
     const records = r.representations!.criticality!;
     expect(records.map((x) => `${x.init}${x.seed}`).sort()).toEqual(['random0', 'random1', 'transfer0', 'transfer1']);
     for (const x of records) {
@@ -51,7 +51,7 @@ describe('beyond the paper, as experiments of run', () => {
 
   it('knn: each stage at initialisation and trained, random and transfer, and a table', async () => {
     const out = path.join(dir, 'knn');
-    const r = await runStudy(spec('knn'), { outDir: out, cacheDir });
+    const r = await runStudy(spec('knn'), { report: studyReport, outDir: out, cacheDir });
     const records = r.representations!.knn!;
     expect(records).toHaveLength(8);
     for (const x of records) for (const s of x.stages) expect(s.auc === null || (s.auc >= 0 && s.auc <= 1)).toBe(true);
@@ -67,7 +67,7 @@ describe('beyond the paper, as experiments of run', () => {
     expect(steps[0]).toBe(0);
     expect(steps.every((s, i) => i === 0 || s > steps[i - 1])).toBe(true);
     const spec = { ...base, arms: base.arms!.filter((a) => a.model === 'cbr-small'), models: ['cbr-small'] };
-    const r = await runStudy(spec, { outDir: out, cacheDir });
+    const r = await runStudy(spec, { report: studyReport, outDir: out, cacheDir });
     expect(r.runs.map((x) => x.init)).toEqual(['random', ...steps.map((s) => `checkpoint:${s}`), 'transfer']);
     const record = r.pretraining.find((p) => p.model === 'cbr-small')!;
     expect(record.checkpoints).toEqual(steps);
@@ -86,9 +86,9 @@ describe('beyond the paper, as experiments of run', () => {
     expect(fs.existsSync(path.join(out, 'figures', 'beyond-checkpoints.svg'))).toBe(true);
     expect(report(out)).toContain(`| cbr-small | checkpoint:${steps[1]} |`);
     // A second study finds the checkpoints in the cache and pretrains nothing.
-    const again = await runStudy(spec, { outDir: path.join(dir, 'checkpoints-again'), cacheDir });
+    const again = await runStudy(spec, { report: studyReport, outDir: path.join(dir, 'checkpoints-again'), cacheDir });
     expect(again.pretraining.find((p) => p.model === 'cbr-small')).toMatchObject({ cached: true, checkpoints: steps });
-    await expect(runStudy({ ...spec, arms: [{ model: 'cbr-small', init: `checkpoint:${spec.pretrain.steps + 1}` }] }, { outDir: path.join(dir, 'never'), cacheDir })).rejects.toThrow('a pretraining step from 0 to');
+    await expect(runStudy({ ...spec, arms: [{ model: 'cbr-small', init: `checkpoint:${spec.pretrain.steps + 1}` }] }, { report: studyReport, outDir: path.join(dir, 'never'), cacheDir })).rejects.toThrow('a pretraining step from 0 to');
   }, 300_000);
 
   // The user's images (`--data`, an image folder): two classes are a binary task and every analysis runs on it; three

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { chestFindings, createModel, experimentSpec, generateChest, runStudy, train } from '../../src';
+import { chestFindings, createModel, experimentSpec, generateChest, runStudy, train, studyReport } from '../../src';
 import { tempDir } from '../helpers/tmp';
 
 const FINDINGS = ['Atelectasis', 'Cardiomegaly', 'Consolidation', 'Edema', 'Pleural Effusion'];
@@ -65,7 +65,7 @@ describe('chexpert and small-data experiments', () => {
   it('chexpert (Table 2): per-finding AUC for every run and a Table 2 in the report', async () => {
     const out = path.join(dir, 'chexpert');
     const spec = { ...experimentSpec('chexpert', 'tiny'), models: ['cbr-tiny'], seeds: [0] };
-    const r = await runStudy(spec, { outDir: out, cacheDir: path.join(dir, 'cache') });
+    const r = await runStudy(spec, { report: studyReport, outDir: out, cacheDir: path.join(dir, 'cache') });
     expect(r.task.labels).toEqual(FINDINGS);
     expect(r.task.trainPositivesPerLabel).toHaveLength(5);
     for (const run of r.runs) {

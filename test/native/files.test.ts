@@ -6,7 +6,11 @@ import * as zlib from 'node:zlib';
 
 import sharp from 'sharp';
 
-import { readChexpert, readEyepacs, readFashionMnist, readFolder, readMedmnist, detectFormat } from '../../src/data/files/formats';
+import { detectFormat } from '../../src/data/files/formats';
+import { readChexpert } from '../../src/data/files/chest-datasets';
+import { readFashionMnist, readFolder } from '../../src/data/files/folder-datasets';
+import { readMedmnist } from '../../src/data/files/medmnist';
+import { readEyepacs } from '../../src/data/files/retina-datasets';
 import { splitByGroup, stratifiedSample } from '../../src/data/files/load';
 import { loadDataset } from '../../src';
 import { runFixture } from '../helpers/python';

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 
 import {
   averagePrecision, bootstrapAucInterval, createDataset, createModel, evaluate, generateRetina, preset, quadraticKappa, runStudy, train,
-  type StudyResults,
+  studyReport, type StudyResults,
 } from '../../src';
 import { readResults } from '../../src/experiments/results';
 import { runsCsv } from '../../src/report/csv';
@@ -199,7 +199,7 @@ describe('a study records the new metrics', () => {
   it('results.json holds auprc and aucCi per run, read back through its schema; report.md and runs.csv show them', async () => {
     const out = path.join(dir, 'tiny');
     const spec = { ...preset('tiny'), models: ['cbr-tiny'], seeds: [0] };
-    await runStudy(spec, { outDir: out, cacheDir: path.join(dir, 'cache') });
+    await runStudy(spec, { report: studyReport, outDir: out, cacheDir: path.join(dir, 'cache') });
     const saved = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as StudyResults;
     expect(saved.runs.length).toBeGreaterThan(0);
     for (const run of saved.runs) {

@@ -128,7 +128,7 @@ describe('the README', () => {
       if (top) root = top[1];
       for (const [name] of line.replace(/^[a-z]+\//, '').matchAll(/\b[\w-]+(?:\/[\w-]+)*\.(?:cc|h|ts|js|py|sh)\b|\b[a-z]+\/(?=\s|$)/g)) {
         if (name === 'napi.h') continue;  // node-addon-api's header, named as what native/core does not include
-        const under = [root, 'native/core/', 'native/napi/', 'native/core/train/', 'native/core/distributed/', 'native/core/models/', 'native/core/memory/', 'src/experiments/', 'src/report/', 'src/init/', 'src/cli/', 'src/', 'bindings/', 'bench/', 'scripts/', 'test/'];
+        const under = [root, 'native/core/', 'native/napi/', 'native/core/train/', 'native/core/distributed/', 'native/core/models/', 'native/core/memory/', 'src/experiments/', 'src/report/', 'src/data/files/', 'src/data/', 'src/init/', 'src/cli/', 'src/', 'bindings/', 'bench/', 'scripts/', 'test/'];
         if (!under.some((u) => fs.existsSync(path.join(rootDir, u, name))))
           missing.push(`${root}${name}`);
       }

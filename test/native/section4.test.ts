@@ -3,9 +3,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { createModel, evaluate, experimentSpec, generateRetina, listModels, runStudy, type StudySpec } from '../../src';
+import { createModel, evaluate, experimentSpec, generateRetina, listModels, runStudy, type StudySpec, studyReport } from '../../src';
 import { linearFit, pairKind } from '../../src/experiments/representations';
-import { encodePng, filterFigure, labelledFilterPng } from '../../src/report/png';
+import { encodePng, filterFigure, labelledFilterPng } from '../../src/io/png';
 import { runFixture } from '../helpers/python';
 import { tempDir } from '../helpers/tmp';
 
@@ -16,7 +16,7 @@ const spec = (experiment: string): StudySpec => ({ ...experimentSpec(experiment,
 describe('Section 4 experiments', () => {
   it('similarity (Figure 2): every transfer-random and random-random pair at the top two stages', async () => {
     const out = path.join(dir, 'similarity');
-    const r = await runStudy(spec('similarity'), { outDir: out, cacheDir });
+    const r = await runStudy(spec('similarity'), { report: studyReport, outDir: out, cacheDir });
     const rep = r.representations!;
     expect(rep.analysis).toBe('similarity');
     expect([...new Set(rep.records.map((x) => x.stage))]).toEqual(['layer3', 'layer4']);
@@ -49,7 +49,7 @@ describe('Section 4 experiments', () => {
   });
 
   it('layers (Figure 3): each run against its own initialisation at every stage below the head', async () => {
-    const r = await runStudy(spec('layers'), { outDir: path.join(dir, 'layers'), cacheDir });
+    const r = await runStudy(spec('layers'), { report: studyReport, outDir: path.join(dir, 'layers'), cacheDir });
     const rep = r.representations!;
     const stages = listModels().find((m) => m.name === 'cbr-tiny')!.stages.slice(0, -1);
     expect(rep.records).toHaveLength(6 * stages.length);
@@ -62,7 +62,7 @@ describe('Section 4 experiments', () => {
   });
 
   it('init-vs-final (Figure 4): the same pairs at initialisation and after training, with R² per stage', async () => {
-    const r = await runStudy(spec('init-vs-final'), { outDir: path.join(dir, 'init-vs-final'), cacheDir });
+    const r = await runStudy(spec('init-vs-final'), { report: studyReport, outDir: path.join(dir, 'init-vs-final'), cacheDir });
     const rep = r.representations!;
     const init = rep.records.filter((x) => x.compared === 'init'), final = rep.records.filter((x) => x.compared === 'final');
     expect(init).toHaveLength(final.length);
@@ -77,7 +77,7 @@ describe('Section 4 experiments', () => {
 
   it('filters (Figure 5): conv1 before and after, random and pretrained, as a PNG another decoder reads', async () => {
     const out = path.join(dir, 'filters');
-    const r = await runStudy({ ...spec('filters'), seeds: [0] }, { outDir: out, cacheDir });
+    const r = await runStudy({ ...spec('filters'), seeds: [0] }, { report: studyReport, outDir: out, cacheDir });
     const rep = r.representations!;
     expect(rep.filters.map((f) => f.init)).toEqual(['random', 'transfer']);
     rep.filters.forEach((f) => expect(f.relativeChange).toBeGreaterThan(0));

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { preset, runStudy, type StudyResults } from '../../src';
+import { preset, runStudy, type StudyResults, studyReport } from '../../src';
 import { mergeShards } from '../../src/experiments/merge';
 import { tempDir } from '../helpers/tmp';
 
@@ -17,8 +17,8 @@ describe('sharded studies', () => {
   const shardDir = (i: number, n = 2) => path.join(dir, `shard-${i}-of-${n}`);
 
   beforeAll(async () => {
-    whole = await runStudy(spec(), { outDir: path.join(dir, 'whole'), cacheDir });
-    for (const index of [0, 1]) await runStudy(spec(), { outDir: shardDir(index), cacheDir, shard: { index, count: 2 } });
+    whole = await runStudy(spec(), { report: studyReport, outDir: path.join(dir, 'whole'), cacheDir });
+    for (const index of [0, 1]) await runStudy(spec(), { report: studyReport, outDir: shardDir(index), cacheDir, shard: { index, count: 2 } });
   }, 120000);
 
   it('gives each shard every count-th run, and records which shard it is', () => {
@@ -54,7 +54,7 @@ describe('sharded studies', () => {
     fs.writeFileSync(path.join(unfinished, 'results.json'), JSON.stringify(results));
     expect(() => mergeShards([shardDir(0), unfinished], path.join(dir, 'm3'))).toThrow(`${unfinished} (shard 1/2) has not finished: resume it with run --resume ${unfinished}`);
     const foreign = path.join(dir, 'foreign');
-    await runStudy({ ...spec(), seeds: [5, 6, 7] }, { outDir: foreign, cacheDir, shard: { index: 1, count: 2 } });
+    await runStudy({ ...spec(), seeds: [5, 6, 7] }, { report: studyReport, outDir: foreign, cacheDir, shard: { index: 1, count: 2 } });
     expect(() => mergeShards([shardDir(0), foreign], path.join(dir, 'm4'))).toThrow(`${foreign} is a shard of another study than ${shardDir(0)} (their specs differ)`);
     expect(() => mergeShards([path.join(dir, 'whole')], path.join(dir, 'm5'))).toThrow('holds a whole study, not a shard');
     const bad = spawnSync(process.execPath, [bin, 'run', '--preset', 'tiny', '--shard', '2/2'], { encoding: 'utf8' });

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { METRICS, preset, runStudy, type StudyResults } from '../../src';
+import { checkStudyArguments } from '../../src/experiments/study-options';
+import { METRICS, preset, runStudy, type StudyResults, studyReport } from '../../src';
 import { tempDir } from '../helpers/tmp';
 
 const dir = tempDir('study');
@@ -11,8 +12,8 @@ const read = (out: string): StudyResults => JSON.parse(fs.readFileSync(path.join
 describe('runStudy', () => {
   it('gives the same numbers for the same seeds on CPU', async () => {
     const cacheDir = path.join(dir, 'cache');
-    const a = await runStudy(spec(), { outDir: path.join(dir, 'a'), cacheDir });
-    const b = await runStudy(spec(), { outDir: path.join(dir, 'b'), cacheDir });
+    const a = await runStudy(spec(), { report: studyReport, outDir: path.join(dir, 'a'), cacheDir });
+    const b = await runStudy(spec(), { report: studyReport, outDir: path.join(dir, 'b'), cacheDir });
     expect(a.runs.map((r) => r.auc)).toEqual(b.runs.map((r) => r.auc));
     expect(a.runs.map((r) => r.finalLoss)).toEqual(b.runs.map((r) => r.finalLoss));
     expect(b.pretraining[0].cached).toBe(true);
@@ -25,6 +26,7 @@ describe('runStudy', () => {
     // Runs may finish out of order (several in flight): abort once two have ended, whichever they are.
     let ended = 0;
     const run = runStudy(spec(), {
+      report: studyReport,
       outDir: out,
       cacheDir: path.join(dir, 'cache'),
       signal: controller.signal,
@@ -47,20 +49,23 @@ describe('runStudy', () => {
     const r = await runStudy({ ...spec(), inits: ['random'], seeds: [0], imageSizes: { 'cbr-tiny': 40 } }, { outDir: path.join(dir, 'sizes'), cacheDir: path.join(dir, 'cache') });
     expect(r.runs.map((x) => x.imageSize)).toEqual([40]);
     expect(r.models[0].imageSize).toBe(40);
+    // Without `report` a study writes its results alone: the report is its caller's (the CLI passes studyReport).
+    expect(fs.readdirSync(path.join(dir, 'sizes')).sort()).toEqual(['results.json']);
+    expect(() => checkStudyArguments(spec(), { outDir: 'x', report: { markdown: () => '' } })).toThrow('Expected `report` to be a StudyReport ({ markdown, write }), e.g. studyReport');
   });
 
   it('names a bad spec before doing any work', async () => {
-    await expect(runStudy({ ...spec(), models: ['cbr-huge'] }, { outDir: path.join(dir, 'bad') })).rejects.toThrow(
+    await expect(runStudy({ ...spec(), models: ['cbr-huge'] }, { report: studyReport, outDir: path.join(dir, 'bad') })).rejects.toThrow(
       'Expected `models` to be model names from: cbr-larget, cbr-largew, cbr-small, cbr-tiny, cbr-tiny-appendix, resnet50, resnet50-slim, inception_v3 but received "cbr-huge"',
     );
-    await expect(runStudy({ ...spec(), seeds: [] }, { outDir: path.join(dir, 'bad') })).rejects.toThrow('Expected `seeds` to be a non-empty list of seeds');
-    await expect(runStudy({ ...spec(), imageSizes: { 'cbr-tiny': 8 } }, { outDir: path.join(dir, 'bad') })).rejects.toThrow(
+    await expect(runStudy({ ...spec(), seeds: [] }, { report: studyReport, outDir: path.join(dir, 'bad') })).rejects.toThrow('Expected `seeds` to be a non-empty list of seeds');
+    await expect(runStudy({ ...spec(), imageSizes: { 'cbr-tiny': 8 } }, { report: studyReport, outDir: path.join(dir, 'bad') })).rejects.toThrow(
       'Expected `imageSizes.cbr-tiny` to be an integer in [16, 1024] but received 8',
     );
-    await expect(runStudy({ ...spec(), arms: [{ model: 'cbr-small', init: 'transfusion:conv1' }] }, { outDir: path.join(dir, 'bad') })).rejects.toThrow(
+    await expect(runStudy({ ...spec(), arms: [{ model: 'cbr-small', init: 'transfusion:conv1' }] }, { report: studyReport, outDir: path.join(dir, 'bad') })).rejects.toThrow(
       'Expected `init` to be a transfusion point among cbr-small\'s stages (layer1, layer2, layer3, layer4, head) but received "transfusion:conv1"',
     );
-    await expect(runStudy({ ...spec(), arms: [{ model: 'cbr-small', init: 'slim' }] }, { outDir: path.join(dir, 'bad') })).rejects.toThrow(
+    await expect(runStudy({ ...spec(), arms: [{ model: 'cbr-small', init: 'slim' }] }, { report: studyReport, outDir: path.join(dir, 'bad') })).rejects.toThrow(
       'Expected `init` to be used with resnet50 ("slim" is a ResNet-50 hybrid) but received "cbr-small slim"',
     );
     expect(fs.existsSync(path.join(dir, 'bad'))).toBe(false);
@@ -128,7 +133,7 @@ describe('runs that survive', () => {
     const { checkpointPath } = await import('../../src/experiments/rundir');
     const out = path.join(dir, 'foreign');
     const s = { ...spec(), inits: ['random'], seeds: [0] };
-    await runStudy(s, { outDir: out, cacheDir });
+    await runStudy(s, { report: studyReport, outDir: out, cacheDir });
     // A checkpoint left by seed 0's run where seed 0's run of a study with another batch size would look for it.
     const { createModel } = await import('../../src');
     const { train } = await import('../../src/train');
@@ -160,7 +165,7 @@ describe('runs that survive', () => {
     }
     try {
       const out = path.join(mnt, 'run');
-      await expect(runStudy({ ...spec(), inits: ['random'], seeds: [0] }, { outDir: out, cacheDir, checkpointEvery: 2 })).rejects.toMatchObject({
+      await expect(runStudy({ ...spec(), inits: ['random'], seeds: [0] }, { report: studyReport, outDir: out, cacheDir, checkpointEvery: 2 })).rejects.toMatchObject({
         code: 'ERR_IO',
         message: expect.stringMatching(new RegExp(`^Cannot write the checkpoint ${out}/checkpoints/cbr-tiny-random-seed0\\.pt\\.tmp: .*\\(no space left on the device\\)`)),
       });
@@ -183,14 +188,14 @@ describe('runs that survive', () => {
     const out = path.join(dir, 'locked');
     fs.mkdirSync(out, { recursive: true });
     const release = lockRunDir(out);
-    await expect(runStudy(spec(), { outDir: out, cacheDir })).rejects.toMatchObject({ code: 'ERR_LOCKED', message: expect.stringContaining(`is being written by process ${process.pid}`) });
+    await expect(runStudy(spec(), { report: studyReport, outDir: out, cacheDir })).rejects.toMatchObject({ code: 'ERR_LOCKED', message: expect.stringContaining(`is being written by process ${process.pid}`) });
     release();
     fs.writeFileSync(path.join(out, '.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname() }));  // no such process
-    const r = await runStudy({ ...spec(), inits: ['random'], seeds: [0] }, { outDir: out, cacheDir });
+    const r = await runStudy({ ...spec(), inits: ['random'], seeds: [0] }, { report: studyReport, outDir: out, cacheDir });
     expect(r.runs).toHaveLength(1);
     const file = path.join(dir, 'not-a-dir');
     fs.writeFileSync(file, 'x');
-    await expect(runStudy(spec(), { outDir: path.join(file, 'sub'), cacheDir })).rejects.toThrow(`Cannot create the run directory ${path.join(file, 'sub')}`);
+    await expect(runStudy(spec(), { report: studyReport, outDir: path.join(file, 'sub'), cacheDir })).rejects.toThrow(`Cannot create the run directory ${path.join(file, 'sub')}`);
   });
 
   it('rebuilds report.md from results.json alone, and lists what there is', async () => {

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 
 import { CHEST_LABEL_MAP, alignFindings, readMimicCxr, readNihChestXray14, readRsnaPneumonia } from '../../src/data/files/chest-datasets';
 import { readAptos2019, readIdrid, readMessidor2 } from '../../src/data/files/retina-datasets';
-import { DR_GRADES, detectFormat, readLabelled, type LabelledSet } from '../../src/data/files/formats';
+import { DATA_FORMATS, DATA_FORMAT_DESCRIPTIONS, DR_GRADES, detectFormat, readLabelled, type LabelledSet } from '../../src/data/files/formats';
 import { decodeToFile } from '../../src/data/files/images';
 import { splitByGroup } from '../../src/data/files/load';
 import { parseNpy } from '../../src/data/files/npy';
@@ -43,6 +43,24 @@ function expectPatientLevel(set: LabelledSet): void {
     expect(split.train.length + split.val.length).toBe(set.inputs.length);
   }
 }
+
+describe('the format table', () => {
+  it('describes every format once, and detects by the table with a fallback for an unknown CSV and for a folder', () => {
+    expect(DATA_FORMAT_DESCRIPTIONS.map((f) => f.name)).toEqual([...DATA_FORMATS]);
+    expect(new Set(DATA_FORMATS).size).toBe(DATA_FORMATS.length);
+    DATA_FORMAT_DESCRIPTIONS.forEach((f) => expect(f.describe.length).toBeGreaterThan(10));
+    const at = (name: string, text: string) => (write(path.join(dir, 'table', name), text), path.join(dir, 'table', name));
+    expect(detectFormat(at('kaggle.csv', 'image,level\n10_left,0\n'))).toBe('eyepacs');
+    expect(detectFormat(at('odd.csv', 'a,b\n1,2\n'))).toBe('eyepacs');  // the CSV fallback: its reader names the columns it lacks
+    expect(detectFormat(at('cx.csv', 'Path,Sex,Age,Frontal/Lateral\n'))).toBe('chexpert');
+    expect(detectFormat(at('ap.csv', 'id_code,diagnosis\n'))).toBe('aptos2019');
+    expect(detectFormat(at('rs/train.csv', 'patientId,x,y,width,height,Target\n'))).toBe('rsna-pneumonia');
+    expect(detectFormat(path.dirname(at('ms/messidor_data.csv', 'x\n')))).toBe('messidor2');
+    fs.mkdirSync(path.join(dir, 'table', 'empty'), { recursive: true });
+    expect(detectFormat(path.join(dir, 'table', 'empty'))).toBe('folder');  // the folder fallback
+    expect(() => detectFormat(at('notes.txt', 'x'))).toThrow(`--data ${path.join(dir, 'table', 'notes.txt')}: cannot tell its format; give --format (${DATA_FORMATS.join(', ')})`);
+  });
+});
 
 describe('NIH ChestX-ray14', () => {
   const root = path.join(dir, 'nih');

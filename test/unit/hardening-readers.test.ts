@@ -7,7 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 
-import { readChexpert, readEyepacs, readFashionMnist, readFolder, readMedmnist, CHEXPERT_FINDINGS, type LabelledSet } from '../../src/data/files/formats';
+import { CHEXPERT_FINDINGS, type LabelledSet } from '../../src/data/files/formats';
+import { readChexpert } from '../../src/data/files/chest-datasets';
+import { readFashionMnist, readFolder } from '../../src/data/files/folder-datasets';
+import { readMedmnist } from '../../src/data/files/medmnist';
+import { readEyepacs } from '../../src/data/files/retina-datasets';
 import { decodeToFile } from '../../src/data/files/images';
 import { stratifiedSample } from '../../src/data/files/load';
 import { encodeNpy, parseNpy, parseNpz } from '../../src/data/files/npy';

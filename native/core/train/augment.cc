@@ -4,17 +4,18 @@
 
 #include "core/compat.h"
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace tn {
 
 void validateAugment(const AugmentOptions& o) {
-  auto check = [](double v, double max, const char* name) {
-    if (!(v >= 0 && v <= max))
-      throw invalidArg(std::string("Expected `augment.") + name + "` to be a number in [0, " + c10::str(max) + "] but received " + c10::str(v));
+  auto check = [](double v, limits::Range range, const char* name) {
+    if (!range.holds(v))
+      throw invalidArg(std::string("Expected `augment.") + name + "` to be a number in [" + c10::str(range.min) + ", " + c10::str(range.max) + "] but received " + c10::str(v));
   };
-  check(o.rotate, 180, "rotate");
-  check(o.translate, 0.5, "translate");
-  check(o.scale, 0.5, "scale");
+  check(o.rotate, limits::rotate, "rotate");
+  check(o.translate, limits::translate, "translate");
+  check(o.scale, limits::scale, "scale");
 }
 
 torch::Tensor augmentBatch(const torch::Tensor& x, const AugmentOptions& o, uint64_t seed, int64_t step) {

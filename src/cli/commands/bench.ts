@@ -1,5 +1,6 @@
 // `bench`: training and similarity throughput, against PyTorch from Python.
 import { TransfusionError, checkInteger, checkOneOf } from '../../errors';
+import { LIMITS } from '../../limits';
 import { checkThreads, setThreads } from '../../runtime';
 import { findPython, runBench } from '../bench';
 import { defineCommand, type CliContext } from '../command';
@@ -42,7 +43,7 @@ export const benchCommand = (ctx: CliContext) =>
           device: checkOneOf('--device', args.device.replace(/:\d+$/, ''), ['cpu', 'cuda'] as const) && args.device,
           models: args.models.trim().toLowerCase() === 'none' ? [] : args.models.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean),
           batch: checkInteger('--batch', args.batch, 1),
-          size: checkInteger('--size', args.size, 16, 1024),
+          size: checkInteger('--size', args.size, LIMITS.imageSize.min, LIMITS.imageSize.max),
           precision: checkOneOf('--precision', args.precision, ['fp32', 'tf32', 'bf16'] as const),
           channelsLast: args['channels-last'],
           cudaGraph: args['cuda-graph'],

@@ -10,6 +10,7 @@ import { TransfusionError, checkInteger, checkOneOf } from '../../errors';
 import { modelOptionsFor } from '../../experiments/architecture';
 import { writeFileAtomic } from '../../io/atomic';
 import { makeDirectory } from '../../io/mkdir';
+import { LIMITS } from '../../limits';
 import { displayPath } from '../../io/paths';
 import { modelNamed, listModels, readTensor, type Model } from '../../models';
 import { renderFigure } from '../../report/figures';
@@ -51,7 +52,7 @@ export const compareCommand = (ctx: CliContext) =>
         const probe = checkInteger('--probe', args.probe, 4, 100_000);
         const batchSize = checkInteger('--batch', args.batch, 4, 65_536);
         const seed = checkInteger('--seed', args.seed, 0);
-        const size = Math.max(args.size === undefined ? 64 : checkInteger('--size', args.size, 16, 1024), ...infos.map((m) => m.minInputSize));
+        const size = Math.max(args.size === undefined ? 64 : checkInteger('--size', args.size, LIMITS.imageSize.min, LIMITS.imageSize.max), ...infos.map((m) => m.minInputSize));
         if (args.out !== undefined) {
           const taken = OUTPUTS.map((f) => path.join(args.out!, f)).filter((f) => fs.existsSync(f));
           if (taken.length) throw new TransfusionError('ERR_INVALID_ARG', `${taken.map(displayPath).join(', ')} exist${taken.length === 1 ? 's' : ''}: choose another --out (nothing is replaced)`);

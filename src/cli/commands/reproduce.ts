@@ -10,6 +10,7 @@ import { mergeReproductions, readReproduction, reproduce, type ReproduceEvent } 
 import { describeEstimate, estimatePlan } from '../../experiments/estimate';
 import { reproducePlan, type ReproduceRequest } from '../../experiments/reproduce-plan';
 import { writePaperReport } from '../../report/paper';
+import { studyReport } from '../../report/write';
 import { cudaAvailable, checkThreads, setThreads } from '../../runtime';
 import { printReport, progressMode, progressPrinter } from '../progress';
 import { parseShard } from './run';
@@ -109,6 +110,7 @@ export const reproduceCommand = (ctx: CliContext) =>
             signal,
             onProgress,
             writeReport: writePaperReport,
+            studyReport,
           });
           if (speaks && record.finishedAt && mode !== 'quiet' && mode !== 'json') printReport(outDir);
           else if (speaks && shard && mode !== 'quiet') process.stderr.write(`shard ${shard.index}/${shard.count} done in ${outDir}; merge the shards with: transfusion-native reproduce --merge DIRS.. --out DIR\n`);

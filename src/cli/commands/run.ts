@@ -6,6 +6,7 @@ import { distributedFromEnv, initProcessGroup } from '../../distributed';
 import { checkShard, resumeSpec, type Shard } from '../../experiments/results';
 import { defaultRunDir } from '../../experiments/outdir';
 import { runStudy } from '../../experiments/study';
+import { studyReport } from '../../report/write';
 import { checkThreads, setThreads } from '../../runtime';
 import { printReport, progressMode, progressPrinter } from '../progress';
 import { STUDY_FLAGS, givenFlags, runOptions, studySpecOf } from '../run-options';
@@ -59,6 +60,7 @@ export const runCommand = (ctx: CliContext) =>
             ...(args.tensorboard !== undefined ? { tensorboard: path.resolve(String(args.tensorboard)) } : {}),
             signal,
             onProgress: progressPrinter(process.stderr, mode),
+            report: studyReport,
           });
         });
         if (!finished) return;

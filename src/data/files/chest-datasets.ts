@@ -1,5 +1,5 @@
-// Chest x-ray datasets as their public downloads lay them out: NIH ChestX-ray14, MIMIC-CXR (JPG and DICOM releases)
-// and RSNA Pneumonia. NIH and MIMIC are read into the paper's five findings, each mapped from the dataset's own names
+// Chest x-ray datasets as their public downloads lay them out: CheXpert, NIH ChestX-ray14, MIMIC-CXR (JPG and DICOM
+// releases) and RSNA Pneumonia. NIH and MIMIC are read into the paper's five findings, each mapped from the dataset's own names
 // (CHEST_LABEL_MAP; a finding a dataset lacks is masked out of the loss and the AUC, as torchxrayvision's
 // relabel_dataset does). RSNA has none of the five: it is its own binary task, "Pneumonia". Items are grouped by
 // patient, and the official splits (NIH's lists, MIMIC's split.csv) are used where present, checked patient-disjoint.
@@ -253,5 +253,65 @@ export function readRsnaPneumonia(data: string): Labelled<'rsna-pneumonia'> {
     set.where.push(where);
   });
   set.targets = Float32Array.from(targets);
+  return set;
+}
+
+export interface ChexpertOptions {
+  /** Per finding, what an uncertain (-1) label becomes (default: ones for Atelectasis and Edema, zeros for the rest). */
+  policy?: Partial<Record<string, UncertaintyPolicy>>;
+  /** Keep frontal images only (default true). */
+  frontalOnly?: boolean;
+}
+
+/**
+ * CheXpert's CSV (`Path,Sex,Age,Frontal/Lateral,AP/PA`, then 14 findings: 1, 0, -1 or blank). `Path` values start
+ * with the dataset's folder (e.g. `CheXpert-v1.0-small/train/patient00001/study1/view1_frontal.jpg`) and are resolved
+ * from the folder above it, as the download lays them out. Blank means not mentioned: negative. Patient: `patientNNNNN`.
+ */
+export function readChexpert(csv: string, o: ChexpertOptions = {}): Labelled<'chexpert'> {
+  const table = readTable(csv);
+  requireColumns(table, ['Path', 'Frontal/Lateral', ...CHEXPERT_FINDINGS]);
+  const rows = table.rows;
+  const policy: Record<string, UncertaintyPolicy> = Object.fromEntries(CHEXPERT_FINDINGS.map((f) => [f, f === 'Atelectasis' || f === 'Edema' ? 'ones' : 'zeros']));
+  for (const [f, p] of Object.entries(o.policy ?? {})) {
+    if (!CHEXPERT_FINDINGS.includes(f)) throw new TransfusionError('ERR_INVALID_ARG', `Unknown finding "${f}" in the uncertainty policy; findings: ${CHEXPERT_FINDINGS.join(', ')}`);
+    policy[f] = p!;
+  }
+  const csvDir = path.dirname(path.resolve(csv));
+  // Every image stays inside the folder holding the CSV: "../" or an absolute path elsewhere is refused.
+  const resolve = (p: string, where: string) => {
+    const [first, ...rest] = p.split(/[\\/]/);
+    // The Path's first component is the folder holding the CSV: the rest is relative to it.
+    return resolveInside(csvDir, first === path.basename(csvDir) && rest.length ? rest.join('/') : p, `${where}: Path`, 'ERR_BAD_DATA');
+  };
+  const K = CHEXPERT_FINDINGS.length;
+  const kept = rows.map((row, i) => ({ row, line: table.lines[i] })).filter(({ row }) => (o.frontalOnly ?? true) ? row['Frontal/Lateral'] === 'Frontal' : true);
+  const set: Labelled<'chexpert'> = { format: 'chexpert', task: 'multilabel', labels: CHEXPERT_FINDINGS, inputs: [], targets: new Float32Array(kept.length * K), groups: [], where: [] };
+  if (kept.length < rows.length) set.dropped = [{ reason: 'lateral view (frontal only)', count: rows.length - kept.length }];
+  const mask = new Float32Array(kept.length * K).fill(1);
+  let masked = false;
+  kept.forEach(({ row, line }, i) => {
+    const where = `${displayPath(csv)} row ${line}`;
+    if (!row.Path) throw badData(`${where}: empty Path`);
+    if (!['Frontal', 'Lateral'].includes(row['Frontal/Lateral'])) throw badData(`${where}: Frontal/Lateral is "${displayPath(String(row['Frontal/Lateral']))}", not Frontal or Lateral`);
+    CHEXPERT_FINDINGS.forEach((f, k) => {
+      const v = row[f];
+      let t: number;
+      if (v === '' || v === '0' || v === '0.0') t = 0;
+      else if (v === '1' || v === '1.0') t = 1;
+      else if (v === '-1' || v === '-1.0') {
+        if (policy[f] === 'ignore') {
+          mask[i * K + k] = 0;
+          masked = true;
+          t = 0;
+        } else t = policy[f] === 'ones' ? 1 : 0;
+      } else throw badData(`${where}: ${f} is "${displayPath(String(v))}", not 1, 0, -1 or blank`);
+      set.targets[i * K + k] = t;
+    });
+    set.inputs.push({ file: resolve(row.Path, where) });
+    set.groups.push(/patient\d+/.exec(row.Path)?.[0] ?? row.Path);
+    set.where.push(where);
+  });
+  if (masked) set.mask = mask;
   return set;
 }

@@ -1,5 +1,5 @@
-// Retinal fundus datasets as their public downloads lay them out: APTOS 2019 (Kaggle), Messidor-2 (with its adjudicated
-// grades) and IDRiD's disease grading. Each is read as EyePACS is: referable DR = grade >= 2 (one binary output), the
+// Retinal fundus datasets as their public downloads lay them out: EyePACS and APTOS 2019 (Kaggle), Messidor-2 (with
+// its adjudicated grades) and IDRiD's disease grading. Each is read as EyePACS is: referable DR = grade >= 2 (one binary output), the
 // 5-level grade kept beside it. Messidor-2 names its patients through the exam pairs of messidor-2.csv; APTOS and
 // IDRiD name none, so each image is its own group.
 import * as fs from 'node:fs';
@@ -133,4 +133,31 @@ export function readIdrid(data: string): Labelled<'idrid'> {
   }
   if (present.length === 2) set.splits = splits;
   return done(set);
+}
+
+/**
+ * EyePACS as Kaggle ships it: `trainLabels.csv` (image,level) beside `train/` of `<image>.jpeg`. `dir` holds both
+ * (or is the CSV itself); `imageDir` points at the images elsewhere. Label: referable = level >= 2; the grade is kept.
+ * Patient: the image name before "_left"/"_right".
+ */
+export function readEyepacs(dir: string, imageDir?: string): Labelled<'eyepacs'> {
+  const csv = dir.toLowerCase().endsWith('.csv') ? dir : path.join(dir, 'trainLabels.csv');
+  const table = readTable(csv);
+  requireColumns(table, ['image', 'level']);
+  const rows = table.rows;
+  const images = imageDir ?? path.join(path.dirname(csv), 'train');
+  const set: Labelled<'eyepacs'> = { format: 'eyepacs', task: 'binary', labels: ['referable DR'], inputs: [], targets: new Float32Array(rows.length), grades: [], groups: [], where: [] };
+  rows.forEach((row, i) => {
+    const where = `${displayPath(csv)} row ${table.lines[i]}`;  // the header is row 1
+    const level = gradeOf(row.level, where, 'level');
+    if (!row.image) throw badData(`${where}: empty image name`);
+    // An image name is a path inside the image folder: "../" or an absolute path elsewhere is refused.
+    set.inputs.push({ file: resolveInside(images, /\.[a-z]+$/i.test(row.image) ? row.image : `${row.image}.jpeg`, `${where}: image`, 'ERR_BAD_DATA') });
+    set.targets[i] = level >= 2 ? 1 : 0;
+    set.grades!.push(level);
+    set.groups.push(row.image.replace(/_(left|right)$/i, ''));
+    set.where.push(where);
+  });
+  checkRepeats(set);
+  return set;
 }
