@@ -12,37 +12,21 @@ import { drawFilterPanels } from './filter-panels';
 import { provenance } from '../provenance';
 import { tensorboardSink } from '../io/tensorboard';
 import { versions, getThreads } from '../runtime';
-import { initLabel, needsPretrained, parseInit, type Initialisation } from '../init/init';
-import { architectureFor, inputSizeFor, modelOptionsFor, transferSource } from './architecture';
+import { inputSizeFor } from './architecture';
 import { analysisOf } from './catalog';
 import { defaultConcurrency, runConcurrently } from './concurrency';
-import { cachedPretrain, defaultCacheDir, pretrain, userWeights, type PretrainRecord } from './pretrain';
+import { defaultCacheDir } from './pretrain';
 import { analyseRepresentations } from './representations';
-import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, sameStudy, type RunRecord, type StudyEvent, type StudyResults } from './results';
+import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, sameStudy, type Shard, type StudyEvent, type StudyResults } from './results';
 import { runOne } from './run';
 import { checkpointPath, DEFAULT_CHECKPOINT_EVERY, lockRunDir } from './rundir';
 import { refuseExistingStudy } from './outdir';
 import { checkDivisible, checkLayout, checkStudyArguments, type StudyOptions } from './study-options';
-import { armsOf, DEFAULT_REPRESENTATIONS, validateSpec, type StudySpec } from './spec';
+import { DEFAULT_REPRESENTATIONS, validateSpec, type StudySpec } from './spec';
+import { planRuns, studyArms, type Arm, type RunTask } from './study-plan';
+import { PretrainSources } from './study-sources';
 import { studyData } from './study-data';
 import { positivesPerOutput, taskLabels } from './task';
-
-/** One training run of a study, as its place in the study's order gives it. */
-interface RunTask {
-  arm: { model: string; init: Initialisation };
-  info: ModelInfo;
-  size: number;
-  /** The model whose pretrained weights the run starts from (undefined: none). */
-  source?: string;
-  init: string;
-  seed: number;
-  /** Its place in the whole study, 1-based. */
-  slot: number;
-  /** Its place in this shard's runs, 1-based (events' `index`). */
-  index: number;
-}
-
-const runKey = (model: string, init: string, seed: number) => JSON.stringify([model, init, seed]);
 
 const positives = (d: Dataset) => d.targets().reduce((a, b) => a + b, 0);
 
@@ -107,54 +91,22 @@ export async function runStudy(specIn: StudySpec, opts: StudyOptions): Promise<S
 async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults | undefined, t0: number): Promise<StudyResults> {
   const emit = opts.onProgress ?? (() => {});
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  const arms = armsOf(spec).map((a) => {
-    const init = parseInit(a.init);
-    return { model: architectureFor(a.model.toLowerCase(), init), init };
-  });
+  const arms = studyArms(spec);
   const shard = opts.shard ?? prior?.shard;
   if (shard) checkShard(shard);
-  // A shard takes every count-th run of the study, from its index: models and inits spread over the shards.
-  const inShard = (slot: number) => !shard || (slot - 1) % shard.count === shard.index;
-  const total = Array.from({ length: arms.length * spec.seeds.length }, (_, k) => k + 1).filter(inShard).length;
+  const registry = new Map(listModels().map((m) => [m.name, m] as const));
+  const infoOf = (model: string) => registry.get(model)!;
+  const { todo, slotOf } = planRuns(spec, arms, infoOf, shard);
+  const total = todo.length;
   const checkpointEvery = checkInteger('checkpointEvery', opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY, 0);
   const analysis = analysisOf(spec.experiment);
   if (analysis) spec.representations ??= { ...DEFAULT_REPRESENTATIONS };
-  // Gabor conv1 is scaled to the pretrained conv1 when the study has pretrained weights anyway.
-  const pretrainedAnyway = arms.some((a) => needsPretrained(a.init)) || Object.keys(spec.weights ?? {}).length > 0;
   emit({ kind: 'study-start', total, outDir: opts.outDir });
 
-  const registry = new Map(listModels().map((m) => [m.name, m] as const));
   const data = studyData(spec, { cacheDir, signal: opts.signal, emit });
-
   try {
-    const task = spec.task;
-    const { taskAt, naturalAt } = data;
-    const base = await taskAt(task.imageSize);
-    const labels = taskLabels(task);
-    const counted = base.train.info().task !== 'multiclass';
-    const results: StudyResults = {
-      schema: RESULTS_SCHEMA,
-      spec,
-      environment: { ...versions(), threads: getThreads(), platform: `${process.platform}-${process.arch}` },
-      provenance: provenance(spec.device),
-      startedAt: prior?.startedAt ?? new Date(t0).toISOString(),
-      models: [...new Set(arms.map((a) => a.model))].map((m) => {
-        const info = registry.get(m)!;
-        return { name: info.name, displayName: info.displayName, params: info.params, imageSize: inputSizeFor(info, task.imageSize, spec.imageSizes) };
-      }),
-      task: {
-        labels,
-        trainPositives: counted ? positives(base.train) : 0, trainSize: base.train.count, valPositives: counted ? positives(base.val) : 0, valSize: base.val.count,
-        ...(counted ? {} : { multiclass: true as const }),
-        ...(counted && labels.length > 1 ? { trainPositivesPerLabel: positivesPerOutput(base.train, labels.length), valPositivesPerLabel: positivesPerOutput(base.val, labels.length) } : {}),
-      },
-      pretraining: prior ? checkPretrainedPaths(prior, opts.outDir, cacheDir).filter((r) => fs.existsSync(r.weights)) : [],
-      // A resumed study's finished runs, from the first save on: nothing recorded is ever dropped.
-      runs: prior ? [...prior.runs] : [],
-      ...(data.files() ? { data: data.files() } : {}),
-      ...(shard ? { shard } : {}),
-      ...(opts.group ? { distributed: { worldSize: opts.group.size, backend: 'gloo', syncBatchNorm: Boolean(opts.syncBatchNorm) } } : {}),
-    };
+    const labels = taskLabels(spec.task);
+    const results = await firstRecord(spec, arms, infoOf, labels, await data.taskAt(spec.task.imageSize), { prior, t0, cacheDir, shard, files: data.files(), opts });
     const writer = !opts.group || opts.group.rank === 0;
     const save = () => {
       if (!writer) return;
@@ -163,76 +115,31 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
     };
     save();
 
-    // The pretrained weights of each source model: the user's file, the cache, or embedded pretraining now. One
-    // promise per model, so runs in flight at once that need the same weights share one pretraining.
-    const sources = new Map<string, Promise<PretrainRecord>>();
-    const pretrained = new Set<string>();  // the models whose weights are ready
-    const sourceOrder = [...new Set(arms.map((a) => transferSource(a.model).model))];
-    const rank = (m: string) => (sourceOrder.includes(m) ? sourceOrder.indexOf(m) : sourceOrder.length);
-    const sourceFor = (model: string, index: number): Promise<PretrainRecord> => {
-      const known = results.pretraining.find((r) => r.model === model);  // a resumed study's
-      if (known) return Promise.resolve(known);
-      if (!sources.has(model)) sources.set(model, pretrainSource(model, index));
-      return sources.get(model)!;
-    };
-    // The pretraining steps whose weights the arms transfer from (the checkpoints experiment), per source model.
-    const stepsFor = (model: string) => [...new Set(arms.filter((a) => a.init.kind === 'checkpoint' && transferSource(a.model).model === model).map((a) => (a.init as { step: number }).step))];
-    const pretrainSource = async (model: string, index: number): Promise<PretrainRecord> => {
-      let record: PretrainRecord | undefined = spec.weights?.[model] ? userWeights(model, spec.weights[model]) : cachedPretrain(model, spec, cacheDir, stepsFor(model));
-      emit({ kind: 'pretrain-start', model, from: !record ? 'pretraining' : record.source === 'file' ? 'file' : 'cache' });
-      if (!record) {
-        const info = registry.get(model)!;
-        const size = inputSizeFor(info, spec.pretrain.imageSize, spec.imageSizes);
-        record = await pretrain(model, spec, await naturalAt(size), cacheDir, modelOptionsFor(info, size, {}), {
-          signal: opts.signal,
-          onProgress: (event) => emit({ kind: 'train', index, phase: 'pretrain', model, event }),
-        }, threads, stepsFor(model));
-      }
-      pretrained.add(model);
-      results.pretraining.push(record);
-      results.pretraining.sort((a, b) => rank(a.model) - rank(b.model));  // the study's order, whatever finished first
-      emit({ kind: 'pretrain-end', record });
-      save();
-      return record;
-    };
-
-    // Every training run of this shard, in the study's order; `slot` is its place in the whole study (1-based), which
-    // decides the shard that takes it and where its record stands in results.json.
-    const finished = (model: string, init: string, seed: number) => prior?.runs.find((r) => r.model === model && r.init === init && r.seed === seed);
-    const slotOf = new Map<string, number>();
-    const todo: RunTask[] = [];
-    let slot = 0;
-    for (const arm of arms) {
-      const info = registry.get(arm.model)!;
-      const plan = {
-        arm,
-        info,
-        size: inputSizeFor(info, task.imageSize, spec.imageSizes),
-        source: needsPretrained(arm.init) || (arm.init.kind === 'gabor' && pretrainedAnyway) ? transferSource(arm.model).model : undefined,
-        init: initLabel(arm.init),
-      };
-      for (const seed of spec.seeds) {
-        slot += 1;
-        slotOf.set(runKey(arm.model, plan.init, seed), slot);
-        if (inShard(slot)) todo.push({ ...plan, seed, slot, index: todo.length + 1 });
-      }
-    }
-    const slotOfRecord = (r: RunRecord) => slotOf.get(runKey(r.model, r.init, r.seed)) ?? Infinity;
     const concurrency = opts.group || spec.device !== 'cpu' ? 1 : Math.min(opts.concurrency ?? defaultConcurrency(getThreads()), Math.max(1, todo.length));
     // Alone, a run uses the process's threads (as it always has); beside others, an equal share of them.
     const threads = concurrency > 1 ? Math.max(1, Math.floor(getThreads() / concurrency)) : undefined;
     results.environment.concurrency = concurrency;
     if (threads) results.environment.threadsPerRun = threads;
 
+    const sources: PretrainSources = new PretrainSources({
+      spec, arms, infoOf, cacheDir, naturalAt: data.naturalAt, emit, signal: opts.signal, threads: () => threads,
+      known: () => results.pretraining,
+      onReady: (record) => {
+        results.pretraining.push(record);
+        results.pretraining.sort((a, b) => sources.rank(a.model) - sources.rank(b.model));  // the study's order, whatever finished first
+        save();
+      },
+    });
+
     const runTask = async (t: RunTask): Promise<void> => {
       const { arm, info, size, seed, index } = t;
-      const done = finished(info.name, t.init, seed);
+      const done = prior?.runs.find((r) => r.model === info.name && r.init === t.init && r.seed === seed);
       if (done) {
         emit({ kind: 'run-end', index, total, record: done });  // resumed: kept as recorded, not run again
         return;
       }
-      const pretrained = t.source ? await sourceFor(t.source, index) : undefined;
-      const sets = await taskAt(size);
+      const pretrained = t.source ? await sources.weightsOf(t.source, index) : undefined;
+      const sets = await data.taskAt(size);
       emit({ kind: 'run-start', index, total, model: info.name, init: t.init, seed });
       const checkpoint = checkpointPath(opts.outDir, info.name, t.init, seed);
       if (checkpointEvery > 0 && writer) fs.mkdirSync(path.dirname(checkpoint), { recursive: true });
@@ -246,19 +153,19 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         onProgress: (event) => emit({ kind: 'train', index, phase: 'run', model: info.name, event }),
       });
       results.runs.push(record);
-      results.runs.sort((a, b) => slotOfRecord(a) - slotOfRecord(b));  // the study's order, whatever finished first
+      results.runs.sort((a, b) => slotOf(a) - slotOf(b));  // the study's order, whatever finished first
       save();
       if (writer) fs.rmSync(checkpoint, { force: true });  // its record is saved: the checkpoint has done its work
       emit({ kind: 'run-end', index, total, record });
     };
     // A worker leaves a run whose weights another is pretraining now, and takes a later one, rather than wait.
-    await runConcurrently(todo, concurrency, runTask, (t) => !t.source || !sources.has(t.source) || pretrained.has(t.source));
+    await runConcurrently(todo, concurrency, runTask, (t) => sources.available(t.source));
     if (analysis && !shard && writer) {
       const { results: analysed, filterPanels } = await analyseRepresentations(analysis, {
         spec,
         outDir: opts.outDir,
         runs: results.runs,
-        infoOf: (m) => registry.get(m)!,
+        infoOf,
         probeAt: data.probeAt,
         taskAt: data.taskAt,
         signal: opts.signal,
@@ -284,5 +191,41 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
   } finally {
     data.dispose();
   }
+}
+
+/** results.json as a study starts it: the spec, where and how it runs, its models and task, and a resumed study's
+ * pretrainings and finished runs (nothing recorded is ever dropped). */
+async function firstRecord(
+  spec: StudySpec,
+  arms: Arm[],
+  infoOf: (model: string) => ModelInfo,
+  labels: string[],
+  base: { train: Dataset; val: Dataset },
+  o: { prior: StudyResults | undefined; t0: number; cacheDir: string; shard: Shard | undefined; files: StudyResults['data']; opts: StudyOptions },
+): Promise<StudyResults> {
+  const { prior, opts } = o;
+  const counted = base.train.info().task !== 'multiclass';
+  return {
+    schema: RESULTS_SCHEMA,
+    spec,
+    environment: { ...versions(), threads: getThreads(), platform: `${process.platform}-${process.arch}` },
+    provenance: provenance(spec.device),
+    startedAt: prior?.startedAt ?? new Date(o.t0).toISOString(),
+    models: [...new Set(arms.map((a) => a.model))].map((m) => {
+      const info = infoOf(m);
+      return { name: info.name, displayName: info.displayName, params: info.params, imageSize: inputSizeFor(info, spec.task.imageSize, spec.imageSizes) };
+    }),
+    task: {
+      labels,
+      trainPositives: counted ? positives(base.train) : 0, trainSize: base.train.count, valPositives: counted ? positives(base.val) : 0, valSize: base.val.count,
+      ...(counted ? {} : { multiclass: true as const }),
+      ...(counted && labels.length > 1 ? { trainPositivesPerLabel: positivesPerOutput(base.train, labels.length), valPositivesPerLabel: positivesPerOutput(base.val, labels.length) } : {}),
+    },
+    pretraining: prior ? checkPretrainedPaths(prior, opts.outDir, o.cacheDir).filter((r) => fs.existsSync(r.weights)) : [],
+    runs: prior ? [...prior.runs] : [],
+    ...(o.files ? { data: o.files } : {}),
+    ...(o.shard ? { shard: o.shard } : {}),
+    ...(opts.group ? { distributed: { worldSize: opts.group.size, backend: 'gloo', syncBatchNorm: Boolean(opts.syncBatchNorm) } } : {}),
+  };
 }
 
