@@ -10,7 +10,7 @@ initialisation (Kaiming-normal convs, fan-out, ReLU gain; BatchNorm 1/0; PyTorch
 (multiclass cross-entropy on the natural-image source, top-1/top-5 on its held-out set at the end), same transfer
 (pretrained weights loaded, a new head), same optimizer (Adam, betas 0.9/0.999, no weight decay), batch, steps and
 per-step learning rates, batch order by a fresh permutation per epoch, BCE with logits, validation every evalEvery steps
-in eval mode without gradients (batches of 128: AUC-ROC, average precision, and at the end the AUC's bootstrap 95%
+(and at step 0 with evalAtStart) in eval mode without gradients (batches of 128: AUC-ROC, average precision, and at the end the AUC's bootstrap 95%
 interval over `bootstrap` row resamples, vectorised in numpy). Sequential, with torch.set_num_threads(threads).
 Prints one JSON line: seconds per phase (pretraining, training, evaluation, whole study) and every run's numbers.
 On CPU run it with Debian's interpreter (/usr/bin/python3: python3-torch, the same LibTorch as the addon).
@@ -80,13 +80,18 @@ def predict(model, x, batch=128):
     return out
 
 
-def fit(model, x, y, steps, batch, lrs, loss_fn, seed, on_eval=None, eval_every=0):
-    """Adam over `steps` batches drawn from a fresh permutation per epoch; returns (losses, train seconds, eval seconds)."""
+def fit(model, x, y, steps, batch, lrs, loss_fn, seed, on_eval=None, eval_every=0, eval_at_start=False):
+    """Adam over `steps` batches drawn from a fresh permutation per epoch; returns (losses, train seconds, eval seconds).
+    eval_at_start: validate the untrained model first (step 0), as our studies do."""
     opt = torch.optim.Adam(model.parameters(), lr=lrs[0], betas=(0.9, 0.999), weight_decay=0.0)
     g = torch.Generator().manual_seed(seed)
     order, at = torch.randperm(len(x), generator=g), 0
     losses, train_s, eval_s = [], 0.0, 0.0
     model.train()
+    if on_eval and eval_every and eval_at_start:
+        t = time.perf_counter()
+        on_eval(0, False)
+        eval_s += time.perf_counter() - t
     for step in range(steps):
         t = time.perf_counter()
         if at + batch > len(x):
@@ -160,7 +165,8 @@ def main():
                     final["aucCi"] = [float(np.percentile(aucs, 2.5)), float(np.percentile(aucs, 97.5))]
 
         losses, train_s, eval_s = fit(model, task_x, task_y, tr["steps"], tr["batchSize"], tr["learningRates"],
-                                      F.binary_cross_entropy_with_logits, seed, on_eval, tr["evalEvery"])
+                                      F.binary_cross_entropy_with_logits, seed, on_eval, tr["evalEvery"],
+                                      tr.get("evalAtStart", False))
         timing["training"] += train_s
         timing["evaluation"] += eval_s
         runs.append({"model": name, "init": init, "seed": seed, "steps": len(losses), "finalLoss": losses[-1],

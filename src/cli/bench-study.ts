@@ -119,7 +119,7 @@ async function exportStudy(spec: StudySpec, dir: string): Promise<void> {
     bootstrap: 1000,
     pretrainModels: [...new Set(runs.filter((r) => r.init === 'transfer').map((r) => r.model))],
     runs,
-    train: { steps: spec.train.steps, batchSize: spec.train.batchSize, evalEvery: spec.train.evalEvery, learningRates: Array.from(learningRates(spec.train.schedule, spec.train.steps)) },
+    train: { steps: spec.train.steps, batchSize: spec.train.batchSize, evalEvery: spec.train.evalEvery, evalAtStart: spec.train.evalEvery > 0, learningRates: Array.from(learningRates(spec.train.schedule, spec.train.steps)) },
     pretrain: { steps: p.steps, batchSize: p.batchSize, classes: p.classes, seed: p.seed, learningRates: Array.from(learningRates(p.schedule, p.steps)) },
   };
   fs.writeFileSync(path.join(dir, 'study.json'), JSON.stringify(study));

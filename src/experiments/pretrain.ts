@@ -94,7 +94,7 @@ export async function pretrain(
       net,
       { train: data.train, val: data.val },  // a dataset read from files carries more (its format, skips): train() takes the two sets
       // threads: its share beside other runs; weightSteps: the checkpoints kept on the way (every one a full weight file)
-      { ...trainOptionsOf(p), seed: p.seed, ...(threads ? { threads } : {}), ...(checkpoints.length ? { weightSteps: checkpoints, weightsPrefix: base } : {}) },
+      { ...trainOptionsOf(p), evalAtStart: false, seed: p.seed, ...(threads ? { threads } : {}), ...(checkpoints.length ? { weightSteps: checkpoints, weightsPrefix: base } : {}) },
       opts,
     );
     await net.saveWeights(`${base}.pt`, { signal: opts.signal });

@@ -28,6 +28,20 @@ describe('the bounds table', () => {
     for (const classes of [min, max]) (await awaitJob(() => addon.generateNatural({ count: 1, size: 16, seed: 0, classes }))).dispose();
   });
 
+  it('train(): the addon takes batchSize, momentum, weightDecay and evalEvery in LIMITS', async () => {
+    const data = await generateRetina({ count: 16, size: 16, seed: 1 });
+    const model = createModel('cbr-tiny', { numClasses: 1 });
+    const base = { steps: 1, batchSize: 8, schedule: { kind: 'constant' as const, lr: 1e-3 } };
+    for (const [key, type] of [['batchSize', 'an integer'], ['momentum', 'a number'], ['weightDecay', 'a number'], ['evalEvery', 'an integer']] as const) {
+      const { min, max } = LIMITS[key];
+      const past = type === 'an integer' ? max + 1 : max * 1.5;
+      // Past the bound, the addon itself refuses it (the TypeScript layer may check some first: the call goes direct).
+      expect(() => addon.train(model.native, data.native, data.native, { ...base, learningRates: [1e-3], [key]: past })).toThrow(`Expected \`${key}\` to be ${type} in [${min}, ${max}]`);
+    }
+    model.dispose();
+    data.dispose();
+  });
+
   describe('augmentation', () => {
     let data: Dataset;
     beforeAll(async () => {
