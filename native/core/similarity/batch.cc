@@ -49,6 +49,35 @@ void inParallel(int64_t count, const JobControl& job, Work work) {
     if (e) std::rethrow_exception(e);
 }
 
+// Arranges a raw array as (datapoints, neurons): layout "datapoints-first", "neurons-first" or "nchw" (channels are
+// neurons, every (image, y, x) a datapoint; positions subsampled with `positions` if given). On the CPU a view of the
+// array in its own type (strided for neurons-first; nchw's positions gathered), elsewhere float64 on `device`.
+torch::Tensor asDatapointsByNeurons(const ArrayData& input, const std::string& layout, const torch::Tensor& positions,
+                                    const torch::Device& device, const std::string& what) {
+  const auto& s = input.shape;
+  int64_t numel = 1;
+  for (int64_t d : s) numel *= d;
+  const int64_t have = static_cast<int64_t>(input.f32.empty() ? input.f64.size() : input.f32.size());
+  if (numel != have)
+    throw invalidArg("The shape of " + what + " " + c10::str(c10::IntArrayRef(s)) + " needs " + std::to_string(numel) +
+                     " values but the data has " + std::to_string(have));
+  // The CPU reads the array where it lies (prepareActivations centres it into float64); a GPU gets a float64 copy.
+  auto t = input.f32.empty() ? torch::from_blob(const_cast<double*>(input.f64.data()), s, torch::kFloat64)
+                             : torch::from_blob(const_cast<float*>(input.f32.data()), s, torch::kFloat32);
+  if (!device.is_cpu()) t = t.to(device, torch::kFloat64);
+  if (layout == "datapoints-first" || layout == "neurons-first") {
+    if (s.size() != 2) throw invalidArg("Expected " + what + " to be 2-D for layout \"" + layout + "\" but its shape is " + c10::str(c10::IntArrayRef(s)));
+    return layout == "datapoints-first" ? t : device.is_cpu() ? t.t() : t.t().contiguous();
+  }
+  if (layout == "nchw") {
+    if (s.size() != 4) throw invalidArg("Expected " + what + " to be 4-D (N, C, H, W) for layout \"nchw\" but its shape is " + c10::str(c10::IntArrayRef(s)));
+    // (N, C, H, W) -> (N*H*W, C): every position of every image is a datapoint, every channel a neuron.
+    auto flat = t.permute({0, 2, 3, 1}).reshape({-1, s[1]});
+    return positions.defined() ? flat.index_select(0, positions.to(device)) : flat;
+  }
+  throw invalidArg("Expected `layout` to be \"datapoints-first\", \"neurons-first\" or \"nchw\" but received \"" + layout + "\"");
+}
+
 }  // namespace
 
 std::vector<SimilarityResult> impl::similarityBatch(const std::vector<ArrayData>& inputs,

@@ -1,6 +1,7 @@
-// Representational similarity in float64: canonical correlations, mean CCA, SVCCA, PWCCA, linear CKA (and its
-// debiased form). Each activation set is prepared once (centred, dead neurons dropped, factorised by SVD) and may be
-// compared with many others: a batch of layer pairs shares those factorisations.
+// The similarity engine in float64 (cca.cc): each activation set prepared once (centred, dead neurons dropped, its
+// Gram product factorised) and compared pair by pair through the canonical correlations and the shared pieces the
+// metric table reads (metrics.cc computes every metric, CKA's included; batch.cc turns raw arrays into activation
+// sets and runs the batch). A batch of layer pairs shares the factorisations.
 #pragma once
 #include <torch/torch.h>
 
@@ -64,12 +65,6 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
 
 SimilarityResult compare(const PreparedActivations& a, const PreparedActivations& b, const SimilarityOptions& options,
                          GramMeter* meter = nullptr);
-
-// Arranges a raw array as (datapoints, neurons): layout "datapoints-first", "neurons-first" or "nchw" (channels are
-// neurons, every (image, y, x) a datapoint; positions subsampled with `positions` if given). On the CPU a view of the
-// array in its own type (strided for neurons-first; nchw's positions gathered), elsewhere float64 on `device`.
-torch::Tensor asDatapointsByNeurons(const ArrayData& input, const std::string& layout, const torch::Tensor& positions,
-                                    const torch::Device& device, const std::string& what);
 
 // Every pair compared, in waves in the order given: each input is made (input(i), (n, p) float32/64) and prepared
 // once, in parallel, by the wave that first needs it, and let go of after the last pair that uses it; a wave's pairs
