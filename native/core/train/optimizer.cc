@@ -63,33 +63,77 @@ void Optimizer::step(double lr) {
   else adamForeach(lr);
 }
 
+// The pieces both step kinds share, so each update is written once: the eager step (scalar learning rate) and the
+// graph's (device scalars) differ only in how the last multiply is applied.
+
+std::vector<torch::Tensor> Optimizer::gradsOf(const std::vector<torch::Tensor>& params) const {
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : params) grads.push_back(p.grad());
+  return o_.weightDecay != 0 ? at::_foreach_add(grads, params, o_.weightDecay) : grads;  // d = g + wd p
+}
+
+// b = m b + (1 - dampening) d over `bufs` (the buffers that existed before this step), then the step's direction from
+// every parameter's buffer: nesterov ? d + m b : b.
+std::vector<torch::Tensor> Optimizer::sgdDirection(const std::vector<torch::Tensor>& d, std::vector<torch::Tensor>& bufs,
+                                                   const std::vector<torch::Tensor>& bufGrads, const std::vector<torch::Tensor>& all) const {
+  if (!bufs.empty()) {
+    at::_foreach_mul_(bufs, o_.momentum);
+    at::_foreach_add_(bufs, bufGrads, 1 - dampening());
+  }
+  return o_.nesterov ? at::_foreach_add(d, all, o_.momentum) : all;
+}
+
+Optimizer::AdamLists Optimizer::adamLists(bool advance, bool create) {
+  AdamLists l;
+  for (const auto& p : withGrads()) {
+    auto* s = stateOf<AdamParamState>(*impl_, p);
+    if (!s) {
+      TORCH_CHECK(create, "stepOnDevice before an eager step");
+      s = &addState<AdamParamState>(*impl_, p);
+      s->step(0);
+      s->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+      s->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+    }
+    if (advance) s->step(s->step() + 1);
+    l.step = s->step();  // the same for every parameter that has trained since the start
+    l.params.push_back(p);
+    l.avg.push_back(s->exp_avg());
+    l.avgSq.push_back(s->exp_avg_sq());
+  }
+  return l;
+}
+
+// m = b1 m + (1 - b1) d; v = b2 v + (1 - b2) d d.
+void Optimizer::adamMoments(AdamLists& l, const std::vector<torch::Tensor>& d) const {
+  at::_foreach_mul_(l.avg, o_.beta1);
+  at::_foreach_add_(l.avg, d, 1 - o_.beta1);
+  at::_foreach_mul_(l.avgSq, o_.beta2);
+  at::_foreach_addcmul_(l.avgSq, d, d, 1 - o_.beta2);
+}
+
+double Optimizer::adamEps() const {
+  return static_cast<const AdamOptions&>(impl_->param_groups().front().options()).eps();
+}
+
 // LibTorch's SGD::step, list by list: d = g + wd p; b = m b + (1 - dampening) d (b = d the first time);
 // d = nesterov ? d + m b : b; p -= lr d.
 void Optimizer::sgdForeach(double lr) {
   const auto params = withGrads();
   if (params.empty()) return;
-  std::vector<torch::Tensor> grads, fresh, freshGrads, bufs, bufGrads;
-  for (const auto& p : params) grads.push_back(p.grad());
-  auto d = o_.weightDecay != 0 ? at::_foreach_add(grads, params, o_.weightDecay) : grads;
+  auto d = gradsOf(params);
   if (o_.momentum != 0) {
     // A parameter's first step starts its buffer as a copy of d (as LibTorch's does); later steps update it.
-    std::vector<size_t> updated;
+    std::vector<torch::Tensor> bufs, bufGrads, all;
     for (size_t i = 0; i < params.size(); ++i) {
       if (auto* s = stateOf<SGDParamState>(*impl_, params[i])) {
         bufs.push_back(s->momentum_buffer());
         bufGrads.push_back(d[i]);
-        updated.push_back(i);
       } else {
         addState<SGDParamState>(*impl_, params[i]).momentum_buffer(d[i].clone().detach());
       }
     }
-    if (!bufs.empty()) {
-      at::_foreach_mul_(bufs, o_.momentum);
-      at::_foreach_add_(bufs, bufGrads, 1 - dampening());
-    }
-    std::vector<torch::Tensor> all;
     for (const auto& p : params) all.push_back(stateOf<SGDParamState>(*impl_, p)->momentum_buffer());
-    d = o_.nesterov ? at::_foreach_add(d, all, o_.momentum) : all;
+    d = sgdDirection(d, bufs, bufGrads, all);
   }
   at::_foreach_add_(params, d, -lr);
 }
@@ -97,36 +141,14 @@ void Optimizer::sgdForeach(double lr) {
 // LibTorch's Adam::step (no amsgrad), list by list: t += 1; g += wd p; m = b1 m + (1 - b1) g;
 // v = b2 v + (1 - b2) g g; p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
 void Optimizer::adamForeach(double lr) {
-  const auto params = withGrads();
-  if (params.empty()) return;
-  std::vector<torch::Tensor> grads, avg, avgSq;
-  int64_t step = 0;
-  for (const auto& p : params) {
-    auto* s = stateOf<AdamParamState>(*impl_, p);
-    if (!s) {
-      s = &addState<AdamParamState>(*impl_, p);
-      s->step(0);
-      s->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
-      s->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
-    }
-    s->step(s->step() + 1);
-    step = s->step();  // the same for every parameter that has trained since the start
-    grads.push_back(p.grad());
-    avg.push_back(s->exp_avg());
-    avgSq.push_back(s->exp_avg_sq());
-  }
-  const double b1 = o_.beta1, b2 = o_.beta2;
-  const double bias1 = 1 - std::pow(b1, static_cast<double>(step)), bias2 = 1 - std::pow(b2, static_cast<double>(step));
-  const double eps = static_cast<const AdamOptions&>(impl_->param_groups().front().options()).eps();
-  if (o_.weightDecay != 0) grads = at::_foreach_add(grads, params, o_.weightDecay);
-  at::_foreach_mul_(avg, b1);
-  at::_foreach_add_(avg, grads, 1 - b1);
-  at::_foreach_mul_(avgSq, b2);
-  at::_foreach_addcmul_(avgSq, grads, grads, 1 - b2);
-  auto denom = at::_foreach_sqrt(avgSq);
+  auto l = adamLists(/*advance=*/true, /*create=*/true);
+  if (l.params.empty()) return;
+  const double bias1 = 1 - std::pow(o_.beta1, static_cast<double>(l.step)), bias2 = 1 - std::pow(o_.beta2, static_cast<double>(l.step));
+  adamMoments(l, gradsOf(l.params));
+  auto denom = at::_foreach_sqrt(l.avgSq);
   at::_foreach_div_(denom, std::sqrt(bias2));
-  at::_foreach_add_(denom, eps);
-  at::_foreach_addcdiv_(params, avg, denom, -(lr / bias1));
+  at::_foreach_add_(denom, adamEps());
+  at::_foreach_addcdiv_(l.params, l.avg, denom, -(lr / bias1));
 }
 
 void Optimizer::prepareOnDevice(double lr) {
@@ -139,13 +161,7 @@ void Optimizer::prepareOnDevice(double lr) {
     negStepSize_.fill_(-lr);
     return;
   }
-  int64_t step = 0;
-  for (const auto& p : withGrads()) {
-    auto* s = stateOf<AdamParamState>(*impl_, p);
-    TORCH_CHECK(s, "stepOnDevice before an eager step");
-    s->step(s->step() + 1);
-    step = s->step();
-  }
+  const int64_t step = adamLists(/*advance=*/true, /*create=*/false).step;  // on the host: outside the graph
   negStepSize_.fill_(-lr / (1 - std::pow(o_.beta1, static_cast<double>(step))));
   invSqrtBias2_.fill_(1 / std::sqrt(1 - std::pow(o_.beta2, static_cast<double>(step))));
 }
@@ -153,9 +169,7 @@ void Optimizer::prepareOnDevice(double lr) {
 void Optimizer::stepOnDevice() {
   torch::NoGradGuard noGrad;
   const auto params = withGrads();
-  std::vector<torch::Tensor> grads;
-  for (const auto& p : params) grads.push_back(p.grad());
-  auto d = o_.weightDecay != 0 ? at::_foreach_add(grads, params, o_.weightDecay) : grads;
+  auto d = gradsOf(params);
   std::vector<torch::Tensor> update;
   if (o_.optimizer == "sgd") {
     if (o_.momentum != 0) {
@@ -165,27 +179,15 @@ void Optimizer::stepOnDevice() {
         TORCH_CHECK(s, "stepOnDevice before an eager step");
         bufs.push_back(s->momentum_buffer());
       }
-      at::_foreach_mul_(bufs, o_.momentum);
-      at::_foreach_add_(bufs, d, 1 - dampening());
-      d = o_.nesterov ? at::_foreach_add(d, bufs, o_.momentum) : bufs;
+      d = sgdDirection(d, bufs, d, bufs);
     }
     update = compat::foreachMul(d, negStepSize_);
   } else {
-    std::vector<torch::Tensor> avg, avgSq;
-    for (const auto& p : params) {
-      auto* s = stateOf<AdamParamState>(*impl_, p);
-      TORCH_CHECK(s, "stepOnDevice before an eager step");
-      avg.push_back(s->exp_avg());
-      avgSq.push_back(s->exp_avg_sq());
-    }
-    const double eps = static_cast<const AdamOptions&>(impl_->param_groups().front().options()).eps();
-    at::_foreach_mul_(avg, o_.beta1);
-    at::_foreach_add_(avg, d, 1 - o_.beta1);
-    at::_foreach_mul_(avgSq, o_.beta2);
-    at::_foreach_addcmul_(avgSq, d, d, 1 - o_.beta2);
-    auto denom = compat::foreachMul(at::_foreach_sqrt(avgSq), invSqrtBias2_);
-    at::_foreach_add_(denom, eps);
-    update = compat::foreachMul(at::_foreach_div(avg, denom), negStepSize_);
+    auto l = adamLists(/*advance=*/false, /*create=*/false);  // prepareOnDevice advanced the step
+    adamMoments(l, d);
+    auto denom = compat::foreachMul(at::_foreach_sqrt(l.avgSq), invSqrtBias2_);
+    at::_foreach_add_(denom, adamEps());
+    update = compat::foreachMul(at::_foreach_div(l.avg, denom), negStepSize_);
   }
   at::_foreach_add_(params, update);
 }

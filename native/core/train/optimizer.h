@@ -33,10 +33,22 @@ class Optimizer {
   torch::optim::Optimizer& state() { return *impl_; }
 
  private:
+  // Adam's state lists over the parameters with gradients; `advance`: count this step (once per step, whichever kind);
+  // `create`: make the state of a parameter's first step (the eager step does; the graph's needs it made).
+  struct AdamLists {
+    std::vector<torch::Tensor> params, avg, avgSq;
+    int64_t step = 0;
+  };
   void sgdForeach(double lr);
   void adamForeach(double lr);
   std::vector<torch::Tensor> withGrads() const;
+  std::vector<torch::Tensor> gradsOf(const std::vector<torch::Tensor>& params) const;
+  std::vector<torch::Tensor> sgdDirection(const std::vector<torch::Tensor>& d, std::vector<torch::Tensor>& bufs,
+                                          const std::vector<torch::Tensor>& bufGrads, const std::vector<torch::Tensor>& all) const;
+  AdamLists adamLists(bool advance, bool create);
+  void adamMoments(AdamLists& l, const std::vector<torch::Tensor>& d) const;
   double dampening() const;
+  double adamEps() const;
 
   TrainOptions o_;
   std::vector<torch::Tensor> params_;

@@ -17,6 +17,7 @@
 #include "core/train/graph.h"
 #include "core/train/optimizer.h"
 #include "core/train/sampler.h"
+#include "core/train/step.h"
 #include "core/weights/state.h"
 
 namespace tn {
@@ -25,14 +26,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// Weight of an auxiliary classifier's loss (Inception-v3), as in torchvision's reference training recipe.
-constexpr double kAuxLossWeight = 0.4;
-
 // Steps between host reads of the losses on CUDA by default: the GPU runs ahead of the host in between.
 constexpr int kCudaSyncEvery = 50;
 
-// Eager steps before a CUDA graph is captured (cuDNN's algorithm search and the allocator settle), as PyTorch advises.
-constexpr int kGraphWarmup = 3;
 
 
 void validate(const TrainOptions& o, const Dataset& trainSet) {
@@ -66,6 +62,104 @@ Event evalEvent(int64_t step, const Metrics& m) {
   }
   return e;
 }
+
+// The steps since the last host read: their losses stay on the device until a progress point reads them together
+// (one host read, which waits for those steps), then each is checked, kept in the result and reported.
+class LossWindow {
+ public:
+  LossWindow(TrainResult& r, const JobControl& job, int64_t steps, int64_t batchSize) : r_(r), job_(job), steps_(steps), batchSize_(batchSize) {}
+  // A step starts: the window's clock starts with its first step.
+  void begin() {
+    if (pending_.empty()) start_ = Clock::now();
+  }
+  void add(int64_t step, double lr, const torch::Tensor& loss) { pending_.push_back({step, lr, loss}); }
+  void read() {
+    if (pending_.empty()) return;
+    std::vector<torch::Tensor> losses;
+    for (const auto& p : pending_) losses.push_back(p.loss.to(torch::kFloat64));
+    const auto values = torch::stack(losses).to(torch::kCPU);  // the one host read: it waits for these steps
+    ++r_.hostReads;
+    const double dt = secondsSince(start_), perStep = dt / static_cast<double>(pending_.size());
+    seconds += dt;
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      const double value = values[static_cast<int64_t>(i)].item<double>();
+      const Pending& p = pending_[i];
+      if (!std::isfinite(value))
+        throw Error("ERR_DIVERGED", "Training loss became " + std::to_string(value) + " at step " + std::to_string(p.step) +
+                                        " (learning rate " + std::to_string(p.lr) + "); lower the learning rate");
+      r_.losses.push_back(value);
+      job_.report({"step",
+                   {{"step", static_cast<double>(p.step)},
+                    {"steps", static_cast<double>(steps_)},
+                    {"loss", value},
+                    {"lr", p.lr},
+                    {"imagesPerSecond", static_cast<double>(batchSize_) / std::max(perStep, 1e-9)}}});
+    }
+    pending_.clear();
+  }
+  // Seconds the steps read so far took (a resumed run's restored first).
+  double seconds = 0;
+
+ private:
+  struct Pending {
+    int64_t step;
+    double lr;
+    torch::Tensor loss;  // 0-d, on the device
+  };
+  TrainResult& r_;
+  const JobControl& job_;
+  const int64_t steps_, batchSize_;
+  std::vector<Pending> pending_;
+  Clock::time_point start_;
+};
+
+// Early stopping and keep-best: the best validation score so far (the restored curve's, after a resume) and, with
+// keepBest, that evaluation's weights (only from evaluations this call makes: a resumed run keeps no earlier copy).
+class BestEvaluation {
+ public:
+  BestEvaluation(NetworkImpl& net, bool keepWeights) : net_(net), keep_(keepWeights) {}
+
+  // One evaluation seen: whether it is the best so far (then bestStep is its step, and with keepWeights its weights
+  // are copied to host memory), else one more since the best.
+  bool note(const CurvePoint& point, int64_t& bestStep, bool copy = true) {
+    const double score = scoreOf(point.metrics);
+    if (!(score > best_)) {
+      ++since_;
+      return false;
+    }
+    best_ = score, bestStep = point.step, since_ = 0;
+    if (keep_ && copy) {
+      torch::NoGradGuard noGrad;
+      state_.clear();
+      for (const auto& [name, t] : stateOf(net_)) state_.push_back(t.detach().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true));
+      metrics_ = point.metrics;
+    }
+    return true;
+  }
+  // Evaluations in a row since the best.
+  int since() const { return since_; }
+  // Puts the best evaluation's weights back and returns its metrics; false where none was kept.
+  bool restore(Metrics& final) {
+    if (state_.empty()) return false;
+    torch::NoGradGuard noGrad;
+    const auto state = stateOf(net_);
+    for (size_t i = 0; i < state.size(); ++i) const_cast<torch::Tensor&>(state[i].second).copy_(state_[i]);
+    final = metrics_;
+    return true;
+  }
+
+ private:
+  static double scoreOf(const Metrics& m) {  // NaN (one class only) never counts as better
+    const double v = m.task == "multiclass" && m.auc.empty() ? m.top1 : m.meanAuc;
+    return std::isfinite(v) ? v : -std::numeric_limits<double>::infinity();
+  }
+  NetworkImpl& net_;
+  const bool keep_;
+  double best_ = -std::numeric_limits<double>::infinity();
+  int since_ = 0;
+  std::vector<torch::Tensor> state_;
+  Metrics metrics_;
+};
 
 }  // namespace
 
@@ -111,39 +205,7 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
   r.resident = batches.resident();
   r.losses.reserve(steps);
   const auto t0 = Clock::now();
-  double trainSeconds = 0;
-  // The steps since the last host read: their losses stay on the device until a progress point reads them together.
-  struct Pending {
-    int64_t step;
-    double lr;
-    torch::Tensor loss;  // 0-d, on the device
-  };
-  std::vector<Pending> pending;
-  Clock::time_point windowStart;
-  const auto readLosses = [&] {
-    if (pending.empty()) return;
-    std::vector<torch::Tensor> losses;
-    for (const auto& p : pending) losses.push_back(p.loss.to(torch::kFloat64));
-    const auto values = torch::stack(losses).to(torch::kCPU);  // the one host read: it waits for these steps
-    ++r.hostReads;
-    const double dt = secondsSince(windowStart), perStep = dt / static_cast<double>(pending.size());
-    trainSeconds += dt;
-    for (size_t i = 0; i < pending.size(); ++i) {
-      const double value = values[static_cast<int64_t>(i)].item<double>();
-      const Pending& p = pending[i];
-      if (!std::isfinite(value))
-        throw Error("ERR_DIVERGED", "Training loss became " + std::to_string(value) + " at step " + std::to_string(p.step) +
-                                        " (learning rate " + std::to_string(p.lr) + "); lower the learning rate");
-      r.losses.push_back(value);
-      job.report({"step",
-                  {{"step", static_cast<double>(p.step)},
-                   {"steps", static_cast<double>(steps)},
-                   {"loss", value},
-                   {"lr", p.lr},
-                   {"imagesPerSecond", o.batchSize / std::max(perStep, 1e-9)}}});
-    }
-    pending.clear();
-  };
+  LossWindow window(r, job, steps, o.batchSize);
   torch::Tensor next;  // the next step's batch, drawn one step ahead
   int64_t start = 0;
   if (o.resume && checkpointExists(o.checkpointPath)) {
@@ -152,7 +214,7 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
     next = c.next;
     r.losses = std::move(c.losses);
     r.curve = std::move(c.curve);
-    trainSeconds = c.trainSeconds;
+    window.seconds = c.trainSeconds;
     start = r.resumedFrom = c.step;
     job.report({"resume", {{"step", static_cast<double>(start)}}});
   }
@@ -165,73 +227,32 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
                                            std::to_string(group->rank()) + " from step " + std::to_string(start) + ": every rank must see " +
                                            o.checkpointPath + " (rank 0 writes it; the ranks need a shared file system)");
   }
-  // cudaGraph: the step reads its batch from static inputs and writes its loss to a static output.
-  std::optional<StepGraph> graph;
-  torch::Tensor staticX, staticY, staticMask, staticLoss;
-  int64_t warmed = 0;
-  if (o.cudaGraph) graph.emplace(model.device);
-  const auto forwardBackward = [&](const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& mask) {
-    compat::clearGrads(params);
-    auto [logits, auxLogits] = net.forwardTrain(x);
-    auto loss = lossOf(trainSet, logits, y, mask);
-    if (auxLogits.defined()) loss = loss + kAuxLossWeight * lossOf(trainSet, auxLogits, y, mask);
-    loss.backward();
-    return loss;
-  };
+  StepRunner runner(model, trainSet, optimizer, group, reducer ? &*reducer : nullptr, o.cudaGraph);
   // Weights at the steps asked for (rank 0 writes them: the ranks' weights are equal).
   const auto keepWeights = [&](int64_t done) {
     if (std::find(o.weightSteps.begin(), o.weightSteps.end(), done) == o.weightSteps.end() || (group && group->rank() != 0)) return;
     saveWeights(model, o.weightsPrefix + "-step" + std::to_string(done) + ".pt", "pt");
   };
   if (start == 0) keepWeights(0);
-  // Early stopping and keep-best: the best validation score so far (the restored curve's, after a resume) and, with
-  // keepBest, that evaluation's weights (only from evaluations this call makes: a resumed run keeps no earlier copy).
-  const auto scoreOf = [](const Metrics& m) {  // NaN (one class only) never counts as better
-    const double v = m.task == "multiclass" && m.auc.empty() ? m.top1 : m.meanAuc;
-    return std::isfinite(v) ? v : -std::numeric_limits<double>::infinity();
-  };
-  double best = -std::numeric_limits<double>::infinity();
-  int sinceBest = 0;
-  // One evaluation seen: whether it is the best so far (then bestStep is its step), else one more since the best.
-  const auto improves = [&](const CurvePoint& point) {
-    const double score = scoreOf(point.metrics);
-    if (score > best) {
-      best = score, r.bestStep = point.step, sinceBest = 0;
-      return true;
-    }
-    ++sinceBest;
-    return false;
-  };
-  for (const auto& point : r.curve) improves(point);
-  std::vector<torch::Tensor> bestState;
-  Metrics bestMetrics;
+  BestEvaluation best(net, o.keepBest);
+  for (const auto& point : r.curve) best.note(point, r.bestStep, /*copy=*/false);
   // One validation pass after `done` steps, into the curve; the final one adds the bootstrap interval (curve points do
-  // without it: 1000 passes over the set each). Returns whether it is the best so far, whose weights keepBest copies.
+  // without it: 1000 passes over the set each).
   const auto evaluateAt = [&](int64_t done, bool last) {
     const BootstrapRequest bootstrap{last ? o.bootstrapResamples : 0, o.seed};
     CurvePoint point{done, evaluateHeld(model, valSet, o.evalBatchSize, o.compute, job, group, bootstrap)};
     job.report(evalEvent(point.step, point.metrics));
     r.curve.push_back(point);
   };
-  const auto noteBest = [&] {
-    if (!improves(r.curve.back())) return false;
-    if (o.keepBest) {
-      torch::NoGradGuard noGrad;
-      bestState.clear();
-      for (const auto& [name, t] : stateOf(net)) bestState.push_back(t.detach().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true));
-      bestMetrics = r.curve.back().metrics;
-    }
-    return true;
-  };
   try {
   // The untrained model's point (step 0), where the caller asked for it: where a convergence curve starts.
   if (start == 0 && o.evalAtStart && o.evalEvery > 0 && steps > 0) {
     evaluateAt(0, false);
-    noteBest();
+    best.note(r.curve.back(), r.bestStep);
   }
   for (int64_t step = start; step < steps; ++step) {
     job.check();
-    if (pending.empty()) windowStart = Clock::now();
+    window.begin();
     net.train();
     const double lr = o.learningRates[step];
 
@@ -240,59 +261,13 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
     const auto batch = batches.take(idx);
     if (next.defined()) batches.prefetch(mine(next));  // paged in or copied while this step trains
     const auto x = scope.input(augmentBatch(batch.images, o.augment, o.seed, step));
-    const auto& y = batch.targets;
-    const auto& mask = batch.mask;
-
-    torch::Tensor value;  // this step's loss over the whole batch, on the device
-    if (graph) {
-      if (!staticX.defined()) {
-        staticX = x.clone();
-        staticY = y.clone();
-        if (mask.defined()) staticMask = mask.clone();
-        staticLoss = torch::zeros({}, torch::dtype(torch::kFloat32).device(model.device));
-      } else {
-        staticX.copy_(x);
-        staticY.copy_(y);
-        if (mask.defined()) staticMask.copy_(mask);
-      }
-      if (warmed < kGraphWarmup) {
-        graph->warmup([&] {
-          staticLoss.copy_(forwardBackward(staticX, staticY, staticMask).detach());
-          optimizer.step(lr);
-        });
-        ++warmed;
-      } else {
-        optimizer.prepareOnDevice(lr);
-        if (warmed == kGraphWarmup) {
-          graph->capture([&] {
-            staticLoss.copy_(forwardBackward(staticX, staticY, staticMask).detach());
-            optimizer.stepOnDevice();
-          });
-          ++warmed;
-        }
-        graph->replay();
-        ++r.graphed;
-      }
-      value = staticLoss.clone();
-    } else {
-      auto loss = forwardBackward(x, y, mask);
-      if (group) {
-        const int early = reducer->finish();
-        if (step == start)
-          job.report({"buckets", {{"buckets", static_cast<double>(reducer->buckets())}, {"launchedDuringBackward", static_cast<double>(early)}}});
-        std::vector<torch::Tensor> mean{loss.detach().to(group->device(), torch::kFloat64).reshape({1})};
-        group->allreduceSum(mean);  // the loss over the whole batch, the same on every rank
-        value = (mean[0] / static_cast<double>(ranks)).squeeze();
-      }
-      optimizer.step(lr);
-      if (!group) value = loss.detach();
-    }
-    pending.push_back({step + 1, lr, value});
+    const torch::Tensor value = runner.step(x, batch.targets, batch.mask, lr, step == start, job);
+    window.add(step + 1, lr, value);
 
     const bool last = step + 1 == steps;
     const bool evaluates = last || (o.evalEvery > 0 && (step + 1) % o.evalEvery == 0);
     const bool checkpoints = !last && o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0;
-    if (evaluates || checkpoints || (step + 1) % syncEvery == 0) readLosses();
+    if (evaluates || checkpoints || (step + 1) % syncEvery == 0) window.read();
     if (evaluates) evaluateAt(step + 1, last);
     if (checkpoints) {
       TrainCheckpoint c;
@@ -301,12 +276,12 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
       c.next = next;
       c.losses = r.losses;
       c.curve = r.curve;
-      c.trainSeconds = trainSeconds;
+      c.trainSeconds = window.seconds;
       if (!group || group->rank() == 0) saveCheckpoint(o.checkpointPath, model, optimizer.state(), c, o);  // the ranks' states are equal
       job.report({"checkpoint", {{"step", static_cast<double>(step + 1)}}});
     }
     keepWeights(step + 1);
-    if (evaluates && !noteBest() && o.patience > 0 && sinceBest >= o.patience && !last) {
+    if (evaluates && !best.note(r.curve.back(), r.bestStep) && o.patience > 0 && best.since() >= o.patience && !last) {
       r.stopped = "early";
       break;
     }
@@ -316,20 +291,15 @@ TrainResult impl::train(Model& model, const Dataset& trainSet, const Dataset& va
     // rethrows: its ranks must stop together, and their collectives do not.
     if (group) throw;
     r.stopped = "aborted";
-    readLosses();  // the steps the weights took whose losses were still on the device
+    window.read();  // the steps the weights took whose losses were still on the device
   }
   r.steps = static_cast<int64_t>(r.losses.size());
   r.prefetched = batches.prefetched();
-  if (!bestState.empty() && r.stopped != "aborted") {
-    torch::NoGradGuard noGrad;
-    const auto state = stateOf(net);
-    for (size_t i = 0; i < state.size(); ++i) const_cast<torch::Tensor&>(state[i].second).copy_(bestState[i]);
-    r.final = bestMetrics;
-  } else if (!r.curve.empty()) {
-    r.final = r.curve.back().metrics;
-  }
+  r.graphed = runner.graphed();
+  const bool restored = r.stopped != "aborted" && best.restore(r.final);  // keepBest: the best evaluation's weights
+  if (!restored && !r.curve.empty()) r.final = r.curve.back().metrics;
   r.wallSeconds = secondsSince(t0);
-  r.imagesPerSecond = static_cast<double>(r.steps) * o.batchSize / std::max(trainSeconds, 1e-9);  // whole batches
+  r.imagesPerSecond = static_cast<double>(r.steps) * o.batchSize / std::max(window.seconds, 1e-9);  // whole batches
   return r;
 }
 
