@@ -223,7 +223,11 @@ function makeInput(reader, seedFiles, r) {
 
 async function child(reader, seed, seconds) {
   const npyMod = require(path.join(DIST, 'data/files/npy'));
-  const formats = require(path.join(DIST, 'data/files/formats'));
+  // The readers, by kind (data/files/formats.js is the table over them).
+  const { readMedmnist } = require(path.join(DIST, 'data/files/medmnist'));
+  const { readFashionMnist } = require(path.join(DIST, 'data/files/folder-datasets'));
+  const { readEyepacs } = require(path.join(DIST, 'data/files/retina-datasets'));
+  const { readChexpert } = require(path.join(DIST, 'data/files/chest-datasets'));
   const load = require(path.join(DIST, 'data/files/load'));
   const results = require(path.join(DIST, 'experiments/results'));
   const markdown = require(path.join(DIST, 'report/markdown'));
@@ -241,14 +245,14 @@ async function child(reader, seed, seconds) {
   };
   const feed = {
     npy: (b) => npyMod.parseNpy(b, 'fuzz.npy'),
-    npz: (b) => { fs.writeFileSync(path.join(work, 'x.npz'), b); formats.readMedmnist(path.join(work, 'x.npz')); },
+    npz: (b) => { fs.writeFileSync(path.join(work, 'x.npz'), b); readMedmnist(path.join(work, 'x.npz')); },
     idx: (f) => {
       fs.writeFileSync(path.join(work, 'train-images-idx3-ubyte.gz'), f.images), fs.writeFileSync(path.join(work, 'train-labels-idx1-ubyte.gz'), f.labels);
       fs.writeFileSync(path.join(work, 't10k-images-idx3-ubyte.gz'), zlib.gzipSync(all[0].images)), fs.writeFileSync(path.join(work, 't10k-labels-idx1-ubyte.gz'), zlib.gzipSync(all[0].labels));
-      formats.readFashionMnist(work);
+      readFashionMnist(work);
     },
-    eyepacs: (b) => { fs.writeFileSync(path.join(work, 'trainLabels.csv'), b); sample(formats.readEyepacs(work)); },
-    chexpert: (b) => { fs.writeFileSync(path.join(work, 'train.csv'), b); sample(formats.readChexpert(path.join(work, 'train.csv'))); },
+    eyepacs: (b) => { fs.writeFileSync(path.join(work, 'trainLabels.csv'), b); sample(readEyepacs(work)); },
+    chexpert: (b) => { fs.writeFileSync(path.join(work, 'train.csv'), b); sample(readChexpert(path.join(work, 'train.csv'))); },
     results: (b) => {
       fs.writeFileSync(path.join(work, 'results.json'), b);
       const r = results.readResults(work);
