@@ -6,12 +6,8 @@
 
 #include "napi/errors.h"
 #include "napi/values.h"
-#include "core/limits.h"
 
 namespace tn::napi {
-
-// A bound of native/limits.json as the int the integer reader takes.
-static int bound(double v) { return static_cast<int>(v); }
 
 tn::ModelOptions modelOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "model options");
@@ -51,7 +47,7 @@ tn::RetinaOptions retinaOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "retina options");
   tn::RetinaOptions r;
   r.count = integer(o, "count", 0, 1, 1 << 24);
-  r.size = integer(o, "size", r.size, bound(tn::limits::imageSize.min), bound(tn::limits::imageSize.max));
+  r.size = integer(o, "size", r.size, tn::limits::imageSize);
   r.seed = seed(o, "seed");
   if (o.Has("gradeWeights") && !o.Get("gradeWeights").IsUndefined()) r.gradeWeights = numbers(o.Get("gradeWeights"), "gradeWeights");
   return r;
@@ -61,7 +57,7 @@ tn::ChestOptions chestOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "chest options");
   tn::ChestOptions c;
   c.count = integer(o, "count", 0, 1, 1 << 24);
-  c.size = integer(o, "size", c.size, bound(tn::limits::imageSize.min), bound(tn::limits::imageSize.max));
+  c.size = integer(o, "size", c.size, tn::limits::imageSize);
   c.seed = seed(o, "seed");
   c.uncertainRate = number(o, "uncertainRate", c.uncertainRate, 0, 1, false);
   Napi::Value policy = o.Get("policy");
@@ -80,9 +76,9 @@ tn::NaturalOptions naturalOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "natural options");
   tn::NaturalOptions n;
   n.count = integer(o, "count", 0, 1, 1 << 24);
-  n.size = integer(o, "size", n.size, bound(tn::limits::imageSize.min), bound(tn::limits::imageSize.max));
+  n.size = integer(o, "size", n.size, tn::limits::imageSize);
   n.seed = seed(o, "seed");
-  n.classes = integer(o, "classes", n.classes, bound(tn::limits::classes.min), bound(tn::limits::classes.max));
+  n.classes = integer(o, "classes", n.classes, tn::limits::classes);
   return n;
 }
 
@@ -154,24 +150,24 @@ tn::TrainOptions trainOptions(Napi::Value value) {
   tn::TrainOptions t;
   if (!o.Has("learningRates")) throw tn::invalidArg("Expected `learningRates` (one learning rate per step)");
   t.learningRates = numbers(o.Get("learningRates"), "learningRates");
-  t.batchSize = integer(o, "batchSize", t.batchSize, bound(tn::limits::batchSize.min), bound(tn::limits::batchSize.max));
+  t.batchSize = integer(o, "batchSize", t.batchSize, tn::limits::batchSize);
   t.optimizer = text(o, "optimizer", t.optimizer);
-  t.momentum = number(o, "momentum", t.momentum, tn::limits::momentum.min, tn::limits::momentum.max, false);
-  t.weightDecay = number(o, "weightDecay", t.weightDecay, tn::limits::weightDecay.min, tn::limits::weightDecay.max, false);
+  t.momentum = number(o, "momentum", t.momentum, tn::limits::momentum);
+  t.weightDecay = number(o, "weightDecay", t.weightDecay, tn::limits::weightDecay);
   t.nesterov = flag(o, "nesterov", t.nesterov);
   t.beta1 = number(o, "beta1", t.beta1, 0, 1, false);
   t.beta2 = number(o, "beta2", t.beta2, 0, 1, false);
   t.seed = seed(o, "seed");
-  t.evalEvery = integer(o, "evalEvery", t.evalEvery, bound(tn::limits::evalEvery.min), bound(tn::limits::evalEvery.max));
+  t.evalEvery = integer(o, "evalEvery", t.evalEvery, tn::limits::evalEvery);
   t.evalAtStart = flag(o, "evalAtStart", false);
   t.evalBatchSize = integer(o, "evalBatchSize", t.evalBatchSize, 1, 1 << 20);
   t.compute = computeOptions(o);
   Napi::Value augment = o.Get("augment");
   if (!augment.IsUndefined()) {
     Napi::Object a = objectOf(augment, "augment");
-    t.augment.rotate = number(a, "rotate", 0, tn::limits::rotate.min, tn::limits::rotate.max, false);
-    t.augment.translate = number(a, "translate", 0, tn::limits::translate.min, tn::limits::translate.max, false);
-    t.augment.scale = number(a, "scale", 0, tn::limits::scale.min, tn::limits::scale.max, false);
+    t.augment.rotate = number(a, "rotate", 0, tn::limits::rotate);
+    t.augment.translate = number(a, "translate", 0, tn::limits::translate);
+    t.augment.scale = number(a, "scale", 0, tn::limits::scale);
     t.augment.flip = flag(a, "flip", false);
   }
   t.checkpointPath = text(o, "checkpointPath", "");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/job.h"
+#include "core/limits.h"
 #include "core/similarity/options.h"
 
 namespace tn::napi {
@@ -16,6 +17,11 @@ std::string describe(Napi::Value v);
 Napi::Object objectOf(Napi::Value value, const char* what);
 double number(Napi::Object o, const char* key, double fallback, double min, double max, bool integer);
 int integer(Napi::Object o, const char* key, int fallback, int min, int max);
+// The same, bounded by a range of native/limits.json (core/limits.h).
+inline double number(Napi::Object o, const char* key, double fallback, tn::limits::Range range) { return number(o, key, fallback, range.min, range.max, false); }
+inline int integer(Napi::Object o, const char* key, int fallback, tn::limits::Range range) {
+  return integer(o, key, fallback, static_cast<int>(range.min), static_cast<int>(range.max));
+}
 uint64_t seed(Napi::Object o, const char* key);
 std::string text(Napi::Object o, const char* key, const std::string& fallback);
 bool flag(Napi::Object o, const char* key, bool fallback);

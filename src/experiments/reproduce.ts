@@ -15,7 +15,7 @@ import { drawFilterPanels } from './filter-panels';
 import { provenance } from '../provenance';
 import { versions, getThreads } from '../runtime';
 import type { ProcessGroup } from '../distributed';
-import type { StudyOptions, StudyReport } from './study-options';
+import { checkStudyReport, type StudyOptions, type StudyReport } from './study-options';
 import { mergeShards } from './merge';
 import { defaultCacheDir } from './pretrain';
 import { ANALYSES, analyseRepresentations } from './representations';
@@ -175,8 +175,7 @@ function checkRunOptions(opts: ReproduceOptions): void {
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw invalidArg('signal', 'an AbortSignal', opts.signal);
   for (const key of ['onProgress', 'writeReport'] as const)
     if (opts[key] !== undefined && typeof opts[key] !== 'function') throw invalidArg(key, 'a function', opts[key]);
-  const report = opts.studyReport;
-  if (report !== undefined && (typeof report?.markdown !== 'function' || typeof report?.write !== 'function')) throw invalidArg('studyReport', 'a StudyReport ({ markdown, write })', report);
+  checkStudyReport('studyReport', opts.studyReport);
 }
 
 /** What the record keeps of a study: whether it finished, its runs, and their training time. */

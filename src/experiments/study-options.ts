@@ -90,11 +90,17 @@ export function checkStudyArguments(spec: unknown, opts: unknown): StudyOptions 
   if (o.tensorboard !== undefined) checkPathText('tensorboard', o.tensorboard);
   if (o.group !== undefined) checkHandle('runStudy()', 'group', o.group, 'ProcessGroup', 'initProcessGroup()');
   if (o.concurrency !== undefined) checkInteger('concurrency', o.concurrency, 1, 64);
-  if (o.report !== undefined && (typeof o.report?.markdown !== 'function' || typeof o.report?.write !== 'function'))
-    throw invalidArg('report', 'a StudyReport ({ markdown, write }), e.g. studyReport', o.report);
+  checkStudyReport('report', o.report);
   if (o.resume && o.overwrite)
     throw new TransfusionError('ERR_INVALID_ARG', '`resume` continues the study in outDir and `overwrite` replaces it: give one of them');
   return o;
+}
+
+/** Refuses a `name` option that is given but is not a StudyReport ({ markdown, write }). */
+export function checkStudyReport(name: string, report: unknown): void {
+  const r = report as Partial<StudyReport> | undefined;
+  if (report !== undefined && (typeof r?.markdown !== 'function' || typeof r?.write !== 'function'))
+    throw invalidArg(name, 'a StudyReport ({ markdown, write }), e.g. studyReport', report);
 }
 
 /** A resumed study keeps the data-parallel layout it was recorded with (its BatchNorm mode from the record). */

@@ -106,7 +106,8 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
   const data = studyData(spec, { cacheDir, signal: opts.signal, emit });
   try {
     const labels = taskLabels(spec.task);
-    const results = await firstRecord(spec, arms, infoOf, labels, await data.taskAt(spec.task.imageSize), { prior, t0, cacheDir, shard, files: data.files(), opts });
+    const base = await data.taskAt(spec.task.imageSize);
+    const results = firstRecord(spec, arms, infoOf, labels, base, { prior, t0, cacheDir, shard, files: data.files(), opts });
     const writer = !opts.group || opts.group.rank === 0;
     const save = () => {
       if (!writer) return;
@@ -195,14 +196,14 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
 
 /** results.json as a study starts it: the spec, where and how it runs, its models and task, and a resumed study's
  * pretrainings and finished runs (nothing recorded is ever dropped). */
-async function firstRecord(
+function firstRecord(
   spec: StudySpec,
   arms: Arm[],
   infoOf: (model: string) => ModelInfo,
   labels: string[],
   base: { train: Dataset; val: Dataset },
   o: { prior: StudyResults | undefined; t0: number; cacheDir: string; shard: Shard | undefined; files: StudyResults['data']; opts: StudyOptions },
-): Promise<StudyResults> {
+): StudyResults {
   const { prior, opts } = o;
   const counted = base.train.info().task !== 'multiclass';
   return {

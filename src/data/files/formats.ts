@@ -32,30 +32,31 @@ interface FormatEntry {
 type ReadOptions = { imageDir?: string } & ChexpertOptions;
 
 const isCsv = (name: string) => name.endsWith('.csv');
-/** A CSV (a file, or a folder's train.csv) whose header has every one of `columns`. */
-const csvWith = (...columns: string[]): Detect => ({
+/** A CSV (a file, or a folder's train.csv) whose header has every one of `columns`; a folder also by a file of its
+ * own (`marker`). */
+const csvWith = (columns: string[], marker?: (names: string[]) => boolean): Detect => ({
   file: (name, header) => isCsv(name) && columns.every((c) => header().includes(c)),
-  folder: (_dir, names, header) => names.includes('train.csv') && columns.every((c) => header().includes(c)),
+  folder: (_dir, names, header) => (marker?.(names) ?? false) || (names.includes('train.csv') && columns.every((c) => header().includes(c))),
 });
 
 const DATA_FORMAT_TABLE = [
   { name: 'eyepacs', describe: "Kaggle's EyePACS: trainLabels.csv (image, level) beside train/", read: (d, o) => readEyepacs(d, o.imageDir),
-    detect: { folder: (_dir, names) => names.includes('trainLabels.csv'), file: csvWith('image', 'level').file }, fallbackFor: 'csv' },
-  { name: 'chexpert', describe: "CheXpert's train.csv (Path, Frontal/Lateral, the findings) inside its download", detect: csvWith('Path'),
+    detect: { folder: (_dir, names) => names.includes('trainLabels.csv'), file: csvWith(['image', 'level']).file }, fallbackFor: 'csv' },
+  { name: 'chexpert', describe: "CheXpert's train.csv (Path, Frontal/Lateral, the findings) inside its download", detect: csvWith(['Path']),
     read: (d, o) => readChexpert(fs.statSync(d).isDirectory() ? path.join(d, 'train.csv') : d, o) },
   { name: 'medmnist', describe: 'a MedMNIST .npz: RetinaMNIST, ChestMNIST, PneumoniaMNIST or another binary set', detect: { file: (name) => name.endsWith('.npz') }, read: (d) => readMedmnist(d) },
   { name: 'folder', describe: 'an image folder: one sub-folder per class', detect: {}, fallbackFor: 'folder', read: (d) => readFolder(d) },
   { name: 'fashion-mnist', describe: "Fashion-MNIST's idx files (Debian's dataset-fashion-mnist)", read: (d) => readFashionMnist(d),
     detect: { folder: (_dir, names) => names.includes('train-images-idx3-ubyte') || names.includes('train-images-idx3-ubyte.gz') } },
   { name: 'nih-chestxray14', describe: "NIH ChestX-ray14: Data_Entry_2017*.csv with its split lists", read: (d) => readNihChestXray14(d),
-    detect: { file: csvWith('Image Index').file, folder: (dir, names, header) => names.some((f) => /^Data_Entry_2017.*\.csv$/.test(f)) || csvWith('Image Index').folder!(dir, names, header) } },
+    detect: csvWith(['Image Index'], (names) => names.some((f) => /^Data_Entry_2017.*\.csv$/.test(f))) },
   { name: 'mimic-cxr', describe: 'MIMIC-CXR (JPG or DICOM): mimic-cxr-2.0.0-chexpert.csv(.gz) and its split', read: (d, o) => readMimicCxr(d, o),
     detect: { folder: (_dir, names) => names.some((f) => /^mimic-cxr-2\.0\.0-(chexpert|negbio)\.csv(\.gz)?$/.test(f)) } },
   { name: 'rsna-pneumonia', describe: "RSNA Pneumonia: stage_2_train_labels.csv (patientId, Target) beside the DICOMs", read: (d) => readRsnaPneumonia(d),
-    detect: { file: csvWith('patientId', 'Target').file, folder: (dir, names, header) => names.includes('stage_2_train_labels.csv') || csvWith('patientId', 'Target').folder!(dir, names, header) } },
-  { name: 'aptos2019', describe: 'APTOS 2019: train.csv (id_code, diagnosis) beside train_images/', detect: csvWith('id_code'), read: (d) => readAptos2019(d) },
+    detect: csvWith(['patientId', 'Target'], (names) => names.includes('stage_2_train_labels.csv')) },
+  { name: 'aptos2019', describe: 'APTOS 2019: train.csv (id_code, diagnosis) beside train_images/', detect: csvWith(['id_code']), read: (d) => readAptos2019(d) },
   { name: 'messidor2', describe: 'Messidor-2 with its adjudicated grades (messidor_data.csv)', read: (d) => readMessidor2(d),
-    detect: { file: csvWith('adjudicated_dr_grade').file, folder: (dir, names, header) => names.includes('messidor_data.csv') || csvWith('adjudicated_dr_grade').folder!(dir, names, header) } },
+    detect: csvWith(['adjudicated_dr_grade'], (names) => names.includes('messidor_data.csv')) },
   { name: 'idrid', describe: "IDRiD's disease grading (B. Disease Grading)", read: (d) => readIdrid(d),
     detect: { folder: (dir, names) => names.includes('B. Disease Grading') || path.basename(path.resolve(dir)) === 'B. Disease Grading' } },
 ] as const satisfies readonly FormatEntry[];
