@@ -48,6 +48,8 @@ def build(name, size):
     if name == "inception_v3":
         # The auxiliary classifier needs 299 px; below that it is left out, as the addon does.
         return torchvision.models.inception_v3(num_classes=1, aux_logits=size >= 299, init_weights=False)
+    if name == "densenet121":
+        return torchvision.models.densenet121(num_classes=1)
     raise SystemExit(f"unknown model {name}")
 
 

@@ -161,7 +161,10 @@ export interface LoadReport {
   mismatched: string[];
   /** The classifier drawn afresh by `head: 'replace'`. */
   reinitialised: string[];
-  /** Model keys above `upTo`, left as initialised. */
+  /**
+   * Model keys left as initialised: those above `upTo`, and the BatchNorm counters (`num_batches_tracked`) of a file
+   * that has none (one written before PyTorch 0.4.1, as torchvision's DenseNet files).
+   */
   kept: string[];
 }
 

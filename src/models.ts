@@ -269,7 +269,7 @@ export async function readTensor(file: string, key: string, opts: { signal?: Abo
 
 /**
  * Builds a model from the registry by name, randomly initialised under a seed.
- * @param name - A registry name (see {@link listModels}), e.g. "resnet50", "resnet50-slim", "inception_v3",
+ * @param name - A registry name (see {@link listModels}), e.g. "resnet50", "resnet50-slim", "inception_v3", "densenet121",
  *   "cbr-larget", "cbr-largew", "cbr-small", "cbr-tiny"; case is ignored.
  * @param options - See {@link ModelOptions}; default {} (1 output, seed 0, "same" padding, on the CPU).
  * @returns The model; dispose of it when done.
@@ -287,7 +287,7 @@ export function createModel(name: ModelName, options: ModelOptions = {}): Model 
 }
 
 /** The registry's model names (listModels()'s, in its order): createModel's argument, so a misspelt name does not compile. */
-export const MODEL_NAMES = ['cbr-larget', 'cbr-largew', 'cbr-small', 'cbr-tiny', 'cbr-tiny-appendix', 'resnet50', 'resnet50-slim', 'inception_v3'] as const;
+export const MODEL_NAMES = ['cbr-larget', 'cbr-largew', 'cbr-small', 'cbr-tiny', 'cbr-tiny-appendix', 'resnet50', 'resnet50-slim', 'inception_v3', 'densenet121'] as const;
 /** One of {@link MODEL_NAMES}. */
 export type ModelName = (typeof MODEL_NAMES)[number];
 

@@ -37,6 +37,8 @@ describe('the CBR registry', () => {
     const paper = Object.fromEntries(listModels().map((m) => [m.name, m.params]));
     expect(paper['resnet50']).toEqual({ numel: 23_518_277, paper: 23_570_408 });  // 5-way head; Table 1's TF-slim count
     expect(paper['inception_v3'].paper).toBe(22_881_424);
+    expect(count('densenet121')).toBe(7_978_856);
+    expect(paper['densenet121']).toEqual({ numel: 6_958_981, paper: 6_958_981 });  // not in the paper: every parameter, 5-way head
   });
 
   it('names the stages of ResNet-50 and Inception-v3 as torchvision names their modules', () => {
@@ -48,6 +50,12 @@ describe('the CBR registry', () => {
       'Mixed_7a', 'Mixed_7b', 'Mixed_7c', 'fc',
     ]);
     expect(inception.info().minInputSize).toBe(75);
+    const densenet = createModel('densenet121');
+    expect(densenet.stages()).toEqual(['conv0', 'denseblock1', 'denseblock2', 'denseblock3', 'denseblock4', 'classifier']);
+    expect(densenet.info().minInputSize).toBe(29);
+    expect(densenet.stageShapes(29)['denseblock3']).toEqual([1, 512, 1, 1]);
+    expect(() => densenet.stageShapes(28)).toThrow('at least 29x29');
+    densenet.dispose();
     expect(() => inception.stageShapes(74)).toThrow('Model "inception_v3" needs inputs of at least 75x75 but received 74x74');
     expect(inception.stageShapes(75).Mixed_7c).toEqual([1, 2048, 1, 1]);
     inception.dispose();
@@ -82,7 +90,7 @@ describe('the CBR registry', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(TransfusionError);
       expect((err as TransfusionError).code).toBe('ERR_UNKNOWN_MODEL');
-      expect((err as Error).message).toBe('Unknown model "resnet-9000"; known models: cbr-larget, cbr-largew, cbr-small, cbr-tiny, cbr-tiny-appendix, resnet50, resnet50-slim, inception_v3');
+      expect((err as Error).message).toBe('Unknown model "resnet-9000"; known models: cbr-larget, cbr-largew, cbr-small, cbr-tiny, cbr-tiny-appendix, resnet50, resnet50-slim, inception_v3, densenet121');
     }
   });
 

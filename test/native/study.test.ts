@@ -56,7 +56,7 @@ describe('runStudy', () => {
 
   it('names a bad spec before doing any work', async () => {
     await expect(runStudy({ ...spec(), models: ['cbr-huge'] }, { report: studyReport, outDir: path.join(dir, 'bad') })).rejects.toThrow(
-      'Expected `models` to be model names from: cbr-larget, cbr-largew, cbr-small, cbr-tiny, cbr-tiny-appendix, resnet50, resnet50-slim, inception_v3 but received "cbr-huge"',
+      'Expected `models` to be model names from: cbr-larget, cbr-largew, cbr-small, cbr-tiny, cbr-tiny-appendix, resnet50, resnet50-slim, inception_v3, densenet121 but received "cbr-huge"',
     );
     await expect(runStudy({ ...spec(), seeds: [] }, { report: studyReport, outDir: path.join(dir, 'bad') })).rejects.toThrow('Expected `seeds` to be a non-empty list of seeds');
     await expect(runStudy({ ...spec(), imageSizes: { 'cbr-tiny': 8 } }, { report: studyReport, outDir: path.join(dir, 'bad') })).rejects.toThrow(

@@ -24,6 +24,7 @@ function relativeError(a: Float32Array, b: Float32Array): number {
 const cases = [
   { model: 'resnet50', size: 64 },
   { model: 'inception_v3', size: 299 },  // its auxiliary head trains only at 299 px
+  { model: 'densenet121', size: 64 },
 ];
 
 describe.each(cases)('$model against torchvision', ({ model, size }) => {
@@ -65,6 +66,49 @@ describe.each(cases)('$model against torchvision', ({ model, size }) => {
     const [ours, theirs] = await Promise.all([m.forward(input), reference.forward(input)]);
     expect(relativeError(ours.data, theirs.data)).toBeLessThan(1e-4);
     [m, reference, data].forEach((h) => h.dispose());
+  });
+});
+
+describe("DenseNet-121 from torchvision's published layout (the model's key mapping)", () => {
+  const dir = tempDir('densenet-legacy');
+  const batch = 4, size = 64;
+  let input: TensorData;
+  beforeAll(() => {
+    runFixture('torchvision_reference.py', ['--model', 'densenet121', '--out', dir, '--size', String(size), '--batch', String(batch), '--threads', String(getThreads())]);
+    input = { data: f32(path.join(dir, 'input.f32')), shape: [batch, 3, size, size] };
+  }, 120_000);
+
+  it('loads "denselayerM.norm.1.weight"-style keys strictly, keeps the BatchNorm counters the file lacks, and gives torchvision\'s logits', async () => {
+    const m = createModel('densenet121', { numClasses: 5 });
+    const report = await m.loadWeights(path.join(dir, 'legacy.pth'), { strict: true });
+    expect(report.loaded).toHaveLength(606);  // 727 tensors less the 121 BatchNorm counters
+    expect(report.loaded).toEqual(expect.arrayContaining(['features.denseblock1.denselayer1.norm1.weight', 'features.denseblock4.denselayer16.conv2.weight', 'features.transition3.conv.weight', 'classifier.bias']));
+    expect(report.kept).toHaveLength(121);
+    report.kept.forEach((k) => expect(k).toMatch(/\.num_batches_tracked$/));
+    expect([report.missing, report.unexpected, report.mismatched]).toEqual([[], [], []]);
+    expect(relativeError((await m.forward(input)).data, f32(path.join(dir, 'eval.f32')))).toBeLessThan(1e-4);
+    // Mean Var reads the file through the same mapping.
+    const drawn = await m.meanVarInit(path.join(dir, 'legacy.pth'));
+    expect(drawn.drawn).toContain('features.denseblock2.denselayer3.conv1.weight');
+    m.dispose();
+  });
+
+  it('names both tensors when a file holds one tensor under its old and its new name', async () => {
+    const m = createModel('densenet121', { numClasses: 5 });
+    await expect(m.loadWeights(path.join(dir, 'both.pth'))).rejects.toMatchObject({
+      code: 'ERR_BAD_WEIGHTS',
+      message: expect.stringContaining('tensors "features.denseblock1.denselayer1.norm1.weight" and "features.denseblock1.denselayer1.norm.1.weight" are both the model\'s "features.denseblock1.denselayer1.norm1.weight"'),
+    });
+    m.dispose();
+  });
+
+  it('transfuses by stage: up to denseblock2 takes the stem, two blocks and their transitions', async () => {
+    const m = createModel('densenet121', { numClasses: 5 });
+    const report = await m.loadWeights(path.join(dir, 'before.pth'), { upTo: 'denseblock2' });
+    expect(report.loaded).toEqual(expect.arrayContaining(['features.conv0.weight', 'features.norm0.running_var', 'features.denseblock2.denselayer12.conv2.weight', 'features.transition2.conv.weight']));
+    expect(report.loaded.some((k) => /^features\.(denseblock3|transition3|denseblock4|norm5)\.|^classifier\./.test(k))).toBe(false);
+    expect(report.kept).toEqual(expect.arrayContaining(['features.transition3.norm.weight', 'features.norm5.weight', 'classifier.weight']));
+    m.dispose();
   });
 });
 

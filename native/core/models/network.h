@@ -33,6 +33,10 @@ struct NetworkImpl : torch::nn::Module {
   virtual std::string stageOf(const std::string& key) const { return key.substr(0, key.find('.')); }
   // The weight of the first convolution (what the paper's Gabor hybrid replaces).
   virtual std::string inputConvKey() const = 0;
+  // A weight file's key as this model names it. Where published files name parameters in an older layout
+  // (torchvision's DenseNet checkpoints: "denselayer1.norm.1.weight" for "denselayer1.norm1.weight"), the model maps
+  // them here, so the loader holds no model's special case. Default: the key as it is.
+  virtual std::string modelKey(const std::string& fileKey) const { return fileKey; }
   // Keys that belong to the classifier(s) dropped by head replacement.
   virtual bool isHeadKey(const std::string& key) const { return stageOf(key) == headName(); }
   // A fresh classifier for numClasses outputs, drawn from gen, on the model's current device.

@@ -6,6 +6,7 @@
 #include "core/compat.h"
 #include "core/error.h"
 #include "core/models/cbr.h"
+#include "core/models/densenet.h"
 #include "core/models/inception.h"
 #include "core/models/resnet.h"
 #include "core/models/init.h"
@@ -40,6 +41,9 @@ const std::vector<RegistryEntry>& registryEntries() {
     out.push_back({"inception_v3", "Inception-v3", "inception",
                    "torchvision Inception-v3 (stem convs, Mixed_5b..Mixed_7c, optional AuxLogits); inputs >= 75 px",
                    [](const ModelOptions& o) -> Network { return std::make_shared<InceptionV3Impl>(o.numClasses, o.auxLogits, o.dropout); }});
+    for (const auto& spec : densenetSpecs())
+      out.push_back({spec.name, spec.displayName, "densenet", spec.description,
+                     [spec](const ModelOptions& o) -> Network { return std::make_shared<DenseNetImpl>(spec, o.numClasses); }});
     return out;
   }();
   return entries;

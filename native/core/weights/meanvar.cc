@@ -66,12 +66,11 @@ MeanVarReport impl::meanVarInit(Model& model, const std::string& path, const Mea
     throw invalidArg("Expected `batchNorm` to be \"meanvar\" or \"default\" but received \"" + o.batchNorm + "\"");
   if (o.draw != "normal" && o.draw != "shuffle")
     throw invalidArg("Expected `draw` to be \"normal\" or \"shuffle\" but received \"" + o.draw + "\"");
-  std::map<std::string, torch::Tensor> file;
-  for (auto& [key, tensor] : readWeightFile(path)) file[key] = tensor;
+  NetworkImpl& net = *model.net;
+  const auto file = readAsModelNames(net, path);
   auto gen = compat::cpuGenerator(o.seed);
   MeanVarReport report;
   torch::NoGradGuard noGrad;
-  NetworkImpl& net = *model.net;
   // named_modules() is ordered, so the draws are reproducible for a seed.
   for (const auto& item : net.named_modules()) {
     torch::nn::Module* m = item.value().get();
@@ -91,10 +90,10 @@ MeanVarReport impl::meanVarInit(Model& model, const std::string& path, const Mea
         auto it = file.find(key);
         if (it == file.end())
           throw Error("ERR_WEIGHTS_MISMATCH", "Mean Var: \"" + path + "\" has no tensor \"" + key + "\" to take statistics from");
-        if (o.draw == "shuffle" && it->second.numel() != dst.numel())  // Mean Var takes statistics of any size
-          throw Error("ERR_WEIGHTS_MISMATCH", "\"" + path + "\"'s \"" + key + "\" has " + std::to_string(it->second.numel()) + " values but the model's has " + std::to_string(dst.numel()));
-        if (o.draw == "shuffle") shuffleLike(dst, it->second, gen);
-        else drawLike(dst, it->second, gen);
+        if (o.draw == "shuffle" && it->second.tensor.numel() != dst.numel())  // Mean Var takes statistics of any size
+          throw Error("ERR_WEIGHTS_MISMATCH", "\"" + path + "\"'s \"" + key + "\" has " + std::to_string(it->second.tensor.numel()) + " values but the model's has " + std::to_string(dst.numel()));
+        if (o.draw == "shuffle") shuffleLike(dst, it->second.tensor, gen);
+        else drawLike(dst, it->second.tensor, gen);
         report.drawn.push_back(key);
       }
     }

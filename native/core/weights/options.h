@@ -14,7 +14,8 @@ struct LoadOptions {
 };
 struct LoadReport {
   std::vector<std::string> loaded, missing, unexpected, mismatched, reinitialised;
-  std::vector<std::string> kept;  // model keys above `upTo`, left as initialised
+  // Model keys left as initialised: above `upTo`, or BatchNorm counters a file without any (pre-PyTorch 0.4.1) lacks.
+  std::vector<std::string> kept;
 };
 
 // Mean Var (the paper's Section 5): every conv and linear weight and bias of the model is drawn i.i.d. from

@@ -2,6 +2,7 @@
 // and reports what it did, like timm's load_pretrained.
 #include "core/weights/state.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -43,7 +44,24 @@ class StageFilter {
 
 std::string dtypeName(torch::Dtype dtype) { return c10::toString(dtype); }
 
+bool isCounter(const std::string& key) {
+  static const std::string suffix = ".num_batches_tracked";
+  return key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 }  // namespace
+
+std::map<std::string, FileTensor> readAsModelNames(const NetworkImpl& net, const std::string& path) {
+  std::map<std::string, FileTensor> file;
+  for (auto& [key, tensor] : readWeightFile(path)) {
+    std::string name = net.modelKey(key);
+    auto [it, fresh] = file.emplace(name, FileTensor{key, tensor});
+    if (!fresh)
+      throw Error("ERR_BAD_WEIGHTS", "\"" + path + "\": tensors \"" + it->second.fileKey + "\" and \"" + key +
+                                         "\" are both the model's \"" + name + "\"");
+  }
+  return file;
+}
 
 NamedTensors stateOf(torch::nn::Module& net) {
   NamedTensors out;
@@ -59,8 +77,10 @@ void impl::saveWeights(Model& model, const std::string& path, const std::string&
 LoadReport impl::loadWeights(Model& model, const std::string& path, const LoadOptions& o) {
   NetworkImpl& net = *model.net;
   const StageFilter filter(net, o.upTo);
-  std::map<std::string, torch::Tensor> file;
-  for (auto& [key, tensor] : readWeightFile(path)) file[key] = tensor;
+  const auto file = readAsModelNames(net, path);
+  // A file with no BatchNorm counter at all was written before PyTorch 0.4.1 (torchvision's DenseNet files): as
+  // PyTorch's BatchNorm does for such files, the counters stay as they are (reported as kept), not missing.
+  const bool hasCounters = std::any_of(file.begin(), file.end(), [](const auto& f) { return isCounter(f.first); });
 
   auto skipped = [&](const std::string& key) { return (o.replaceHead && net.isHeadKey(key)) || !filter.allows(key); };
   LoadReport report;
@@ -72,12 +92,16 @@ LoadReport impl::loadWeights(Model& model, const std::string& path, const LoadOp
       continue;
     }
     auto it = file.find(key);
+    if (it == file.end() && !hasCounters && isCounter(key)) {
+      report.kept.push_back(key);
+      continue;
+    }
     if (it == file.end()) {
       report.missing.push_back(key);
       continue;
     }
     seen.insert(key);
-    const torch::Tensor& src = it->second;
+    const torch::Tensor& src = it->second.tensor;
     if (src.sizes() != dst.sizes()) {
       report.mismatched.push_back(key + " (shape " + c10::str(src.sizes()) + " in the file, " + c10::str(dst.sizes()) + " in the model)");
       continue;
@@ -90,8 +114,8 @@ LoadReport impl::loadWeights(Model& model, const std::string& path, const LoadOp
     copies.emplace_back(dst, src);
     report.loaded.push_back(key);
   }
-  for (const auto& [key, tensor] : file)
-    if (!seen.count(key) && !skipped(key)) report.unexpected.push_back(key);
+  for (const auto& [key, entry] : file)
+    if (!seen.count(key) && !skipped(key)) report.unexpected.push_back(entry.fileKey);
 
   if (o.strict && (!report.missing.empty() || !report.unexpected.empty() || !report.mismatched.empty())) {
     auto first = [](const std::vector<std::string>& v) { return v.empty() ? std::string("none") : v.front(); };
