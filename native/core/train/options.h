@@ -49,8 +49,8 @@ struct TrainOptions {
   std::vector<int> weightSteps;
   std::string weightsPrefix;
   bool resume = false;
-  // Data parallel: every rank runs impl::train with the same options and seed; each step the sampler draws
-  // batchSize x group size images and each rank trains on its own slice (batchSize per rank), gradients averaged.
+  // Data parallel: every rank runs impl::train with the same options and seed; each step the sampler draws the whole
+  // batch (batchSize images) and each rank trains on its own slice (batchSize / group size), gradients averaged.
   std::shared_ptr<ProcessGroup> group;
   bool syncBatchNorm = false;  // BatchNorm statistics over the whole batch (default: per rank, as DDP's)
   double bucketMegabytes = 25;  // gradient all-reduce buckets, reduced while backward goes on (DDP's default size)
