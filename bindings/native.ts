@@ -391,6 +391,11 @@ export interface DistributedOptions {
   localRank?: number;
   /** Time limit in seconds of the rendezvous and of every collective (default 300). */
   timeoutSeconds?: number;
+  /**
+   * What this rank runs (the CLI passes the package version and the study's fingerprint): at the rendezvous a rank
+   * whose identity differs from rank 0's is refused on both sides, naming both. Default: unchecked.
+   */
+  identity?: string;
 }
 
 export interface NativeProcessGroup {

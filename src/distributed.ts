@@ -2,7 +2,7 @@
 // MASTER_PORT, RANK, WORLD_SIZE and LOCAL_RANK, or from explicit options. The group is then passed to train() (or a
 // study), where c10d does the collectives.
 import type { DistributedOptions, NativeProcessGroup } from '../bindings/native';
-import { TransfusionError, checkInteger, checkNumber, checkOneOf } from './errors';
+import { TransfusionError, checkInteger, checkNumber, checkOneOf, invalidArg } from './errors';
 import { awaitJob } from './job';
 import { checkNativeHandle, checkOptions, optionKeys } from './options';
 import { addon } from './runtime';
@@ -77,7 +77,7 @@ export function distributedFromEnv(env: NodeJS.ProcessEnv = process.env): (Distr
   return { masterAddr, masterPort, rank, worldSize, localRank, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}), ...(backend ? { backend } : {}) };
 }
 
-const GROUP_OPTION_KEYS = optionKeys<DistributedOptions>()(['backend', 'masterAddr', 'masterPort', 'rank', 'worldSize', 'localRank', 'timeoutSeconds']);
+const GROUP_OPTION_KEYS = optionKeys<DistributedOptions>()(['backend', 'masterAddr', 'masterPort', 'rank', 'worldSize', 'localRank', 'timeoutSeconds', 'identity']);
 
 /**
  * Joins the group: with no options, the one torchrun's environment describes. Resolves once every rank has joined;
@@ -87,7 +87,8 @@ const GROUP_OPTION_KEYS = optionKeys<DistributedOptions>()(['backend', 'masterAd
  * @param opts - `signal` cancels the wait.
  * @returns This process's {@link ProcessGroup}.
  * @throws ERR_INVALID_ARG for no options and no torchrun environment, or a bad field; ERR_DISTRIBUTED when the ranks do
- *   not meet within `timeoutSeconds`, or when this build lacks the backend (Gloo, NCCL); ABORT_ERR when `signal` aborts.
+ *   not meet within `timeoutSeconds`, when a rank's `identity` differs from rank 0's (naming both), or when this build
+ *   lacks the backend (Gloo, NCCL); ABORT_ERR when `signal` aborts.
  */
 export async function initProcessGroup(options?: DistributedOptions & { localRank?: number }, opts: { signal?: AbortSignal } = {}): Promise<ProcessGroup> {
   checkOptions('initProcessGroup()', options, GROUP_OPTION_KEYS);
@@ -95,6 +96,7 @@ export async function initProcessGroup(options?: DistributedOptions & { localRan
   const o = options ?? distributedFromEnv();
   if (!o) throw new TransfusionError('ERR_INVALID_ARG', 'No process group to join: set MASTER_ADDR, MASTER_PORT, RANK and WORLD_SIZE (as torchrun does), or pass the options');
   if (o.backend !== undefined) checkOneOf('backend', o.backend, ['gloo', 'nccl'] as const);
+  if (o.identity !== undefined && typeof o.identity !== 'string') throw invalidArg('identity', 'a string (what this rank runs)', o.identity);
   const localRank = o.localRank ?? o.rank;
   const group = await awaitJob(() => addon().joinProcessGroup({ ...o, localRank }), opts.signal);
   return new ProcessGroup(group, localRank);

@@ -61,13 +61,18 @@ function gpuName(device: string): string | null {
   }
 }
 
+/** @internal This package's version, from its package.json (the folder whose package.json is ours, read there). */
+export function packageVersion(): string {
+  return String(JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version ?? '');
+}
+
 /**
  * This process's provenance for a study on `device`.
  * @returns A fresh {@link Provenance}.
  */
 export function provenance(device: string): Provenance {
-  const dir = packageRoot();  // the folder whose package.json is ours, read and parsed there
-  const version = String(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version ?? '');
+  const dir = packageRoot();
+  const version = packageVersion();
   const v = addon().version();
   const cpus = os.cpus();
   return {

@@ -1,5 +1,10 @@
 #include "core/distributed/group.h"
 
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 
@@ -20,6 +25,51 @@ namespace tn {
 namespace {
 
 #ifdef TN_WITH_GLOO
+// This host as a peer would name it: its name and its IPv4 addresses other than loopback ("node-a (10.77.0.1)").
+std::string hostLabel() {
+  char name[256] = {0};
+  if (gethostname(name, sizeof name - 1) != 0) name[0] = 0;
+  std::string addresses;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) == 0) {
+    for (const ifaddrs* a = list; a; a = a->ifa_next) {
+      if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+      char text[INET_ADDRSTRLEN] = {0};
+      const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+      if (!inet_ntop(AF_INET, &in->sin_addr, text, sizeof text) || std::string(text).rfind("127.", 0) == 0) continue;
+      addresses += (addresses.empty() ? "" : ", ") + std::string(text);
+    }
+    freeifaddrs(list);
+  }
+  return std::string(*name ? name : "unknown host") + (addresses.empty() ? "" : " (" + addresses + ")");
+}
+
+std::string textOf(const std::vector<uint8_t>& bytes) { return std::string(bytes.begin(), bytes.end()); }
+std::vector<uint8_t> bytesOf(const std::string& text) { return std::vector<uint8_t>(text.begin(), text.end()); }
+
+// Every rank's host and identity through the store, before any collective: a rank that runs something else than rank
+// 0 is refused on both sides, naming both. Returns the other ranks' hosts, for the collectives' errors.
+std::string meetPeers(::c10d::Store& store, const DistributedOptions& o) {
+  const std::string me = std::to_string(o.rank);
+  store.set("tn/host/" + me, bytesOf(hostLabel()));
+  store.set("tn/identity/" + me, bytesOf(o.identity));
+  std::string peers;
+  for (int r = 0; r < o.worldSize; ++r) {
+    if (r == o.rank) continue;
+    const std::string host = textOf(store.get("tn/host/" + std::to_string(r)));
+    peers += (peers.empty() ? "" : "; ") + ("rank " + std::to_string(r) + " on " + host);
+    if (o.rank != 0 && r != 0) continue;  // rank 0 compares every rank with itself; the others, themselves with rank 0
+    const std::string theirs = textOf(store.get("tn/identity/" + std::to_string(r)));
+    if (theirs == o.identity) continue;
+    const int other = o.rank == 0 ? r : o.rank;
+    const std::string otherIdentity = o.rank == 0 ? theirs : o.identity, zeroIdentity = o.rank == 0 ? o.identity : theirs;
+    throw Error("ERR_DISTRIBUTED", "Rank " + std::to_string(other) + " of " + std::to_string(o.worldSize) + " runs \"" + otherIdentity +
+                                       "\" but rank 0 runs \"" + zeroIdentity +
+                                       "\": every rank must run the same study with the same version (refused at the rendezvous by rank " + me + ")");
+  }
+  return peers;
+}
+
 // A c10d process group of either backend: PG is ::c10d::ProcessGroupGloo or ::c10d::ProcessGroupNCCL, whose
 // collectives have the same signatures in LibTorch 1.13 and 2.x.
 template <class PG>
@@ -42,7 +92,10 @@ class C10dGroup final : public ProcessGroup {
       so.timeout = timeout;
       compat::useClassicTcpStore(so);
       store_ = c10::make_intrusive<::c10d::TCPStore>(o.masterAddr, so);
+      peers_ = meetPeers(*store_, o);
       group_ = make(store_, o, timeout);
+    } catch (const Error&) {
+      throw;
     } catch (const std::exception& e) {
       throw Error("ERR_DISTRIBUTED", "Rank " + std::to_string(o.rank) + " of " + std::to_string(o.worldSize) + " could not join the group at " +
                                          o.masterAddr + ":" + std::to_string(o.masterPort) + " within " + seconds() + ": " + firstLine(e.what()));
@@ -106,12 +159,13 @@ class C10dGroup final : public ProcessGroup {
       throw;
     } catch (const std::exception& e) {
       throw Error("ERR_DISTRIBUTED", std::string("Rank ") + std::to_string(rank_) + " of " + std::to_string(size_) + ": the " + what +
-                                         " did not complete (timeout " + seconds() + "); another rank may have died or stalled: " +
-                                         firstLine(e.what()));
+                                         " did not complete (timeout " + seconds() + "); another rank may have died or stalled (" + peers_ +
+                                         "): " + firstLine(e.what()));
     }
   }
 
   double timeout_;
+  std::string peers_;  // "rank 1 on node-b (10.77.0.2)", for errors
   c10::intrusive_ptr<::c10d::Store> store_;
   c10::intrusive_ptr<PG> group_;
 };

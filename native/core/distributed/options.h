@@ -12,6 +12,9 @@ struct DistributedOptions {
   int rank = 0, worldSize = 1;
   int localRank = 0;            // nccl: this rank's GPU, cuda:localRank
   double timeoutSeconds = 300;  // rendezvous and every collective
+  // What this rank runs (the CLI's: the package version and the study's fingerprint). At the rendezvous every rank's
+  // is compared with rank 0's, and a rank that differs is refused there, on both sides, naming both. Empty: unchecked.
+  std::string identity;
 };
 
 }  // namespace tn

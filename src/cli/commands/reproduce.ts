@@ -2,7 +2,8 @@
 import * as path from 'node:path';
 
 import { TransfusionError, checkInteger, checkOneOf } from '../../errors';
-import { distributedFromEnv, initProcessGroup } from '../../distributed';
+import { distributedFromEnv } from '../../distributed';
+import { joinFromEnv } from '../launch';
 import { DATA_FORMATS, resolveDataPath } from '../../data/files/formats';
 import { defaultRunDir } from '../../experiments/outdir';
 import { PRESETS } from '../../experiments/presets';
@@ -88,8 +89,7 @@ export const reproduceCommand = (ctx: CliContext) =>
           process.stderr.write(describeEstimate(e).join('\n') + '\n');
           if (args.estimate) return;
         }
-        const dist = distributedFromEnv();
-        const group = dist ? await initProcessGroup(dist) : undefined;
+        const group = await joinFromEnv('reproduction', request ?? readReproduction(outDir).request);
         const speaks = !group || group.rank === 0;
         const mode = speaks || args.json ? progressMode(process.stderr, args) : 'quiet';
         const print = progressPrinter(process.stderr, mode);

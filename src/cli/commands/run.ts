@@ -2,7 +2,8 @@
 import * as path from 'node:path';
 
 import { TransfusionError, checkInteger } from '../../errors';
-import { distributedFromEnv, initProcessGroup } from '../../distributed';
+import { distributedFromEnv } from '../../distributed';
+import { joinFromEnv } from '../launch';
 import { checkShard, resumeSpec, type Shard } from '../../experiments/results';
 import { defaultRunDir } from '../../experiments/outdir';
 import { runStudy } from '../../experiments/study';
@@ -27,11 +28,7 @@ export const runCommand = (ctx: CliContext) =>
         const checkpointEvery = args['checkpoint-every'] === undefined ? undefined : checkInteger('--checkpoint-every', args['checkpoint-every'], 0);
         const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
         // Under `launch`, torchrun, srun or a Kubernetes job: the environment names this process's rank.
-        const dist = distributedFromEnv();
-        if (args['sync-bn'] && !dist) throw new TransfusionError('ERR_INVALID_ARG', '--sync-bn is for data-parallel runs: start them with `transfusion-native launch --nproc N -- run ...` or torchrun-style variables');
-        const group = dist ? await initProcessGroup(dist) : undefined;
-        const speaks = !group || group.rank === 0;  // other ranks are quiet unless --json
-        const mode = speaks || args.json ? progressMode(process.stderr, args) : 'quiet';
+        if (args['sync-bn'] && !distributedFromEnv()) throw new TransfusionError('ERR_INVALID_ARG', '--sync-bn is for data-parallel runs: start them with `transfusion-native launch --nproc N -- run ...` or torchrun-style variables');
         let spec;
         let outDir: string;
         if (args.resume !== undefined) {
@@ -47,6 +44,10 @@ export const runCommand = (ctx: CliContext) =>
           // A name from a study file stays inside runs/ ("../../x" is refused by name); --out goes where it says.
           outDir = args.out !== undefined ? path.resolve(args.out) : defaultRunDir(spec.name);
         }
+        // Every rank joins with its study's fingerprint: one started with another spec or version is refused there.
+        const group = await joinFromEnv('study', spec);
+        const speaks = !group || group.rank === 0;  // other ranks are quiet unless --json
+        const mode = speaks || args.json ? progressMode(process.stderr, args) : 'quiet';
         const finished = await untilStopped(ctx, outDir, `transfusion-native run --resume ${outDir}`, group, async (signal) => {
           await runStudy(spec, {
             outDir,
