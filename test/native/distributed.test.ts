@@ -172,5 +172,32 @@ describe('launch: a study data-parallel over local ranks', () => {
     const none = spawnSync(process.execPath, [bin, 'launch', '--nproc', '2'], { encoding: 'utf8' });
     expect(none.status).toBe(2);
     expect(none.stderr).toContain('Expected the command to launch after --');
+    // Several machines: each must name the same rendezvous, and its own place.
+    const alone = spawnSync(process.execPath, [bin, 'launch', '--nnodes', '2', '--nproc-per-node', '1', '--', 'list'], { encoding: 'utf8' });
+    expect(alone.stderr).toContain('--nnodes 2 needs --master-addr and --master-port');
+    const beyond = spawnSync(process.execPath, [bin, 'launch', '--nnodes', '2', '--node-rank', '2', '--nproc-per-node', '1', '--master-addr', '127.0.0.1', '--master-port', '29500', '--', 'list'], { encoding: 'utf8' });
+    expect(beyond.stderr).toContain('Expected `--node-rank` to be an integer in [0, 1] but received 2');
   }, 120000);
+});
+
+describe('the rendezvous compares what each rank runs', () => {
+  // Two processes of the library, joining with identities that differ as two package versions would.
+  const join = (port: number, rank: number, identity: string) => spawn(process.execPath, ['-e', `
+    const { initProcessGroup } = require(${JSON.stringify(path.resolve(__dirname, '../..'))});
+    initProcessGroup({ masterPort: ${port}, rank: ${rank}, worldSize: 2, timeoutSeconds: 20, identity: ${JSON.stringify(identity)} })
+      .then((g) => { console.log('joined'); g.dispose(); }, (e) => { console.log(e.code + ': ' + e.message); });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const outputs = (children: ReturnType<typeof join>[]) => Promise.all(children.map((c) => new Promise<string>((resolve) => {
+    let out = '';
+    c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    c.on('exit', () => resolve(out.trim()));
+  })));
+
+  it('refuses a rank of another version on both sides, naming both; equal ones join', async () => {
+    const port = await freePort();
+    const refused = await outputs([join(port, 0, 'transfusion-native 0.2.0, study ab'), join(port, 1, 'transfusion-native 0.1.0, study ab')]);
+    for (const [i, out] of refused.entries())
+      expect(out).toBe(`ERR_DISTRIBUTED: Rank 1 of 2 runs "transfusion-native 0.1.0, study ab" but rank 0 runs "transfusion-native 0.2.0, study ab": every rank must run the same study with the same version (refused at the rendezvous by rank ${i})`);
+    const again = await freePort();
+    expect(await outputs([join(again, 0, 'same'), join(again, 1, 'same')])).toEqual(['joined', 'joined']);
+  }, 60000);
 });

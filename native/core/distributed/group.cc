@@ -48,25 +48,29 @@ std::string textOf(const std::vector<uint8_t>& bytes) { return std::string(bytes
 std::vector<uint8_t> bytesOf(const std::string& text) { return std::vector<uint8_t>(text.begin(), text.end()); }
 
 // Every rank's host and identity through the store, before any collective: a rank that runs something else than rank
-// 0 is refused on both sides, naming both. Returns the other ranks' hosts, for the collectives' errors.
+// 0 is refused on both sides, naming both. Rank 0 leaves (and stops the store) only once every rank has read what it
+// compares. Returns the other ranks' hosts, for the collectives' errors.
 std::string meetPeers(::c10d::Store& store, const DistributedOptions& o) {
   const std::string me = std::to_string(o.rank);
   store.set("tn/host/" + me, bytesOf(hostLabel()));
   store.set("tn/identity/" + me, bytesOf(o.identity));
-  std::string peers;
+  std::string peers, refusal;
   for (int r = 0; r < o.worldSize; ++r) {
     if (r == o.rank) continue;
     const std::string host = textOf(store.get("tn/host/" + std::to_string(r)));
     peers += (peers.empty() ? "" : "; ") + ("rank " + std::to_string(r) + " on " + host);
     if (o.rank != 0 && r != 0) continue;  // rank 0 compares every rank with itself; the others, themselves with rank 0
     const std::string theirs = textOf(store.get("tn/identity/" + std::to_string(r)));
-    if (theirs == o.identity) continue;
+    if (theirs == o.identity || !refusal.empty()) continue;
     const int other = o.rank == 0 ? r : o.rank;
     const std::string otherIdentity = o.rank == 0 ? theirs : o.identity, zeroIdentity = o.rank == 0 ? o.identity : theirs;
-    throw Error("ERR_DISTRIBUTED", "Rank " + std::to_string(other) + " of " + std::to_string(o.worldSize) + " runs \"" + otherIdentity +
-                                       "\" but rank 0 runs \"" + zeroIdentity +
-                                       "\": every rank must run the same study with the same version (refused at the rendezvous by rank " + me + ")");
+    refusal = "Rank " + std::to_string(other) + " of " + std::to_string(o.worldSize) + " runs \"" + otherIdentity + "\" but rank 0 runs \"" +
+              zeroIdentity + "\": every rank must run the same study with the same version (refused at the rendezvous by rank " + me + ")";
   }
+  store.set("tn/checked/" + me, bytesOf("1"));
+  if (o.rank == 0)
+    for (int r = 1; r < o.worldSize; ++r) store.get("tn/checked/" + std::to_string(r));
+  if (!refusal.empty()) throw Error("ERR_DISTRIBUTED", refusal);
   return peers;
 }
 
