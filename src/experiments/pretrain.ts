@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { Dataset } from '../data/embedded';
 import { writeFileAtomic } from '../io/atomic';
 import { makeDirectory } from '../io/mkdir';
+import type { ProcessGroup } from '../distributed';
 import { modelNamed, type ModelOptions } from '../models';
 import { train, type JobOptions, type TrainEvent } from '../train';
 import { checkpointFile } from '../init/init';
@@ -36,6 +37,14 @@ export interface PretrainRecord {
   /** Pretraining steps whose weights were kept beside the final ones (`<weights without .pt>-step<N>.pt`), for the
    * checkpoints experiment; absent where none were asked for. */
   checkpoints?: number[];
+  /** Ranks the pretraining ran data-parallel over (a study with a group shares it out); absent for one process. */
+  ranks?: number;
+}
+
+/** How a pretraining is laid out over a data-parallel group: part of what its weights depend on. */
+export interface PretrainLayout {
+  group?: ProcessGroup;
+  syncBatchNorm?: boolean;
 }
 
 /**
@@ -49,16 +58,21 @@ export function defaultCacheDir(): string {
   return path.join(base, 'transfusion-native');
 }
 
-/** Cache key: everything that changes the pretrained weights. */
-export function pretrainKey(model: string, spec: StudySpec): string {
+/**
+ * Cache key: everything that changes the pretrained weights, the data-parallel layout included (a pretraining shared
+ * over ranks sums its gradients in another order, and with per-rank BatchNorm normalises smaller batches).
+ */
+export function pretrainKey(model: string, spec: StudySpec, layout: PretrainLayout = {}): string {
   const size = spec.imageSizes?.[model];  // a per-model size changes the pretraining images too
-  const identity = JSON.stringify({ model, padding: spec.padding, pretrain: spec.pretrain, format: 1, ...(size ? { size } : {}) });
+  const ranks = layout.group?.size ?? 1;
+  const shared = ranks > 1 ? { ranks, syncBatchNorm: Boolean(layout.syncBatchNorm) } : {};
+  const identity = JSON.stringify({ model, padding: spec.padding, pretrain: spec.pretrain, format: 1, ...(size ? { size } : {}), ...shared });
   return `${model}-${createHash('sha256').update(identity).digest('hex').slice(0, 16)}`;
 }
 
 /** The cached pretraining of a model, if there is one with every checkpoint in `steps` beside it. */
-export function cachedPretrain(model: string, spec: StudySpec, cacheDir: string, steps: number[] = []): PretrainRecord | undefined {
-  const base = path.join(cacheDir, 'pretrained', pretrainKey(model, spec));
+export function cachedPretrain(model: string, spec: StudySpec, cacheDir: string, steps: number[] = [], layout: PretrainLayout = {}): PretrainRecord | undefined {
+  const base = path.join(cacheDir, 'pretrained', pretrainKey(model, spec, layout));
   if (!fs.existsSync(`${base}.pt`) || !fs.existsSync(`${base}.json`)) return undefined;
   if (steps.some((s) => !fs.existsSync(checkpointFile(`${base}.pt`, s)))) return undefined;  // pretrain again, keeping them
   try {
@@ -83,18 +97,25 @@ export async function pretrain(
   opts: JobOptions<TrainEvent>,
   threads?: number,
   checkpoints: number[] = [],
+  layout: PretrainLayout = {},
 ): Promise<PretrainRecord> {
   const p = spec.pretrain;
   const net = modelNamed(model, { ...options, numClasses: p.classes, seed: p.seed, padding: spec.padding, device: spec.device });
   const dir = path.join(cacheDir, 'pretrained');
   makeDirectory(dir, 'the weight cache');
-  const base = path.join(dir, pretrainKey(model, spec));
+  const base = path.join(dir, pretrainKey(model, spec, layout));
+  const { group } = layout;
   try {
     const result = await train(
       net,
       { train: data.train, val: data.val },  // a dataset read from files carries more (its format, skips): train() takes the two sets
       // threads: its share beside other runs; weightSteps: the checkpoints kept on the way (every one a full weight file)
-      { ...trainOptionsOf(p), evalAtStart: false, seed: p.seed, ...(threads ? { threads } : {}), ...(checkpoints.length ? { weightSteps: checkpoints, weightsPrefix: base } : {}) },
+      // group: data parallel, each rank a slice of every batch, so N ranks share one pretraining's work (rank 0 keeps
+      // the checkpoints on the way; every rank ends with the same weights and writes them atomically, the same bytes)
+      {
+        ...trainOptionsOf(p), evalAtStart: false, seed: p.seed, ...(threads ? { threads } : {}), ...(checkpoints.length ? { weightSteps: checkpoints, weightsPrefix: base } : {}),
+        ...(group ? { group, syncBatchNorm: Boolean(layout.syncBatchNorm) } : {}),
+      },
       opts,
     );
     await net.saveWeights(`${base}.pt`, { signal: opts.signal });
@@ -109,6 +130,7 @@ export async function pretrain(
       weights: `${base}.pt`,
       cached: false,
       ...(checkpoints.length ? { checkpoints } : {}),
+      ...(group && group.size > 1 ? { ranks: group.size } : {}),
     };
     writeFileAtomic(`${base}.json`, JSON.stringify(record, null, 2));
     return record;

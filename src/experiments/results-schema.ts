@@ -96,7 +96,7 @@ export const RESULTS_JSON_SCHEMA = record(
       { labels: list(str, 1000), trainPositives: num, trainSize: count, valPositives: num, valSize: count, trainPositivesPerLabel: list(num, 1000), valPositivesPerLabel: list(num, 1000), multiclass: flag },
       ['labels', 'trainPositives', 'trainSize', 'valPositives', 'valSize'],
     ),
-    pretraining: list(record({ model: str, source: str, classes: intOrNull, top1: numOrNull, top5: numOrNull, steps: count, wallSeconds: num, weights: str, cached: flag }, ['model', 'source', 'weights']), 1000),
+    pretraining: list(record({ model: str, source: str, classes: intOrNull, top1: numOrNull, top5: numOrNull, steps: count, wallSeconds: num, weights: str, cached: flag, ranks: count }, ['model', 'source', 'weights']), 1000),
     // Reports spread a model's runs into argument lists: a bound far above any study keeps them within the stack.
     runs: list(runRecord, 50_000),
     representations,

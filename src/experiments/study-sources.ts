@@ -4,7 +4,7 @@
 import type { Dataset } from '../data/embedded';
 import type { ModelInfo } from '../models';
 import { inputSizeFor, modelOptionsFor, transferSource } from './architecture';
-import { cachedPretrain, pretrain, userWeights, type PretrainRecord } from './pretrain';
+import { cachedPretrain, pretrain, userWeights, type PretrainLayout, type PretrainRecord } from './pretrain';
 import type { StudyEvent } from './results';
 import type { Arm } from './study-plan';
 import type { StudySpec } from './spec';
@@ -23,6 +23,8 @@ export interface SourceContext {
   /** The records the study already holds (a resumed study's), and where a new one goes when ready. */
   known: () => PretrainRecord[];
   onReady: (record: PretrainRecord) => void;
+  /** The study's data-parallel group: a pretraining is shared out over it as the study's runs are. */
+  layout: PretrainLayout;
 }
 
 export class PretrainSources {
@@ -55,7 +57,7 @@ export class PretrainSources {
   private async make(model: string, index: number): Promise<PretrainRecord> {
     const { spec, cacheDir, emit } = this.ctx;
     const steps = [...new Set(this.ctx.arms.filter((a) => a.init.kind === 'checkpoint' && transferSource(a.model).model === model).map((a) => (a.init as { step: number }).step))];
-    let record: PretrainRecord | undefined = spec.weights?.[model] ? userWeights(model, spec.weights[model]) : cachedPretrain(model, spec, cacheDir, steps);
+    let record: PretrainRecord | undefined = spec.weights?.[model] ? userWeights(model, spec.weights[model]) : cachedPretrain(model, spec, cacheDir, steps, this.ctx.layout);
     emit({ kind: 'pretrain-start', model, from: !record ? 'pretraining' : record.source === 'file' ? 'file' : 'cache' });
     if (!record) {
       const info = this.ctx.infoOf(model);
@@ -63,7 +65,7 @@ export class PretrainSources {
       record = await pretrain(model, spec, await this.ctx.naturalAt(size), cacheDir, modelOptionsFor(info, size, {}), {
         signal: this.ctx.signal,
         onProgress: (event) => emit({ kind: 'train', index, phase: 'pretrain', model, event }),
-      }, this.ctx.threads(), steps);
+      }, this.ctx.threads(), steps, this.ctx.layout);
     }
     this.ready.add(model);
     this.ctx.onReady(record);

@@ -125,6 +125,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
     const sources: PretrainSources = new PretrainSources({
       spec, arms, infoOf, cacheDir, naturalAt: data.naturalAt, emit, signal: opts.signal, threads: () => threads,
       known: () => results.pretraining,
+      layout: opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {},
       onReady: (record) => {
         results.pretraining.push(record);
         results.pretraining.sort((a, b) => sources.rank(a.model) - sources.rank(b.model));  // the study's order, whatever finished first

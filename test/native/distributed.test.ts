@@ -79,7 +79,7 @@ describe('data-parallel training on c10d (Gloo, loopback)', () => {
     const died = await launch('died', 2, 2, ['16', '4', 'sync'], { DIE_AFTER_JOIN: '1', TRANSFUSION_DIST_TIMEOUT: '10' });
     expect(died[1].code).toBe(3);
     expect(died[0].code).toBe(1);
-    expect(died[0].stderr).toMatch(/^ERR_DISTRIBUTED: Rank 0 of 2: the (broadcast|all-reduce) did not complete \(timeout 10 s\); another rank may have died or stalled: /);
+    expect(died[0].stderr).toMatch(/^ERR_DISTRIBUTED: Rank 0 of 2: the (broadcast|all-reduce) did not complete \(timeout 10 s\); another rank may have died or stalled \(rank 1 on [^)]+\)\): /);
     const alone = await launch('alone', 2, 1, ['16', '4'], { TRANSFUSION_DIST_TIMEOUT: '2' });
     expect(alone[0].code).toBe(1);
     expect(alone[0].stderr).toMatch(/^ERR_DISTRIBUTED: Rank 0 of 2 could not join the group at 127\.0\.0\.1:\d+ within 2 s: /);
@@ -118,13 +118,20 @@ describe('launch: a study data-parallel over local ranks', () => {
     const [one, two] = ['study-1', 'study-2'].map((d) => JSON.parse(fs.readFileSync(path.join(dir, d, 'results.json'), 'utf8')));
     expect(two.distributed).toEqual({ worldSize: 2, backend: 'gloo', syncBatchNorm: true });
     expect(two.runs).toHaveLength(4);
-    two.runs.forEach((x: { auc: number; finalLoss: number }, i: number) => {
+    // Pretraining is shared out as the runs are (each rank half of every batch), cached apart from one process's.
+    expect(one.pretraining[0].ranks).toBeUndefined();
+    expect(two.pretraining[0]).toMatchObject({ model: 'cbr-tiny', ranks: 2, cached: false, steps: one.pretraining[0].steps });
+    expect(two.pretraining[0].weights).not.toBe(one.pretraining[0].weights);
+    expect(Math.abs(two.pretraining[0].top1 - one.pretraining[0].top1)).toBeLessThan(0.05);
+    two.runs.forEach((x: { init: string; auc: number; finalLoss: number }, i: number) => {
       // The ranks sum each gradient in another order than one process does, and over a study's steps float32 drifts:
       // with LibTorch 2.6, up to 8.9e-4 on a loss of 0.636 and 2.9e-3 in AUC (under 5e-5 and 5e-4 with 1.13). The 6-step
       // test above holds the mechanism (weights within 5e-5 of one process); here the study as a whole is held to 1e-2
-      // in AUC and 5e-3 of its loss.
+      // in AUC and 5e-3 of its loss. A transfer run drifts twice, its pretraining having run over the ranks too (with
+      // 1.13: 6.9e-3 in AUC, 8.0e-3 of the loss; random runs under 3e-4 and 1e-5): held to 1e-2 and 2e-2.
+      const lossTolerance = x.init === 'transfer' ? 2e-2 : 5e-3;
       expect(Math.abs(x.auc - one.runs[i].auc)).toBeLessThan(1e-2);
-      expect(Math.abs(x.finalLoss - one.runs[i].finalLoss)).toBeLessThanOrEqual(5e-3 * Math.abs(one.runs[i].finalLoss));
+      expect(Math.abs(x.finalLoss - one.runs[i].finalLoss)).toBeLessThanOrEqual(lossTolerance * Math.abs(one.runs[i].finalLoss));
     });
     expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('- Data parallel over 2 ranks (gloo): each batch of 16 split 8 per rank, gradients averaged; BatchNorm statistics synchronised over the ranks.');
   }, 180000);

@@ -92,7 +92,7 @@ async function bothHosts(port: number, args: string[]): Promise<[Rank, Rank]> {
   return ranks;
 }
 
-const results = (out: string) => JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as { runs: { auc: number; finalLoss: number }[]; distributed?: unknown };
+const results = (out: string) => JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as { runs: { init: string; auc: number; finalLoss: number }[]; distributed?: unknown; pretraining: { ranks?: number }[] };
 const numbers = (out: string) => results(out).runs.map((r) => [r.auc, r.finalLoss]);
 // The measured figures, in the test's output (the closing notes quote them).
 // eslint-disable-next-line no-console
@@ -122,11 +122,13 @@ describeHosts('a study over two network hosts (namespaces joined by a veth pair)
     expect(results(path.join(dir, 'torchrun')).distributed).toEqual({ worldSize: 2, backend: 'gloo', syncBatchNorm: true });
     // The same group either way: the same numbers, bit for bit; against one process, as the loopback test holds them.
     expect(numbers(path.join(dir, 'launched'))).toEqual(numbers(path.join(dir, 'torchrun')));
-    const one = numbers(path.join(dir, 'single'));
-    numbers(path.join(dir, 'torchrun')).forEach(([auc, loss], i) => {
-      expect(Math.abs(auc - one[i][0])).toBeLessThan(1e-2);
-      expect(Math.abs(loss - one[i][1])).toBeLessThanOrEqual(5e-3 * Math.abs(one[i][1]));
+    // Tolerances and their reasons as test/native/distributed.test.ts's loopback study (transfer runs drift twice).
+    const one = results(path.join(dir, 'single')).runs;
+    results(path.join(dir, 'torchrun')).runs.forEach((x, i) => {
+      expect(Math.abs(x.auc - one[i].auc)).toBeLessThan(1e-2);
+      expect(Math.abs(x.finalLoss - one[i].finalLoss)).toBeLessThanOrEqual((x.init === 'transfer' ? 2e-2 : 5e-3) * Math.abs(one[i].finalLoss));
     });
+    expect(results(path.join(dir, 'torchrun')).pretraining[0].ranks).toBe(2);
   }, 300_000);
 
   describe('faults across hosts', () => {
