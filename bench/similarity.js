@@ -18,7 +18,10 @@
 //     resident memory (run first, so the peak is its own). No peer: the figure is throughput and bounded memory.
 // Also the machine's float64 GEMM rate (X^T Y of DATAPOINTS x NEURONS, best of 3: numpy's BLAS and, where python3 has
 // it, torch.mm, LibTorch's BLAS), the engine's Gram-phase rate (work.gramFlops over work.gramThreadSeconds / threads)
-// and its fraction of the best measured GEMM rate, and the BLAS numpy ran on (warning loudly on the reference BLAS).
+// and its fraction of the best measured GEMM rate, the whole batch's fraction of the GEMM bound for its Gram work (the
+// products' flops at the best rate, over the engine's wall time), where the engine's threads spent the fastest round
+// (work.phases: Gram, input, centring, factorisation, each metric, idle; thread-seconds), and the BLAS numpy ran on
+// (warning loudly on the reference BLAS).
 // `--json` prints one JSON object; see README (Benchmark) for the command and a measured run.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -104,6 +107,11 @@ async function measure(inputs, pairs, peers, gemmRate) {
     engineGflops: work.gramFlops / seconds / 1e9,
     gramPhaseGflops: gramRate,
     gramPhaseFraction: gramRate / gemmRate,
+    // The whole batch against the machine's bound for its Gram work: the products' flops at the best GEMM rate.
+    gemmBoundSeconds: work.gramFlops / (gemmRate * 1e9),
+    wholeBatchFraction: work.gramFlops / (gemmRate * 1e9) / seconds,
+    // Where the engine's threads spent the fastest round (thread-seconds, summing to its wall time x threads).
+    phases: { threads: work.threads, seconds: work.seconds, threadSeconds: work.phases },
     peerBlas: peer.blas,
   };
 }
@@ -231,6 +239,9 @@ async function heatmap() {
       for (const [metric, m] of Object.entries({ Procrustes: c.procrustes, 'shape metric (alpha 0.5)': c.shapeMetric }))
         if (m) console.log(`    ${metric} alone: engine ${m.engine.toFixed(2)} s, numpy ${m.numpy.toFixed(2)} s, ratio ${m.ratio.toFixed(2)}; within ${m.largestDifference.toExponential(1)}`);
       console.log(`    Gram phase ${c.gramPhaseGflops.toFixed(1)} GFLOP/s = ${(100 * c.gramPhaseFraction).toFixed(0)}% of the best GEMM rate; ${c.work.gramGflop.toFixed(1)} GFLOP in ${c.work.products} products, ${c.work.prepared} inputs prepared`);
+      console.log(`    whole batch at ${(100 * c.wholeBatchFraction).toFixed(0)}% of the GEMM bound for its Gram work (${c.gemmBoundSeconds.toFixed(2)} s)`);
+      const spent = c.phases.seconds * c.phases.threads;
+      console.log(`    where the threads' ${spent.toFixed(2)} s went: ${Object.entries(c.phases.threadSeconds).map(([k, v]) => `${k} ${v.toFixed(2)} s (${((100 * v) / spent).toFixed(0)}%)`).join(', ')}`);
     }
     if (out.rbf) {
       const r = out.rbf;

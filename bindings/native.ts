@@ -466,6 +466,16 @@ export interface SimilarityWork {
   gramThreadSeconds: number;
   /** The batch's wall time in the engine, from the first input made to the last pair compared. */
   seconds: number;
+  /** The threads the batch ran on. */
+  threads: number;
+  /**
+   * Where the threads' time went, in thread-seconds that sum to `seconds` x `threads`: `gram` (the products over the
+   * datapoints), `input` (making each input: reading, layout conversion; compareModels' forward passes), `centre`
+   * (centring into float64, the dead-neuron check), `factorise` (the eigendecomposition of each X^T X),
+   * `metric:<name>` (each metric, with the small products it is the first of its pair to need), and `idle` (in none of
+   * them: waiting at a wave's end for its slowest item, and the little work between phases).
+   */
+  phases: Record<string, number>;
 }
 
 /** compareModels: one pair of models at one stage. */

@@ -137,6 +137,10 @@ Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r) 
   work.Set("gramFlops", r.work.gramFlops);
   work.Set("gramThreadSeconds", r.work.gramThreadSeconds);
   work.Set("seconds", r.work.seconds);
+  work.Set("threads", r.work.threads);
+  Napi::Object phases = Napi::Object::New(env);
+  for (const auto& [phase, seconds] : r.work.phases) phases.Set(phase, seconds);
+  work.Set("phases", phases);
   o.Set("work", work);
   return o;
 }

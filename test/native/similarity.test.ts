@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { readNpy, similarity, similarityBatch, reusedMemoryBytes, type ActivationArray } from '../../src';
+import { getThreads, readNpy, similarity, similarityBatch, reusedMemoryBytes, type ActivationArray } from '../../src';
 import { referenceCca } from '../helpers/cca-reference';
 import { runFixture } from '../helpers/python';
 import { tempDir } from '../helpers/tmp';
@@ -123,6 +123,22 @@ describe('the similarity engine', () => {
     repeated.forEach((r, k) => expect(r.meanCca).toBe(batch[k].meanCca));
     // The Gram products' flops: 6 symmetric X^T X (n p (p + 1)) and 6 cross products (2 n p q).
     expect(batch[0].work.gramFlops).toBe(300 * (3 * 6 * 7 + 3 * 8 * 9) + 2 * 300 * (3 * 6 * 6 + 3 * 8 * 8));
+  });
+
+  it('says where the threads\' time went: every phase and each metric, summing to the wall time x the threads', async () => {
+    const inputs = [0, 1, 2].map((m) => randomArray(2000, 40, 300 + m));
+    const [r] = await similarityBatch(inputs, [[0, 1], [0, 2], [1, 2]], { metrics: ['meanCca', 'linearCka'] });
+    const { phases, seconds, threads } = r.work;
+    expect(threads).toBe(getThreads());
+    expect(Object.keys(phases).sort()).toEqual(['centre', 'factorise', 'gram', 'idle', 'input', 'metric:linearCka', 'metric:meanCca']);
+    Object.values(phases).forEach((s) => expect(s).toBeGreaterThanOrEqual(0));
+    expect(phases.gram).toBe(r.work.gramThreadSeconds);
+    const total = Object.values(phases).reduce((a, b) => a + b, 0);
+    expect(total).toBeCloseTo(seconds * threads, 6);
+    expect(phases.gram + phases.centre + phases.factorise).toBeGreaterThan(0);
+    // Linear CKA alone needs no factorisation: nothing is charged to it.
+    const [cka] = await similarityBatch(inputs, [[0, 1]], { metrics: ['linearCka'] });
+    expect(Object.keys(cka.work.phases)).not.toContain('factorise');
   });
 
   it('keeps a batch\'s large blocks for a batch started within 3 s, with the same results, then gives them back', async () => {

@@ -121,7 +121,7 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
   const auto start = std::chrono::steady_clock::now();
   const SerialBlasScope serialBlas;
   const HugePageReuse reuse;  // declared before `prepared`, so it outlives every input let go of
-  GramMeter meter;
+  WorkMeter meter;
   const Preparation level = preparationFor(o.metrics);  // no more than the metrics asked for read
   const size_t width = static_cast<size_t>(std::max(1, at::get_num_threads()));
   std::vector<size_t> lastUse(count, 0);
@@ -139,7 +139,12 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
       if ((size >= width && fresh.size() % width == 0) || size >= 4 * width) break;
     }
     inParallel(static_cast<int64_t>(fresh.size()), job, [&](int64_t k) {
-      prepared[fresh[k]] = prepareActivations(input(fresh[k]), o.epsilon, name(fresh[k]), &meter, level);
+      torch::Tensor made;
+      {
+        const PhaseTimer making(&meter, "input");
+        made = input(fresh[k]);
+      }
+      prepared[fresh[k]] = prepareActivations(made, o.epsilon, name(fresh[k]), &meter, level);
     });
     for (int k : fresh) state[k] = 2;
     preparedInputs += static_cast<int64_t>(fresh.size());
@@ -158,6 +163,11 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
   work.gramFlops = static_cast<double>(meter.flops);
   work.gramThreadSeconds = static_cast<double>(meter.threadNanoseconds) * 1e-9;
   work.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  work.threads = static_cast<int>(width);
+  work.phases = meter.phaseSeconds();
+  double busy = 0;
+  for (const auto& [phase, seconds] : work.phases) busy += seconds;
+  work.phases.emplace_back("idle", std::max(0.0, work.seconds * static_cast<double>(width) - busy));
   for (auto& r : out) r.work = work;
   return out;
 }

@@ -1,5 +1,7 @@
 #include "core/similarity/cca.h"
 
+#include <optional>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -29,7 +31,7 @@ constexpr double kRankTolerance = 1e-14;
 // X^T Y over blocks of datapoints, one block per LibTorch thread. On the CPU the SIMD kernel of gram.cc runs it
 // (exploiting symmetry for X^T X); elsewhere, or on a CPU without one, each block's product goes to the BLAS on its
 // own thread and the partial sums are added (parallel even where that BLAS is single-threaded). `meter` counts it.
-torch::Tensor crossProduct(const torch::Tensor& x, const torch::Tensor& y, GramMeter* meter = nullptr) {
+torch::Tensor crossProduct(const torch::Tensor& x, const torch::Tensor& y, WorkMeter* meter = nullptr) {
   const auto start = std::chrono::steady_clock::now();
   const bool symmetric = x.is_same(y);
   const int64_t n = x.size(0), parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), n / 2048));
@@ -155,10 +157,28 @@ void centreOnCpu(const torch::Tensor& data, double epsilon, const std::string& w
 
 }  // namespace
 
-PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon, const std::string& what, GramMeter* meter, Preparation level) {
+void WorkMeter::add(const std::string& phase, int64_t nanoseconds) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [name, total] : nanoseconds_)
+    if (name == phase) {
+      total += nanoseconds;
+      return;
+    }
+  nanoseconds_.emplace_back(phase, nanoseconds);
+}
+
+std::vector<std::pair<std::string, double>> WorkMeter::phaseSeconds() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::pair<std::string, double>> out = {{"gram", static_cast<double>(threadNanoseconds) * 1e-9}};
+  for (const auto& [name, total] : nanoseconds_) out.emplace_back(name, static_cast<double>(total) * 1e-9);
+  return out;
+}
+
+PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon, const std::string& what, WorkMeter* meter, Preparation level) {
   PreparedActivations p;
   p.datapoints = data.size(0);
   p.neurons = data.size(1);
+  std::optional<PhaseTimer> centring(std::in_place, meter, "centre");
   // (n, 0) or (0, p): nothing to centre, and no largest variance to compare with (the CPU path would read past it).
   if (p.datapoints == 0 || p.neurons == 0)
     throw invalidArg("The activations of " + what + " are empty (" + std::to_string(p.datapoints) + " datapoints x " +
@@ -184,10 +204,12 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
     p.live = p.dead ? centred.index({torch::indexing::Slice(), alive}) : centred;
     p.rowNorms = centred.pow(2).sum(1);
   }
+  centring.reset();
   if (level == Preparation::centred) return p;
   p.gram = crossProduct(p.live, p.live, meter);
   p.gramSquares = p.gram.pow(2).sum().item<double>();
   if (level == Preparation::gram) return p;
+  const PhaseTimer factorising(meter, "factorise");
   auto [values, vectors] = torch::linalg_eigh(p.gram, "L");  // ascending
   values = values.flip(0);
   vectors = vectors.flip(1);
@@ -248,7 +270,7 @@ const Canonical& PairWork::canonical() {
   return canonical_;
 }
 
-SimilarityResult compare(const PreparedActivations& a, const PreparedActivations& b, const SimilarityOptions& o, GramMeter* meter) {
+SimilarityResult compare(const PreparedActivations& a, const PreparedActivations& b, const SimilarityOptions& o, WorkMeter* meter) {
   if (a.datapoints != b.datapoints)
     throw invalidArg("The two activation sets must share their datapoints, but have " + std::to_string(a.datapoints) +
                      " and " + std::to_string(b.datapoints));

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -50,9 +51,37 @@ struct UndefinedSimilarity : Error {
   explicit UndefinedSimilarity(const std::string& message) : Error("ERR_INVALID_ARG", message) {}
 };
 
-// Counts the products over the datapoints (the Gram phase) as threads run them: SimilarityWork's fields.
-struct GramMeter {
+// Counts a batch's work as its threads do it: the products over the datapoints (the Gram phase: SimilarityWork's gram
+// fields) and every other phase's thread time (SimilarityWork::phases): "input" (making each (n, p) input: reading,
+// layout conversion, a model's forward pass in compareModels), "centre" (centring into float64, the dead-neuron
+// check), "factorise" (the eigendecomposition of each X^T X) and "metric:<name>" (each metric, with the small
+// products it is the first of its pair to need).
+class WorkMeter {
+ public:
   std::atomic<int64_t> products{0}, flops{0}, threadNanoseconds{0};
+  void add(const std::string& phase, int64_t nanoseconds);
+  // Every phase's thread time so far, in seconds, "gram" included.
+  std::vector<std::pair<std::string, double>> phaseSeconds() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::pair<std::string, int64_t>> nanoseconds_;  // in the order first met
+};
+
+// Adds the wall time from its construction to its end, on this thread, to `meter`'s `phase` (nothing without one).
+class PhaseTimer {
+ public:
+  PhaseTimer(WorkMeter* meter, std::string phase) : meter_(meter), phase_(std::move(phase)), start_(std::chrono::steady_clock::now()) {}
+  ~PhaseTimer() {
+    if (meter_) meter_->add(phase_, std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count());
+  }
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+
+ private:
+  WorkMeter* meter_;
+  std::string phase_;
+  std::chrono::steady_clock::time_point start_;
 };
 
 // (n, p) float32 or float64, any strides -> prepared. On the CPU the centred float64 copy is made in one pass from the
@@ -61,10 +90,10 @@ struct GramMeter {
 // `level` stops after centring or after the Gram where the metrics asked for need no more (core/similarity/metrics.h);
 // the fields past it stay undefined.
 PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon, const std::string& what,
-                                       GramMeter* meter = nullptr, Preparation level = Preparation::factorised);
+                                       WorkMeter* meter = nullptr, Preparation level = Preparation::factorised);
 
 SimilarityResult compare(const PreparedActivations& a, const PreparedActivations& b, const SimilarityOptions& options,
-                         GramMeter* meter = nullptr);
+                         WorkMeter* meter = nullptr);
 
 // Every pair compared, in waves in the order given: each input is made (input(i), (n, p) float32/64) and prepared
 // once, in parallel, by the wave that first needs it, and let go of after the last pair that uses it; a wave's pairs

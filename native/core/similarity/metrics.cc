@@ -240,7 +240,11 @@ void computeMetrics(PairWork& w) {
       w.result.values.push_back(std::numeric_limits<double>::quiet_NaN());
       continue;
     }
-    const double v = e.compute(w);
+    double v;
+    {
+      const PhaseTimer timer(w.meter(), std::string("metric:") + e.info.name);
+      v = e.compute(w);
+    }
     if (!std::isfinite(v) && !e.info.nullable)
       throw Error("ERR_NUMERICS", std::string("The similarity ") + e.info.name + " came out non-finite; the inputs are degenerate");
     w.result.values.push_back(v);

@@ -35,6 +35,11 @@ struct SimilarityWork {
   double gramFlops = 0;  // their floating-point operations: 2 n p q, and n p (p + 1) for a symmetric X^T X
   double gramThreadSeconds = 0;  // their time, each product's wall time x the threads it ran on, summed
   double seconds = 0;            // the batch's wall time, from the first input made to the last pair compared
+  int threads = 1;               // the threads the batch ran on
+  // Where the threads' time went (seconds x threads = the sum): each phase's thread time (WorkMeter's phases: gram,
+  // input, centre, factorise, metric:<name>), then "idle": thread time in none of them (waiting at a wave's end for
+  // its slowest item, and the little work between phases).
+  std::vector<std::pair<std::string, double>> phases;
 };
 struct SimilarityResult {
   std::vector<double> values;  // one per metric, in the table's order (core/similarity/metrics.h); NaN: undefined

@@ -19,7 +19,7 @@ torch::Tensor smallProduct(const torch::Tensor& a, const torch::Tensor& b);
 
 class PairWork {
  public:
-  PairWork(const PreparedActivations& a, const PreparedActivations& b, const SimilarityOptions& options, GramMeter* meter, SimilarityResult& result)
+  PairWork(const PreparedActivations& a, const PreparedActivations& b, const SimilarityOptions& options, WorkMeter* meter, SimilarityResult& result)
       : a(a), b(b), options(options), result(result), meter_(meter) {}
   const PreparedActivations& a;
   const PreparedActivations& b;
@@ -31,9 +31,10 @@ class PairWork {
   const torch::Tensor& whitened();  // (ra, rb) Wa^T A^T B Wb
   const Canonical& canonical();     // of whitened(), with the rotation on the smaller side
   const PreparedActivations& smallerSide() const;  // the side with fewer live neurons (A on a tie)
+  WorkMeter* meter() const { return meter_; }      // where the metrics' time goes (may be null)
 
  private:
-  GramMeter* meter_;
+  WorkMeter* meter_;
   torch::Tensor cross_, whitened_;
   double crossSquares_ = -1;  // < 0: not yet computed
   Canonical canonical_;
