@@ -1,5 +1,7 @@
 // The process-wide native runtime: the addon, loaded once, with LibTorch's thread count set deliberately
 // (Debian's LibTorch defaults to 1 thread; we default to the cores available).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as os from 'node:os';
 
 import { loadAddon, type NativeAddon } from '../bindings/native';
@@ -78,6 +80,30 @@ export function cudaAvailable(): boolean {
 export function peerEnvironment(): NodeJS.ProcessEnv {
   const cap = addon().version().oneDnnMaxIsa;
   return { ...process.env, ...(cap ? { ONEDNN_MAX_CPU_ISA: cap } : {}) };
+}
+
+/** The allocators a Python user preloads for speed, in the order tried: Debian's libjemalloc2, then gperftools'. */
+const TUNED_ALLOCATORS = [
+  { allocator: 'jemalloc', library: 'libjemalloc.so.2' },
+  { allocator: 'tcmalloc', library: 'libtcmalloc_minimal.so.4' },
+  { allocator: 'tcmalloc', library: 'libtcmalloc.so.4' },
+];
+const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'];
+
+/**
+ * @internal The tuned Python peer's environment: the peer's (peerEnvironment) with jemalloc or tcmalloc preloaded, as a
+ * Python user who tunes PyTorch on the CPU runs it; undefined where neither is installed.
+ */
+export function tunedPeerEnvironment(): { allocator: string; library: string; env: NodeJS.ProcessEnv } | undefined {
+  for (const { allocator, library } of TUNED_ALLOCATORS)
+    for (const dir of LIBRARY_DIRS) {
+      const file = path.join(dir, library);
+      if (fs.existsSync(file)) {
+        const preload = [process.env.LD_PRELOAD, file].filter(Boolean).join(' ');
+        return { allocator, library: file, env: { ...peerEnvironment(), LD_PRELOAD: preload } };
+      }
+    }
+  return undefined;
 }
 
 /**

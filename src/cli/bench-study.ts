@@ -16,7 +16,7 @@ import { armsOf, validateSpec, type StudySpec } from '../experiments/spec';
 import { drawTask } from '../experiments/task';
 import type { StudyResults } from '../experiments/results';
 import { CBR_MODELS } from '../models';
-import { getThreads, peerEnvironment, versions } from '../runtime';
+import { getThreads, peerEnvironment, tunedPeerEnvironment, versions } from '../runtime';
 import { learningRates } from '../schedules/lr';
 
 export interface StudyBenchOptions {
@@ -43,6 +43,11 @@ export interface StudySeconds {
 export interface StudyBenchResult {
   /** Whole study: python seconds / ours (median over repeats). */
   ratio: number;
+  /**
+   * The tuned peer (the same Python with jemalloc or tcmalloc preloaded: `allocator`, `library`), each phase as for the
+   * plain peer and `ratio` = its study seconds / ours; absent where neither allocator is installed.
+   */
+  tuned?: TunedPeerFigures;
   /** Per phase, median seconds of each side and python/ours. */
   study: PhaseFigures;
   pretraining: PhaseFigures;
@@ -74,6 +79,17 @@ interface PeerOutput {
   seconds: StudySeconds;
   pretraining: { model: string; steps: number; top1: number; top5: number; seconds: number }[];
   runs: { model: string; init: string; seed: number; steps: number; auc: number; finalLoss: number; curve: { step: number; auc: number }[] }[];
+}
+
+/** The tuned peer's figures: its allocator and each phase against ours. */
+export interface TunedPeerFigures {
+  allocator: string;
+  library: string;
+  ratio: number;
+  study: PhaseFigures;
+  pretraining: PhaseFigures;
+  training: PhaseFigures;
+  evaluation: PhaseFigures;
 }
 
 const median = (xs: number[]) => {
@@ -125,10 +141,10 @@ async function exportStudy(spec: StudySpec, dir: string): Promise<void> {
   fs.writeFileSync(path.join(dir, 'study.json'), JSON.stringify(study));
 }
 
-function runPeer(python: string, dir: string): Promise<PeerOutput> {
+function runPeer(python: string, dir: string, env: NodeJS.ProcessEnv = peerEnvironment()): Promise<PeerOutput> {
   const script = path.join(packageRoot(), 'bench', 'study.py');
   return new Promise((resolve, reject) => {
-    const child = spawn(python, [script, '--dir', dir], { env: peerEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(python, [script, '--dir', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
@@ -173,40 +189,44 @@ export async function runStudyBench(o: StudyBenchOptions, onLine: (line: string)
     const data = path.join(work, 'data');
     fs.mkdirSync(data, { recursive: true });
     await exportStudy(spec, data);
-    const ours: StudySeconds[] = [], python: StudySeconds[] = [];
+    const ours: StudySeconds[] = [], python: StudySeconds[] = [], pythonTuned: StudySeconds[] = [];
+    // The tuned peer: the same Python with jemalloc or tcmalloc preloaded, where one is installed.
+    const tuned = tunedPeerEnvironment();
     let last: { ours: StudyResults; python: PeerOutput } | undefined;
     for (let k = 0; k < o.repeats; k++) {
       const dir = path.join(work, `repeat-${k}`);
       fs.rmSync(dir, { recursive: true, force: true });
+      let a: Awaited<ReturnType<typeof runOurs>> | undefined, b: PeerOutput | undefined, c: PeerOutput | undefined;
       const sides = [
-        async () => runOurs(spec, dir, o.concurrency),
-        async () => runPeer(o.python, data),
-      ] as const;
-      // Alternate which side goes first, so neither always runs on a warmer (or hotter) machine.
-      let a: Awaited<ReturnType<(typeof sides)[0]>>, b: PeerOutput;
-      if (k % 2 === 0) {
-        a = await sides[0]();
-        b = await sides[1]();
-      } else {
-        b = await sides[1]();
-        a = await sides[0]();
-      }
-      ours.push(a.seconds);
-      python.push(b.seconds);
-      last = { ours: a.results, python: b };
+        async () => void (a = await runOurs(spec, dir, o.concurrency)),
+        async () => void (b = await runPeer(o.python, data)),
+        ...(tuned ? [async () => void (c = await runPeer(o.python, data, tuned.env))] : []),
+      ];
+      // Rotate which side goes first, so none always runs on a warmer (or hotter) machine.
+      for (let s = 0; s < sides.length; s++) await sides[(s + k) % sides.length]();
+      ours.push(a!.seconds);
+      python.push(b!.seconds);
+      if (c) pythonTuned.push(c.seconds);
+      last = { ours: a!.results, python: b! };
       const phases = (x: StudySeconds) => `pretraining ${x.pretraining.toFixed(1)}, training ${x.training.toFixed(1)}, evaluation ${x.evaluation.toFixed(1)}`;
-      onLine(`repeat ${k + 1}/${o.repeats}: study ours ${a.seconds.study.toFixed(1)} s, python ${b.seconds.study.toFixed(1)} s ` +
-        `(ours: ${phases(a.seconds)} job s; python: ${phases(b.seconds)} s)`);
+      onLine(`repeat ${k + 1}/${o.repeats}: study ours ${a!.seconds.study.toFixed(1)} s, python ${b!.seconds.study.toFixed(1)} s ` +
+        `(ours: ${phases(a!.seconds)} job s; python: ${phases(b!.seconds)} s)` +
+        (c && tuned ? `; python+${tuned.allocator} ${c.seconds.study.toFixed(1)} s (${phases(c.seconds)} s)` : ''));
     }
-    const phase = (key: keyof StudySeconds): PhaseFigures => {
-      const our = median(ours.map((s) => s[key])), py = median(python.map((s) => s[key]));
+    const phase = (key: keyof StudySeconds, peer = python): PhaseFigures => {
+      const our = median(ours.map((s) => s[key])), py = median(peer.map((s) => s[key]));
       return { ours: our, python: py, ratio: py / our };
     };
     const study = phase('study');
+    const keys = ['study', 'pretraining', 'training', 'evaluation'] as const;
+    const tunedFigures = tuned && pythonTuned.length
+      ? { tuned: { allocator: tuned.allocator, library: tuned.library, ratio: phase('study', pythonTuned).ratio, ...Object.fromEntries(keys.map((key) => [key, phase(key, pythonTuned)])) } as TunedPeerFigures }
+      : {};
     const theirs = (r: { model: string; init: string; seed: number }) => last!.python.runs.find((p) => p.model === r.model && p.init === r.init && p.seed === r.seed);
     return {
       ratio: study.ratio,
       study,
+      ...tunedFigures,
       pretraining: phase('pretraining'),
       training: phase('training'),
       evaluation: phase('evaluation'),

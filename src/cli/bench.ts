@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { packageRoot } from '../../bindings/native';
 import { TransfusionError } from '../errors';
 import { modelNamed, listModels } from '../models';
-import { getThreads, peerEnvironment, versions } from '../runtime';
+import { getThreads, peerEnvironment, tunedPeerEnvironment, versions } from '../runtime';
 import { similarityBatch, type ActivationArray } from '../similarity/similarity';
 import { measureTrainingRate } from '../train-rate';
 
@@ -45,6 +45,10 @@ export interface TrainingBench {
   python?: { imagesPerSecond: number; torch: string; device: string; flopsPerImage: number };
   /** addon / python images/s. */
   ratio?: number;
+  /** The tuned peer: the same Python with jemalloc or tcmalloc preloaded (absent where neither is installed). */
+  pythonTuned?: { allocator: string; imagesPerSecond: number };
+  /** addon / tuned python images/s. */
+  ratioTuned?: number;
 }
 
 export interface BenchResults {
@@ -67,11 +71,11 @@ interface PeerResult {
   device: string;
 }
 
-function pythonStep(o: BenchOptions, model: string, size: number): PeerResult {
+function pythonStep(o: BenchOptions, model: string, size: number, env: NodeJS.ProcessEnv = peerEnvironment()): PeerResult {
   const script = path.join(packageRoot(), 'bench', 'train_step.py');
   const args = [script, '--model', model, '--batch', o.batch, '--size', size, '--steps', o.steps, '--warmup', o.warmup, '--threads', getThreads(),
     '--device', o.device, '--precision', o.precision, ...(o.channelsLast ? ['--channels-last'] : []), ...(o.cudaGraph ? ['--cuda-graph'] : [])].map(String);
-  const r = spawnSync(o.python!, args, { encoding: 'utf8', env: peerEnvironment() });
+  const r = spawnSync(o.python!, args, { encoding: 'utf8', env });
   if (r.status !== 0)
     throw new TransfusionError('ERR_PYTHON', `${o.python} ${path.relative(process.cwd(), script)} --model ${model} failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerResult;
@@ -105,24 +109,30 @@ export async function runBench(o: BenchOptions, onLine: (text: string) => void =
     if (!known.has(m)) throw new TransfusionError('ERR_INVALID_ARG', `Expected \`--models\` to be model names from: ${[...known.keys()].join(', ')} but received "${m}"`);
   const results: BenchResults = { device: o.device, precision: o.precision, channelsLast: o.channelsLast, cudaGraph: o.cudaGraph, threads: getThreads(), torch: versions().torch, oneDnnMaxIsa: versions().oneDnnMaxIsa, training: [] };
   onLine(`bench on ${o.device}, ${results.threads} thread(s), LibTorch ${results.torch}, ${o.precision}${o.channelsLast ? ', channels-last' : ''}${o.cudaGraph ? ', CUDA graph' : ''}${o.python ? `; peer: ${o.python}` : ''}`);
+  // The tuned peer: the same Python with jemalloc or tcmalloc preloaded, where one is installed.
+  const tuned = o.python && o.device === 'cpu' ? tunedPeerEnvironment() : undefined;
   for (const model of o.models) {
     const size = Math.max(o.size, known.get(model)!.minInputSize);
     const flops = await addonFlops(o, model, size);
-    const addon: number[] = [], peer: PeerResult[] = [];
+    const addon: number[] = [], peer: PeerResult[] = [], tunedPeer: PeerResult[] = [];
     for (let round = 0; round < o.rounds; round++) {
       addon.push(await addonStep(o, model, size));
       if (o.python) peer.push(pythonStep(o, model, size));
+      if (o.python && tuned) tunedPeer.push(pythonStep(o, model, size, tuned.env));
     }
     const best = Math.max(...addon);
-    const py = peer.length ? peer.reduce((a, b) => (b.images_per_second > a.images_per_second ? b : a)) : undefined;
+    const fastest = (xs: PeerResult[]) => (xs.length ? xs.reduce((a, b) => (b.images_per_second > a.images_per_second ? b : a)) : undefined);
+    const py = fastest(peer), pyTuned = fastest(tunedPeer);
     const row: TrainingBench = {
       model, batch: o.batch, size, imagesPerSecond: best, flopsPerImage: flops, tflops: (3 * flops * best) / 1e12,
       ...(py ? { python: { imagesPerSecond: py.images_per_second, torch: py.torch, device: py.device, flopsPerImage: py.flops_per_image }, ratio: best / py.images_per_second } : {}),
+      ...(pyTuned && tuned ? { pythonTuned: { allocator: tuned.allocator, imagesPerSecond: pyTuned.images_per_second }, ratioTuned: best / pyTuned.images_per_second } : {}),
     };
     results.training.push(row);
     onLine(
       `${model.padEnd(18)} batch ${o.batch} ${size}px: ${best.toFixed(1)} img/s, ${row.tflops.toFixed(3)} TFLOP/s` +
         (row.python ? ` | python ${row.python.imagesPerSecond.toFixed(1)} img/s | addon/python ${row.ratio!.toFixed(3)}` : '') +
+        (row.pythonTuned ? ` | python+${row.pythonTuned.allocator} ${row.pythonTuned.imagesPerSecond.toFixed(1)} img/s | addon/tuned ${row.ratioTuned!.toFixed(3)}` : '') +
         (row.python && row.python.flopsPerImage !== flops ? ` | FLOPs differ: addon ${flops}, python ${row.python.flopsPerImage} per image` : ''),
     );
   }

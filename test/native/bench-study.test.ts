@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { PYTHON } from '../helpers/python';
+import { tunedPeerEnvironment } from '../../src/runtime';
 import { tempDir } from '../helpers/tmp';
 
 const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
@@ -26,8 +27,17 @@ describe('transfusion-native bench study', () => {
     const r = await cli('bench', 'study', '--preset', 'tiny', '--models', 'cbr-tiny', '--seeds', '2', '--steps', '6', '--pretrain-steps', '4',
       '--repeats', '1', '--python', PYTHON, '--work-dir', work);
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/^repeat 1\/1: study ours \d+\.\d s, python \d+\.\d s \(ours: pretraining \d+\.\d, training \d+\.\d, evaluation \d+\.\d job s; python: pretraining \d+\.\d, training \d+\.\d, evaluation \d+\.\d s\)$/m);
+    const tuned = tunedPeerEnvironment();
+    const tunedText = tuned ? `; python\\+${tuned.allocator} \\d+\\.\\d s \\(pretraining \\d+\\.\\d, training \\d+\\.\\d, evaluation \\d+\\.\\d s\\)` : '';
+    expect(r.stderr).toMatch(new RegExp(`^repeat 1/1: study ours \\d+\\.\\d s, python \\d+\\.\\d s \\(ours: pretraining \\d+\\.\\d, training \\d+\\.\\d, evaluation \\d+\\.\\d job s; python: pretraining \\d+\\.\\d, training \\d+\\.\\d, evaluation \\d+\\.\\d s\\)${tunedText}$`, 'm'));
     const out = JSON.parse(r.stdout);
+    // The tuned peer (jemalloc or tcmalloc preloaded), wherever one is installed (CI installs libjemalloc2).
+    if (tuned) {
+      expect(out.tuned).toMatchObject({ allocator: tuned.allocator, library: tuned.library, study: { ours: out.study.ours, python: expect.any(Number), ratio: expect.any(Number) } });
+      expect(out.tuned.ratio).toBeCloseTo(out.tuned.study.python / out.study.ours, 10);
+    } else {
+      expect(out.tuned).toBeUndefined();
+    }
     const phase = { ours: expect.any(Number), python: expect.any(Number), ratio: expect.any(Number) };
     expect(out).toMatchObject({ ratio: expect.any(Number), study: phase, pretraining: phase, training: phase, evaluation: phase, runs: 4, repeats: 1, threads: 2, cpuAllocator: expect.stringMatching(/^(reusing|libtorch)$/) });
     expect(out.ratio).toBeCloseTo(out.study.python / out.study.ours, 10);

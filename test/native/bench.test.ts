@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
+import { tunedPeerEnvironment } from '../../src/runtime';
+
 const bin = path.resolve(__dirname, '../../bin/transfusion-native.js');
 const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, TRANSFUSION_THREADS: '2' } });
 
@@ -19,6 +21,14 @@ describe('transfusion-native bench', () => {
     expect(row.imagesPerSecond).toBeGreaterThan(0);
     expect(row.python.imagesPerSecond).toBeGreaterThan(0);
     expect(row.ratio).toBeCloseTo(row.imagesPerSecond / row.python.imagesPerSecond, 10);
+    // The tuned peer (jemalloc or tcmalloc preloaded), wherever one is installed.
+    const tuned = tunedPeerEnvironment();
+    if (tuned) {
+      expect(row.pythonTuned).toEqual({ allocator: tuned.allocator, imagesPerSecond: expect.any(Number) });
+      expect(row.ratioTuned).toBeCloseTo(row.imagesPerSecond / row.pythonTuned.imagesPerSecond, 10);
+    } else {
+      expect(row.pythonTuned).toBeUndefined();
+    }
     // CBR-Tiny's forward FLOPs at 32 px, by hand: 5x5 same-padded convs at 32, 16, 8 and 4 px (a 3x3/2 pool after each),
     // and the 256 -> 1 head; the addon counts them from the ops its forward pass runs, the peer with forward hooks.
     const conv = (cin: number, cout: number, side: number) => 2 * cout * side * side * cin * 25;
