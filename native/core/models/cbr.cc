@@ -69,11 +69,7 @@ std::vector<std::string> CbrNetImpl::stageNames() const {
 }
 
 void CbrNetImpl::replaceHead(int numClasses, at::Generator& gen) {
-  const auto device = head_->weight.device();
-  auto fresh = torch::nn::Linear(spec_.channels.back(), numClasses);
-  initialiseModule(*fresh, gen);
-  fresh->to(device);
-  head_ = replace_module("head", fresh);
+  head_ = replace_module("head", freshHead(head_, numClasses, gen));
 }
 
 int CbrNetImpl::numClasses() const { return static_cast<int>(head_->weight.size(0)); }

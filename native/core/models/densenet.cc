@@ -134,10 +134,7 @@ std::string DenseNetImpl::modelKey(const std::string& fileKey) const {
 }
 
 void DenseNetImpl::replaceHead(int numClasses, at::Generator& gen) {
-  auto fresh = torch::nn::Linear(classifier_->weight.size(1), numClasses);
-  initialiseModule(*fresh, gen);
-  fresh->to(classifier_->weight.device());
-  classifier_ = replace_module("classifier", fresh);
+  classifier_ = replace_module("classifier", freshHead(classifier_, numClasses, gen));
 }
 
 int DenseNetImpl::numClasses() const { return static_cast<int>(classifier_->weight.size(0)); }

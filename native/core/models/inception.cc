@@ -200,17 +200,10 @@ std::string InceptionV3Impl::stageOf(const std::string& key) const {
 }
 
 void InceptionV3Impl::replaceHead(int numClasses, at::Generator& gen) {
-  const auto device = fc_->weight.device();
-  auto fresh = torch::nn::Linear(2048, numClasses);
-  initialiseModule(*fresh, gen);
-  fresh->to(device);
-  fc_ = replace_module("fc", fresh);
+  fc_ = replace_module("fc", freshHead(fc_, numClasses, gen));
   if (aux_) {
     auto* aux = static_cast<InceptionAuxImpl*>(aux_.get());
-    auto freshAux = torch::nn::Linear(768, numClasses);
-    initialiseModule(*freshAux, gen);
-    freshAux->to(device);
-    aux->fc = aux->replace_module("fc", freshAux);
+    aux->fc = aux->replace_module("fc", freshHead(aux->fc, numClasses, gen));
   }
 }
 

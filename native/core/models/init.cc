@@ -28,4 +28,11 @@ void initialiseModule(torch::nn::Module& root, at::Generator& gen) {
   }
 }
 
+torch::nn::Linear freshHead(const torch::nn::Linear& head, int numClasses, at::Generator& gen) {
+  auto fresh = torch::nn::Linear(head->weight.size(1), numClasses);
+  initialiseModule(*fresh, gen);
+  fresh->to(head->weight.device());
+  return fresh;
+}
+
 }  // namespace tn

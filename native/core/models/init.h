@@ -8,5 +8,8 @@
 namespace tn {
 
 void initialiseModule(torch::nn::Module& module, at::Generator& gen);
+// A new classifier in place of `head`: a Linear of head's inputs and `numClasses` outputs, initialised from gen, on
+// head's device (what every model's replaceHead does to each of its classifiers).
+torch::nn::Linear freshHead(const torch::nn::Linear& head, int numClasses, at::Generator& gen);
 
 }  // namespace tn

@@ -124,12 +124,7 @@ std::string ResNetImpl::stageOf(const std::string& key) const {
   return first == "bn1" ? "conv1" : first;
 }
 
-void ResNetImpl::replaceHead(int numClasses, at::Generator& gen) {
-  auto fresh = torch::nn::Linear(fc_->weight.size(1), numClasses);
-  initialiseModule(*fresh, gen);
-  fresh->to(fc_->weight.device());
-  fc_ = replace_module("fc", fresh);
-}
+void ResNetImpl::replaceHead(int numClasses, at::Generator& gen) { fc_ = replace_module("fc", freshHead(fc_, numClasses, gen)); }
 
 int ResNetImpl::numClasses() const { return static_cast<int>(fc_->weight.size(0)); }
 
