@@ -17,8 +17,8 @@ const state = path.join(dir, 'cluster');
 
 const started = process.getuid?.() === 0 ? spawnSync(cluster, ['start', state], { encoding: 'utf8', timeout: 120_000 }) : undefined;
 const unavailable = !started ? 'needs root' : started.status !== 0 ? started.stderr.trim() || `exit ${started.status}` : undefined;
-// eslint-disable-next-line no-console
-if (unavailable) console.warn(`test/native/slurm.test.ts skipped: cannot start a Slurm cluster here (${unavailable})`);
+// Straight to stderr: jest does not show a skipped file's console output.
+if (unavailable) process.stderr.write(`test/native/slurm.test.ts skipped: cannot start a Slurm cluster here (${unavailable})\n`);
 afterAll(() => spawnSync(cluster, ['stop', state]));
 
 const env: Record<string, string> = {};
