@@ -5,21 +5,24 @@
 // says why.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-
-import { tempDir } from '../helpers/tmp';
 
 const root = path.resolve(__dirname, '../..');
 const bin = path.join(root, 'bin/transfusion-native.js');
 const cluster = path.join(root, '.ci/slurm-cluster');
-const dir = tempDir('slurm');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-slurm-'));
 const state = path.join(dir, 'cluster');
 
 const started = process.getuid?.() === 0 ? spawnSync(cluster, ['start', state], { encoding: 'utf8', timeout: 120_000 }) : undefined;
 const unavailable = !started ? 'needs root' : started.status !== 0 ? started.stderr.trim() || `exit ${started.status}` : undefined;
 // Straight to stderr: jest does not show a skipped file's console output.
 if (unavailable) process.stderr.write(`test/native/slurm.test.ts skipped: cannot start a Slurm cluster here (${unavailable})\n`);
-afterAll(() => spawnSync(cluster, ['stop', state]));
+// The cluster stops before its folder goes: its daemons write there and are found by the pid files in it.
+afterAll(() => {
+  spawnSync(cluster, ['stop', state]);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 const env: Record<string, string> = {};
 for (const [, k, v] of (started?.stdout ?? '').matchAll(/(\w+)=(\S+)/g)) env[k] = v;
