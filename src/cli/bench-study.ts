@@ -213,23 +213,21 @@ export async function runStudyBench(o: StudyBenchOptions, onLine: (line: string)
         `(ours: ${phases(a!.seconds)} job s; python: ${phases(b!.seconds)} s)` +
         (c && tuned ? `; python+${tuned.allocator} ${c.seconds.study.toFixed(1)} s (${phases(c.seconds)} s)` : ''));
     }
-    const phase = (key: keyof StudySeconds, peer = python): PhaseFigures => {
-      const our = median(ours.map((s) => s[key])), py = median(peer.map((s) => s[key]));
-      return { ours: our, python: py, ratio: py / our };
+    // Each phase's medians, ours against a peer's.
+    const against = (peer: StudySeconds[]) => {
+      const phase = (key: keyof StudySeconds): PhaseFigures => {
+        const our = median(ours.map((s) => s[key])), py = median(peer.map((s) => s[key]));
+        return { ours: our, python: py, ratio: py / our };
+      };
+      return { study: phase('study'), pretraining: phase('pretraining'), training: phase('training'), evaluation: phase('evaluation') };
     };
-    const study = phase('study');
-    const keys = ['study', 'pretraining', 'training', 'evaluation'] as const;
-    const tunedFigures = tuned && pythonTuned.length
-      ? { tuned: { allocator: tuned.allocator, library: tuned.library, ratio: phase('study', pythonTuned).ratio, ...Object.fromEntries(keys.map((key) => [key, phase(key, pythonTuned)])) } as TunedPeerFigures }
-      : {};
+    const plain = against(python);
+    const tunedFigures = tuned && pythonTuned.length ? against(pythonTuned) : undefined;
     const theirs = (r: { model: string; init: string; seed: number }) => last!.python.runs.find((p) => p.model === r.model && p.init === r.init && p.seed === r.seed);
     return {
-      ratio: study.ratio,
-      study,
-      ...tunedFigures,
-      pretraining: phase('pretraining'),
-      training: phase('training'),
-      evaluation: phase('evaluation'),
+      ratio: plain.study.ratio,
+      ...plain,
+      ...(tuned && tunedFigures ? { tuned: { allocator: tuned.allocator, library: tuned.library, ratio: tunedFigures.study.ratio, ...tunedFigures } } : {}),
       runs: last!.ours.runs.length,
       repeats: o.repeats,
       threads: getThreads(),

@@ -118,7 +118,7 @@ export async function runBench(o: BenchOptions, onLine: (text: string) => void =
     for (let round = 0; round < o.rounds; round++) {
       addon.push(await addonStep(o, model, size));
       if (o.python) peer.push(pythonStep(o, model, size));
-      if (o.python && tuned) tunedPeer.push(pythonStep(o, model, size, tuned.env));
+      if (tuned) tunedPeer.push(pythonStep(o, model, size, tuned.env));
     }
     const best = Math.max(...addon);
     const fastest = (xs: PeerResult[]) => (xs.length ? xs.reduce((a, b) => (b.images_per_second > a.images_per_second ? b : a)) : undefined);

@@ -58,26 +58,27 @@ export async function launch(nproc: number, args: string[], opts: LaunchOptions 
   const bin = path.join(packageRoot(), 'bin', 'transfusion-native.js');
   const children: ChildProcess[] = [];
   let failed: number | undefined;
-  const results = Array.from({ length: nproc }, (_, rank) =>
+  const results = Array.from({ length: nproc }, (_, local) =>
     new Promise<number>((resolve) => {
+      const rank = nodeRank * nproc + local;  // ranks numbered node by node
       const child = spawn(process.execPath, [bin, ...args], {
         env: {
           ...process.env, ...shared, ...opts.env, MASTER_ADDR: addr, MASTER_PORT: String(port),
-          RANK: String(nodeRank * nproc + rank), WORLD_SIZE: String(nnodes * nproc), LOCAL_RANK: String(rank),
+          RANK: String(rank), WORLD_SIZE: String(nnodes * nproc), LOCAL_RANK: String(local),
           GROUP_RANK: String(nodeRank), LOCAL_WORLD_SIZE: String(nproc),
         },
         // This machine's first rank speaks on its terminal (the group's rank 0 on node 0).
-        stdio: rank === 0 ? 'inherit' : ['ignore', 'ignore', 'pipe'],
+        stdio: local === 0 ? 'inherit' : ['ignore', 'ignore', 'pipe'],
       });
       children.push(child);
       let pending = '';
       child.stderr?.on('data', (chunk: Buffer) => {
         const lines = (pending + chunk.toString()).split('\n');
         pending = lines.pop()!;
-        for (const line of lines) process.stderr.write(`[rank ${nodeRank * nproc + rank}] ${line}\n`);
+        for (const line of lines) process.stderr.write(`[rank ${rank}] ${line}\n`);
       });
       child.on('exit', (code, signal) => {
-        if (pending) process.stderr.write(`[rank ${nodeRank * nproc + rank}] ${pending}\n`);
+        if (pending) process.stderr.write(`[rank ${rank}] ${pending}\n`);
         const status = code ?? (signal ? 128 + 9 : 1);
         if (status !== 0 && failed === undefined) {
           failed = status;

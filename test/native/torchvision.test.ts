@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { createDataset, createModel, getThreads, train, type TensorData, type ModelName } from '../../src';
 import { runFixture } from '../helpers/python';
-import { tempDir } from '../helpers/tmp';
 
 const f32 = (file: string) => {
   const b = fs.readFileSync(file);
@@ -21,6 +21,23 @@ function relativeError(a: Float32Array, b: Float32Array): number {
   return diff / scale;
 }
 
+/**
+ * torchvision's reference files for `model` (test/fixtures/torchvision_reference.py: seeded weights before and after one
+ * SGD step, an input batch, its eval logits; DenseNet-121 also in its published layout), made once per model and size
+ * for the whole file, with 5 classes; the folder and the input batch.
+ */
+const references = new Map<string, { dir: string; input: TensorData }>();
+afterAll(() => references.forEach(({ dir }) => fs.rmSync(dir, { recursive: true, force: true })));
+function reference(model: string, size: number, batch: number): { dir: string; input: TensorData } {
+  const key = `${model}:${size}:${batch}`;
+  if (!references.has(key)) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tn-${model}-${size}-`));
+    runFixture('torchvision_reference.py', ['--model', model, '--out', dir, '--size', String(size), '--batch', String(batch), '--classes', '5', '--threads', String(getThreads())]);
+    references.set(key, { dir, input: { data: f32(path.join(dir, 'input.f32')), shape: [batch, 3, size, size] } });
+  }
+  return references.get(key)!;
+}
+
 const cases = [
   { model: 'resnet50', size: 64 },
   { model: 'inception_v3', size: 299 },  // its auxiliary head trains only at 299 px
@@ -28,15 +45,10 @@ const cases = [
 ];
 
 describe.each(cases)('$model against torchvision', ({ model, size }) => {
-  const dir = tempDir(model);
   const batch = 4, classes = 5;
-  let input: TensorData, meta: { loss: number; keys: number };
+  let dir: string, input: TensorData, meta: { loss: number; keys: number };
   beforeAll(() => {
-    runFixture('torchvision_reference.py', [
-      '--model', model, '--out', dir, '--size', String(size), '--batch', String(batch), '--classes', String(classes),
-      '--threads', String(getThreads()),
-    ]);
-    input = { data: f32(path.join(dir, 'input.f32')), shape: [batch, 3, size, size] };
+    ({ dir, input } = reference(model, size, batch));
     meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
   }, 120_000);
 
@@ -70,13 +82,8 @@ describe.each(cases)('$model against torchvision', ({ model, size }) => {
 });
 
 describe("DenseNet-121 from torchvision's published layout (the model's key mapping)", () => {
-  const dir = tempDir('densenet-legacy');
-  const batch = 4, size = 64;
-  let input: TensorData;
-  beforeAll(() => {
-    runFixture('torchvision_reference.py', ['--model', 'densenet121', '--out', dir, '--size', String(size), '--batch', String(batch), '--threads', String(getThreads())]);
-    input = { data: f32(path.join(dir, 'input.f32')), shape: [batch, 3, size, size] };
-  }, 120_000);
+  let dir: string, input: TensorData;
+  beforeAll(() => ({ dir, input } = reference('densenet121', 64, 4)), 120_000);
 
   it('loads "denselayerM.norm.1.weight"-style keys strictly, keeps the BatchNorm counters the file lacks, and gives torchvision\'s logits', async () => {
     const m = createModel('densenet121', { numClasses: 5 });
@@ -113,13 +120,9 @@ describe("DenseNet-121 from torchvision's published layout (the model's key mapp
 });
 
 describe('Slim, and the compute settings, on torchvision ResNet-50 weights', () => {
-  const dir = tempDir('slim');
   const batch = 4, size = 64;
-  let input: TensorData;
-  beforeAll(() => {
-    runFixture('torchvision_reference.py', ['--model', 'resnet50', '--out', dir, '--size', String(size), '--batch', String(batch), '--threads', String(getThreads())]);
-    input = { data: f32(path.join(dir, 'input.f32')), shape: [batch, 3, size, size] };
-  }, 120_000);
+  let dir: string, input: TensorData;
+  beforeAll(() => ({ dir, input } = reference('resnet50', size, batch)), 120_000);
 
   it('loads ResNet-50 weights up to layer2 into Slim and keeps its halved layer3/layer4 as initialised', async () => {
     const resnet = createModel('resnet50', { numClasses: 5 });

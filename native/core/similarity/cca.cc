@@ -1,7 +1,5 @@
 #include "core/similarity/cca.h"
 
-#include <optional>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -155,6 +153,32 @@ void centreOnCpu(const torch::Tensor& data, double epsilon, const std::string& w
     centreOnCpu<T, false>(x, data.stride(0), data.stride(1), epsilon, what, p);
 }
 
+// The centred float64 live neurons of `data` into p (live, dead, rowNorms): in one pass on the CPU, with tensor ops
+// elsewhere. Throws as prepareActivations says.
+void centre(const torch::Tensor& data, double epsilon, const std::string& what, PreparedActivations& p) {
+  if (data.device().is_cpu() && (data.scalar_type() == torch::kFloat32 || data.scalar_type() == torch::kFloat64)) {
+    if (data.scalar_type() == torch::kFloat32)
+      centreOnCpu<float>(data, epsilon, what, p);
+    else
+      centreOnCpu<double>(data, epsilon, what, p);
+  } else {
+    const auto x = data.to(torch::kFloat64);
+    if (!torch::isfinite(x).all().item<bool>()) throw invalidArg("The activations of " + what + " contain NaN or Inf");
+    const auto centred = x - x.mean(0, /*keepdim=*/true);
+    const auto variance = centred.pow(2).sum(0);
+    const double largest = variance.max().item<double>();
+    if (!std::isfinite(largest)) throw overflow(what);
+    const auto alive = variance > epsilon * largest;
+    p.dead = p.neurons - alive.sum().item<int64_t>();
+    if (largest == 0 || p.dead == p.neurons) throw UndefinedSimilarity("Every neuron of " + what + " is constant: no similarity is defined");
+    if (p.datapoints <= p.neurons - p.dead)
+      throw UndefinedSimilarity("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(p.datapoints) +
+                       " datapoints for " + std::to_string(p.neurons - p.dead) + " live neurons (keep >= 10x as many)");
+    p.live = p.dead ? centred.index({torch::indexing::Slice(), alive}) : centred;
+    p.rowNorms = centred.pow(2).sum(1);
+  }
+}
+
 }  // namespace
 
 void WorkMeter::add(const std::string& phase, int64_t nanoseconds) {
@@ -178,33 +202,14 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
   PreparedActivations p;
   p.datapoints = data.size(0);
   p.neurons = data.size(1);
-  std::optional<PhaseTimer> centring(std::in_place, meter, "centre");
   // (n, 0) or (0, p): nothing to centre, and no largest variance to compare with (the CPU path would read past it).
   if (p.datapoints == 0 || p.neurons == 0)
     throw invalidArg("The activations of " + what + " are empty (" + std::to_string(p.datapoints) + " datapoints x " +
                      std::to_string(p.neurons) + " neurons): no similarity is defined");
-  if (data.device().is_cpu() && (data.scalar_type() == torch::kFloat32 || data.scalar_type() == torch::kFloat64)) {
-    if (data.scalar_type() == torch::kFloat32)
-      centreOnCpu<float>(data, epsilon, what, p);
-    else
-      centreOnCpu<double>(data, epsilon, what, p);
-  } else {
-    const auto x = data.to(torch::kFloat64);
-    if (!torch::isfinite(x).all().item<bool>()) throw invalidArg("The activations of " + what + " contain NaN or Inf");
-    const auto centred = x - x.mean(0, /*keepdim=*/true);
-    const auto variance = centred.pow(2).sum(0);
-    const double largest = variance.max().item<double>();
-    if (!std::isfinite(largest)) throw overflow(what);
-    const auto alive = variance > epsilon * largest;
-    p.dead = p.neurons - alive.sum().item<int64_t>();
-    if (largest == 0 || p.dead == p.neurons) throw UndefinedSimilarity("Every neuron of " + what + " is constant: no similarity is defined");
-    if (p.datapoints <= p.neurons - p.dead)
-      throw UndefinedSimilarity("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(p.datapoints) +
-                       " datapoints for " + std::to_string(p.neurons - p.dead) + " live neurons (keep >= 10x as many)");
-    p.live = p.dead ? centred.index({torch::indexing::Slice(), alive}) : centred;
-    p.rowNorms = centred.pow(2).sum(1);
+  {
+    const PhaseTimer centring(meter, "centre");
+    centre(data, epsilon, what, p);
   }
-  centring.reset();
   if (level == Preparation::centred) return p;
   p.gram = crossProduct(p.live, p.live, meter);
   p.gramSquares = p.gram.pow(2).sum().item<double>();
