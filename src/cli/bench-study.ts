@@ -11,6 +11,7 @@ import { packageRoot } from '../../bindings/native';
 import { generateNatural, type Dataset } from '../data/embedded';
 import { encodeNpy } from '../data/files/npy';
 import { TransfusionError } from '../errors';
+import { defaultConcurrency } from '../experiments/concurrency';
 import { runStudy } from '../experiments/study';
 import { armsOf, validateSpec, type StudySpec } from '../experiments/spec';
 import { drawTask } from '../experiments/task';
@@ -44,8 +45,9 @@ export interface StudyBenchResult {
   /** Whole study: python seconds / ours (median over repeats). */
   ratio: number;
   /**
-   * The tuned peer (the same Python with jemalloc or tcmalloc preloaded: `allocator`, `library`), each phase as for the
-   * plain peer and `ratio` = its study seconds / ours; absent where neither allocator is installed.
+   * The tuned peer (the same Python with jemalloc or tcmalloc preloaded: `allocator`, `library`; its runs spread over
+   * `processes` one-thread-each worker processes as ours spreads its runs; the validation batch it measured fastest),
+   * each phase as for the plain peer and `ratio` = its study seconds / ours; absent where neither allocator is installed.
    */
   tuned?: TunedPeerFigures;
   /** Per phase, median seconds of each side and python/ours. */
@@ -76,15 +78,21 @@ interface PhaseFigures {
 interface PeerOutput {
   torch: string;
   threads: number;
+  processes: number;
+  evalBatch: number;
   seconds: StudySeconds;
   pretraining: { model: string; steps: number; top1: number; top5: number; seconds: number }[];
   runs: { model: string; init: string; seed: number; steps: number; auc: number; finalLoss: number; curve: { step: number; auc: number }[] }[];
 }
 
-/** The tuned peer's figures: its allocator and each phase against ours. */
+/** The tuned peer's figures: its allocator, processes and validation batch, and each phase against ours. */
 export interface TunedPeerFigures {
   allocator: string;
   library: string;
+  /** Worker processes its runs were spread over (ours' concurrency; 1: all in one process at every thread). */
+  processes: number;
+  /** The validation batch it measured fastest (study.py --eval-batch auto), from the last repeat. */
+  evalBatch: number;
   ratio: number;
   study: PhaseFigures;
   pretraining: PhaseFigures;
@@ -141,10 +149,10 @@ async function exportStudy(spec: StudySpec, dir: string): Promise<void> {
   fs.writeFileSync(path.join(dir, 'study.json'), JSON.stringify(study));
 }
 
-function runPeer(python: string, dir: string, env: NodeJS.ProcessEnv = peerEnvironment()): Promise<PeerOutput> {
+function runPeer(python: string, dir: string, env: NodeJS.ProcessEnv = peerEnvironment(), args: string[] = []): Promise<PeerOutput> {
   const script = path.join(packageRoot(), 'bench', 'study.py');
   return new Promise((resolve, reject) => {
-    const child = spawn(python, [script, '--dir', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(python, [script, '--dir', dir, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
@@ -154,6 +162,12 @@ function runPeer(python: string, dir: string, env: NodeJS.ProcessEnv = peerEnvir
       else resolve(JSON.parse(out.trim().split('\n').pop()!) as PeerOutput);
     });
   });
+}
+
+/** The tuned peer's worker processes: as many as the runs ours keeps in flight (runStudy's rule), one thread each. */
+function tunedProcesses(spec: StudySpec, concurrency: number | undefined): number {
+  const runs = armsOf(spec).length * spec.seeds.length;
+  return Math.max(1, Math.min(concurrency ?? defaultConcurrency(getThreads()), runs, getThreads()));
 }
 
 /** Ours: the study's wall time (study-start to study-end) and each phase's job seconds from results.json. */
@@ -190,9 +204,13 @@ export async function runStudyBench(o: StudyBenchOptions, onLine: (line: string)
     fs.mkdirSync(data, { recursive: true });
     await exportStudy(spec, data);
     const ours: StudySeconds[] = [], python: StudySeconds[] = [], pythonTuned: StudySeconds[] = [];
-    // The tuned peer: the same Python with jemalloc or tcmalloc preloaded, where one is installed.
+    // The tuned peer: the same Python with jemalloc or tcmalloc preloaded, where one is installed, its validation
+    // batch the fastest it measures, and its runs spread over as many one-thread-each processes as ours runs at once.
     const tuned = tunedPeerEnvironment();
+    const processes = tunedProcesses(spec, o.concurrency);
+    const tunedArgs = ['--processes', String(processes), '--eval-batch', 'auto'];
     let last: { ours: StudyResults; python: PeerOutput } | undefined;
+    let tunedEvalBatch: number | undefined;
     for (let k = 0; k < o.repeats; k++) {
       const dir = path.join(work, `repeat-${k}`);
       fs.rmSync(dir, { recursive: true, force: true });
@@ -200,18 +218,18 @@ export async function runStudyBench(o: StudyBenchOptions, onLine: (line: string)
       const sides = [
         async () => void (a = await runOurs(spec, dir, o.concurrency)),
         async () => void (b = await runPeer(o.python, data)),
-        ...(tuned ? [async () => void (c = await runPeer(o.python, data, tuned.env))] : []),
+        ...(tuned ? [async () => void (c = await runPeer(o.python, data, tuned.env, tunedArgs))] : []),
       ];
       // Rotate which side goes first, so none always runs on a warmer (or hotter) machine.
       for (let s = 0; s < sides.length; s++) await sides[(s + k) % sides.length]();
       ours.push(a!.seconds);
       python.push(b!.seconds);
-      if (c) pythonTuned.push(c.seconds);
+      if (c) pythonTuned.push(c.seconds), (tunedEvalBatch = c.evalBatch);
       last = { ours: a!.results, python: b! };
       const phases = (x: StudySeconds) => `pretraining ${x.pretraining.toFixed(1)}, training ${x.training.toFixed(1)}, evaluation ${x.evaluation.toFixed(1)}`;
       onLine(`repeat ${k + 1}/${o.repeats}: study ours ${a!.seconds.study.toFixed(1)} s, python ${b!.seconds.study.toFixed(1)} s ` +
         `(ours: ${phases(a!.seconds)} job s; python: ${phases(b!.seconds)} s)` +
-        (c && tuned ? `; python+${tuned.allocator} ${c.seconds.study.toFixed(1)} s (${phases(c.seconds)} s)` : ''));
+        (c && tuned ? `; python+${tuned.allocator} in ${processes} process(es), validation batch ${c.evalBatch}: ${c.seconds.study.toFixed(1)} s (${phases(c.seconds)} s)` : ''));
     }
     // Each phase's medians, ours against a peer's.
     const against = (peer: StudySeconds[]) => {
@@ -227,7 +245,9 @@ export async function runStudyBench(o: StudyBenchOptions, onLine: (line: string)
     return {
       ratio: plain.study.ratio,
       ...plain,
-      ...(tuned && tunedFigures ? { tuned: { allocator: tuned.allocator, library: tuned.library, ratio: tunedFigures.study.ratio, ...tunedFigures } } : {}),
+      ...(tuned && tunedFigures
+        ? { tuned: { allocator: tuned.allocator, library: tuned.library, processes, evalBatch: tunedEvalBatch!, ratio: tunedFigures.study.ratio, ...tunedFigures } }
+        : {}),
       runs: last!.ours.runs.length,
       repeats: o.repeats,
       threads: getThreads(),

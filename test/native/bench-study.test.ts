@@ -28,13 +28,18 @@ describe('transfusion-native bench study', () => {
       '--repeats', '1', '--python', PYTHON, '--work-dir', work);
     expect(r.status).toBe(0);
     const tuned = tunedPeerEnvironment();
-    const tunedText = tuned ? `; python\\+${tuned.allocator} \\d+\\.\\d s \\(pretraining \\d+\\.\\d, training \\d+\\.\\d, evaluation \\d+\\.\\d s\\)` : '';
+    const tunedText = tuned ? `; python\\+${tuned.allocator} in 2 process\\(es\\), validation batch \\d+: \\d+\\.\\d s \\(pretraining \\d+\\.\\d, training \\d+\\.\\d, evaluation \\d+\\.\\d s\\)` : '';
     expect(r.stderr).toMatch(new RegExp(`^repeat 1/1: study ours \\d+\\.\\d s, python \\d+\\.\\d s \\(ours: pretraining \\d+\\.\\d, training \\d+\\.\\d, evaluation \\d+\\.\\d job s; python: pretraining \\d+\\.\\d, training \\d+\\.\\d, evaluation \\d+\\.\\d s\\)${tunedText}$`, 'm'));
     const out = JSON.parse(r.stdout);
     // The tuned peer (jemalloc or tcmalloc preloaded), wherever one is installed (CI installs libjemalloc2).
     if (tuned) {
       expect(out.tuned).toMatchObject({ allocator: tuned.allocator, library: tuned.library, study: { ours: out.study.ours, python: expect.any(Number), ratio: expect.any(Number) } });
       expect(out.tuned.ratio).toBeCloseTo(out.tuned.study.python / out.study.ours, 10);
+      // Its runs spread over as many one-thread processes as ours keeps in flight (2 threads: 2), and the validation
+      // batch it timed fastest, one of its candidates (64 and the whole validation set of the tiny preset, 128 images).
+      expect(out.tuned.processes).toBe(out.concurrency);
+      expect(out.tuned.processes).toBe(2);
+      expect([64, 128]).toContain(out.tuned.evalBatch);
     } else {
       expect(out.tuned).toBeUndefined();
     }

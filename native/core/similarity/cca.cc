@@ -131,17 +131,23 @@ void centreOnCpu(const T* x, int64_t s0, int64_t s1, double epsilon, const std::
   double* norms = p.rowNorms.data_ptr<double>();
   for (int64_t i = 0; i < n; ++i) {
     double norm = 0;
-    for (int64_t j = 0; j < np; ++j) {
-      const double c = at(i, j) - mean[j];
-      norm += c * c;
+    double* row = out + i * pl;
+    if (p.dead == 0) {
+      for (int64_t j = 0; j < np; ++j) {  // written and summed in one loop
+        const double c = at(i, j) - mean[j];
+        row[j] = c;
+        norm += c * c;
+      }
+    } else {
+      for (int64_t j = 0; j < np; ++j) {
+        const double c = at(i, j) - mean[j];
+        norm += c * c;
+      }
+      for (int64_t k = 0; k < pl; ++k) row[k] = at(i, live[k]) - mean[live[k]];
     }
     norms[i] = norm;
-    double* row = out + i * pl;
-    if (p.dead == 0)
-      for (int64_t j = 0; j < np; ++j) row[j] = at(i, j) - mean[j];
-    else
-      for (int64_t k = 0; k < pl; ++k) row[k] = at(i, live[k]) - mean[live[k]];
   }
+  for (int64_t j : live) p.liveSquares += variance[j];
 }
 
 template <class T>
@@ -176,6 +182,7 @@ void centre(const torch::Tensor& data, double epsilon, const std::string& what, 
                        " datapoints for " + std::to_string(p.neurons - p.dead) + " live neurons (keep >= 10x as many)");
     p.live = p.dead ? centred.index({torch::indexing::Slice(), alive}) : centred;
     p.rowNorms = centred.pow(2).sum(1);
+    p.liveSquares = variance.masked_select(alive).sum().item<double>();
   }
 }
 

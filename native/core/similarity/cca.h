@@ -30,6 +30,7 @@ struct PreparedActivations {
   torch::Tensor live;      // (n, p_live) centred live neurons, float64 (on huge pages on the CPU)
   torch::Tensor gram;      // (p_live, p_live) live^T live
   double gramSquares = 0;  // ||live^T live||_F^2: linear CKA's normaliser, read by every pair the side is in
+  double liveSquares = 0;  // ||live||_F^2 (the live neurons' summed squared deviations): Procrustes' scale
   torch::Tensor energy;    // (r) eigenvalues of gram, descending: the squared singular values of `live`
   torch::Tensor basis;     // (p_live, r) the eigenvectors of gram for `energy`
   torch::Tensor whiten;    // (p_live, r) basis / sqrt(energy): live * whiten is an orthonormal basis

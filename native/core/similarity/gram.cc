@@ -3,6 +3,7 @@
 #include "core/memory/pages.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -18,13 +19,23 @@ namespace {
 // (core/memory/pages.h) instead of faulted in afresh by every product.
 using Buffer = std::vector<double, HugePageAllocator<double>>;
 
-// Datapoints per packed block: a packed panel of either side (kKc x 16 doubles, 32 KiB) stays in L1 while the
-// other side's panels stream from L2.
-constexpr int64_t kKc = 256;
+// Datapoints per packed block (kc) and rows per block of row panels (mc).
+struct Blocking {
+  int64_t kc, mc;
+};
+Blocking chosenBlocking() {
+  static const Blocking b = [] {
+    Blocking d{256, 1 << 20};
+    if (const char* e = std::getenv("TN_GRAM_KC")) d.kc = std::atoll(e);
+    if (const char* e = std::getenv("TN_GRAM_MC")) d.mc = std::atoll(e);
+    return d;
+  }();
+  return b;
+}
 
-// c (mr x nr, row-major, overwritten) = a^T b over kc datapoints of packed panels: a holds kc rows of mr values,
-// b kc rows of nr values.
-using Kernel = void (*)(int64_t kc, const double* a, const double* b, double* c);
+// c (mr x nr, row stride ldc) += a^T b over kc datapoints of packed panels: a holds kc rows of mr values, b kc rows
+// of nr values.
+using Kernel = void (*)(int64_t kc, const double* a, const double* b, double* c, int64_t ldc);
 
 struct Variant {
   int64_t mr, nr;
@@ -34,7 +45,7 @@ struct Variant {
 
 #ifdef TN_GRAM_X86
 // 8 x 16 tile: 16 zmm accumulators, each step broadcasts 8 values of a against two vectors of b.
-__attribute__((target("avx512f"))) void kernelAvx512(int64_t kc, const double* a, const double* b, double* c) {
+__attribute__((target("avx512f"))) void kernelAvx512(int64_t kc, const double* a, const double* b, double* c, int64_t ldc) {
   __m512d acc[8][2];
 #pragma GCC unroll 8
   for (int r = 0; r < 8; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_pd();
@@ -49,13 +60,14 @@ __attribute__((target("avx512f"))) void kernelAvx512(int64_t kc, const double* a
   }
 #pragma GCC unroll 8
   for (int r = 0; r < 8; ++r) {
-    _mm512_storeu_pd(c + r * 16, acc[r][0]);
-    _mm512_storeu_pd(c + r * 16 + 8, acc[r][1]);
+    double* row = c + r * ldc;
+    _mm512_storeu_pd(row, _mm512_add_pd(_mm512_loadu_pd(row), acc[r][0]));
+    _mm512_storeu_pd(row + 8, _mm512_add_pd(_mm512_loadu_pd(row + 8), acc[r][1]));
   }
 }
 
 // 6 x 8 tile: 12 ymm accumulators (of 16 registers).
-__attribute__((target("avx2,fma"))) void kernelAvx2(int64_t kc, const double* a, const double* b, double* c) {
+__attribute__((target("avx2,fma"))) void kernelAvx2(int64_t kc, const double* a, const double* b, double* c, int64_t ldc) {
   __m256d acc[6][2];
 #pragma GCC unroll 6
   for (int r = 0; r < 6; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_pd();
@@ -70,8 +82,9 @@ __attribute__((target("avx2,fma"))) void kernelAvx2(int64_t kc, const double* a,
   }
 #pragma GCC unroll 6
   for (int r = 0; r < 6; ++r) {
-    _mm256_storeu_pd(c + r * 8, acc[r][0]);
-    _mm256_storeu_pd(c + r * 8 + 4, acc[r][1]);
+    double* row = c + r * ldc;
+    _mm256_storeu_pd(row, _mm256_add_pd(_mm256_loadu_pd(row), acc[r][0]));
+    _mm256_storeu_pd(row + 4, _mm256_add_pd(_mm256_loadu_pd(row + 4), acc[r][1]));
   }
 }
 #endif
@@ -113,28 +126,42 @@ bool crossProduct(const double* x, int64_t ldx, int64_t p, const double* y, int6
                   bool symmetric, double* out, int64_t parts, const ParallelFor& parallel) {
   const Variant* v = variant();
   if (!v) return false;
+  const Blocking blocking = chosenBlocking();
+  const int64_t kcMax = blocking.kc, mcPanels = std::max<int64_t>(1, blocking.mc / v->mr);
   parts = std::max<int64_t>(1, std::min(parts, n));
   const int64_t mr = v->mr, nr = v->nr, rowPanels = (p + mr - 1) / mr, colPanels = (q + nr - 1) / nr;
   // Part 0 accumulates into `out`, every other part into its own buffer; they are summed at the end.
   std::vector<Buffer> partial(parts - 1, Buffer(p * q, 0.0));
   std::fill(out, out + p * q, 0.0);
   parallel(parts, [&](int64_t begin, int64_t end) {
-    Buffer packedA(rowPanels * mr * kKc), packedB(colPanels * nr * kKc), tile(mr * nr);
+    Buffer packedA(rowPanels * mr * kcMax), packedB(colPanels * nr * kcMax), tile(mr * nr);
     for (int64_t part = begin; part < end; ++part) {
       double* sum = part == 0 ? out : partial[part - 1].data();
       const int64_t lo = n * part / parts, hi = n * (part + 1) / parts;
-      for (int64_t k0 = lo; k0 < hi; k0 += kKc) {
-        const int64_t kc = std::min(kKc, hi - k0);
+      for (int64_t k0 = lo; k0 < hi; k0 += kcMax) {
+        const int64_t kc = std::min(kcMax, hi - k0);
         pack(x, ldx, p, k0, kc, mr, packedA.data());
         pack(y, ldy, q, k0, kc, nr, packedB.data());
-        for (int64_t jb = 0; jb < colPanels; ++jb) {
-          const int64_t j0 = jb * nr, w = std::min(nr, q - j0);
-          for (int64_t ib = 0; ib < rowPanels; ++ib) {
-            const int64_t i0 = ib * mr, h = std::min(mr, p - i0);
-            if (symmetric && i0 >= j0 + w) break;  // the tile lies wholly below the diagonal
-            v->kernel(kc, packedA.data() + ib * kc * mr, packedB.data() + jb * kc * nr, tile.data());
-            for (int64_t r = 0; r < h; ++r)
-              for (int64_t c = 0; c < w; ++c) sum[(i0 + r) * q + j0 + c] += tile[r * nr + c];
+        // Row panels in blocks of mc rows: a block's packed panels (mc x kc) stay in L2 while every column panel
+        // (kc x nr, in L1) passes over them.
+        for (int64_t ib0 = 0; ib0 < rowPanels; ib0 += mcPanels) {
+          const int64_t ib1 = std::min(rowPanels, ib0 + mcPanels);
+          for (int64_t jb = 0; jb < colPanels; ++jb) {
+            const int64_t j0 = jb * nr, w = std::min(nr, q - j0);
+            for (int64_t ib = ib0; ib < ib1; ++ib) {
+              const int64_t i0 = ib * mr, h = std::min(mr, p - i0);
+              if (symmetric && i0 >= j0 + w) break;  // the tile lies wholly below the diagonal
+              const double* a = packedA.data() + ib * kc * mr;
+              const double* b = packedB.data() + jb * kc * nr;
+              if (h == mr && w == nr) {
+                v->kernel(kc, a, b, sum + i0 * q + j0, q);  // a whole tile: accumulated in place
+                continue;
+              }
+              std::fill(tile.begin(), tile.end(), 0.0);
+              v->kernel(kc, a, b, tile.data(), nr);
+              for (int64_t r = 0; r < h; ++r)
+                for (int64_t c = 0; c < w; ++c) sum[(i0 + r) * q + j0 + c] += tile[r * nr + c];
+            }
           }
         }
       }

@@ -81,7 +81,7 @@ double nuclearNorm(const torch::Tensor& c) {
 
 double procrustes(PairWork& w) {
   const double nuclear = nuclearNorm(w.cross());
-  const double scale = w.a.live.norm().item<double>() * w.b.live.norm().item<double>();  // ||X||_F ||Y||_F
+  const double scale = std::sqrt(w.a.liveSquares * w.b.liveSquares);  // ||X||_F ||Y||_F, from the centring
   return std::sqrt(std::max(0.0, 2.0 - 2.0 * nuclear / scale));
 }
 
