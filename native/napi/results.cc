@@ -141,6 +141,10 @@ Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r) 
   Napi::Object phases = Napi::Object::New(env);
   for (const auto& [phase, seconds] : r.work.phases) phases.Set(phase, seconds);
   work.Set("phases", phases);
+  Napi::Object kernels = Napi::Object::New(env);
+  for (const auto& [name, gflops] : r.work.kernels) kernels.Set(name, gflops);
+  work.Set("kernels", kernels);
+  work.Set("eigensolver", r.work.eigensolver);
   o.Set("work", work);
   return o;
 }

@@ -1,4 +1,5 @@
 // The batched similarity job: every input prepared once, then every pair compared.
+#include <atomic>
 #include <chrono>
 #include <exception>
 
@@ -130,6 +131,7 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
   std::vector<char> state(count, 0);  // 0: not prepared, 1: prepared in this wave, 2: prepared
   std::vector<SimilarityResult> out(pairs.size());
   int64_t preparedInputs = 0;
+  std::atomic<bool> onCpu{false};
   for (size_t begin = 0, end = 0; begin < pairs.size(); begin = end) {
     std::vector<int> fresh;
     while (end < pairs.size()) {
@@ -144,6 +146,7 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
         const PhaseTimer making(&meter, "input");
         made = input(fresh[k]);
       }
+      if (made.device().is_cpu()) onCpu = true;
       prepared[fresh[k]] = prepareActivations(made, o.epsilon, name(fresh[k]), &meter, level);
     });
     for (int k : fresh) state[k] = 2;
@@ -168,6 +171,10 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
   double busy = 0;
   for (const auto& [phase, seconds] : work.phases) busy += seconds;
   work.phases.emplace_back("idle", std::max(0.0, work.seconds * static_cast<double>(width) - busy));
+  if (meter.products > 0 && onCpu) {
+    for (const auto& t : gramCalibration()) work.kernels.emplace_back(t.name, t.gflops);
+    work.eigensolver = eigensolver();
+  }
   for (auto& r : out) r.work = work;
   return out;
 }

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/memory/pages.h"
 #include "core/similarity/gram.h"
+#include "core/similarity/lapack.h"
 #include "core/similarity/pair.h"
 
 namespace tn {
@@ -26,6 +27,13 @@ Error overflow(const std::string& what) {
 // Eigenvalues below this x the largest span no direction (singular values below ~1e-7 x the largest).
 constexpr double kRankTolerance = 1e-14;
 
+// The Gram route's kernel (gram.h), chosen by measurement the first time one is asked for: the SIMD kernels against
+// LibTorch's BLAS, each on one thread (compareInputs holds the BLAS to one thread), as every product here runs.
+const char* kernel() {
+  gramCalibration();
+  return gram::kernelName();
+}
+
 // X^T Y over blocks of datapoints, one block per LibTorch thread. On the CPU the SIMD kernel of gram.cc runs it
 // (exploiting symmetry for X^T X); elsewhere, or on a CPU without one, each block's product goes to the BLAS on its
 // own thread and the partial sums are added (parallel even where that BLAS is single-threaded). `meter` counts it.
@@ -34,7 +42,7 @@ torch::Tensor crossProduct(const torch::Tensor& x, const torch::Tensor& y, WorkM
   const bool symmetric = x.is_same(y);
   const int64_t n = x.size(0), parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), n / 2048));
   torch::Tensor out;
-  if (x.device().is_cpu() && x.scalar_type() == torch::kFloat64 && gram::kernelName()) {
+  if (x.device().is_cpu() && x.scalar_type() == torch::kFloat64 && kernel()) {
     const auto xc = x.contiguous(), yc = symmetric ? xc : y.contiguous();
     out = torch::empty({x.size(1), y.size(1)}, xc.options());
     gram::crossProduct(xc.data_ptr<double>(), xc.size(1), xc.size(1), yc.data_ptr<double>(), yc.size(1), yc.size(1), n,
@@ -186,7 +194,32 @@ void centre(const torch::Tensor& data, double epsilon, const std::string& what, 
   }
 }
 
+// The eigenvalues of symmetric g, descending, and their unit eigenvectors as columns in the same order: on the CPU by
+// LAPACK's dsyevr where LibTorch's LAPACK has it (core/similarity/lapack.h), else torch::linalg_eigh.
+std::pair<torch::Tensor, torch::Tensor> eighDescending(const torch::Tensor& g) {
+  if (g.device().is_cpu() && g.scalar_type() == torch::kFloat64 && lapack::haveSymmetricEigen()) {
+    const int64_t n = g.size(0);
+    auto a = g.contiguous().clone();
+    auto values = torch::empty({n}, torch::kFloat64), rows = torch::empty({n, n}, torch::kFloat64);  // row k: vector k
+    if (lapack::symmetricEigen(n, a.data_ptr<double>(), values.data_ptr<double>(), rows.data_ptr<double>()))
+      return {values.flip(0), rows.flip(0).t().contiguous()};
+  }
+  auto [values, vectors] = torch::linalg_eigh(g, "L");  // ascending
+  return {values.flip(0), vectors.flip(1)};
+}
+
 }  // namespace
+
+const std::vector<gram::Timing>& gramCalibration() {
+  static const std::vector<gram::Timing>& timings = gram::calibrate([](const double* x, const double* y, int64_t n, int64_t p, double* out) {
+    const auto f64 = torch::TensorOptions(torch::kFloat64);
+    auto result = torch::from_blob(out, {p, p}, f64);
+    torch::mm_out(result, torch::from_blob(const_cast<double*>(x), {n, p}, f64).t(), torch::from_blob(const_cast<double*>(y), {n, p}, f64));
+  });
+  return timings;
+}
+
+const char* eigensolver() { return lapack::haveSymmetricEigen() ? "dsyevr" : "torch"; }
 
 void WorkMeter::add(const std::string& phase, int64_t nanoseconds) {
   const std::lock_guard<std::mutex> lock(mutex_);
@@ -222,9 +255,7 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
   p.gramSquares = p.gram.pow(2).sum().item<double>();
   if (level == Preparation::gram) return p;
   const PhaseTimer factorising(meter, "factorise");
-  auto [values, vectors] = torch::linalg_eigh(p.gram, "L");  // ascending
-  values = values.flip(0);
-  vectors = vectors.flip(1);
+  const auto [values, vectors] = eighDescending(p.gram);
   const int64_t rank = (values > kRankTolerance * values[0].item<double>()).sum().item<int64_t>();
   p.energy = values.narrow(0, 0, rank);
   p.basis = vectors.narrow(1, 0, rank);
@@ -234,7 +265,7 @@ PreparedActivations prepareActivations(const torch::Tensor& data, double epsilon
 
 // a b for the small (neurons x neurons) products, through the same kernel on the CPU: a = (a^T)^T.
 torch::Tensor smallProduct(const torch::Tensor& a, const torch::Tensor& b) {
-  return a.device().is_cpu() && gram::kernelName() ? crossProduct(a.t().contiguous(), b) : a.mm(b);
+  return a.device().is_cpu() && kernel() ? crossProduct(a.t().contiguous(), b) : a.mm(b);
 }
 
 
@@ -250,13 +281,13 @@ Canonical canonicalOf(const torch::Tensor& m, bool left, bool withRotation) {
   Canonical c;
   torch::Tensor values;
   if (withRotation) {
-    auto [w, v] = torch::linalg_eigh(g, "L");
+    auto [w, v] = eighDescending(g);
     values = w;
-    c.rotation = v.flip(1).narrow(1, 0, k);
+    c.rotation = v.narrow(1, 0, k);
   } else {
-    values = torch::linalg_eigvalsh(g, "L");
+    values = torch::linalg_eigvalsh(g, "L").flip(0);
   }
-  c.rho = values.flip(0).narrow(0, 0, k).clamp(0.0, 1.0).sqrt();
+  c.rho = values.narrow(0, 0, k).clamp(0.0, 1.0).sqrt();
   return c;
 }
 
@@ -292,7 +323,7 @@ SimilarityResult compare(const PreparedActivations& a, const PreparedActivations
   r.deadA = a.dead;
   r.deadB = b.dead;
   r.datapoints = a.datapoints;
-  r.route = std::string("gram/") + (!a.live.device().is_cpu() ? "cuda" : gram::kernelName() ? gram::kernelName() : "blas");
+  r.route = std::string("gram/") + (!a.live.device().is_cpu() ? "cuda" : kernel() ? kernel() : "blas");
   r.datapointsPerNeuron = static_cast<double>(a.datapoints) / static_cast<double>(std::max(a.neurons - a.dead, b.neurons - b.dead));
   r.reliable = r.datapointsPerNeuron >= kReliableRatio;
   PairWork work(a, b, o, meter, r);

@@ -3,6 +3,9 @@
 #include "core/memory/pages.h"
 
 #include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <string>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -18,20 +21,6 @@ namespace {
 // The partial sums and packed panels (1-2 MB each, every product): on huge pages, and reused within a batch
 // (core/memory/pages.h) instead of faulted in afresh by every product.
 using Buffer = std::vector<double, HugePageAllocator<double>>;
-
-// Datapoints per packed block (kc) and rows per block of row panels (mc).
-struct Blocking {
-  int64_t kc, mc;
-};
-Blocking chosenBlocking() {
-  static const Blocking b = [] {
-    Blocking d{256, 1 << 20};
-    if (const char* e = std::getenv("TN_GRAM_KC")) d.kc = std::atoll(e);
-    if (const char* e = std::getenv("TN_GRAM_MC")) d.mc = std::atoll(e);
-    return d;
-  }();
-  return b;
-}
 
 // c (mr x nr, row stride ldc) += a^T b over kc datapoints of packed panels: a holds kc rows of mr values, b kc rows
 // of nr values.
@@ -89,18 +78,27 @@ __attribute__((target("avx2,fma"))) void kernelAvx2(int64_t kc, const double* a,
 }
 #endif
 
-const Variant* variant() {
+// The kernels this CPU can run, widest first.
+std::vector<const Variant*> supported() {
+  std::vector<const Variant*> out;
 #ifdef TN_GRAM_X86
   static const Variant avx512{8, 16, kernelAvx512, "avx512"}, avx2{6, 8, kernelAvx2, "avx2"};
-  static const Variant* chosen = __builtin_cpu_supports("avx512f")                                   ? &avx512
-                                 : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? &avx2
-                                                                                                      : nullptr;
-  return chosen;
-#else
-  return nullptr;
+  if (__builtin_cpu_supports("avx512f")) out.push_back(&avx512);
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) out.push_back(&avx2);
 #endif
+  return out;
 }
 
+// A kernel with its blocking: kc datapoints per packed block, and row panels in blocks of mc rows (0: all of them).
+struct Candidate {
+  const Variant* variant;  // nullptr: the caller's BLAS
+  int64_t kc, mc;
+  std::string name;
+};
+
+std::mutex chosenMutex;
+const Candidate* chosenCandidate = nullptr;  // set once by calibrate(); nullptr before it and where BLAS won
+bool calibrated = false;
 // Rows [k0, k0 + kc) of m (row stride ld, `cols` columns) as panels of `width` columns, zero-padded past the last
 // column: panel j holds kc rows of `width` values.
 void pack(const double* m, int64_t ld, int64_t cols, int64_t k0, int64_t kc, int64_t width, double* out) {
@@ -117,17 +115,87 @@ void pack(const double* m, int64_t ld, int64_t cols, int64_t k0, int64_t kc, int
 
 }  // namespace
 
+namespace {
+
+bool run(const Candidate& c, const double* x, int64_t ldx, int64_t p, const double* y, int64_t ldy, int64_t q, int64_t n,
+         bool symmetric, double* out, int64_t parts, const ParallelFor& parallel);
+
+// The machine's float64 rate of `product` on one thread: the best of three after one untimed run.
+double gflopsOf(const std::function<void()>& product, double flops) {
+  product();
+  double best = 1e30;
+  for (int r = 0; r < 3; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    product();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return flops / best * 1e-9;
+}
+
+}  // namespace
+
+const std::vector<Timing>& calibrate(const BlasProduct& blas) {
+  static std::vector<Timing> timings;
+  const std::lock_guard<std::mutex> lock(chosenMutex);
+  if (calibrated) return timings;
+  static std::vector<Candidate> candidates;
+  for (const Variant* v : supported()) {
+    candidates.push_back({v, 256, 0, v->name});
+    candidates.push_back({v, 256, 16 * v->mr, std::string(v->name) + "/mc" + std::to_string(16 * v->mr)});
+  }
+  // One X^T Y the shape of a block of a layer's activations: 4096 datapoints x 256 neurons per side, 0.54 GFLOP.
+  const int64_t n = 4096, p = 256;
+  std::vector<double> x(static_cast<size_t>(n * p)), y(x.size()), out(static_cast<size_t>(p * p));
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = static_cast<double>((i * 2654435761u) % 1000) * 1e-3 - 0.5;
+    y[i] = static_cast<double>((i * 40503u) % 997) * 1e-3 - 0.5;
+  }
+  const double flops = 2.0 * static_cast<double>(n * p * p);
+  const ParallelFor serial = [](int64_t count, const std::function<void(int64_t, int64_t)>& body) { body(0, count); };
+  const Candidate* best = nullptr;
+  double bestRate = 0;
+  for (const auto& c : candidates) {
+    const double rate = gflopsOf([&] { run(c, x.data(), p, p, y.data(), p, p, n, false, out.data(), 1, serial); }, flops);
+    timings.push_back({c.name, rate});
+    if (rate > bestRate) best = &c, bestRate = rate;
+  }
+  if (blas) {
+    const double rate = gflopsOf([&] { blas(x.data(), y.data(), n, p, out.data()); }, flops);
+    timings.push_back({"blas", rate});
+    if (rate > bestRate) best = nullptr, bestRate = rate;
+  }
+  // TRANSFUSION_GRAM_KERNEL names a candidate (or "blas") to use whatever the timings say.
+  if (const char* forced = std::getenv("TRANSFUSION_GRAM_KERNEL")) {
+    best = nullptr;
+    for (const auto& c : candidates)
+      if (c.name == forced) best = &c;
+  }
+  chosenCandidate = best;
+  calibrated = true;
+  return timings;
+}
+
 const char* kernelName() {
-  const Variant* v = variant();
-  return v ? v->name : nullptr;
+  const std::lock_guard<std::mutex> lock(chosenMutex);
+  return chosenCandidate ? chosenCandidate->name.c_str() : nullptr;
 }
 
 bool crossProduct(const double* x, int64_t ldx, int64_t p, const double* y, int64_t ldy, int64_t q, int64_t n,
                   bool symmetric, double* out, int64_t parts, const ParallelFor& parallel) {
-  const Variant* v = variant();
-  if (!v) return false;
-  const Blocking blocking = chosenBlocking();
-  const int64_t kcMax = blocking.kc, mcPanels = std::max<int64_t>(1, blocking.mc / v->mr);
+  const Candidate* c;
+  {
+    const std::lock_guard<std::mutex> lock(chosenMutex);
+    c = chosenCandidate;
+  }
+  return c && run(*c, x, ldx, p, y, ldy, q, n, symmetric, out, parts, parallel);
+}
+
+namespace {
+
+bool run(const Candidate& c, const double* x, int64_t ldx, int64_t p, const double* y, int64_t ldy, int64_t q, int64_t n,
+         bool symmetric, double* out, int64_t parts, const ParallelFor& parallel) {
+  const Variant* v = c.variant;
+  const int64_t kcMax = c.kc, mcPanels = c.mc > 0 ? std::max<int64_t>(1, c.mc / v->mr) : (p + v->mr - 1) / v->mr;
   parts = std::max<int64_t>(1, std::min(parts, n));
   const int64_t mr = v->mr, nr = v->nr, rowPanels = (p + mr - 1) / mr, colPanels = (q + nr - 1) / nr;
   // Part 0 accumulates into `out`, every other part into its own buffer; they are summed at the end.
@@ -175,4 +243,5 @@ bool crossProduct(const double* x, int64_t ldx, int64_t p, const double* y, int6
   return true;
 }
 
+}  // namespace
 }  // namespace tn::gram

@@ -5,18 +5,34 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace tn::gram {
 
 // Runs body(begin, end) over [0, count) on the caller's thread pool.
 using ParallelFor = std::function<void(int64_t count, const std::function<void(int64_t, int64_t)>& body)>;
 
-// The kernel this CPU gets ("avx512", "avx2") or nullptr where there is none (the caller uses its BLAS).
+// One candidate's measured rate: "avx512", "avx512/mc128" (row panels in blocks of 128 rows), "avx2", ..., "blas".
+struct Timing {
+  std::string name;
+  double gflops;
+};
+// The caller's BLAS route for the same product: out (p x p) = x^T y, x and y (n x p, row-major).
+using BlasProduct = std::function<void(const double* x, const double* y, int64_t n, int64_t p, double* out)>;
+
+// Chooses the route of every later product by measurement, once per process (later calls return the first call's
+// timings): each kernel this CPU can run (AVX-512, AVX2 with FMA), with and without blocking its row panels for L2,
+// and `blas` where given, timed on one thread on a 4096 x 256 by 4096 x 256 product (best of 3, about 50 ms in all);
+// the fastest wins. TRANSFUSION_GRAM_KERNEL=<name> overrides the choice ("blas" or a name no kernel has: the BLAS).
+const std::vector<Timing>& calibrate(const BlasProduct& blas);
+
+// The kernel calibrate() chose, or nullptr before it, where the BLAS won, or where the CPU has none.
 const char* kernelName();
 
 // out (p x q, row-major, overwritten) = x^T y for x (n x p, row stride ldx) and y (n x q, row stride ldy), split over
 // `parts` blocks of datapoints run through `parallel`. With symmetric (x == y, p == q) only the upper half is
-// computed and then mirrored. Returns false, touching nothing, when kernelName() is nullptr.
+// computed and then mirrored. Returns false, touching nothing, when kernelName() is nullptr (the caller's BLAS then).
 bool crossProduct(const double* x, int64_t ldx, int64_t p, const double* y, int64_t ldy, int64_t q, int64_t n,
                   bool symmetric, double* out, int64_t parts, const ParallelFor& parallel);
 
