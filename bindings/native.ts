@@ -477,8 +477,8 @@ export interface SimilarityWork {
    */
   phases: Record<string, number>;
   /**
-   * The CPU's routes for those products, measured once per process on its first similarity (one thread, a 4096 x 256
-   * by 4096 x 256 product, best of 3): GFLOP/s of each SIMD kernel this CPU runs (`avx512`, `avx2`, and each blocked
+   * The CPU's routes for those products, measured once per process on its first similarity (one thread, a 2048 x 256
+   * by 2048 x 256 product, best of 3): GFLOP/s of each SIMD kernel this CPU runs (`avx512`, `avx2`, and each blocked
    * for L2: `avx512/mc128`, `avx2/mc96`) and of LibTorch's BLAS (`blas`). The fastest ran the batch (`route` names it).
    * Empty where the batch ran on a GPU or made no product.
    */

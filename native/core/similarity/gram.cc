@@ -143,8 +143,8 @@ const std::vector<Timing>& calibrate(const BlasProduct& blas) {
     candidates.push_back({v, 256, 0, v->name});
     candidates.push_back({v, 256, 16 * v->mr, std::string(v->name) + "/mc" + std::to_string(16 * v->mr)});
   }
-  // One X^T Y the shape of a block of a layer's activations: 4096 datapoints x 256 neurons per side, 0.54 GFLOP.
-  const int64_t n = 4096, p = 256;
+  // One X^T Y the shape of a block of a layer's activations: 2048 datapoints x 256 neurons per side, 0.27 GFLOP.
+  const int64_t n = 2048, p = 256;
   std::vector<double> x(static_cast<size_t>(n * p)), y(x.size()), out(static_cast<size_t>(p * p));
   for (size_t i = 0; i < x.size(); ++i) {
     x[i] = static_cast<double>((i * 2654435761u) % 1000) * 1e-3 - 0.5;

@@ -23,7 +23,7 @@ using BlasProduct = std::function<void(const double* x, const double* y, int64_t
 
 // Chooses the route of every later product by measurement, once per process (later calls return the first call's
 // timings): each kernel this CPU can run (AVX-512, AVX2 with FMA), with and without blocking its row panels for L2,
-// and `blas` where given, timed on one thread on a 4096 x 256 by 4096 x 256 product (best of 3, about 50 ms in all);
+// and `blas` where given, timed on one thread on a 2048 x 256 by 2048 x 256 product (best of 3, about 0.15 s in all);
 // the fastest wins. TRANSFUSION_GRAM_KERNEL=<name> overrides the choice ("blas" or a name no kernel has: the BLAS).
 const std::vector<Timing>& calibrate(const BlasProduct& blas);
 
