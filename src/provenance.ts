@@ -24,14 +24,25 @@ export interface Provenance {
   torch: { version: string; build: Record<string, string> };
 }
 
-/** The commit HEAD names in `dir`'s .git (a detached HEAD, a loose ref or a packed one), read without git. */
+/**
+ * The commit HEAD names in `dir`'s .git (a detached HEAD, a loose ref or a packed one), read without git. A linked
+ * worktree's `.git` is a file naming its own folder (`gitdir: ...`), whose `commondir` names where the refs are.
+ */
 export function gitCommit(dir: string): string | null {
   try {
-    const git = path.join(dir, '.git');
+    let git = path.join(dir, '.git'), refs = git;
+    if (fs.statSync(git).isFile()) {
+      const linked = /^gitdir: (.+)$/m.exec(fs.readFileSync(git, 'utf8'))?.[1].trim();
+      if (!linked) return null;
+      git = refs = path.resolve(dir, linked);
+      const common = path.join(git, 'commondir');
+      if (fs.existsSync(common)) refs = path.resolve(git, fs.readFileSync(common, 'utf8').trim());
+    }
     const head = fs.readFileSync(path.join(git, 'HEAD'), 'utf8').trim();
     if (/^[0-9a-f]{40,64}$/.test(head)) return head;
     const ref = /^ref: (refs\/[^\s]+)$/.exec(head)?.[1];
     if (!ref) return null;
+    git = refs;
     const loose = path.join(git, ref);
     if (fs.existsSync(loose)) return fs.readFileSync(loose, 'utf8').trim() || null;
     const packed = fs.readFileSync(path.join(git, 'packed-refs'), 'utf8');

@@ -28,6 +28,16 @@ describe('provenance', () => {
     fs.writeFileSync(path.join(git, 'refs', 'heads', 'main'), `${a}\n`);
     expect(gitCommit(repo)).toBe(a);
     expect(gitCommit(path.join(dir, 'nothing'))).toBeNull();
+    // A linked worktree (git worktree add): .git is a file naming its folder, whose commondir holds the refs.
+    const tree = path.join(dir, 'tree'), own = path.join(git, 'worktrees', 'tree');
+    fs.mkdirSync(tree);
+    fs.mkdirSync(own, { recursive: true });
+    fs.writeFileSync(path.join(tree, '.git'), `gitdir: ${own}\n`);
+    fs.writeFileSync(path.join(own, 'commondir'), '../..\n');
+    fs.writeFileSync(path.join(own, 'HEAD'), 'ref: refs/heads/main\n');
+    expect(gitCommit(tree)).toBe(a);
+    fs.writeFileSync(path.join(own, 'HEAD'), `${b}\n`);
+    expect(gitCommit(tree)).toBe(b);
   });
 
   it('parses LibTorch\'s build settings as at::show_config() prints them', () => {
