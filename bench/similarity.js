@@ -112,10 +112,9 @@ async function measure(inputs, pairs, peers, gemmRate) {
     wholeBatchFraction: work.gramFlops / (gemmRate * 1e9) / seconds,
     // Where the engine's threads spent the fastest round (thread-seconds, summing to its wall time x threads).
     phases: { threads: work.threads, seconds: work.seconds, threadSeconds: work.phases },
-    // The route the engine measured fastest on this machine (GFLOP/s of each candidate, one thread) and its eigensolver.
+    // The route the engine measured fastest on this machine (GFLOP/s of each candidate, one thread).
     route: results[0].route,
     kernels: work.kernels,
-    eigensolver: work.eigensolver,
     peerBlas: peer.blas,
   };
 }
@@ -244,7 +243,7 @@ async function heatmap() {
         if (m) console.log(`    ${metric} alone: engine ${m.engine.toFixed(2)} s, numpy ${m.numpy.toFixed(2)} s, ratio ${m.ratio.toFixed(2)}; within ${m.largestDifference.toExponential(1)}`);
       console.log(`    Gram phase ${c.gramPhaseGflops.toFixed(1)} GFLOP/s = ${(100 * c.gramPhaseFraction).toFixed(0)}% of the best GEMM rate; ${c.work.gramGflop.toFixed(1)} GFLOP in ${c.work.products} products, ${c.work.prepared} inputs prepared`);
       console.log(`    whole batch at ${(100 * c.wholeBatchFraction).toFixed(0)}% of the GEMM bound for its Gram work (${c.gemmBoundSeconds.toFixed(2)} s)`);
-      console.log(`    route ${c.route} (measured at the first batch, one thread: ${Object.entries(c.kernels).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} GFLOP/s), eigensolver ${c.eigensolver}`);
+      console.log(`    route ${c.route} (measured at the first batch, one thread: ${Object.entries(c.kernels).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} GFLOP/s)`);
       const spent = c.phases.seconds * c.phases.threads;
       console.log(`    where the threads' ${spent.toFixed(2)} s went: ${Object.entries(c.phases.threadSeconds).map(([k, v]) => `${k} ${v.toFixed(2)} s (${((100 * v) / spent).toFixed(0)}%)`).join(', ')}`);
     }

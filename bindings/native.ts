@@ -483,8 +483,6 @@ export interface SimilarityWork {
    * Empty where the batch ran on a GPU or made no product.
    */
   kernels: Record<string, number>;
-  /** The eigensolver of the CPU's factorisations: LAPACK's `dsyevr`, or `torch` (torch.linalg.eigh); '' where none ran. */
-  eigensolver: string;
 }
 
 /** compareModels: one pair of models at one stage. */

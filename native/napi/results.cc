@@ -144,7 +144,6 @@ Napi::Object similarityResultToJs(Napi::Env env, const tn::SimilarityResult& r) 
   Napi::Object kernels = Napi::Object::New(env);
   for (const auto& [name, gflops] : r.work.kernels) kernels.Set(name, gflops);
   work.Set("kernels", kernels);
-  work.Set("eigensolver", r.work.eigensolver);
   o.Set("work", work);
   return o;
 }

@@ -1,5 +1,5 @@
-// The similarity engine's CPU routes (issue 34): the Gram kernel chosen by measurement on this machine, LAPACK's
-// dsyevr for the factorisations, and every route giving the same metrics.
+// The similarity engine's CPU routes (issue 34): the Gram kernel chosen by measurement on this machine, and every
+// route giving the same metrics.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
@@ -16,20 +16,20 @@ function structured(rows: number, cols: number, seed: number): ActivationArray {
   return { data, shape: [rows, cols] };
 }
 
-// The same batch in a fresh process with `env`: its route, calibration, eigensolver and metrics.
+// The same batch in a fresh process with `env`: its route, calibration and metrics.
 function inChild(env: Record<string, string>) {
   const script = `
     const tn = require(${JSON.stringify(entry)});
     ${structured.toString()}
     const inputs = [structured(3000, 70, 1), structured(3000, 50, 2), structured(3000, 70, 3)];
     tn.similarityBatch(inputs, [[0, 1], [0, 2], [1, 2]], {}).then((rs) => {
-      process.stdout.write(JSON.stringify(rs.map((r) => ({ route: r.route, kernels: r.work.kernels, eigensolver: r.work.eigensolver,
+      process.stdout.write(JSON.stringify(rs.map((r) => ({ route: r.route, kernels: r.work.kernels,
         metrics: [r.meanCca, r.svccaMean, r.pwcca, r.linearCka, r.debiasedLinearCka, r.procrustes, r.shapeMetric] }))));
     });`;
   const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  return JSON.parse(r.stdout) as { route: string; kernels: Record<string, number>; eigensolver: string; metrics: number[] }[];
+  return JSON.parse(r.stdout) as { route: string; kernels: Record<string, number>; metrics: number[] }[];
 }
 
 describe('the similarity engine\'s CPU routes', () => {
@@ -43,21 +43,16 @@ describe('the similarity engine\'s CPU routes', () => {
       const fastest = Object.entries(kernels).sort((a, b) => b[1] - a[1])[0][0];
       expect(r.route).toBe(`gram/${fastest}`);
     }
-    expect(['dsyevr', 'torch']).toContain(r.work.eigensolver);
   });
 
-  it('gives the same metrics on every route: each kernel, the BLAS, dsyevr and torch.linalg.eigh', () => {
+  it('gives the same metrics on every route: each kernel and the BLAS', () => {
     const chosen = inChild({});
     const names = Object.keys(chosen[0].kernels);
-    const runs: { env: Record<string, string>; route?: string; eigensolver?: string }[] = [
-      ...names.map((name) => ({ env: { TRANSFUSION_GRAM_KERNEL: name }, route: `gram/${name}` })),
-      { env: { TRANSFUSION_EIGENSOLVER: 'torch' }, eigensolver: 'torch' },
-    ];
-    for (const run of runs) {
-      const other = inChild(run.env);
+    if (process.arch === 'x64') expect(names.length).toBeGreaterThan(1);  // the BLAS and at least one kernel
+    for (const name of names) {
+      const other = inChild({ TRANSFUSION_GRAM_KERNEL: name });
       other.forEach((r, k) => {
-        if (run.route) expect(r.route).toBe(run.route);
-        if (run.eigensolver) expect(r.eigensolver).toBe(run.eigensolver);
+        expect(r.route).toBe(`gram/${name}`);
         r.metrics.forEach((v, m) => expect(Math.abs(v - chosen[k].metrics[m])).toBeLessThan(1e-10));
       });
     }

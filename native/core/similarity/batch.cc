@@ -171,10 +171,8 @@ std::vector<SimilarityResult> compareInputs(size_t count, const std::function<to
   double busy = 0;
   for (const auto& [phase, seconds] : work.phases) busy += seconds;
   work.phases.emplace_back("idle", std::max(0.0, work.seconds * static_cast<double>(width) - busy));
-  if (meter.products > 0 && onCpu) {
+  if (meter.products > 0 && onCpu)
     for (const auto& t : gramCalibration()) work.kernels.emplace_back(t.name, t.gflops);
-    work.eigensolver = eigensolver();
-  }
   for (auto& r : out) r.work = work;
   return out;
 }

@@ -28,8 +28,6 @@ struct Dataset;  // core/data/dataset.h
 // The Gram route's calibration on this machine (gram.h: each SIMD kernel and LibTorch's BLAS, GFLOP/s on one thread),
 // measured the first time it is asked for; the fastest runs every product over datapoints on the CPU.
 const std::vector<gram::Timing>& gramCalibration();
-// The eigensolver the factorisations use on the CPU: "dsyevr" (LAPACK's, core/similarity/lapack.h) or "torch".
-const char* eigensolver();
 
 // One side, ready for comparison, by the covariance (Gram) route: everything after preparation works on p x p and
 // p x q matrices, never on SVDs of tall n x p data (slow on CPU and especially on GPUs).

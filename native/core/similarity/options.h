@@ -40,9 +40,8 @@ struct SimilarityWork {
   // input, centre, factorise, metric:<name>), then "idle": thread time in none of them (waiting at a wave's end for
   // its slowest item, and the little work between phases).
   std::vector<std::pair<std::string, double>> phases;
-  // How the CPU ran it: each Gram route's measured GFLOP/s (the fastest chosen; empty on a GPU) and the eigensolver.
+  // How the CPU ran its products: each Gram route's measured GFLOP/s (the fastest chosen; empty on a GPU).
   std::vector<std::pair<std::string, double>> kernels;
-  std::string eigensolver;
 };
 struct SimilarityResult {
   std::vector<double> values;  // one per metric, in the table's order (core/similarity/metrics.h); NaN: undefined
