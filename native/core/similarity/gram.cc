@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <mutex>
-#include <string>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -91,7 +91,7 @@ std::vector<const Variant*> supported() {
 
 // A kernel with its blocking: kc datapoints per packed block, and row panels in blocks of mc rows (0: all of them).
 struct Candidate {
-  const Variant* variant;  // nullptr: the caller's BLAS
+  const Variant* variant;
   int64_t kc, mc;
   std::string name;
 };
@@ -99,6 +99,7 @@ struct Candidate {
 std::mutex chosenMutex;
 const Candidate* chosenCandidate = nullptr;  // set once by calibrate(); nullptr before it and where BLAS won
 bool calibrated = false;
+
 // Rows [k0, k0 + kc) of m (row stride ld, `cols` columns) as panels of `width` columns, zero-padded past the last
 // column: panel j holds kc rows of `width` values.
 void pack(const double* m, int64_t ld, int64_t cols, int64_t k0, int64_t kc, int64_t width, double* out) {
@@ -113,12 +114,58 @@ void pack(const double* m, int64_t ld, int64_t cols, int64_t k0, int64_t kc, int
   }
 }
 
-}  // namespace
-
-namespace {
-
+// The product with candidate c's kernel and blocking (crossProduct's contract).
 bool run(const Candidate& c, const double* x, int64_t ldx, int64_t p, const double* y, int64_t ldy, int64_t q, int64_t n,
-         bool symmetric, double* out, int64_t parts, const ParallelFor& parallel);
+         bool symmetric, double* out, int64_t parts, const ParallelFor& parallel) {
+  const Variant* v = c.variant;
+  const int64_t kcMax = c.kc, mcPanels = c.mc > 0 ? std::max<int64_t>(1, c.mc / v->mr) : (p + v->mr - 1) / v->mr;
+  parts = std::max<int64_t>(1, std::min(parts, n));
+  const int64_t mr = v->mr, nr = v->nr, rowPanels = (p + mr - 1) / mr, colPanels = (q + nr - 1) / nr;
+  // Part 0 accumulates into `out`, every other part into its own buffer; they are summed at the end.
+  std::vector<Buffer> partial(parts - 1, Buffer(p * q, 0.0));
+  std::fill(out, out + p * q, 0.0);
+  parallel(parts, [&](int64_t begin, int64_t end) {
+    Buffer packedA(rowPanels * mr * kcMax), packedB(colPanels * nr * kcMax), tile(mr * nr);
+    for (int64_t part = begin; part < end; ++part) {
+      double* sum = part == 0 ? out : partial[part - 1].data();
+      const int64_t lo = n * part / parts, hi = n * (part + 1) / parts;
+      for (int64_t k0 = lo; k0 < hi; k0 += kcMax) {
+        const int64_t kc = std::min(kcMax, hi - k0);
+        pack(x, ldx, p, k0, kc, mr, packedA.data());
+        pack(y, ldy, q, k0, kc, nr, packedB.data());
+        // Row panels in blocks of mc rows: a block's packed panels (mc x kc) stay in L2 while every column panel
+        // (kc x nr, in L1) passes over them.
+        for (int64_t ib0 = 0; ib0 < rowPanels; ib0 += mcPanels) {
+          const int64_t ib1 = std::min(rowPanels, ib0 + mcPanels);
+          for (int64_t jb = 0; jb < colPanels; ++jb) {
+            const int64_t j0 = jb * nr, w = std::min(nr, q - j0);
+            for (int64_t ib = ib0; ib < ib1; ++ib) {
+              const int64_t i0 = ib * mr, h = std::min(mr, p - i0);
+              if (symmetric && i0 >= j0 + w) break;  // the tile lies wholly below the diagonal
+              const double* a = packedA.data() + ib * kc * mr;
+              const double* b = packedB.data() + jb * kc * nr;
+              if (h == mr && w == nr) {
+                v->kernel(kc, a, b, sum + i0 * q + j0, q);  // a whole tile: accumulated in place
+                continue;
+              }
+              std::fill(tile.begin(), tile.end(), 0.0);
+              v->kernel(kc, a, b, tile.data(), nr);
+              for (int64_t r = 0; r < h; ++r)
+                for (int64_t col = 0; col < w; ++col) sum[(i0 + r) * q + j0 + col] += tile[r * nr + col];
+            }
+          }
+        }
+      }
+    }
+  });
+  for (const auto& part : partial)
+    for (int64_t i = 0; i < p * q; ++i) out[i] += part[i];
+  if (symmetric)
+    for (int64_t i = 0; i < p; ++i)
+      for (int64_t j = 0; j < i; ++j) out[i * q + j] = out[j * q + i];
+  return true;
+}
+
 
 // The machine's float64 rate of `product` on one thread: the best of three after one untimed run.
 double gflopsOf(const std::function<void()>& product, double flops) {
@@ -190,58 +237,4 @@ bool crossProduct(const double* x, int64_t ldx, int64_t p, const double* y, int6
   return c && run(*c, x, ldx, p, y, ldy, q, n, symmetric, out, parts, parallel);
 }
 
-namespace {
-
-bool run(const Candidate& c, const double* x, int64_t ldx, int64_t p, const double* y, int64_t ldy, int64_t q, int64_t n,
-         bool symmetric, double* out, int64_t parts, const ParallelFor& parallel) {
-  const Variant* v = c.variant;
-  const int64_t kcMax = c.kc, mcPanels = c.mc > 0 ? std::max<int64_t>(1, c.mc / v->mr) : (p + v->mr - 1) / v->mr;
-  parts = std::max<int64_t>(1, std::min(parts, n));
-  const int64_t mr = v->mr, nr = v->nr, rowPanels = (p + mr - 1) / mr, colPanels = (q + nr - 1) / nr;
-  // Part 0 accumulates into `out`, every other part into its own buffer; they are summed at the end.
-  std::vector<Buffer> partial(parts - 1, Buffer(p * q, 0.0));
-  std::fill(out, out + p * q, 0.0);
-  parallel(parts, [&](int64_t begin, int64_t end) {
-    Buffer packedA(rowPanels * mr * kcMax), packedB(colPanels * nr * kcMax), tile(mr * nr);
-    for (int64_t part = begin; part < end; ++part) {
-      double* sum = part == 0 ? out : partial[part - 1].data();
-      const int64_t lo = n * part / parts, hi = n * (part + 1) / parts;
-      for (int64_t k0 = lo; k0 < hi; k0 += kcMax) {
-        const int64_t kc = std::min(kcMax, hi - k0);
-        pack(x, ldx, p, k0, kc, mr, packedA.data());
-        pack(y, ldy, q, k0, kc, nr, packedB.data());
-        // Row panels in blocks of mc rows: a block's packed panels (mc x kc) stay in L2 while every column panel
-        // (kc x nr, in L1) passes over them.
-        for (int64_t ib0 = 0; ib0 < rowPanels; ib0 += mcPanels) {
-          const int64_t ib1 = std::min(rowPanels, ib0 + mcPanels);
-          for (int64_t jb = 0; jb < colPanels; ++jb) {
-            const int64_t j0 = jb * nr, w = std::min(nr, q - j0);
-            for (int64_t ib = ib0; ib < ib1; ++ib) {
-              const int64_t i0 = ib * mr, h = std::min(mr, p - i0);
-              if (symmetric && i0 >= j0 + w) break;  // the tile lies wholly below the diagonal
-              const double* a = packedA.data() + ib * kc * mr;
-              const double* b = packedB.data() + jb * kc * nr;
-              if (h == mr && w == nr) {
-                v->kernel(kc, a, b, sum + i0 * q + j0, q);  // a whole tile: accumulated in place
-                continue;
-              }
-              std::fill(tile.begin(), tile.end(), 0.0);
-              v->kernel(kc, a, b, tile.data(), nr);
-              for (int64_t r = 0; r < h; ++r)
-                for (int64_t c = 0; c < w; ++c) sum[(i0 + r) * q + j0 + c] += tile[r * nr + c];
-            }
-          }
-        }
-      }
-    }
-  });
-  for (const auto& part : partial)
-    for (int64_t i = 0; i < p * q; ++i) out[i] += part[i];
-  if (symmetric)
-    for (int64_t i = 0; i < p; ++i)
-      for (int64_t j = 0; j < i; ++j) out[i * q + j] = out[j * q + i];
-  return true;
-}
-
-}  // namespace
 }  // namespace tn::gram
