@@ -11,7 +11,7 @@ import { packageRoot } from '../../bindings/native';
 import { generateNatural, type Dataset } from '../data/embedded';
 import { encodeNpy } from '../data/files/npy';
 import { TransfusionError } from '../errors';
-import { defaultConcurrency } from '../experiments/concurrency';
+import { runsInFlight } from '../experiments/concurrency';
 import { runStudy } from '../experiments/study';
 import { armsOf, validateSpec, type StudySpec } from '../experiments/spec';
 import { drawTask } from '../experiments/task';
@@ -164,12 +164,6 @@ function runPeer(python: string, dir: string, env: NodeJS.ProcessEnv = peerEnvir
   });
 }
 
-/** The tuned peer's worker processes: as many as the runs ours keeps in flight (runStudy's rule), one thread each. */
-function tunedProcesses(spec: StudySpec, concurrency: number | undefined): number {
-  const runs = armsOf(spec).length * spec.seeds.length;
-  return Math.max(1, Math.min(concurrency ?? defaultConcurrency(getThreads()), runs, getThreads()));
-}
-
 /** Ours: the study's wall time (study-start to study-end) and each phase's job seconds from results.json. */
 async function runOurs(spec: StudySpec, dir: string, concurrency: number | undefined): Promise<{ seconds: StudySeconds; results: StudyResults }> {
   let seconds = NaN;
@@ -207,7 +201,8 @@ export async function runStudyBench(o: StudyBenchOptions, onLine: (line: string)
     // The tuned peer: the same Python with jemalloc or tcmalloc preloaded, where one is installed, its validation
     // batch the fastest it measures, and its runs spread over as many one-thread-each processes as ours runs at once.
     const tuned = tunedPeerEnvironment();
-    const processes = tunedProcesses(spec, o.concurrency);
+    // As many worker processes as the runs ours keeps in flight (its study starts with every run to do).
+    const processes = runsInFlight(o.concurrency, armsOf(spec).length * spec.seeds.length, getThreads());
     const tunedArgs = ['--processes', String(processes), '--eval-batch', 'auto'];
     let last: { ours: StudyResults; python: PeerOutput } | undefined;
     let tunedEvalBatch: number | undefined;
@@ -224,7 +219,10 @@ export async function runStudyBench(o: StudyBenchOptions, onLine: (line: string)
       for (let s = 0; s < sides.length; s++) await sides[(s + k) % sides.length]();
       ours.push(a!.seconds);
       python.push(b!.seconds);
-      if (c) pythonTuned.push(c.seconds), (tunedEvalBatch = c.evalBatch);
+      if (c) {
+        pythonTuned.push(c.seconds);
+        tunedEvalBatch = c.evalBatch;
+      }
       last = { ours: a!.results, python: b! };
       const phases = (x: StudySeconds) => `pretraining ${x.pretraining.toFixed(1)}, training ${x.training.toFixed(1)}, evaluation ${x.evaluation.toFixed(1)}`;
       onLine(`repeat ${k + 1}/${o.repeats}: study ours ${a!.seconds.study.toFixed(1)} s, python ${b!.seconds.study.toFixed(1)} s ` +

@@ -16,6 +16,18 @@ export function defaultConcurrency(cores: number): number {
 }
 
 /**
+ * Runs a CPU study keeps in flight: the number asked for, else {@link defaultConcurrency}, and never more than the runs
+ * it has to do (at least 1). `bench study` gives its tuned peer as many worker processes.
+ * @param requested - The study's `concurrency` option, if any.
+ * @param runs - The runs left to do.
+ * @param cores - The process's intra-op threads.
+ * @returns At least 1.
+ */
+export function runsInFlight(requested: number | undefined, runs: number, cores: number): number {
+  return Math.min(requested ?? defaultConcurrency(cores), Math.max(1, runs));
+}
+
+/**
  * Runs `tasks` with at most `concurrency` in flight, each worker taking the first task that is `ready` (one whose
  * inputs are not being made by another task now), else the first task left. After a failure no task is started; the
  * tasks in flight are awaited (an aborted signal stops them after their step), then the first error is thrown.

@@ -14,7 +14,7 @@ import { tensorboardSink } from '../io/tensorboard';
 import { versions, getThreads } from '../runtime';
 import { inputSizeFor } from './architecture';
 import { analysisOf } from './catalog';
-import { defaultConcurrency, runConcurrently } from './concurrency';
+import { runConcurrently, runsInFlight } from './concurrency';
 import { defaultCacheDir } from './pretrain';
 import { analyseRepresentations } from './representations';
 import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, sameStudy, type Shard, type StudyEvent, type StudyResults } from './results';
@@ -116,7 +116,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
     };
     save();
 
-    const concurrency = opts.group || spec.device !== 'cpu' ? 1 : Math.min(opts.concurrency ?? defaultConcurrency(getThreads()), Math.max(1, todo.length));
+    const concurrency = opts.group || spec.device !== 'cpu' ? 1 : runsInFlight(opts.concurrency, todo.length, getThreads());
     // Alone, a run uses the process's threads (as it always has); beside others, an equal share of them.
     const threads = concurrency > 1 ? Math.max(1, Math.floor(getThreads() / concurrency)) : undefined;
     results.environment.concurrency = concurrency;
