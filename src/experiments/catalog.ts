@@ -38,7 +38,13 @@ const representations =
     inits: ['random', 'transfer'],
     seeds,
     train: { ...spec.train, evalEvery: 0 },
-    representations: { probeSize: spec.name === 'tiny' ? 128 : 1024, maxDatapoints: spec.name === 'tiny' ? 2000 : 0, seed: 0 },
+    // The tiny preset is a smoke test: a small probe, module criticality's search (at most 110 grid points per stage
+    // and run, each a pass over its loss images per draw: 70 of the tiny reproduction's 92 s) on 64 images with 2
+    // draws, and interpolation's BatchNorm recomputed from 2 minibatches (14 s of the rest with 8).
+    representations:
+      spec.name === 'tiny'
+        ? { probeSize: 128, maxDatapoints: 2000, seed: 0, interpolationBnBatches: 2, criticalitySamples: 2, criticalityImages: 64 }
+        : { probeSize: 1024, maxDatapoints: 0, seed: 0 },
     why:
       `Section 4 at the ${spec.name} scale: ${spec.task.imageSize} px images, ${spec.train.steps} ${spec.train.optimizer} steps of ` +
       `${spec.train.batchSize} images per run, the embedded ${spec.pretrain.classes}-class natural-image source for pretraining; ` +

@@ -185,7 +185,7 @@ const TYPED_SCHEMA = {
     representations: {
       type: 'object',
       additionalProperties: false,
-      properties: { probeSize: integer(2), maxDatapoints: integer(), seed: integer() },
+      properties: { probeSize: integer(2), maxDatapoints: integer(), seed: integer(), interpolationBnBatches: integer(0, 10_000), criticalitySamples: integer(1, 100), criticalityImages: integer(1) },
       ...optional,
     },
   },

@@ -15,7 +15,7 @@ import { modelNamed, type Model, type ModelInfo } from '../models';
 import { minibatchCka } from '../similarity/heatmap';
 import { compareModelSet, similarityMetrics, type MetricValues } from '../similarity/similarity';
 import { modelOptionsFor } from './architecture';
-import { criticalityAnalysis, interpolationAnalysis, knnAnalysis, type CriticalityRecord, type InterpolationRecord, type KnnRecord, type TransferContext } from './transfer-analyses';
+import { CRITICALITY_SETTINGS, criticalityAnalysis, interpolationAnalysis, knnAnalysis, type CriticalityRecord, type InterpolationRecord, type KnnRecord, type TransferContext } from './transfer-analyses';
 import { DEFAULT_REPRESENTATIONS, type RepresentationSettings, type StudySpec } from './spec';
 import { taskLabels } from './task';
 
@@ -196,7 +196,9 @@ async function loadSnapshot(ctx: AnalysisContext, run: SnapshotRun, which: 'init
 /** An analysis beyond the paper for one model's runs, into its field of the results. */
 async function beyond(analysis: Analysis, ctx: AnalysisContext, model: string, runs: SnapshotRun[], out: RepresentationResults): Promise<void> {
   if (!ctx.taskAt) throw new TransfusionError('ERR_INVALID_ARG', `The ${analysis} analysis needs the task's training and validation sets`);
-  const tctx: TransferContext<SnapshotRun> = { load: (run, which) => loadSnapshot(ctx, run, which), taskAt: ctx.taskAt, signal: ctx.signal, onProgress: ctx.onProgress };
+  const settings = ctx.spec.representations;
+  const criticality = { samples: settings?.criticalitySamples ?? CRITICALITY_SETTINGS.samples, lossImages: settings?.criticalityImages ?? CRITICALITY_SETTINGS.lossImages };
+  const tctx: TransferContext<SnapshotRun> = { load: (run, which) => loadSnapshot(ctx, run, which), taskAt: ctx.taskAt, criticality, bnBatches: settings?.interpolationBnBatches, signal: ctx.signal, onProgress: ctx.onProgress };
   if (analysis === 'interpolation') (out.interpolation ??= []).push(...(await interpolationAnalysis(tctx, model, runs)));
   else if (analysis === 'criticality') (out.criticality ??= []).push(...(await criticalityAnalysis(tctx, model, runs)));
   else if ((await ctx.taskAt(runs[0].imageSize)).train.info().task === 'multiclass')

@@ -80,6 +80,13 @@ export interface RepresentationSettings {
   maxDatapoints: number;
   /** Seed of the probe images and of the datapoint subsample. */
   seed: number;
+  /** Interpolation: minibatches of 64 training images BatchNorm's statistics are recomputed from at each point
+   * (default 8). */
+  interpolationBnBatches?: number;
+  /** Module criticality (the criticality analysis): perturbations drawn per grid point (default 3). */
+  criticalitySamples?: number;
+  /** Module criticality: training images its loss is measured on, spread evenly over the set (default 512). */
+  criticalityImages?: number;
 }
 
 export const DEFAULT_REPRESENTATIONS: RepresentationSettings = { probeSize: 1024, maxDatapoints: 0, seed: 0 };
@@ -154,6 +161,9 @@ export function validateSpec(spec: StudySpec): StudySpec {
     checkInteger('representations.probeSize', spec.representations.probeSize, 2);
     checkInteger('representations.maxDatapoints', spec.representations.maxDatapoints, 0);
     checkInteger('representations.seed', spec.representations.seed, 0);
+    if (spec.representations.interpolationBnBatches !== undefined) checkInteger('representations.interpolationBnBatches', spec.representations.interpolationBnBatches, 0, 10_000);
+    if (spec.representations.criticalitySamples !== undefined) checkInteger('representations.criticalitySamples', spec.representations.criticalitySamples, 1, 100);
+    if (spec.representations.criticalityImages !== undefined) checkInteger('representations.criticalityImages', spec.representations.criticalityImages, 1);
   }
   checkNumber('threshold', spec.threshold, 0, 1);
   const stagesOf = new Map(listModels().map((m) => [m.name, m.stages] as const));

@@ -19,6 +19,10 @@ export interface RunRef {
 export interface TransferContext<R extends TransferRun = TransferRun> {
   load: (run: R, which: 'init' | 'final') => Promise<Model>;
   taskAt: (size: number) => Promise<{ train: Dataset; val: Dataset }>;
+  /** Module criticality's draws per grid point and loss images (default {@link CRITICALITY_SETTINGS}). */
+  criticality?: { samples: number; lossImages: number };
+  /** Interpolation's BatchNorm minibatches (default {@link INTERPOLATION_BN}'s). */
+  bnBatches?: number;
   signal?: AbortSignal;
   onProgress?: (what: string) => void;
 }
@@ -49,6 +53,8 @@ export interface CriticalityRecord extends RunRef {
   evaluations?: number;
   /** Training images module criticality's loss was measured on. */
   lossImages?: number;
+  /** Perturbations drawn per grid point (absent in results of before it: 3). */
+  samples?: number;
   stages: StageReset[];
 }
 
@@ -64,13 +70,11 @@ export interface KnnRecord extends RunRef {
 export const INTERPOLATION_BN = { batches: 8, batchSize: 64 } as const;
 /** k-NN: the InstDisc/MoCo monitor's k and temperature. */
 export const KNN_SETTINGS = { k: 200, temperature: 0.1 } as const;
-/** Module criticality in the studies: 3 perturbations per grid point (Chatterji et al. draw 10, the library's default),
- * the grid searched costing up to 110 points per stage and run. */
-export const CRITICALITY_SETTINGS = { samples: 3 } as const;
-/** Module criticality's training loss in the studies: on 512 training images spread evenly over the set (every
- * evaluation of the grid is one pass over them), or the whole set where it is smaller or multi-label (its masks are
- * not copied). */
-export const CRITICALITY_LOSS_IMAGES = 512;
+/** Module criticality in the studies, unless the spec's representations say otherwise: 3 perturbations per grid point
+ * (Chatterji et al. draw 10, the library's default), the grid searched costing up to 110 points per stage and run; the
+ * training loss on 512 training images spread evenly over the set (every evaluation of the grid is one pass over
+ * them), or the whole set where it is smaller or multi-label (its masks are not copied). */
+export const CRITICALITY_SETTINGS = { samples: 3, lossImages: 512 } as const;
 
 /** `n` images of a binary or multiclass set, evenly spaced through it (a set ordered by class keeps every class), as
  * a Dataset of their own; undefined where the set is no larger or multi-label. */
@@ -114,7 +118,7 @@ export async function interpolationAnalysis<R extends TransferRun>(ctx: Transfer
     ctx.onProgress?.(`interpolation: ${model} ${a.init} ${a.seed} - ${b.init} ${b.seed}`);
     const sets = await ctx.taskAt(a.imageSize);
     const line = await withModels([ctx.load(a, 'final'), ctx.load(b, 'final')], ([ma, mb]) =>
-      interpolate(ma, mb, sets, { bnBatches: INTERPOLATION_BN.batches, batchSize: INTERPOLATION_BN.batchSize, signal: ctx.signal }),
+      interpolate(ma, mb, sets, { bnBatches: ctx.bnBatches ?? INTERPOLATION_BN.batches, batchSize: INTERPOLATION_BN.batchSize, signal: ctx.signal }),
     );
     out.push({ model, pairs: kind, a: ref(a), b: ref(b), ...line });
   }
@@ -126,10 +130,11 @@ export async function criticalityAnalysis<R extends TransferRun>(ctx: TransferCo
   for (const run of runs) {
     ctx.onProgress?.(`criticality: ${model} ${run.init} ${run.seed}`);
     const { train, val } = await ctx.taskAt(run.imageSize);
-    const lossData = spreadImages(train, CRITICALITY_LOSS_IMAGES);
+    const { samples, lossImages } = ctx.criticality ?? CRITICALITY_SETTINGS;
+    const lossData = spreadImages(train, lossImages);
     try {
-      const r = await withModels([ctx.load(run, 'final'), ctx.load(run, 'init')], ([trained, initial]) => stageCriticality(trained, initial, val, { ...CRITICALITY_SETTINGS, lossData: lossData ?? train, signal: ctx.signal }));
-      out.push({ model, ...ref(run), ...r, lossImages: (lossData ?? train).count });
+      const r = await withModels([ctx.load(run, 'final'), ctx.load(run, 'init')], ([trained, initial]) => stageCriticality(trained, initial, val, { samples, lossData: lossData ?? train, signal: ctx.signal }));
+      out.push({ model, ...ref(run), ...r, lossImages: (lossData ?? train).count, samples });
     } finally {
       lossData?.dispose();
     }

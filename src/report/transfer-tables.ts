@@ -73,7 +73,7 @@ function criticalityTable(r: RepresentationResults): string[] {
       'the initial weights do; near 1: the stage needs its training). Module criticality (Chatterji, Neyshabur and Sedghi ' +
       '2020): the smallest (alpha / sigma)^2 ||theta_trained - theta_init||^2 over alpha in 0, 0.1, ..., 1 and sigma geometric ' +
       'from 1e-4 to 1e-1 such that the stage at alpha plus Gaussian noise of standard deviation sigma keeps the mean ' +
-      `training loss (on ${records[0]?.lossImages ?? 'the'} training images) of ${CRITICALITY_SETTINGS.samples} draws within 1.01 times the trained loss; shown as log10(1 + criticality), 0 where the initial ` +
+      `training loss (on ${records[0]?.lossImages ?? 'the'} training images) of ${records[0]?.samples ?? CRITICALITY_SETTINGS.samples} draws within 1.01 times the trained loss; shown as log10(1 + criticality), 0 where the initial ` +
       `weights keep the loss (${evaluations} perturbed evaluations in all). Neyshabur et al. find lower stages less critical ` +
       'than higher ones, and transferred models more robust to re-initialisation.',
     '',

@@ -23,7 +23,7 @@ describe('beyond the paper, as experiments of run', () => {
     expect(records.map((x) => x.pairs)).toEqual(['transfer-transfer', 'random-random', 'transfer-random', 'transfer-random']);
     for (const x of records) {
       expect(x.points.map((p) => p.alpha)).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
-      expect(x.bnImages).toBeGreaterThan(0);
+      expect(x.bnImages).toBe(128);  // the tiny preset's 2 BatchNorm minibatches of 64 (representations.interpolationBnBatches)
       expect(x.barrier.loss).toBeGreaterThanOrEqual(0);
       expect(x.barrier.auc).toBeGreaterThanOrEqual(0);
     }
@@ -41,6 +41,8 @@ describe('beyond the paper, as experiments of run', () => {
       expect(x.stages.map((s) => s.stage)).toEqual(['layer1', 'layer2', 'layer3', 'layer4', 'head']);
       // Module criticality on the training loss: every stage searched, each score the (alpha / sigma)^2 d^2 of its point.
       expect(x.evaluations).toBeGreaterThanOrEqual(x.stages.length);
+      // The tiny preset's search: 2 draws a point, the loss on 64 of the 256 training images (representations.criticality*).
+      expect([x.samples, x.lossImages]).toEqual([2, 64]);
       for (const s of x.stages)
         if (s.criticality !== null) expect(s.criticality).toBeCloseTo((s.criticalAlpha! / s.criticalSigma!) ** 2 * s.distance ** 2, 6);
     }

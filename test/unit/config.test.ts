@@ -92,6 +92,16 @@ describe('study files (run --config)', () => {
     expect(STUDY_CONFIG_SCHEMA.properties.train.properties.steps).toMatchObject({ type: 'integer', minimum: LIMITS.steps.min, maximum: LIMITS.steps.max });
   });
 
+  it('takes the analyses\' cost settings, and names a bad one in the file and in a spec given whole', () => {
+    const file = write('costs.json', { experiment: 'criticality', preset: 'tiny', representations: { criticalitySamples: 0, criticalityImages: 1.5 } });
+    expect(() => loadStudyConfig(file)).toThrow(/\/representations\/criticalitySamples must be >= 1[\s\S]*\/representations\/criticalityImages must be integer/);
+    const spec = experimentSpec('criticality', 'tiny');
+    expect(spec.representations).toMatchObject({ interpolationBnBatches: 2, criticalitySamples: 2, criticalityImages: 64 });
+    expect(experimentSpec('criticality', 'quick').representations).not.toHaveProperty('criticalitySamples');
+    spec.representations!.criticalitySamples = 101;
+    expect(() => validateSpec(spec)).toThrow('Expected `representations.criticalitySamples` to be an integer in [1, 100] but received 101');
+  });
+
   it('names a file that is missing or not JSON', () => {
     expect(() => loadStudyConfig(path.join(dir, 'none.json'))).toThrow(`Cannot read the study file ${path.join(dir, 'none.json')}`);
     // A FIFO (or a device) is refused at once instead of blocking the process.
