@@ -557,7 +557,7 @@ export interface NativeAddon {
     options: NativeTrainOptions,
     onProgress?: (e: TrainEvent) => void,
   ): NativeJob<NativeTrainResult>;
-  evaluate(model: NativeModel, dataset: NativeDataset, options?: { batchSize?: number } & ComputeOptions): NativeJob<Metrics>;
+  evaluate(model: NativeModel, dataset: NativeDataset, options?: { batchSize?: number; threads?: number } & ComputeOptions): NativeJob<Metrics>;
   forward(model: NativeModel, input: TensorData, options?: { stage?: string } & ComputeOptions): NativeJob<TensorData>;
   /** Forward FLOPs of one (3, height, width) image: 2 x the multiply-adds of every convolution and linear layer an
    * eval-mode forward pass runs (the model's training mode and BatchNorm statistics are left as they were). */

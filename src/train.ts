@@ -54,7 +54,7 @@ export const TRAIN_OPTION_KEYS = optionKeys<TrainOptions>()([
 ]);
 export const AUGMENT_KEYS = optionKeys<AugmentOptions>()(['rotate', 'translate', 'scale', 'flip']);
 export const JOB_OPTION_KEYS = optionKeys<JobOptions<TrainEvent>>()(['signal', 'onProgress']);
-const EVALUATE_OPTION_KEYS = optionKeys<EvaluateOptions>()(['batchSize', 'signal', 'channelsLast', 'precision']);
+const EVALUATE_OPTION_KEYS = optionKeys<EvaluateOptions>()(['batchSize', 'threads', 'signal', 'channelsLast', 'precision']);
 const DATASET_FROM = 'generateRetina(), generateChest(), generateNatural() or createDataset()';
 
 /** train()'s and evaluate()'s arguments, checked before anything runs: each missing or misspelt one is named. */
@@ -138,10 +138,11 @@ export async function train(
 }
 
 /**
- * How {@link evaluate} runs: `batchSize`, images per forward pass (default 32 on the CPU, 128 on CUDA); `signal`, to
- * cancel it; and the {@link ComputeOptions}.
+ * How {@link evaluate} runs: `batchSize`, images per forward pass (default 32 on the CPU, 128 on CUDA); `threads`,
+ * this evaluation's own intra-op threads (default: the process's, `getThreads()`), as a study's runs side by side
+ * use; `signal`, to cancel it; and the {@link ComputeOptions}.
  */
-export type EvaluateOptions = { batchSize?: number; signal?: AbortSignal } & ComputeOptions;
+export type EvaluateOptions = { batchSize?: number; threads?: number; signal?: AbortSignal } & ComputeOptions;
 
 /**
  * A model's metrics on a dataset (eval mode, no gradients), off the event loop.
@@ -161,7 +162,8 @@ export async function evaluate(model: Model, data: Dataset, opts: EvaluateOption
   checkHandle('evaluate()', 'model', model, 'Model', 'createModel()');
   checkHandle('evaluate()', 'data', data, 'Dataset', DATASET_FROM);
   checkOptions('evaluate()', opts, EVALUATE_OPTION_KEYS, 'opts');
-  const { signal, batchSize, ...compute } = opts;
+  const { signal, batchSize, threads, ...compute } = opts;
   if (batchSize !== undefined) checkInteger('batchSize', batchSize, 1);
-  return awaitJob(() => addon().evaluate(model.native, data.native, { ...(batchSize !== undefined ? { batchSize } : {}), ...compute }), signal);
+  if (threads !== undefined) checkThreads('threads', threads);
+  return awaitJob(() => addon().evaluate(model.native, data.native, { ...(batchSize !== undefined ? { batchSize } : {}), ...(threads !== undefined ? { threads } : {}), ...compute }), signal);
 }

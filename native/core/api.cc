@@ -326,14 +326,12 @@ int groupSize(const ProcessGroup& group) { return group.size(); }
 
 TrainResult train(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
                   const JobControl& job) {
-  return guard([&] {
-    adoptJobThreads(options.threads);
-    return impl::train(model, trainSet, valSet, options, job);
-  });
+  return guard([&] { adoptJobThreads(options.threads); return impl::train(model, trainSet, valSet, options, job); });
 }
 
-Metrics evaluate(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job) {
-  return guard([&] { return impl::evaluate(model, data, batchSize, compute, job); });
+Metrics evaluate(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job,
+                 int threads) {
+  return guard([&] { adoptJobThreads(threads); return impl::evaluate(model, data, batchSize, compute, job); });
 }
 
 TensorData forward(Model& model, const TensorData& input, const std::string& stage, const ComputeOptions& compute,

@@ -121,7 +121,8 @@ int groupSize(const ProcessGroup& group);
 
 TrainResult train(Model& model, const Dataset& trainSet, const Dataset& valSet, const TrainOptions& options,
                   const JobControl& job);
-Metrics evaluate(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job);
+Metrics evaluate(Model& model, const Dataset& data, int batchSize, const ComputeOptions& compute, const JobControl& job,
+                 int threads = 0);
 
 // ---- representational similarity -----------------------------------------------------------------------------
 // ArrayData, SimilarityOptions, SimilarityResult, CompareOptions, StageComparison: core/similarity/options.h

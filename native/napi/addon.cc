@@ -150,17 +150,19 @@ Napi::Value train(const Napi::CallbackInfo& info) {
   });
 }
 
-// [async] evaluate(model, dataset, { batchSize, channelsLast, precision }) -> Job<Metrics>. Rejects as train does.
+// [async] evaluate(model, dataset, { batchSize, channelsLast, precision, threads }) -> Job<Metrics>. Rejects as train
+// does. threads: this job's intra-op threads (0: the process's).
 Napi::Value evaluate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&] {
     auto model = ModelHandle::from(info[0], "model");
     auto data = DatasetHandle::from(info[1], "dataset");
     const int batchSize = evalBatchSize(info[2]);
+    const int threads = jobThreads(info[2]);
     const tn::ComputeOptions compute = computeOptions(info[2]);
     auto hold = tn::reserve(model);
-    return startJob(env, env.Undefined(), [model, hold, data, batchSize, compute](const tn::JobControl& job) -> Settle {
-      auto metrics = std::make_shared<tn::Metrics>(tn::evaluate(*model, *data, batchSize, compute, job));
+    return startJob(env, env.Undefined(), [model, hold, data, batchSize, compute, threads](const tn::JobControl& job) -> Settle {
+      auto metrics = std::make_shared<tn::Metrics>(tn::evaluate(*model, *data, batchSize, compute, job, threads));
       return [metrics](Napi::Env e) -> Napi::Value { return metricsToJs(e, *metrics); };
     });
   });

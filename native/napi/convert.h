@@ -18,7 +18,8 @@ tn::ChestOptions chestOptions(Napi::Value value);
 tn::NaturalOptions naturalOptions(Napi::Value value);
 tn::LoadOptions loadOptions(Napi::Value value);
 tn::MeanVarOptions meanVarOptions(Napi::Value value);  // { seed, batchNorm }
-int evalBatchSize(Napi::Value options);  // { batchSize } -> batch size, default 128
+int evalBatchSize(Napi::Value options);  // { batchSize } -> batch size, 0 (tn::defaultEvalBatch) where absent
+int jobThreads(Napi::Value options);     // { threads } -> a job's intra-op threads, 0 (the process's) where absent
 tn::ComputeOptions computeOptions(Napi::Value options);  // { channelsLast, precision }
 std::string stageOption(Napi::Value options);             // { stage } -> stage name, "" for the logits
 struct ArrayDataset {

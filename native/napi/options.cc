@@ -145,6 +145,8 @@ int evalBatchSize(Napi::Value value) {
   return integer(objectOf(value, "evaluate options"), "batchSize", 0, 1, 1 << 20);  // 0: tn::defaultEvalBatch
 }
 
+int jobThreads(Napi::Value value) { return integer(objectOf(value, "evaluate options"), "threads", 0, 1, 1024); }
+
 tn::TrainOptions trainOptions(Napi::Value value) {
   Napi::Object o = objectOf(value, "train options");
   tn::TrainOptions t;

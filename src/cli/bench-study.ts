@@ -12,11 +12,13 @@ import { generateNatural, type Dataset } from '../data/embedded';
 import { encodeNpy } from '../data/files/npy';
 import { TransfusionError } from '../errors';
 import { runsInFlight } from '../experiments/concurrency';
+import { inputSizeFor } from '../experiments/architecture';
+import { evalBatchesFor } from '../experiments/eval-batch';
 import { runStudy } from '../experiments/study';
 import { armsOf, validateSpec, type StudySpec } from '../experiments/spec';
-import { drawTask } from '../experiments/task';
+import { drawTask, taskLabels } from '../experiments/task';
 import type { StudyResults } from '../experiments/results';
-import { CBR_MODELS } from '../models';
+import { CBR_MODELS, listModels } from '../models';
 import { getThreads, peerEnvironment, tunedPeerEnvironment, versions } from '../runtime';
 import { learningRates } from '../schedules/lr';
 
@@ -59,6 +61,8 @@ export interface StudyBenchResult {
   repeats: number;
   threads: number;
   concurrency: number;
+  /** Our validation batch per "model size", measured on the machine before the timed study (from the last repeat). */
+  evalBatches: Record<string, number>;
   torch: { ours: string; python: string };
   /** Where our side's CPU tensors come from: the addon's reusing allocator, or LibTorch's own (TRANSFUSION_CPU_CACHE=0). */
   cpuAllocator: 'reusing' | 'libtorch';
@@ -164,16 +168,25 @@ function runPeer(python: string, dir: string, env: NodeJS.ProcessEnv = peerEnvir
   });
 }
 
-/** Ours: the study's wall time (study-start to study-end) and each phase's job seconds from results.json. */
-async function runOurs(spec: StudySpec, dir: string, concurrency: number | undefined): Promise<{ seconds: StudySeconds; results: StudyResults }> {
-  let seconds = NaN;
+/** Ours: the study's wall time (study-start to study-end) and each phase's job seconds from results.json. Its
+ * validation batches are measured before it starts, into its cache, as the tuned peer's is before its timer. */
+async function runOurs(spec: StudySpec, dir: string, concurrency: number | undefined): Promise<{ seconds: StudySeconds; results: StudyResults; measuredInside: boolean }> {
+  let seconds = NaN, measuredInside = false;
+  const cacheDir = path.join(dir, 'cache');  // empty of weights: pretraining runs, as on the peer
+  const inFlight = runsInFlight(concurrency, armsOf(spec).length * spec.seeds.length, getThreads());
+  const wanted = listModels().filter((m) => spec.models.includes(m.name)).map((info) => ({ info, size: inputSizeFor(info, spec.task.imageSize, spec.imageSizes) }));
+  await evalBatchesFor(wanted, {
+    numClasses: taskLabels(spec.task).length, threads: inFlight > 1 ? Math.max(1, Math.floor(getThreads() / inFlight)) : getThreads(),
+    channelsLast: spec.train.channelsLast, cacheDir, images: async () => spec.task.valSize,
+  });
   const results = await runStudy(spec, {
     outDir: path.join(dir, 'run'),
-    cacheDir: path.join(dir, 'cache'),  // empty: pretraining runs, as on the peer
+    cacheDir,
     checkpointEvery: 0,
     ...(concurrency ? { concurrency } : {}),
     onProgress: (e) => {
       if (e.kind === 'study-end') seconds = e.seconds;
+      if (e.kind === 'eval-batch' && e.measuredNow) measuredInside = true;
     },
   });
   const training = results.runs.reduce((s, r) => s + (r.steps * spec.train.batchSize) / r.imagesPerSecond, 0);
@@ -181,6 +194,7 @@ async function runOurs(spec: StudySpec, dir: string, concurrency: number | undef
   return {
     seconds: { study: seconds, pretraining: results.pretraining.reduce((s, r) => s + r.wallSeconds, 0), training, evaluation: runs - training },
     results,
+    measuredInside,
   };
 }
 
@@ -219,6 +233,7 @@ export async function runStudyBench(o: StudyBenchOptions, onLine: (line: string)
       for (let s = 0; s < sides.length; s++) await sides[(s + k) % sides.length]();
       ours.push(a!.seconds);
       python.push(b!.seconds);
+      if (a!.measuredInside) onLine(`repeat ${k + 1}: our study measured a validation batch inside its timed seconds (the cache key differed)`);
       if (c) {
         pythonTuned.push(c.seconds);
         tunedEvalBatch = c.evalBatch;
@@ -250,6 +265,7 @@ export async function runStudyBench(o: StudyBenchOptions, onLine: (line: string)
       repeats: o.repeats,
       threads: getThreads(),
       concurrency: last!.ours.environment.concurrency ?? 1,
+      evalBatches: last!.ours.environment.evalBatches ?? {},
       torch: { ours: last!.ours.environment.torch, python: last!.python.torch },
       cpuAllocator: versions().cpuAllocator,
       perRun: last!.ours.runs.map((r) => ({

@@ -122,6 +122,11 @@ export function progressPrinter(stream: Sink, mode: ProgressMode, out: Sink = pr
       case 'data':
         line(`data: ${e.what} ready in ${e.seconds.toFixed(1)}s`);
         break;
+      case 'eval-batch': {
+        const timings = Object.entries(e.microsecondsPerImage).map(([b, us]) => `${b}: ${us.toFixed(0)}`).join(', ');
+        line(`eval batch: ${e.model} at ${e.size} px: ${e.batch} images a pass${e.measuredNow ? ` (measured now, us per image: ${timings})` : timings ? ' (as measured before on this machine)' : ''}`);
+        break;
+      }
       case 'pretrain-start':
         if (e.from === 'cache') line(`pretrain: ${e.model}: cached weights found, pretraining skipped`);
         else if (e.from === 'file') line(`pretrain: ${e.model}: using your weights, pretraining skipped`);

@@ -83,7 +83,7 @@ export const RESULTS_JSON_SCHEMA = record(
   {
     schema: str,
     spec,
-    environment: record({ torch: str, napi: num, node: str, threads: num, platform: str, concurrency: count, threadsPerRun: count, cpuAllocator: { enum: ['reusing', 'libtorch'] } }, ['torch', 'napi', 'node', 'threads', 'platform']),
+    environment: record({ torch: str, napi: num, node: str, threads: num, platform: str, concurrency: count, threadsPerRun: count, cpuAllocator: { enum: ['reusing', 'libtorch'] }, evalBatches: { type: 'object', additionalProperties: { type: 'integer', minimum: 1 } } }, ['torch', 'napi', 'node', 'threads', 'platform']),
     provenance: record({
       package: str, commit: { type: ['string', 'null'] }, command: list(str, 10_000),
       cpu: record({ model: str, cores: count, memoryBytes: num }), gpu: { type: ['string', 'null'] },

@@ -92,9 +92,10 @@ export interface StudyResults {
   /**
    * Versions, LibTorch's thread count and the platform (e.g. "linux-x64") of the process that ran it; `concurrency`:
    * training runs in flight at once; `threadsPerRun`: each one's threads, when more than one was in flight;
-   * `cpuAllocator`: where LibTorch's CPU tensors came from (`versions()`; absent in files written before 0.2.0).
+   * `cpuAllocator`: where LibTorch's CPU tensors came from (`versions()`; absent in files written before 0.2.0);
+   * `evalBatches`: a CPU study's validation batch per "model size" (e.g. "cbr-tiny 32"), measured on the machine.
    */
-  environment: { torch: string; napi: number; node: string; threads: number; platform: string; concurrency?: number; threadsPerRun?: number; cpuAllocator?: 'reusing' | 'libtorch' };
+  environment: { torch: string; napi: number; node: string; threads: number; platform: string; concurrency?: number; threadsPerRun?: number; cpuAllocator?: 'reusing' | 'libtorch'; evalBatches?: Record<string, number> };
   /** What produced the file: package version and commit, command line, CPU and memory, GPU, LibTorch's build (absent
    * in files written before 0.2.0). */
   provenance?: Provenance;
@@ -160,6 +161,8 @@ export type StudyEvent =
   | { kind: 'train'; index: number; phase: 'pretrain' | 'run'; model: string; event: TrainEvent }
   | { kind: 'run-end'; index: number; total: number; record: RunRecord }
   | { kind: 'analysis'; what: string }
+  /** A CPU study's validation batch for a model at a size: measured now, or as this machine measured it before. */
+  | { kind: 'eval-batch'; model: string; size: number; batch: number; measuredNow: boolean; microsecondsPerImage: Record<string, number> }
   /** report.html and figures/ written (or, in warnings, why not: results.json is complete either way). */
   | { kind: 'report'; files: string[]; warnings: string[] }
   | { kind: 'study-end'; outDir: string; seconds: number };

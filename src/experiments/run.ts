@@ -33,6 +33,8 @@ export async function runOne(
     syncBatchNorm?: boolean;
     /** Intra-op threads of this run alone (undefined: the process's). */
     threads?: number;
+    /** Validation images per forward pass (undefined: evaluate()'s default). */
+    evalBatchSize?: number;
     signal?: AbortSignal;
     onProgress: (e: TrainEvent) => void;
   },
@@ -48,7 +50,7 @@ export async function runOne(
       await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.init), { signal: opts.signal });
     }
     const perRank = opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {};
-    const r = await train(net, { train: data.train, val: data.val }, { ...trainOptionsOf(spec.train), ...opts.checkpoint, ...perRank, seed, ...(opts.threads ? { threads: opts.threads } : {}) }, { signal: opts.signal, onProgress: opts.onProgress });
+    const r = await train(net, { train: data.train, val: data.val }, { ...trainOptionsOf(spec.train), ...opts.checkpoint, ...perRank, seed, ...(opts.threads ? { threads: opts.threads } : {}), ...(opts.evalBatchSize ? { evalBatchSize: opts.evalBatchSize } : {}) }, { signal: opts.signal, onProgress: opts.onProgress });
     if (snapshots) await net.saveWeights(path.join(opts.snapshotsIn!, snapshots.final), { signal: opts.signal });
     // --save-weights: the run's weights as it ended (the best evaluation's under keepBest), for the user to keep.
     const weights = opts.weightsIn ? weightsPath(model, label, seed) : undefined;

@@ -15,6 +15,7 @@ import { versions, getThreads } from '../runtime';
 import { inputSizeFor } from './architecture';
 import { analysisOf } from './catalog';
 import { runConcurrently, runsInFlight } from './concurrency';
+import { evalBatchesFor } from './eval-batch';
 import { defaultCacheDir } from './pretrain';
 import { analyseRepresentations } from './representations';
 import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, sameStudy, type Shard, type StudyEvent, type StudyResults } from './results';
@@ -121,6 +122,15 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
     const threads = concurrency > 1 ? Math.max(1, Math.floor(getThreads() / concurrency)) : undefined;
     results.environment.concurrency = concurrency;
     if (threads) results.environment.threadsPerRun = threads;
+    // Each model's validation batch, timed on this machine before any run trains (nothing else running beside it).
+    const left = todo.filter((t) => !prior?.runs.some((r) => r.model === t.info.name && r.init === t.init && r.seed === t.seed));
+    const evalBatches = spec.device !== 'cpu' || opts.group ? new Map<string, number>()
+      : await evalBatchesFor(left, {
+          numClasses: labels.length, threads: threads ?? getThreads(), channelsLast: spec.train.channelsLast, cacheDir, signal: opts.signal,
+          images: async (size) => (await data.taskAt(size)).val.count,
+          onChoice: (info, size, c) => emit({ kind: 'eval-batch', model: info.name, size, ...c }),
+        });
+    if (evalBatches.size) results.environment.evalBatches = { ...results.environment.evalBatches, ...Object.fromEntries(evalBatches) };
 
     const sources: PretrainSources = new PretrainSources({
       spec, arms, infoOf, cacheDir, naturalAt: data.naturalAt, emit, signal: opts.signal, threads: () => threads,
@@ -151,6 +161,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         ...(opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {}),
         checkpoint: { checkpointPath: checkpoint, checkpointEvery, resume: Boolean(opts.resume) },
         ...(threads ? { threads } : {}),
+        evalBatchSize: evalBatches.get(`${info.name} ${size}`),
         signal: opts.signal,
         onProgress: (event) => emit({ kind: 'train', index, phase: 'run', model: info.name, event }),
       });

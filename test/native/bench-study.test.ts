@@ -43,6 +43,10 @@ describe('transfusion-native bench study', () => {
     } else {
       expect(out.tuned).toBeUndefined();
     }
+    // Ours validates at the batch it measured per model before its timed study (32 to the 128 validation images).
+    expect(Object.keys(out.evalBatches)).toEqual(['cbr-tiny 32']);
+    expect([32, 64, 128]).toContain(out.evalBatches['cbr-tiny 32']);
+    expect(r.stderr).not.toContain('measured a validation batch inside its timed seconds');
     const phase = { ours: expect.any(Number), python: expect.any(Number), ratio: expect.any(Number) };
     expect(out).toMatchObject({ ratio: expect.any(Number), study: phase, pretraining: phase, training: phase, evaluation: phase, runs: 4, repeats: 1, threads: 2, cpuAllocator: expect.stringMatching(/^(reusing|libtorch)$/) });
     expect(out.ratio).toBeCloseTo(out.study.python / out.study.ours, 10);
