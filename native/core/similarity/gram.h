@@ -22,9 +22,12 @@ struct Timing {
 using BlasProduct = std::function<void(const double* x, const double* y, int64_t n, int64_t p, double* out)>;
 
 // Chooses the route of every later product by measurement, once per process (later calls return the first call's
-// timings): each kernel this CPU can run (AVX-512, AVX2 with FMA), with and without blocking its row panels for L2,
-// and `blas` where given, timed on one thread on a 2048 x 256 by 2048 x 256 product (best of 3, about 0.15 s in all);
-// the fastest wins. TRANSFUSION_GRAM_KERNEL=<name> overrides the choice ("blas" or a name no kernel has: the BLAS).
+// timings): each kernel this CPU can run (AVX-512, AVX2 with FMA), with and without blocking its row panels for L2, and
+// `blas` where given, timed on one thread on the products a pair makes, one X^T X and one X^T Y of 2048 x 256 blocks
+// (best of 3 each, in two rounds: about 0.6 s in all). The rate counts both as whole products, so a kernel's use of X^T
+// X's symmetry (half the work; the BLAS route computes all of it) counts for it, as it does in a batch: timed on X^T Y
+// alone, the BLAS won here by 4% and the batch then ran 20% slower. The fastest wins. TRANSFUSION_GRAM_KERNEL=<name>
+// overrides the choice ("blas" or a name no kernel has: the BLAS).
 const std::vector<Timing>& calibrate(const BlasProduct& blas);
 
 // The kernel calibrate() chose, or nullptr before it, where the BLAS won, or where the CPU has none.
