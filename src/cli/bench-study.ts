@@ -11,7 +11,7 @@ import { packageRoot } from '../../bindings/native';
 import { generateNatural, type Dataset } from '../data/embedded';
 import { encodeNpy } from '../data/files/npy';
 import { TransfusionError } from '../errors';
-import { runsInFlight } from '../experiments/concurrency';
+import { runsInFlight, threadsPerRun } from '../experiments/concurrency';
 import { inputSizeFor } from '../experiments/architecture';
 import { evalBatchesFor } from '../experiments/eval-batch';
 import { runStudy } from '../experiments/study';
@@ -170,13 +170,12 @@ function runPeer(python: string, dir: string, env: NodeJS.ProcessEnv = peerEnvir
 
 /** Ours: the study's wall time (study-start to study-end) and each phase's job seconds from results.json. Its
  * validation batches are measured before it starts, into its cache, as the tuned peer's is before its timer. */
-async function runOurs(spec: StudySpec, dir: string, concurrency: number | undefined): Promise<{ seconds: StudySeconds; results: StudyResults; measuredInside: boolean }> {
+async function runOurs(spec: StudySpec, dir: string, concurrency: number | undefined, inFlight: number): Promise<{ seconds: StudySeconds; results: StudyResults; measuredInside: boolean }> {
   let seconds = NaN, measuredInside = false;
   const cacheDir = path.join(dir, 'cache');  // empty of weights: pretraining runs, as on the peer
-  const inFlight = runsInFlight(concurrency, armsOf(spec).length * spec.seeds.length, getThreads());
   const wanted = listModels().filter((m) => spec.models.includes(m.name)).map((info) => ({ info, size: inputSizeFor(info, spec.task.imageSize, spec.imageSizes) }));
   await evalBatchesFor(wanted, {
-    numClasses: taskLabels(spec.task).length, threads: inFlight > 1 ? Math.max(1, Math.floor(getThreads() / inFlight)) : getThreads(),
+    numClasses: taskLabels(spec.task).length, threads: threadsPerRun(inFlight, getThreads()) ?? getThreads(),
     channelsLast: spec.train.channelsLast, cacheDir, images: async () => spec.task.valSize,
   });
   const results = await runStudy(spec, {
@@ -225,7 +224,7 @@ export async function runStudyBench(o: StudyBenchOptions, onLine: (line: string)
       fs.rmSync(dir, { recursive: true, force: true });
       let a: Awaited<ReturnType<typeof runOurs>> | undefined, b: PeerOutput | undefined, c: PeerOutput | undefined;
       const sides = [
-        async () => void (a = await runOurs(spec, dir, o.concurrency)),
+        async () => void (a = await runOurs(spec, dir, o.concurrency, processes)),
         async () => void (b = await runPeer(o.python, data)),
         ...(tuned ? [async () => void (c = await runPeer(o.python, data, tuned.env, tunedArgs))] : []),
       ];

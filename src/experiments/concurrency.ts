@@ -28,6 +28,16 @@ export function runsInFlight(requested: number | undefined, runs: number, cores:
 }
 
 /**
+ * Each run's intra-op threads with `inFlight` runs at once: an equal share of the process's `cores`, at least 1;
+ * undefined alone (the run then uses the process's threads, as it always has).
+ * @param inFlight - Runs at once ({@link runsInFlight}).
+ * @param cores - The process's intra-op threads.
+ */
+export function threadsPerRun(inFlight: number, cores: number): number | undefined {
+  return inFlight > 1 ? Math.max(1, Math.floor(cores / inFlight)) : undefined;
+}
+
+/**
  * Runs `tasks` with at most `concurrency` in flight, each worker taking the first task that is `ready` (one whose
  * inputs are not being made by another task now), else the first task left. After a failure no task is started; the
  * tasks in flight are awaited (an aborted signal stops them after their step), then the first error is thrown.

@@ -47,6 +47,9 @@ export function evalBatchCandidates(size: number, images: number): number[] {
   return EVAL_BATCH_CANDIDATES.filter((b, i) => i === 0 || (b <= images && b * size * size <= MAX_BATCH_PIXELS));
 }
 
+/** A study's key for a model's batch at a size, in results.json's `environment.evalBatches` (e.g. "cbr-tiny 32"). */
+export const evalBatchKey = (model: string, size: number): string => `${model} ${size}`;
+
 function keyOf(q: EvalBatchQuery): string {
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
   return [cpu, `LibTorch ${versions().torch}`, `${q.threads} thread(s)`, q.info.name, `${q.size} px`, q.channelsLast === false ? 'NCHW' : 'NHWC'].join(' | ');
@@ -92,7 +95,7 @@ export async function evalBatchesFor(
 ): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const { info, size } of wanted) {
-    const key = `${info.name} ${size}`;
+    const key = evalBatchKey(info.name, size);
     if (out.has(key)) continue;
     const c = await measuredEvalBatch({ ...q, info, size, images: await q.images(size) });
     out.set(key, c.batch);

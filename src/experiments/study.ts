@@ -14,8 +14,8 @@ import { tensorboardSink } from '../io/tensorboard';
 import { versions, getThreads } from '../runtime';
 import { inputSizeFor } from './architecture';
 import { analysisOf } from './catalog';
-import { runConcurrently, runsInFlight } from './concurrency';
-import { evalBatchesFor } from './eval-batch';
+import { runConcurrently, runsInFlight, threadsPerRun } from './concurrency';
+import { evalBatchKey, evalBatchesFor } from './eval-batch';
 import { defaultCacheDir } from './pretrain';
 import { analyseRepresentations } from './representations';
 import { checkPretrainedPaths, checkShard, readResults, RESULTS_SCHEMA, sameStudy, type Shard, type StudyEvent, type StudyResults } from './results';
@@ -119,11 +119,12 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
 
     const concurrency = opts.group || spec.device !== 'cpu' ? 1 : runsInFlight(opts.concurrency, todo.length, getThreads());
     // Alone, a run uses the process's threads (as it always has); beside others, an equal share of them.
-    const threads = concurrency > 1 ? Math.max(1, Math.floor(getThreads() / concurrency)) : undefined;
+    const threads = threadsPerRun(concurrency, getThreads());
     results.environment.concurrency = concurrency;
     if (threads) results.environment.threadsPerRun = threads;
     // Each model's validation batch, timed on this machine before any run trains (nothing else running beside it).
-    const left = todo.filter((t) => !prior?.runs.some((r) => r.model === t.info.name && r.init === t.init && r.seed === t.seed));
+    const priorRun = (t: RunTask) => prior?.runs.find((r) => r.model === t.info.name && r.init === t.init && r.seed === t.seed);
+    const left = todo.filter((t) => !priorRun(t));
     const evalBatches = spec.device !== 'cpu' || opts.group ? new Map<string, number>()
       : await evalBatchesFor(left, {
           numClasses: labels.length, threads: threads ?? getThreads(), channelsLast: spec.train.channelsLast, cacheDir, signal: opts.signal,
@@ -145,7 +146,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
 
     const runTask = async (t: RunTask): Promise<void> => {
       const { arm, info, size, seed, index } = t;
-      const done = prior?.runs.find((r) => r.model === info.name && r.init === t.init && r.seed === seed);
+      const done = priorRun(t);
       if (done) {
         emit({ kind: 'run-end', index, total, record: done });  // resumed: kept as recorded, not run again
         return;
@@ -161,7 +162,7 @@ async function studyIn(spec: StudySpec, opts: StudyOptions, prior: StudyResults 
         ...(opts.group ? { group: opts.group, syncBatchNorm: opts.syncBatchNorm } : {}),
         checkpoint: { checkpointPath: checkpoint, checkpointEvery, resume: Boolean(opts.resume) },
         ...(threads ? { threads } : {}),
-        evalBatchSize: evalBatches.get(`${info.name} ${size}`),
+        evalBatchSize: evalBatches.get(evalBatchKey(info.name, size)),
         signal: opts.signal,
         onProgress: (event) => emit({ kind: 'train', index, phase: 'run', model: info.name, event }),
       });
