@@ -90,10 +90,9 @@ torch::Tensor hugeEmpty(int64_t rows, int64_t cols) {
 constexpr int64_t kSumBlock = 256;
 
 // The CPU's preparation up to the Gram product, straight from the data as it arrives (x: (n, p) of T, strides s0, s1):
-// the neurons' means, then in one more pass every neuron centred in float64 on huge pages with the variances and each
-// datapoint's squared centred norm (over every neuron) summed as it is written; dead neurons, rare, are then squeezed
-// out of the rows in place. Two passes over the data and no other array of its size (a third pass, the variances on
-// their own before writing, took a quarter of this phase). Contiguous rows (s1 == 1) get loops the compiler vectorises.
+// the neurons' means and variances, the dead ones, then the live neurons centred in float64 on huge pages and each
+// datapoint's squared centred norm (over every neuron), in three passes and no other array of the data's size.
+// Contiguous rows (s1 == 1) get loops the compiler vectorises.
 template <class T, bool kRows>
 void centreOnCpu(const T* x, int64_t s0, int64_t s1, double epsilon, const std::string& what, PreparedActivations& p) {
   const int64_t n = p.datapoints, np = p.neurons;
@@ -113,20 +112,13 @@ void centreOnCpu(const T* x, int64_t s0, int64_t s1, double epsilon, const std::
   if (!finite) throw invalidArg("The activations of " + what + " contain NaN or Inf");
   std::vector<double> mean(np), variance(np);  // value-initialised: zeros
   for (int64_t j = 0; j < np; ++j) mean[j] = sums[j] / static_cast<double>(n);
-  auto all = hugeEmpty(n, np);
-  p.rowNorms = torch::empty({n}, torch::kFloat64);
-  double* out = all.data_ptr<double>();
-  double* norms = p.rowNorms.data_ptr<double>();
   for (int64_t i0 = 0; i0 < n; i0 += kSumBlock) {
     std::fill(block.begin(), block.end(), 0.0);
-    for (int64_t i = i0; i < std::min(n, i0 + kSumBlock); ++i) {
-      double* row = out + i * np;
-      for (int64_t j = 0; j < np; ++j) row[j] = at(i, j) - mean[j];
-      for (int64_t j = 0; j < np; ++j) block[j] += row[j] * row[j];  // vectorised; the norm's sum below is in order
-      double norm = 0;
-      for (int64_t j = 0; j < np; ++j) norm += row[j] * row[j];
-      norms[i] = norm;
-    }
+    for (int64_t i = i0; i < std::min(n, i0 + kSumBlock); ++i)
+      for (int64_t j = 0; j < np; ++j) {
+        const double c = at(i, j) - mean[j];
+        block[j] += c * c;
+      }
     for (int64_t j = 0; j < np; ++j) variance[j] += block[j];
   }
   const double largest = *std::max_element(variance.begin(), variance.end());
@@ -140,13 +132,28 @@ void centreOnCpu(const T* x, int64_t s0, int64_t s1, double epsilon, const std::
     throw UndefinedSimilarity("CCA needs more datapoints than neurons, but " + what + " has " + std::to_string(n) + " datapoints for " +
                      std::to_string(live.size()) + " live neurons (keep >= 10x as many)");
   const int64_t pl = static_cast<int64_t>(live.size());
-  if (p.dead > 0) {
-    // Row i's live values move to i * pl + k <= i * np + live[k]: forward, never over a value not yet moved.
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t k = 0; k < pl; ++k) out[i * pl + k] = out[i * np + live[k]];
-    all = all.view({-1}).narrow(0, 0, n * pl).view({n, pl});  // the same block, its tail unused
+  p.live = hugeEmpty(n, pl);
+  p.rowNorms = torch::empty({n}, torch::kFloat64);
+  double* out = p.live.data_ptr<double>();
+  double* norms = p.rowNorms.data_ptr<double>();
+  for (int64_t i = 0; i < n; ++i) {
+    double norm = 0;
+    double* row = out + i * pl;
+    if (p.dead == 0) {
+      for (int64_t j = 0; j < np; ++j) {  // written and summed in one loop
+        const double c = at(i, j) - mean[j];
+        row[j] = c;
+        norm += c * c;
+      }
+    } else {
+      for (int64_t j = 0; j < np; ++j) {
+        const double c = at(i, j) - mean[j];
+        norm += c * c;
+      }
+      for (int64_t k = 0; k < pl; ++k) row[k] = at(i, live[k]) - mean[live[k]];
+    }
+    norms[i] = norm;
   }
-  p.live = all;
   for (int64_t j : live) p.liveSquares += variance[j];
 }
 
